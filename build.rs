@@ -1,0 +1,229 @@
+//! Build script: the single source of truth for the size knobs.
+//!
+//! Every buffer size that shapes the context lives in the table below. The
+//! script writes them as Rust constants (`$OUT_DIR/sizes.rs`, included by
+//! `src/sizes.rs`) and as `#define`s in the generated C header, so the Rust
+//! structs and `sizeof(nanodtls_ctx)` in C can never disagree.
+//!
+//! A knob can be overridden at build time with an environment variable of
+//! the same name, e.g. `NANODTLS_RX_BUF=600 cargo build`. The header is then
+//! regenerated; point `NANODTLS_HEADER_OUT` at a file to receive a copy (the
+//! CMake glue does this so firmware builds always include a matching header).
+//! The committed `include/nanodtls.h` is the one for the default knobs and
+//! default features; a unit test fails when it is stale. Regenerate it with
+//! `scripts/gen-header.sh`.
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::PathBuf;
+
+struct Knob {
+    name: &'static str,
+    default: usize,
+    /// Default when the `small` feature is on (RFC 6066 max_fragment_length 512 profile).
+    small: usize,
+    min: usize,
+    max: usize,
+    doc: &'static str,
+}
+
+const KNOBS: &[Knob] = &[
+    Knob {
+        name: "NANODTLS_RX_BUF",
+        default: 1400,
+        small: 560,
+        min: 256,
+        max: 16_700,
+        doc: "Receive buffer per connection: the largest datagram whose records can all be processed, and the room for application data waiting for nanodtls_read().",
+    },
+    Knob {
+        name: "NANODTLS_TX_BUF",
+        default: 1400,
+        small: 560,
+        min: 128,
+        max: 16_700,
+        doc: "Transmit buffer per connection for protected application records and alerts waiting for nanodtls_poll_datagram().",
+    },
+    Knob {
+        name: "NANODTLS_MAX_HANDSHAKE_MSG",
+        default: 1024,
+        small: 512,
+        min: 256,
+        max: 16_384,
+        doc: "Largest handshake message (body plus 12-byte header) that can be reassembled from the peer.",
+    },
+    Knob {
+        name: "NANODTLS_FLIGHT_BUF",
+        default: 1024,
+        small: 512,
+        min: 256,
+        max: 16_384,
+        doc: "Room for our own last flight, kept as plaintext messages for retransmission.",
+    },
+    Knob {
+        name: "NANODTLS_MAX_PSK_IDENTITY",
+        default: 128,
+        small: 64,
+        min: 16,
+        max: 1024,
+        doc: "Longest PSK identity that can be configured or received.",
+    },
+    Knob {
+        name: "NANODTLS_MAX_PSK_KEY",
+        default: 64,
+        small: 32,
+        min: 16,
+        max: 256,
+        doc: "Longest pre-shared key in bytes.",
+    },
+    Knob {
+        name: "NANODTLS_MAX_COOKIE",
+        default: 64,
+        small: 32,
+        min: 16,
+        max: 255,
+        doc: "Longest HelloVerifyRequest cookie a client stores and echoes.",
+    },
+    Knob {
+        name: "NANODTLS_MAX_PEER_ADDR",
+        default: 32,
+        small: 32,
+        min: 4,
+        max: 128,
+        doc: "Longest opaque peer address (e.g. a struct sockaddr_in6) a server endpoint stores per peer.",
+    },
+];
+
+/// Bytes of connection state that are not one of the buffers above (keys,
+/// sequence numbers, windows, transcript hash, timers, statistics ...).
+/// A compile-time assertion in src/ffi checks that the Rust struct fits in
+/// the size the header announces, and a unit test checks that the slack
+/// stays small, so this number cannot silently go stale.
+const CONN_STATE_BYTES: usize = 680;
+/// Bytes of the C context wrapper around a connection (magic, guard,
+/// platform callbacks).
+const CTX_WRAPPER_BYTES: usize = 48;
+/// Bytes of the per-peer slot wrapper of a server endpoint (address,
+/// bookkeeping), not counting the address buffer itself.
+const PEER_WRAPPER_BYTES: usize = 32;
+/// Bytes of the endpoint object itself apart from the PSK and address
+/// buffers (cookie secrets, configuration, callbacks, counters).
+const ENDPOINT_BASE_BYTES: usize = 384;
+
+fn round8(n: usize) -> usize {
+    n.div_ceil(8) * 8
+}
+
+fn main() {
+    let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
+    let small = env::var_os("CARGO_FEATURE_SMALL").is_some();
+
+    let mut values = Vec::new();
+    for k in KNOBS {
+        println!("cargo:rerun-if-env-changed={}", k.name);
+        let v = match env::var(k.name) {
+            Ok(s) => {
+                let v: usize = s
+                    .trim()
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{} must be a decimal number, got {s:?}", k.name));
+                assert!(
+                    (k.min..=k.max).contains(&v),
+                    "{} = {v} is outside {}..={}",
+                    k.name,
+                    k.min,
+                    k.max
+                );
+                v
+            }
+            Err(_) => {
+                if small {
+                    k.small
+                } else {
+                    k.default
+                }
+            }
+        };
+        values.push((k, v));
+    }
+    let get = |name: &str| values.iter().find(|(k, _)| k.name == name).map(|(_, v)| *v).unwrap();
+
+    let hs = get("NANODTLS_MAX_HANDSHAKE_MSG");
+    let buffers = round8(get("NANODTLS_RX_BUF"))
+        + round8(get("NANODTLS_TX_BUF"))
+        + round8(hs)
+        + round8(hs.div_ceil(8))
+        + round8(get("NANODTLS_FLIGHT_BUF"))
+        + round8(get("NANODTLS_MAX_PSK_IDENTITY"))
+        + round8(get("NANODTLS_MAX_PSK_KEY"))
+        + round8(get("NANODTLS_MAX_COOKIE"));
+    let conn = round8(buffers + CONN_STATE_BYTES);
+    let ctx = conn + CTX_WRAPPER_BYTES;
+    let peer = round8(conn + PEER_WRAPPER_BYTES + get("NANODTLS_MAX_PEER_ADDR"));
+    let endpoint = round8(
+        ENDPOINT_BASE_BYTES
+            + get("NANODTLS_MAX_PSK_IDENTITY")
+            + get("NANODTLS_MAX_PSK_KEY")
+            + get("NANODTLS_MAX_PEER_ADDR"),
+    );
+
+    // Rust side.
+    let mut rs = String::from("// Generated by build.rs from its knob table. Do not edit.\n");
+    for (k, v) in &values {
+        writeln!(rs, "#[doc = {:?}]\npub const {}: usize = {};", k.doc, k.name, v).unwrap();
+    }
+    writeln!(rs, "/// Bytes of one connection's state (all buffers included).\npub const CONN_BYTES: usize = {conn};").unwrap();
+    writeln!(rs, "/// Size of `nanodtls_ctx` in bytes.\npub const NANODTLS_CTX_SIZE: usize = {ctx};").unwrap();
+    writeln!(rs, "/// Size of `nanodtls_ctx` in 64-bit words.\npub const NANODTLS_CTX_WORDS: usize = {};", ctx / 8).unwrap();
+    writeln!(rs, "/// Size of `nanodtls_peer` in bytes.\npub const NANODTLS_PEER_SIZE: usize = {peer};").unwrap();
+    writeln!(rs, "/// Size of `nanodtls_peer` in 64-bit words.\npub const NANODTLS_PEER_WORDS: usize = {};", peer / 8).unwrap();
+    writeln!(rs, "/// Size of `nanodtls_endpoint` in bytes.\npub const NANODTLS_ENDPOINT_SIZE: usize = {endpoint};").unwrap();
+    writeln!(rs, "/// Size of `nanodtls_endpoint` in 64-bit words.\npub const NANODTLS_ENDPOINT_WORDS: usize = {};", endpoint / 8).unwrap();
+    fs::write(out.join("sizes.rs"), rs).expect("write sizes.rs");
+
+    // C side: the knobs as #defines, placed before the types that use them.
+    let mut defs = String::from("\n/* Size knobs: generated by build.rs from its knob table (one source of truth). */\n");
+    for (k, v) in &values {
+        writeln!(defs, "/** {} */\n#define {} {}", k.doc, k.name, v).unwrap();
+    }
+    writeln!(defs, "/** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */\n#define NANODTLS_CTX_SIZE {ctx}").unwrap();
+    writeln!(defs, "/** Size of nanodtls_ctx in 64-bit words. */\n#define NANODTLS_CTX_WORDS {}", ctx / 8).unwrap();
+    writeln!(defs, "/** Size of one nanodtls_peer slot in bytes. */\n#define NANODTLS_PEER_SIZE {peer}").unwrap();
+    writeln!(defs, "/** Size of one nanodtls_peer slot in 64-bit words. */\n#define NANODTLS_PEER_WORDS {}", peer / 8).unwrap();
+    writeln!(defs, "/** Size of nanodtls_endpoint in bytes. */\n#define NANODTLS_ENDPOINT_SIZE {endpoint}").unwrap();
+    writeln!(defs, "/** Size of nanodtls_endpoint in 64-bit words. */\n#define NANODTLS_ENDPOINT_WORDS {}", endpoint / 8).unwrap();
+
+    let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-changed=src");
+    println!("cargo:rerun-if-env-changed=NANODTLS_HEADER_OUT");
+    let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml");
+    let mut after = config.after_includes.take().unwrap_or_default();
+    after.push_str(&defs);
+    config.after_includes = Some(after);
+    let header = out.join("nanodtls.h");
+    // Only the C ABI module is exported: cbindgen parses src/ffi/mod.rs and
+    // follows its submodules, nothing else of the crate.
+    let builder = cbindgen::Builder::new()
+        .with_config(config)
+        .with_src(crate_dir.join("src/ffi/mod.rs"));
+    builder
+        .generate()
+        .expect("cbindgen failed to generate the header")
+        .write_to_file(&header);
+    if let Some(dest) = env::var_os("NANODTLS_HEADER_OUT") {
+        let dest = PathBuf::from(dest);
+        if let Some(dir) = dest.parent() {
+            fs::create_dir_all(dir).expect("create header dir");
+        }
+        fs::copy(&header, &dest).expect("copy header to NANODTLS_HEADER_OUT");
+    }
+    // Tests compare the committed header against this one only when the
+    // knobs and features are the defaults.
+    let default_build = !small && KNOBS.iter().all(|k| env::var_os(k.name).is_none());
+    println!("cargo:rustc-check-cfg=cfg(nanodtls_default_knobs)");
+    if default_build {
+        println!("cargo:rustc-cfg=nanodtls_default_knobs");
+    }
+}

@@ -1,0 +1,277 @@
+//! Bounded reader and writer over byte slices.
+//!
+//! Every read and write is checked: running off the end of a buffer is an
+//! error value, never a panic. All multi-byte integers are big-endian
+//! (network order), as in every TLS structure.
+
+use crate::error::Error;
+
+/// Cursor over an input slice.
+#[derive(Clone, Debug)]
+pub struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader positioned at the start of `buf`.
+    pub fn new(buf: &'a [u8]) -> Self {
+        Reader { buf, pos: 0 }
+    }
+
+    /// Bytes not yet consumed.
+    pub fn remaining(&self) -> usize {
+        self.buf.len().saturating_sub(self.pos)
+    }
+
+    /// True when everything has been consumed.
+    pub fn is_empty(&self) -> bool {
+        self.remaining() == 0
+    }
+
+    /// Bytes consumed so far.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Take `n` bytes.
+    pub fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
+        let end = self.pos.checked_add(n).ok_or(Error::Decode)?;
+        let s = self.buf.get(self.pos..end).ok_or(Error::Decode)?;
+        self.pos = end;
+        Ok(s)
+    }
+
+    /// Take exactly `N` bytes as an array.
+    pub fn array<const N: usize>(&mut self) -> Result<[u8; N], Error> {
+        let s = self.take(N)?;
+        let mut a = [0u8; N];
+        a.copy_from_slice(s);
+        Ok(a)
+    }
+
+    /// Everything not yet consumed.
+    pub fn rest(&mut self) -> &'a [u8] {
+        let s = self.buf.get(self.pos..).unwrap_or(&[]);
+        self.pos = self.buf.len();
+        s
+    }
+
+    /// One byte.
+    pub fn u8(&mut self) -> Result<u8, Error> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    /// Big-endian u16.
+    pub fn u16(&mut self) -> Result<u16, Error> {
+        Ok(u16::from_be_bytes(self.array()?))
+    }
+
+    /// Big-endian 24-bit integer.
+    pub fn u24(&mut self) -> Result<u32, Error> {
+        let [a, b, c] = self.array()?;
+        Ok(u32::from_be_bytes([0, a, b, c]))
+    }
+
+    /// Big-endian 48-bit integer.
+    pub fn u48(&mut self) -> Result<u64, Error> {
+        let [a, b, c, d, e, f] = self.array()?;
+        Ok(u64::from_be_bytes([0, 0, a, b, c, d, e, f]))
+    }
+
+    /// A vector with a one-byte length prefix.
+    pub fn vec8(&mut self) -> Result<&'a [u8], Error> {
+        let n = self.u8()? as usize;
+        self.take(n)
+    }
+
+    /// A vector with a two-byte length prefix.
+    pub fn vec16(&mut self) -> Result<&'a [u8], Error> {
+        let n = self.u16()? as usize;
+        self.take(n)
+    }
+
+    /// A vector with a three-byte length prefix.
+    pub fn vec24(&mut self) -> Result<&'a [u8], Error> {
+        let n = self.u24()? as usize;
+        self.take(n)
+    }
+
+    /// Fail unless everything was consumed.
+    pub fn finish(&self) -> Result<(), Error> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Decode)
+        }
+    }
+}
+
+/// Cursor over an output slice.
+#[derive(Debug)]
+pub struct Writer<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+}
+
+impl<'a> Writer<'a> {
+    /// A writer positioned at the start of `buf`.
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Writer { buf, pos: 0 }
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.pos
+    }
+
+    /// True when nothing was written yet.
+    pub fn is_empty(&self) -> bool {
+        self.pos == 0
+    }
+
+    /// Room left.
+    pub fn remaining(&self) -> usize {
+        self.buf.len().saturating_sub(self.pos)
+    }
+
+    /// The bytes written so far.
+    pub fn written(&self) -> &[u8] {
+        self.buf.get(..self.pos).unwrap_or(&[])
+    }
+
+    /// Mutable access to the bytes written so far.
+    pub fn written_mut(&mut self) -> &mut [u8] {
+        self.buf.get_mut(..self.pos).unwrap_or(&mut [])
+    }
+
+    /// Reserve `n` bytes and return them for the caller to fill.
+    pub fn reserve(&mut self, n: usize) -> Result<&mut [u8], Error> {
+        let start = self.pos;
+        let end = start.checked_add(n).ok_or(Error::BufferTooSmall)?;
+        if end > self.buf.len() {
+            return Err(Error::BufferTooSmall);
+        }
+        self.pos = end;
+        self.buf.get_mut(start..end).ok_or(Error::BufferTooSmall)
+    }
+
+    /// Append bytes.
+    pub fn put(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.reserve(data.len())?.copy_from_slice(data);
+        Ok(())
+    }
+
+    /// Append one byte.
+    pub fn u8(&mut self, v: u8) -> Result<(), Error> {
+        self.put(&[v])
+    }
+
+    /// Append a big-endian u16.
+    pub fn u16(&mut self, v: u16) -> Result<(), Error> {
+        self.put(&v.to_be_bytes())
+    }
+
+    /// Append a big-endian 24-bit integer (the top byte of `v` must be zero).
+    pub fn u24(&mut self, v: u32) -> Result<(), Error> {
+        if v > 0xFF_FFFF {
+            return Err(Error::InvalidArgument);
+        }
+        let b = v.to_be_bytes();
+        self.put(&b[1..])
+    }
+
+    /// Append a big-endian 48-bit integer.
+    pub fn u48(&mut self, v: u64) -> Result<(), Error> {
+        if v > 0xFFFF_FFFF_FFFF {
+            return Err(Error::InvalidArgument);
+        }
+        let b = v.to_be_bytes();
+        self.put(&b[2..])
+    }
+
+    /// Append a vector with a one-byte length prefix.
+    pub fn vec8(&mut self, data: &[u8]) -> Result<(), Error> {
+        let n = u8::try_from(data.len()).map_err(|_| Error::InvalidArgument)?;
+        self.u8(n)?;
+        self.put(data)
+    }
+
+    /// Append a vector with a two-byte length prefix.
+    pub fn vec16(&mut self, data: &[u8]) -> Result<(), Error> {
+        let n = u16::try_from(data.len()).map_err(|_| Error::InvalidArgument)?;
+        self.u16(n)?;
+        self.put(data)
+    }
+
+    /// Start a length-prefixed block of `width` bytes (1, 2 or 3); close it
+    /// with [`Writer::end_len`].
+    pub fn begin_len(&mut self, width: usize) -> Result<LenMark, Error> {
+        let at = self.pos;
+        self.reserve(width)?.fill(0);
+        Ok(LenMark { at, width })
+    }
+
+    /// Patch the length of a block opened with [`Writer::begin_len`].
+    pub fn end_len(&mut self, mark: LenMark) -> Result<(), Error> {
+        let body = self
+            .pos
+            .checked_sub(mark.at + mark.width)
+            .ok_or(Error::Internal)?;
+        let max = match mark.width {
+            1 => 0xFF,
+            2 => 0xFFFF,
+            3 => 0xFF_FFFF,
+            _ => return Err(Error::Internal),
+        };
+        if body > max {
+            return Err(Error::InvalidArgument);
+        }
+        let bytes = (body as u32).to_be_bytes();
+        let dst = self
+            .buf
+            .get_mut(mark.at..mark.at + mark.width)
+            .ok_or(Error::Internal)?;
+        dst.copy_from_slice(bytes.get(4 - mark.width..).ok_or(Error::Internal)?);
+        Ok(())
+    }
+}
+
+/// A length prefix waiting to be patched.
+#[derive(Debug, Clone, Copy)]
+#[must_use]
+pub struct LenMark {
+    at: usize,
+    width: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reader_rejects_overrun() {
+        let mut r = Reader::new(&[0, 3, 1, 2]);
+        assert_eq!(r.vec16(), Err(Error::Decode));
+        let mut r = Reader::new(&[1, 2, 3]);
+        assert_eq!(r.u24().unwrap(), 0x010203);
+        assert!(r.is_empty());
+        assert_eq!(r.u8(), Err(Error::Decode));
+        let mut r = Reader::new(&[0xff; 5]);
+        assert_eq!(r.u48(), Err(Error::Decode));
+        assert_eq!(r.take(usize::MAX), Err(Error::Decode));
+    }
+
+    #[test]
+    fn writer_bounds_and_lengths() {
+        let mut buf = [0u8; 8];
+        let mut w = Writer::new(&mut buf);
+        let m = w.begin_len(2).unwrap();
+        w.put(&[9, 9, 9]).unwrap();
+        w.end_len(m).unwrap();
+        assert_eq!(w.written(), &[0, 3, 9, 9, 9]);
+        assert_eq!(w.put(&[0; 4]), Err(Error::BufferTooSmall));
+        assert_eq!(w.len(), 5);
+        assert_eq!(w.u24(0x1000000), Err(Error::InvalidArgument));
+    }
+}

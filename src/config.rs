@@ -1,0 +1,167 @@
+//! Connection configuration (runtime) and the crypto environment.
+
+use zerocopy::FromZeros;
+
+use crate::error::Error;
+use crate::suite;
+
+/// Which side of the handshake a context plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromZeros)]
+#[repr(u8)]
+pub enum Role {
+    /// Sends the ClientHello.
+    Client = 0,
+    /// Answers ClientHellos.
+    Server = 1,
+}
+
+/// Smallest MTU we can fragment a flight into.
+pub const MIN_MTU: u16 = 128;
+/// Largest datagram we ever produce.
+pub const MAX_MTU: u16 = 16_384;
+/// Number of entries in the suite preference list.
+pub const MAX_SUITES: usize = 4;
+
+/// Runtime configuration of a connection.
+#[derive(Clone, Copy, Debug, FromZeros)]
+#[repr(C)]
+pub struct Config {
+    /// Cipher suites in order of preference; 0 ends the list.
+    pub suites: [u16; MAX_SUITES],
+    /// Initial retransmission timeout (RFC 6347: 1 s; RFC 7925 suggests 9 s on slow links).
+    pub retransmit_initial_ms: u32,
+    /// Cap of the doubling retransmission timer (RFC 6347: at least 60 s).
+    pub retransmit_max_ms: u32,
+    /// Overall handshake deadline from connect() / the first verified ClientHello.
+    pub handshake_timeout_ms: u32,
+    /// Server: lifetime of a cookie secret before it rotates.
+    pub cookie_lifetime_ms: u32,
+    /// Largest datagram we send (handshake flights are fragmented to fit).
+    pub mtu: u16,
+    /// Client or server.
+    pub role: Role,
+    /// Server: demand a HelloVerifyRequest cookie round trip before any state is kept.
+    pub require_cookie: bool,
+    /// Abort when the peer does not support extended master secret (RFC 7627).
+    pub require_ems: bool,
+}
+
+impl Config {
+    /// Defaults for `role`: both CCM suites (CCM-8 first), 1 s initial
+    /// timer, 60 s cap, 120 s handshake deadline, cookies on, MTU 1280
+    /// (capped by the receive buffer), EMS used when the peer has it.
+    pub fn new(role: Role) -> Self {
+        let mut suites = [0u16; MAX_SUITES];
+        let mut n = 0;
+        for s in [suite::PSK_AES_128_CCM_8, suite::PSK_AES_128_CCM] {
+            if suite::info(s).is_some() {
+                if let Some(slot) = suites.get_mut(n) {
+                    *slot = s;
+                    n += 1;
+                }
+            }
+        }
+        Config {
+            suites,
+            retransmit_initial_ms: 1000,
+            retransmit_max_ms: 60_000,
+            handshake_timeout_ms: 120_000,
+            cookie_lifetime_ms: 300_000,
+            mtu: core::cmp::min(1280, crate::sizes::NANODTLS_RX_BUF as u16),
+            role,
+            require_cookie: true,
+            require_ems: false,
+        }
+    }
+
+    /// Check every field; returns the first problem found.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.mtu < MIN_MTU || self.mtu > MAX_MTU {
+            return Err(Error::InvalidArgument);
+        }
+        if self.retransmit_initial_ms == 0
+            || self.retransmit_max_ms < self.retransmit_initial_ms
+            || self.handshake_timeout_ms == 0
+            || self.cookie_lifetime_ms == 0
+        {
+            return Err(Error::InvalidArgument);
+        }
+        let mut any = false;
+        let mut ended = false;
+        for (i, &s) in self.suites.iter().enumerate() {
+            if s == 0 {
+                ended = true;
+                continue;
+            }
+            if ended || suite::info(s).is_none() || self.suites.get(..i).is_some_and(|p| p.contains(&s)) {
+                return Err(Error::InvalidArgument);
+            }
+            any = true;
+        }
+        if !any {
+            return Err(Error::InvalidArgument);
+        }
+        Ok(())
+    }
+
+    /// The configured suites, in order.
+    pub fn suite_list(&self) -> impl Iterator<Item = u16> + '_ {
+        self.suites.iter().copied().take_while(|&s| s != 0)
+    }
+}
+
+/// What the engine needs from its surroundings while processing.
+///
+/// The C API implements this over the platform callbacks; tests implement
+/// it with a seeded generator.
+pub trait Env {
+    /// Fill `buf` with cryptographically secure random bytes.
+    fn random(&mut self, buf: &mut [u8]) -> Result<(), Error>;
+
+    /// Server: the PSK for `identity`, written to `key`; returns its length,
+    /// or None if the identity is unknown. The default knows no identity
+    /// (only the PSK set on the context is used).
+    fn psk_for_identity(&mut self, identity: &[u8], key: &mut [u8]) -> Option<usize> {
+        let _ = (identity, key);
+        None
+    }
+
+    /// Server: true if [`Env::psk_for_identity`] can find keys at all (so
+    /// PSK suites may be chosen without a PSK set on the context).
+    fn has_psk_lookup(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate_and_bad_values_do_not() {
+        for role in [Role::Client, Role::Server] {
+            let c = Config::new(role);
+            c.validate().unwrap();
+            assert_eq!(c.suite_list().next(), Some(suite::PSK_AES_128_CCM_8));
+        }
+        let base = Config::new(Role::Client);
+        let mut c = base;
+        c.mtu = 100;
+        assert!(c.validate().is_err());
+        let mut c = base;
+        c.retransmit_max_ms = 10;
+        assert!(c.validate().is_err());
+        let mut c = base;
+        c.suites = [0; 4];
+        assert!(c.validate().is_err());
+        let mut c = base;
+        c.suites = [suite::PSK_AES_128_CCM_8, suite::PSK_AES_128_CCM_8, 0, 0];
+        assert!(c.validate().is_err(), "duplicate");
+        let mut c = base;
+        c.suites = [0x1301, 0, 0, 0];
+        assert!(c.validate().is_err(), "unknown suite");
+        let mut c = base;
+        c.suites = [0, suite::PSK_AES_128_CCM_8, 0, 0];
+        assert!(c.validate().is_err(), "hole");
+    }
+}

@@ -1,0 +1,1276 @@
+//! One DTLS association: the sans-IO engine behind both roles.
+//!
+//! A [`Connection`] never touches a socket, a clock or an RNG. The caller
+//! feeds datagrams in, polls datagrams out, reports the time, and passes an
+//! [`Env`] for randomness and (server) PSK lookup. All memory is inside the
+//! struct, which is valid when all-zero so C can place it in `static` storage.
+
+use zerocopy::FromZeros;
+use zeroize::Zeroize;
+
+use crate::codec::{Reader, Writer};
+use crate::config::{Config, Env, Role};
+use crate::cookie::CookieKeys;
+use crate::crypto::aead::TagLen;
+use crate::crypto::sha256::Sha256;
+use crate::error::Error;
+use crate::flight::{Flight, Item};
+use crate::handshake::reassembly::{Insert, Reassembly};
+use crate::handshake::{self, msg, FragmentHeader};
+use crate::keys::MASTER_LEN;
+use crate::record::{self, content, DirectionKeys, ReplayWindow};
+use crate::sizes::{
+    NANODTLS_MAX_COOKIE, NANODTLS_MAX_PSK_IDENTITY, NANODTLS_MAX_PSK_KEY, NANODTLS_RX_BUF,
+    NANODTLS_TX_BUF,
+};
+
+/// Alert levels and descriptions (RFC 5246 section 7.2).
+pub mod alert {
+    /// warning
+    pub const WARNING: u8 = 1;
+    /// fatal
+    pub const FATAL: u8 = 2;
+    /// close_notify
+    pub const CLOSE_NOTIFY: u8 = 0;
+    /// unexpected_message
+    pub const UNEXPECTED_MESSAGE: u8 = 10;
+    /// bad_record_mac
+    pub const BAD_RECORD_MAC: u8 = 20;
+    /// record_overflow
+    pub const RECORD_OVERFLOW: u8 = 22;
+    /// handshake_failure
+    pub const HANDSHAKE_FAILURE: u8 = 40;
+    /// bad_certificate
+    pub const BAD_CERTIFICATE: u8 = 42;
+    /// unsupported_certificate
+    pub const UNSUPPORTED_CERTIFICATE: u8 = 43;
+    /// certificate_unknown
+    pub const CERTIFICATE_UNKNOWN: u8 = 46;
+    /// illegal_parameter
+    pub const ILLEGAL_PARAMETER: u8 = 47;
+    /// unknown_ca
+    pub const UNKNOWN_CA: u8 = 48;
+    /// access_denied
+    pub const ACCESS_DENIED: u8 = 49;
+    /// decode_error
+    pub const DECODE_ERROR: u8 = 50;
+    /// decrypt_error
+    pub const DECRYPT_ERROR: u8 = 51;
+    /// protocol_version
+    pub const PROTOCOL_VERSION: u8 = 70;
+    /// insufficient_security
+    pub const INSUFFICIENT_SECURITY: u8 = 71;
+    /// internal_error
+    pub const INTERNAL_ERROR: u8 = 80;
+    /// user_canceled
+    pub const USER_CANCELED: u8 = 90;
+    /// no_renegotiation
+    pub const NO_RENEGOTIATION: u8 = 100;
+    /// unsupported_extension
+    pub const UNSUPPORTED_EXTENSION: u8 = 110;
+    /// unknown_psk_identity
+    pub const UNKNOWN_PSK_IDENTITY: u8 = 115;
+}
+
+/// Handshake and connection states. Each handshake state names what we
+/// wait for next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromZeros)]
+#[repr(u8)]
+pub enum State {
+    /// Client: initialised, connect() not called yet.
+    Idle = 0,
+    /// Client: ClientHello sent; waiting for HelloVerifyRequest or ServerHello.
+    ClientWaitServerHello,
+    /// Client: ServerHello received; waiting for ServerKeyExchange / ServerHelloDone.
+    ClientWaitServerHelloDone,
+    /// Client: waiting for the server's ChangeCipherSpec.
+    ClientWaitCcs,
+    /// Client: waiting for the server's Finished.
+    ClientWaitFinished,
+    /// Server: waiting for a ClientHello (with a valid cookie).
+    ServerWaitClientHello,
+    /// Server: flight 4 sent; waiting for ClientKeyExchange.
+    ServerWaitClientKeyExchange,
+    /// Server: waiting for the client's ChangeCipherSpec.
+    ServerWaitCcs,
+    /// Server: waiting for the client's Finished.
+    ServerWaitFinished,
+    /// Handshake complete; application data flows.
+    Connected,
+    /// close_notify sent or received.
+    Closed,
+    /// A fatal error ended the connection (sticky).
+    Failed,
+}
+
+impl State {
+    /// True while a handshake is under way (including a server waiting for
+    /// its first ClientHello).
+    pub fn handshaking(self) -> bool {
+        !matches!(self, State::Idle | State::Connected | State::Closed | State::Failed)
+    }
+}
+
+/// Counters of what happened on a connection. Every dropped record is
+/// counted in exactly one `dropped_*` field.
+#[derive(Clone, Copy, Debug, Default, FromZeros, PartialEq, Eq)]
+#[repr(C)]
+pub struct Stats {
+    /// Datagrams fed in.
+    pub rx_datagrams: u32,
+    /// Bytes fed in.
+    pub rx_bytes: u32,
+    /// Records parsed from fed datagrams.
+    pub rx_records: u32,
+    /// Datagrams produced by poll.
+    pub tx_datagrams: u32,
+    /// Bytes produced by poll.
+    pub tx_bytes: u32,
+    /// Records produced.
+    pub tx_records: u32,
+    /// Application records delivered to read.
+    pub app_records_rx: u32,
+    /// Application records written.
+    pub app_records_tx: u32,
+    /// Malformed or truncated records, fragments or messages dropped.
+    pub dropped_malformed: u32,
+    /// Records that failed authentication (bad tag) dropped.
+    pub dropped_auth: u32,
+    /// Replayed or duplicated records dropped.
+    pub dropped_replay: u32,
+    /// Records of an epoch we cannot read (future or stale) dropped.
+    pub dropped_epoch: u32,
+    /// Records or messages not allowed in the current state dropped.
+    pub dropped_unexpected: u32,
+    /// Records too large for the receive buffer dropped.
+    pub dropped_oversize: u32,
+    /// Handshake fragments of future messages dropped (they are retransmitted).
+    pub dropped_future: u32,
+    /// Flights we retransmitted (timer or peer retransmission).
+    pub retransmits: u32,
+    /// Retransmissions of the peer's flights we detected.
+    pub peer_retransmits: u32,
+    /// HelloVerifyRequests sent (server) or received (client).
+    pub hello_verify_requests: u32,
+}
+
+/// The last alert sent or received.
+#[derive(Clone, Copy, Debug, Default, FromZeros, PartialEq, Eq)]
+#[repr(C)]
+pub struct AlertInfo {
+    /// 1 warning, 2 fatal, 0 none.
+    pub level: u8,
+    /// Alert description.
+    pub description: u8,
+    /// True if we sent it, false if we received it.
+    pub sent: bool,
+}
+
+/// Marker for "fail without an alert".
+pub(crate) const NO_ALERT: u8 = 0xFF;
+
+/// A fatal handshake error: the alert to send and the status to report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Fatal {
+    pub alert: u8,
+    pub err: Error,
+}
+
+impl Fatal {
+    pub(crate) const fn alert(alert: u8) -> Fatal {
+        Fatal { alert, err: Error::AlertSent }
+    }
+    pub(crate) const fn decode() -> Fatal {
+        Fatal::alert(alert::DECODE_ERROR)
+    }
+    pub(crate) const fn unexpected() -> Fatal {
+        Fatal::alert(alert::UNEXPECTED_MESSAGE)
+    }
+    pub(crate) const fn internal(err: Error) -> Fatal {
+        Fatal { alert: alert::INTERNAL_ERROR, err }
+    }
+    /// Fail without sending any alert (nothing was sent to the peer yet,
+    /// or the peer is gone).
+    pub(crate) const fn silent(err: Error) -> Fatal {
+        Fatal { alert: NO_ALERT, err }
+    }
+}
+
+impl From<Error> for Fatal {
+    fn from(e: Error) -> Fatal {
+        match e {
+            Error::Decode => Fatal::decode(),
+            other => Fatal::internal(other),
+        }
+    }
+}
+
+/// Record-layer state: epochs, sequence numbers, replay windows, keys.
+#[derive(FromZeros)]
+#[repr(C)]
+pub(crate) struct RecordState {
+    pub write_seq: [u64; 2],
+    pub window: [ReplayWindow; 2],
+    pub client: DirectionKeys,
+    pub server: DirectionKeys,
+    pub read_epoch: u16,
+    pub write_epoch: u16,
+    pub tag16: bool,
+    pub keys_ready: bool,
+}
+
+impl RecordState {
+    pub fn tag(&self) -> TagLen {
+        if self.tag16 {
+            TagLen::Sixteen
+        } else {
+            TagLen::Eight
+        }
+    }
+
+    fn write_keys(&self, role: Role) -> &DirectionKeys {
+        match role {
+            Role::Client => &self.client,
+            Role::Server => &self.server,
+        }
+    }
+
+    fn read_keys(&self, role: Role) -> &DirectionKeys {
+        match role {
+            Role::Client => &self.server,
+            Role::Server => &self.client,
+        }
+    }
+
+    /// Take the next write sequence number of `epoch`.
+    pub fn next_seq(&mut self, epoch: u16) -> Result<u64, Error> {
+        let s = self.write_seq.get_mut(usize::from(epoch)).ok_or(Error::Internal)?;
+        if *s > record::MAX_SEQ {
+            return Err(Error::Internal);
+        }
+        let v = *s;
+        *s += 1;
+        Ok(v)
+    }
+
+    /// Write one record in `epoch` (protected when epoch is 1).
+    pub fn emit(
+        &mut self,
+        role: Role,
+        w: &mut Writer<'_>,
+        ctype: u8,
+        epoch: u16,
+        parts: &[&[u8]],
+    ) -> Result<(), Error> {
+        let plain: usize = parts.iter().map(|p| p.len()).sum();
+        let need = record::HEADER_LEN + plain + if epoch > 0 { record::EXPLICIT_NONCE_LEN + self.tag().bytes() } else { 0 };
+        if w.remaining() < need {
+            return Err(Error::BufferTooSmall);
+        }
+        let seq = self.next_seq(epoch)?;
+        if epoch == 0 {
+            record::write_record(w, None, ctype, 0, seq, parts)
+        } else {
+            if !self.keys_ready {
+                return Err(Error::Internal);
+            }
+            let tag = self.tag();
+            record::write_record(w, Some((self.write_keys(role), tag)), ctype, epoch, seq, parts)
+        }
+    }
+
+    pub fn wipe(&mut self) {
+        self.client.zeroize();
+        self.server.zeroize();
+        self.keys_ready = false;
+    }
+}
+
+/// Handshake state.
+#[derive(FromZeros)]
+#[repr(C)]
+pub(crate) struct Handshake {
+    pub transcript: Sha256,
+    pub deadline: u64,
+    pub client_random: [u8; 32],
+    pub server_random: [u8; 32],
+    pub session_id: [u8; 32],
+    pub master: [u8; MASTER_LEN],
+    pub cookie: [u8; NANODTLS_MAX_COOKIE],
+    pub suite: u16,
+    /// Next message_seq we send.
+    pub send_seq: u16,
+    /// Next message_seq we expect.
+    pub recv_seq: u16,
+    /// message_seq of the first message of the peer flight being received.
+    pub peer_flight_first: u16,
+    pub session_id_len: u8,
+    pub cookie_len: u8,
+    pub hello_verify_count: u8,
+    pub ems: bool,
+    pub resumed: bool,
+    pub seen_server_key_exchange: bool,
+    pub peer_secure_renegotiation: bool,
+}
+
+impl Handshake {
+    pub fn wipe(&mut self) {
+        self.master.zeroize();
+    }
+}
+
+/// Pre-shared key material: the client's identity and key, or the server's
+/// single key (and, after a handshake, the identity the client used).
+#[derive(FromZeros)]
+#[repr(C)]
+pub(crate) struct PskSlot {
+    pub identity: [u8; NANODTLS_MAX_PSK_IDENTITY],
+    pub key: [u8; NANODTLS_MAX_PSK_KEY],
+    pub hint: [u8; 32],
+    pub identity_len: u16,
+    pub key_len: u16,
+    pub hint_len: u8,
+}
+
+impl PskSlot {
+    pub fn identity(&self) -> &[u8] {
+        self.identity.get(..usize::from(self.identity_len)).unwrap_or(&[])
+    }
+    pub fn key(&self) -> &[u8] {
+        self.key.get(..usize::from(self.key_len)).unwrap_or(&[])
+    }
+    pub fn hint(&self) -> &[u8] {
+        self.hint.get(..usize::from(self.hint_len)).unwrap_or(&[])
+    }
+    pub fn has_key(&self) -> bool {
+        self.key_len > 0
+    }
+    pub fn set(&mut self, identity: &[u8], key: &[u8]) -> Result<(), Error> {
+        if identity.is_empty()
+            || identity.len() > NANODTLS_MAX_PSK_IDENTITY
+            || key.is_empty()
+            || key.len() > NANODTLS_MAX_PSK_KEY
+        {
+            return Err(Error::InvalidArgument);
+        }
+        self.wipe_key();
+        self.identity.get_mut(..identity.len()).ok_or(Error::Internal)?.copy_from_slice(identity);
+        self.identity_len = identity.len() as u16;
+        self.key.get_mut(..key.len()).ok_or(Error::Internal)?.copy_from_slice(key);
+        self.key_len = key.len() as u16;
+        Ok(())
+    }
+    pub fn wipe_key(&mut self) {
+        self.key.zeroize();
+        self.key_len = 0;
+    }
+    pub fn set_hint(&mut self, hint: &[u8]) -> Result<(), Error> {
+        if hint.len() > self.hint.len() {
+            return Err(Error::InvalidArgument);
+        }
+        self.hint.get_mut(..hint.len()).ok_or(Error::Internal)?.copy_from_slice(hint);
+        self.hint_len = hint.len() as u8;
+        Ok(())
+    }
+}
+
+/// Protected records (application data) waiting to be polled.
+#[derive(FromZeros)]
+#[repr(C)]
+pub(crate) struct TxBuf {
+    pub buf: [u8; NANODTLS_TX_BUF],
+    pub len: u16,
+}
+
+/// Received application data waiting for read(): a sequence of
+/// `[u16 length][data]` items; the free space behind them is the scratch
+/// area where incoming records are decrypted.
+#[derive(FromZeros)]
+#[repr(C)]
+pub(crate) struct RxBuf {
+    pub buf: [u8; NANODTLS_RX_BUF],
+    pub len: u16,
+    pub off: u16,
+}
+
+impl RxBuf {
+    pub fn pending(&self) -> bool {
+        self.off < self.len
+    }
+    fn clear(&mut self) {
+        self.len = 0;
+        self.off = 0;
+    }
+}
+
+/// An alert waiting to be sent.
+#[derive(FromZeros)]
+#[repr(C)]
+pub(crate) struct PendingAlert {
+    pub level: u8,
+    pub description: u8,
+    pub pending: bool,
+}
+
+/// Everything but the two big receive-side buffers, so the engine can
+/// borrow a reassembled message and mutate its own state at once.
+#[derive(FromZeros)]
+#[repr(C)]
+pub(crate) struct Core {
+    pub hs: Handshake,
+    pub rl: RecordState,
+    pub flight: Flight,
+    pub tx: TxBuf,
+    pub psk: PskSlot,
+    pub cookies: CookieKeys,
+    pub stats: Stats,
+    pub cfg: Config,
+    pub last_alert: AlertInfo,
+    pub alert_out: PendingAlert,
+    /// Sticky status of a failed or closed connection (0 while usable).
+    pub status: i32,
+    pub state: State,
+    /// Set once a close_notify has been queued by us.
+    pub close_sent: bool,
+}
+
+/// A DTLS 1.2 connection (one peer, either role).
+#[derive(FromZeros)]
+#[repr(C)]
+pub struct Connection {
+    pub(crate) core: Core,
+    pub(crate) reasm: Reassembly,
+    pub(crate) rx: RxBuf,
+}
+
+/// What one processed message asks the record loop to do.
+pub(crate) struct MsgCtx {
+    /// Record sequence number of the record that completed the message.
+    pub rec_seq: u64,
+    /// message_seq of the message.
+    pub seq: u16,
+}
+
+/// Payload location of a record being processed.
+enum Payload<'d> {
+    /// Plaintext record: the fragment inside the caller's datagram.
+    Datagram(&'d [u8]),
+    /// Decrypted into the receive buffer at this range.
+    Rx(core::ops::Range<usize>),
+}
+
+impl Connection {
+    /// Reset `self` (which may hold anything, e.g. a previous connection) to
+    /// a fresh connection with `cfg`. Secrets of the previous use are wiped
+    /// by zeroing the whole structure first.
+    pub fn init(&mut self, cfg: &Config) -> Result<(), Error> {
+        cfg.validate()?;
+        self.zero();
+        self.core.cfg = *cfg;
+        self.core.state = match cfg.role {
+            Role::Client => State::Idle,
+            Role::Server => State::ServerWaitClientHello,
+        };
+        self.core.flight.clear();
+        self.core.flight.interval_ms = cfg.retransmit_initial_ms;
+        self.core.hs.transcript.reset();
+        Ok(())
+    }
+
+    /// Current state.
+    pub fn state(&self) -> State {
+        self.core.state
+    }
+
+    /// Role.
+    pub fn role(&self) -> Role {
+        self.core.cfg.role
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &Config {
+        &self.core.cfg
+    }
+
+    /// Statistics.
+    pub fn stats(&self) -> &Stats {
+        &self.core.stats
+    }
+
+    /// The last alert sent or received (level 0 if none).
+    pub fn last_alert(&self) -> AlertInfo {
+        self.core.last_alert
+    }
+
+    /// The negotiated cipher suite (0 before ServerHello).
+    pub fn suite(&self) -> u16 {
+        self.core.hs.suite
+    }
+
+    /// True if the extended master secret was negotiated.
+    pub fn extended_master_secret(&self) -> bool {
+        self.core.hs.ems
+    }
+
+    /// Sticky failure status, if the connection failed or closed.
+    pub fn failure(&self) -> Option<Error> {
+        Error::from_code(self.core.status)
+    }
+
+    /// The PSK identity in use: ours (client) or the client's (server, after
+    /// ClientKeyExchange).
+    pub fn psk_identity(&self) -> &[u8] {
+        self.core.psk.identity()
+    }
+
+    /// Set the PSK: client identity and key, or the single key a server
+    /// accepts (with the identity it expects). Copied in; wiped at deinit.
+    pub fn set_psk(&mut self, identity: &[u8], key: &[u8]) -> Result<(), Error> {
+        if !matches!(self.core.state, State::Idle | State::ServerWaitClientHello) {
+            return Err(Error::WrongState);
+        }
+        self.core.psk.set(identity, key)
+    }
+
+    /// Server: the PSK identity hint sent in ServerKeyExchange (empty: no
+    /// ServerKeyExchange is sent). At most 32 bytes.
+    pub fn set_psk_hint(&mut self, hint: &[u8]) -> Result<(), Error> {
+        if self.core.cfg.role != Role::Server || self.core.state != State::ServerWaitClientHello {
+            return Err(Error::WrongState);
+        }
+        self.core.psk.set_hint(hint)
+    }
+
+    /// Client: start the handshake (sends flight 1 on the next poll).
+    pub fn connect(&mut self, env: &mut dyn Env, now: u64) -> Result<(), Error> {
+        if self.core.cfg.role != Role::Client || self.core.state != State::Idle {
+            return Err(Error::WrongState);
+        }
+        let c = &mut self.core;
+        match c.start_client(env, now) {
+            Ok(()) => Ok(()),
+            Err(f) => Err(c.fail(f)),
+        }
+    }
+
+    /// Feed one received datagram. Records that are malformed, replayed,
+    /// unauthenticated or unexpected are dropped and counted; the call then
+    /// still succeeds. An error means the connection ended (see
+    /// [`Connection::failure`] and [`Connection::last_alert`]), or a misuse
+    /// (`ReadPending`: read the queued application data first; nothing was
+    /// consumed).
+    pub fn feed(&mut self, env: &mut dyn Env, now: u64, datagram: &[u8]) -> Result<(), Error> {
+        self.core.check_alive()?;
+        if self.core.state == State::Idle {
+            return Err(Error::WrongState);
+        }
+        if self.rx.pending() {
+            return Err(Error::ReadPending);
+        }
+        self.rx.clear();
+        let c = &mut self.core;
+        c.stats.rx_datagrams = c.stats.rx_datagrams.saturating_add(1);
+        c.stats.rx_bytes = c.stats.rx_bytes.saturating_add(datagram.len() as u32);
+        let mut r = Reader::new(datagram);
+        let mut resend = false;
+        while !r.is_empty() && c.state != State::Failed {
+            let rec = match record::parse(&mut r) {
+                Ok(rec) => rec,
+                Err(_) => {
+                    c.stats.dropped_malformed = c.stats.dropped_malformed.saturating_add(1);
+                    break;
+                }
+            };
+            c.stats.rx_records = c.stats.rx_records.saturating_add(1);
+            if let Err(f) = process_record(c, &mut self.reasm, &mut self.rx, env, now, &rec, &mut resend) {
+                return Err(c.fail(f));
+            }
+        }
+        if resend && c.state != State::Failed && !c.flight.is_empty() {
+            c.stats.retransmits = c.stats.retransmits.saturating_add(1);
+            c.flight.start_sending();
+        }
+        c.check_deadline(now)?;
+        c.result()
+    }
+
+    /// Produce the next datagram to send into `out` (at most the configured
+    /// MTU). Returns `Ok(Some(len))`, or `Ok(None)` when there is nothing to
+    /// send. `BufferTooSmall` if `out` cannot hold the next record (nothing
+    /// is lost; retry with a bigger buffer).
+    pub fn poll_datagram(&mut self, now: u64, out: &mut [u8]) -> Result<Option<usize>, Error> {
+        let c = &mut self.core;
+        let limit = core::cmp::min(out.len(), usize::from(c.cfg.mtu));
+        let role = c.cfg.role;
+        let mut w = Writer::new(out.get_mut(..limit).ok_or(Error::Internal)?);
+        if c.alert_out.pending {
+            let epoch = if c.rl.keys_ready { c.rl.write_epoch } else { 0 };
+            let body = [c.alert_out.level, c.alert_out.description];
+            c.rl.emit(role, &mut w, content::ALERT, epoch, &[&body])?;
+            c.alert_out.pending = false;
+            c.stats.tx_records = c.stats.tx_records.saturating_add(1);
+            if matches!(c.state, State::Failed | State::Closed) {
+                c.wipe_secrets();
+            }
+        } else if c.flight.sending {
+            c.write_flight_datagram(&mut w)?;
+            if !c.flight.sending {
+                c.flight.sent(now);
+            }
+        } else if c.tx.len > 0 {
+            let n = c.take_tx_records(&mut w)?;
+            if n == 0 {
+                return Err(Error::BufferTooSmall);
+            }
+        }
+        let n = w.len();
+        if n == 0 {
+            return Ok(None);
+        }
+        c.stats.tx_datagrams = c.stats.tx_datagrams.saturating_add(1);
+        c.stats.tx_bytes = c.stats.tx_bytes.saturating_add(n as u32);
+        Ok(Some(n))
+    }
+
+    /// Milliseconds until [`Connection::handle_timeout`] must be called, or
+    /// None if no timer runs.
+    pub fn timeout_ms(&self, now: u64) -> Option<u64> {
+        let c = &self.core;
+        let mut at: Option<u64> = None;
+        if c.flight.armed && c.state != State::Failed && c.state != State::Closed {
+            at = Some(c.flight.next_at);
+        }
+        if c.state.handshaking() && c.hs.deadline != 0 {
+            at = Some(at.map_or(c.hs.deadline, |a| a.min(c.hs.deadline)));
+        }
+        at.map(|t| t.saturating_sub(now))
+    }
+
+    /// Handle expired timers: retransmit the current flight (doubling the
+    /// interval up to the cap) or fail the handshake at its deadline.
+    pub fn handle_timeout(&mut self, now: u64) -> Result<(), Error> {
+        let c = &mut self.core;
+        c.check_alive()?;
+        c.check_deadline(now)?;
+        if c.flight.armed && now >= c.flight.next_at {
+            let next = c.flight.interval_ms.saturating_mul(2);
+            c.flight.interval_ms = core::cmp::min(next, c.cfg.retransmit_max_ms);
+            c.flight.retransmits = c.flight.retransmits.saturating_add(1);
+            c.stats.retransmits = c.stats.retransmits.saturating_add(1);
+            c.flight.start_sending();
+        }
+        Ok(())
+    }
+
+    /// Queue application data as one record. `TooLarge` if it cannot fit
+    /// one record within the MTU; `WouldBlock` if the transmit buffer is
+    /// full (poll, then retry).
+    pub fn write(&mut self, data: &[u8]) -> Result<(), Error> {
+        let c = &mut self.core;
+        c.check_alive()?;
+        if c.state != State::Connected {
+            return Err(Error::WrongState);
+        }
+        let max = c.max_app_payload();
+        if data.len() > max {
+            return Err(Error::TooLarge);
+        }
+        let start = usize::from(c.tx.len);
+        let role = c.cfg.role;
+        let region = c.tx.buf.get_mut(start..).ok_or(Error::WouldBlock)?;
+        let mut w = Writer::new(region);
+        match c.rl.emit(role, &mut w, content::APPLICATION_DATA, 1, &[data]) {
+            Ok(()) => {}
+            Err(Error::BufferTooSmall) => return Err(Error::WouldBlock),
+            Err(e) => return Err(e),
+        }
+        c.tx.len = (start + w.len()) as u16;
+        c.stats.app_records_tx = c.stats.app_records_tx.saturating_add(1);
+        Ok(())
+    }
+
+    /// Largest application payload one write() accepts right now.
+    pub fn max_write(&self) -> usize {
+        self.core.max_app_payload()
+    }
+
+    /// Take the next received application record into `out`.
+    /// `Ok(Some(n))`: a record of n bytes; `Ok(None)`: nothing pending.
+    /// `BufferTooSmall`: the record is larger than `out` and stays queued.
+    pub fn read(&mut self, out: &mut [u8]) -> Result<Option<usize>, Error> {
+        let rx = &mut self.rx;
+        if rx.pending() {
+            let off = usize::from(rx.off);
+            let len_bytes = rx.buf.get(off..off + 2).ok_or(Error::Internal)?;
+            let n = usize::from(u16::from_be_bytes([len_bytes[0], len_bytes[1]]));
+            let data = rx.buf.get(off + 2..off + 2 + n).ok_or(Error::Internal)?;
+            let dst = out.get_mut(..n).ok_or(Error::BufferTooSmall)?;
+            dst.copy_from_slice(data);
+            rx.off = (off + 2 + n) as u16;
+            if !rx.pending() {
+                rx.clear();
+            }
+            return Ok(Some(n));
+        }
+        match self.core.state {
+            State::Failed | State::Closed => Err(self.core.sticky()),
+            _ => Ok(None),
+        }
+    }
+
+    /// Send close_notify and close. Idempotent.
+    pub fn close(&mut self) -> Result<(), Error> {
+        let c = &mut self.core;
+        match c.state {
+            State::Closed | State::Failed => return Ok(()),
+            State::Idle | State::ServerWaitClientHello => {}
+            _ => c.queue_alert(alert::WARNING, alert::CLOSE_NOTIFY),
+        }
+        c.close_sent = true;
+        c.state = State::Closed;
+        c.status = Error::Closed.code();
+        c.flight.sending = false;
+        c.flight.armed = false;
+        if !c.alert_out.pending {
+            c.wipe_secrets();
+        }
+        Ok(())
+    }
+
+    /// Wipe every secret and reset to all-zero (the state of a never
+    /// initialised context).
+    pub fn wipe(&mut self) {
+        self.core.wipe_secrets();
+        self.core.psk.wipe_key();
+        self.core.cookies.wipe();
+        // Zero everything else too: plaintext in the buffers is sensitive.
+        self.rx.buf.zeroize();
+        self.core.tx.buf.zeroize();
+        self.reasm.zero();
+        self.zero();
+    }
+}
+
+/// Process one record of a datagram.
+fn process_record(
+    c: &mut Core,
+    reasm: &mut Reassembly,
+    rx: &mut RxBuf,
+    env: &mut dyn Env,
+    now: u64,
+    rec: &record::Record<'_>,
+    resend: &mut bool,
+) -> Result<(), Fatal> {
+    let epoch = rec.epoch;
+    let current = c.rl.read_epoch;
+    let window = usize::from(epoch);
+    if epoch > current || window > 1 {
+        c.stats.dropped_epoch = c.stats.dropped_epoch.saturating_add(1);
+        return Ok(());
+    }
+    if !c.rl.window.get(window).is_some_and(|w| w.is_fresh(rec.seq)) {
+        c.stats.dropped_replay = c.stats.dropped_replay.saturating_add(1);
+        return Ok(());
+    }
+    let payload = if epoch == 0 {
+        if rec.version != record::DTLS12 && rec.version != record::DTLS10 {
+            c.stats.dropped_malformed = c.stats.dropped_malformed.saturating_add(1);
+            return Ok(());
+        }
+        Payload::Datagram(rec.fragment)
+    } else {
+        // Decrypt behind the queued application data, leaving room for the
+        // 2-byte length prefix of a queue item.
+        let start = usize::from(rx.len) + 2;
+        let end = start + rec.fragment.len();
+        let Some(dst) = rx.buf.get_mut(start..end) else {
+            c.stats.dropped_oversize = c.stats.dropped_oversize.saturating_add(1);
+            return Ok(());
+        };
+        dst.copy_from_slice(rec.fragment);
+        let role = c.cfg.role;
+        let tag = c.rl.tag();
+        match record::open_in_place(rec, c.rl.read_keys(role), tag, dst) {
+            Ok(r) => Payload::Rx(start + r.start..start + r.end),
+            Err(_) => {
+                c.stats.dropped_auth = c.stats.dropped_auth.saturating_add(1);
+                return Ok(());
+            }
+        }
+    };
+    if let Some(w) = c.rl.window.get_mut(window) {
+        w.mark(rec.seq);
+    }
+    let old_epoch = epoch < current;
+    let data: &[u8] = match &payload {
+        Payload::Datagram(d) => d,
+        Payload::Rx(r) => rx.buf.get(r.clone()).unwrap_or(&[]),
+    };
+    match rec.ctype {
+        content::HANDSHAKE => {
+            let mut r = Reader::new(data);
+            while !r.is_empty() {
+                let Ok((h, frag)) = handshake::parse_fragment(&mut r) else {
+                    c.stats.dropped_malformed = c.stats.dropped_malformed.saturating_add(1);
+                    break;
+                };
+                let ctx = MsgCtx { rec_seq: rec.seq, seq: h.seq };
+                if old_epoch {
+                    // Only a retransmission of the peer's previous flight can
+                    // legitimately arrive in an older epoch.
+                    c.note_old_fragment(&h, resend);
+                    continue;
+                }
+                c.on_fragment(reasm, env, now, &ctx, &h, frag, resend)?;
+                if c.state == State::Failed {
+                    break;
+                }
+            }
+            Ok(())
+        }
+        content::CCS => {
+            if old_epoch {
+                c.stats.dropped_epoch = c.stats.dropped_epoch.saturating_add(1);
+                return Ok(());
+            }
+            c.on_ccs(data, epoch)
+        }
+        content::ALERT => {
+            if old_epoch {
+                // Unauthenticated alerts cannot end a protected connection.
+                c.stats.dropped_epoch = c.stats.dropped_epoch.saturating_add(1);
+                return Ok(());
+            }
+            c.on_alert(data)
+        }
+        content::APPLICATION_DATA => {
+            if c.state != State::Connected || epoch != 1 {
+                c.stats.dropped_unexpected = c.stats.dropped_unexpected.saturating_add(1);
+                return Ok(());
+            }
+            if let Payload::Rx(range) = payload {
+                // Move the plaintext down to sit right after its length prefix.
+                let at = usize::from(rx.len);
+                let n = range.len();
+                rx.buf.copy_within(range, at + 2);
+                if let Some(p) = rx.buf.get_mut(at..at + 2) {
+                    p.copy_from_slice(&(n as u16).to_be_bytes());
+                }
+                rx.len = (at + 2 + n) as u16;
+                c.stats.app_records_rx = c.stats.app_records_rx.saturating_add(1);
+            }
+            Ok(())
+        }
+        _ => {
+            c.stats.dropped_unexpected = c.stats.dropped_unexpected.saturating_add(1);
+            Ok(())
+        }
+    }
+}
+
+impl Core {
+    /// Ok while the connection can still be used; the sticky status otherwise.
+    pub(crate) fn check_alive(&self) -> Result<(), Error> {
+        match self.state {
+            State::Failed | State::Closed => Err(self.sticky()),
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn sticky(&self) -> Error {
+        Error::from_code(self.status).unwrap_or(Error::Internal)
+    }
+
+    fn result(&self) -> Result<(), Error> {
+        match self.state {
+            State::Failed => Err(self.sticky()),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_deadline(&mut self, now: u64) -> Result<(), Error> {
+        if self.state.handshaking() && self.hs.deadline != 0 && now >= self.hs.deadline {
+            // No alert: the peer is most likely gone.
+            self.state = State::Failed;
+            self.status = Error::Timeout.code();
+            self.flight.sending = false;
+            self.flight.armed = false;
+            self.wipe_secrets();
+            return Err(Error::Timeout);
+        }
+        Ok(())
+    }
+
+    /// End the connection with a fatal alert; returns the status to report.
+    pub(crate) fn fail(&mut self, f: Fatal) -> Error {
+        if self.state == State::Failed {
+            return self.sticky();
+        }
+        if f.alert != NO_ALERT {
+            self.queue_alert(alert::FATAL, f.alert);
+        }
+        self.state = State::Failed;
+        self.status = f.err.code();
+        self.flight.sending = false;
+        self.flight.armed = false;
+        if !self.alert_out.pending {
+            self.wipe_secrets();
+        }
+        f.err
+    }
+
+    pub(crate) fn queue_alert(&mut self, level: u8, description: u8) {
+        // A fatal alert replaces anything pending; a warning never replaces a fatal.
+        if self.alert_out.pending && self.alert_out.level == alert::FATAL && level != alert::FATAL {
+            return;
+        }
+        self.alert_out = PendingAlert { level, description, pending: true };
+        self.last_alert = AlertInfo { level, description, sent: true };
+    }
+
+    pub(crate) fn wipe_secrets(&mut self) {
+        self.rl.wipe();
+        self.hs.wipe();
+    }
+
+    fn max_app_payload(&self) -> usize {
+        let overhead = record::protected_overhead(self.rl.tag());
+        let mtu = usize::from(self.cfg.mtu);
+        core::cmp::min(mtu, NANODTLS_TX_BUF)
+            .saturating_sub(overhead)
+            .min(NANODTLS_RX_BUF.saturating_sub(overhead + 2))
+    }
+
+    fn take_tx_records(&mut self, w: &mut Writer<'_>) -> Result<usize, Error> {
+        // Whole records only, as many as fit.
+        let total = usize::from(self.tx.len);
+        let mut at = 0usize;
+        while at < total {
+            let rest = self.tx.buf.get(at..total).ok_or(Error::Internal)?;
+            let mut r = Reader::new(rest);
+            let rec = record::parse(&mut r).map_err(|_| Error::Internal)?;
+            let n = record::HEADER_LEN + rec.fragment.len();
+            if n > w.remaining() {
+                break;
+            }
+            w.put(rest.get(..n).ok_or(Error::Internal)?)?;
+            self.stats.tx_records = self.stats.tx_records.saturating_add(1);
+            at += n;
+        }
+        self.tx.buf.copy_within(at..total, 0);
+        self.tx.len = (total - at) as u16;
+        Ok(at)
+    }
+
+    /// Fill one datagram from the flight at its cursor.
+    fn write_flight_datagram(&mut self, w: &mut Writer<'_>) -> Result<(), Error> {
+        let role = self.cfg.role;
+        let limit = w.remaining();
+        let tag_overhead = record::EXPLICIT_NONCE_LEN + self.rl.tag().bytes();
+        while let Some((item, off)) = self.flight.current() {
+            match item {
+                Item::Ccs { epoch } => {
+                    let need = record::HEADER_LEN + 1 + if epoch > 0 { tag_overhead } else { 0 };
+                    if w.remaining() < need {
+                        if w.is_empty() {
+                            return Err(Error::BufferTooSmall);
+                        }
+                        break;
+                    }
+                    self.rl.emit(role, w, content::CCS, epoch, &[&[1]])?;
+                    self.stats.tx_records = self.stats.tx_records.saturating_add(1);
+                    self.flight.advance(0, true);
+                }
+                Item::Handshake { epoch, message } => {
+                    let body = message.get(handshake::HEADER_LEN..).ok_or(Error::Internal)?;
+                    let total = body.len();
+                    let off_us = off as usize;
+                    let left = total.saturating_sub(off_us);
+                    let overhead = record::HEADER_LEN
+                        + handshake::HEADER_LEN
+                        + if epoch > 0 { tag_overhead } else { 0 };
+                    let room = w.remaining().saturating_sub(overhead);
+                    let fits_whole = left <= room;
+                    if !fits_whole {
+                        // Prefer starting a new datagram over cutting a
+                        // message that would fit whole in one.
+                        let whole_fits_fresh = left + overhead <= limit;
+                        if !w.is_empty() && (whole_fits_fresh || room == 0) {
+                            break;
+                        }
+                        if room == 0 {
+                            return Err(Error::BufferTooSmall);
+                        }
+                    }
+                    let n = core::cmp::min(left, room);
+                    let mut hb = [0u8; handshake::HEADER_LEN];
+                    let h = FragmentHeader {
+                        msg_type: message.first().copied().unwrap_or(0),
+                        length: total as u32,
+                        seq: message
+                            .get(4..6)
+                            .map(|s| u16::from_be_bytes([s[0], s[1]]))
+                            .unwrap_or(0),
+                        frag_off: off,
+                        frag_len: n as u32,
+                    };
+                    handshake::write_header(&mut Writer::new(&mut hb), &h)?;
+                    let piece = body.get(off_us..off_us + n).ok_or(Error::Internal)?;
+                    self.rl.emit(role, w, content::HANDSHAKE, epoch, &[&hb, piece])?;
+                    self.stats.tx_records = self.stats.tx_records.saturating_add(1);
+                    let done = off_us + n >= total;
+                    self.flight.advance((off_us + n) as u32, done);
+                    if !done {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A handshake fragment in an older epoch than we read: only useful as
+    /// a sign that the peer retransmitted the flight we answered.
+    fn note_old_fragment(&mut self, h: &FragmentHeader, resend: &mut bool) {
+        if self.flight.answers(h.seq) {
+            if !*resend {
+                self.stats.peer_retransmits = self.stats.peer_retransmits.saturating_add(1);
+            }
+            *resend = true;
+        } else {
+            self.stats.dropped_epoch = self.stats.dropped_epoch.saturating_add(1);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_fragment(
+        &mut self,
+        reasm: &mut Reassembly,
+        env: &mut dyn Env,
+        now: u64,
+        ctx: &MsgCtx,
+        h: &FragmentHeader,
+        data: &[u8],
+        resend: &mut bool,
+    ) -> Result<(), Fatal> {
+        match self.state {
+            State::ServerWaitClientHello => {
+                if h.msg_type != msg::CLIENT_HELLO {
+                    self.stats.dropped_unexpected = self.stats.dropped_unexpected.saturating_add(1);
+                    return Ok(());
+                }
+                // A stateless server adopts whatever message_seq the
+                // ClientHello carries (0, or 1 after a HelloVerifyRequest).
+                self.hs.recv_seq = h.seq;
+            }
+            State::Connected => {
+                if h.seq < self.hs.recv_seq {
+                    self.note_old_fragment(h, resend);
+                } else {
+                    self.on_renegotiation_attempt(h);
+                }
+                return Ok(());
+            }
+            _ => {}
+        }
+        if h.seq < self.hs.recv_seq {
+            self.note_old_fragment(h, resend);
+            return Ok(());
+        }
+        if h.seq > self.hs.recv_seq {
+            self.stats.dropped_future = self.stats.dropped_future.saturating_add(1);
+            return Ok(());
+        }
+        match reasm.insert(h, data) {
+            Insert::Incomplete => Ok(()),
+            Insert::Inconsistent => {
+                self.stats.dropped_malformed = self.stats.dropped_malformed.saturating_add(1);
+                Ok(())
+            }
+            Insert::TooLarge => Err(Fatal::internal(Error::TooLarge)),
+            Insert::Complete => {
+                self.hs.recv_seq = self.hs.recv_seq.checked_add(1).ok_or(Fatal::unexpected())?;
+                let r = self.on_message(env, now, ctx, h.msg_type, reasm.message(), reasm.body());
+                reasm.reset();
+                r
+            }
+        }
+    }
+
+    /// A new handshake message after the handshake: renegotiation is never
+    /// done; answer with a no_renegotiation warning (RFC 5746/7925).
+    fn on_renegotiation_attempt(&mut self, h: &FragmentHeader) {
+        let is_reneg = match self.cfg.role {
+            Role::Client => h.msg_type == msg::HELLO_REQUEST,
+            Role::Server => h.msg_type == msg::CLIENT_HELLO,
+        };
+        if is_reneg && h.frag_off == 0 {
+            self.queue_alert(alert::WARNING, alert::NO_RENEGOTIATION);
+        } else {
+            self.stats.dropped_unexpected = self.stats.dropped_unexpected.saturating_add(1);
+        }
+    }
+
+    fn on_message(
+        &mut self,
+        env: &mut dyn Env,
+        now: u64,
+        ctx: &MsgCtx,
+        msg_type: u8,
+        message: &[u8],
+        body: &[u8],
+    ) -> Result<(), Fatal> {
+        match self.cfg.role {
+            Role::Client => self.client_message(env, now, ctx, msg_type, message, body),
+            Role::Server => self.server_message(env, now, ctx, msg_type, message, body),
+        }
+    }
+
+    fn on_ccs(&mut self, data: &[u8], epoch: u16) -> Result<(), Fatal> {
+        if data != [1] {
+            return Err(Fatal::decode());
+        }
+        let expected = matches!(self.state, State::ClientWaitCcs | State::ServerWaitCcs);
+        if !expected || epoch != 0 || !self.rl.keys_ready {
+            // Early CCS (e.g. reordered ahead of ClientKeyExchange) or a
+            // duplicate: never a reason to switch keys.
+            if epoch > 0 {
+                return Err(Fatal::unexpected());
+            }
+            self.stats.dropped_unexpected = self.stats.dropped_unexpected.saturating_add(1);
+            return Ok(());
+        }
+        self.rl.read_epoch = 1;
+        self.state = match self.state {
+            State::ClientWaitCcs => State::ClientWaitFinished,
+            _ => State::ServerWaitFinished,
+        };
+        Ok(())
+    }
+
+    fn on_alert(&mut self, data: &[u8]) -> Result<(), Fatal> {
+        let [level, desc] = data else {
+            self.stats.dropped_malformed = self.stats.dropped_malformed.saturating_add(1);
+            return Ok(());
+        };
+        self.last_alert = AlertInfo { level: *level, description: *desc, sent: false };
+        if *desc == alert::CLOSE_NOTIFY {
+            if !self.close_sent && self.state == State::Connected {
+                self.queue_alert(alert::WARNING, alert::CLOSE_NOTIFY);
+                self.last_alert = AlertInfo { level: *level, description: *desc, sent: false };
+                self.close_sent = true;
+            }
+            self.state = State::Closed;
+            self.status = Error::Closed.code();
+            self.flight.sending = false;
+            self.flight.armed = false;
+            if !self.alert_out.pending {
+                self.wipe_secrets();
+            }
+            return Ok(());
+        }
+        if *level == alert::FATAL {
+            self.state = State::Failed;
+            self.status = Error::AlertReceived.code();
+            self.flight.sending = false;
+            self.flight.armed = false;
+            self.alert_out.pending = false;
+            self.wipe_secrets();
+        }
+        Ok(())
+    }
+
+    /// Derive master secret and traffic keys from the premaster secret.
+    /// The transcript must already include ClientKeyExchange.
+    pub(crate) fn derive_keys(&mut self, pms: &[u8]) {
+        let session_hash = self.hs.ems.then(|| self.hs.transcript.digest());
+        crate::keys::master_secret(
+            pms,
+            &self.hs.client_random,
+            &self.hs.server_random,
+            session_hash.as_ref(),
+            &mut self.hs.master,
+        );
+        self.install_keys();
+    }
+
+    /// Expand the master secret into the key block.
+    pub(crate) fn install_keys(&mut self) {
+        let (c, s) = crate::keys::key_block(&self.hs.master, &self.hs.client_random, &self.hs.server_random);
+        self.rl.client = c;
+        self.rl.server = s;
+        self.rl.tag16 = crate::suite::info(self.hs.suite).is_some_and(|(_, t)| t == TagLen::Sixteen);
+        self.rl.keys_ready = true;
+    }
+
+    /// Append our Finished (epoch 1) to the flight and the transcript.
+    pub(crate) fn push_finished(&mut self) -> Result<(), Fatal> {
+        let hash = self.hs.transcript.digest();
+        let vd = crate::keys::verify_data(&self.hs.master, self.cfg.role == Role::Client, &hash);
+        let seq = self.next_send_seq()?;
+        let m = self.flight.push_message(1, msg::FINISHED, seq, |w| w.put(&vd))?;
+        self.hs.transcript.update(m);
+        Ok(())
+    }
+
+    /// Check the peer's Finished against the transcript so far, then add it.
+    pub(crate) fn verify_peer_finished(&mut self, message: &[u8], body: &[u8]) -> Result<(), Fatal> {
+        let got = handshake::parse_finished(body).map_err(|_| Fatal::decode())?;
+        let hash = self.hs.transcript.digest();
+        let want = crate::keys::verify_data(&self.hs.master, self.cfg.role == Role::Server, &hash);
+        if !crate::crypto::ct_eq(&got, &want) {
+            return Err(Fatal::alert(alert::DECRYPT_ERROR));
+        }
+        self.hs.transcript.update(message);
+        Ok(())
+    }
+
+    pub(crate) fn next_send_seq(&mut self) -> Result<u16, Fatal> {
+        let s = self.hs.send_seq;
+        self.hs.send_seq = s.checked_add(1).ok_or(Fatal::internal(Error::Internal))?;
+        Ok(s)
+    }
+
+    /// Start sending a freshly built flight.
+    pub(crate) fn send_flight(&mut self, expects_reply: bool) {
+        // RFC 6347 4.2.4.1: keep a backed-off timer until a flight goes
+        // through without loss, then return to the initial value.
+        if self.flight.retransmits == 0 {
+            self.flight.interval_ms = self.cfg.retransmit_initial_ms;
+        }
+        self.flight.retransmits = 0;
+        self.flight.expects_reply = expects_reply;
+        self.flight.start_sending();
+    }
+
+    /// Enter the connected state.
+    pub(crate) fn established(&mut self) {
+        self.state = State::Connected;
+        self.hs.deadline = 0;
+        self.flight.armed = false;
+        self.hs.transcript.reset();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_size_matches_the_knobs() {
+        let size = core::mem::size_of::<Connection>();
+        let budget = crate::sizes::CONN_BYTES;
+        assert!(size <= budget && budget - size < 64, "Connection is {size} bytes, CONN_BYTES {budget}: adjust CONN_STATE_BYTES in build.rs");
+    }
+
+    #[test]
+    fn zeroed_connection_is_inert() {
+        let mut c = Connection::new_box_zeroed().unwrap();
+        assert_eq!(c.state(), State::Idle);
+        let mut out = [0u8; 64];
+        assert_eq!(c.poll_datagram(0, &mut out), Ok(None));
+        assert_eq!(c.read(&mut out), Ok(None));
+        assert_eq!(c.write(b"x"), Err(Error::WrongState));
+        assert_eq!(c.timeout_ms(0), None);
+    }
+}

@@ -1,0 +1,16 @@
+//! Cryptographic building blocks: transcript hash, TLS 1.2 PRF, AEAD.
+//!
+//! The primitives come from RustCrypto (`sha2`, `hmac`, `aes`, `ccm`); this
+//! module only adds the TLS-specific constructions and keeps every secret
+//! temporary in a zeroizing wrapper.
+
+pub mod aead;
+pub mod prf;
+pub mod sha256;
+
+use subtle::ConstantTimeEq;
+
+/// Constant-time equality of two byte strings (lengths are public).
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}

@@ -1,0 +1,503 @@
+//! A server endpoint for many peers in caller-provided memory.
+//!
+//! Datagrams come in with an opaque peer address (bytes, e.g. a `struct
+//! sockaddr_in6`) and go out with one. A new peer must first complete the
+//! stateless cookie exchange (HelloVerifyRequest) before it gets a slot, so
+//! spoofed ClientHellos cost no memory. When all slots are taken, a slot
+//! is reclaimed in this order: a closed or failed connection; a half-open
+//! handshake with no traffic for `half_open_timeout_ms`; a connected peer
+//! idle for longer than `idle_timeout_ms` (if that is not 0). Otherwise the
+//! ClientHello is dropped and counted.
+//!
+//! A ClientHello with a *new* client random from the address of an existing
+//! peer (the device rebooted, RFC 6347 4.2.8) goes through the cookie
+//! exchange too; with a valid cookie the old association is replaced.
+
+use zerocopy::FromZeros;
+
+use crate::codec::{Reader, Writer};
+use crate::config::{Config, Env, Role};
+use crate::connection::{Connection, PskSlot, State};
+use crate::cookie::CookieKeys;
+use crate::error::Error;
+use crate::handshake::hello::ClientHello;
+use crate::handshake::{self, msg};
+use crate::record::{self, content};
+use crate::sizes::NANODTLS_MAX_PEER_ADDR;
+
+/// Endpoint events, reported once each by [`Endpoint::poll_event`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Event {
+    /// A handshake completed.
+    Connected = 1,
+    /// A connection was closed (close_notify).
+    Closed = 2,
+    /// A connection failed (alert, timeout).
+    Failed = 3,
+}
+
+const EV_CONNECTED: u8 = 1;
+const EV_CLOSED: u8 = 2;
+const EV_FAILED: u8 = 4;
+
+/// One peer slot. The caller provides an array of these.
+#[derive(FromZeros)]
+#[repr(C)]
+pub struct PeerSlot {
+    conn: Connection,
+    last_active: u64,
+    addr: [u8; NANODTLS_MAX_PEER_ADDR],
+    addr_len: u8,
+    in_use: bool,
+    events: u8,
+    reported: State,
+}
+
+impl PeerSlot {
+    fn addr(&self) -> &[u8] {
+        self.addr.get(..usize::from(self.addr_len)).unwrap_or(&[])
+    }
+
+    fn matches(&self, addr: &[u8]) -> bool {
+        self.in_use && self.addr() == addr
+    }
+
+    /// The connection of this slot.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Record state transitions as events.
+    fn note_state(&mut self) {
+        let s = self.conn.state();
+        if s != self.reported {
+            match s {
+                State::Connected => self.events |= EV_CONNECTED,
+                State::Closed => self.events |= EV_CLOSED,
+                State::Failed => self.events |= EV_FAILED,
+                _ => {}
+            }
+            self.reported = s;
+        }
+    }
+
+    fn release(&mut self) {
+        self.conn.wipe();
+        self.in_use = false;
+        self.addr_len = 0;
+        self.events = 0;
+        self.reported = State::Idle;
+    }
+}
+
+/// Counters of the endpoint itself (per-connection counters live in each
+/// connection's [`crate::Stats`]).
+#[derive(Clone, Copy, Debug, Default, FromZeros, PartialEq, Eq)]
+#[repr(C)]
+pub struct EndpointStats {
+    /// HelloVerifyRequests sent.
+    pub hello_verify_requests: u32,
+    /// Slots given to peers that proved their address.
+    pub slots_allocated: u32,
+    /// Slots taken back from closed, failed, half-open or idle peers.
+    pub slots_reclaimed: u32,
+    /// ClientHellos dropped because no slot was free.
+    pub dropped_no_slot: u32,
+    /// Datagrams from unknown addresses that were not a usable ClientHello.
+    pub dropped_unknown_peer: u32,
+    /// HelloVerifyRequests not sent because the previous one was not polled yet.
+    pub dropped_hvr_busy: u32,
+}
+
+/// Server endpoint state (the template for new peers, cookie secrets and
+/// the pending HelloVerifyRequest).
+#[derive(FromZeros)]
+#[repr(C)]
+pub struct Endpoint {
+    cfg: Config,
+    psk: PskSlot,
+    cookies: CookieKeys,
+    stats: EndpointStats,
+    hvr: [u8; 64],
+    hvr_addr: [u8; NANODTLS_MAX_PEER_ADDR],
+    idle_timeout_ms: u32,
+    half_open_timeout_ms: u32,
+    hvr_len: u8,
+    hvr_addr_len: u8,
+    poll_cursor: u16,
+    read_cursor: u16,
+    event_cursor: u16,
+}
+
+/// The first record of a datagram if it is an unfragmented epoch-0
+/// ClientHello: (record seq, message, body).
+fn initial_client_hello(datagram: &[u8]) -> Option<(u64, u16, &[u8], &[u8])> {
+    let mut r = Reader::new(datagram);
+    let rec = record::parse(&mut r).ok()?;
+    if rec.ctype != content::HANDSHAKE || rec.epoch != 0 {
+        return None;
+    }
+    let mut hr = Reader::new(rec.fragment);
+    let (h, body) = handshake::parse_fragment(&mut hr).ok()?;
+    if h.msg_type != msg::CLIENT_HELLO || h.frag_off != 0 || h.frag_len != h.length {
+        return None;
+    }
+    let message = rec.fragment.get(..handshake::HEADER_LEN + body.len())?;
+    Some((rec.seq, h.seq, message, body))
+}
+
+impl Endpoint {
+    /// Initialise with a server configuration. `idle_timeout_ms` (0 = never)
+    /// and `half_open_timeout_ms` control slot reclamation.
+    pub fn init(&mut self, cfg: &Config, idle_timeout_ms: u32, half_open_timeout_ms: u32) -> Result<(), Error> {
+        if cfg.role != Role::Server || half_open_timeout_ms == 0 {
+            return Err(Error::InvalidArgument);
+        }
+        cfg.validate()?;
+        self.zero();
+        self.cfg = *cfg;
+        self.idle_timeout_ms = idle_timeout_ms;
+        self.half_open_timeout_ms = half_open_timeout_ms;
+        Ok(())
+    }
+
+    /// The PSK identity and key accepted by every peer (see
+    /// [`Connection::set_psk`]).
+    pub fn set_psk(&mut self, identity: &[u8], key: &[u8]) -> Result<(), Error> {
+        self.psk.set(identity, key)
+    }
+
+    /// The PSK identity hint (see [`Connection::set_psk_hint`]).
+    pub fn set_psk_hint(&mut self, hint: &[u8]) -> Result<(), Error> {
+        self.psk.set_hint(hint)
+    }
+
+    /// Change the slot reclamation timeouts (see [`Endpoint::init`]).
+    pub fn set_timeouts(&mut self, idle_timeout_ms: u32, half_open_timeout_ms: u32) {
+        self.idle_timeout_ms = idle_timeout_ms;
+        self.half_open_timeout_ms = half_open_timeout_ms.max(1);
+    }
+
+    /// Endpoint counters.
+    pub fn stats(&self) -> &EndpointStats {
+        &self.stats
+    }
+
+    /// The connection for `addr`, if any.
+    pub fn peer<'s>(&self, slots: &'s [PeerSlot], addr: &[u8]) -> Option<&'s Connection> {
+        slots.iter().find(|s| s.matches(addr)).map(|s| &s.conn)
+    }
+
+    /// Number of slots in use.
+    pub fn peers_in_use(&self, slots: &[PeerSlot]) -> usize {
+        slots.iter().filter(|s| s.in_use).count()
+    }
+
+    fn check_addr(addr: &[u8]) -> Result<(), Error> {
+        if addr.is_empty() || addr.len() > NANODTLS_MAX_PEER_ADDR {
+            return Err(Error::InvalidArgument);
+        }
+        Ok(())
+    }
+
+    /// Feed a datagram received from `addr`.
+    pub fn feed(
+        &mut self,
+        slots: &mut [PeerSlot],
+        env: &mut dyn Env,
+        now: u64,
+        addr: &[u8],
+        datagram: &[u8],
+    ) -> Result<(), Error> {
+        Self::check_addr(addr)?;
+        let existing = slots.iter().position(|s| s.matches(addr));
+        let hello = initial_client_hello(datagram);
+        if let Some(i) = existing {
+            let slot = slots.get_mut(i).ok_or(Error::Internal)?;
+            let new_handshake = match (&hello, slot.conn.state()) {
+                (_, State::Closed | State::Failed) => hello.is_some(),
+                (Some((_, _, _, body)), State::Connected) => ClientHello::parse(body)
+                    .map(|ch| ch.random != slot.conn.core.hs.client_random)
+                    .unwrap_or(false),
+                _ => false,
+            };
+            if !new_handshake {
+                slot.last_active = now;
+                let r = slot.conn.feed(env, now, datagram);
+                slot.note_state();
+                return r;
+            }
+        }
+        // A (possibly) new peer: only a ClientHello with a valid cookie gets a slot.
+        let Some((rec_seq, msg_seq, _message, body)) = hello else {
+            self.stats.dropped_unknown_peer = self.stats.dropped_unknown_peer.saturating_add(1);
+            return Ok(());
+        };
+        let Ok(ch) = ClientHello::parse(body) else {
+            self.stats.dropped_unknown_peer = self.stats.dropped_unknown_peer.saturating_add(1);
+            return Ok(());
+        };
+        if self.cfg.require_cookie {
+            let lifetime = self.cfg.cookie_lifetime_ms;
+            let mut rng = |b: &mut [u8]| env.random(b);
+            if self.cookies.refresh(now, lifetime, &mut rng).is_err() {
+                self.stats.dropped_unknown_peer = self.stats.dropped_unknown_peer.saturating_add(1);
+                return Ok(());
+            }
+            if !self.cookies.verify(addr, &ch) {
+                self.queue_hello_verify(addr, rec_seq, msg_seq, &ch);
+                return Ok(());
+            }
+        }
+        let i = match existing {
+            Some(i) => i,
+            None => match self.allocate(slots, now) {
+                Some(i) => i,
+                None => {
+                    self.stats.dropped_no_slot = self.stats.dropped_no_slot.saturating_add(1);
+                    return Ok(());
+                }
+            },
+        };
+        let slot = slots.get_mut(i).ok_or(Error::Internal)?;
+        self.start_slot(slot, addr, now)?;
+        self.stats.slots_allocated = self.stats.slots_allocated.saturating_add(1);
+        let r = slot.conn.feed(env, now, datagram);
+        slot.note_state();
+        r
+    }
+
+    /// Copy the template into a slot for a new peer.
+    fn start_slot(&self, slot: &mut PeerSlot, addr: &[u8], now: u64) -> Result<(), Error> {
+        slot.release();
+        // The endpoint did the cookie exchange before the slot existed.
+        let mut cfg = self.cfg;
+        cfg.require_cookie = false;
+        slot.conn.init(&cfg)?;
+        let t = &self.psk;
+        if t.has_key() {
+            slot.conn.set_psk(t.identity(), t.key())?;
+        }
+        if t.hint_len > 0 {
+            slot.conn.set_psk_hint(t.hint())?;
+        }
+        slot.addr.get_mut(..addr.len()).ok_or(Error::InvalidArgument)?.copy_from_slice(addr);
+        slot.addr_len = addr.len() as u8;
+        slot.in_use = true;
+        slot.last_active = now;
+        slot.reported = slot.conn.state();
+        Ok(())
+    }
+
+    /// Find a slot for a new peer, reclaiming one if needed.
+    fn allocate(&mut self, slots: &mut [PeerSlot], now: u64) -> Option<usize> {
+        if let Some(i) = slots.iter().position(|s| !s.in_use) {
+            return Some(i);
+        }
+        let reclaim = |i: usize, me: &mut Self| {
+            me.stats.slots_reclaimed = me.stats.slots_reclaimed.saturating_add(1);
+            Some(i)
+        };
+        // Finished connections whose data has been read.
+        if let Some(i) = slots
+            .iter()
+            .position(|s| matches!(s.conn.state(), State::Closed | State::Failed) && !s.conn.rx.pending())
+        {
+            return reclaim(i, self);
+        }
+        // The oldest half-open handshake past its grace period.
+        let half_open = u64::from(self.half_open_timeout_ms);
+        if let Some((i, _)) = slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.conn.state().handshaking() && now.saturating_sub(s.last_active) >= half_open)
+            .min_by_key(|(_, s)| s.last_active)
+        {
+            return reclaim(i, self);
+        }
+        // The least recently active idle connection.
+        if self.idle_timeout_ms > 0 {
+            let idle = u64::from(self.idle_timeout_ms);
+            if let Some((i, _)) = slots
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.conn.state() == State::Connected && now.saturating_sub(s.last_active) >= idle)
+                .min_by_key(|(_, s)| s.last_active)
+            {
+                return reclaim(i, self);
+            }
+        }
+        None
+    }
+
+    fn queue_hello_verify(&mut self, addr: &[u8], rec_seq: u64, msg_seq: u16, ch: &ClientHello<'_>) {
+        if self.hvr_len > 0 {
+            // One pending HelloVerifyRequest at a time; the client retransmits.
+            self.stats.dropped_hvr_busy = self.stats.dropped_hvr_busy.saturating_add(1);
+            return;
+        }
+        let Some(cookie) = self.cookies.issue(addr, ch) else { return };
+        let mut w = Writer::new(&mut self.hvr);
+        let ok = crate::server::write_hello_verify_request(&mut w, rec_seq, msg_seq, &cookie);
+        if ok.is_err() {
+            return;
+        }
+        let n = w.len();
+        let Some(dst) = self.hvr_addr.get_mut(..addr.len()) else { return };
+        dst.copy_from_slice(addr);
+        self.hvr_addr_len = addr.len() as u8;
+        self.hvr_len = n as u8;
+        self.stats.hello_verify_requests = self.stats.hello_verify_requests.saturating_add(1);
+    }
+
+    /// Next datagram to send: `Ok(Some((len, addr_len)))` with the datagram
+    /// in `out` and the destination in `addr_out`, or `Ok(None)`.
+    pub fn poll_datagram(
+        &mut self,
+        slots: &mut [PeerSlot],
+        now: u64,
+        out: &mut [u8],
+        addr_out: &mut [u8],
+    ) -> Result<Option<(usize, usize)>, Error> {
+        if self.hvr_len > 0 {
+            let n = usize::from(self.hvr_len);
+            let a = usize::from(self.hvr_addr_len);
+            let dst = out.get_mut(..n).ok_or(Error::BufferTooSmall)?;
+            let adst = addr_out.get_mut(..a).ok_or(Error::BufferTooSmall)?;
+            dst.copy_from_slice(self.hvr.get(..n).ok_or(Error::Internal)?);
+            adst.copy_from_slice(self.hvr_addr.get(..a).ok_or(Error::Internal)?);
+            self.hvr_len = 0;
+            return Ok(Some((n, a)));
+        }
+        let count = slots.len();
+        for k in 0..count {
+            let i = (usize::from(self.poll_cursor) + k) % count;
+            let slot = slots.get_mut(i).ok_or(Error::Internal)?;
+            if !slot.in_use {
+                continue;
+            }
+            let a = usize::from(slot.addr_len);
+            if addr_out.len() < a {
+                return Err(Error::BufferTooSmall);
+            }
+            if let Some(n) = slot.conn.poll_datagram(now, out)? {
+                addr_out.get_mut(..a).ok_or(Error::Internal)?.copy_from_slice(slot.addr());
+                slot.note_state();
+                self.poll_cursor = ((i + 1) % count) as u16;
+                return Ok(Some((n, a)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Next received application record from any peer:
+    /// `Ok(Some((len, addr_len)))` or `Ok(None)`.
+    pub fn read(
+        &mut self,
+        slots: &mut [PeerSlot],
+        out: &mut [u8],
+        addr_out: &mut [u8],
+    ) -> Result<Option<(usize, usize)>, Error> {
+        let count = slots.len();
+        for k in 0..count {
+            let i = (usize::from(self.read_cursor) + k) % count;
+            let slot = slots.get_mut(i).ok_or(Error::Internal)?;
+            if !slot.in_use || !slot.conn.rx.pending() {
+                continue;
+            }
+            let a = usize::from(slot.addr_len);
+            if addr_out.len() < a {
+                return Err(Error::BufferTooSmall);
+            }
+            if let Some(n) = slot.conn.read(out)? {
+                addr_out.get_mut(..a).ok_or(Error::Internal)?.copy_from_slice(slot.addr());
+                self.read_cursor = i as u16;
+                return Ok(Some((n, a)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Queue application data for the peer at `addr`.
+    pub fn write(&mut self, slots: &mut [PeerSlot], now: u64, addr: &[u8], data: &[u8]) -> Result<(), Error> {
+        Self::check_addr(addr)?;
+        let slot = slots.iter_mut().find(|s| s.matches(addr)).ok_or(Error::UnknownPeer)?;
+        slot.conn.write(data)?;
+        slot.last_active = now;
+        Ok(())
+    }
+
+    /// Close the connection to `addr` (close_notify is polled next).
+    pub fn close_peer(&mut self, slots: &mut [PeerSlot], addr: &[u8]) -> Result<(), Error> {
+        Self::check_addr(addr)?;
+        let slot = slots.iter_mut().find(|s| s.matches(addr)).ok_or(Error::UnknownPeer)?;
+        slot.conn.close()?;
+        slot.note_state();
+        Ok(())
+    }
+
+    /// Milliseconds until [`Endpoint::handle_timeout`] is due, or None.
+    pub fn timeout_ms(&self, slots: &[PeerSlot], now: u64) -> Option<u64> {
+        slots
+            .iter()
+            .filter(|s| s.in_use)
+            .filter_map(|s| s.conn.timeout_ms(now))
+            .min()
+    }
+
+    /// Run every peer's timers.
+    pub fn handle_timeout(&mut self, slots: &mut [PeerSlot], now: u64) {
+        for s in slots.iter_mut().filter(|s| s.in_use) {
+            // A failing peer reports through its event; others are unaffected.
+            let _ = s.conn.handle_timeout(now);
+            s.note_state();
+        }
+    }
+
+    /// Take the next event: `Some((event, addr_len))` with the peer address in `addr_out`.
+    pub fn poll_event(&mut self, slots: &mut [PeerSlot], addr_out: &mut [u8]) -> Result<Option<(Event, usize)>, Error> {
+        let count = slots.len();
+        for k in 0..count {
+            let i = (usize::from(self.event_cursor) + k) % count;
+            let slot = slots.get_mut(i).ok_or(Error::Internal)?;
+            if !slot.in_use || slot.events == 0 {
+                continue;
+            }
+            let a = usize::from(slot.addr_len);
+            let dst = addr_out.get_mut(..a).ok_or(Error::BufferTooSmall)?;
+            dst.copy_from_slice(slot.addr());
+            let ev = if slot.events & EV_CONNECTED != 0 {
+                slot.events &= !EV_CONNECTED;
+                Event::Connected
+            } else if slot.events & EV_CLOSED != 0 {
+                slot.events &= !EV_CLOSED;
+                Event::Closed
+            } else {
+                slot.events &= !EV_FAILED;
+                Event::Failed
+            };
+            self.event_cursor = i as u16;
+            return Ok(Some((ev, a)));
+        }
+        Ok(None)
+    }
+
+    /// Wipe the endpoint's own secrets (template PSK, cookie secrets).
+    pub fn wipe(&mut self) {
+        self.psk.wipe_key();
+        self.cookies.wipe();
+        self.zero();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initial_client_hello_detection() {
+        assert!(initial_client_hello(&[]).is_none());
+        assert!(initial_client_hello(&[22, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]).is_none());
+    }
+}

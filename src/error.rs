@@ -1,0 +1,139 @@
+//! Error values of the Rust core and their C status codes.
+
+/// Everything that can go wrong. The discriminant is the C status code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum Error {
+    /// A required pointer was NULL (C API only).
+    Null = -1,
+    /// An argument is out of range (length, enum value, configuration).
+    InvalidArgument = -2,
+    /// The output buffer cannot hold the result; nothing was written.
+    BufferTooSmall = -3,
+    /// The call is not allowed in the connection's current state.
+    WrongState = -4,
+    /// The context was never initialised, or was deinitialised.
+    NotInitialized = -5,
+    /// The size passed for the context does not match the library's.
+    ContextSize = -6,
+    /// A callback called back into the same context.
+    Reentrant = -7,
+    /// Application data from an earlier datagram is still unread: call
+    /// read until it reports DONE, then feed again.
+    ReadPending = -8,
+    /// The transmit buffer is full: poll datagrams, then retry.
+    WouldBlock = -9,
+    /// The RNG callback failed; the handshake is abandoned.
+    Rng = -10,
+    /// The handshake deadline passed.
+    Timeout = -11,
+    /// The peer sent a fatal alert; see last_alert.
+    AlertReceived = -12,
+    /// We aborted the handshake or connection and sent a fatal alert; see last_alert.
+    AlertSent = -13,
+    /// The connection was closed with close_notify.
+    Closed = -14,
+    /// No credentials configured for the requested handshake.
+    NoCredentials = -15,
+    /// Application data larger than one record allows.
+    TooLarge = -16,
+    /// Malformed input (internal; surfaces as a dropped record or a decode_error alert).
+    Decode = -17,
+    /// An internal invariant failed (a bug; reported, never a panic).
+    Internal = -18,
+    /// The feature is not compiled into this build.
+    Unsupported = -19,
+    /// A server endpoint has no free peer slot.
+    NoSlot = -20,
+    /// The peer address is unknown to the endpoint.
+    UnknownPeer = -21,
+}
+
+impl Error {
+    /// The C status code.
+    pub const fn code(self) -> i32 {
+        self as i32
+    }
+
+    /// A short static description as a C string (the text of `nanodtls_status_str`).
+    pub const fn as_cstr(self) -> &'static core::ffi::CStr {
+        match self {
+            Error::Null => c"NULL pointer argument",
+            Error::InvalidArgument => c"invalid argument",
+            Error::BufferTooSmall => c"output buffer too small",
+            Error::WrongState => c"not allowed in the current state",
+            Error::NotInitialized => c"context not initialised",
+            Error::ContextSize => c"context size mismatch (header and library disagree)",
+            Error::Reentrant => c"re-entrant call from a callback",
+            Error::ReadPending => c"unread application data pending: read first",
+            Error::WouldBlock => c"transmit buffer full: poll first",
+            Error::Rng => c"random number generator failed",
+            Error::Timeout => c"handshake timed out",
+            Error::AlertReceived => c"fatal alert received from peer",
+            Error::AlertSent => c"handshake failed: fatal alert sent",
+            Error::Closed => c"connection closed",
+            Error::NoCredentials => c"no credentials configured",
+            Error::TooLarge => c"data too large for one record",
+            Error::Decode => c"malformed message",
+            Error::Internal => c"internal error",
+            Error::Unsupported => c"not supported by this build",
+            Error::NoSlot => c"no free peer slot",
+            Error::UnknownPeer => c"unknown peer",
+        }
+    }
+
+    /// A short static description.
+    pub fn as_str(self) -> &'static str {
+        self.as_cstr().to_str().unwrap_or("")
+    }
+
+    /// Map a C status code back to an error (None for OK/DONE or unknown codes).
+    pub const fn from_code(code: i32) -> Option<Error> {
+        Some(match code {
+            -1 => Error::Null,
+            -2 => Error::InvalidArgument,
+            -3 => Error::BufferTooSmall,
+            -4 => Error::WrongState,
+            -5 => Error::NotInitialized,
+            -6 => Error::ContextSize,
+            -7 => Error::Reentrant,
+            -8 => Error::ReadPending,
+            -9 => Error::WouldBlock,
+            -10 => Error::Rng,
+            -11 => Error::Timeout,
+            -12 => Error::AlertReceived,
+            -13 => Error::AlertSent,
+            -14 => Error::Closed,
+            -15 => Error::NoCredentials,
+            -16 => Error::TooLarge,
+            -17 => Error::Decode,
+            -18 => Error::Internal,
+            -19 => Error::Unsupported,
+            -20 => Error::NoSlot,
+            -21 => Error::UnknownPeer,
+            _ => return None,
+        })
+    }
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for c in -21..=-1 {
+            let e = Error::from_code(c).unwrap();
+            assert_eq!(e.code(), c);
+            assert!(!e.as_str().is_empty());
+        }
+        assert_eq!(Error::from_code(0), None);
+        assert_eq!(Error::from_code(-22), None);
+    }
+}

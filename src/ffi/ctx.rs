@@ -1,0 +1,521 @@
+//! C API of a single connection context (`nanodtls_ctx`).
+
+use core::ffi::c_void;
+
+use zerocopy::FromZeros;
+
+use super::guard::{destroy, enter, initialise, Guarded};
+use super::*;
+use crate::config::Env;
+use crate::error::Error;
+use crate::sizes::{NANODTLS_CTX_SIZE, NANODTLS_CTX_WORDS};
+use crate::Connection;
+
+/// Opaque connection context. Its size is a compile-time constant, so it
+/// can live in static storage: `static nanodtls_ctx ctx;`. Initialise it
+/// with nanodtls_init(&ctx, sizeof ctx, ...). Never copy an initialised
+/// context.
+#[repr(C)]
+pub struct nanodtls_ctx {
+    _opaque: [u64; NANODTLS_CTX_WORDS],
+}
+
+/// Marks an initialised context ("nanodtls" in ASCII, plus a version byte).
+pub(crate) const MAGIC: u64 = 0x6e61_6e6f_6474_6c01;
+
+/// The callbacks a context (or endpoint) calls.
+#[derive(Clone, Copy, FromZeros)]
+#[repr(C)]
+pub(crate) struct Callbacks {
+    pub rng: nanodtls_rng_fn,
+    pub now_ms: nanodtls_now_fn,
+    pub user: *mut c_void,
+    pub psk_lookup: nanodtls_psk_lookup_fn,
+    pub psk_user: *mut c_void,
+}
+
+impl Callbacks {
+    pub(crate) fn from_platform(p: &nanodtls_platform) -> Result<Callbacks, Error> {
+        if p.rng.is_none() || p.now_ms.is_none() {
+            return Err(Error::Null);
+        }
+        Ok(Callbacks { rng: p.rng, now_ms: p.now_ms, user: p.user, psk_lookup: None, psk_user: core::ptr::null_mut() })
+    }
+
+    pub(crate) fn now(&self) -> u64 {
+        match self.now_ms {
+            // SAFETY: the application registered this callback with its user
+            // pointer through nanodtls_platform and promised it is callable.
+            Some(f) => unsafe { f(self.user) },
+            None => 0,
+        }
+    }
+}
+
+impl Env for Callbacks {
+    fn random(&mut self, buf: &mut [u8]) -> Result<(), Error> {
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let Some(f) = self.rng else { return Err(Error::Rng) };
+        // SAFETY: buf is a valid, exclusively borrowed region of buf.len()
+        // bytes; the callback contract is to write at most len bytes.
+        let rc = unsafe { f(self.user, buf.as_mut_ptr(), buf.len()) };
+        if rc == 0 {
+            Ok(())
+        } else {
+            buf.fill(0);
+            Err(Error::Rng)
+        }
+    }
+
+    fn psk_for_identity(&mut self, identity: &[u8], key: &mut [u8]) -> Option<usize> {
+        let f = self.psk_lookup?;
+        let mut len: usize = 0;
+        // SAFETY: identity and key are valid slices for the duration of the
+        // call; len is a valid out-pointer on our stack.
+        let rc = unsafe { f(self.psk_user, identity.as_ptr(), identity.len(), key.as_mut_ptr(), key.len(), &mut len) };
+        if rc != 0 || len == 0 || len > key.len() {
+            key.fill(0);
+            return None;
+        }
+        Some(len)
+    }
+
+    fn has_psk_lookup(&self) -> bool {
+        self.psk_lookup.is_some()
+    }
+}
+
+/// What lives inside `nanodtls_ctx` after the guard header.
+#[derive(FromZeros)]
+#[repr(C)]
+pub(crate) struct CtxBody {
+    cb: Callbacks,
+    conn: Connection,
+}
+
+type CtxInner = Guarded<CtxBody>;
+
+const _: () = assert!(core::mem::size_of::<CtxInner>() <= NANODTLS_CTX_SIZE, "raise CONN_STATE_BYTES in build.rs");
+const _: () = assert!(core::mem::size_of::<nanodtls_ctx>() == NANODTLS_CTX_SIZE);
+const _: () = assert!(core::mem::align_of::<CtxInner>() <= core::mem::align_of::<nanodtls_ctx>());
+
+/// Size of `CtxInner` (for the slack test).
+#[cfg(test)]
+pub(crate) const CTX_INNER_SIZE: usize = core::mem::size_of::<CtxInner>();
+
+/// Run `f` on an initialised context, with the re-entrancy guard held.
+///
+/// # Safety
+/// `ctx` must be NULL or point to a `nanodtls_ctx` the caller may access.
+unsafe fn with_ctx(
+    ctx: *mut nanodtls_ctx,
+    f: impl FnOnce(&mut Connection, &mut Callbacks) -> nanodtls_status,
+) -> nanodtls_status {
+    // SAFETY: nanodtls_ctx is NANODTLS_CTX_SIZE bytes, at least the size of
+    // CtxInner (asserted above), with sufficient alignment.
+    unsafe { enter(ctx.cast::<CtxInner>(), MAGIC, |b| f(&mut b.conn, &mut b.cb)) }
+}
+
+/// The size in bytes this library expects for `nanodtls_ctx`
+/// (NANODTLS_CTX_SIZE of the header it was built with).
+#[no_mangle]
+pub extern "C" fn nanodtls_ctx_size() -> usize {
+    NANODTLS_CTX_SIZE
+}
+
+/// Initialise `ctx` (any previous content is overwritten, not freed: call
+/// nanodtls_deinit first on a live context). `ctx_size` must be
+/// `sizeof(nanodtls_ctx)`. `cfg` and `platform` are copied. Both platform
+/// callbacks are required. Returns NANODTLS_E_CTX_SIZE if the header and
+/// library disagree about the size, and leaves `ctx` untouched on any error.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_init(
+    ctx: *mut nanodtls_ctx,
+    ctx_size: usize,
+    cfg: *const nanodtls_config,
+    platform: *const nanodtls_platform,
+) -> nanodtls_status {
+    if ctx.is_null() || cfg.is_null() || platform.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    if ctx_size != NANODTLS_CTX_SIZE {
+        return NANODTLS_E_CTX_SIZE;
+    }
+    // SAFETY: cfg and platform are non-NULL and point to initialised structs
+    // (caller contract); read() copies them.
+    let (cfg, plat) = unsafe { (cfg.read(), platform.read()) };
+    let cfg = match config_from_c(&cfg) {
+        Ok(c) => c,
+        Err(e) => return e.code(),
+    };
+    let cb = match Callbacks::from_platform(&plat) {
+        Ok(cb) => cb,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: ctx is a nanodtls_ctx of the right size (checked above).
+    unsafe {
+        initialise(ctx.cast::<CtxInner>(), MAGIC, |b| {
+            b.cb = cb;
+            status(b.conn.init(&cfg))
+        })
+    }
+}
+
+/// Wipe the context: every key, secret and buffer is zeroized and the
+/// context becomes uninitialised (later calls return
+/// NANODTLS_E_NOT_INITIALIZED). Call nanodtls_close first for a graceful
+/// close_notify. Deinit of an uninitialised context returns
+/// NANODTLS_E_NOT_INITIALIZED and changes nothing.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_deinit(ctx: *mut nanodtls_ctx) -> nanodtls_status {
+    // SAFETY: ctx is NULL or a nanodtls_ctx (checked by destroy).
+    unsafe { destroy(ctx.cast::<CtxInner>(), MAGIC, |b| b.conn.wipe()) }
+}
+
+/// Set the PSK. Client: the identity and key to use. Server: the single
+/// identity and key this context accepts (add nanodtls_set_psk_lookup for
+/// more). Both are copied in and zeroized at deinit. Identity: 1 to
+/// NANODTLS_MAX_PSK_IDENTITY bytes; key: 1 to NANODTLS_MAX_PSK_KEY bytes.
+/// Only before the handshake starts.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_set_psk(
+    ctx: *mut nanodtls_ctx,
+    identity: *const u8,
+    identity_len: usize,
+    key: *const u8,
+    key_len: usize,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pairs come from the caller per the API contract.
+    let (id, k) = match unsafe { (in_slice(identity, identity_len), in_slice(key, key_len)) } {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return e.code(),
+    };
+    // SAFETY: see with_ctx.
+    unsafe { with_ctx(ctx, |conn, _| status(conn.set_psk(id, k))) }
+}
+
+/// Server: set the PSK identity hint sent in ServerKeyExchange (0 to 32
+/// bytes; empty = no ServerKeyExchange). Clients ignore hints (RFC 7925).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_set_psk_hint(ctx: *mut nanodtls_ctx, hint: *const u8, hint_len: usize) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let h = match unsafe { in_slice(hint, hint_len) } {
+        Ok(h) => h,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx.
+    unsafe { with_ctx(ctx, |conn, _| status(conn.set_psk_hint(h))) }
+}
+
+/// Server: register a PSK lookup callback, consulted for identities that
+/// do not match the PSK set with nanodtls_set_psk. `user` is passed back.
+/// An unknown identity makes the server answer decrypt_error (RFC 7925).
+/// NULL `lookup` removes the callback.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_set_psk_lookup(
+    ctx: *mut nanodtls_ctx,
+    lookup: nanodtls_psk_lookup_fn,
+    user: *mut c_void,
+) -> nanodtls_status {
+    // SAFETY: see with_ctx.
+    unsafe {
+        with_ctx(ctx, |conn, cb| {
+            if conn.role() != crate::Role::Server {
+                return NANODTLS_E_STATE;
+            }
+            cb.psk_lookup = lookup;
+            cb.psk_user = user;
+            NANODTLS_OK
+        })
+    }
+}
+
+/// Client: start the handshake. The first flight is produced by
+/// nanodtls_poll_datagram. Fails with NANODTLS_E_NO_CREDENTIALS if no
+/// configured suite has credentials, NANODTLS_E_RNG if the RNG fails.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_connect(ctx: *mut nanodtls_ctx) -> nanodtls_status {
+    // SAFETY: see with_ctx.
+    unsafe {
+        with_ctx(ctx, |conn, cb| {
+            let now = cb.now();
+            status(conn.connect(cb, now))
+        })
+    }
+}
+
+/// Feed one received datagram (`len` bytes). Bad records are dropped and
+/// counted (see nanodtls_get_stats) and the call still returns OK. Returns
+/// NANODTLS_E_READ_PENDING without consuming anything while application
+/// data from an earlier datagram is unread. A negative protocol status
+/// (ALERT_SENT, ALERT_RECEIVED, TIMEOUT, CLOSED) means the connection ended.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_feed(ctx: *mut nanodtls_ctx, data: *const u8, len: usize) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let d = match unsafe { in_slice(data, len) } {
+        Ok(d) => d,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx.
+    unsafe {
+        with_ctx(ctx, |conn, cb| {
+            let now = cb.now();
+            status(conn.feed(cb, now, d))
+        })
+    }
+}
+
+/// Take the next datagram to send. On NANODTLS_OK, `out[0..*out_len]`
+/// holds it (at most the configured MTU). NANODTLS_DONE: nothing to send.
+/// NANODTLS_E_BUFFER_TOO_SMALL: `out_cap` cannot hold the next record
+/// (nothing is lost; use a buffer of at least the MTU).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_poll_datagram(
+    ctx: *mut nanodtls_ctx,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> nanodtls_status {
+    if out_len.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/capacity pair from the caller.
+    let o = match unsafe { out_slice(out, out_cap) } {
+        Ok(o) => o,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx; out_len is non-NULL and writable per contract.
+    unsafe {
+        with_ctx(ctx, |conn, cb| {
+            let now = cb.now();
+            match conn.poll_datagram(now, o) {
+                Ok(Some(n)) => {
+                    out_len.write(n);
+                    NANODTLS_OK
+                }
+                Ok(None) => NANODTLS_DONE,
+                Err(e) => e.code(),
+            }
+        })
+    }
+}
+
+/// Read the next received application record into `out`. NANODTLS_OK:
+/// `*out_len` bytes were written. NANODTLS_DONE: nothing pending.
+/// NANODTLS_E_BUFFER_TOO_SMALL: the record is larger than `out_cap` and
+/// stays queued. After close or failure, queued data is still returned,
+/// then the sticky status (e.g. NANODTLS_E_CLOSED).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_read(
+    ctx: *mut nanodtls_ctx,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> nanodtls_status {
+    if out_len.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/capacity pair from the caller.
+    let o = match unsafe { out_slice(out, out_cap) } {
+        Ok(o) => o,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx; out_len is non-NULL and writable per contract.
+    unsafe {
+        with_ctx(ctx, |conn, _| match conn.read(o) {
+            Ok(Some(n)) => {
+                out_len.write(n);
+                NANODTLS_OK
+            }
+            Ok(None) => NANODTLS_DONE,
+            Err(e) => e.code(),
+        })
+    }
+}
+
+/// Send `len` bytes of application data as one record (poll to get the
+/// datagram). Only when connected. NANODTLS_E_TOO_LARGE if it cannot fit
+/// one record (see nanodtls_max_write); NANODTLS_E_WOULD_BLOCK if the
+/// transmit buffer is full (poll, then retry). Zero-length writes are allowed.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_write(ctx: *mut nanodtls_ctx, data: *const u8, len: usize) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let d = match unsafe { in_slice(data, len) } {
+        Ok(d) => d,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx.
+    unsafe { with_ctx(ctx, |conn, _| status(conn.write(d))) }
+}
+
+/// The largest payload one nanodtls_write accepts (depends on MTU and suite).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_max_write(ctx: *mut nanodtls_ctx, max_len: *mut usize) -> nanodtls_status {
+    if max_len.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: see with_ctx; max_len non-NULL and writable.
+    unsafe {
+        with_ctx(ctx, |conn, _| {
+            max_len.write(conn.max_write());
+            NANODTLS_OK
+        })
+    }
+}
+
+/// Milliseconds until nanodtls_handle_timeout must be called. NANODTLS_OK
+/// with `*ms` set, or NANODTLS_DONE when no timer runs (`*ms` untouched).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_timeout_ms(ctx: *mut nanodtls_ctx, ms: *mut u32) -> nanodtls_status {
+    if ms.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: see with_ctx; ms non-NULL and writable.
+    unsafe {
+        with_ctx(ctx, |conn, cb| {
+            let now = cb.now();
+            match conn.timeout_ms(now) {
+                Some(t) => {
+                    ms.write(u32::try_from(t).unwrap_or(u32::MAX));
+                    NANODTLS_OK
+                }
+                None => NANODTLS_DONE,
+            }
+        })
+    }
+}
+
+/// Run expired timers: retransmit the current flight (then poll), or fail
+/// the handshake with NANODTLS_E_TIMEOUT at its deadline. Calling it early
+/// is harmless.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_handle_timeout(ctx: *mut nanodtls_ctx) -> nanodtls_status {
+    // SAFETY: see with_ctx.
+    unsafe {
+        with_ctx(ctx, |conn, cb| {
+            let now = cb.now();
+            status(conn.handle_timeout(now))
+        })
+    }
+}
+
+/// The connection state: one of NANODTLS_STATE_* (>= 0), or a negative
+/// status for misuse.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_state(ctx: *mut nanodtls_ctx) -> i32 {
+    // SAFETY: see with_ctx.
+    unsafe { with_ctx(ctx, |conn, _| state_code(conn.state())) }
+}
+
+/// The sticky status of a failed or closed connection (e.g.
+/// NANODTLS_E_ALERT_SENT, NANODTLS_E_TIMEOUT, NANODTLS_E_CLOSED), or
+/// NANODTLS_OK while it is usable.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_error(ctx: *mut nanodtls_ctx) -> nanodtls_status {
+    // SAFETY: see with_ctx.
+    unsafe { with_ctx(ctx, |conn, _| conn.failure().map_or(NANODTLS_OK, |e| e.code())) }
+}
+
+/// The last alert sent or received (level 0 if none).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_last_alert(ctx: *mut nanodtls_ctx, alert: *mut nanodtls_alert) -> nanodtls_status {
+    if alert.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: see with_ctx; alert non-NULL and writable.
+    unsafe {
+        with_ctx(ctx, |conn, _| {
+            let a = conn.last_alert();
+            alert.write(nanodtls_alert { level: a.level, description: a.description, sent: u8::from(a.sent) });
+            NANODTLS_OK
+        })
+    }
+}
+
+/// Copy the statistics counters.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_get_stats(ctx: *mut nanodtls_ctx, stats: *mut nanodtls_stats) -> nanodtls_status {
+    if stats.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: see with_ctx; stats non-NULL and writable.
+    unsafe {
+        with_ctx(ctx, |conn, _| {
+            stats.write(nanodtls_stats::from(conn.stats()));
+            NANODTLS_OK
+        })
+    }
+}
+
+/// The negotiated cipher suite (e.g. NANODTLS_SUITE_PSK_AES_128_CCM_8);
+/// NANODTLS_E_STATE before the ServerHello.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_get_suite(ctx: *mut nanodtls_ctx, suite: *mut u16) -> nanodtls_status {
+    if suite.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: see with_ctx; suite non-NULL and writable.
+    unsafe {
+        with_ctx(ctx, |conn, _| match conn.suite() {
+            0 => NANODTLS_E_STATE,
+            s => {
+                suite.write(s);
+                NANODTLS_OK
+            }
+        })
+    }
+}
+
+/// Copy the PSK identity in use (client: ours; server: the client's, once
+/// received). NANODTLS_E_STATE if there is none yet.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_get_psk_identity(
+    ctx: *mut nanodtls_ctx,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> nanodtls_status {
+    if out_len.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/capacity pair from the caller.
+    let o = match unsafe { out_slice(out, out_cap) } {
+        Ok(o) => o,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx; out_len non-NULL and writable.
+    unsafe {
+        with_ctx(ctx, |conn, _| {
+            let id = conn.psk_identity();
+            if id.is_empty() {
+                return NANODTLS_E_STATE;
+            }
+            let Some(dst) = o.get_mut(..id.len()) else { return NANODTLS_E_BUFFER_TOO_SMALL };
+            dst.copy_from_slice(id);
+            out_len.write(id.len());
+            NANODTLS_OK
+        })
+    }
+}
+
+/// Close: queue close_notify (poll to send it) and stop. Idempotent.
+/// Secrets are wiped once the alert has been polled; call nanodtls_deinit
+/// to wipe everything.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_close(ctx: *mut nanodtls_ctx) -> nanodtls_status {
+    // SAFETY: see with_ctx.
+    unsafe { with_ctx(ctx, |conn, _| status(conn.close())) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_size_slack_is_small() {
+        let slack = NANODTLS_CTX_SIZE - CTX_INNER_SIZE;
+        assert!(slack < 256, "NANODTLS_CTX_SIZE wastes {slack} bytes: lower CONN_STATE_BYTES in build.rs");
+    }
+}

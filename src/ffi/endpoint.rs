@@ -1,0 +1,598 @@
+//! C API of the server endpoint (`nanodtls_endpoint`): many peers in
+//! caller-provided slots, addressed by opaque address bytes.
+
+use core::ffi::c_void;
+
+use zerocopy::FromZeros;
+
+use super::ctx::Callbacks;
+use super::guard::{destroy, enter, initialise, Guarded};
+use super::*;
+use crate::endpoint::{Endpoint, Event, PeerSlot};
+use crate::sizes::{NANODTLS_ENDPOINT_SIZE, NANODTLS_ENDPOINT_WORDS, NANODTLS_PEER_SIZE, NANODTLS_PEER_WORDS};
+
+/// Opaque server endpoint: cookie secrets, configuration and the PSK
+/// shared by all peers. Size is a compile-time constant.
+#[repr(C)]
+pub struct nanodtls_endpoint {
+    _opaque: [u64; NANODTLS_ENDPOINT_WORDS],
+}
+
+/// Opaque per-peer slot. Give the endpoint an array of these
+/// (`static nanodtls_peer peers[8];`); it must stay valid until deinit.
+#[repr(C)]
+pub struct nanodtls_peer {
+    _opaque: [u64; NANODTLS_PEER_WORDS],
+}
+
+const EP_MAGIC: u64 = 0x6e61_6e6f_6570_7401;
+/// Default grace period for a handshake without traffic before its slot
+/// may be reclaimed for a new peer.
+const DEFAULT_HALF_OPEN_MS: u32 = 10_000;
+
+#[derive(FromZeros)]
+#[repr(C)]
+pub(crate) struct EpBody {
+    cb: Callbacks,
+    peers: *mut PeerSlot,
+    n_peers: usize,
+    ep: Endpoint,
+}
+
+type EpInner = Guarded<EpBody>;
+
+const _: () = assert!(core::mem::size_of::<EpInner>() <= NANODTLS_ENDPOINT_SIZE, "raise ENDPOINT_BYTES in build.rs");
+const _: () = assert!(core::mem::size_of::<nanodtls_endpoint>() == NANODTLS_ENDPOINT_SIZE);
+const _: () = assert!(core::mem::align_of::<EpInner>() <= core::mem::align_of::<nanodtls_endpoint>());
+const _: () = assert!(core::mem::size_of::<PeerSlot>() <= NANODTLS_PEER_SIZE, "raise PEER_WRAPPER_BYTES in build.rs");
+const _: () = assert!(core::mem::size_of::<nanodtls_peer>() == NANODTLS_PEER_SIZE);
+const _: () = assert!(core::mem::align_of::<PeerSlot>() <= core::mem::align_of::<nanodtls_peer>());
+
+#[cfg(test)]
+pub(crate) const EP_INNER_SIZE: usize = core::mem::size_of::<EpInner>();
+#[cfg(test)]
+pub(crate) const PEER_SLOT_SIZE: usize = core::mem::size_of::<PeerSlot>();
+
+/// One endpoint event.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct nanodtls_event {
+    /// NANODTLS_EVENT_CONNECTED, _CLOSED or _FAILED.
+    pub kind: u8,
+    /// The peer's alert state at the time of the event.
+    pub alert: nanodtls_alert,
+    /// Negotiated suite (0 if none).
+    pub suite: u16,
+    /// The peer's sticky status (NANODTLS_OK for CONNECTED).
+    pub status: nanodtls_status,
+}
+
+/// nanodtls_event.kind: a handshake completed.
+pub const NANODTLS_EVENT_CONNECTED: u8 = 1;
+/// nanodtls_event.kind: a connection closed (close_notify).
+pub const NANODTLS_EVENT_CLOSED: u8 = 2;
+/// nanodtls_event.kind: a connection failed (alert or timeout).
+pub const NANODTLS_EVENT_FAILED: u8 = 3;
+
+/// Endpoint counters.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct nanodtls_endpoint_stats {
+    /// HelloVerifyRequests sent.
+    pub hello_verify_requests: u32,
+    /// Slots given to peers that proved their address.
+    pub slots_allocated: u32,
+    /// Slots reclaimed from closed, failed, half-open or idle peers.
+    pub slots_reclaimed: u32,
+    /// ClientHellos dropped because no slot was free.
+    pub dropped_no_slot: u32,
+    /// Datagrams from unknown addresses that were not a usable ClientHello.
+    pub dropped_unknown_peer: u32,
+    /// HelloVerifyRequests not sent because the previous one was not polled yet.
+    pub dropped_hvr_busy: u32,
+    /// Peer slots in use now.
+    pub peers_in_use: u32,
+}
+
+/// Run `f` with the endpoint and its slots.
+///
+/// # Safety
+/// `ep` must be NULL or point to a nanodtls_endpoint; if initialised, the
+/// slot array given to init must still be valid (API contract).
+unsafe fn with_ep(
+    ep: *mut nanodtls_endpoint,
+    f: impl FnOnce(&mut Endpoint, &mut [PeerSlot], &mut Callbacks) -> nanodtls_status,
+) -> nanodtls_status {
+    // SAFETY: nanodtls_endpoint is large and aligned enough for EpInner
+    // (asserted above). When initialised, peers/n_peers describe the array
+    // the caller gave to init, zeroed and initialised there, which the
+    // caller keeps valid and does not touch until deinit; the slice is the
+    // only reference to it while the guard is held.
+    unsafe {
+        enter(ep.cast::<EpInner>(), EP_MAGIC, |b| {
+            let slots = core::slice::from_raw_parts_mut(b.peers, b.n_peers);
+            f(&mut b.ep, slots, &mut b.cb)
+        })
+    }
+}
+
+/// Size in bytes of nanodtls_endpoint expected by this library.
+#[no_mangle]
+pub extern "C" fn nanodtls_endpoint_size() -> usize {
+    NANODTLS_ENDPOINT_SIZE
+}
+
+/// Size in bytes of one nanodtls_peer expected by this library.
+#[no_mangle]
+pub extern "C" fn nanodtls_peer_size() -> usize {
+    NANODTLS_PEER_SIZE
+}
+
+/// Initialise a server endpoint over `n_peers` slots at `peers` (each
+/// `peer_size` = sizeof(nanodtls_peer) bytes). `cfg` must have role
+/// NANODTLS_ROLE_SERVER; its require_cookie decides whether new peers go
+/// through the HelloVerifyRequest exchange (strongly recommended). The
+/// slots are zeroed here and must stay valid until nanodtls_endpoint_deinit.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_init(
+    ep: *mut nanodtls_endpoint,
+    ep_size: usize,
+    cfg: *const nanodtls_config,
+    platform: *const nanodtls_platform,
+    peers: *mut nanodtls_peer,
+    peer_size: usize,
+    n_peers: usize,
+) -> nanodtls_status {
+    if ep.is_null() || cfg.is_null() || platform.is_null() || peers.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    if ep_size != NANODTLS_ENDPOINT_SIZE || peer_size != NANODTLS_PEER_SIZE {
+        return NANODTLS_E_CTX_SIZE;
+    }
+    if n_peers == 0 || n_peers > usize::from(u16::MAX) {
+        return NANODTLS_E_INVALID_ARG;
+    }
+    if (peers as usize) % core::mem::align_of::<nanodtls_peer>() != 0 {
+        return NANODTLS_E_INVALID_ARG;
+    }
+    // SAFETY: non-NULL pointers to initialised structs (caller contract).
+    let (cfg, plat) = unsafe { (cfg.read(), platform.read()) };
+    let cfg = match config_from_c(&cfg) {
+        Ok(c) => c,
+        Err(e) => return e.code(),
+    };
+    let cb = match Callbacks::from_platform(&plat) {
+        Ok(cb) => cb,
+        Err(e) => return e.code(),
+    };
+    let slots = peers.cast::<PeerSlot>();
+    // SAFETY: peers points to n_peers * NANODTLS_PEER_SIZE writable bytes
+    // (caller contract; size checked above). Zeroed memory is a valid
+    // PeerSlot (FromZeros). ep is a nanodtls_endpoint of the right size.
+    unsafe {
+        for i in 0..n_peers {
+            core::ptr::write_bytes(peers.add(i).cast::<u8>(), 0, NANODTLS_PEER_SIZE);
+        }
+        initialise(ep.cast::<EpInner>(), EP_MAGIC, |b| {
+            b.cb = cb;
+            b.peers = slots;
+            b.n_peers = n_peers;
+            status(b.ep.init(&cfg, 0, DEFAULT_HALF_OPEN_MS))
+        })
+    }
+}
+
+/// Wipe the endpoint and every peer slot (keys, secrets, buffers) and make
+/// the endpoint uninitialised.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_deinit(ep: *mut nanodtls_endpoint) -> nanodtls_status {
+    // SAFETY: see with_ep; destroy validates ep first.
+    unsafe {
+        destroy(ep.cast::<EpInner>(), EP_MAGIC, |b| {
+            let slots = core::slice::from_raw_parts_mut(b.peers, b.n_peers);
+            for s in slots.iter_mut() {
+                s.zero();
+            }
+            b.ep.wipe();
+        })
+    }
+}
+
+/// Slot reclamation: a connected peer silent for `idle_timeout_ms` (0 =
+/// never) and a handshake silent for `half_open_timeout_ms` (default
+/// 10000, must be > 0) may lose their slot to a new peer when all are taken.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_set_timeouts(
+    ep: *mut nanodtls_endpoint,
+    idle_timeout_ms: u32,
+    half_open_timeout_ms: u32,
+) -> nanodtls_status {
+    if half_open_timeout_ms == 0 {
+        return NANODTLS_E_INVALID_ARG;
+    }
+    // SAFETY: see with_ep.
+    unsafe {
+        with_ep(ep, |e, _, _| {
+            e.set_timeouts(idle_timeout_ms, half_open_timeout_ms);
+            NANODTLS_OK
+        })
+    }
+}
+
+/// The PSK identity and key every peer may use (copied; zeroized at
+/// deinit). Add nanodtls_endpoint_set_psk_lookup for per-device keys.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_set_psk(
+    ep: *mut nanodtls_endpoint,
+    identity: *const u8,
+    identity_len: usize,
+    key: *const u8,
+    key_len: usize,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pairs from the caller.
+    let (id, k) = match unsafe { (in_slice(identity, identity_len), in_slice(key, key_len)) } {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return e.code(),
+    };
+    // SAFETY: see with_ep.
+    unsafe { with_ep(ep, |e, _, _| status(e.set_psk(id, k))) }
+}
+
+/// The PSK identity hint sent to every peer (0 to 32 bytes).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_set_psk_hint(
+    ep: *mut nanodtls_endpoint,
+    hint: *const u8,
+    hint_len: usize,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let h = match unsafe { in_slice(hint, hint_len) } {
+        Ok(h) => h,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ep.
+    unsafe { with_ep(ep, |e, _, _| status(e.set_psk_hint(h))) }
+}
+
+/// PSK lookup callback for identities other than the one set with
+/// nanodtls_endpoint_set_psk (NULL removes it). Unknown identities are
+/// answered with decrypt_error (RFC 7925).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_set_psk_lookup(
+    ep: *mut nanodtls_endpoint,
+    lookup: nanodtls_psk_lookup_fn,
+    user: *mut c_void,
+) -> nanodtls_status {
+    // SAFETY: see with_ep.
+    unsafe {
+        with_ep(ep, |_, _, cb| {
+            cb.psk_lookup = lookup;
+            cb.psk_user = user;
+            NANODTLS_OK
+        })
+    }
+}
+
+/// Feed a datagram received from the peer address `addr` (1 to
+/// NANODTLS_MAX_PEER_ADDR opaque bytes, e.g. a struct sockaddr). Unknown
+/// addresses only get a slot after a valid cookie exchange. Errors of one
+/// peer's connection are returned (and reported as an event); other peers
+/// are unaffected.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_feed(
+    ep: *mut nanodtls_endpoint,
+    addr: *const u8,
+    addr_len: usize,
+    data: *const u8,
+    len: usize,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pairs from the caller.
+    let (a, d) = match unsafe { (in_slice(addr, addr_len), in_slice(data, len)) } {
+        (Ok(a), Ok(d)) => (a, d),
+        (Err(e), _) | (_, Err(e)) => return e.code(),
+    };
+    // SAFETY: see with_ep.
+    unsafe {
+        with_ep(ep, |e, slots, cb| {
+            let now = cb.now();
+            status(e.feed(slots, cb, now, a, d))
+        })
+    }
+}
+
+/// Take the next datagram to send and its destination address.
+/// NANODTLS_OK: `out[0..*out_len]` goes to `addr_out[0..*addr_len]`.
+/// NANODTLS_DONE: nothing to send.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_poll_datagram(
+    ep: *mut nanodtls_endpoint,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+    addr_out: *mut u8,
+    addr_cap: usize,
+    addr_len: *mut usize,
+) -> nanodtls_status {
+    if out_len.is_null() || addr_len.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/capacity pairs from the caller (distinct buffers).
+    let (o, ao) = match unsafe { (out_slice(out, out_cap), out_slice(addr_out, addr_cap)) } {
+        (Ok(o), Ok(a)) => (o, a),
+        (Err(e), _) | (_, Err(e)) => return e.code(),
+    };
+    // SAFETY: see with_ep; out_len/addr_len non-NULL and writable.
+    unsafe {
+        with_ep(ep, |e, slots, cb| {
+            let now = cb.now();
+            match e.poll_datagram(slots, now, o, ao) {
+                Ok(Some((n, a))) => {
+                    out_len.write(n);
+                    addr_len.write(a);
+                    NANODTLS_OK
+                }
+                Ok(None) => NANODTLS_DONE,
+                Err(err) => err.code(),
+            }
+        })
+    }
+}
+
+/// Read the next application record from any peer. NANODTLS_OK: the data
+/// is in `out[0..*out_len]`, from `addr_out[0..*addr_len]`. NANODTLS_DONE:
+/// nothing pending.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_read(
+    ep: *mut nanodtls_endpoint,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+    addr_out: *mut u8,
+    addr_cap: usize,
+    addr_len: *mut usize,
+) -> nanodtls_status {
+    if out_len.is_null() || addr_len.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/capacity pairs from the caller (distinct buffers).
+    let (o, ao) = match unsafe { (out_slice(out, out_cap), out_slice(addr_out, addr_cap)) } {
+        (Ok(o), Ok(a)) => (o, a),
+        (Err(e), _) | (_, Err(e)) => return e.code(),
+    };
+    // SAFETY: see with_ep; out_len/addr_len non-NULL and writable.
+    unsafe {
+        with_ep(ep, |e, slots, _| match e.read(slots, o, ao) {
+            Ok(Some((n, a))) => {
+                out_len.write(n);
+                addr_len.write(a);
+                NANODTLS_OK
+            }
+            Ok(None) => NANODTLS_DONE,
+            Err(err) => err.code(),
+        })
+    }
+}
+
+/// Send application data to the connected peer at `addr` (one record).
+/// NANODTLS_E_UNKNOWN_PEER if there is no such peer.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_write(
+    ep: *mut nanodtls_endpoint,
+    addr: *const u8,
+    addr_len: usize,
+    data: *const u8,
+    len: usize,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pairs from the caller.
+    let (a, d) = match unsafe { (in_slice(addr, addr_len), in_slice(data, len)) } {
+        (Ok(a), Ok(d)) => (a, d),
+        (Err(e), _) | (_, Err(e)) => return e.code(),
+    };
+    // SAFETY: see with_ep.
+    unsafe {
+        with_ep(ep, |e, slots, cb| {
+            let now = cb.now();
+            status(e.write(slots, now, a, d))
+        })
+    }
+}
+
+/// Close the connection to `addr` with close_notify (poll to send it).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_close_peer(
+    ep: *mut nanodtls_endpoint,
+    addr: *const u8,
+    addr_len: usize,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let a = match unsafe { in_slice(addr, addr_len) } {
+        Ok(a) => a,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ep.
+    unsafe { with_ep(ep, |e, slots, _| status(e.close_peer(slots, a))) }
+}
+
+/// Milliseconds until nanodtls_endpoint_handle_timeout is due (NANODTLS_OK,
+/// `*ms` set) or NANODTLS_DONE if no timer runs.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_timeout_ms(ep: *mut nanodtls_endpoint, ms: *mut u32) -> nanodtls_status {
+    if ms.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: see with_ep; ms non-NULL and writable.
+    unsafe {
+        with_ep(ep, |e, slots, cb| {
+            let now = cb.now();
+            match e.timeout_ms(slots, now) {
+                Some(t) => {
+                    ms.write(u32::try_from(t).unwrap_or(u32::MAX));
+                    NANODTLS_OK
+                }
+                None => NANODTLS_DONE,
+            }
+        })
+    }
+}
+
+/// Run every peer's timers (retransmissions, handshake deadlines).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_handle_timeout(ep: *mut nanodtls_endpoint) -> nanodtls_status {
+    // SAFETY: see with_ep.
+    unsafe {
+        with_ep(ep, |e, slots, cb| {
+            let now = cb.now();
+            e.handle_timeout(slots, now);
+            NANODTLS_OK
+        })
+    }
+}
+
+/// Take the next event (a peer connected, closed or failed) and the
+/// peer's address. NANODTLS_DONE when there is none.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_poll_event(
+    ep: *mut nanodtls_endpoint,
+    event: *mut nanodtls_event,
+    addr_out: *mut u8,
+    addr_cap: usize,
+    addr_len: *mut usize,
+) -> nanodtls_status {
+    if event.is_null() || addr_len.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/capacity pair from the caller.
+    let ao = match unsafe { out_slice(addr_out, addr_cap) } {
+        Ok(a) => a,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ep; event/addr_len non-NULL and writable.
+    unsafe {
+        with_ep(ep, |e, slots, _| match e.poll_event(slots, ao) {
+            Ok(Some((ev, a))) => {
+                let peer = ao.get(..a).and_then(|addr| e.peer(slots, addr));
+                let (alert, suite, st) = match peer {
+                    Some(c) => {
+                        let al = c.last_alert();
+                        (
+                            nanodtls_alert { level: al.level, description: al.description, sent: u8::from(al.sent) },
+                            c.suite(),
+                            c.failure().map_or(NANODTLS_OK, |x| x.code()),
+                        )
+                    }
+                    None => (nanodtls_alert::default(), 0, NANODTLS_OK),
+                };
+                let kind = match ev {
+                    Event::Connected => NANODTLS_EVENT_CONNECTED,
+                    Event::Closed => NANODTLS_EVENT_CLOSED,
+                    Event::Failed => NANODTLS_EVENT_FAILED,
+                };
+                event.write(nanodtls_event { kind, alert, suite, status: st });
+                addr_len.write(a);
+                NANODTLS_OK
+            }
+            Ok(None) => NANODTLS_DONE,
+            Err(err) => err.code(),
+        })
+    }
+}
+
+/// Copy the PSK identity the peer at `addr` used.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_peer_identity(
+    ep: *mut nanodtls_endpoint,
+    addr: *const u8,
+    addr_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> nanodtls_status {
+    if out_len.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/length pairs from the caller.
+    let (a, o) = match unsafe { (in_slice(addr, addr_len), out_slice(out, out_cap)) } {
+        (Ok(a), Ok(o)) => (a, o),
+        (Err(e), _) | (_, Err(e)) => return e.code(),
+    };
+    // SAFETY: see with_ep; out_len non-NULL and writable.
+    unsafe {
+        with_ep(ep, |e, slots, _| {
+            let Some(c) = e.peer(slots, a) else { return NANODTLS_E_UNKNOWN_PEER };
+            let id = c.psk_identity();
+            if id.is_empty() {
+                return NANODTLS_E_STATE;
+            }
+            let Some(dst) = o.get_mut(..id.len()) else { return NANODTLS_E_BUFFER_TOO_SMALL };
+            dst.copy_from_slice(id);
+            out_len.write(id.len());
+            NANODTLS_OK
+        })
+    }
+}
+
+/// Statistics of the connection to `addr`.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_peer_stats(
+    ep: *mut nanodtls_endpoint,
+    addr: *const u8,
+    addr_len: usize,
+    stats: *mut nanodtls_stats,
+) -> nanodtls_status {
+    if stats.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/length pair from the caller.
+    let a = match unsafe { in_slice(addr, addr_len) } {
+        Ok(a) => a,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ep; stats non-NULL and writable.
+    unsafe {
+        with_ep(ep, |e, slots, _| match e.peer(slots, a) {
+            Some(c) => {
+                stats.write(nanodtls_stats::from(c.stats()));
+                NANODTLS_OK
+            }
+            None => NANODTLS_E_UNKNOWN_PEER,
+        })
+    }
+}
+
+/// Endpoint counters (cookies, slot allocation and reclamation, drops).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_get_stats(
+    ep: *mut nanodtls_endpoint,
+    stats: *mut nanodtls_endpoint_stats,
+) -> nanodtls_status {
+    if stats.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: see with_ep; stats non-NULL and writable.
+    unsafe {
+        with_ep(ep, |e, slots, _| {
+            let s = e.stats();
+            stats.write(nanodtls_endpoint_stats {
+                hello_verify_requests: s.hello_verify_requests,
+                slots_allocated: s.slots_allocated,
+                slots_reclaimed: s.slots_reclaimed,
+                dropped_no_slot: s.dropped_no_slot,
+                dropped_unknown_peer: s.dropped_unknown_peer,
+                dropped_hvr_busy: s.dropped_hvr_busy,
+                peers_in_use: e.peers_in_use(slots) as u32,
+            });
+            NANODTLS_OK
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_sizes_have_small_slack() {
+        assert!(NANODTLS_ENDPOINT_SIZE - EP_INNER_SIZE < 256, "endpoint slack {}", NANODTLS_ENDPOINT_SIZE - EP_INNER_SIZE);
+        assert!(NANODTLS_PEER_SIZE - PEER_SLOT_SIZE < 64, "peer slack {}", NANODTLS_PEER_SIZE - PEER_SLOT_SIZE);
+    }
+}

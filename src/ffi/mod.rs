@@ -1,0 +1,412 @@
+//! The C ABI. This module (and its children) is the only place with
+//! `unsafe` code; every block states why it is sound.
+//!
+//! Conventions (see include/nanodtls.h):
+//! - Every function returns a status (`NANODTLS_OK` = 0, `NANODTLS_DONE` = 1
+//!   for "nothing more", negative for errors) unless documented otherwise.
+//! - Object first, then inputs, then outputs; a length follows each buffer;
+//!   `(NULL, 0)` is an empty input. Outputs are written only on success.
+//! - Misuse (NULL, bad length, wrong state, uninitialised context, wrong
+//!   context size, re-entrant call from a callback) returns an error and
+//!   changes nothing.
+//! - A context is not thread-safe: use it from one thread (or task) at a time.
+
+#![allow(non_camel_case_types)]
+#![allow(clippy::missing_safety_doc)]
+
+mod ctx;
+mod endpoint;
+mod guard;
+mod panic;
+
+pub use ctx::*;
+pub use endpoint::*;
+pub use panic::*;
+
+use core::ffi::{c_char, c_int, c_void, CStr};
+
+use crate::error::Error;
+
+/// Status code returned by (almost) every function: 0 OK, 1 DONE,
+/// negative = error (see the NANODTLS_E_* values).
+pub type nanodtls_status = i32;
+
+/// Success.
+pub const NANODTLS_OK: nanodtls_status = 0;
+/// Nothing (more) to do: no datagram to send, no data to read, no timer.
+pub const NANODTLS_DONE: nanodtls_status = 1;
+/// A required pointer was NULL.
+pub const NANODTLS_E_NULL: nanodtls_status = -1;
+/// An argument is out of range (length, enum value, configuration field).
+pub const NANODTLS_E_INVALID_ARG: nanodtls_status = -2;
+/// The output buffer is too small; nothing was written or consumed.
+pub const NANODTLS_E_BUFFER_TOO_SMALL: nanodtls_status = -3;
+/// The call is not allowed in the current state.
+pub const NANODTLS_E_STATE: nanodtls_status = -4;
+/// The context was never initialised or was deinitialised.
+pub const NANODTLS_E_NOT_INITIALIZED: nanodtls_status = -5;
+/// The size passed to init does not match NANODTLS_CTX_SIZE of this library.
+pub const NANODTLS_E_CTX_SIZE: nanodtls_status = -6;
+/// Called from inside one of this context's callbacks.
+pub const NANODTLS_E_REENTRANT: nanodtls_status = -7;
+/// Unread application data is queued: call nanodtls_read until DONE, then feed again.
+pub const NANODTLS_E_READ_PENDING: nanodtls_status = -8;
+/// The transmit buffer is full: poll datagrams, then write again.
+pub const NANODTLS_E_WOULD_BLOCK: nanodtls_status = -9;
+/// The RNG callback failed; the handshake was abandoned.
+pub const NANODTLS_E_RNG: nanodtls_status = -10;
+/// The handshake deadline passed.
+pub const NANODTLS_E_TIMEOUT: nanodtls_status = -11;
+/// The peer sent a fatal alert (nanodtls_last_alert tells which).
+pub const NANODTLS_E_ALERT_RECEIVED: nanodtls_status = -12;
+/// We ended the connection with a fatal alert (nanodtls_last_alert tells which).
+pub const NANODTLS_E_ALERT_SENT: nanodtls_status = -13;
+/// The connection is closed (close_notify sent or received).
+pub const NANODTLS_E_CLOSED: nanodtls_status = -14;
+/// No credentials for any configured cipher suite.
+pub const NANODTLS_E_NO_CREDENTIALS: nanodtls_status = -15;
+/// The data does not fit in one record.
+pub const NANODTLS_E_TOO_LARGE: nanodtls_status = -16;
+/// Malformed input.
+pub const NANODTLS_E_DECODE: nanodtls_status = -17;
+/// Internal error (a bug: please report it).
+pub const NANODTLS_E_INTERNAL: nanodtls_status = -18;
+/// Not supported by this build (feature compiled out).
+pub const NANODTLS_E_UNSUPPORTED: nanodtls_status = -19;
+/// The endpoint has no free peer slot.
+pub const NANODTLS_E_NO_SLOT: nanodtls_status = -20;
+/// No peer with that address.
+pub const NANODTLS_E_UNKNOWN_PEER: nanodtls_status = -21;
+
+/// Role value for nanodtls_config.role: client.
+pub const NANODTLS_ROLE_CLIENT: u8 = 0;
+/// Role value for nanodtls_config.role: server.
+pub const NANODTLS_ROLE_SERVER: u8 = 1;
+
+/// nanodtls_state(): initialised, handshake not started (client).
+pub const NANODTLS_STATE_IDLE: i32 = 0;
+/// nanodtls_state(): handshake in progress (a server waiting for a ClientHello counts).
+pub const NANODTLS_STATE_HANDSHAKING: i32 = 1;
+/// nanodtls_state(): handshake complete, application data can flow.
+pub const NANODTLS_STATE_CONNECTED: i32 = 2;
+/// nanodtls_state(): closed with close_notify.
+pub const NANODTLS_STATE_CLOSED: i32 = 3;
+/// nanodtls_state(): failed (see nanodtls_error and nanodtls_last_alert).
+pub const NANODTLS_STATE_FAILED: i32 = 4;
+
+/// TLS_PSK_WITH_AES_128_CCM_8.
+pub const NANODTLS_SUITE_PSK_AES_128_CCM_8: u16 = 0xC0A8;
+/// TLS_PSK_WITH_AES_128_CCM.
+pub const NANODTLS_SUITE_PSK_AES_128_CCM: u16 = 0xC0A4;
+
+/// RNG callback: fill `buf` with `len` cryptographically secure random
+/// bytes; return 0 on success, anything else on failure.
+pub type nanodtls_rng_fn = Option<unsafe extern "C" fn(user: *mut c_void, buf: *mut u8, len: usize) -> c_int>;
+/// Clock callback: a monotonic millisecond counter.
+pub type nanodtls_now_fn = Option<unsafe extern "C" fn(user: *mut c_void) -> u64>;
+/// Server PSK lookup: write the key for `identity` into `key` (capacity
+/// `key_cap`), set `*key_len`, return 0; return non-zero if the identity
+/// is unknown. Called during the handshake, from inside nanodtls_feed.
+pub type nanodtls_psk_lookup_fn = Option<
+    unsafe extern "C" fn(
+        user: *mut c_void,
+        identity: *const u8,
+        identity_len: usize,
+        key: *mut u8,
+        key_cap: usize,
+        key_len: *mut usize,
+    ) -> c_int,
+>;
+
+/// Platform services: RNG and clock callbacks with a user pointer passed
+/// back to both. Both callbacks are required.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct nanodtls_platform {
+    /// Random bytes (required).
+    pub rng: nanodtls_rng_fn,
+    /// Monotonic milliseconds (required).
+    pub now_ms: nanodtls_now_fn,
+    /// Passed to the callbacks.
+    pub user: *mut c_void,
+}
+
+/// Connection configuration. Fill with nanodtls_config_default(), then
+/// change fields.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct nanodtls_config {
+    /// NANODTLS_ROLE_CLIENT or NANODTLS_ROLE_SERVER.
+    pub role: u8,
+    /// Server: 1 = send a HelloVerifyRequest cookie before keeping any state (default 1).
+    pub require_cookie: u8,
+    /// 1 = fail the handshake if the peer lacks extended master secret (default 0).
+    pub require_ems: u8,
+    /// Must be 0.
+    pub reserved: u8,
+    /// Largest datagram sent; flights are fragmented to fit (default 1280, minimum 128).
+    pub mtu: u16,
+    /// Cipher suites in preference order, 0-terminated (default CCM-8 then CCM).
+    pub suites: [u16; 4],
+    /// Initial retransmission timeout in ms (default 1000; RFC 7925 suggests 9000 on slow links).
+    pub retransmit_initial_ms: u32,
+    /// Cap of the doubling retransmission timeout in ms (default 60000).
+    pub retransmit_max_ms: u32,
+    /// Handshake deadline in ms (default 120000).
+    pub handshake_timeout_ms: u32,
+    /// Server: cookie secret lifetime in ms (default 300000).
+    pub cookie_lifetime_ms: u32,
+}
+
+/// The last alert sent or received.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct nanodtls_alert {
+    /// 0 none, 1 warning, 2 fatal.
+    pub level: u8,
+    /// Alert description (RFC 5246 7.2, e.g. 51 decrypt_error).
+    pub description: u8,
+    /// 1 if we sent it, 0 if we received it.
+    pub sent: u8,
+}
+
+/// Connection statistics. Every dropped record is counted in exactly one dropped_* field.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct nanodtls_stats {
+    /// Datagrams fed in.
+    pub rx_datagrams: u32,
+    /// Bytes fed in.
+    pub rx_bytes: u32,
+    /// Records parsed.
+    pub rx_records: u32,
+    /// Datagrams produced by poll.
+    pub tx_datagrams: u32,
+    /// Bytes produced by poll.
+    pub tx_bytes: u32,
+    /// Records produced.
+    pub tx_records: u32,
+    /// Application records received.
+    pub app_records_rx: u32,
+    /// Application records written.
+    pub app_records_tx: u32,
+    /// Malformed or truncated input dropped.
+    pub dropped_malformed: u32,
+    /// Records failing authentication dropped.
+    pub dropped_auth: u32,
+    /// Replayed or duplicated records dropped.
+    pub dropped_replay: u32,
+    /// Records of an unreadable epoch dropped.
+    pub dropped_epoch: u32,
+    /// Records or messages not allowed in the current state dropped.
+    pub dropped_unexpected: u32,
+    /// Records too large for the receive buffer dropped.
+    pub dropped_oversize: u32,
+    /// Fragments of future handshake messages dropped.
+    pub dropped_future: u32,
+    /// Flights retransmitted.
+    pub retransmits: u32,
+    /// Peer flight retransmissions detected.
+    pub peer_retransmits: u32,
+    /// HelloVerifyRequests sent (server) or received (client).
+    pub hello_verify_requests: u32,
+}
+
+impl From<&crate::Stats> for nanodtls_stats {
+    fn from(s: &crate::Stats) -> Self {
+        nanodtls_stats {
+            rx_datagrams: s.rx_datagrams,
+            rx_bytes: s.rx_bytes,
+            rx_records: s.rx_records,
+            tx_datagrams: s.tx_datagrams,
+            tx_bytes: s.tx_bytes,
+            tx_records: s.tx_records,
+            app_records_rx: s.app_records_rx,
+            app_records_tx: s.app_records_tx,
+            dropped_malformed: s.dropped_malformed,
+            dropped_auth: s.dropped_auth,
+            dropped_replay: s.dropped_replay,
+            dropped_epoch: s.dropped_epoch,
+            dropped_unexpected: s.dropped_unexpected,
+            dropped_oversize: s.dropped_oversize,
+            dropped_future: s.dropped_future,
+            retransmits: s.retransmits,
+            peer_retransmits: s.peer_retransmits,
+            hello_verify_requests: s.hello_verify_requests,
+        }
+    }
+}
+
+pub(crate) fn status(r: Result<(), Error>) -> nanodtls_status {
+    match r {
+        Ok(()) => NANODTLS_OK,
+        Err(e) => e.code(),
+    }
+}
+
+pub(crate) fn state_code(s: crate::State) -> i32 {
+    use crate::State;
+    match s {
+        State::Idle => NANODTLS_STATE_IDLE,
+        State::Connected => NANODTLS_STATE_CONNECTED,
+        State::Closed => NANODTLS_STATE_CLOSED,
+        State::Failed => NANODTLS_STATE_FAILED,
+        _ => NANODTLS_STATE_HANDSHAKING,
+    }
+}
+
+pub(crate) fn config_from_c(c: &nanodtls_config) -> Result<crate::Config, Error> {
+    let role = match c.role {
+        NANODTLS_ROLE_CLIENT => crate::Role::Client,
+        NANODTLS_ROLE_SERVER => crate::Role::Server,
+        _ => return Err(Error::InvalidArgument),
+    };
+    if c.require_cookie > 1 || c.require_ems > 1 || c.reserved != 0 {
+        return Err(Error::InvalidArgument);
+    }
+    let cfg = crate::Config {
+        suites: c.suites,
+        retransmit_initial_ms: c.retransmit_initial_ms,
+        retransmit_max_ms: c.retransmit_max_ms,
+        handshake_timeout_ms: c.handshake_timeout_ms,
+        cookie_lifetime_ms: c.cookie_lifetime_ms,
+        mtu: c.mtu,
+        role,
+        require_cookie: c.require_cookie == 1,
+        require_ems: c.require_ems == 1,
+    };
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+pub(crate) fn config_to_c(c: &crate::Config) -> nanodtls_config {
+    nanodtls_config {
+        role: match c.role {
+            crate::Role::Client => NANODTLS_ROLE_CLIENT,
+            crate::Role::Server => NANODTLS_ROLE_SERVER,
+        },
+        require_cookie: u8::from(c.require_cookie),
+        require_ems: u8::from(c.require_ems),
+        reserved: 0,
+        mtu: c.mtu,
+        suites: c.suites,
+        retransmit_initial_ms: c.retransmit_initial_ms,
+        retransmit_max_ms: c.retransmit_max_ms,
+        handshake_timeout_ms: c.handshake_timeout_ms,
+        cookie_lifetime_ms: c.cookie_lifetime_ms,
+    }
+}
+
+/// Build a byte slice from a C (pointer, length) pair; `(NULL, 0)` is empty.
+///
+/// # Safety
+/// If `ptr` is non-NULL it must point to `len` readable bytes that stay
+/// valid and unmodified for the lifetime `'a` chosen by the caller.
+pub(crate) unsafe fn in_slice<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], Error> {
+    if ptr.is_null() {
+        return if len == 0 { Ok(&[]) } else { Err(Error::Null) };
+    }
+    if len > isize::MAX as usize {
+        return Err(Error::InvalidArgument);
+    }
+    // SAFETY: non-NULL, the caller guarantees `len` readable bytes for 'a,
+    // and len fits isize as slice::from_raw_parts requires.
+    Ok(unsafe { core::slice::from_raw_parts(ptr, len) })
+}
+
+/// Build a mutable byte slice from a C (pointer, capacity) pair.
+///
+/// # Safety
+/// `ptr` must be NULL or point to `cap` writable bytes, not aliased by any
+/// other reference for `'a`.
+pub(crate) unsafe fn out_slice<'a>(ptr: *mut u8, cap: usize) -> Result<&'a mut [u8], Error> {
+    if ptr.is_null() {
+        return if cap == 0 { Ok(&mut []) } else { Err(Error::Null) };
+    }
+    if cap > isize::MAX as usize {
+        return Err(Error::InvalidArgument);
+    }
+    // SAFETY: non-NULL, the caller guarantees `cap` writable, unaliased bytes.
+    Ok(unsafe { core::slice::from_raw_parts_mut(ptr, cap) })
+}
+
+/// Library version as a NUL-terminated string (e.g. "0.1.0"). Never NULL.
+#[no_mangle]
+pub extern "C" fn nanodtls_version() -> *const c_char {
+    const V: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
+    match CStr::from_bytes_with_nul(V.as_bytes()) {
+        Ok(c) => c.as_ptr(),
+        Err(_) => c"unknown".as_ptr(),
+    }
+}
+
+/// A short English description of a status code. Never NULL; unknown
+/// codes give "unknown status".
+#[no_mangle]
+pub extern "C" fn nanodtls_status_str(status: nanodtls_status) -> *const c_char {
+    let s: &'static CStr = match status {
+        NANODTLS_OK => c"ok",
+        NANODTLS_DONE => c"done",
+        _ => match Error::from_code(status) {
+            Some(e) => e.as_cstr(),
+            None => c"unknown status",
+        },
+    };
+    s.as_ptr()
+}
+
+/// IANA name of a cipher suite (e.g. "TLS_PSK_WITH_AES_128_CCM_8"), or
+/// "unknown". Never NULL.
+#[no_mangle]
+pub extern "C" fn nanodtls_suite_name(suite: u16) -> *const c_char {
+    crate::suite::name_cstr(suite).as_ptr()
+}
+
+/// A short name of an alert description (e.g. "decrypt_error"). Never NULL.
+#[no_mangle]
+pub extern "C" fn nanodtls_alert_name(description: u8) -> *const c_char {
+    use crate::connection::alert::*;
+    let s: &'static CStr = match description {
+        CLOSE_NOTIFY => c"close_notify",
+        UNEXPECTED_MESSAGE => c"unexpected_message",
+        BAD_RECORD_MAC => c"bad_record_mac",
+        RECORD_OVERFLOW => c"record_overflow",
+        HANDSHAKE_FAILURE => c"handshake_failure",
+        BAD_CERTIFICATE => c"bad_certificate",
+        UNSUPPORTED_CERTIFICATE => c"unsupported_certificate",
+        CERTIFICATE_UNKNOWN => c"certificate_unknown",
+        ILLEGAL_PARAMETER => c"illegal_parameter",
+        UNKNOWN_CA => c"unknown_ca",
+        ACCESS_DENIED => c"access_denied",
+        DECODE_ERROR => c"decode_error",
+        DECRYPT_ERROR => c"decrypt_error",
+        PROTOCOL_VERSION => c"protocol_version",
+        INSUFFICIENT_SECURITY => c"insufficient_security",
+        INTERNAL_ERROR => c"internal_error",
+        USER_CANCELED => c"user_canceled",
+        NO_RENEGOTIATION => c"no_renegotiation",
+        UNSUPPORTED_EXTENSION => c"unsupported_extension",
+        UNKNOWN_PSK_IDENTITY => c"unknown_psk_identity",
+        _ => c"unknown_alert",
+    };
+    s.as_ptr()
+}
+
+/// Fill `cfg` with the defaults for `role` (NANODTLS_ROLE_CLIENT or
+/// NANODTLS_ROLE_SERVER).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_config_default(cfg: *mut nanodtls_config, role: u8) -> nanodtls_status {
+    if cfg.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    let r = match role {
+        NANODTLS_ROLE_CLIENT => crate::Role::Client,
+        NANODTLS_ROLE_SERVER => crate::Role::Server,
+        _ => return NANODTLS_E_INVALID_ARG,
+    };
+    let c = config_to_c(&crate::Config::new(r));
+    // SAFETY: cfg is non-NULL and the caller passes a writable nanodtls_config;
+    // write() does not read the (possibly uninitialised) old value.
+    unsafe { cfg.write(c) };
+    NANODTLS_OK
+}

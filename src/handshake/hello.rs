@@ -1,0 +1,201 @@
+//! ClientHello, ServerHello and HelloVerifyRequest (RFC 5246 7.4.1,
+//! RFC 6347 4.2.1).
+
+use crate::codec::Reader;
+use crate::error::Error;
+use crate::handshake::ext::Extensions;
+use crate::record::{DTLS10, DTLS12};
+
+/// A parsed ClientHello, borrowing from the reassembled message.
+#[derive(Clone)]
+pub struct ClientHello<'a> {
+    /// client_version.
+    pub version: u16,
+    /// Client random.
+    pub random: [u8; 32],
+    /// Session ID offered for resumption (0..=32 bytes).
+    pub session_id: &'a [u8],
+    /// Cookie (empty on the first ClientHello).
+    pub cookie: &'a [u8],
+    /// Cipher suites, two bytes each.
+    pub suites: &'a [u8],
+    /// Compression methods.
+    pub compressions: &'a [u8],
+    /// Extensions (validated: well-formed, no duplicates).
+    pub extensions: Extensions<'a>,
+    /// The body bytes before the cookie (version, random, session_id) and
+    /// after it (suites, compressions, extensions): the cookie binds these.
+    pub before_cookie: &'a [u8],
+    /// See `before_cookie`.
+    pub after_cookie: &'a [u8],
+}
+
+impl<'a> ClientHello<'a> {
+    /// Parse and validate a ClientHello body.
+    pub fn parse(body: &'a [u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(body);
+        let version = r.u16()?;
+        let random = r.array()?;
+        let session_id = r.vec8()?;
+        if session_id.len() > 32 {
+            return Err(Error::Decode);
+        }
+        let before_len = r.position();
+        let cookie = r.vec8()?;
+        let after_start = r.position();
+        let suites = r.vec16()?;
+        if suites.is_empty() || suites.len() % 2 != 0 {
+            return Err(Error::Decode);
+        }
+        let compressions = r.vec8()?;
+        if compressions.is_empty() {
+            return Err(Error::Decode);
+        }
+        let ext_block = if r.is_empty() { &[][..] } else { r.vec16()? };
+        r.finish()?;
+        let extensions = Extensions::parse(ext_block)?;
+        Ok(ClientHello {
+            version,
+            random,
+            session_id,
+            cookie,
+            suites,
+            compressions,
+            extensions,
+            before_cookie: body.get(..before_len).ok_or(Error::Decode)?,
+            after_cookie: body.get(after_start..).ok_or(Error::Decode)?,
+        })
+    }
+
+    /// True if the client offered `suite`.
+    pub fn offers(&self, suite: u16) -> bool {
+        self.suites
+            .chunks_exact(2)
+            .any(|c| u16::from_be_bytes([c[0], c[1]]) == suite)
+    }
+
+    /// True if the client offered the null compression method.
+    pub fn offers_null_compression(&self) -> bool {
+        self.compressions.contains(&0)
+    }
+
+    /// True if the client can speak DTLS 1.2 (client_version is the highest
+    /// it supports; DTLS versions count down).
+    pub fn supports_dtls12(&self) -> bool {
+        self.version <= DTLS12 && self.version >= 0xFE00
+    }
+}
+
+/// A parsed ServerHello.
+#[derive(Clone)]
+pub struct ServerHello<'a> {
+    /// server_version.
+    pub version: u16,
+    /// Server random.
+    pub random: [u8; 32],
+    /// Session ID.
+    pub session_id: &'a [u8],
+    /// Chosen cipher suite.
+    pub suite: u16,
+    /// Chosen compression method.
+    pub compression: u8,
+    /// Extensions (validated).
+    pub extensions: Extensions<'a>,
+}
+
+impl<'a> ServerHello<'a> {
+    /// Parse a ServerHello body.
+    pub fn parse(body: &'a [u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(body);
+        let version = r.u16()?;
+        let random = r.array()?;
+        let session_id = r.vec8()?;
+        if session_id.len() > 32 {
+            return Err(Error::Decode);
+        }
+        let suite = r.u16()?;
+        let compression = r.u8()?;
+        let ext_block = if r.is_empty() { &[][..] } else { r.vec16()? };
+        r.finish()?;
+        Ok(ServerHello {
+            version,
+            random,
+            session_id,
+            suite,
+            compression,
+            extensions: Extensions::parse(ext_block)?,
+        })
+    }
+}
+
+/// Parse a HelloVerifyRequest body; returns the cookie.
+pub fn parse_hello_verify_request(body: &[u8]) -> Result<&[u8], Error> {
+    let mut r = Reader::new(body);
+    let version = r.u16()?;
+    if version != DTLS10 && version != DTLS12 {
+        return Err(Error::Decode);
+    }
+    let cookie = r.vec8()?;
+    r.finish()?;
+    if cookie.is_empty() {
+        return Err(Error::Decode);
+    }
+    Ok(cookie)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_ch(cookie: &[u8], exts: Option<&[u8]>) -> std::vec::Vec<u8> {
+        let mut v = vec![0xfe, 0xfd];
+        v.extend_from_slice(&[7u8; 32]);
+        v.push(0); // session id
+        v.push(cookie.len() as u8);
+        v.extend_from_slice(cookie);
+        v.extend_from_slice(&[0, 2, 0xc0, 0xa8, 1, 0]);
+        if let Some(e) = exts {
+            v.extend_from_slice(&(e.len() as u16).to_be_bytes());
+            v.extend_from_slice(e);
+        }
+        v
+    }
+
+    #[test]
+    fn client_hello_parses_and_splits_around_cookie() {
+        let body = sample_ch(b"abcd", Some(&[0x00, 0x17, 0x00, 0x00]));
+        let ch = ClientHello::parse(&body).unwrap();
+        assert_eq!(ch.cookie, b"abcd");
+        assert!(ch.offers(0xC0A8));
+        assert!(!ch.offers(0xC0A4));
+        assert_eq!(ch.before_cookie.len(), 2 + 32 + 1);
+        assert_eq!(ch.after_cookie, &body[2 + 32 + 1 + 5..]);
+        assert!(ch.extensions.find(0x17).is_some());
+        // Without extensions.
+        let body = sample_ch(b"", None);
+        assert!(ClientHello::parse(&body).is_ok());
+    }
+
+    #[test]
+    fn client_hello_truncations_all_fail() {
+        let body = sample_ch(b"abcd", Some(&[0x00, 0x17, 0x00, 0x00]));
+        for cut in 0..body.len() {
+            // Cutting exactly before the extensions block is a valid hello without extensions.
+            if cut == body.len() - 6 {
+                continue;
+            }
+            assert!(ClientHello::parse(&body[..cut]).is_err(), "cut {cut}");
+        }
+        let mut trailing = body.clone();
+        trailing.push(0);
+        assert!(ClientHello::parse(&trailing).is_err());
+    }
+
+    #[test]
+    fn hello_verify_request_rules() {
+        assert_eq!(parse_hello_verify_request(&[0xfe, 0xff, 2, 9, 9]).unwrap(), &[9, 9]);
+        assert!(parse_hello_verify_request(&[0xfe, 0xff, 0]).is_err(), "empty cookie");
+        assert!(parse_hello_verify_request(&[0x03, 0x03, 1, 9]).is_err(), "TLS version");
+        assert!(parse_hello_verify_request(&[0xfe, 0xff, 3, 9]).is_err(), "overrun");
+    }
+}

@@ -1,0 +1,106 @@
+//! Handshake messages: the DTLS handshake header, message and extension
+//! codecs, and reassembly of fragmented messages.
+
+pub mod ext;
+pub mod hello;
+pub mod psk;
+pub mod reassembly;
+
+use crate::codec::{Reader, Writer};
+use crate::error::Error;
+
+/// Handshake message types (RFC 5246 section 7.4, RFC 6347 section 4.3.2).
+pub mod msg {
+    /// hello_request
+    pub const HELLO_REQUEST: u8 = 0;
+    /// client_hello
+    pub const CLIENT_HELLO: u8 = 1;
+    /// server_hello
+    pub const SERVER_HELLO: u8 = 2;
+    /// hello_verify_request
+    pub const HELLO_VERIFY_REQUEST: u8 = 3;
+    /// certificate
+    pub const CERTIFICATE: u8 = 11;
+    /// server_key_exchange
+    pub const SERVER_KEY_EXCHANGE: u8 = 12;
+    /// certificate_request
+    pub const CERTIFICATE_REQUEST: u8 = 13;
+    /// server_hello_done
+    pub const SERVER_HELLO_DONE: u8 = 14;
+    /// certificate_verify
+    pub const CERTIFICATE_VERIFY: u8 = 15;
+    /// client_key_exchange
+    pub const CLIENT_KEY_EXCHANGE: u8 = 16;
+    /// finished
+    pub const FINISHED: u8 = 20;
+}
+
+/// Length of the DTLS handshake header.
+pub const HEADER_LEN: usize = 12;
+/// Length of Finished.verify_data.
+pub const VERIFY_DATA_LEN: usize = 12;
+
+/// The DTLS handshake header of one fragment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FragmentHeader {
+    /// Message type.
+    pub msg_type: u8,
+    /// Length of the whole message body.
+    pub length: u32,
+    /// message_seq.
+    pub seq: u16,
+    /// Offset of this fragment in the body.
+    pub frag_off: u32,
+    /// Length of this fragment.
+    pub frag_len: u32,
+}
+
+/// Parse one fragment (header and data) from a handshake record.
+pub fn parse_fragment<'a>(r: &mut Reader<'a>) -> Result<(FragmentHeader, &'a [u8]), Error> {
+    let msg_type = r.u8()?;
+    let length = r.u24()?;
+    let seq = r.u16()?;
+    let frag_off = r.u24()?;
+    let frag_len = r.u24()?;
+    let end = frag_off.checked_add(frag_len).ok_or(Error::Decode)?;
+    if end > length {
+        return Err(Error::Decode);
+    }
+    let data = r.take(frag_len as usize)?;
+    Ok((FragmentHeader { msg_type, length, seq, frag_off, frag_len }, data))
+}
+
+/// Write a handshake header.
+pub fn write_header(w: &mut Writer<'_>, h: &FragmentHeader) -> Result<(), Error> {
+    w.u8(h.msg_type)?;
+    w.u24(h.length)?;
+    w.u16(h.seq)?;
+    w.u24(h.frag_off)?;
+    w.u24(h.frag_len)
+}
+
+/// Parse a Finished body.
+pub fn parse_finished(body: &[u8]) -> Result<[u8; VERIFY_DATA_LEN], Error> {
+    body.try_into().map_err(|_| Error::Decode)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fragment_bounds() {
+        // Fragment claims to extend past the message length.
+        let bad = [1u8, 0, 0, 10, 0, 0, 0, 0, 0, 8, 0, 0, 4, 1, 2, 3, 4];
+        assert!(parse_fragment(&mut Reader::new(&bad)).is_err());
+        // Overflowing offset.
+        let bad = [1u8, 0xff, 0xff, 0xff, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+        assert!(parse_fragment(&mut Reader::new(&bad)).is_err());
+        // Data shorter than frag_len.
+        let bad = [1u8, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 4, 1, 2];
+        assert!(parse_fragment(&mut Reader::new(&bad)).is_err());
+        let good = [1u8, 0, 0, 4, 0, 7, 0, 0, 2, 0, 0, 2, 1, 2];
+        let (h, d) = parse_fragment(&mut Reader::new(&good)).unwrap();
+        assert_eq!((h.seq, h.frag_off, h.frag_len, d), (7, 2, 2, &[1u8, 2][..]));
+    }
+}
