@@ -109,7 +109,7 @@ const CTX_WRAPPER_BYTES: usize = 48;
 const PEER_WRAPPER_BYTES: usize = 32;
 /// Bytes of the endpoint object itself apart from the PSK and address
 /// buffers (cookie secrets, configuration, callbacks, counters).
-const ENDPOINT_BASE_BYTES: usize = 384;
+const ENDPOINT_BASE_BYTES: usize = 640;
 
 fn round8(n: usize) -> usize {
     n.div_ceil(8) * 8
@@ -165,7 +165,7 @@ fn main() {
         ENDPOINT_BASE_BYTES
             + get("NANODTLS_MAX_PSK_IDENTITY")
             + get("NANODTLS_MAX_PSK_KEY")
-            + get("NANODTLS_MAX_PEER_ADDR"),
+            + 5 * get("NANODTLS_MAX_PEER_ADDR"),
     );
 
     // Rust side.

@@ -44,9 +44,9 @@
 /** Size of one nanodtls_peer slot in 64-bit words. */
 #define NANODTLS_PEER_WORDS 747
 /** Size of nanodtls_endpoint in bytes. */
-#define NANODTLS_ENDPOINT_SIZE 608
+#define NANODTLS_ENDPOINT_SIZE 992
 /** Size of nanodtls_endpoint in 64-bit words. */
-#define NANODTLS_ENDPOINT_WORDS 76
+#define NANODTLS_ENDPOINT_WORDS 124
 
 
 /**
@@ -373,7 +373,7 @@ typedef struct nanodtls_endpoint_stats {
    */
   uint32_t dropped_unknown_peer;
   /**
-   * HelloVerifyRequests not sent because the previous one was not polled yet.
+   * HelloVerifyRequests not sent because the queue of unpolled ones was full.
    */
   uint32_t dropped_hvr_busy;
   /**

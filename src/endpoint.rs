@@ -106,8 +106,21 @@ pub struct EndpointStats {
     pub dropped_no_slot: u32,
     /// Datagrams from unknown addresses that were not a usable ClientHello.
     pub dropped_unknown_peer: u32,
-    /// HelloVerifyRequests not sent because the previous one was not polled yet.
+    /// HelloVerifyRequests not sent because the queue of unpolled ones was full.
     pub dropped_hvr_busy: u32,
+}
+
+/// HelloVerifyRequests that can wait for poll at once.
+const HVR_QUEUE: usize = 4;
+
+/// A HelloVerifyRequest waiting to be polled.
+#[derive(FromZeros)]
+#[repr(C)]
+struct PendingHvr {
+    datagram: [u8; 64],
+    addr: [u8; NANODTLS_MAX_PEER_ADDR],
+    len: u8,
+    addr_len: u8,
 }
 
 /// Server endpoint state (the template for new peers, cookie secrets and
@@ -119,12 +132,9 @@ pub struct Endpoint {
     psk: PskSlot,
     cookies: CookieKeys,
     stats: EndpointStats,
-    hvr: [u8; 64],
-    hvr_addr: [u8; NANODTLS_MAX_PEER_ADDR],
+    hvr: [PendingHvr; HVR_QUEUE],
     idle_timeout_ms: u32,
     half_open_timeout_ms: u32,
-    hvr_len: u8,
-    hvr_addr_len: u8,
     poll_cursor: u16,
     read_cursor: u16,
     event_cursor: u16,
@@ -332,22 +342,21 @@ impl Endpoint {
     }
 
     fn queue_hello_verify(&mut self, addr: &[u8], rec_seq: u64, msg_seq: u16, ch: &ClientHello<'_>) {
-        if self.hvr_len > 0 {
-            // One pending HelloVerifyRequest at a time; the client retransmits.
+        let Some(slot) = self.hvr.iter_mut().find(|h| h.len == 0) else {
+            // The queue is full; the client will retransmit its ClientHello.
             self.stats.dropped_hvr_busy = self.stats.dropped_hvr_busy.saturating_add(1);
             return;
-        }
+        };
         let Some(cookie) = self.cookies.issue(addr, ch) else { return };
-        let mut w = Writer::new(&mut self.hvr);
-        let ok = crate::server::write_hello_verify_request(&mut w, rec_seq, msg_seq, &cookie);
-        if ok.is_err() {
+        let mut w = Writer::new(&mut slot.datagram);
+        if crate::server::write_hello_verify_request(&mut w, rec_seq, msg_seq, &cookie).is_err() {
             return;
         }
         let n = w.len();
-        let Some(dst) = self.hvr_addr.get_mut(..addr.len()) else { return };
+        let Some(dst) = slot.addr.get_mut(..addr.len()) else { return };
         dst.copy_from_slice(addr);
-        self.hvr_addr_len = addr.len() as u8;
-        self.hvr_len = n as u8;
+        slot.addr_len = addr.len() as u8;
+        slot.len = n as u8;
         self.stats.hello_verify_requests = self.stats.hello_verify_requests.saturating_add(1);
     }
 
@@ -360,14 +369,14 @@ impl Endpoint {
         out: &mut [u8],
         addr_out: &mut [u8],
     ) -> Result<Option<(usize, usize)>, Error> {
-        if self.hvr_len > 0 {
-            let n = usize::from(self.hvr_len);
-            let a = usize::from(self.hvr_addr_len);
+        if let Some(h) = self.hvr.iter_mut().find(|h| h.len > 0) {
+            let n = usize::from(h.len);
+            let a = usize::from(h.addr_len);
             let dst = out.get_mut(..n).ok_or(Error::BufferTooSmall)?;
             let adst = addr_out.get_mut(..a).ok_or(Error::BufferTooSmall)?;
-            dst.copy_from_slice(self.hvr.get(..n).ok_or(Error::Internal)?);
-            adst.copy_from_slice(self.hvr_addr.get(..a).ok_or(Error::Internal)?);
-            self.hvr_len = 0;
+            dst.copy_from_slice(h.datagram.get(..n).ok_or(Error::Internal)?);
+            adst.copy_from_slice(h.addr.get(..a).ok_or(Error::Internal)?);
+            h.len = 0;
             return Ok(Some((n, a)));
         }
         let count = slots.len();

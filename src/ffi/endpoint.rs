@@ -88,7 +88,7 @@ pub struct nanodtls_endpoint_stats {
     pub dropped_no_slot: u32,
     /// Datagrams from unknown addresses that were not a usable ClientHello.
     pub dropped_unknown_peer: u32,
-    /// HelloVerifyRequests not sent because the previous one was not polled yet.
+    /// HelloVerifyRequests not sent because the queue of unpolled ones was full.
     pub dropped_hvr_busy: u32,
     /// Peer slots in use now.
     pub peers_in_use: u32,

@@ -1,0 +1,443 @@
+//! Shared test harness: a seeded RNG environment, a virtual clock and a
+//! simulated lossy network between a client and a server (a single
+//! server connection or an endpoint with peer slots).
+#![allow(dead_code)]
+
+use nanodtls::{Config, Connection, Endpoint, Env, Error, PeerSlot, Role, State};
+use zerocopy::FromZeros;
+
+pub const PSK_ID: &[u8] = b"client1";
+pub const PSK: [u8; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+
+/// xorshift64* - deterministic, good enough for tests.
+#[derive(Clone)]
+pub struct XorShift(pub u64);
+impl XorShift {
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0.max(1);
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545F4914F6CDD1D)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            0
+        } else {
+            self.next() % n
+        }
+    }
+    /// True with probability per_mille / 1000.
+    pub fn chance(&mut self, per_mille: u32) -> bool {
+        self.below(1000) < u64::from(per_mille)
+    }
+}
+
+/// Test environment: seeded RNG, optional failure, a PSK table for servers.
+pub struct TestEnv {
+    pub rng: XorShift,
+    pub fail_rng: bool,
+    pub table: Vec<(Vec<u8>, Vec<u8>)>,
+    pub lookups: u32,
+}
+
+impl TestEnv {
+    pub fn new(seed: u64) -> Self {
+        TestEnv { rng: XorShift(seed.wrapping_mul(0x9E3779B97F4A7C15) | 1), fail_rng: false, table: Vec::new(), lookups: 0 }
+    }
+}
+
+impl Env for TestEnv {
+    fn random(&mut self, buf: &mut [u8]) -> Result<(), Error> {
+        if self.fail_rng {
+            return Err(Error::Rng);
+        }
+        for b in buf {
+            *b = self.rng.next() as u8;
+        }
+        Ok(())
+    }
+    fn psk_for_identity(&mut self, identity: &[u8], key: &mut [u8]) -> Option<usize> {
+        self.lookups += 1;
+        let (_, k) = self.table.iter().find(|(i, _)| i == identity)?;
+        key.get_mut(..k.len())?.copy_from_slice(k);
+        Some(k.len())
+    }
+    fn has_psk_lookup(&self) -> bool {
+        !self.table.is_empty()
+    }
+}
+
+pub fn client_config() -> Config {
+    Config::new(Role::Client)
+}
+
+pub fn server_config() -> Config {
+    Config::new(Role::Server)
+}
+
+pub fn new_conn(cfg: &Config) -> Box<Connection> {
+    let mut c = Connection::new_box_zeroed().unwrap();
+    c.init(cfg).unwrap();
+    c
+}
+
+pub fn psk_client(cfg: &Config) -> Box<Connection> {
+    let mut c = new_conn(cfg);
+    c.set_psk(PSK_ID, &PSK).unwrap();
+    c
+}
+
+pub fn psk_server(cfg: &Config) -> Box<Connection> {
+    let mut s = new_conn(cfg);
+    s.set_psk(PSK_ID, &PSK).unwrap();
+    s
+}
+
+/// Everything a party can do, so the simulation can drive a single server
+/// connection or an endpoint the same way.
+pub trait Party {
+    fn p_feed(&mut self, env: &mut TestEnv, now: u64, d: &[u8]) -> Result<(), Error>;
+    fn p_poll(&mut self, now: u64, out: &mut [u8]) -> Result<Option<usize>, Error>;
+    fn p_read(&mut self, out: &mut [u8]) -> Result<Option<usize>, Error>;
+    fn p_write(&mut self, now: u64, d: &[u8]) -> Result<(), Error>;
+    fn p_timeout(&self, now: u64) -> Option<u64>;
+    fn p_on_timeout(&mut self, now: u64) -> Result<(), Error>;
+    fn p_state(&self) -> State;
+}
+
+impl Party for Box<Connection> {
+    fn p_feed(&mut self, env: &mut TestEnv, now: u64, d: &[u8]) -> Result<(), Error> {
+        Connection::feed(self, env, now, d)
+    }
+    fn p_poll(&mut self, now: u64, out: &mut [u8]) -> Result<Option<usize>, Error> {
+        self.poll_datagram(now, out)
+    }
+    fn p_read(&mut self, out: &mut [u8]) -> Result<Option<usize>, Error> {
+        Connection::read(self, out)
+    }
+    fn p_write(&mut self, _now: u64, d: &[u8]) -> Result<(), Error> {
+        Connection::write(self, d)
+    }
+    fn p_timeout(&self, now: u64) -> Option<u64> {
+        self.timeout_ms(now)
+    }
+    fn p_on_timeout(&mut self, now: u64) -> Result<(), Error> {
+        self.handle_timeout(now)
+    }
+    fn p_state(&self) -> State {
+        Connection::state(self)
+    }
+}
+
+/// A server endpoint with its slots, seen from one client address.
+pub struct EndpointParty {
+    pub ep: Box<Endpoint>,
+    pub slots: Vec<PeerSlot>,
+    pub addr: Vec<u8>,
+}
+
+impl EndpointParty {
+    pub fn new(cfg: &Config, n: usize) -> Self {
+        let mut ep = Endpoint::new_box_zeroed().unwrap();
+        ep.init(cfg, 0, 10_000).unwrap();
+        ep.set_psk(PSK_ID, &PSK).unwrap();
+        let mut slots = Vec::new();
+        for _ in 0..n {
+            slots.push(*PeerSlot::new_box_zeroed().unwrap());
+        }
+        EndpointParty { ep, slots, addr: b"10.0.0.1:5684".to_vec() }
+    }
+}
+
+impl Party for EndpointParty {
+    fn p_feed(&mut self, env: &mut TestEnv, now: u64, d: &[u8]) -> Result<(), Error> {
+        self.ep.feed(&mut self.slots, env, now, &self.addr, d)
+    }
+    fn p_poll(&mut self, now: u64, out: &mut [u8]) -> Result<Option<usize>, Error> {
+        let mut a = [0u8; 64];
+        Ok(match self.ep.poll_datagram(&mut self.slots, now, out, &mut a)? {
+            Some((n, al)) => {
+                assert_eq!(&a[..al], &self.addr[..]);
+                Some(n)
+            }
+            None => None,
+        })
+    }
+    fn p_read(&mut self, out: &mut [u8]) -> Result<Option<usize>, Error> {
+        let mut a = [0u8; 64];
+        Ok(self.ep.read(&mut self.slots, out, &mut a)?.map(|(n, _)| n))
+    }
+    fn p_write(&mut self, now: u64, d: &[u8]) -> Result<(), Error> {
+        self.ep.write(&mut self.slots, now, &self.addr, d)
+    }
+    fn p_timeout(&self, now: u64) -> Option<u64> {
+        self.ep.timeout_ms(&self.slots, now)
+    }
+    fn p_on_timeout(&mut self, now: u64) -> Result<(), Error> {
+        self.ep.handle_timeout(&mut self.slots, now);
+        Ok(())
+    }
+    fn p_state(&self) -> State {
+        self.ep.peer(&self.slots, &self.addr).map_or(State::ServerWaitClientHello, |c| c.state())
+    }
+}
+
+/// Impairments of the simulated link (per mille).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Link {
+    pub loss: u32,
+    pub dup: u32,
+    pub reorder: u32,
+    pub corrupt: u32,
+    pub latency_ms: u64,
+}
+
+pub struct Packet {
+    pub at: u64,
+    pub seq: u64,
+    pub to_server: bool,
+    pub data: Vec<u8>,
+}
+
+/// Outcome of a simulated run.
+#[derive(Debug, Default, Clone)]
+pub struct Outcome {
+    pub connected: bool,
+    pub client_state: Option<State>,
+    pub server_state: Option<State>,
+    pub client_error: Option<Error>,
+    pub server_error: Option<Error>,
+    pub time_ms: u64,
+    pub datagrams: u64,
+    pub bytes: u64,
+    pub app_delivered_to_server: Vec<Vec<u8>>,
+    pub app_delivered_to_client: Vec<Vec<u8>>,
+}
+
+pub struct Sim<S: Party> {
+    pub now: u64,
+    pub rng: XorShift,
+    pub link: Link,
+    pub client: Box<Connection>,
+    pub server: S,
+    pub cenv: TestEnv,
+    pub senv: TestEnv,
+    pub inflight: Vec<Packet>,
+    pub pkt_seq: u64,
+    pub out: Outcome,
+    /// Hook to look at / drop datagrams: (to_server, index of datagram in that direction, bytes) -> keep?
+    pub filter: Option<Box<dyn FnMut(bool, u64, &[u8]) -> bool>>,
+    pub sent_to_server: u64,
+    pub sent_to_client: u64,
+}
+
+impl<S: Party> Sim<S> {
+    pub fn new(client: Box<Connection>, server: S, link: Link, seed: u64) -> Self {
+        Sim {
+            now: 0,
+            rng: XorShift(seed.wrapping_add(0x1234_5678_9abc_def1)),
+            link,
+            client,
+            server,
+            cenv: TestEnv::new(seed.wrapping_add(1)),
+            senv: TestEnv::new(seed.wrapping_add(2)),
+            inflight: Vec::new(),
+            pkt_seq: 0,
+            out: Outcome::default(),
+            filter: None,
+            sent_to_server: 0,
+            sent_to_client: 0,
+        }
+    }
+
+    fn transmit(&mut self, to_server: bool, data: Vec<u8>) {
+        self.out.datagrams += 1;
+        self.out.bytes += data.len() as u64;
+        let idx = if to_server {
+            self.sent_to_server += 1;
+            self.sent_to_server - 1
+        } else {
+            self.sent_to_client += 1;
+            self.sent_to_client - 1
+        };
+        if let Some(f) = self.filter.as_mut() {
+            if !f(to_server, idx, &data) {
+                return;
+            }
+        }
+        if self.rng.chance(self.link.loss) {
+            return;
+        }
+        let copies = if self.rng.chance(self.link.dup) { 2 } else { 1 };
+        for _ in 0..copies {
+            let mut d = data.clone();
+            if self.rng.chance(self.link.corrupt) && !d.is_empty() {
+                let i = self.rng.below(d.len() as u64) as usize;
+                d[i] ^= 1 << self.rng.below(8);
+            }
+            let mut at = self.now + self.link.latency_ms;
+            if self.rng.chance(self.link.reorder) {
+                at += 1 + self.rng.below(3 * self.link.latency_ms.max(5));
+            }
+            self.pkt_seq += 1;
+            self.inflight.push(Packet { at, seq: self.pkt_seq, to_server, data: d });
+        }
+    }
+
+    /// Send everything both sides have queued.
+    pub fn pump(&mut self) {
+        let mut buf = [0u8; 2048];
+        loop {
+            let mut any = false;
+            while let Ok(Some(n)) = self.client.poll_datagram(self.now, &mut buf) {
+                self.transmit(true, buf[..n].to_vec());
+                any = true;
+            }
+            while let Ok(Some(n)) = self.server.p_poll(self.now, &mut buf) {
+                self.transmit(false, buf[..n].to_vec());
+                any = true;
+            }
+            if !any {
+                break;
+            }
+        }
+    }
+
+    fn drain_reads(&mut self) {
+        let mut buf = [0u8; 2048];
+        while let Ok(Some(n)) = self.client.read(&mut buf) {
+            self.out.app_delivered_to_client.push(buf[..n].to_vec());
+        }
+        while let Ok(Some(n)) = self.server.p_read(&mut buf) {
+            self.out.app_delivered_to_server.push(buf[..n].to_vec());
+        }
+    }
+
+    fn deliver(&mut self, p: Packet) {
+        if p.to_server {
+            let mut r = self.server.p_feed(&mut self.senv, self.now, &p.data);
+            if r == Err(Error::ReadPending) {
+                self.drain_reads();
+                r = self.server.p_feed(&mut self.senv, self.now, &p.data);
+            }
+            if let Err(e) = r {
+                self.out.server_error.get_or_insert(e);
+            }
+        } else {
+            let mut r = Connection::feed(&mut self.client, &mut self.cenv, self.now, &p.data);
+            if r == Err(Error::ReadPending) {
+                self.drain_reads();
+                r = Connection::feed(&mut self.client, &mut self.cenv, self.now, &p.data);
+            }
+            if let Err(e) = r {
+                self.out.client_error.get_or_insert(e);
+            }
+        }
+        self.drain_reads();
+    }
+
+    /// Advance to the next event and process it. Returns false when nothing
+    /// can happen any more.
+    pub fn step(&mut self) -> bool {
+        self.pump();
+        let mut next: Option<u64> = self.inflight.iter().map(|p| p.at).min();
+        for t in [self.client.timeout_ms(self.now), self.server.p_timeout(self.now)].into_iter().flatten() {
+            let at = self.now + t;
+            next = Some(next.map_or(at, |n| n.min(at)));
+        }
+        let Some(at) = next else { return false };
+        self.now = self.now.max(at);
+        // Deliver due packets in arrival order.
+        loop {
+            let due = self
+                .inflight
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.at <= self.now)
+                .min_by_key(|(_, p)| (p.at, p.seq))
+                .map(|(i, _)| i);
+            let Some(i) = due else { break };
+            let p = self.inflight.swap_remove(i);
+            self.deliver(p);
+            self.pump();
+        }
+        if self.client.timeout_ms(self.now) == Some(0) {
+            if let Err(e) = self.client.handle_timeout(self.now) {
+                self.out.client_error.get_or_insert(e);
+            }
+        }
+        if self.server.p_timeout(self.now) == Some(0) {
+            if let Err(e) = self.server.p_on_timeout(self.now) {
+                self.out.server_error.get_or_insert(e);
+            }
+        }
+        true
+    }
+
+    /// Run until both sides are connected (or nothing can progress, or
+    /// `limit_ms` of virtual time pass).
+    pub fn handshake(&mut self, limit_ms: u64) -> bool {
+        if self.client.state() == State::Idle {
+            self.client.connect(&mut self.cenv, self.now).unwrap();
+        }
+        while self.now <= limit_ms {
+            if self.client.state() == State::Connected && self.server.p_state() == State::Connected {
+                break;
+            }
+            if matches!(self.client.state(), State::Failed | State::Closed) {
+                break;
+            }
+            if !self.step() {
+                break;
+            }
+        }
+        self.finish()
+    }
+
+    /// Run for `ms` more of virtual time (timers, in-flight packets).
+    pub fn run_for(&mut self, ms: u64) {
+        let end = self.now + ms;
+        while self.now < end {
+            if !self.step() {
+                break;
+            }
+        }
+        self.pump();
+    }
+
+    pub fn finish(&mut self) -> bool {
+        let ok = self.client.state() == State::Connected && self.server.p_state() == State::Connected;
+        self.out.connected = ok;
+        self.out.client_state = Some(self.client.state());
+        self.out.server_state = Some(self.server.p_state());
+        self.out.time_ms = self.now;
+        ok
+    }
+}
+
+pub fn pair(cfg_c: &Config, cfg_s: &Config, link: Link, seed: u64) -> Sim<Box<Connection>> {
+    Sim::new(psk_client(cfg_c), psk_server(cfg_s), link, seed)
+}
+
+/// Run a lossless handshake and return the datagrams each side sent, in order.
+pub fn transcript_of_handshake(cfg_c: &Config, cfg_s: &Config, seed: u64) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let log: Rc<RefCell<(Vec<Vec<u8>>, Vec<Vec<u8>>)>> = Rc::default();
+    let l2 = log.clone();
+    let mut sim = pair(cfg_c, cfg_s, Link { latency_ms: 5, ..Link::default() }, seed);
+    sim.filter = Some(Box::new(move |to_server, _, d| {
+        let mut l = l2.borrow_mut();
+        if to_server {
+            l.0.push(d.to_vec());
+        } else {
+            l.1.push(d.to_vec());
+        }
+        true
+    }));
+    assert!(sim.handshake(10_000));
+    let l = log.borrow();
+    (l.0.clone(), l.1.clone())
+}
