@@ -24,6 +24,11 @@ impl Core {
         }
     }
 
+    /// True if some configured suite has credentials.
+    pub(crate) fn has_client_credentials(&self) -> bool {
+        self.offered_suites().next().is_some()
+    }
+
     /// Suites we offer, in preference order.
     fn offered_suites(&self) -> impl Iterator<Item = u16> + '_ {
         self.cfg.suite_list().filter(|&s| self.client_can_offer(s))
@@ -31,9 +36,6 @@ impl Core {
 
     /// Check credentials, pick the random and send flight 1.
     pub(crate) fn start_client(&mut self, env: &mut dyn Env, now: u64) -> Result<(), Fatal> {
-        if self.offered_suites().next().is_none() {
-            return Err(Fatal::silent(Error::NoCredentials));
-        }
         // RFC 7925: the whole random comes from the RNG (no gmt_unix_time).
         env.random(&mut self.hs.client_random).map_err(|_| Fatal::silent(Error::Rng))?;
         self.hs.deadline = now.saturating_add(u64::from(self.cfg.handshake_timeout_ms));

@@ -166,6 +166,10 @@ pub struct AlertInfo {
     pub sent: bool,
 }
 
+/// Protected handshake records failing authentication while we wait for
+/// the peer's Finished before the handshake is abandoned (see process_record).
+const BAD_FINISHED_LIMIT: u8 = 2;
+
 /// Marker for "fail without an alert".
 pub(crate) const NO_ALERT: u8 = 0xFF;
 
@@ -307,6 +311,7 @@ pub(crate) struct Handshake {
     pub session_id_len: u8,
     pub cookie_len: u8,
     pub hello_verify_count: u8,
+    pub bad_finished_records: u8,
     pub ems: bool,
     pub resumed: bool,
     pub seen_server_key_exchange: bool,
@@ -547,6 +552,9 @@ impl Connection {
             return Err(Error::WrongState);
         }
         let c = &mut self.core;
+        if !c.has_client_credentials() {
+            return Err(Error::NoCredentials);
+        }
         match c.start_client(env, now) {
             Ok(()) => Ok(()),
             Err(f) => Err(c.fail(f)),
@@ -603,16 +611,9 @@ impl Connection {
         let limit = core::cmp::min(out.len(), usize::from(c.cfg.mtu));
         let role = c.cfg.role;
         let mut w = Writer::new(out.get_mut(..limit).ok_or(Error::Internal)?);
-        if c.alert_out.pending {
-            let epoch = if c.rl.keys_ready { c.rl.write_epoch } else { 0 };
-            let body = [c.alert_out.level, c.alert_out.description];
-            c.rl.emit(role, &mut w, content::ALERT, epoch, &[&body])?;
-            c.alert_out.pending = false;
-            c.stats.tx_records = c.stats.tx_records.saturating_add(1);
-            if matches!(c.state, State::Failed | State::Closed) {
-                c.wipe_secrets();
-            }
-        } else if c.flight.sending {
+        // Order: our flight, then application data written before any
+        // close, then the pending alert (so close_notify follows the data).
+        if c.flight.sending {
             c.write_flight_datagram(&mut w)?;
             if !c.flight.sending {
                 c.flight.sent(now);
@@ -621,6 +622,15 @@ impl Connection {
             let n = c.take_tx_records(&mut w)?;
             if n == 0 {
                 return Err(Error::BufferTooSmall);
+            }
+        } else if c.alert_out.pending {
+            let epoch = if c.rl.keys_ready { c.rl.write_epoch } else { 0 };
+            let body = [c.alert_out.level, c.alert_out.description];
+            c.rl.emit(role, &mut w, content::ALERT, epoch, &[&body])?;
+            c.alert_out.pending = false;
+            c.stats.tx_records = c.stats.tx_records.saturating_add(1);
+            if matches!(c.state, State::Failed | State::Closed) {
+                c.wipe_secrets();
             }
         }
         let n = w.len();
@@ -737,6 +747,27 @@ impl Connection {
         Ok(())
     }
 
+    /// Test support (only with the `std` feature, which firmware builds never
+    /// enable): protect `payload` as one record of `ctype` in `epoch` with
+    /// this connection's write keys and sequence numbers, as a misbehaving
+    /// peer would. Returns the record.
+    #[cfg(feature = "std")]
+    #[doc(hidden)]
+    pub fn test_record(&mut self, ctype: u8, epoch: u16, payload: &[u8]) -> Result<std::vec::Vec<u8>, Error> {
+        let mut buf = [0u8; 2048];
+        let mut w = Writer::new(&mut buf);
+        let role = self.core.cfg.role;
+        self.core.rl.emit(role, &mut w, ctype, epoch, &[payload])?;
+        Ok(w.written().to_vec())
+    }
+
+    /// Test support: next handshake message_seq this side will send.
+    #[cfg(feature = "std")]
+    #[doc(hidden)]
+    pub fn test_next_send_seq(&self) -> u16 {
+        self.core.hs.send_seq
+    }
+
     /// Wipe every secret and reset to all-zero (the state of a never
     /// initialised context).
     pub fn wipe(&mut self) {
@@ -794,6 +825,20 @@ fn process_record(
             Ok(r) => Payload::Rx(start + r.start..start + r.end),
             Err(_) => {
                 c.stats.dropped_auth = c.stats.dropped_auth.saturating_add(1);
+                // Invalid records are dropped (RFC 6347 4.1.2.7). While we
+                // wait for the peer's Finished, repeated failures mean the
+                // peer derived other keys (typically: a different PSK); end
+                // the handshake then with bad_record_mac instead of waiting
+                // for the deadline. Two failures: the original flight and
+                // one retransmission, so a single corrupted datagram does not.
+                if matches!(c.state, State::ServerWaitFinished | State::ClientWaitFinished)
+                    && rec.ctype == content::HANDSHAKE
+                {
+                    c.hs.bad_finished_records = c.hs.bad_finished_records.saturating_add(1);
+                    if c.hs.bad_finished_records >= BAD_FINISHED_LIMIT {
+                        return Err(Fatal::alert(alert::BAD_RECORD_MAC));
+                    }
+                }
                 return Ok(());
             }
         }
@@ -1085,6 +1130,11 @@ impl Core {
             Insert::Incomplete => Ok(()),
             Insert::Inconsistent => {
                 self.stats.dropped_malformed = self.stats.dropped_malformed.saturating_add(1);
+                Ok(())
+            }
+            // Before a verified ClientHello nothing is kept: drop it.
+            Insert::TooLarge if self.state == State::ServerWaitClientHello => {
+                self.stats.dropped_oversize = self.stats.dropped_oversize.saturating_add(1);
                 Ok(())
             }
             Insert::TooLarge => Err(Fatal::internal(Error::TooLarge)),

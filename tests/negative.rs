@@ -1,0 +1,763 @@
+//! Negative tests: every datagram format and state transition fed what an
+//! attacker or a broken network produces - truncated, duplicated,
+//! reordered, replayed, forged, early, late or out of place.
+
+mod common;
+use std::collections::VecDeque;
+
+use common::*;
+use nanodtls::codec::{Reader, Writer};
+use nanodtls::connection::alert;
+use nanodtls::handshake::{self, msg, FragmentHeader};
+use nanodtls::record::{self, content};
+use nanodtls::{Config, Connection, Error, State};
+
+/// Lock-step driver: every datagram goes into a FIFO and is delivered one
+/// at a time, so a test can stop at any point of the handshake.
+struct Lock {
+    c: Box<Connection>,
+    s: Box<Connection>,
+    ce: TestEnv,
+    se: TestEnv,
+    queue: VecDeque<(bool, Vec<u8>)>,
+    log: Vec<(bool, Vec<u8>)>,
+    now: u64,
+}
+
+impl Lock {
+    fn with(c: Box<Connection>, s: Box<Connection>, seed: u64) -> Lock {
+        let mut l = Lock { c, s, ce: TestEnv::new(seed), se: TestEnv::new(seed + 1000), queue: VecDeque::new(), log: vec![], now: 0 };
+        l.c.connect(&mut l.ce, 0).unwrap();
+        l.pump();
+        l
+    }
+
+    fn new(seed: u64) -> Lock {
+        Lock::with(psk_client(&client_config()), psk_server(&server_config()), seed)
+    }
+
+    fn pump(&mut self) {
+        let mut buf = [0u8; 2048];
+        while let Some(n) = self.c.poll_datagram(self.now, &mut buf).unwrap() {
+            self.queue.push_back((true, buf[..n].to_vec()));
+            self.log.push((true, buf[..n].to_vec()));
+        }
+        while let Some(n) = self.s.poll_datagram(self.now, &mut buf).unwrap() {
+            self.queue.push_back((false, buf[..n].to_vec()));
+            self.log.push((false, buf[..n].to_vec()));
+        }
+    }
+
+    /// Feed `d` to the server (to_server) or the client.
+    fn feed(&mut self, to_server: bool, d: &[u8]) -> Result<(), Error> {
+        if to_server {
+            self.s.feed(&mut self.se, self.now, d)
+        } else {
+            self.c.feed(&mut self.ce, self.now, d)
+        }
+    }
+
+    /// Deliver the next queued datagram; false when none is left.
+    fn step(&mut self) -> bool {
+        let Some((to_server, d)) = self.queue.pop_front() else { return false };
+        let _ = self.feed(to_server, &d);
+        self.pump();
+        true
+    }
+
+    fn run(&mut self) {
+        while self.step() {}
+    }
+
+    fn connected(&self) -> bool {
+        self.c.state() == State::Connected && self.s.state() == State::Connected
+    }
+}
+
+/// Split a datagram into its records (raw bytes of each).
+fn records(d: &[u8]) -> Vec<Vec<u8>> {
+    let mut r = Reader::new(d);
+    let mut out = vec![];
+    while !r.is_empty() {
+        let start = r.position();
+        let rec = record::parse(&mut r).unwrap();
+        let _ = rec;
+        out.push(d[start..r.position()].to_vec());
+    }
+    out
+}
+
+/// Content type of a raw record.
+fn ctype(rec: &[u8]) -> u8 {
+    rec[0]
+}
+
+/// A plaintext (epoch 0) handshake record carrying one whole message.
+fn hs_record(rec_seq: u64, msg_type: u8, msg_seq: u16, body: &[u8]) -> Vec<u8> {
+    let mut hdr = [0u8; 12];
+    let h = FragmentHeader { msg_type, length: body.len() as u32, seq: msg_seq, frag_off: 0, frag_len: body.len() as u32 };
+    handshake::write_header(&mut Writer::new(&mut hdr), &h).unwrap();
+    let mut buf = vec![0u8; 13 + 12 + body.len()];
+    let mut w = Writer::new(&mut buf);
+    record::write_record(&mut w, None, content::HANDSHAKE, 0, rec_seq, &[&hdr, body]).unwrap();
+    buf
+}
+
+fn hs_message(msg_type: u8, msg_seq: u16, body: &[u8]) -> Vec<u8> {
+    let mut m = vec![0u8; 12];
+    let h = FragmentHeader { msg_type, length: body.len() as u32, seq: msg_seq, frag_off: 0, frag_len: body.len() as u32 };
+    handshake::write_header(&mut Writer::new(&mut m), &h).unwrap();
+    m.extend_from_slice(body);
+    m
+}
+
+fn connected_pair(seed: u64) -> Lock {
+    let mut l = Lock::new(seed);
+    l.run();
+    assert!(l.connected());
+    l
+}
+
+fn app_datagram(l: &mut Lock, from_client: bool, text: &[u8]) -> Vec<u8> {
+    let mut buf = [0u8; 2048];
+    if from_client {
+        l.c.write(text).unwrap();
+        let n = l.c.poll_datagram(l.now, &mut buf).unwrap().unwrap();
+        buf[..n].to_vec()
+    } else {
+        l.s.write(text).unwrap();
+        let n = l.s.poll_datagram(l.now, &mut buf).unwrap().unwrap();
+        buf[..n].to_vec()
+    }
+}
+
+fn read_all(c: &mut Connection) -> Vec<Vec<u8>> {
+    let mut out = vec![];
+    let mut buf = [0u8; 2048];
+    while let Ok(Some(n)) = c.read(&mut buf) {
+        out.push(buf[..n].to_vec());
+    }
+    out
+}
+
+// ---------------------------------------------------------------- truncation
+
+#[test]
+fn every_truncation_of_every_handshake_datagram_is_dropped_and_the_handshake_survives() {
+    let reference = connected_pair(1).log;
+    assert_eq!(reference.len(), 6);
+    for (i, (to_server, d)) in reference.iter().enumerate() {
+        for cut in 0..d.len() {
+            let mut l = Lock::new(1);
+            for _ in 0..i {
+                l.step();
+            }
+            let (dir, next) = l.queue.front().unwrap().clone();
+            assert_eq!((dir, &next), (*to_server, d), "deterministic replay");
+            let before = if dir { l.s.state() } else { l.c.state() };
+            let r = l.feed(dir, &d[..cut]);
+            assert!(r.is_ok(), "datagram {i} cut at {cut}: {r:?}");
+            let after = if dir { l.s.state() } else { l.c.state() };
+            // A cut on a record boundary is a shorter valid datagram; any
+            // other cut drops the damaged record. Either way nothing fails.
+            assert_ne!(after, State::Failed, "datagram {i} cut at {cut}");
+            let _ = before;
+            l.run();
+            assert!(l.connected(), "datagram {i} cut at {cut}: handshake did not recover");
+        }
+    }
+}
+
+#[test]
+fn every_truncation_of_an_application_record_is_dropped() {
+    let mut l = connected_pair(2);
+    let d = app_datagram(&mut l, true, b"hello");
+    for cut in 0..d.len() {
+        l.s.feed(&mut l.se, 0, &d[..cut]).unwrap();
+        assert!(read_all(&mut l.s).is_empty());
+    }
+    assert_eq!(l.s.state(), State::Connected);
+    l.s.feed(&mut l.se, 0, &d).unwrap();
+    assert_eq!(read_all(&mut l.s), vec![b"hello".to_vec()]);
+}
+
+// ----------------------------------------------------- duplication, replay
+
+#[test]
+fn duplicated_handshake_datagrams_are_dropped_as_replays() {
+    let mut l = Lock::new(3);
+    while let Some((to_server, d)) = l.queue.pop_front() {
+        let _ = l.feed(to_server, &d);
+        let _ = l.feed(to_server, &d);
+        l.pump();
+    }
+    assert!(l.connected());
+    assert!(l.s.stats().dropped_replay >= 2, "{:?}", l.s.stats());
+    assert!(l.c.stats().dropped_replay >= 2, "{:?}", l.c.stats());
+    assert_eq!(l.c.stats().retransmits, 0, "exact duplicates must not trigger retransmissions");
+}
+
+#[test]
+fn replayed_application_record_is_delivered_once() {
+    let mut l = connected_pair(4);
+    let d = app_datagram(&mut l, true, b"once");
+    let mut got = vec![];
+    for _ in 0..5 {
+        l.s.feed(&mut l.se, 0, &d).unwrap();
+        got.extend(read_all(&mut l.s));
+    }
+    assert_eq!(got, vec![b"once".to_vec()]);
+    assert_eq!(l.s.stats().dropped_replay, 4);
+    // Old records (more than 64 behind) are refused too.
+    let first = app_datagram(&mut l, false, b"a");
+    for i in 0..70 {
+        let d = app_datagram(&mut l, false, format!("{i}").as_bytes());
+        l.c.feed(&mut l.ce, 0, &d).unwrap();
+        read_all(&mut l.c);
+    }
+    l.c.feed(&mut l.ce, 0, &first).unwrap();
+    assert!(read_all(&mut l.c).is_empty(), "a record older than the window must be dropped");
+}
+
+#[test]
+fn reordered_application_records_within_the_window_are_accepted() {
+    let mut l = connected_pair(5);
+    let ds: Vec<_> = (0..10).map(|i| app_datagram(&mut l, true, format!("m{i}").as_bytes())).collect();
+    let mut got = vec![];
+    for d in ds.iter().rev() {
+        l.s.feed(&mut l.se, 0, d).unwrap();
+        got.extend(read_all(&mut l.s));
+    }
+    assert_eq!(got.len(), 10);
+    assert_eq!(got[0], b"m9");
+}
+
+// ---------------------------------------------------------------- forgery
+
+#[test]
+fn every_bit_flip_of_an_application_record_is_rejected() {
+    let mut l = connected_pair(6);
+    let d = app_datagram(&mut l, true, b"authentic");
+    for i in 0..d.len() {
+        for bit in [0x01u8, 0x80] {
+            let mut bad = d.clone();
+            bad[i] ^= bit;
+            l.s.feed(&mut l.se, 0, &bad).unwrap();
+            assert!(read_all(&mut l.s).is_empty(), "flip at byte {i}");
+        }
+    }
+    assert_eq!(l.s.state(), State::Connected);
+    let st = l.s.stats();
+    assert_eq!(st.app_records_rx, 0);
+    assert!(st.dropped_auth > 0 && st.dropped_malformed + st.dropped_epoch + st.dropped_unexpected > 0, "{st:?}");
+    l.s.feed(&mut l.se, 0, &d).unwrap();
+    assert_eq!(read_all(&mut l.s), vec![b"authentic".to_vec()]);
+}
+
+#[test]
+fn records_of_a_wrong_epoch_are_dropped() {
+    let mut l = connected_pair(7);
+    let d = app_datagram(&mut l, true, b"x");
+    for epoch in [0u16, 2, 0xffff] {
+        let mut bad = d.clone();
+        bad[3..5].copy_from_slice(&epoch.to_be_bytes());
+        l.s.feed(&mut l.se, 0, &bad).unwrap();
+    }
+    assert!(read_all(&mut l.s).is_empty());
+    // Epoch 0 is an old epoch whose window already saw that sequence
+    // number (a replay); 2 and 0xffff are unknown epochs.
+    assert_eq!(l.s.stats().dropped_epoch + l.s.stats().dropped_replay, 3);
+    assert_eq!(l.s.stats().dropped_epoch, 2);
+    assert_eq!(l.s.state(), State::Connected);
+}
+
+#[test]
+fn plaintext_alerts_cannot_end_a_protected_connection() {
+    let mut l = connected_pair(8);
+    let mut buf = vec![0u8; 64];
+    let mut w = Writer::new(&mut buf);
+    record::write_record(&mut w, None, content::ALERT, 0, 500, &[&[2, 40]]).unwrap();
+    let n = w.len();
+    l.c.feed(&mut l.ce, 0, &buf[..n]).unwrap();
+    assert_eq!(l.c.state(), State::Connected);
+}
+
+// ------------------------------------------------- state machine attacks
+
+/// Run until the client has produced flight 5 (CKE, CCS, Finished) and
+/// return its records without delivering them.
+fn stop_at_flight5(seed: u64) -> (Lock, Vec<Vec<u8>>) {
+    let mut l = Lock::new(seed);
+    loop {
+        let (to_server, d) = l.queue.front().unwrap().clone();
+        let recs = records(&d);
+        if to_server && recs.iter().any(|r| ctype(r) == content::CCS) {
+            l.queue.pop_front();
+            return (l, recs);
+        }
+        l.step();
+    }
+}
+
+#[test]
+fn finished_before_change_cipher_spec_is_fatal() {
+    let (mut l, recs) = stop_at_flight5(10);
+    assert_eq!(ctype(&recs[0]), content::HANDSHAKE);
+    l.s.feed(&mut l.se, 0, &recs[0]).unwrap(); // ClientKeyExchange only
+    assert_eq!(l.s.state(), State::ServerWaitCcs);
+    // A plaintext Finished with the next message_seq, before any CCS.
+    let fin = hs_record(100, msg::FINISHED, 3, &[0u8; 12]);
+    assert_eq!(l.s.feed(&mut l.se, 0, &fin), Err(Error::AlertSent));
+    assert_eq!(l.s.state(), State::Failed);
+    assert_eq!(l.s.last_alert().description, alert::UNEXPECTED_MESSAGE);
+    // Continuing after the fatal alert is impossible.
+    assert_eq!(l.s.feed(&mut l.se, 0, &recs[1]), Err(Error::AlertSent));
+    assert_eq!(l.s.write(b"x"), Err(Error::AlertSent));
+}
+
+#[test]
+fn change_cipher_spec_before_client_key_exchange_is_ignored() {
+    let (mut l, recs) = stop_at_flight5(11);
+    l.s.feed(&mut l.se, 0, &recs[1]).unwrap(); // CCS alone
+    assert_eq!(l.s.state(), State::ServerWaitClientKeyExchange);
+    assert_eq!(l.s.stats().dropped_unexpected, 1);
+    // The whole flight still works (the early CCS record number is now
+    // seen, so the client's retransmission is what completes it).
+    let all: Vec<u8> = recs.concat();
+    l.s.feed(&mut l.se, 0, &all).unwrap();
+    l.pump();
+    if l.s.state() != State::Connected {
+        l.c.handle_timeout(1000).unwrap();
+        l.now = 1000;
+        l.pump();
+    }
+    l.run();
+    assert!(l.connected());
+}
+
+#[test]
+fn duplicate_and_protected_change_cipher_spec_are_rejected() {
+    let (mut l, recs) = stop_at_flight5(12);
+    l.s.feed(&mut l.se, 0, &recs[0]).unwrap();
+    l.s.feed(&mut l.se, 0, &recs[1]).unwrap();
+    assert_eq!(l.s.state(), State::ServerWaitFinished);
+    // A second plaintext CCS (fresh record number): old epoch, dropped.
+    let ccs = l.c.test_record(content::CCS, 0, &[1]).unwrap();
+    l.s.feed(&mut l.se, 0, &ccs).unwrap();
+    assert_eq!(l.s.state(), State::ServerWaitFinished);
+    // A CCS inside the protected epoch is a protocol violation.
+    let ccs1 = l.c.test_record(content::CCS, 1, &[1]).unwrap();
+    assert_eq!(l.s.feed(&mut l.se, 0, &ccs1), Err(Error::AlertSent));
+    assert_eq!(l.s.last_alert().description, alert::UNEXPECTED_MESSAGE);
+}
+
+#[test]
+fn application_data_before_finished_is_never_delivered() {
+    let (mut l, recs) = stop_at_flight5(13);
+    // Plaintext application data at any time, and protected application
+    // data before the client's Finished: dropped.
+    let early0 = l.c.test_record(content::APPLICATION_DATA, 0, b"early0").unwrap();
+    l.s.feed(&mut l.se, 0, &early0).unwrap();
+    l.s.feed(&mut l.se, 0, &recs[0]).unwrap();
+    l.s.feed(&mut l.se, 0, &recs[1]).unwrap();
+    let early1 = l.c.test_record(content::APPLICATION_DATA, 1, b"early1").unwrap();
+    l.s.feed(&mut l.se, 0, &early1).unwrap();
+    assert_eq!(l.s.stats().dropped_unexpected, 2);
+    l.s.feed(&mut l.se, 0, &recs[2]).unwrap();
+    assert_eq!(l.s.state(), State::Connected);
+    assert!(read_all(&mut l.s).is_empty());
+    // Client side: no write before connected.
+    assert_eq!(l.c.write(b"x"), Err(Error::WrongState));
+}
+
+#[test]
+fn finished_with_wrong_verify_data_is_fatal() {
+    let (mut l, recs) = stop_at_flight5(14);
+    l.s.feed(&mut l.se, 0, &recs[0]).unwrap();
+    l.s.feed(&mut l.se, 0, &recs[1]).unwrap();
+    let seq = l.c.test_next_send_seq() - 1;
+    let bad = l.c.test_record(content::HANDSHAKE, 1, &hs_message(msg::FINISHED, seq, &[0x55; 12])).unwrap();
+    assert_eq!(l.s.feed(&mut l.se, 0, &bad), Err(Error::AlertSent));
+    assert_eq!(l.s.last_alert().description, alert::DECRYPT_ERROR);
+}
+
+#[test]
+fn handshake_messages_with_wrong_message_seq_are_ignored() {
+    let mut l = Lock::new(15);
+    l.step(); // CH -> server (HVR queued)
+    l.step(); // HVR -> client
+    // The server now expects message_seq 1 from the cookie ClientHello. A
+    // ServerHelloDone with a future seq at the client is dropped, not fatal.
+    let future = hs_record(50, msg::SERVER_HELLO_DONE, 9, &[]);
+    l.c.feed(&mut l.ce, 0, &future).unwrap();
+    assert_eq!(l.c.stats().dropped_future, 1);
+    l.run();
+    assert!(l.connected());
+}
+
+#[test]
+fn inconsistent_overlapping_fragments_are_dropped() {
+    let mut s = psk_server(&{
+        let mut c = server_config();
+        c.require_cookie = false;
+        c
+    });
+    let mut env = TestEnv::new(16);
+    let mut c = psk_client(&client_config());
+    let mut cenv = TestEnv::new(17);
+    c.connect(&mut cenv, 0).unwrap();
+    let mut buf = [0u8; 2048];
+    let n = c.poll_datagram(0, &mut buf).unwrap().unwrap();
+    let ch = &buf[13 + 12..n];
+    let total = ch.len() as u32;
+    let frag = |off: u32, data: &[u8], rec_seq: u64| {
+        let mut hdr = [0u8; 12];
+        let h = FragmentHeader { msg_type: msg::CLIENT_HELLO, length: total, seq: 0, frag_off: off, frag_len: data.len() as u32 };
+        handshake::write_header(&mut Writer::new(&mut hdr), &h).unwrap();
+        let mut out = vec![0u8; 13 + 12 + data.len()];
+        record::write_record(&mut Writer::new(&mut out), None, content::HANDSHAKE, 0, rec_seq, &[&hdr, data]).unwrap();
+        out
+    };
+    s.feed(&mut env, 0, &frag(0, &ch[..30], 1)).unwrap();
+    let mut tampered = ch[20..40].to_vec();
+    tampered[0] ^= 0xff;
+    s.feed(&mut env, 0, &frag(20, &tampered, 2)).unwrap();
+    assert_eq!(s.stats().dropped_malformed, 1);
+    s.feed(&mut env, 0, &frag(30, &ch[30..], 3)).unwrap();
+    assert_eq!(s.state(), State::ServerWaitClientKeyExchange);
+}
+
+#[test]
+fn fragment_lengths_that_overflow_are_dropped() {
+    let mut s = psk_server(&server_config());
+    let mut env = TestEnv::new(18);
+    for (rec_seq, (len, off, flen)) in [(0xffffffu32, 0u32, 10u32), (100, 95, 10), (10, 0xfffff0, 0x20)].into_iter().enumerate() {
+        let mut hdr = vec![msg::CLIENT_HELLO];
+        hdr.extend_from_slice(&len.to_be_bytes()[1..]);
+        hdr.extend_from_slice(&[0, 0]);
+        hdr.extend_from_slice(&off.to_be_bytes()[1..]);
+        hdr.extend_from_slice(&flen.to_be_bytes()[1..]);
+        hdr.extend_from_slice(&[0u8; 10]);
+        let mut out = vec![0u8; 13 + hdr.len()];
+        record::write_record(&mut Writer::new(&mut out), None, content::HANDSHAKE, 0, rec_seq as u64, &[&hdr]).unwrap();
+        s.feed(&mut env, 0, &out).unwrap();
+        assert_ne!(s.state(), State::Failed);
+    }
+    // 16 MB announced: dropped as oversize before any state exists; the
+    // others are malformed (fragment beyond the message length, offset overflow).
+    assert_eq!(s.stats().dropped_oversize, 1);
+    assert_eq!(s.stats().dropped_malformed, 2);
+}
+
+#[test]
+fn oversized_message_fails_clearly() {
+    let mut c = psk_client(&client_config());
+    let mut env = TestEnv::new(19);
+    c.connect(&mut env, 0).unwrap();
+    let mut buf = [0u8; 2048];
+    c.poll_datagram(0, &mut buf).unwrap();
+    // A ServerHello announcing 60000 bytes: more than we can reassemble.
+    let mut hdr = vec![msg::SERVER_HELLO, 0, 0xea, 0x60, 0, 0, 0, 0, 0, 0, 0, 10];
+    hdr.extend_from_slice(&[0u8; 10]);
+    let mut out = vec![0u8; 13 + hdr.len()];
+    record::write_record(&mut Writer::new(&mut out), None, content::HANDSHAKE, 0, 1, &[&hdr]).unwrap();
+    assert_eq!(c.feed(&mut env, 0, &out), Err(Error::TooLarge));
+    assert_eq!(c.last_alert().description, alert::INTERNAL_ERROR);
+}
+
+#[test]
+fn client_hello_restart_mid_handshake_does_not_reset_the_server() {
+    let (mut l, recs) = stop_at_flight5(20);
+    // A fresh ClientHello (new random, message_seq 0) while the server waits
+    // for ClientKeyExchange: an old message_seq, so it is ignored.
+    let mut other = psk_client(&client_config());
+    let mut oenv = TestEnv::new(999);
+    other.connect(&mut oenv, 0).unwrap();
+    let mut buf = [0u8; 2048];
+    let n = other.poll_datagram(0, &mut buf).unwrap().unwrap();
+    l.s.feed(&mut l.se, 0, &buf[..n]).unwrap();
+    assert_eq!(l.s.state(), State::ServerWaitClientKeyExchange);
+    let all: Vec<u8> = recs.concat();
+    l.s.feed(&mut l.se, 0, &all).unwrap();
+    assert_eq!(l.s.state(), State::Connected);
+}
+
+// ----------------------------------------------------- ServerHello checks
+
+fn server_hello_body(version: u16, suite: u16, exts: Option<&[u8]>) -> Vec<u8> {
+    let mut b = version.to_be_bytes().to_vec();
+    b.extend_from_slice(&[9u8; 32]);
+    b.push(0);
+    b.extend_from_slice(&suite.to_be_bytes());
+    b.push(0);
+    if let Some(e) = exts {
+        b.extend_from_slice(&(e.len() as u16).to_be_bytes());
+        b.extend_from_slice(e);
+    }
+    b
+}
+
+fn client_gets(sh: &[u8]) -> (Result<(), Error>, u8) {
+    let mut c = psk_client(&client_config());
+    let mut env = TestEnv::new(21);
+    c.connect(&mut env, 0).unwrap();
+    let mut buf = [0u8; 2048];
+    c.poll_datagram(0, &mut buf).unwrap();
+    let r = c.feed(&mut env, 0, &hs_record(0, msg::SERVER_HELLO, 0, sh));
+    (r, c.last_alert().description)
+}
+
+#[test]
+fn malicious_server_hellos_get_the_right_alert() {
+    let ok_ext: &[u8] = &[0x00, 0x17, 0x00, 0x00];
+    assert_eq!(client_gets(&server_hello_body(0xfefd, 0xC0A8, Some(ok_ext))).0, Ok(()));
+    assert_eq!(client_gets(&server_hello_body(0xfeff, 0xC0A8, None)), (Err(Error::AlertSent), alert::PROTOCOL_VERSION));
+    assert_eq!(client_gets(&server_hello_body(0xfefd, 0xC0AE, None)), (Err(Error::AlertSent), alert::ILLEGAL_PARAMETER));
+    assert_eq!(client_gets(&server_hello_body(0xfefd, 0x002F, None)), (Err(Error::AlertSent), alert::ILLEGAL_PARAMETER));
+    assert_eq!(
+        client_gets(&server_hello_body(0xfefd, 0xC0A8, Some(&[0x00, 0x05, 0x00, 0x00]))),
+        (Err(Error::AlertSent), alert::UNSUPPORTED_EXTENSION)
+    );
+    assert_eq!(
+        client_gets(&server_hello_body(0xfefd, 0xC0A8, Some(&[0xff, 0x01, 0x00, 0x02, 0x01, 0x00]))),
+        (Err(Error::AlertSent), alert::HANDSHAKE_FAILURE)
+    );
+    let full = server_hello_body(0xfefd, 0xC0A8, Some(ok_ext));
+    for cut in 0..full.len() - ok_ext.len() - 2 {
+        assert_eq!(client_gets(&full[..cut]), (Err(Error::AlertSent), alert::DECODE_ERROR), "cut {cut}");
+    }
+    // Compression other than null.
+    let mut comp = server_hello_body(0xfefd, 0xC0A8, None);
+    let at = comp.len() - 1;
+    comp[at] = 1;
+    assert_eq!(client_gets(&comp), (Err(Error::AlertSent), alert::ILLEGAL_PARAMETER));
+}
+
+#[test]
+fn require_ems_refuses_a_server_without_it() {
+    let mut cfg = client_config();
+    cfg.require_ems = true;
+    let mut c = psk_client(&cfg);
+    let mut env = TestEnv::new(22);
+    c.connect(&mut env, 0).unwrap();
+    let mut buf = [0u8; 2048];
+    c.poll_datagram(0, &mut buf).unwrap();
+    let r = c.feed(&mut env, 0, &hs_record(0, msg::SERVER_HELLO, 0, &server_hello_body(0xfefd, 0xC0A8, None)));
+    assert_eq!(r, Err(Error::AlertSent));
+    assert_eq!(c.last_alert().description, alert::HANDSHAKE_FAILURE);
+}
+
+#[test]
+fn hello_verify_request_with_a_cookie_too_large_fails_clearly() {
+    let mut c = psk_client(&client_config());
+    let mut env = TestEnv::new(23);
+    c.connect(&mut env, 0).unwrap();
+    let mut buf = [0u8; 2048];
+    c.poll_datagram(0, &mut buf).unwrap();
+    let mut body = vec![0xfe, 0xff, 200];
+    body.extend_from_slice(&[7u8; 200]);
+    assert_eq!(c.feed(&mut env, 0, &hs_record(0, msg::HELLO_VERIFY_REQUEST, 0, &body)), Err(Error::TooLarge));
+}
+
+// ------------------------------------------------------------ credentials
+
+#[test]
+fn unknown_psk_identity_gets_decrypt_error() {
+    let mut server = new_conn(&server_config());
+    server.set_psk(b"someone-else", &PSK).unwrap();
+    let mut l = Lock::with(psk_client(&client_config()), server, 24);
+    l.run();
+    assert_eq!(l.s.state(), State::Failed);
+    assert_eq!(l.s.last_alert(), nanodtls::AlertInfo { level: 2, description: alert::DECRYPT_ERROR, sent: true });
+    assert_eq!(l.c.state(), State::Failed);
+    assert_eq!(l.c.failure(), Some(Error::AlertReceived));
+    assert_eq!(l.c.last_alert(), nanodtls::AlertInfo { level: 2, description: alert::DECRYPT_ERROR, sent: false });
+}
+
+#[test]
+fn wrong_key_fails_at_the_finished_check() {
+    let mut server = new_conn(&server_config());
+    server.set_psk(PSK_ID, &[0xEE; 16]).unwrap();
+    let mut l = Lock::with(psk_client(&client_config()), server, 25);
+    l.run();
+    // The client's Finished fails authentication under the server's keys:
+    // dropped once (it could be corruption) ...
+    assert_eq!(l.s.state(), State::ServerWaitFinished);
+    assert_eq!(l.s.stats().dropped_auth, 1);
+    // ... and when the retransmission fails too, the handshake ends with
+    // bad_record_mac (RFC 6347 4.1.2.7) instead of waiting for the deadline.
+    l.now = 1000;
+    l.c.handle_timeout(1000).unwrap();
+    l.pump();
+    l.run();
+    assert_eq!(l.s.state(), State::Failed);
+    assert_eq!(l.s.last_alert().description, alert::BAD_RECORD_MAC);
+    assert_eq!(l.c.failure(), Some(Error::AlertReceived));
+    assert_eq!(l.c.last_alert().description, alert::BAD_RECORD_MAC);
+}
+
+#[test]
+fn psk_lookup_callback_serves_many_identities() {
+    let mut server = new_conn(&server_config());
+    let mut client = new_conn(&client_config());
+    client.set_psk(b"device-42", &[0x42; 32]).unwrap();
+    let mut l = Lock::with(client, server_with_table(&mut server), 26);
+    l.se.table = vec![(b"device-41".to_vec(), vec![0x41; 16]), (b"device-42".to_vec(), vec![0x42; 32])];
+    l.run();
+    assert!(l.connected());
+    assert_eq!(l.s.psk_identity(), b"device-42");
+    assert_eq!(l.se.lookups, 1);
+}
+
+fn server_with_table(s: &mut Box<Connection>) -> Box<Connection> {
+    std::mem::replace(s, new_conn(&server_config()))
+}
+
+#[test]
+fn no_credentials_and_rng_failure_are_clear() {
+    let mut c = new_conn(&client_config());
+    let mut env = TestEnv::new(27);
+    assert_eq!(c.connect(&mut env, 0), Err(Error::NoCredentials));
+    assert_eq!(c.state(), State::Idle, "misuse changes nothing");
+    c.set_psk(PSK_ID, &PSK).unwrap();
+    env.fail_rng = true;
+    assert_eq!(c.connect(&mut env, 0), Err(Error::Rng));
+    assert_eq!(c.state(), State::Failed);
+    let mut buf = [0u8; 256];
+    assert_eq!(c.poll_datagram(0, &mut buf), Ok(None), "no alert, no ClientHello with weak randomness");
+    // Server whose RNG fails when it needs the ServerHello random.
+    let mut cfg = server_config();
+    cfg.require_cookie = false;
+    let mut l = Lock::with(psk_client(&client_config()), psk_server(&cfg), 28);
+    l.se.fail_rng = true;
+    l.run();
+    assert_eq!(l.s.failure(), Some(Error::Rng));
+    assert_eq!(l.s.last_alert().description, alert::INTERNAL_ERROR);
+}
+
+#[test]
+fn config_and_psk_misuse_is_rejected() {
+    let mut c = new_conn(&client_config());
+    assert_eq!(c.set_psk(b"", &PSK), Err(Error::InvalidArgument));
+    assert_eq!(c.set_psk(PSK_ID, &[]), Err(Error::InvalidArgument));
+    assert_eq!(c.set_psk(&[b'a'; 129], &PSK), Err(Error::InvalidArgument));
+    assert_eq!(c.set_psk(PSK_ID, &[0; 65]), Err(Error::InvalidArgument));
+    assert_eq!(c.set_psk_hint(b"hint"), Err(Error::WrongState), "hints are for servers");
+    let mut bad = Config::new(nanodtls::Role::Client);
+    bad.mtu = 64;
+    assert_eq!(c.init(&bad), Err(Error::InvalidArgument));
+}
+
+// ------------------------------------------------ renegotiation, closing
+
+#[test]
+fn hello_request_after_the_handshake_gets_no_renegotiation() {
+    let mut l = connected_pair(29);
+    let seq = l.s.test_next_send_seq();
+    let hr = l.s.test_record(content::HANDSHAKE, 1, &hs_message(msg::HELLO_REQUEST, seq, &[])).unwrap();
+    l.c.feed(&mut l.ce, 0, &hr).unwrap();
+    assert_eq!(l.c.state(), State::Connected);
+    assert_eq!(l.c.last_alert(), nanodtls::AlertInfo { level: 1, description: alert::NO_RENEGOTIATION, sent: true });
+    l.pump();
+    l.run();
+    assert_eq!(l.s.state(), State::Connected);
+    assert_eq!(l.s.last_alert(), nanodtls::AlertInfo { level: 1, description: alert::NO_RENEGOTIATION, sent: false });
+    // Data still flows.
+    let d = app_datagram(&mut l, true, b"still here");
+    l.s.feed(&mut l.se, 0, &d).unwrap();
+    assert_eq!(read_all(&mut l.s), vec![b"still here".to_vec()]);
+}
+
+#[test]
+fn renegotiating_client_hello_gets_no_renegotiation() {
+    let mut l = connected_pair(30);
+    let seq = l.c.test_next_send_seq();
+    let mut body = vec![0xfe, 0xfd];
+    body.extend_from_slice(&[1u8; 32]);
+    body.extend_from_slice(&[0, 0, 0, 2, 0xc0, 0xa8, 1, 0]);
+    let ch = l.c.test_record(content::HANDSHAKE, 1, &hs_message(msg::CLIENT_HELLO, seq, &body)).unwrap();
+    l.s.feed(&mut l.se, 0, &ch).unwrap();
+    assert_eq!(l.s.state(), State::Connected);
+    assert_eq!(l.s.last_alert().description, alert::NO_RENEGOTIATION);
+    assert_eq!(l.s.last_alert().level, alert::WARNING);
+}
+
+#[test]
+fn close_notify_both_ways() {
+    for client_closes in [true, false] {
+        let mut l = connected_pair(31);
+        if client_closes {
+            l.c.close().unwrap();
+        } else {
+            l.s.close().unwrap();
+        }
+        l.pump();
+        l.run();
+        assert_eq!(l.c.state(), State::Closed);
+        assert_eq!(l.s.state(), State::Closed);
+        let closer = if client_closes { &l.s } else { &l.c };
+        assert_eq!(closer.last_alert(), nanodtls::AlertInfo { level: 1, description: alert::CLOSE_NOTIFY, sent: false });
+        let mut buf = [0u8; 64];
+        assert_eq!(l.c.read(&mut buf), Err(Error::Closed));
+        assert_eq!(l.c.write(b"x"), Err(Error::Closed));
+        assert_eq!(l.c.close(), Ok(()), "idempotent");
+    }
+}
+
+#[test]
+fn data_before_close_notify_in_one_datagram_is_still_readable() {
+    let mut l = connected_pair(32);
+    l.c.write(b"last words").unwrap();
+    l.c.close().unwrap();
+    let mut buf = [0u8; 2048];
+    let mut dgrams = vec![];
+    while let Some(n) = l.c.poll_datagram(0, &mut buf).unwrap() {
+        dgrams.push(buf[..n].to_vec());
+    }
+    assert_eq!(dgrams.len(), 2, "data, then close_notify");
+    l.s.feed(&mut l.se, 0, &dgrams[0]).unwrap();
+    assert_eq!(read_all(&mut l.s), vec![b"last words".to_vec()]);
+    l.s.feed(&mut l.se, 0, &dgrams[1]).unwrap();
+    assert_eq!(l.s.state(), State::Closed);
+    // Data and close_notify in one datagram: the data is still readable.
+    let mut l = connected_pair(35);
+    l.c.write(b"bye").unwrap();
+    l.c.close().unwrap();
+    let mut both = vec![];
+    while let Some(n) = l.c.poll_datagram(0, &mut buf).unwrap() {
+        both.extend_from_slice(&buf[..n]);
+    }
+    l.s.feed(&mut l.se, 0, &both).unwrap();
+    assert_eq!(l.s.state(), State::Closed);
+    assert_eq!(l.s.read(&mut buf), Ok(Some(3)));
+    assert_eq!(l.s.read(&mut buf), Err(Error::Closed));
+}
+
+#[test]
+fn read_pending_blocks_feed_until_read() {
+    let mut l = connected_pair(33);
+    let a = app_datagram(&mut l, true, b"first");
+    let b = app_datagram(&mut l, true, b"second");
+    l.s.feed(&mut l.se, 0, &a).unwrap();
+    assert_eq!(l.s.feed(&mut l.se, 0, &b), Err(Error::ReadPending));
+    let mut small = [0u8; 3];
+    assert_eq!(l.s.read(&mut small), Err(Error::BufferTooSmall), "record stays queued");
+    assert_eq!(read_all(&mut l.s), vec![b"first".to_vec()]);
+    l.s.feed(&mut l.se, 0, &b).unwrap();
+    assert_eq!(read_all(&mut l.s), vec![b"second".to_vec()]);
+}
+
+#[test]
+fn write_limits() {
+    let mut l = connected_pair(34);
+    let max = l.c.max_write();
+    assert!(max > 1000 && max < 1280);
+    assert_eq!(l.c.write(&vec![0u8; max + 1]), Err(Error::TooLarge));
+    l.c.write(&vec![0u8; max]).unwrap();
+    assert_eq!(l.c.write(&vec![0u8; max]), Err(Error::WouldBlock));
+    let mut buf = [0u8; 2048];
+    let n = l.c.poll_datagram(0, &mut buf).unwrap().unwrap();
+    assert!(n <= 1280);
+    l.c.write(&vec![0u8; max]).unwrap();
+    l.c.write(&[]).unwrap();
+}
