@@ -86,6 +86,14 @@ const KNOBS: &[Knob] = &[
         doc: "Longest HelloVerifyRequest cookie a client stores and echoes.",
     },
     Knob {
+        name: "NANODTLS_MAX_TRUSTED_KEYS",
+        default: 4,
+        small: 2,
+        min: 1,
+        max: 64,
+        doc: "Raw public keys (SHA-256 of their SubjectPublicKeyInfo) a context can trust.",
+    },
+    Knob {
         name: "NANODTLS_MAX_PEER_ADDR",
         default: 32,
         small: 32,
@@ -100,10 +108,13 @@ const KNOBS: &[Knob] = &[
 /// A compile-time assertion in src/ffi checks that the Rust struct fits in
 /// the size the header announces, and a unit test checks that the slack
 /// stays small, so this number cannot silently go stale.
-const CONN_STATE_BYTES: usize = 680;
+const CONN_STATE_BYTES: usize = 720;
+/// Extra connection state with the `ecc` feature (keys, peer key, ephemeral
+/// key), not counting the trusted-key table.
+const ECC_STATE_BYTES: usize = 264;
 /// Bytes of the C context wrapper around a connection (magic, guard,
 /// platform callbacks).
-const CTX_WRAPPER_BYTES: usize = 48;
+const CTX_WRAPPER_BYTES: usize = 72;
 /// Bytes of the per-peer slot wrapper of a server endpoint (address,
 /// bookkeeping), not counting the address buffer itself.
 const PEER_WRAPPER_BYTES: usize = 32;
@@ -158,11 +169,14 @@ fn main() {
         + round8(get("NANODTLS_MAX_PSK_IDENTITY"))
         + round8(get("NANODTLS_MAX_PSK_KEY"))
         + round8(get("NANODTLS_MAX_COOKIE"));
-    let conn = round8(buffers + CONN_STATE_BYTES);
+    let ecc = env::var_os("CARGO_FEATURE_ECC").is_some();
+    let ecc_bytes = if ecc { ECC_STATE_BYTES + 32 * get("NANODTLS_MAX_TRUSTED_KEYS") } else { 0 };
+    let conn = round8(buffers + CONN_STATE_BYTES + ecc_bytes);
     let ctx = conn + CTX_WRAPPER_BYTES;
     let peer = round8(conn + PEER_WRAPPER_BYTES + get("NANODTLS_MAX_PEER_ADDR"));
     let endpoint = round8(
         ENDPOINT_BASE_BYTES
+            + ecc_bytes
             + get("NANODTLS_MAX_PSK_IDENTITY")
             + get("NANODTLS_MAX_PSK_KEY")
             + 5 * get("NANODTLS_MAX_PEER_ADDR"),
@@ -221,7 +235,10 @@ fn main() {
     }
     // Tests compare the committed header against this one only when the
     // knobs and features are the defaults.
-    let default_build = !small && KNOBS.iter().all(|k| env::var_os(k.name).is_none());
+    let default_build = !small
+        && ecc
+        && env::var_os("CARGO_FEATURE_PSK").is_some()
+        && KNOBS.iter().all(|k| env::var_os(k.name).is_none());
     println!("cargo:rustc-check-cfg=cfg(nanodtls_default_knobs)");
     if default_build {
         println!("cargo:rustc-cfg=nanodtls_default_knobs");

@@ -33,20 +33,22 @@
 #define NANODTLS_MAX_PSK_KEY 64
 /** Longest HelloVerifyRequest cookie a client stores and echoes. */
 #define NANODTLS_MAX_COOKIE 64
+/** Raw public keys (SHA-256 of their SubjectPublicKeyInfo) a context can trust. */
+#define NANODTLS_MAX_TRUSTED_KEYS 4
 /** Longest opaque peer address (e.g. a struct sockaddr_in6) a server endpoint stores per peer. */
 #define NANODTLS_MAX_PEER_ADDR 32
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 5960
+#define NANODTLS_CTX_SIZE 6416
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 745
+#define NANODTLS_CTX_WORDS 802
 /** Size of one nanodtls_peer slot in bytes. */
-#define NANODTLS_PEER_SIZE 5976
+#define NANODTLS_PEER_SIZE 6408
 /** Size of one nanodtls_peer slot in 64-bit words. */
-#define NANODTLS_PEER_WORDS 747
+#define NANODTLS_PEER_WORDS 801
 /** Size of nanodtls_endpoint in bytes. */
-#define NANODTLS_ENDPOINT_SIZE 992
+#define NANODTLS_ENDPOINT_SIZE 1384
 /** Size of nanodtls_endpoint in 64-bit words. */
-#define NANODTLS_ENDPOINT_WORDS 124
+#define NANODTLS_ENDPOINT_WORDS 173
 
 
 /**
@@ -95,6 +97,21 @@
 #define NANODTLS_SUITE_PSK_AES_128_CCM 49316
 
 /**
+ * TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8.
+ */
+#define NANODTLS_SUITE_ECDHE_ECDSA_AES_128_CCM_8 49326
+
+/**
+ * TLS_ECDHE_ECDSA_WITH_AES_128_CCM.
+ */
+#define NANODTLS_SUITE_ECDHE_ECDSA_AES_128_CCM 49324
+
+/**
+ * Length of a P-256 SubjectPublicKeyInfo (nanodtls_get_own_spki).
+ */
+#define NANODTLS_SPKI_LEN 91
+
+/**
  * nanodtls_event.kind: a handshake completed.
  */
 #define NANODTLS_EVENT_CONNECTED 1
@@ -133,15 +150,17 @@ typedef struct nanodtls_config {
    */
   uint8_t require_ems;
   /**
-   * Must be 0.
+   * Server, ECDHE_ECDSA: 1 = request and require the client's raw public key (default 0).
    */
-  uint8_t reserved;
+  uint8_t client_auth;
   /**
    * Largest datagram sent; flights are fragmented to fit (default 1280, minimum 128).
    */
   uint16_t mtu;
   /**
-   * Cipher suites in preference order, 0-terminated (default CCM-8 then CCM).
+   * Cipher suites in preference order, 0-terminated (default: PSK CCM-8,
+   * ECDHE_ECDSA CCM-8, PSK CCM, ECDHE_ECDSA CCM; a client offers only
+   * those it has credentials for).
    */
   uint16_t suites[4];
   /**
@@ -309,6 +328,13 @@ typedef struct nanodtls_stats {
    */
   uint32_t hello_verify_requests;
 } nanodtls_stats;
+
+/**
+ * Raw public key verifier: return 0 to accept the peer's key (DER
+ * SubjectPublicKeyInfo, `spki_len` bytes), non-zero to reject it. Called
+ * from inside nanodtls_feed for keys not in the trusted-key list.
+ */
+typedef int (*nanodtls_verify_key_fn)(void *user, const uint8_t *spki, size_t spki_len);
 
 /**
  * Opaque server endpoint: cookie secrets, configuration and the PSK
@@ -697,6 +723,57 @@ nanodtls_status nanodtls_get_psk_identity(struct nanodtls_ctx *ctx,
                                           size_t *out_len);
 
 /**
+ * Set our P-256 private key for ECDHE_ECDSA suites: 32 raw bytes, SEC1
+ * `ECPrivateKey` DER or PKCS#8 `PrivateKeyInfo` DER (PEM must be decoded
+ * by the caller). Copied in and zeroized at deinit. Only before the
+ * handshake. NANODTLS_E_DECODE for an unparseable key,
+ * NANODTLS_E_INVALID_ARG for an invalid scalar.
+ */
+nanodtls_status nanodtls_set_own_key(struct nanodtls_ctx *ctx, const uint8_t *key, size_t key_len);
+
+/**
+ * Copy our SubjectPublicKeyInfo (DER, NANODTLS_SPKI_LEN bytes) - what the
+ * peer must trust. NANODTLS_E_STATE if no key is set.
+ */
+nanodtls_status nanodtls_get_own_spki(struct nanodtls_ctx *ctx,
+                                      uint8_t *out,
+                                      size_t out_cap,
+                                      size_t *out_len);
+
+/**
+ * Trust a peer raw public key given as its SubjectPublicKeyInfo DER (as
+ * `openssl pkey -pubout -outform DER` writes it). Only its SHA-256 is
+ * stored, so the buffer may be freed afterwards. At most
+ * NANODTLS_MAX_TRUSTED_KEYS keys (NANODTLS_E_NO_SLOT beyond).
+ */
+nanodtls_status nanodtls_add_trusted_key(struct nanodtls_ctx *ctx,
+                                         const uint8_t *spki,
+                                         size_t spki_len);
+
+/**
+ * Trust a peer raw public key given as the SHA-256 of its
+ * SubjectPublicKeyInfo (`hash_len` must be 32).
+ */
+nanodtls_status nanodtls_add_trusted_key_hash(struct nanodtls_ctx *ctx,
+                                              const uint8_t *hash,
+                                              size_t hash_len);
+
+/**
+ * Register a verifier for peer raw public keys that are not in the
+ * trusted-key list (NULL removes it). A key is accepted if it is in the
+ * list or the verifier returns 0.
+ */
+nanodtls_status nanodtls_set_verify_callback(struct nanodtls_ctx *ctx,
+                                             nanodtls_verify_key_fn verify,
+                                             void *user);
+
+/**
+ * Copy the SHA-256 of the peer's SubjectPublicKeyInfo (32 bytes) once
+ * its key was accepted; NANODTLS_E_STATE before (or with PSK).
+ */
+nanodtls_status nanodtls_get_peer_key_hash(struct nanodtls_ctx *ctx, uint8_t *out, size_t out_cap);
+
+/**
  * Close: queue close_notify (poll to send it) and stop. Idempotent.
  * Secrets are wiped once the alert has been polled; call nanodtls_deinit
  * to wipe everything.
@@ -768,6 +845,56 @@ nanodtls_status nanodtls_endpoint_set_psk_hint(struct nanodtls_endpoint *ep,
 nanodtls_status nanodtls_endpoint_set_psk_lookup(struct nanodtls_endpoint *ep,
                                                  nanodtls_psk_lookup_fn lookup,
                                                  void *user);
+
+/**
+ * Our P-256 private key for ECDHE_ECDSA with every peer (raw 32 bytes,
+ * SEC1 DER or PKCS#8 DER). Copied; zeroized at deinit.
+ */
+nanodtls_status nanodtls_endpoint_set_own_key(struct nanodtls_endpoint *ep,
+                                              const uint8_t *key,
+                                              size_t key_len);
+
+/**
+ * Trust a client raw public key (SubjectPublicKeyInfo DER); only its
+ * SHA-256 is kept. Used when the configuration has client_auth = 1.
+ */
+nanodtls_status nanodtls_endpoint_add_trusted_key(struct nanodtls_endpoint *ep,
+                                                  const uint8_t *spki,
+                                                  size_t spki_len);
+
+/**
+ * Trust a client raw public key given as the SHA-256 of its
+ * SubjectPublicKeyInfo (`hash_len` must be 32).
+ */
+nanodtls_status nanodtls_endpoint_add_trusted_key_hash(struct nanodtls_endpoint *ep,
+                                                       const uint8_t *hash,
+                                                       size_t hash_len);
+
+/**
+ * Verifier for client raw public keys not in the trusted list (NULL
+ * removes it); return 0 to accept.
+ */
+nanodtls_status nanodtls_endpoint_set_verify_callback(struct nanodtls_endpoint *ep,
+                                                      nanodtls_verify_key_fn verify,
+                                                      void *user);
+
+/**
+ * Copy our SubjectPublicKeyInfo (NANODTLS_SPKI_LEN bytes); NANODTLS_E_STATE if no key.
+ */
+nanodtls_status nanodtls_endpoint_get_own_spki(struct nanodtls_endpoint *ep,
+                                               uint8_t *out,
+                                               size_t out_cap,
+                                               size_t *out_len);
+
+/**
+ * Copy the SHA-256 of the SubjectPublicKeyInfo of the peer at `addr`
+ * (32 bytes); NANODTLS_E_STATE if it did not present one.
+ */
+nanodtls_status nanodtls_endpoint_peer_key_hash(struct nanodtls_endpoint *ep,
+                                                const uint8_t *addr,
+                                                size_t addr_len,
+                                                uint8_t *out,
+                                                size_t out_cap);
 
 /**
  * Feed a datagram received from the peer address `addr` (1 to

@@ -11,30 +11,50 @@ use crate::record::DTLS12;
 use crate::sizes::{NANODTLS_MAX_COOKIE, NANODTLS_MAX_PSK_KEY};
 use crate::suite::{self, KeyExchange};
 
+#[cfg(feature = "ecc")]
+use crate::handshake::ecc as hecc;
+
 /// Most HelloVerifyRequests we answer in one handshake.
 const MAX_HELLO_VERIFY: u8 = 4;
 
 impl Core {
-    /// True if we hold credentials for `s`.
-    fn client_can_offer(&self, s: u16) -> bool {
-        match suite::info(s) {
-            Some((KeyExchange::Psk, _)) => self.psk.has_key(),
-            Some((KeyExchange::EcdheEcdsa, _)) => false,
-            None => false,
+    /// Fix the list of suites to offer (those with credentials, in
+    /// configured order); false if there is none.
+    pub(crate) fn choose_offered_suites(&mut self, env: &dyn Env) -> bool {
+        let _ = env;
+        let mut n = 0;
+        let mut offered = [0u16; crate::config::MAX_SUITES];
+        for s in self.cfg.suite_list() {
+            let usable = match suite::info(s) {
+                Some((KeyExchange::Psk, _)) => self.psk.has_key(),
+                #[cfg(feature = "ecc")]
+                Some((KeyExchange::EcdheEcdsa, _)) => self.ecc.n_trusted > 0 || env.has_peer_key_verifier(),
+                _ => false,
+            };
+            if usable {
+                if let Some(slot) = offered.get_mut(n) {
+                    *slot = s;
+                    n += 1;
+                }
+            }
         }
-    }
-
-    /// True if some configured suite has credentials.
-    pub(crate) fn has_client_credentials(&self) -> bool {
-        self.offered_suites().next().is_some()
+        self.hs.offered = offered;
+        n > 0
     }
 
     /// Suites we offer, in preference order.
     fn offered_suites(&self) -> impl Iterator<Item = u16> + '_ {
-        self.cfg.suite_list().filter(|&s| self.client_can_offer(s))
+        self.hs.offered.iter().copied().take_while(|&s| s != 0)
     }
 
-    /// Check credentials, pick the random and send flight 1.
+    /// True if an ECDHE_ECDSA suite is offered.
+    #[cfg(feature = "ecc")]
+    fn offers_ecc(&self) -> bool {
+        self.offered_suites()
+            .any(|s| matches!(suite::info(s), Some((KeyExchange::EcdheEcdsa, _))))
+    }
+
+    /// Pick the random and send flight 1 (credentials were checked by connect).
     pub(crate) fn start_client(&mut self, env: &mut dyn Env, now: u64) -> Result<(), Fatal> {
         // RFC 7925: the whole random comes from the RNG (no gmt_unix_time).
         env.random(&mut self.hs.client_random).map_err(|_| Fatal::silent(Error::Rng))?;
@@ -57,22 +77,16 @@ impl Core {
         let random = self.hs.client_random;
         let cookie = self.hs.cookie.get(..usize::from(self.hs.cookie_len)).unwrap_or(&[]);
         let session_id = self.hs.session_id.get(..usize::from(self.hs.session_id_len)).unwrap_or(&[]);
-        let mut suites = [0u16; crate::config::MAX_SUITES];
-        let mut n = 0;
-        for s in self.offered_suites() {
-            if let Some(slot) = suites.get_mut(n) {
-                *slot = s;
-                n += 1;
-            }
-        }
-        let offered = suites.get(..n).unwrap_or(&[]);
+        let offered = self.hs.offered;
+        #[cfg(feature = "ecc")]
+        let (ecc, own_key) = (self.offers_ecc(), self.ecc.has_own);
         let m = self.flight.push_message(0, msg::CLIENT_HELLO, seq, |w| {
             w.u16(DTLS12)?;
             w.put(&random)?;
             w.vec8(session_id)?;
             w.vec8(cookie)?;
             let l = w.begin_len(2)?;
-            for &s in offered {
+            for s in offered.iter().copied().take_while(|&s| s != 0) {
                 w.u16(s)?;
             }
             w.end_len(l)?;
@@ -82,6 +96,21 @@ impl Core {
             w.u16(0)?;
             w.u16(ext::RENEGOTIATION_INFO)?;
             w.vec16(&[0])?; // empty renegotiated_connection
+            #[cfg(feature = "ecc")]
+            if ecc {
+                w.u16(ext::SUPPORTED_GROUPS)?;
+                w.vec16(&[0, 2, 0, 23])?; // secp256r1
+                w.u16(ext::EC_POINT_FORMATS)?;
+                w.vec16(&[1, hecc::POINT_FORMAT_UNCOMPRESSED])?;
+                w.u16(ext::SIGNATURE_ALGORITHMS)?;
+                w.vec16(&[0, 2, 4, 3])?; // ecdsa_secp256r1_sha256
+                w.u16(ext::SERVER_CERTIFICATE_TYPE)?;
+                w.vec16(&[1, hecc::CERT_TYPE_RAW_PUBLIC_KEY])?;
+                if own_key {
+                    w.u16(ext::CLIENT_CERTIFICATE_TYPE)?;
+                    w.vec16(&[1, hecc::CERT_TYPE_RAW_PUBLIC_KEY])?;
+                }
+            }
             w.end_len(l)
         })?;
         self.hs.transcript.update(m);
@@ -97,7 +126,8 @@ impl Core {
         message: &[u8],
         body: &[u8],
     ) -> Result<(), Fatal> {
-        let _ = (env, now);
+        let _ = now;
+        let kx = suite::info(self.hs.suite).map(|(k, _)| k);
         match (self.state, msg_type) {
             (State::ClientWaitServerHello, msg::HELLO_VERIFY_REQUEST) => {
                 let cookie = parse_hello_verify_request(body).map_err(|_| Fatal::decode())?;
@@ -109,7 +139,11 @@ impl Core {
                     return Err(Fatal::unexpected());
                 }
                 self.stats.hello_verify_requests = self.stats.hello_verify_requests.saturating_add(1);
-                self.hs.cookie.get_mut(..cookie.len()).ok_or(Fatal::internal(Error::Internal))?.copy_from_slice(cookie);
+                self.hs
+                    .cookie
+                    .get_mut(..cookie.len())
+                    .ok_or(Fatal::internal(Error::Internal))?
+                    .copy_from_slice(cookie);
                 self.hs.cookie_len = cookie.len() as u8;
                 self.hs.peer_flight_first = ctx.seq;
                 self.write_client_hello()?;
@@ -118,13 +152,25 @@ impl Core {
                 self.send_flight(true);
                 Ok(())
             }
-            (State::ClientWaitServerHello, msg::SERVER_HELLO) => {
-                self.on_server_hello(ctx, message, body)
+            (State::ClientWaitServerHello, msg::SERVER_HELLO) => self.on_server_hello(ctx, message, body),
+            #[cfg(feature = "ecc")]
+            (State::ClientWaitCertificate, msg::CERTIFICATE) => {
+                let spki = hecc::parse_certificate(body).map_err(|_| Fatal::decode())?;
+                let spki = spki.ok_or(Fatal::alert(alert::BAD_CERTIFICATE))?;
+                self.accept_peer_key(env, spki)?;
+                self.hs.transcript.update(message);
+                self.state = State::ClientWaitServerKeyExchange;
+                Ok(())
             }
-            (State::ClientWaitServerHelloDone, msg::SERVER_KEY_EXCHANGE) => {
-                if self.hs.seen_server_key_exchange
-                    || !matches!(suite::info(self.hs.suite), Some((KeyExchange::Psk, _)))
-                {
+            #[cfg(feature = "ecc")]
+            (State::ClientWaitServerKeyExchange, msg::SERVER_KEY_EXCHANGE) => {
+                self.on_ecdhe_server_key_exchange(body)?;
+                self.hs.transcript.update(message);
+                self.state = State::ClientWaitServerHelloDone;
+                Ok(())
+            }
+            (State::ClientWaitServerHelloDone, msg::SERVER_KEY_EXCHANGE) if kx == Some(KeyExchange::Psk) => {
+                if self.hs.seen_server_key_exchange {
                     return Err(Fatal::unexpected());
                 }
                 // The identity hint is parsed for validity and ignored (RFC 7925 4.2).
@@ -133,12 +179,25 @@ impl Core {
                 self.hs.transcript.update(message);
                 Ok(())
             }
+            #[cfg(feature = "ecc")]
+            (State::ClientWaitServerHelloDone, msg::CERTIFICATE_REQUEST)
+                if kx == Some(KeyExchange::EcdheEcdsa) && !self.ecc.cert_requested =>
+            {
+                let usable = hecc::parse_certificate_request(body).map_err(|_| Fatal::decode())?;
+                if !usable && self.ecc.has_own {
+                    // We cannot sign anything the server accepts.
+                    return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
+                }
+                self.ecc.cert_requested = true;
+                self.hs.transcript.update(message);
+                Ok(())
+            }
             (State::ClientWaitServerHelloDone, msg::SERVER_HELLO_DONE) => {
                 if !body.is_empty() {
                     return Err(Fatal::decode());
                 }
                 self.hs.transcript.update(message);
-                self.send_client_key_exchange_flight()
+                self.send_client_key_exchange_flight(env)
             }
             (State::ClientWaitFinished, msg::FINISHED) => {
                 self.verify_peer_finished(message, body)?;
@@ -157,8 +216,11 @@ impl Core {
         if !self.offered_suites().any(|s| s == sh.suite) || sh.compression != 0 {
             return Err(Fatal::alert(alert::ILLEGAL_PARAMETER));
         }
+        let kx = suite::info(sh.suite).map(|(k, _)| k);
         let mut ems = false;
         let mut reneg = false;
+        #[cfg_attr(not(feature = "ecc"), allow(unused_mut))]
+        let mut server_rpk = false;
         for (t, data) in sh.extensions.clone() {
             match t {
                 ext::EXTENDED_MASTER_SECRET => {
@@ -174,9 +236,33 @@ impl Core {
                     }
                     reneg = true;
                 }
+                #[cfg(feature = "ecc")]
+                ext::EC_POINT_FORMATS if self.offers_ecc() => {
+                    let formats = hecc::ext_list8(data).map_err(|_| Fatal::decode())?;
+                    if !formats.contains(&hecc::POINT_FORMAT_UNCOMPRESSED) {
+                        return Err(Fatal::alert(alert::ILLEGAL_PARAMETER));
+                    }
+                }
+                #[cfg(feature = "ecc")]
+                ext::SERVER_CERTIFICATE_TYPE if self.offers_ecc() => {
+                    if data != [hecc::CERT_TYPE_RAW_PUBLIC_KEY] {
+                        return Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE));
+                    }
+                    server_rpk = true;
+                }
+                #[cfg(feature = "ecc")]
+                ext::CLIENT_CERTIFICATE_TYPE if self.offers_ecc() && self.ecc.has_own => {
+                    if data != [hecc::CERT_TYPE_RAW_PUBLIC_KEY] {
+                        return Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE));
+                    }
+                }
                 // Anything we did not offer must not come back (RFC 5246 7.4.1.4).
                 _ => return Err(Fatal::alert(alert::UNSUPPORTED_EXTENSION)),
             }
+        }
+        if kx == Some(KeyExchange::EcdheEcdsa) && !server_rpk {
+            // Without server_certificate_type the server would send X.509.
+            return Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE));
         }
         if self.cfg.require_ems && !ems {
             return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
@@ -190,20 +276,61 @@ impl Core {
         self.hs.session_id_len = sid.len() as u8;
         self.hs.transcript.update(message);
         self.hs.peer_flight_first = ctx.seq;
-        self.state = State::ClientWaitServerHelloDone;
+        self.state = match kx {
+            Some(KeyExchange::EcdheEcdsa) => State::ClientWaitCertificate,
+            _ => State::ClientWaitServerHelloDone,
+        };
         Ok(())
     }
 
-    /// Flight 5: ClientKeyExchange, ChangeCipherSpec, Finished.
-    fn send_client_key_exchange_flight(&mut self) -> Result<(), Fatal> {
+    /// Verify the server's signed ECDHE parameters and keep its point.
+    #[cfg(feature = "ecc")]
+    fn on_ecdhe_server_key_exchange(&mut self, body: &[u8]) -> Result<(), Fatal> {
+        use crate::crypto::{ecc, sha256::Sha256};
+        let ske = hecc::parse_server_key_exchange(body).map_err(|e| match e {
+            Error::Unsupported => Fatal::alert(alert::ILLEGAL_PARAMETER),
+            _ => Fatal::decode(),
+        })?;
+        if ske.sig_alg != hecc::ECDSA_SHA256 {
+            return Err(Fatal::alert(alert::ILLEGAL_PARAMETER));
+        }
+        ecc::validate_point(ske.point).map_err(|_| Fatal::alert(alert::ILLEGAL_PARAMETER))?;
+        let mut h = Sha256::new();
+        h.update(&self.hs.client_random);
+        h.update(&self.hs.server_random);
+        h.update(ske.params);
+        ecc::verify(&self.ecc.peer_point, &h.digest(), ske.signature)
+            .map_err(|_| Fatal::alert(alert::DECRYPT_ERROR))?;
+        self.ecc.eph_point.copy_from_slice(ske.point);
+        Ok(())
+    }
+
+    /// Flight 5: [Certificate], ClientKeyExchange, [CertificateVerify],
+    /// ChangeCipherSpec, Finished.
+    fn send_client_key_exchange_flight(&mut self, env: &mut dyn Env) -> Result<(), Fatal> {
+        let _ = &env;
         self.flight.clear();
-        let seq = self.next_send_seq()?;
-        let identity = self.psk.identity();
-        let m = self.flight.push_message(0, msg::CLIENT_KEY_EXCHANGE, seq, |w| w.vec16(identity))?;
-        self.hs.transcript.update(m);
+        let kx = suite::info(self.hs.suite).map(|(k, _)| k);
+        // Premaster secret: large enough for PSK (2 + N + 2 + N) and ECDH (32).
         let mut pms = Zeroizing::new([0u8; 4 + 2 * NANODTLS_MAX_PSK_KEY]);
-        let n = psk::premaster(self.psk.key(), &mut pms[..])?;
-        self.derive_keys(pms.get(..n).unwrap_or(&[]));
+        let pms_len = match kx {
+            Some(KeyExchange::Psk) => {
+                let seq = self.next_send_seq()?;
+                let identity = self.psk.identity();
+                let m = self.flight.push_message(0, msg::CLIENT_KEY_EXCHANGE, seq, |w| w.vec16(identity))?;
+                self.hs.transcript.update(m);
+                psk::premaster(self.psk.key(), &mut pms[..])?
+            }
+            #[cfg(feature = "ecc")]
+            Some(KeyExchange::EcdheEcdsa) => self.ecdhe_client_messages(env, &mut pms[..])?,
+            #[allow(unreachable_patterns)]
+            _ => return Err(Fatal::internal(Error::Internal)),
+        };
+        self.derive_keys(pms.get(..pms_len).unwrap_or(&[]));
+        #[cfg(feature = "ecc")]
+        if kx == Some(KeyExchange::EcdheEcdsa) && self.ecc.cert_requested && self.ecc.has_own {
+            self.push_certificate_verify()?;
+        }
         self.flight.push_ccs(0)?;
         self.rl.write_epoch = 1;
         self.push_finished()?;
@@ -211,6 +338,72 @@ impl Core {
         self.flight.resp_hi = self.hs.recv_seq;
         self.send_flight(true);
         self.state = State::ClientWaitCcs;
+        Ok(())
+    }
+
+    /// Certificate (if requested) and ClientKeyExchange; returns the
+    /// premaster secret length written to `pms`.
+    #[cfg(feature = "ecc")]
+    fn ecdhe_client_messages(&mut self, env: &mut dyn Env, pms: &mut [u8]) -> Result<usize, Fatal> {
+        use crate::crypto::ecc;
+        if self.ecc.cert_requested {
+            let seq = self.next_send_seq()?;
+            let spki = self.ecc.own_spki();
+            let own = self.ecc.has_own;
+            let m = self.flight.push_message(0, msg::CERTIFICATE, seq, |w| {
+                // Raw public key, or an empty certificate if we have no key.
+                let l = w.begin_len(3)?;
+                if own {
+                    w.put(&spki)?;
+                }
+                w.end_len(l)
+            })?;
+            self.hs.transcript.update(m);
+        }
+        let mut eph = Zeroizing::new([0u8; ecc::SCALAR_LEN]);
+        let mut point = [0u8; ecc::POINT_LEN];
+        let mut rng = |b: &mut [u8]| env.random(b);
+        ecc::generate(&mut rng, &mut eph, &mut point).map_err(|_| Fatal::internal(Error::Rng))?;
+        let mut shared = Zeroizing::new([0u8; 32]);
+        ecc::ecdh(&eph, &self.ecc.eph_point, &mut shared).map_err(|_| Fatal::alert(alert::ILLEGAL_PARAMETER))?;
+        let seq = self.next_send_seq()?;
+        let m = self.flight.push_message(0, msg::CLIENT_KEY_EXCHANGE, seq, |w| w.vec8(&point))?;
+        self.hs.transcript.update(m);
+        let dst = pms.get_mut(..32).ok_or(Fatal::internal(Error::Internal))?;
+        dst.copy_from_slice(&shared[..]);
+        Ok(32)
+    }
+
+    /// CertificateVerify: our signature over the transcript so far.
+    #[cfg(feature = "ecc")]
+    fn push_certificate_verify(&mut self) -> Result<(), Fatal> {
+        use crate::crypto::ecc;
+        let hash = self.hs.transcript.digest();
+        let mut sig = [0u8; ecc::MAX_SIG_LEN];
+        let n = ecc::sign(&self.ecc.own_scalar, &hash, &mut sig).map_err(Fatal::internal)?;
+        let seq = self.next_send_seq()?;
+        let m = self.flight.push_message(0, msg::CERTIFICATE_VERIFY, seq, |w| {
+            w.u16(hecc::ECDSA_SHA256)?;
+            w.vec16(sig.get(..n).unwrap_or(&[]))
+        })?;
+        self.hs.transcript.update(m);
+        Ok(())
+    }
+
+    /// Accept the peer's raw public key if it is trusted (hash list) or the
+    /// application's verifier accepts it; remember it.
+    #[cfg(feature = "ecc")]
+    pub(crate) fn accept_peer_key(&mut self, env: &mut dyn Env, spki: &[u8]) -> Result<(), Fatal> {
+        use crate::crypto::{ecc, sha256::sha256};
+        let point = ecc::parse_spki(spki).map_err(|_| Fatal::alert(alert::BAD_CERTIFICATE))?;
+        let hash = sha256(&[spki]);
+        let trusted = self.ecc.is_trusted(&hash) || env.verify_peer_key(spki) == Some(true);
+        if !trusted {
+            return Err(Fatal::alert(alert::CERTIFICATE_UNKNOWN));
+        }
+        self.ecc.peer_point.copy_from_slice(point);
+        self.ecc.peer_hash = hash;
+        self.ecc.has_peer = true;
         Ok(())
     }
 }

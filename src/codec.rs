@@ -6,6 +6,19 @@
 
 use crate::error::Error;
 
+/// Big-endian u16 from the first two bytes of `b` (0 if shorter).
+pub fn be16(b: &[u8]) -> u16 {
+    match b {
+        [x, y, ..] => u16::from_be_bytes([*x, *y]),
+        _ => 0,
+    }
+}
+
+/// Iterate over a list of big-endian u16 values (an odd trailing byte is ignored).
+pub fn u16s(list: &[u8]) -> impl Iterator<Item = u16> + '_ {
+    list.chunks_exact(2).map(be16)
+}
+
 /// Cursor over an input slice.
 #[derive(Clone, Debug)]
 pub struct Reader<'a> {

@@ -44,16 +44,24 @@ pub struct Config {
     pub require_cookie: bool,
     /// Abort when the peer does not support extended master secret (RFC 7627).
     pub require_ems: bool,
+    /// Server, ECDHE_ECDSA: request and require the client's raw public key.
+    pub client_auth: bool,
 }
 
 impl Config {
-    /// Defaults for `role`: both CCM suites (CCM-8 first), 1 s initial
+    /// Defaults for `role`: every suite of this build, CCM-8 first (PSK, then
+    /// ECDHE_ECDSA; a client offers only those it has credentials for), 1 s initial
     /// timer, 60 s cap, 120 s handshake deadline, cookies on, MTU 1280
     /// (capped by the receive buffer), EMS used when the peer has it.
     pub fn new(role: Role) -> Self {
         let mut suites = [0u16; MAX_SUITES];
         let mut n = 0;
-        for s in [suite::PSK_AES_128_CCM_8, suite::PSK_AES_128_CCM] {
+        for s in [
+            suite::PSK_AES_128_CCM_8,
+            suite::ECDHE_ECDSA_AES_128_CCM_8,
+            suite::PSK_AES_128_CCM,
+            suite::ECDHE_ECDSA_AES_128_CCM,
+        ] {
             if suite::info(s).is_some() {
                 if let Some(slot) = suites.get_mut(n) {
                     *slot = s;
@@ -71,6 +79,7 @@ impl Config {
             role,
             require_cookie: true,
             require_ems: false,
+            client_auth: false,
         }
     }
 
@@ -129,6 +138,20 @@ pub trait Env {
     /// Server: true if [`Env::psk_for_identity`] can find keys at all (so
     /// PSK suites may be chosen without a PSK set on the context).
     fn has_psk_lookup(&self) -> bool {
+        false
+    }
+
+    /// Decide whether to trust a peer's raw public key (DER
+    /// SubjectPublicKeyInfo) that is not in the trusted-key list:
+    /// `Some(true)` accepts, `Some(false)` or `None` (no verifier) rejects.
+    fn verify_peer_key(&mut self, spki: &[u8]) -> Option<bool> {
+        let _ = spki;
+        None
+    }
+
+    /// True if [`Env::verify_peer_key`] is implemented (so ECDHE_ECDSA can
+    /// be offered without a trusted-key list).
+    fn has_peer_key_verifier(&self) -> bool {
         false
     }
 }

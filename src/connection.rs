@@ -81,7 +81,11 @@ pub enum State {
     Idle = 0,
     /// Client: ClientHello sent; waiting for HelloVerifyRequest or ServerHello.
     ClientWaitServerHello,
-    /// Client: ServerHello received; waiting for ServerKeyExchange / ServerHelloDone.
+    /// Client: ServerHello received (ECDHE_ECDSA); waiting for the server's Certificate.
+    ClientWaitCertificate,
+    /// Client: waiting for the ECDHE ServerKeyExchange.
+    ClientWaitServerKeyExchange,
+    /// Client: waiting for [ServerKeyExchange (PSK hint) / CertificateRequest] and ServerHelloDone.
     ClientWaitServerHelloDone,
     /// Client: waiting for the server's ChangeCipherSpec.
     ClientWaitCcs,
@@ -89,8 +93,12 @@ pub enum State {
     ClientWaitFinished,
     /// Server: waiting for a ClientHello (with a valid cookie).
     ServerWaitClientHello,
+    /// Server: flight 4 sent with a CertificateRequest; waiting for the client's Certificate.
+    ServerWaitClientCertificate,
     /// Server: flight 4 sent; waiting for ClientKeyExchange.
     ServerWaitClientKeyExchange,
+    /// Server: waiting for the client's CertificateVerify.
+    ServerWaitCertificateVerify,
     /// Server: waiting for the client's ChangeCipherSpec.
     ServerWaitCcs,
     /// Server: waiting for the client's Finished.
@@ -310,8 +318,12 @@ pub(crate) struct Handshake {
     pub peer_flight_first: u16,
     pub session_id_len: u8,
     pub cookie_len: u8,
+    /// Suites offered (client) in ClientHello, fixed at connect.
+    pub offered: [u16; crate::config::MAX_SUITES],
     pub hello_verify_count: u8,
     pub bad_finished_records: u8,
+    /// Server: ClientCaps of the accepted ClientHello (bit set).
+    pub client_caps: u8,
     pub ems: bool,
     pub resumed: bool,
     pub seen_server_key_exchange: bool,
@@ -427,6 +439,8 @@ pub(crate) struct Core {
     pub flight: Flight,
     pub tx: TxBuf,
     pub psk: PskSlot,
+    #[cfg(feature = "ecc")]
+    pub ecc: crate::credentials::EccCreds,
     pub cookies: CookieKeys,
     pub stats: Stats,
     pub cfg: Config,
@@ -546,13 +560,67 @@ impl Connection {
         self.core.psk.set_hint(hint)
     }
 
+    /// Our private key for ECDHE_ECDSA: a raw 32-byte P-256 scalar, SEC1
+    /// `ECPrivateKey` DER or PKCS#8 DER. Copied in; wiped at deinit.
+    /// `Unsupported` in builds without the `ecc` feature.
+    pub fn set_own_key(&mut self, key: &[u8]) -> Result<(), Error> {
+        if !matches!(self.core.state, State::Idle | State::ServerWaitClientHello) {
+            return Err(Error::WrongState);
+        }
+        #[cfg(feature = "ecc")]
+        return self.core.ecc.set_own_key(key);
+        #[cfg(not(feature = "ecc"))]
+        {
+            let _ = key;
+            Err(Error::Unsupported)
+        }
+    }
+
+    /// Our SubjectPublicKeyInfo (DER, 91 bytes), if a key is set.
+    pub fn own_spki(&self) -> Option<[u8; 91]> {
+        #[cfg(feature = "ecc")]
+        return self.core.ecc.has_own.then(|| self.core.ecc.own_spki());
+        #[cfg(not(feature = "ecc"))]
+        None
+    }
+
+    /// Trust a peer raw public key given as SubjectPublicKeyInfo DER.
+    pub fn add_trusted_key(&mut self, spki: &[u8]) -> Result<(), Error> {
+        #[cfg(feature = "ecc")]
+        return self.core.ecc.add_trusted_spki(spki);
+        #[cfg(not(feature = "ecc"))]
+        {
+            let _ = spki;
+            Err(Error::Unsupported)
+        }
+    }
+
+    /// Trust a peer raw public key given as the SHA-256 of its SubjectPublicKeyInfo.
+    pub fn add_trusted_key_hash(&mut self, hash: &[u8; 32]) -> Result<(), Error> {
+        #[cfg(feature = "ecc")]
+        return self.core.ecc.add_trusted_hash(hash);
+        #[cfg(not(feature = "ecc"))]
+        {
+            let _ = hash;
+            Err(Error::Unsupported)
+        }
+    }
+
+    /// SHA-256 of the peer's SubjectPublicKeyInfo, once accepted.
+    pub fn peer_key_hash(&self) -> Option<[u8; 32]> {
+        #[cfg(feature = "ecc")]
+        return self.core.ecc.has_peer.then_some(self.core.ecc.peer_hash);
+        #[cfg(not(feature = "ecc"))]
+        None
+    }
+
     /// Client: start the handshake (sends flight 1 on the next poll).
     pub fn connect(&mut self, env: &mut dyn Env, now: u64) -> Result<(), Error> {
         if self.core.cfg.role != Role::Client || self.core.state != State::Idle {
             return Err(Error::WrongState);
         }
         let c = &mut self.core;
-        if !c.has_client_credentials() {
+        if !c.choose_offered_suites(env) {
             return Err(Error::NoCredentials);
         }
         match c.start_client(env, now) {
@@ -712,7 +780,7 @@ impl Connection {
         if rx.pending() {
             let off = usize::from(rx.off);
             let len_bytes = rx.buf.get(off..off + 2).ok_or(Error::Internal)?;
-            let n = usize::from(u16::from_be_bytes([len_bytes[0], len_bytes[1]]));
+            let n = usize::from(crate::codec::be16(len_bytes));
             let data = rx.buf.get(off + 2..off + 2 + n).ok_or(Error::Internal)?;
             let dst = out.get_mut(..n).ok_or(Error::BufferTooSmall)?;
             dst.copy_from_slice(data);
@@ -773,6 +841,8 @@ impl Connection {
     pub fn wipe(&mut self) {
         self.core.wipe_secrets();
         self.core.psk.wipe_key();
+        #[cfg(feature = "ecc")]
+        self.core.ecc.wipe();
         self.core.cookies.wipe();
         // Zero everything else too: plaintext in the buffers is sensitive.
         self.rx.buf.zeroize();
@@ -976,6 +1046,8 @@ impl Core {
     pub(crate) fn wipe_secrets(&mut self) {
         self.rl.wipe();
         self.hs.wipe();
+        #[cfg(feature = "ecc")]
+        self.ecc.wipe_ephemeral();
     }
 
     fn max_app_payload(&self) -> usize {
@@ -1054,7 +1126,7 @@ impl Core {
                         length: total as u32,
                         seq: message
                             .get(4..6)
-                            .map(|s| u16::from_be_bytes([s[0], s[1]]))
+                            .map(crate::codec::be16)
                             .unwrap_or(0),
                         frag_off: off,
                         frag_len: n as u32,

@@ -130,6 +130,8 @@ struct PendingHvr {
 pub struct Endpoint {
     cfg: Config,
     psk: PskSlot,
+    #[cfg(feature = "ecc")]
+    ecc: crate::credentials::EccCreds,
     cookies: CookieKeys,
     stats: EndpointStats,
     hvr: [PendingHvr; HVR_QUEUE],
@@ -181,6 +183,47 @@ impl Endpoint {
     /// The PSK identity hint (see [`Connection::set_psk_hint`]).
     pub fn set_psk_hint(&mut self, hint: &[u8]) -> Result<(), Error> {
         self.psk.set_hint(hint)
+    }
+
+    /// Our private key for every peer (see [`Connection::set_own_key`]).
+    pub fn set_own_key(&mut self, key: &[u8]) -> Result<(), Error> {
+        #[cfg(feature = "ecc")]
+        return self.ecc.set_own_key(key);
+        #[cfg(not(feature = "ecc"))]
+        {
+            let _ = key;
+            Err(Error::Unsupported)
+        }
+    }
+
+    /// Our SubjectPublicKeyInfo, if a key is set.
+    pub fn own_spki(&self) -> Option<[u8; 91]> {
+        #[cfg(feature = "ecc")]
+        return self.ecc.has_own.then(|| self.ecc.own_spki());
+        #[cfg(not(feature = "ecc"))]
+        None
+    }
+
+    /// Trust a client raw public key (SubjectPublicKeyInfo DER).
+    pub fn add_trusted_key(&mut self, spki: &[u8]) -> Result<(), Error> {
+        #[cfg(feature = "ecc")]
+        return self.ecc.add_trusted_spki(spki);
+        #[cfg(not(feature = "ecc"))]
+        {
+            let _ = spki;
+            Err(Error::Unsupported)
+        }
+    }
+
+    /// Trust a client raw public key given as the SHA-256 of its SubjectPublicKeyInfo.
+    pub fn add_trusted_key_hash(&mut self, hash: &[u8; 32]) -> Result<(), Error> {
+        #[cfg(feature = "ecc")]
+        return self.ecc.add_trusted_hash(hash);
+        #[cfg(not(feature = "ecc"))]
+        {
+            let _ = hash;
+            Err(Error::Unsupported)
+        }
     }
 
     /// Change the slot reclamation timeouts (see [`Endpoint::init`]).
@@ -292,6 +335,8 @@ impl Endpoint {
         if t.hint_len > 0 {
             slot.conn.set_psk_hint(t.hint())?;
         }
+        #[cfg(feature = "ecc")]
+        slot.conn.core.ecc.copy_configuration(&self.ecc);
         slot.addr.get_mut(..addr.len()).ok_or(Error::InvalidArgument)?.copy_from_slice(addr);
         slot.addr_len = addr.len() as u8;
         slot.in_use = true;
@@ -495,6 +540,8 @@ impl Endpoint {
     /// Wipe the endpoint's own secrets (template PSK, cookie secrets).
     pub fn wipe(&mut self) {
         self.psk.wipe_key();
+        #[cfg(feature = "ecc")]
+        self.ecc.wipe();
         self.cookies.wipe();
         self.zero();
     }

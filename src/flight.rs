@@ -177,7 +177,7 @@ impl Flight {
         let len = self
             .buf
             .get(at + 2..at + 4)
-            .map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)
+            .map(|b| usize::from(crate::codec::be16(b)))
             .unwrap_or(0);
         let next = at + ENTRY_HEADER + len;
         self.cursor = next as u16;

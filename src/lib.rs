@@ -58,6 +58,8 @@ pub mod codec;
 pub mod config;
 pub mod connection;
 pub mod cookie;
+#[cfg(feature = "ecc")]
+mod credentials;
 pub mod crypto;
 pub mod endpoint;
 pub mod error;

@@ -12,6 +12,41 @@ use crate::record::{content, DTLS10, DTLS12};
 use crate::sizes::{NANODTLS_MAX_PSK_IDENTITY, NANODTLS_MAX_PSK_KEY};
 use crate::suite::{self, KeyExchange};
 
+#[cfg(feature = "ecc")]
+use crate::handshake::ecc as hecc;
+
+/// What the ClientHello says the client can do with ECC.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct ClientCaps {
+    pub p256: bool,
+    pub uncompressed: bool,
+    pub sent_point_formats: bool,
+    pub ecdsa_sha256: bool,
+    pub server_rpk: bool,
+    pub client_rpk: bool,
+}
+
+impl ClientCaps {
+    fn bits(&self) -> u8 {
+        u8::from(self.p256)
+            | u8::from(self.uncompressed) << 1
+            | u8::from(self.sent_point_formats) << 2
+            | u8::from(self.ecdsa_sha256) << 3
+            | u8::from(self.server_rpk) << 4
+            | u8::from(self.client_rpk) << 5
+    }
+    fn from_bits(b: u8) -> Self {
+        ClientCaps {
+            p256: b & 1 != 0,
+            uncompressed: b & 2 != 0,
+            sent_point_formats: b & 4 != 0,
+            ecdsa_sha256: b & 8 != 0,
+            server_rpk: b & 16 != 0,
+            client_rpk: b & 32 != 0,
+        }
+    }
+}
+
 impl Core {
     pub(crate) fn server_message(
         &mut self,
@@ -26,8 +61,37 @@ impl Core {
             (State::ServerWaitClientHello, msg::CLIENT_HELLO) => {
                 self.on_client_hello(env, now, ctx, message, body, &[])
             }
+            #[cfg(feature = "ecc")]
+            (State::ServerWaitClientCertificate, msg::CERTIFICATE) => {
+                let spki = crate::handshake::ecc::parse_certificate(body).map_err(|_| Fatal::decode())?;
+                // client_auth is required when we ask: no key, no handshake.
+                let spki = spki.ok_or(Fatal::alert(alert::HANDSHAKE_FAILURE))?;
+                self.accept_peer_key(env, spki)?;
+                self.hs.peer_flight_first = ctx.seq;
+                self.hs.transcript.update(message);
+                self.state = State::ServerWaitClientKeyExchange;
+                Ok(())
+            }
             (State::ServerWaitClientKeyExchange, msg::CLIENT_KEY_EXCHANGE) => {
-                self.on_client_key_exchange(env, ctx, message, body)
+                match crate::suite::info(self.hs.suite).map(|(k, _)| k) {
+                    #[cfg(feature = "ecc")]
+                    Some(KeyExchange::EcdheEcdsa) => self.on_ecdh_client_key_exchange(ctx, message, body),
+                    _ => self.on_client_key_exchange(env, ctx, message, body),
+                }
+            }
+            #[cfg(feature = "ecc")]
+            (State::ServerWaitCertificateVerify, msg::CERTIFICATE_VERIFY) => {
+                let (alg, sig) =
+                    crate::handshake::ecc::parse_certificate_verify(body).map_err(|_| Fatal::decode())?;
+                if alg != crate::handshake::ecc::ECDSA_SHA256 {
+                    return Err(Fatal::alert(alert::ILLEGAL_PARAMETER));
+                }
+                let hash = self.hs.transcript.digest();
+                crate::crypto::ecc::verify(&self.ecc.peer_point, &hash, sig)
+                    .map_err(|_| Fatal::alert(alert::DECRYPT_ERROR))?;
+                self.hs.transcript.update(message);
+                self.state = State::ServerWaitCcs;
+                Ok(())
             }
             (State::ServerWaitFinished, msg::FINISHED) => {
                 self.verify_peer_finished(message, body)?;
@@ -48,10 +112,21 @@ impl Core {
         }
     }
 
-    /// True if we can serve suite `s` at all.
-    fn server_can_use(&self, s: u16, env: &dyn Env) -> bool {
+    /// True if we can serve suite `s` to a client with `caps`.
+    fn server_can_use(&self, s: u16, env: &dyn Env, caps: &ClientCaps) -> bool {
+        let _ = caps;
         match suite::info(s) {
             Some((KeyExchange::Psk, _)) => self.psk.has_key() || env.has_psk_lookup(),
+            #[cfg(feature = "ecc")]
+            Some((KeyExchange::EcdheEcdsa, _)) => {
+                self.ecc.has_own
+                    && caps.p256
+                    && caps.uncompressed
+                    && caps.ecdsa_sha256
+                    && caps.server_rpk
+                    && (!self.cfg.client_auth || caps.client_rpk)
+                    && (!self.cfg.client_auth || self.ecc.n_trusted > 0 || env.has_peer_key_verifier())
+            }
             _ => false,
         }
     }
@@ -89,17 +164,38 @@ impl Core {
         if !ch.offers_null_compression() {
             return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
         }
-        let chosen = self
-            .cfg
-            .suite_list()
-            .find(|&s| ch.offers(s) && self.server_can_use(s, env));
-        let Some(chosen) = chosen else {
-            return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
-        };
+        #[cfg_attr(not(feature = "ecc"), allow(unused_mut))]
+        let mut caps = ClientCaps { uncompressed: true, ..ClientCaps::default() };
         let mut ems = false;
         let mut reneg = ch.offers(suite::EMPTY_RENEGOTIATION_INFO_SCSV);
         for (t, data) in ch.extensions.clone() {
             match t {
+                #[cfg(feature = "ecc")]
+                ext::SUPPORTED_GROUPS => {
+                    let l = hecc::ext_list16(data).map_err(|_| Fatal::decode())?;
+                    caps.p256 = hecc::list16_contains(l, hecc::SECP256R1);
+                }
+                #[cfg(feature = "ecc")]
+                ext::EC_POINT_FORMATS => {
+                    let l = hecc::ext_list8(data).map_err(|_| Fatal::decode())?;
+                    caps.uncompressed = l.contains(&hecc::POINT_FORMAT_UNCOMPRESSED);
+                    caps.sent_point_formats = true;
+                }
+                #[cfg(feature = "ecc")]
+                ext::SIGNATURE_ALGORITHMS => {
+                    let l = hecc::ext_list16(data).map_err(|_| Fatal::decode())?;
+                    caps.ecdsa_sha256 = hecc::list16_contains(l, hecc::ECDSA_SHA256);
+                }
+                #[cfg(feature = "ecc")]
+                ext::SERVER_CERTIFICATE_TYPE => {
+                    let l = hecc::ext_list8(data).map_err(|_| Fatal::decode())?;
+                    caps.server_rpk = l.contains(&hecc::CERT_TYPE_RAW_PUBLIC_KEY);
+                }
+                #[cfg(feature = "ecc")]
+                ext::CLIENT_CERTIFICATE_TYPE => {
+                    let l = hecc::ext_list8(data).map_err(|_| Fatal::decode())?;
+                    caps.client_rpk = l.contains(&hecc::CERT_TYPE_RAW_PUBLIC_KEY);
+                }
                 ext::EXTENDED_MASTER_SECRET => {
                     if !data.is_empty() {
                         return Err(Fatal::decode());
@@ -118,6 +214,14 @@ impl Core {
         if self.cfg.require_ems && !ems {
             return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
         }
+        let chosen = self
+            .cfg
+            .suite_list()
+            .find(|&s| ch.offers(s) && self.server_can_use(s, env, &caps));
+        let Some(chosen) = chosen else {
+            return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
+        };
+        self.hs.client_caps = caps.bits();
         env.random(&mut self.hs.server_random).map_err(|_| Fatal::internal(Error::Rng))?;
         self.hs.client_random = ch.random;
         self.hs.suite = chosen;
@@ -134,7 +238,7 @@ impl Core {
         self.hs.peer_flight_first = ctx.seq;
         self.hs.transcript.reset();
         self.hs.transcript.update(message);
-        self.send_server_hello_flight()
+        self.send_server_hello_flight(env)
     }
 
     /// Stateless HelloVerifyRequest, written straight to the transmit
@@ -150,8 +254,15 @@ impl Core {
         }
     }
 
-    /// Flight 4: ServerHello, [ServerKeyExchange with hint], ServerHelloDone.
-    fn send_server_hello_flight(&mut self) -> Result<(), Fatal> {
+    /// Flight 4: ServerHello, then for PSK [ServerKeyExchange with hint],
+    /// for ECDHE_ECDSA Certificate, ServerKeyExchange, [CertificateRequest];
+    /// then ServerHelloDone.
+    fn send_server_hello_flight(&mut self, env: &mut dyn Env) -> Result<(), Fatal> {
+        let _ = &env;
+        let kx = suite::info(self.hs.suite).map(|(k, _)| k);
+        let caps = ClientCaps::from_bits(self.hs.client_caps);
+        let ecc = kx == Some(KeyExchange::EcdheEcdsa);
+        let client_auth = ecc && self.cfg.client_auth;
         self.flight.clear();
         let seq = self.next_send_seq()?;
         let random = self.hs.server_random;
@@ -166,7 +277,7 @@ impl Core {
             w.vec8(sid.get(..sid_len).unwrap_or(&[]))?;
             w.u16(suite)?;
             w.u8(0)?;
-            if ems || reneg {
+            if ems || reneg || ecc {
                 let l = w.begin_len(2)?;
                 if ems {
                     w.u16(ext::EXTENDED_MASTER_SECRET)?;
@@ -176,12 +287,28 @@ impl Core {
                     w.u16(ext::RENEGOTIATION_INFO)?;
                     w.vec16(&[0])?;
                 }
+                if ecc {
+                    if caps.sent_point_formats {
+                        w.u16(ext::EC_POINT_FORMATS)?;
+                        w.vec16(&[1, 0])?;
+                    }
+                    w.u16(ext::SERVER_CERTIFICATE_TYPE)?;
+                    w.vec16(&[2])?; // RawPublicKey
+                    if client_auth {
+                        w.u16(ext::CLIENT_CERTIFICATE_TYPE)?;
+                        w.vec16(&[2])?;
+                    }
+                }
                 w.end_len(l)?;
             }
             Ok(())
         })?;
         self.hs.transcript.update(m);
-        if self.psk.hint_len > 0 {
+        #[cfg(feature = "ecc")]
+        if ecc {
+            self.push_ecdhe_server_messages(env, client_auth)?;
+        }
+        if kx == Some(KeyExchange::Psk) && self.psk.hint_len > 0 {
             let seq = self.next_send_seq()?;
             let hint = self.psk.hint();
             let m = self.flight.push_message(0, msg::SERVER_KEY_EXCHANGE, seq, |w| w.vec16(hint))?;
@@ -193,7 +320,73 @@ impl Core {
         self.flight.resp_lo = self.hs.peer_flight_first;
         self.flight.resp_hi = self.hs.recv_seq;
         self.send_flight(true);
-        self.state = State::ServerWaitClientKeyExchange;
+        self.state = if client_auth { State::ServerWaitClientCertificate } else { State::ServerWaitClientKeyExchange };
+        Ok(())
+    }
+
+    /// Certificate (our raw public key), ServerKeyExchange (fresh ECDHE key,
+    /// signed), and CertificateRequest when the client must authenticate.
+    #[cfg(feature = "ecc")]
+    fn push_ecdhe_server_messages(&mut self, env: &mut dyn Env, client_auth: bool) -> Result<(), Fatal> {
+        use crate::crypto::{ecc, sha256::Sha256};
+        let seq = self.next_send_seq()?;
+        let spki = self.ecc.own_spki();
+        let m = self.flight.push_message(0, msg::CERTIFICATE, seq, |w| {
+            let l = w.begin_len(3)?;
+            w.put(&spki)?;
+            w.end_len(l)
+        })?;
+        self.hs.transcript.update(m);
+        let mut rng = |b: &mut [u8]| env.random(b);
+        ecc::generate(&mut rng, &mut self.ecc.eph_scalar, &mut self.ecc.eph_point)
+            .map_err(|_| Fatal::internal(Error::Rng))?;
+        let mut params = [0u8; 4 + ecc::POINT_LEN];
+        params[0] = hecc::NAMED_CURVE;
+        params[1..3].copy_from_slice(&hecc::SECP256R1.to_be_bytes());
+        params[3] = ecc::POINT_LEN as u8;
+        params[4..].copy_from_slice(&self.ecc.eph_point);
+        let mut h = Sha256::new();
+        h.update(&self.hs.client_random);
+        h.update(&self.hs.server_random);
+        h.update(&params);
+        let mut sig = [0u8; ecc::MAX_SIG_LEN];
+        let n = ecc::sign(&self.ecc.own_scalar, &h.digest(), &mut sig).map_err(Fatal::internal)?;
+        let seq = self.next_send_seq()?;
+        let m = self.flight.push_message(0, msg::SERVER_KEY_EXCHANGE, seq, |w| {
+            w.put(&params)?;
+            w.u16(hecc::ECDSA_SHA256)?;
+            w.vec16(sig.get(..n).unwrap_or(&[]))
+        })?;
+        self.hs.transcript.update(m);
+        if client_auth {
+            let seq = self.next_send_seq()?;
+            let m = self.flight.push_message(0, msg::CERTIFICATE_REQUEST, seq, |w| {
+                w.vec8(&[hecc::ECDSA_SIGN])?;
+                w.vec16(&hecc::ECDSA_SHA256.to_be_bytes())?;
+                w.vec16(&[]) // no certificate_authorities
+            })?;
+            self.hs.transcript.update(m);
+            self.ecc.cert_requested = true;
+        }
+        Ok(())
+    }
+
+    /// ECDH ClientKeyExchange: validate the point, compute the premaster
+    /// secret, drop our ephemeral key.
+    #[cfg(feature = "ecc")]
+    fn on_ecdh_client_key_exchange(&mut self, ctx: &MsgCtx, message: &[u8], body: &[u8]) -> Result<(), Fatal> {
+        use crate::crypto::ecc;
+        let point = hecc::parse_client_key_exchange(body).map_err(|_| Fatal::decode())?;
+        let mut shared = Zeroizing::new([0u8; 32]);
+        let r = ecc::ecdh(&self.ecc.eph_scalar, point, &mut shared);
+        self.ecc.wipe_ephemeral();
+        r.map_err(|_| Fatal::alert(alert::ILLEGAL_PARAMETER))?;
+        if !self.ecc.cert_requested {
+            self.hs.peer_flight_first = ctx.seq;
+        }
+        self.hs.transcript.update(message);
+        self.derive_keys(&shared[..]);
+        self.state = if self.ecc.cert_requested { State::ServerWaitCertificateVerify } else { State::ServerWaitCcs };
         Ok(())
     }
 

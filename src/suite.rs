@@ -27,6 +27,8 @@ pub fn info(suite: u16) -> Option<(KeyExchange, TagLen)> {
     match suite {
         PSK_AES_128_CCM_8 if cfg!(feature = "psk") => Some((KeyExchange::Psk, TagLen::Eight)),
         PSK_AES_128_CCM if cfg!(feature = "psk") => Some((KeyExchange::Psk, TagLen::Sixteen)),
+        ECDHE_ECDSA_AES_128_CCM_8 if cfg!(feature = "ecc") => Some((KeyExchange::EcdheEcdsa, TagLen::Eight)),
+        ECDHE_ECDSA_AES_128_CCM if cfg!(feature = "ecc") => Some((KeyExchange::EcdheEcdsa, TagLen::Sixteen)),
         _ => None,
     }
 }

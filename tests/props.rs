@@ -58,7 +58,7 @@ fn feed_junk(conn: &mut Connection, env: &mut TestEnv, junk: &[Vec<u8>]) {
 }
 
 /// A datagram: random bytes, or a real one with mutations.
-fn datagram_strategy() -> impl Strategy<Value = (bool, Vec<u8>, Vec<(usize, u8)>, usize)> {
+fn datagram_strategy() -> impl Strategy<Value = Spec> {
     (
         any::<bool>(),
         prop::collection::vec(any::<u8>(), 0..400),
@@ -67,7 +67,10 @@ fn datagram_strategy() -> impl Strategy<Value = (bool, Vec<u8>, Vec<(usize, u8)>
     )
 }
 
-fn build_junk(seen: &[Vec<u8>], specs: &[(bool, Vec<u8>, Vec<(usize, u8)>, usize)]) -> Vec<Vec<u8>> {
+/// (mutate a real datagram?, random bytes, byte flips, which real datagram)
+type Spec = (bool, Vec<u8>, Vec<(usize, u8)>, usize);
+
+fn build_junk(seen: &[Vec<u8>], specs: &[Spec]) -> Vec<Vec<u8>> {
     specs
         .iter()
         .map(|(mutate_real, random, flips, pick)| {

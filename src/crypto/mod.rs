@@ -5,6 +5,8 @@
 //! temporary in a zeroizing wrapper.
 
 pub mod aead;
+#[cfg(feature = "ecc")]
+pub mod ecc;
 pub mod prf;
 pub mod sha256;
 

@@ -32,6 +32,8 @@ pub(crate) struct Callbacks {
     pub user: *mut c_void,
     pub psk_lookup: nanodtls_psk_lookup_fn,
     pub psk_user: *mut c_void,
+    pub verify_key: nanodtls_verify_key_fn,
+    pub verify_user: *mut c_void,
 }
 
 impl Callbacks {
@@ -39,7 +41,15 @@ impl Callbacks {
         if p.rng.is_none() || p.now_ms.is_none() {
             return Err(Error::Null);
         }
-        Ok(Callbacks { rng: p.rng, now_ms: p.now_ms, user: p.user, psk_lookup: None, psk_user: core::ptr::null_mut() })
+        Ok(Callbacks {
+            rng: p.rng,
+            now_ms: p.now_ms,
+            user: p.user,
+            psk_lookup: None,
+            psk_user: core::ptr::null_mut(),
+            verify_key: None,
+            verify_user: core::ptr::null_mut(),
+        })
     }
 
     pub(crate) fn now(&self) -> u64 {
@@ -84,6 +94,17 @@ impl Env for Callbacks {
 
     fn has_psk_lookup(&self) -> bool {
         self.psk_lookup.is_some()
+    }
+
+    fn verify_peer_key(&mut self, spki: &[u8]) -> Option<bool> {
+        let f = self.verify_key?;
+        // SAFETY: spki is a valid slice for the duration of the call.
+        let rc = unsafe { f(self.verify_user, spki.as_ptr(), spki.len()) };
+        Some(rc == 0)
+    }
+
+    fn has_peer_key_verifier(&self) -> bool {
+        self.verify_key.is_some()
     }
 }
 
@@ -500,6 +521,127 @@ pub unsafe extern "C" fn nanodtls_get_psk_identity(
     }
 }
 
+/// Set our P-256 private key for ECDHE_ECDSA suites: 32 raw bytes, SEC1
+/// `ECPrivateKey` DER or PKCS#8 `PrivateKeyInfo` DER (PEM must be decoded
+/// by the caller). Copied in and zeroized at deinit. Only before the
+/// handshake. NANODTLS_E_DECODE for an unparseable key,
+/// NANODTLS_E_INVALID_ARG for an invalid scalar.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_set_own_key(ctx: *mut nanodtls_ctx, key: *const u8, key_len: usize) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let k = match unsafe { in_slice(key, key_len) } {
+        Ok(k) => k,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx.
+    unsafe { with_ctx(ctx, |conn, _| status(conn.set_own_key(k))) }
+}
+
+/// Copy our SubjectPublicKeyInfo (DER, NANODTLS_SPKI_LEN bytes) - what the
+/// peer must trust. NANODTLS_E_STATE if no key is set.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_get_own_spki(
+    ctx: *mut nanodtls_ctx,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> nanodtls_status {
+    if out_len.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/capacity pair from the caller.
+    let o = match unsafe { out_slice(out, out_cap) } {
+        Ok(o) => o,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx; out_len non-NULL and writable.
+    unsafe {
+        with_ctx(ctx, |conn, _| {
+            if !cfg!(feature = "ecc") {
+                return NANODTLS_E_UNSUPPORTED;
+            }
+            let Some(spki) = conn.own_spki() else { return NANODTLS_E_STATE };
+            let Some(dst) = o.get_mut(..spki.len()) else { return NANODTLS_E_BUFFER_TOO_SMALL };
+            dst.copy_from_slice(&spki);
+            out_len.write(spki.len());
+            NANODTLS_OK
+        })
+    }
+}
+
+/// Trust a peer raw public key given as its SubjectPublicKeyInfo DER (as
+/// `openssl pkey -pubout -outform DER` writes it). Only its SHA-256 is
+/// stored, so the buffer may be freed afterwards. At most
+/// NANODTLS_MAX_TRUSTED_KEYS keys (NANODTLS_E_NO_SLOT beyond).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_add_trusted_key(ctx: *mut nanodtls_ctx, spki: *const u8, spki_len: usize) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let k = match unsafe { in_slice(spki, spki_len) } {
+        Ok(k) => k,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx.
+    unsafe { with_ctx(ctx, |conn, _| status(conn.add_trusted_key(k))) }
+}
+
+/// Trust a peer raw public key given as the SHA-256 of its
+/// SubjectPublicKeyInfo (`hash_len` must be 32).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_add_trusted_key_hash(ctx: *mut nanodtls_ctx, hash: *const u8, hash_len: usize) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let h = match unsafe { in_slice(hash, hash_len) } {
+        Ok(h) => h,
+        Err(e) => return e.code(),
+    };
+    let Ok(h) = <[u8; 32]>::try_from(h) else { return NANODTLS_E_INVALID_ARG };
+    // SAFETY: see with_ctx.
+    unsafe { with_ctx(ctx, |conn, _| status(conn.add_trusted_key_hash(&h))) }
+}
+
+/// Register a verifier for peer raw public keys that are not in the
+/// trusted-key list (NULL removes it). A key is accepted if it is in the
+/// list or the verifier returns 0.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_set_verify_callback(
+    ctx: *mut nanodtls_ctx,
+    verify: nanodtls_verify_key_fn,
+    user: *mut c_void,
+) -> nanodtls_status {
+    // SAFETY: see with_ctx.
+    unsafe {
+        with_ctx(ctx, |_, cb| {
+            cb.verify_key = verify;
+            cb.verify_user = user;
+            NANODTLS_OK
+        })
+    }
+}
+
+/// Copy the SHA-256 of the peer's SubjectPublicKeyInfo (32 bytes) once
+/// its key was accepted; NANODTLS_E_STATE before (or with PSK).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_get_peer_key_hash(ctx: *mut nanodtls_ctx, out: *mut u8, out_cap: usize) -> nanodtls_status {
+    // SAFETY: pointer/capacity pair from the caller.
+    let o = match unsafe { out_slice(out, out_cap) } {
+        Ok(o) => o,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx.
+    unsafe {
+        with_ctx(ctx, |conn, _| match conn.peer_key_hash() {
+            Some(h) => match o.get_mut(..32) {
+                Some(dst) => {
+                    dst.copy_from_slice(&h);
+                    NANODTLS_OK
+                }
+                None => NANODTLS_E_BUFFER_TOO_SMALL,
+            },
+            None if cfg!(feature = "ecc") => NANODTLS_E_STATE,
+            None => NANODTLS_E_UNSUPPORTED,
+        })
+    }
+}
+
 /// Close: queue close_notify (poll to send it) and stop. Idempotent.
 /// Secrets are wiped once the alert has been polled; call nanodtls_deinit
 /// to wipe everything.
@@ -513,7 +655,10 @@ pub unsafe extern "C" fn nanodtls_close(ctx: *mut nanodtls_ctx) -> nanodtls_stat
 mod tests {
     use super::*;
 
+    /// Runtime (not const) on purpose: the bound holds for the host, and
+    /// 32-bit targets legitimately have more slack.
     #[test]
+    #[allow(clippy::assertions_on_constants)]
     fn context_size_slack_is_small() {
         let slack = NANODTLS_CTX_SIZE - CTX_INNER_SIZE;
         assert!(slack < 256, "NANODTLS_CTX_SIZE wastes {slack} bytes: lower CONN_STATE_BYTES in build.rs");

@@ -273,6 +273,134 @@ pub unsafe extern "C" fn nanodtls_endpoint_set_psk_lookup(
     }
 }
 
+/// Our P-256 private key for ECDHE_ECDSA with every peer (raw 32 bytes,
+/// SEC1 DER or PKCS#8 DER). Copied; zeroized at deinit.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_set_own_key(
+    ep: *mut nanodtls_endpoint,
+    key: *const u8,
+    key_len: usize,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let k = match unsafe { in_slice(key, key_len) } {
+        Ok(k) => k,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ep.
+    unsafe { with_ep(ep, |e, _, _| status(e.set_own_key(k))) }
+}
+
+/// Trust a client raw public key (SubjectPublicKeyInfo DER); only its
+/// SHA-256 is kept. Used when the configuration has client_auth = 1.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_add_trusted_key(
+    ep: *mut nanodtls_endpoint,
+    spki: *const u8,
+    spki_len: usize,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let k = match unsafe { in_slice(spki, spki_len) } {
+        Ok(k) => k,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ep.
+    unsafe { with_ep(ep, |e, _, _| status(e.add_trusted_key(k))) }
+}
+
+/// Trust a client raw public key given as the SHA-256 of its
+/// SubjectPublicKeyInfo (`hash_len` must be 32).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_add_trusted_key_hash(
+    ep: *mut nanodtls_endpoint,
+    hash: *const u8,
+    hash_len: usize,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let h = match unsafe { in_slice(hash, hash_len) } {
+        Ok(h) => h,
+        Err(e) => return e.code(),
+    };
+    let Ok(h) = <[u8; 32]>::try_from(h) else { return NANODTLS_E_INVALID_ARG };
+    // SAFETY: see with_ep.
+    unsafe { with_ep(ep, |e, _, _| status(e.add_trusted_key_hash(&h))) }
+}
+
+/// Verifier for client raw public keys not in the trusted list (NULL
+/// removes it); return 0 to accept.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_set_verify_callback(
+    ep: *mut nanodtls_endpoint,
+    verify: nanodtls_verify_key_fn,
+    user: *mut c_void,
+) -> nanodtls_status {
+    // SAFETY: see with_ep.
+    unsafe {
+        with_ep(ep, |_, _, cb| {
+            cb.verify_key = verify;
+            cb.verify_user = user;
+            NANODTLS_OK
+        })
+    }
+}
+
+/// Copy our SubjectPublicKeyInfo (NANODTLS_SPKI_LEN bytes); NANODTLS_E_STATE if no key.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_get_own_spki(
+    ep: *mut nanodtls_endpoint,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> nanodtls_status {
+    if out_len.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/capacity pair from the caller.
+    let o = match unsafe { out_slice(out, out_cap) } {
+        Ok(o) => o,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ep; out_len non-NULL and writable.
+    unsafe {
+        with_ep(ep, |e, _, _| {
+            if !cfg!(feature = "ecc") {
+                return NANODTLS_E_UNSUPPORTED;
+            }
+            let Some(spki) = e.own_spki() else { return NANODTLS_E_STATE };
+            let Some(dst) = o.get_mut(..spki.len()) else { return NANODTLS_E_BUFFER_TOO_SMALL };
+            dst.copy_from_slice(&spki);
+            out_len.write(spki.len());
+            NANODTLS_OK
+        })
+    }
+}
+
+/// Copy the SHA-256 of the SubjectPublicKeyInfo of the peer at `addr`
+/// (32 bytes); NANODTLS_E_STATE if it did not present one.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_peer_key_hash(
+    ep: *mut nanodtls_endpoint,
+    addr: *const u8,
+    addr_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pairs from the caller.
+    let (a, o) = match unsafe { (in_slice(addr, addr_len), out_slice(out, out_cap)) } {
+        (Ok(a), Ok(o)) => (a, o),
+        (Err(e), _) | (_, Err(e)) => return e.code(),
+    };
+    // SAFETY: see with_ep.
+    unsafe {
+        with_ep(ep, |e, slots, _| {
+            let Some(c) = e.peer(slots, a) else { return NANODTLS_E_UNKNOWN_PEER };
+            let Some(h) = c.peer_key_hash() else { return NANODTLS_E_STATE };
+            let Some(dst) = o.get_mut(..32) else { return NANODTLS_E_BUFFER_TOO_SMALL };
+            dst.copy_from_slice(&h);
+            NANODTLS_OK
+        })
+    }
+}
+
 /// Feed a datagram received from the peer address `addr` (1 to
 /// NANODTLS_MAX_PEER_ADDR opaque bytes, e.g. a struct sockaddr). Unknown
 /// addresses only get a slot after a valid cookie exchange. Errors of one
@@ -590,7 +718,10 @@ pub unsafe extern "C" fn nanodtls_endpoint_get_stats(
 mod tests {
     use super::*;
 
+    /// Runtime (not const) on purpose: the bound holds for the host, and
+    /// 32-bit targets legitimately have more slack.
     #[test]
+    #[allow(clippy::assertions_on_constants)]
     fn endpoint_sizes_have_small_slack() {
         assert!(NANODTLS_ENDPOINT_SIZE - EP_INNER_SIZE < 256, "endpoint slack {}", NANODTLS_ENDPOINT_SIZE - EP_INNER_SIZE);
         assert!(NANODTLS_PEER_SIZE - PEER_SLOT_SIZE < 64, "peer slack {}", NANODTLS_PEER_SIZE - PEER_SLOT_SIZE);

@@ -98,6 +98,12 @@ pub const NANODTLS_STATE_FAILED: i32 = 4;
 pub const NANODTLS_SUITE_PSK_AES_128_CCM_8: u16 = 0xC0A8;
 /// TLS_PSK_WITH_AES_128_CCM.
 pub const NANODTLS_SUITE_PSK_AES_128_CCM: u16 = 0xC0A4;
+/// TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8.
+pub const NANODTLS_SUITE_ECDHE_ECDSA_AES_128_CCM_8: u16 = 0xC0AE;
+/// TLS_ECDHE_ECDSA_WITH_AES_128_CCM.
+pub const NANODTLS_SUITE_ECDHE_ECDSA_AES_128_CCM: u16 = 0xC0AC;
+/// Length of a P-256 SubjectPublicKeyInfo (nanodtls_get_own_spki).
+pub const NANODTLS_SPKI_LEN: usize = 91;
 
 /// RNG callback: fill `buf` with `len` cryptographically secure random
 /// bytes; return 0 on success, anything else on failure.
@@ -117,6 +123,12 @@ pub type nanodtls_psk_lookup_fn = Option<
         key_len: *mut usize,
     ) -> c_int,
 >;
+
+/// Raw public key verifier: return 0 to accept the peer's key (DER
+/// SubjectPublicKeyInfo, `spki_len` bytes), non-zero to reject it. Called
+/// from inside nanodtls_feed for keys not in the trusted-key list.
+pub type nanodtls_verify_key_fn =
+    Option<unsafe extern "C" fn(user: *mut c_void, spki: *const u8, spki_len: usize) -> c_int>;
 
 /// Platform services: RNG and clock callbacks with a user pointer passed
 /// back to both. Both callbacks are required.
@@ -142,11 +154,13 @@ pub struct nanodtls_config {
     pub require_cookie: u8,
     /// 1 = fail the handshake if the peer lacks extended master secret (default 0).
     pub require_ems: u8,
-    /// Must be 0.
-    pub reserved: u8,
+    /// Server, ECDHE_ECDSA: 1 = request and require the client's raw public key (default 0).
+    pub client_auth: u8,
     /// Largest datagram sent; flights are fragmented to fit (default 1280, minimum 128).
     pub mtu: u16,
-    /// Cipher suites in preference order, 0-terminated (default CCM-8 then CCM).
+    /// Cipher suites in preference order, 0-terminated (default: PSK CCM-8,
+    /// ECDHE_ECDSA CCM-8, PSK CCM, ECDHE_ECDSA CCM; a client offers only
+    /// those it has credentials for).
     pub suites: [u16; 4],
     /// Initial retransmission timeout in ms (default 1000; RFC 7925 suggests 9000 on slow links).
     pub retransmit_initial_ms: u32,
@@ -261,7 +275,7 @@ pub(crate) fn config_from_c(c: &nanodtls_config) -> Result<crate::Config, Error>
         NANODTLS_ROLE_SERVER => crate::Role::Server,
         _ => return Err(Error::InvalidArgument),
     };
-    if c.require_cookie > 1 || c.require_ems > 1 || c.reserved != 0 {
+    if c.require_cookie > 1 || c.require_ems > 1 || c.client_auth > 1 {
         return Err(Error::InvalidArgument);
     }
     let cfg = crate::Config {
@@ -274,6 +288,7 @@ pub(crate) fn config_from_c(c: &nanodtls_config) -> Result<crate::Config, Error>
         role,
         require_cookie: c.require_cookie == 1,
         require_ems: c.require_ems == 1,
+        client_auth: c.client_auth == 1,
     };
     cfg.validate()?;
     Ok(cfg)
@@ -287,7 +302,7 @@ pub(crate) fn config_to_c(c: &crate::Config) -> nanodtls_config {
         },
         require_cookie: u8::from(c.require_cookie),
         require_ems: u8::from(c.require_ems),
-        reserved: 0,
+        client_auth: u8::from(c.client_auth),
         mtu: c.mtu,
         suites: c.suites,
         retransmit_initial_ms: c.retransmit_initial_ms,

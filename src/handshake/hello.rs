@@ -69,9 +69,7 @@ impl<'a> ClientHello<'a> {
 
     /// True if the client offered `suite`.
     pub fn offers(&self, suite: u16) -> bool {
-        self.suites
-            .chunks_exact(2)
-            .any(|c| u16::from_be_bytes([c[0], c[1]]) == suite)
+        crate::codec::u16s(self.suites).any(|s| s == suite)
     }
 
     /// True if the client offered the null compression method.

@@ -1,6 +1,8 @@
 //! Handshake messages: the DTLS handshake header, message and extension
 //! codecs, and reassembly of fragmented messages.
 
+#[cfg(feature = "ecc")]
+pub mod ecc;
 pub mod ext;
 pub mod hello;
 pub mod psk;

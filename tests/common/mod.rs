@@ -40,11 +40,21 @@ pub struct TestEnv {
     pub fail_rng: bool,
     pub table: Vec<(Vec<u8>, Vec<u8>)>,
     pub lookups: u32,
+    /// Answer of the raw-public-key verifier callback (None: no callback).
+    pub key_verifier: Option<bool>,
+    pub keys_seen: Vec<Vec<u8>>,
 }
 
 impl TestEnv {
     pub fn new(seed: u64) -> Self {
-        TestEnv { rng: XorShift(seed.wrapping_mul(0x9E3779B97F4A7C15) | 1), fail_rng: false, table: Vec::new(), lookups: 0 }
+        TestEnv {
+            rng: XorShift(seed.wrapping_mul(0x9E3779B97F4A7C15) | 1),
+            fail_rng: false,
+            table: Vec::new(),
+            lookups: 0,
+            key_verifier: None,
+            keys_seen: Vec::new(),
+        }
     }
 }
 
@@ -67,6 +77,53 @@ impl Env for TestEnv {
     fn has_psk_lookup(&self) -> bool {
         !self.table.is_empty()
     }
+    fn verify_peer_key(&mut self, spki: &[u8]) -> Option<bool> {
+        self.keys_seen.push(spki.to_vec());
+        self.key_verifier
+    }
+    fn has_peer_key_verifier(&self) -> bool {
+        self.key_verifier.is_some()
+    }
+}
+
+/// A fixed P-256 private key for tests (scalar n).
+pub fn test_key(n: u8) -> [u8; 32] {
+    let mut k = [n; 32];
+    k[0] = 0x10; // well below the group order
+    k
+}
+
+/// SubjectPublicKeyInfo of test_key(n).
+pub fn test_spki(n: u8) -> Vec<u8> {
+    let mut c = new_conn(&client_config());
+    c.set_own_key(&test_key(n)).unwrap();
+    c.own_spki().unwrap().to_vec()
+}
+
+/// An ECDHE_ECDSA-only client with key `own` (if any) trusting `trust`.
+pub fn ecc_client(own: Option<u8>, trust: &[u8], suite: u16) -> Box<Connection> {
+    let mut cfg = client_config();
+    cfg.suites = [suite, 0, 0, 0];
+    let mut c = new_conn(&cfg);
+    if let Some(k) = own {
+        c.set_own_key(&test_key(k)).unwrap();
+    }
+    for &t in trust {
+        c.add_trusted_key(&test_spki(t)).unwrap();
+    }
+    c
+}
+
+/// A server with key `own`, trusting `trust`, optionally requiring client keys.
+pub fn ecc_server(own: u8, trust: &[u8], client_auth: bool) -> Box<Connection> {
+    let mut cfg = server_config();
+    cfg.client_auth = client_auth;
+    let mut s = new_conn(&cfg);
+    s.set_own_key(&test_key(own)).unwrap();
+    for &t in trust {
+        s.add_trusted_key(&test_spki(t)).unwrap();
+    }
+    s
 }
 
 pub fn client_config() -> Config {
@@ -216,6 +273,12 @@ pub struct Outcome {
     pub app_delivered_to_client: Vec<Vec<u8>>,
 }
 
+/// Sees every datagram sent: (to_server, index in that direction, bytes) -> deliver?
+pub type Filter = Box<dyn FnMut(bool, u64, &[u8]) -> bool>;
+
+/// Datagrams sent (to the server, to the client).
+pub type Log = (Vec<Vec<u8>>, Vec<Vec<u8>>);
+
 pub struct Sim<S: Party> {
     pub now: u64,
     pub rng: XorShift,
@@ -228,7 +291,7 @@ pub struct Sim<S: Party> {
     pub pkt_seq: u64,
     pub out: Outcome,
     /// Hook to look at / drop datagrams: (to_server, index of datagram in that direction, bytes) -> keep?
-    pub filter: Option<Box<dyn FnMut(bool, u64, &[u8]) -> bool>>,
+    pub filter: Option<Filter>,
     pub sent_to_server: u64,
     pub sent_to_client: u64,
 }
@@ -425,7 +488,7 @@ pub fn pair(cfg_c: &Config, cfg_s: &Config, link: Link, seed: u64) -> Sim<Box<Co
 pub fn transcript_of_handshake(cfg_c: &Config, cfg_s: &Config, seed: u64) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     use std::cell::RefCell;
     use std::rc::Rc;
-    let log: Rc<RefCell<(Vec<Vec<u8>>, Vec<Vec<u8>>)>> = Rc::default();
+    let log: Rc<RefCell<Log>> = Rc::default();
     let l2 = log.clone();
     let mut sim = pair(cfg_c, cfg_s, Link { latency_ms: 5, ..Link::default() }, seed);
     sim.filter = Some(Box::new(move |to_server, _, d| {
