@@ -86,6 +86,14 @@ const KNOBS: &[Knob] = &[
         doc: "Longest HelloVerifyRequest cookie a client stores and echoes.",
     },
     Knob {
+        name: "NANODTLS_MAX_SERVER_NAME",
+        default: 64,
+        small: 32,
+        min: 8,
+        max: 255,
+        doc: "Longest server_name (SNI, RFC 6066) a client sends or a server keeps.",
+    },
+    Knob {
         name: "NANODTLS_MAX_TRUSTED_KEYS",
         default: 4,
         small: 2,
@@ -108,13 +116,13 @@ const KNOBS: &[Knob] = &[
 /// A compile-time assertion in src/ffi checks that the Rust struct fits in
 /// the size the header announces, and a unit test checks that the slack
 /// stays small, so this number cannot silently go stale.
-const CONN_STATE_BYTES: usize = 720;
+const CONN_STATE_BYTES: usize = 900;
 /// Extra connection state with the `ecc` feature (keys, peer key, ephemeral
 /// key), not counting the trusted-key table.
 const ECC_STATE_BYTES: usize = 264;
 /// Bytes of the C context wrapper around a connection (magic, guard,
 /// platform callbacks).
-const CTX_WRAPPER_BYTES: usize = 72;
+const CTX_WRAPPER_BYTES: usize = 104;
 /// Bytes of the per-peer slot wrapper of a server endpoint (address,
 /// bookkeeping), not counting the address buffer itself.
 const PEER_WRAPPER_BYTES: usize = 32;
@@ -168,12 +176,18 @@ fn main() {
         + round8(get("NANODTLS_FLIGHT_BUF"))
         + round8(get("NANODTLS_MAX_PSK_IDENTITY"))
         + round8(get("NANODTLS_MAX_PSK_KEY"))
-        + round8(get("NANODTLS_MAX_COOKIE"));
+        + round8(get("NANODTLS_MAX_COOKIE"))
+        + round8(get("NANODTLS_MAX_SERVER_NAME"))
+        // The session keeps the peer identity (a PSK identity or a key hash).
+        + round8(get("NANODTLS_MAX_PSK_IDENTITY").max(32));
     let ecc = env::var_os("CARGO_FEATURE_ECC").is_some();
     let ecc_bytes = if ecc { ECC_STATE_BYTES + 32 * get("NANODTLS_MAX_TRUSTED_KEYS") } else { 0 };
     let conn = round8(buffers + CONN_STATE_BYTES + ecc_bytes);
     let ctx = conn + CTX_WRAPPER_BYTES;
     let peer = round8(conn + PEER_WRAPPER_BYTES + get("NANODTLS_MAX_PEER_ADDR"));
+    let peer_id = get("NANODTLS_MAX_PSK_IDENTITY").max(32);
+    let session_blob = 4 + 1 + 2 + 1 + 1 + 1 + 32 + 48 + 2 + peer_id + 16;
+    let session_entry = round8(88 + peer_id) + 8;
     let endpoint = round8(
         ENDPOINT_BASE_BYTES
             + ecc_bytes
@@ -194,6 +208,9 @@ fn main() {
     writeln!(rs, "/// Size of `nanodtls_peer` in 64-bit words.\npub const NANODTLS_PEER_WORDS: usize = {};", peer / 8).unwrap();
     writeln!(rs, "/// Size of `nanodtls_endpoint` in bytes.\npub const NANODTLS_ENDPOINT_SIZE: usize = {endpoint};").unwrap();
     writeln!(rs, "/// Size of `nanodtls_endpoint` in 64-bit words.\npub const NANODTLS_ENDPOINT_WORDS: usize = {};", endpoint / 8).unwrap();
+    writeln!(rs, "/// Largest exported session blob.\npub const NANODTLS_SESSION_BLOB_MAX: usize = {session_blob};").unwrap();
+    writeln!(rs, "/// Size of one `nanodtls_session_entry` in bytes.\npub const NANODTLS_SESSION_ENTRY_SIZE: usize = {session_entry};").unwrap();
+    writeln!(rs, "/// Size of one `nanodtls_session_entry` in 64-bit words.\npub const NANODTLS_SESSION_ENTRY_WORDS: usize = {};", session_entry / 8).unwrap();
     fs::write(out.join("sizes.rs"), rs).expect("write sizes.rs");
 
     // C side: the knobs as #defines, placed before the types that use them.
@@ -205,6 +222,9 @@ fn main() {
     writeln!(defs, "/** Size of nanodtls_ctx in 64-bit words. */\n#define NANODTLS_CTX_WORDS {}", ctx / 8).unwrap();
     writeln!(defs, "/** Size of one nanodtls_peer slot in bytes. */\n#define NANODTLS_PEER_SIZE {peer}").unwrap();
     writeln!(defs, "/** Size of one nanodtls_peer slot in 64-bit words. */\n#define NANODTLS_PEER_WORDS {}", peer / 8).unwrap();
+    writeln!(defs, "/** Largest blob nanodtls_session_export writes (it contains the master secret). */\n#define NANODTLS_SESSION_BLOB_MAX {session_blob}").unwrap();
+    writeln!(defs, "/** Size of one nanodtls_session_entry (server session cache) in bytes. */\n#define NANODTLS_SESSION_ENTRY_SIZE {session_entry}").unwrap();
+    writeln!(defs, "/** Size of one nanodtls_session_entry in 64-bit words. */\n#define NANODTLS_SESSION_ENTRY_WORDS {}", session_entry / 8).unwrap();
     writeln!(defs, "/** Size of nanodtls_endpoint in bytes. */\n#define NANODTLS_ENDPOINT_SIZE {endpoint}").unwrap();
     writeln!(defs, "/** Size of nanodtls_endpoint in 64-bit words. */\n#define NANODTLS_ENDPOINT_WORDS {}", endpoint / 8).unwrap();
 

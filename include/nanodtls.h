@@ -33,18 +33,26 @@
 #define NANODTLS_MAX_PSK_KEY 64
 /** Longest HelloVerifyRequest cookie a client stores and echoes. */
 #define NANODTLS_MAX_COOKIE 64
+/** Longest server_name (SNI, RFC 6066) a client sends or a server keeps. */
+#define NANODTLS_MAX_SERVER_NAME 64
 /** Raw public keys (SHA-256 of their SubjectPublicKeyInfo) a context can trust. */
 #define NANODTLS_MAX_TRUSTED_KEYS 4
 /** Longest opaque peer address (e.g. a struct sockaddr_in6) a server endpoint stores per peer. */
 #define NANODTLS_MAX_PEER_ADDR 32
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 6416
+#define NANODTLS_CTX_SIZE 6824
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 802
+#define NANODTLS_CTX_WORDS 853
 /** Size of one nanodtls_peer slot in bytes. */
-#define NANODTLS_PEER_SIZE 6408
+#define NANODTLS_PEER_SIZE 6784
 /** Size of one nanodtls_peer slot in 64-bit words. */
-#define NANODTLS_PEER_WORDS 801
+#define NANODTLS_PEER_WORDS 848
+/** Largest blob nanodtls_session_export writes (it contains the master secret). */
+#define NANODTLS_SESSION_BLOB_MAX 236
+/** Size of one nanodtls_session_entry (server session cache) in bytes. */
+#define NANODTLS_SESSION_ENTRY_SIZE 224
+/** Size of one nanodtls_session_entry in 64-bit words. */
+#define NANODTLS_SESSION_ENTRY_WORDS 28
 /** Size of nanodtls_endpoint in bytes. */
 #define NANODTLS_ENDPOINT_SIZE 1384
 /** Size of nanodtls_endpoint in 64-bit words. */
@@ -112,6 +120,26 @@
 #define NANODTLS_SPKI_LEN 91
 
 /**
+ * nanodtls_heartbeat_status: no request sent yet.
+ */
+#define NANODTLS_HEARTBEAT_IDLE 0
+
+/**
+ * nanodtls_heartbeat_status: a request waits for its response.
+ */
+#define NANODTLS_HEARTBEAT_PENDING 1
+
+/**
+ * nanodtls_heartbeat_status: the response arrived.
+ */
+#define NANODTLS_HEARTBEAT_OK 2
+
+/**
+ * nanodtls_heartbeat_status: no response after the retransmissions.
+ */
+#define NANODTLS_HEARTBEAT_FAILED 3
+
+/**
  * nanodtls_event.kind: a handshake completed.
  */
 #define NANODTLS_EVENT_CONNECTED 1
@@ -158,6 +186,10 @@ typedef struct nanodtls_config {
    */
   uint16_t mtu;
   /**
+   * Client: max_fragment_length to request (RFC 6066): 0 = none (default), 512, 1024, 2048, 4096.
+   */
+  uint16_t max_fragment_length;
+  /**
    * Cipher suites in preference order, 0-terminated (default: PSK CCM-8,
    * ECDHE_ECDSA CCM-8, PSK CCM, ECDHE_ECDSA CCM; a client offers only
    * those it has credentials for).
@@ -179,6 +211,10 @@ typedef struct nanodtls_config {
    * Server: cookie secret lifetime in ms (default 300000).
    */
   uint32_t cookie_lifetime_ms;
+  /**
+   * 1 = negotiate heartbeat (RFC 6520): answer requests, allow nanodtls_heartbeat (default 0).
+   */
+  uint8_t heartbeat;
 } nanodtls_config;
 
 /**
@@ -327,6 +363,10 @@ typedef struct nanodtls_stats {
    * HelloVerifyRequests sent (server) or received (client).
    */
   uint32_t hello_verify_requests;
+  /**
+   * Abbreviated (resumed) handshakes accepted (server).
+   */
+  uint32_t resumptions;
 } nanodtls_stats;
 
 /**
@@ -335,6 +375,57 @@ typedef struct nanodtls_stats {
  * from inside nanodtls_feed for keys not in the trusted-key list.
  */
 typedef int (*nanodtls_verify_key_fn)(void *user, const uint8_t *spki, size_t spki_len);
+
+/**
+ * One entry of a server session cache (RFC 5246 session IDs). Give
+ * nanodtls_set_session_cache / nanodtls_endpoint_set_session_cache an
+ * array of these: `static nanodtls_session_entry cache[16];`. Entries hold
+ * master secrets; they are wiped on eviction and by deinit.
+ */
+typedef struct nanodtls_session_entry {
+  uint64_t _opaque[NANODTLS_SESSION_ENTRY_WORDS];
+} nanodtls_session_entry;
+
+/**
+ * Server name (SNI) callback: return 0 to accept the name the client
+ * asked for (`len` bytes, not NUL-terminated), non-zero to refuse it
+ * (unrecognized_name). Called before credentials are chosen.
+ */
+typedef int (*nanodtls_sni_fn)(void *user, const uint8_t *name, size_t len);
+
+/**
+ * Facts about the connection, for logs and tests.
+ */
+typedef struct nanodtls_info {
+  /**
+   * NANODTLS_STATE_*.
+   */
+  int32_t state;
+  /**
+   * Negotiated suite (0 before ServerHello).
+   */
+  uint16_t suite;
+  /**
+   * 1 if this handshake resumed a session.
+   */
+  uint8_t resumed;
+  /**
+   * 1 if the extended master secret is in use.
+   */
+  uint8_t extended_master_secret;
+  /**
+   * 1 if heartbeat requests may be sent (nanodtls_heartbeat).
+   */
+  uint8_t heartbeat;
+  /**
+   * 1 (client) if a resumable session is held (nanodtls_session_export).
+   */
+  uint8_t has_session;
+  /**
+   * Largest record plaintext (16384, or the negotiated max_fragment_length).
+   */
+  uint16_t record_limit;
+} nanodtls_info;
 
 /**
  * Opaque server endpoint: cookie secrets, configuration and the PSK
@@ -580,7 +671,8 @@ nanodtls_status nanodtls_init(struct nanodtls_ctx *ctx,
                               const struct nanodtls_platform *platform);
 
 /**
- * Wipe the context: every key, secret and buffer is zeroized and the
+ * Wipe the context: every key, secret and buffer (and the session cache
+ * registered with nanodtls_set_session_cache) is zeroized and the
  * context becomes uninitialised (later calls return
  * NANODTLS_E_NOT_INITIALIZED). Call nanodtls_close first for a graceful
  * close_notify. Deinit of an uninitialised context returns
@@ -774,6 +866,86 @@ nanodtls_status nanodtls_set_verify_callback(struct nanodtls_ctx *ctx,
 nanodtls_status nanodtls_get_peer_key_hash(struct nanodtls_ctx *ctx, uint8_t *out, size_t out_cap);
 
 /**
+ * Server: use `n` entries at `entries` (each `entry_size` =
+ * sizeof(nanodtls_session_entry)) as the session cache, so clients can
+ * resume with an abbreviated handshake. The entries are zeroed here and
+ * must stay valid until deinit (which wipes them) or until replaced.
+ * (NULL, 0) removes the cache. The same array may be shared by several
+ * server contexts used from one thread.
+ */
+nanodtls_status nanodtls_set_session_cache(struct nanodtls_ctx *ctx,
+                                           struct nanodtls_session_entry *entries,
+                                           size_t entry_size,
+                                           size_t n);
+
+/**
+ * Client: the server_name (SNI, RFC 6066) to send, a DNS host name of 1
+ * to NANODTLS_MAX_SERVER_NAME bytes (not an IP address). Before connect.
+ */
+nanodtls_status nanodtls_set_server_name(struct nanodtls_ctx *ctx, const uint8_t *name, size_t len);
+
+/**
+ * Copy the server_name: ours (client) or the one the client asked for
+ * (server). NANODTLS_DONE if there is none.
+ */
+nanodtls_status nanodtls_get_server_name(struct nanodtls_ctx *ctx,
+                                         uint8_t *out,
+                                         size_t out_cap,
+                                         size_t *out_len);
+
+/**
+ * Server: callback deciding whether to serve the server_name a client
+ * asks for (NULL removes it; without it every name is accepted).
+ */
+nanodtls_status nanodtls_set_sni_callback(struct nanodtls_ctx *ctx,
+                                          nanodtls_sni_fn cb_fn,
+                                          void *user);
+
+/**
+ * Send a heartbeat request (RFC 6520 keep-alive; poll to transmit it).
+ * NANODTLS_E_UNSUPPORTED if heartbeat was not negotiated (set
+ * cfg.heartbeat = 1 on both sides), NANODTLS_E_WOULD_BLOCK while the
+ * previous request still waits for its response.
+ */
+nanodtls_status nanodtls_heartbeat(struct nanodtls_ctx *ctx);
+
+/**
+ * The state of the last heartbeat request (NANODTLS_HEARTBEAT_*) and,
+ * when OK, its round-trip time in ms. A request without a response after
+ * three retransmissions becomes NANODTLS_HEARTBEAT_FAILED: the peer or
+ * the path is gone.
+ */
+nanodtls_status nanodtls_heartbeat_status(struct nanodtls_ctx *ctx,
+                                          uint8_t *hb_status,
+                                          uint32_t *rtt_ms);
+
+/**
+ * Client: serialise the resumable session into `out` (at most
+ * NANODTLS_SESSION_BLOB_MAX bytes) to keep it across deep sleep or a
+ * reboot. THE BLOB CONTAINS THE SESSION'S MASTER SECRET: keep it where
+ * only this device can read it, and wipe it when done. NANODTLS_E_STATE
+ * if there is no resumable session.
+ */
+nanodtls_status nanodtls_session_export(struct nanodtls_ctx *ctx,
+                                        uint8_t *out,
+                                        size_t out_cap,
+                                        size_t *out_len);
+
+/**
+ * Client: load a session blob written by nanodtls_session_export into a
+ * freshly initialised context, before nanodtls_connect, which then offers
+ * it. A corrupted, truncated or foreign blob gives NANODTLS_E_INVALID_ARG
+ * and changes nothing. If the server does not resume it, a full handshake
+ * follows.
+ */
+nanodtls_status nanodtls_session_import(struct nanodtls_ctx *ctx, const uint8_t *blob, size_t len);
+
+/**
+ * Fill `info` with the state, suite and negotiated options.
+ */
+nanodtls_status nanodtls_get_info(struct nanodtls_ctx *ctx, struct nanodtls_info *info);
+
+/**
  * Close: queue close_notify (poll to send it) and stop. Idempotent.
  * Secrets are wiped once the alert has been polled; call nanodtls_deinit
  * to wipe everything.
@@ -895,6 +1067,50 @@ nanodtls_status nanodtls_endpoint_peer_key_hash(struct nanodtls_endpoint *ep,
                                                 size_t addr_len,
                                                 uint8_t *out,
                                                 size_t out_cap);
+
+/**
+ * Use `n` entries at `entries` (each `entry_size` =
+ * sizeof(nanodtls_session_entry)) as the session cache shared by all
+ * peers, so clients can resume (abbreviated handshake). Zeroed here; must
+ * stay valid until deinit, which wipes it. (NULL, 0) removes it.
+ */
+nanodtls_status nanodtls_endpoint_set_session_cache(struct nanodtls_endpoint *ep,
+                                                    struct nanodtls_session_entry *entries,
+                                                    size_t entry_size,
+                                                    size_t n);
+
+/**
+ * Callback deciding whether to serve the server_name (SNI) a client asks
+ * for (NULL removes it; without it every name is accepted).
+ */
+nanodtls_status nanodtls_endpoint_set_sni_callback(struct nanodtls_endpoint *ep,
+                                                   nanodtls_sni_fn cb_fn,
+                                                   void *user);
+
+/**
+ * Send a heartbeat request to the peer at `addr` (server-initiated
+ * keep-alive, RFC 6520; poll to transmit). See nanodtls_heartbeat.
+ */
+nanodtls_status nanodtls_endpoint_heartbeat(struct nanodtls_endpoint *ep,
+                                            const uint8_t *addr,
+                                            size_t addr_len);
+
+/**
+ * Facts about the connection to `addr` (state, suite, resumed, heartbeat ...).
+ */
+nanodtls_status nanodtls_endpoint_peer_info(struct nanodtls_endpoint *ep,
+                                            const uint8_t *addr,
+                                            size_t addr_len,
+                                            struct nanodtls_info *info);
+
+/**
+ * Heartbeat state of the peer at `addr` (see nanodtls_heartbeat_status).
+ */
+nanodtls_status nanodtls_endpoint_heartbeat_status(struct nanodtls_endpoint *ep,
+                                                   const uint8_t *addr,
+                                                   size_t addr_len,
+                                                   uint8_t *hb_status,
+                                                   uint32_t *rtt_ms);
 
 /**
  * Feed a datagram received from the peer address `addr` (1 to

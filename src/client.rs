@@ -14,6 +14,17 @@ use crate::suite::{self, KeyExchange};
 #[cfg(feature = "ecc")]
 use crate::handshake::ecc as hecc;
 
+/// The RFC 6066 code of a max_fragment_length (0 = none).
+pub(crate) fn mfl_code(len: u16) -> u8 {
+    match len {
+        512 => 1,
+        1024 => 2,
+        2048 => 3,
+        4096 => 4,
+        _ => 0,
+    }
+}
+
 /// Most HelloVerifyRequests we answer in one handshake.
 const MAX_HELLO_VERIFY: u8 = 4;
 
@@ -76,7 +87,11 @@ impl Core {
         let seq = self.next_send_seq()?;
         let random = self.hs.client_random;
         let cookie = self.hs.cookie.get(..usize::from(self.hs.cookie_len)).unwrap_or(&[]);
-        let session_id = self.hs.session_id.get(..usize::from(self.hs.session_id_len)).unwrap_or(&[]);
+        // Offer the stored session for resumption (RFC 5246 7.4.1.2).
+        let session_id = if self.session.valid { self.session.id() } else { &[] };
+        let sni = self.sni.get(..usize::from(self.sni_len)).unwrap_or(&[]);
+        let mfl_code = mfl_code(self.cfg.max_fragment_length);
+        let heartbeat = self.cfg.heartbeat;
         let offered = self.hs.offered;
         #[cfg(feature = "ecc")]
         let (ecc, own_key) = (self.offers_ecc(), self.ecc.has_own);
@@ -96,6 +111,23 @@ impl Core {
             w.u16(0)?;
             w.u16(ext::RENEGOTIATION_INFO)?;
             w.vec16(&[0])?; // empty renegotiated_connection
+            if !sni.is_empty() {
+                w.u16(ext::SERVER_NAME)?;
+                let outer = w.begin_len(2)?;
+                let list = w.begin_len(2)?;
+                w.u8(0)?; // host_name
+                w.vec16(sni)?;
+                w.end_len(list)?;
+                w.end_len(outer)?;
+            }
+            if mfl_code != 0 {
+                w.u16(ext::MAX_FRAGMENT_LENGTH)?;
+                w.vec16(&[mfl_code])?;
+            }
+            if heartbeat {
+                w.u16(ext::HEARTBEAT)?;
+                w.vec16(&[1])?; // peer_allowed_to_send
+            }
             #[cfg(feature = "ecc")]
             if ecc {
                 w.u16(ext::SUPPORTED_GROUPS)?;
@@ -201,6 +233,19 @@ impl Core {
             }
             (State::ClientWaitFinished, msg::FINISHED) => {
                 self.verify_peer_finished(message, body)?;
+                if self.hs.resumed {
+                    // Abbreviated handshake: our CCS and Finished are the
+                    // last flight (no timer; resent if the server resends).
+                    self.flight.clear();
+                    self.flight.push_ccs(0)?;
+                    self.rl.write_epoch = 1;
+                    self.push_finished()?;
+                    self.flight.resp_lo = self.hs.peer_flight_first;
+                    self.flight.resp_hi = self.hs.recv_seq;
+                    self.send_flight(false);
+                } else {
+                    self.remember_session();
+                }
                 self.established();
                 Ok(())
             }
@@ -221,8 +266,28 @@ impl Core {
         let mut reneg = false;
         #[cfg_attr(not(feature = "ecc"), allow(unused_mut))]
         let mut server_rpk = false;
+        let mut mfl = 0u8;
+        let mut hb_mode = 0u8;
         for (t, data) in sh.extensions.clone() {
             match t {
+                ext::SERVER_NAME if self.sni_len > 0 => {
+                    if !data.is_empty() {
+                        return Err(Fatal::decode());
+                    }
+                }
+                ext::MAX_FRAGMENT_LENGTH if self.cfg.max_fragment_length != 0 => {
+                    // RFC 6066: the server echoes exactly what was asked.
+                    if data != [mfl_code(self.cfg.max_fragment_length)] {
+                        return Err(Fatal::alert(alert::ILLEGAL_PARAMETER));
+                    }
+                    mfl = data.first().copied().unwrap_or(0);
+                }
+                ext::HEARTBEAT if self.cfg.heartbeat => {
+                    hb_mode = match data {
+                        [m @ (1 | 2)] => *m,
+                        _ => return Err(Fatal::alert(alert::ILLEGAL_PARAMETER)),
+                    };
+                }
                 ext::EXTENDED_MASTER_SECRET => {
                     if !data.is_empty() {
                         return Err(Fatal::decode());
@@ -260,7 +325,9 @@ impl Core {
                 _ => return Err(Fatal::alert(alert::UNSUPPORTED_EXTENSION)),
             }
         }
-        if kx == Some(KeyExchange::EcdheEcdsa) && !server_rpk {
+        let sid = sh.session_id;
+        let resuming = self.session.valid && !sid.is_empty() && crate::crypto::ct_eq(sid, self.session.id());
+        if kx == Some(KeyExchange::EcdheEcdsa) && !server_rpk && !resuming {
             // Without server_certificate_type the server would send X.509.
             return Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE));
         }
@@ -271,16 +338,59 @@ impl Core {
         self.hs.peer_secure_renegotiation = reneg;
         self.hs.suite = sh.suite;
         self.hs.server_random = sh.random;
-        let sid = sh.session_id;
+        self.hs.mfl_code = mfl;
+        // Heartbeat: the server's mode says whether we may send requests;
+        // having offered peer_allowed_to_send, we answer its requests.
+        self.hb.may_send = hb_mode == 1;
+        self.hb.answer = hb_mode != 0;
         self.hs.session_id.get_mut(..sid.len()).ok_or(Fatal::decode())?.copy_from_slice(sid);
         self.hs.session_id_len = sid.len() as u8;
         self.hs.transcript.update(message);
         self.hs.peer_flight_first = ctx.seq;
+        if resuming {
+            // RFC 5246 7.4.1.3 / RFC 7627 5.3: same suite, same EMS use.
+            if sh.suite != self.session.suite || ems != self.session.ems {
+                return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
+            }
+            self.hs.resumed = true;
+            self.hs.master = self.session.master;
+            self.install_keys();
+            #[cfg(feature = "ecc")]
+            if self.session.peer_kind == crate::session::PeerKind::KeyHash {
+                if let Ok(h) = <[u8; 32]>::try_from(self.session.peer()) {
+                    self.ecc.peer_hash = h;
+                    self.ecc.has_peer = true;
+                }
+            }
+            self.state = State::ClientWaitCcs;
+            return Ok(());
+        }
+        // The server did not resume: the offered session is gone.
+        self.session.clear();
         self.state = match kx {
             Some(KeyExchange::EcdheEcdsa) => State::ClientWaitCertificate,
             _ => State::ClientWaitServerHelloDone,
         };
         Ok(())
+    }
+
+    /// After a full handshake: keep the session if the server issued an ID.
+    fn remember_session(&mut self) {
+        self.session.clear();
+        if self.hs.session_id_len == 0 {
+            return;
+        }
+        let s = &mut self.session;
+        s.master = self.hs.master;
+        s.id = self.hs.session_id;
+        s.id_len = self.hs.session_id_len;
+        s.suite = self.hs.suite;
+        s.ems = self.hs.ems;
+        #[cfg(feature = "ecc")]
+        if self.ecc.has_peer {
+            s.set_peer(crate::session::PeerKind::KeyHash, &self.ecc.peer_hash);
+        }
+        s.valid = true;
     }
 
     /// Verify the server's signed ECDHE parameters and keep its point.

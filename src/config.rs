@@ -46,6 +46,11 @@ pub struct Config {
     pub require_ems: bool,
     /// Server, ECDHE_ECDSA: request and require the client's raw public key.
     pub client_auth: bool,
+    /// Client: max_fragment_length to request (RFC 6066): 0 (none), 512,
+    /// 1024, 2048 or 4096. Servers accept what clients request.
+    pub max_fragment_length: u16,
+    /// Negotiate heartbeat (RFC 6520): answer requests and allow sending them.
+    pub heartbeat: bool,
 }
 
 impl Config {
@@ -80,6 +85,8 @@ impl Config {
             require_cookie: true,
             require_ems: false,
             client_auth: false,
+            max_fragment_length: 0,
+            heartbeat: false,
         }
     }
 
@@ -93,6 +100,9 @@ impl Config {
             || self.handshake_timeout_ms == 0
             || self.cookie_lifetime_ms == 0
         {
+            return Err(Error::InvalidArgument);
+        }
+        if !matches!(self.max_fragment_length, 0 | 512 | 1024 | 2048 | 4096) {
             return Err(Error::InvalidArgument);
         }
         let mut any = false;
@@ -146,6 +156,19 @@ pub trait Env {
     /// `Some(true)` accepts, `Some(false)` or `None` (no verifier) rejects.
     fn verify_peer_key(&mut self, spki: &[u8]) -> Option<bool> {
         let _ = spki;
+        None
+    }
+
+    /// Server: the session cache (RFC 5246 7.3), if the application gave one.
+    fn session_cache(&mut self) -> Option<&mut [crate::session::CacheEntry]> {
+        None
+    }
+
+    /// Server: the client asked for `name` (SNI, RFC 6066). `Some(false)`
+    /// refuses it (unrecognized_name); `None` (no callback) or `Some(true)`
+    /// accepts. Called before credentials are chosen.
+    fn server_name(&mut self, name: &[u8]) -> Option<bool> {
+        let _ = name;
         None
     }
 

@@ -19,8 +19,9 @@ use crate::handshake::reassembly::{Insert, Reassembly};
 use crate::handshake::{self, msg, FragmentHeader};
 use crate::keys::MASTER_LEN;
 use crate::record::{self, content, DirectionKeys, ReplayWindow};
+use crate::session::SessionData;
 use crate::sizes::{
-    NANODTLS_MAX_COOKIE, NANODTLS_MAX_PSK_IDENTITY, NANODTLS_MAX_PSK_KEY, NANODTLS_RX_BUF,
+    NANODTLS_MAX_COOKIE, NANODTLS_MAX_PSK_IDENTITY, NANODTLS_MAX_PSK_KEY, NANODTLS_MAX_SERVER_NAME,
     NANODTLS_TX_BUF,
 };
 
@@ -68,6 +69,8 @@ pub mod alert {
     pub const NO_RENEGOTIATION: u8 = 100;
     /// unsupported_extension
     pub const UNSUPPORTED_EXTENSION: u8 = 110;
+    /// unrecognized_name
+    pub const UNRECOGNIZED_NAME: u8 = 112;
     /// unknown_psk_identity
     pub const UNKNOWN_PSK_IDENTITY: u8 = 115;
 }
@@ -160,6 +163,8 @@ pub struct Stats {
     pub peer_retransmits: u32,
     /// HelloVerifyRequests sent (server) or received (client).
     pub hello_verify_requests: u32,
+    /// Abbreviated (resumed) handshakes accepted (server).
+    pub resumptions: u32,
 }
 
 /// The last alert sent or received.
@@ -324,6 +329,8 @@ pub(crate) struct Handshake {
     pub bad_finished_records: u8,
     /// Server: ClientCaps of the accepted ClientHello (bit set).
     pub client_caps: u8,
+    /// Negotiated max_fragment_length code (RFC 6066; 0 = none).
+    pub mfl_code: u8,
     pub ems: bool,
     pub resumed: bool,
     pub seen_server_key_exchange: bool,
@@ -405,7 +412,7 @@ pub(crate) struct TxBuf {
 #[derive(FromZeros)]
 #[repr(C)]
 pub(crate) struct RxBuf {
-    pub buf: [u8; NANODTLS_RX_BUF],
+    pub buf: [u8; crate::sizes::NANODTLS_RX_BUF],
     pub len: u16,
     pub off: u16,
 }
@@ -429,6 +436,49 @@ pub(crate) struct PendingAlert {
     pub pending: bool,
 }
 
+/// Heartbeat (RFC 6520) state.
+#[derive(FromZeros)]
+#[repr(C)]
+pub(crate) struct Heartbeat {
+    /// Payload and padding of our outstanding request.
+    pub payload: [u8; HB_PAYLOAD],
+    pub padding: [u8; HB_PADDING],
+    pub sent_at: u64,
+    pub next_at: u64,
+    pub rtt_ms: u32,
+    pub interval_ms: u32,
+    pub counter: u32,
+    pub retries: u8,
+    pub status: HeartbeatStatus,
+    /// Negotiated: we answer the peer's requests.
+    pub answer: bool,
+    /// Negotiated: we may send requests.
+    pub may_send: bool,
+    /// A request must go out with the next poll.
+    pub send_now: bool,
+}
+
+/// Heartbeat payload length we use.
+pub(crate) const HB_PAYLOAD: usize = 16;
+/// Heartbeat padding length (the RFC 6520 minimum).
+pub(crate) const HB_PADDING: usize = 16;
+/// Retransmissions of a heartbeat request before it counts as lost.
+const HB_RETRIES: u8 = 3;
+
+/// Outcome of the last heartbeat request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromZeros)]
+#[repr(u8)]
+pub enum HeartbeatStatus {
+    /// No request sent yet.
+    Idle = 0,
+    /// A request is waiting for its response.
+    Pending = 1,
+    /// The response arrived (see the round-trip time).
+    Ok = 2,
+    /// No response after the retransmissions: the peer or path is gone.
+    Failed = 3,
+}
+
 /// Everything but the two big receive-side buffers, so the engine can
 /// borrow a reassembled message and mutate its own state at once.
 #[derive(FromZeros)]
@@ -442,6 +492,11 @@ pub(crate) struct Core {
     #[cfg(feature = "ecc")]
     pub ecc: crate::credentials::EccCreds,
     pub cookies: CookieKeys,
+    /// Client: the session to offer / the one just established.
+    pub session: SessionData,
+    /// Client: the server_name to send; server: the one received.
+    pub sni: [u8; NANODTLS_MAX_SERVER_NAME],
+    pub hb: Heartbeat,
     pub stats: Stats,
     pub cfg: Config,
     pub last_alert: AlertInfo,
@@ -451,6 +506,7 @@ pub(crate) struct Core {
     pub state: State,
     /// Set once a close_notify has been queued by us.
     pub close_sent: bool,
+    pub sni_len: u8,
 }
 
 /// A DTLS 1.2 connection (one peer, either role).
@@ -691,6 +747,13 @@ impl Connection {
             if n == 0 {
                 return Err(Error::BufferTooSmall);
             }
+        } else if c.hb.send_now && c.state == State::Connected {
+            let n = HB_PAYLOAD as u16;
+            let head = [1u8, (n >> 8) as u8, n as u8];
+            let (payload, padding) = (c.hb.payload, c.hb.padding);
+            c.rl.emit(role, &mut w, content::HEARTBEAT, 1, &[&head, &payload, &padding])?;
+            c.hb.send_now = false;
+            c.stats.tx_records = c.stats.tx_records.saturating_add(1);
         } else if c.alert_out.pending {
             let epoch = if c.rl.keys_ready { c.rl.write_epoch } else { 0 };
             let body = [c.alert_out.level, c.alert_out.description];
@@ -721,6 +784,9 @@ impl Connection {
         if c.state.handshaking() && c.hs.deadline != 0 {
             at = Some(at.map_or(c.hs.deadline, |a| a.min(c.hs.deadline)));
         }
+        if c.state == State::Connected && c.hb.status == HeartbeatStatus::Pending {
+            at = Some(at.map_or(c.hb.next_at, |a| a.min(c.hb.next_at)));
+        }
         at.map(|t| t.saturating_sub(now))
     }
 
@@ -737,7 +803,129 @@ impl Connection {
             c.stats.retransmits = c.stats.retransmits.saturating_add(1);
             c.flight.start_sending();
         }
+        if c.state == State::Connected && c.hb.status == HeartbeatStatus::Pending && now >= c.hb.next_at {
+            if c.hb.retries >= HB_RETRIES {
+                c.hb.status = HeartbeatStatus::Failed;
+            } else {
+                c.hb.retries += 1;
+                c.hb.interval_ms = c.hb.interval_ms.saturating_mul(2).min(c.cfg.retransmit_max_ms);
+                c.hb.next_at = now.saturating_add(u64::from(c.hb.interval_ms));
+                c.hb.send_now = true;
+            }
+        }
         Ok(())
+    }
+
+    /// Send a heartbeat request (RFC 6520) as a keep-alive. Only when
+    /// connected and heartbeat was negotiated (`Unsupported` otherwise);
+    /// `WouldBlock` while a request is still waiting for its response.
+    /// The request is retransmitted on the retransmission timer; after
+    /// three retransmissions without response the status becomes Failed.
+    pub fn heartbeat(&mut self, env: &mut dyn Env, now: u64) -> Result<(), Error> {
+        let c = &mut self.core;
+        c.check_alive()?;
+        if c.state != State::Connected {
+            return Err(Error::WrongState);
+        }
+        if !c.hb.may_send {
+            return Err(Error::Unsupported);
+        }
+        if c.hb.status == HeartbeatStatus::Pending {
+            return Err(Error::WouldBlock);
+        }
+        c.hb.counter = c.hb.counter.wrapping_add(1);
+        let mut payload = [0u8; HB_PAYLOAD];
+        let mut padding = [0u8; HB_PADDING];
+        env.random(&mut payload)?;
+        env.random(&mut padding)?;
+        if let Some(p) = payload.get_mut(..4) {
+            p.copy_from_slice(&c.hb.counter.to_be_bytes());
+        }
+        c.hb.payload = payload;
+        c.hb.padding = padding;
+        c.hb.status = HeartbeatStatus::Pending;
+        c.hb.sent_at = now;
+        c.hb.retries = 0;
+        c.hb.interval_ms = c.cfg.retransmit_initial_ms;
+        c.hb.next_at = now.saturating_add(u64::from(c.hb.interval_ms));
+        c.hb.send_now = true;
+        Ok(())
+    }
+
+    /// Outcome of the last heartbeat request and its round-trip time in ms
+    /// (valid when Ok).
+    pub fn heartbeat_status(&self) -> (HeartbeatStatus, u32) {
+        (self.core.hb.status, self.core.hb.rtt_ms)
+    }
+
+    /// True if heartbeat was negotiated and we may send requests.
+    pub fn heartbeat_negotiated(&self) -> bool {
+        self.core.hb.may_send
+    }
+
+    /// Client: the server_name (SNI, RFC 6066) to send: a DNS host name,
+    /// 1..=NANODTLS_MAX_SERVER_NAME bytes, not an IP address literal.
+    pub fn set_server_name(&mut self, name: &[u8]) -> Result<(), Error> {
+        if self.core.cfg.role != Role::Client || self.core.state != State::Idle {
+            return Err(Error::WrongState);
+        }
+        if !valid_host_name(name) || name.len() > NANODTLS_MAX_SERVER_NAME {
+            return Err(Error::InvalidArgument);
+        }
+        self.core.sni.get_mut(..name.len()).ok_or(Error::Internal)?.copy_from_slice(name);
+        self.core.sni_len = name.len() as u8;
+        Ok(())
+    }
+
+    /// The server_name: the one we send (client) or the one the client
+    /// asked for (server; empty if none).
+    pub fn server_name(&self) -> &[u8] {
+        self.core.sni.get(..usize::from(self.core.sni_len)).unwrap_or(&[])
+    }
+
+    /// The negotiated record size limit (max_fragment_length, RFC 6066),
+    /// 16384 when none was negotiated.
+    pub fn record_limit(&self) -> usize {
+        self.core.record_limit()
+    }
+
+    /// True if this handshake resumed a session (abbreviated handshake).
+    pub fn resumed(&self) -> bool {
+        self.core.hs.resumed
+    }
+
+    /// Client: true if a resumable session is held (after a full handshake
+    /// with a server that issued a session ID, or after an import).
+    pub fn has_session(&self) -> bool {
+        self.core.session.valid
+    }
+
+    /// Client: serialise the resumable session (for flash or retained RAM
+    /// across deep sleep). THE BLOB CONTAINS THE MASTER SECRET: store it
+    /// where only this device can read it. At most
+    /// [`crate::session::MAX_BLOB`] bytes.
+    pub fn export_session(&self, out: &mut [u8]) -> Result<usize, Error> {
+        if self.core.cfg.role != Role::Client {
+            return Err(Error::WrongState);
+        }
+        crate::session::export(&self.core.session, out)
+    }
+
+    /// Client: load a session exported earlier, to be offered by connect().
+    /// A corrupted, truncated or foreign blob is refused with
+    /// `InvalidArgument` and changes nothing.
+    pub fn import_session(&mut self, blob: &[u8]) -> Result<(), Error> {
+        if self.core.cfg.role != Role::Client || self.core.state != State::Idle {
+            return Err(Error::WrongState);
+        }
+        let mut tmp = SessionData::new_zeroed();
+        let r = crate::session::import(blob, &mut tmp);
+        if r.is_ok() {
+            self.core.session.clear();
+            self.core.session = tmp.clone();
+        }
+        tmp.clear();
+        r
     }
 
     /// Queue application data as one record. `TooLarge` if it cannot fit
@@ -840,6 +1028,7 @@ impl Connection {
     /// initialised context).
     pub fn wipe(&mut self) {
         self.core.wipe_secrets();
+        self.core.session.clear();
         self.core.psk.wipe_key();
         #[cfg(feature = "ecc")]
         self.core.ecc.wipe();
@@ -850,6 +1039,18 @@ impl Connection {
         self.reasm.zero();
         self.zero();
     }
+}
+
+/// A plausible DNS host name for SNI: letters, digits, '-' and '.', no
+/// empty labels, and not an IPv4 literal (RFC 6066 forbids addresses).
+pub(crate) fn valid_host_name(name: &[u8]) -> bool {
+    if name.is_empty() || name.first() == Some(&b'.') || name.last() == Some(&b'.') {
+        return false;
+    }
+    let chars_ok = name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    let labels_ok = !name.windows(2).any(|w| w == b"..");
+    let ipv4 = name.iter().all(|&b| b.is_ascii_digit() || b == b'.');
+    chars_ok && labels_ok && !ipv4
 }
 
 /// Process one record of a datagram.
@@ -917,6 +1118,18 @@ fn process_record(
         w.mark(rec.seq);
     }
     let old_epoch = epoch < current;
+    let plain_len = match &payload {
+        Payload::Datagram(d) => d.len(),
+        Payload::Rx(r) => r.len(),
+    };
+    if plain_len > c.record_limit() {
+        // Authenticated but over the negotiated limit: a protocol violation.
+        if epoch > 0 {
+            return Err(Fatal::alert(alert::RECORD_OVERFLOW));
+        }
+        c.stats.dropped_oversize = c.stats.dropped_oversize.saturating_add(1);
+        return Ok(());
+    }
     let data: &[u8] = match &payload {
         Payload::Datagram(d) => d,
         Payload::Rx(r) => rx.buf.get(r.clone()).unwrap_or(&[]),
@@ -976,6 +1189,14 @@ fn process_record(
             }
             Ok(())
         }
+        content::HEARTBEAT => {
+            if c.state != State::Connected || epoch != 1 {
+                c.stats.dropped_unexpected = c.stats.dropped_unexpected.saturating_add(1);
+                return Ok(());
+            }
+            c.on_heartbeat(env, now, data);
+            Ok(())
+        }
         _ => {
             c.stats.dropped_unexpected = c.stats.dropped_unexpected.saturating_add(1);
             Ok(())
@@ -984,6 +1205,48 @@ fn process_record(
 }
 
 impl Core {
+    /// A heartbeat message (RFC 6520 section 4): answer requests, match
+    /// responses, silently drop anything malformed (the Heartbleed class).
+    fn on_heartbeat(&mut self, env: &mut dyn Env, now: u64, data: &[u8]) {
+        let mut r = Reader::new(data);
+        let parsed = (|| -> Result<(u8, &[u8]), Error> {
+            let t = r.u8()?;
+            let n = usize::from(r.u16()?);
+            let payload = r.take(n)?;
+            if r.remaining() < HB_PADDING {
+                return Err(Error::Decode);
+            }
+            Ok((t, payload))
+        })();
+        let Ok((kind, payload)) = parsed else {
+            self.stats.dropped_malformed = self.stats.dropped_malformed.saturating_add(1);
+            return;
+        };
+        match kind {
+            1 if self.hb.answer => {
+                // Response: same payload, fresh random padding.
+                let mut pad = [0u8; HB_PADDING];
+                if env.random(&mut pad).is_err() {
+                    return;
+                }
+                let Ok(n) = u16::try_from(payload.len()) else { return };
+                let head = [2u8, (n >> 8) as u8, n as u8];
+                let role = self.cfg.role;
+                let start = usize::from(self.tx.len);
+                let Some(region) = self.tx.buf.get_mut(start..) else { return };
+                let mut w = Writer::new(region);
+                if self.rl.emit(role, &mut w, content::HEARTBEAT, 1, &[&head, payload, &pad]).is_ok() {
+                    self.tx.len = (start + w.len()) as u16;
+                }
+            }
+            2 if self.hb.status == HeartbeatStatus::Pending && crate::crypto::ct_eq(payload, &self.hb.payload) => {
+                self.hb.status = HeartbeatStatus::Ok;
+                self.hb.rtt_ms = u32::try_from(now.saturating_sub(self.hb.sent_at)).unwrap_or(u32::MAX);
+                self.hb.send_now = false;
+            }
+            _ => self.stats.dropped_unexpected = self.stats.dropped_unexpected.saturating_add(1),
+        }
+    }
     /// Ok while the connection can still be used; the sticky status otherwise.
     pub(crate) fn check_alive(&self) -> Result<(), Error> {
         match self.state {
@@ -1023,6 +1286,8 @@ impl Core {
         }
         if f.alert != NO_ALERT {
             self.queue_alert(alert::FATAL, f.alert);
+            // RFC 5246 7.2.2: a fatal alert invalidates the session.
+            self.session.clear();
         }
         self.state = State::Failed;
         self.status = f.err.code();
@@ -1055,7 +1320,16 @@ impl Core {
         let mtu = usize::from(self.cfg.mtu);
         core::cmp::min(mtu, NANODTLS_TX_BUF)
             .saturating_sub(overhead)
-            .min(NANODTLS_RX_BUF.saturating_sub(overhead + 2))
+            .min(self.record_limit())
+    }
+
+    /// Largest record plaintext either side may send: 2^14, or the
+    /// negotiated max_fragment_length (RFC 6066).
+    pub(crate) fn record_limit(&self) -> usize {
+        match self.hs.mfl_code {
+            1..=4 => 1usize << (8 + u32::from(self.hs.mfl_code)),
+            _ => 1 << 14,
+        }
     }
 
     fn take_tx_records(&mut self, w: &mut Writer<'_>) -> Result<usize, Error> {
@@ -1106,12 +1380,15 @@ impl Core {
                     let overhead = record::HEADER_LEN
                         + handshake::HEADER_LEN
                         + if epoch > 0 { tag_overhead } else { 0 };
-                    let room = w.remaining().saturating_sub(overhead);
+                    // A record's plaintext (handshake header + fragment)
+                    // stays within the negotiated max_fragment_length.
+                    let limit_room = self.record_limit().saturating_sub(handshake::HEADER_LEN);
+                    let room = w.remaining().saturating_sub(overhead).min(limit_room);
                     let fits_whole = left <= room;
                     if !fits_whole {
                         // Prefer starting a new datagram over cutting a
                         // message that would fit whole in one.
-                        let whole_fits_fresh = left + overhead <= limit;
+                        let whole_fits_fresh = left + overhead <= limit && left <= limit_room;
                         if !w.is_empty() && (whole_fits_fresh || room == 0) {
                             break;
                         }
@@ -1292,6 +1569,7 @@ impl Core {
             return Ok(());
         }
         if *level == alert::FATAL {
+            self.session.clear();
             self.state = State::Failed;
             self.status = Error::AlertReceived.code();
             self.flight.sending = false;

@@ -482,6 +482,13 @@ impl Endpoint {
         Ok(())
     }
 
+    /// Send a heartbeat request to the peer at `addr` (see [`Connection::heartbeat`]).
+    pub fn heartbeat(&mut self, slots: &mut [PeerSlot], env: &mut dyn Env, now: u64, addr: &[u8]) -> Result<(), Error> {
+        Self::check_addr(addr)?;
+        let slot = slots.iter_mut().find(|s| s.matches(addr)).ok_or(Error::UnknownPeer)?;
+        slot.conn.heartbeat(env, now)
+    }
+
     /// Close the connection to `addr` (close_notify is polled next).
     pub fn close_peer(&mut self, slots: &mut [PeerSlot], addr: &[u8]) -> Result<(), Error> {
         Self::check_addr(addr)?;

@@ -68,6 +68,7 @@ pub mod handshake;
 pub mod keys;
 pub mod record;
 mod server;
+pub mod session;
 pub mod sizes;
 pub mod suite;
 

@@ -1,5 +1,6 @@
 //! Server side of the handshake (RFC 6347 flights 2, 4 and 6).
 
+use zerocopy::FromZeros;
 use zeroize::Zeroizing;
 
 use crate::codec::Writer;
@@ -14,6 +15,56 @@ use crate::suite::{self, KeyExchange};
 
 #[cfg(feature = "ecc")]
 use crate::handshake::ecc as hecc;
+
+/// Parse a server_name extension: the host_name, if any (RFC 6066 3).
+fn parse_server_name(data: &[u8]) -> Result<Option<&[u8]>, Error> {
+    let mut r = crate::codec::Reader::new(data);
+    let list = r.vec16()?;
+    r.finish()?;
+    let mut l = crate::codec::Reader::new(list);
+    let mut host = None;
+    while !l.is_empty() {
+        let kind = l.u8()?;
+        let name = l.vec16()?;
+        if kind == 0 {
+            if host.is_some() || !crate::connection::valid_host_name(name) {
+                return Err(Error::Decode);
+            }
+            host = Some(name);
+        }
+    }
+    Ok(host)
+}
+
+/// ServerHello extensions that answer the client's requests.
+#[derive(Clone, Copy)]
+struct HelloExtras {
+    sni: bool,
+    mfl: u8,
+    heartbeat: bool,
+}
+
+impl HelloExtras {
+    fn any(&self) -> bool {
+        self.sni || self.mfl != 0 || self.heartbeat
+    }
+
+    fn write(&self, w: &mut Writer<'_>) -> Result<(), Error> {
+        if self.sni {
+            w.u16(ext::SERVER_NAME)?;
+            w.u16(0)?;
+        }
+        if self.mfl != 0 {
+            w.u16(ext::MAX_FRAGMENT_LENGTH)?;
+            w.vec16(&[self.mfl])?;
+        }
+        if self.heartbeat {
+            w.u16(ext::HEARTBEAT)?;
+            w.vec16(&[1])?; // peer_allowed_to_send
+        }
+        Ok(())
+    }
+}
 
 /// What the ClientHello says the client can do with ECC.
 #[derive(Clone, Copy, Default)]
@@ -93,8 +144,14 @@ impl Core {
                 self.state = State::ServerWaitCcs;
                 Ok(())
             }
+            (State::ServerWaitFinished, msg::FINISHED) if self.hs.resumed => {
+                self.verify_peer_finished(message, body)?;
+                self.established();
+                Ok(())
+            }
             (State::ServerWaitFinished, msg::FINISHED) => {
                 self.verify_peer_finished(message, body)?;
+                self.cache_session(env, now);
                 // Flight 6: ChangeCipherSpec, Finished. It is the last
                 // flight: no timer, but it is resent if the client
                 // retransmits its flight 5.
@@ -158,6 +215,12 @@ impl Core {
                 return Ok(());
             }
         }
+        // Our record numbers continue from the client's (RFC 6347 4.2.1), so
+        // anything we send now - even an alert - is above the number a
+        // HelloVerifyRequest used and passes the client's replay window.
+        if let Some(s) = self.rl.write_seq.get_mut(0) {
+            *s = (*s).max(ctx.rec_seq);
+        }
         if !ch.supports_dtls12() {
             return Err(Fatal::alert(alert::PROTOCOL_VERSION));
         }
@@ -168,6 +231,8 @@ impl Core {
         let mut caps = ClientCaps { uncompressed: true, ..ClientCaps::default() };
         let mut ems = false;
         let mut reneg = ch.offers(suite::EMPTY_RENEGOTIATION_INFO_SCSV);
+        let mut mfl = 0u8;
+        let mut hb_mode = 0u8;
         for (t, data) in ch.extensions.clone() {
             match t {
                 #[cfg(feature = "ecc")]
@@ -208,11 +273,48 @@ impl Core {
                     }
                     reneg = true;
                 }
+                ext::SERVER_NAME => {
+                    let name = parse_server_name(data).map_err(|_| Fatal::decode())?;
+                    if let Some(name) = name {
+                        let accepted = env.server_name(name) != Some(false);
+                        let dst = self.sni.get_mut(..name.len());
+                        match dst {
+                            Some(d) if accepted => {
+                                d.copy_from_slice(name);
+                                self.sni_len = name.len() as u8;
+                            }
+                            _ => return Err(Fatal::alert(alert::UNRECOGNIZED_NAME)),
+                        }
+                    }
+                }
+                ext::MAX_FRAGMENT_LENGTH => {
+                    // RFC 6066: anything but 1..=4 is illegal_parameter.
+                    mfl = match data {
+                        [c @ 1..=4] => *c,
+                        _ => return Err(Fatal::alert(alert::ILLEGAL_PARAMETER)),
+                    };
+                }
+                ext::HEARTBEAT => {
+                    hb_mode = match data {
+                        [m @ (1 | 2)] => *m,
+                        _ => return Err(Fatal::alert(alert::ILLEGAL_PARAMETER)),
+                    };
+                }
                 _ => {}
             }
         }
         if self.cfg.require_ems && !ems {
             return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
+        }
+        self.hs.mfl_code = mfl;
+        if self.cfg.heartbeat && hb_mode != 0 {
+            // We reply peer_allowed_to_send: we answer the client's requests;
+            // the client's mode says whether we may send our own.
+            self.hb.answer = true;
+            self.hb.may_send = hb_mode == 1;
+        }
+        if self.try_resume(env, now, ctx, message, &ch, ems)? {
+            return Ok(());
         }
         let chosen = self
             .cfg
@@ -227,18 +329,150 @@ impl Core {
         self.hs.suite = chosen;
         self.hs.ems = ems;
         self.hs.peer_secure_renegotiation = reneg;
+        // A fresh session ID only if there is a cache to resume it from.
         self.hs.session_id_len = 0;
-        self.hs.deadline = now.saturating_add(u64::from(self.cfg.handshake_timeout_ms));
-        // Our record numbers continue from the client's (RFC 6347 4.2.1),
-        // so they are above the one we used for a HelloVerifyRequest.
-        if let Some(s) = self.rl.write_seq.get_mut(0) {
-            *s = (*s).max(ctx.rec_seq);
+        if env.session_cache().is_some_and(|c| !c.is_empty()) {
+            env.random(&mut self.hs.session_id).map_err(|_| Fatal::internal(Error::Rng))?;
+            self.hs.session_id_len = 32;
         }
+        self.hs.deadline = now.saturating_add(u64::from(self.cfg.handshake_timeout_ms));
         self.hs.send_seq = ctx.seq;
         self.hs.peer_flight_first = ctx.seq;
         self.hs.transcript.reset();
         self.hs.transcript.update(message);
         self.send_server_hello_flight(env)
+    }
+
+    /// The ServerHello extensions answering SNI, max_fragment_length and heartbeat.
+    fn server_hello_extras(&self) -> HelloExtras {
+        HelloExtras {
+            sni: self.sni_len > 0 && !self.hs.resumed,
+            mfl: self.hs.mfl_code,
+            heartbeat: self.hb.answer,
+        }
+    }
+
+    /// Resume the session the ClientHello offers if the cache has it and
+    /// it is still acceptable; sends the abbreviated flight (ServerHello,
+    /// ChangeCipherSpec, Finished). Returns false for a full handshake.
+    fn try_resume(
+        &mut self,
+        env: &mut dyn Env,
+        now: u64,
+        ctx: &MsgCtx,
+        message: &[u8],
+        ch: &ClientHello<'_>,
+        ems: bool,
+    ) -> Result<bool, Fatal> {
+        if ch.session_id.is_empty() {
+            return Ok(false);
+        }
+        let configured = |s: u16| self.cfg.suite_list().any(|x| x == s);
+        let Some(cache) = env.session_cache() else { return Ok(false) };
+        let Some(found) = crate::session::cache_lookup(cache, ch.session_id, now) else {
+            return Ok(false);
+        };
+        // Same suite still offered and allowed; RFC 7627 5.3: never resume
+        // across a change in extended master secret use.
+        if !ch.offers(found.suite) || !configured(found.suite) || found.ems != ems {
+            return Ok(false);
+        }
+        self.session.clear();
+        self.session = found.clone();
+        env.random(&mut self.hs.server_random).map_err(|_| Fatal::internal(Error::Rng))?;
+        self.hs.client_random = ch.random;
+        self.hs.suite = self.session.suite;
+        self.hs.ems = ems;
+        self.hs.resumed = true;
+        self.hs.master = self.session.master;
+        self.hs.session_id = self.session.id;
+        self.hs.session_id_len = self.session.id_len;
+        match self.session.peer_kind {
+            crate::session::PeerKind::PskIdentity => {
+                let id = self.session.peer();
+                if let Some(dst) = self.psk.identity.get_mut(..id.len()) {
+                    dst.copy_from_slice(id);
+                    self.psk.identity_len = id.len() as u16;
+                }
+            }
+            #[cfg(feature = "ecc")]
+            crate::session::PeerKind::KeyHash => {
+                if let Ok(h) = <[u8; 32]>::try_from(self.session.peer()) {
+                    self.ecc.peer_hash = h;
+                    self.ecc.has_peer = true;
+                }
+            }
+            _ => {}
+        }
+        self.stats.resumptions = self.stats.resumptions.saturating_add(1);
+        self.hs.deadline = now.saturating_add(u64::from(self.cfg.handshake_timeout_ms));
+        self.hs.send_seq = ctx.seq;
+        self.hs.peer_flight_first = ctx.seq;
+        self.hs.transcript.reset();
+        self.hs.transcript.update(message);
+        // ServerHello, then CCS and Finished with keys from the cached master.
+        self.flight.clear();
+        let seq = self.next_send_seq()?;
+        let random = self.hs.server_random;
+        let sid = self.hs.session_id;
+        let sid_len = usize::from(self.hs.session_id_len);
+        let suite = self.hs.suite;
+        let reneg = self.hs.peer_secure_renegotiation;
+        let extras = self.server_hello_extras();
+        let m = self.flight.push_message(0, msg::SERVER_HELLO, seq, |w| {
+            w.u16(DTLS12)?;
+            w.put(&random)?;
+            w.vec8(sid.get(..sid_len).unwrap_or(&[]))?;
+            w.u16(suite)?;
+            w.u8(0)?;
+            let l = w.begin_len(2)?;
+            if ems {
+                w.u16(ext::EXTENDED_MASTER_SECRET)?;
+                w.u16(0)?;
+            }
+            if reneg {
+                w.u16(ext::RENEGOTIATION_INFO)?;
+                w.vec16(&[0])?;
+            }
+            extras.write(w)?;
+            w.end_len(l)
+        })?;
+        self.hs.transcript.update(m);
+        self.install_keys();
+        self.flight.push_ccs(0)?;
+        self.rl.write_epoch = 1;
+        self.push_finished()?;
+        self.flight.resp_lo = ctx.seq;
+        self.flight.resp_hi = self.hs.recv_seq;
+        self.send_flight(true);
+        self.state = State::ServerWaitCcs;
+        Ok(true)
+    }
+
+    /// After a full handshake: put the session into the cache, if any.
+    fn cache_session(&mut self, env: &mut dyn Env, now: u64) {
+        if self.hs.resumed || self.hs.session_id_len == 0 {
+            return;
+        }
+        let mut s = crate::session::SessionData::new_zeroed();
+        s.master = self.hs.master;
+        s.id = self.hs.session_id;
+        s.id_len = self.hs.session_id_len;
+        s.suite = self.hs.suite;
+        s.ems = self.hs.ems;
+        match suite::info(self.hs.suite).map(|(k, _)| k) {
+            Some(KeyExchange::Psk) => s.set_peer(crate::session::PeerKind::PskIdentity, self.psk.identity()),
+            #[cfg(feature = "ecc")]
+            Some(KeyExchange::EcdheEcdsa) if self.ecc.has_peer => {
+                s.set_peer(crate::session::PeerKind::KeyHash, &self.ecc.peer_hash)
+            }
+            _ => {}
+        }
+        s.valid = true;
+        if let Some(cache) = env.session_cache() {
+            crate::session::cache_insert(cache, &s, now);
+        }
+        s.clear();
     }
 
     /// Stateless HelloVerifyRequest, written straight to the transmit
@@ -250,6 +484,9 @@ impl Core {
         let mut w = Writer::new(&mut self.tx.buf);
         if write_hello_verify_request(&mut w, ctx.rec_seq, ctx.seq, &cookie).is_ok() {
             self.tx.len = w.len() as u16;
+            if let Some(s) = self.rl.write_seq.get_mut(0) {
+                *s = (*s).max(ctx.rec_seq.saturating_add(1));
+            }
             self.stats.hello_verify_requests = self.stats.hello_verify_requests.saturating_add(1);
         }
     }
@@ -271,13 +508,14 @@ impl Core {
         let suite = self.hs.suite;
         let ems = self.hs.ems;
         let reneg = self.hs.peer_secure_renegotiation;
+        let extras = self.server_hello_extras();
         let m = self.flight.push_message(0, msg::SERVER_HELLO, seq, |w| {
             w.u16(DTLS12)?;
             w.put(&random)?;
             w.vec8(sid.get(..sid_len).unwrap_or(&[]))?;
             w.u16(suite)?;
             w.u8(0)?;
-            if ems || reneg || ecc {
+            if ems || reneg || ecc || extras.any() {
                 let l = w.begin_len(2)?;
                 if ems {
                     w.u16(ext::EXTENDED_MASTER_SECRET)?;
@@ -287,6 +525,7 @@ impl Core {
                     w.u16(ext::RENEGOTIATION_INFO)?;
                     w.vec16(&[0])?;
                 }
+                extras.write(w)?;
                 if ecc {
                     if caps.sent_point_formats {
                         w.u16(ext::EC_POINT_FORMATS)?;

@@ -34,6 +34,10 @@ pub(crate) struct Callbacks {
     pub psk_user: *mut c_void,
     pub verify_key: nanodtls_verify_key_fn,
     pub verify_user: *mut c_void,
+    pub sni: nanodtls_sni_fn,
+    pub sni_user: *mut c_void,
+    pub cache: *mut crate::session::CacheEntry,
+    pub cache_len: usize,
 }
 
 impl Callbacks {
@@ -49,6 +53,10 @@ impl Callbacks {
             psk_user: core::ptr::null_mut(),
             verify_key: None,
             verify_user: core::ptr::null_mut(),
+            sni: None,
+            sni_user: core::ptr::null_mut(),
+            cache: core::ptr::null_mut(),
+            cache_len: 0,
         })
     }
 
@@ -106,6 +114,67 @@ impl Env for Callbacks {
     fn has_peer_key_verifier(&self) -> bool {
         self.verify_key.is_some()
     }
+
+    fn session_cache(&mut self) -> Option<&mut [crate::session::CacheEntry]> {
+        if self.cache.is_null() || self.cache_len == 0 {
+            return None;
+        }
+        // SAFETY: cache/cache_len were registered by
+        // nanodtls_set_session_cache / nanodtls_endpoint_set_session_cache,
+        // which zeroed the entries (valid CacheEntry values, FromZeros); the
+        // application keeps that memory valid and untouched while
+        // registered. The returned borrow is tied to &mut self, and the
+        // engine never holds it across a callback.
+        Some(unsafe { core::slice::from_raw_parts_mut(self.cache, self.cache_len) })
+    }
+
+    fn server_name(&mut self, name: &[u8]) -> Option<bool> {
+        let f = self.sni?;
+        // SAFETY: name is a valid slice for the duration of the call.
+        let rc = unsafe { f(self.sni_user, name.as_ptr(), name.len()) };
+        Some(rc == 0)
+    }
+}
+
+/// Zero and register a session cache in caller memory.
+///
+/// # Safety
+/// `entries` must point to `n` writable entries of NANODTLS_SESSION_ENTRY_SIZE bytes.
+pub(crate) unsafe fn register_cache(
+    cb: &mut Callbacks,
+    entries: *mut nanodtls_session_entry,
+    entry_size: usize,
+    n: usize,
+) -> nanodtls_status {
+    if entries.is_null() {
+        if n != 0 {
+            return NANODTLS_E_NULL;
+        }
+        cb.cache = core::ptr::null_mut();
+        cb.cache_len = 0;
+        return NANODTLS_OK;
+    }
+    if entry_size != crate::sizes::NANODTLS_SESSION_ENTRY_SIZE {
+        return NANODTLS_E_CTX_SIZE;
+    }
+    if n == 0 || n > 65_535 || (entries as usize) % core::mem::align_of::<nanodtls_session_entry>() != 0 {
+        return NANODTLS_E_INVALID_ARG;
+    }
+    // SAFETY: caller contract: n entries of entry_size writable bytes.
+    // Zeroed memory is a valid (empty) CacheEntry.
+    unsafe { core::ptr::write_bytes(entries.cast::<u8>(), 0, n * entry_size) };
+    cb.cache = entries.cast();
+    cb.cache_len = n;
+    NANODTLS_OK
+}
+
+/// One entry of a server session cache (RFC 5246 session IDs). Give
+/// nanodtls_set_session_cache / nanodtls_endpoint_set_session_cache an
+/// array of these: `static nanodtls_session_entry cache[16];`. Entries hold
+/// master secrets; they are wiped on eviction and by deinit.
+#[repr(C)]
+pub struct nanodtls_session_entry {
+    _opaque: [u64; crate::sizes::NANODTLS_SESSION_ENTRY_WORDS],
 }
 
 /// What lives inside `nanodtls_ctx` after the guard header.
@@ -184,7 +253,8 @@ pub unsafe extern "C" fn nanodtls_init(
     }
 }
 
-/// Wipe the context: every key, secret and buffer is zeroized and the
+/// Wipe the context: every key, secret and buffer (and the session cache
+/// registered with nanodtls_set_session_cache) is zeroized and the
 /// context becomes uninitialised (later calls return
 /// NANODTLS_E_NOT_INITIALIZED). Call nanodtls_close first for a graceful
 /// close_notify. Deinit of an uninitialised context returns
@@ -192,7 +262,14 @@ pub unsafe extern "C" fn nanodtls_init(
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_deinit(ctx: *mut nanodtls_ctx) -> nanodtls_status {
     // SAFETY: ctx is NULL or a nanodtls_ctx (checked by destroy).
-    unsafe { destroy(ctx.cast::<CtxInner>(), MAGIC, |b| b.conn.wipe()) }
+    unsafe {
+        destroy(ctx.cast::<CtxInner>(), MAGIC, |b| {
+            b.conn.wipe();
+            if let Some(cache) = b.cb.session_cache() {
+                crate::session::cache_clear(cache);
+            }
+        })
+    }
 }
 
 /// Set the PSK. Client: the identity and key to use. Server: the single
@@ -639,6 +716,219 @@ pub unsafe extern "C" fn nanodtls_get_peer_key_hash(ctx: *mut nanodtls_ctx, out:
             None if cfg!(feature = "ecc") => NANODTLS_E_STATE,
             None => NANODTLS_E_UNSUPPORTED,
         })
+    }
+}
+
+/// Server: use `n` entries at `entries` (each `entry_size` =
+/// sizeof(nanodtls_session_entry)) as the session cache, so clients can
+/// resume with an abbreviated handshake. The entries are zeroed here and
+/// must stay valid until deinit (which wipes them) or until replaced.
+/// (NULL, 0) removes the cache. The same array may be shared by several
+/// server contexts used from one thread.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_set_session_cache(
+    ctx: *mut nanodtls_ctx,
+    entries: *mut nanodtls_session_entry,
+    entry_size: usize,
+    n: usize,
+) -> nanodtls_status {
+    // SAFETY: see with_ctx and register_cache (caller contract on entries).
+    unsafe {
+        with_ctx(ctx, |conn, cb| {
+            if conn.role() != crate::Role::Server {
+                return NANODTLS_E_STATE;
+            }
+            register_cache(cb, entries, entry_size, n)
+        })
+    }
+}
+
+/// Client: the server_name (SNI, RFC 6066) to send, a DNS host name of 1
+/// to NANODTLS_MAX_SERVER_NAME bytes (not an IP address). Before connect.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_set_server_name(ctx: *mut nanodtls_ctx, name: *const u8, len: usize) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let n = match unsafe { in_slice(name, len) } {
+        Ok(n) => n,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx.
+    unsafe { with_ctx(ctx, |conn, _| status(conn.set_server_name(n))) }
+}
+
+/// Copy the server_name: ours (client) or the one the client asked for
+/// (server). NANODTLS_DONE if there is none.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_get_server_name(
+    ctx: *mut nanodtls_ctx,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> nanodtls_status {
+    if out_len.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/capacity pair from the caller.
+    let o = match unsafe { out_slice(out, out_cap) } {
+        Ok(o) => o,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx; out_len non-NULL and writable.
+    unsafe {
+        with_ctx(ctx, |conn, _| {
+            let name = conn.server_name();
+            if name.is_empty() {
+                return NANODTLS_DONE;
+            }
+            let Some(dst) = o.get_mut(..name.len()) else { return NANODTLS_E_BUFFER_TOO_SMALL };
+            dst.copy_from_slice(name);
+            out_len.write(name.len());
+            NANODTLS_OK
+        })
+    }
+}
+
+/// Server: callback deciding whether to serve the server_name a client
+/// asks for (NULL removes it; without it every name is accepted).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_set_sni_callback(ctx: *mut nanodtls_ctx, cb_fn: nanodtls_sni_fn, user: *mut c_void) -> nanodtls_status {
+    // SAFETY: see with_ctx.
+    unsafe {
+        with_ctx(ctx, |_, cb| {
+            cb.sni = cb_fn;
+            cb.sni_user = user;
+            NANODTLS_OK
+        })
+    }
+}
+
+/// Send a heartbeat request (RFC 6520 keep-alive; poll to transmit it).
+/// NANODTLS_E_UNSUPPORTED if heartbeat was not negotiated (set
+/// cfg.heartbeat = 1 on both sides), NANODTLS_E_WOULD_BLOCK while the
+/// previous request still waits for its response.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_heartbeat(ctx: *mut nanodtls_ctx) -> nanodtls_status {
+    // SAFETY: see with_ctx.
+    unsafe {
+        with_ctx(ctx, |conn, cb| {
+            let now = cb.now();
+            status(conn.heartbeat(cb, now))
+        })
+    }
+}
+
+/// The state of the last heartbeat request (NANODTLS_HEARTBEAT_*) and,
+/// when OK, its round-trip time in ms. A request without a response after
+/// three retransmissions becomes NANODTLS_HEARTBEAT_FAILED: the peer or
+/// the path is gone.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_heartbeat_status(ctx: *mut nanodtls_ctx, hb_status: *mut u8, rtt_ms: *mut u32) -> nanodtls_status {
+    if hb_status.is_null() || rtt_ms.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: see with_ctx; outputs non-NULL and writable.
+    unsafe {
+        with_ctx(ctx, |conn, _| {
+            let (st, rtt) = conn.heartbeat_status();
+            hb_status.write(st as u8);
+            rtt_ms.write(rtt);
+            NANODTLS_OK
+        })
+    }
+}
+
+/// Client: serialise the resumable session into `out` (at most
+/// NANODTLS_SESSION_BLOB_MAX bytes) to keep it across deep sleep or a
+/// reboot. THE BLOB CONTAINS THE SESSION'S MASTER SECRET: keep it where
+/// only this device can read it, and wipe it when done. NANODTLS_E_STATE
+/// if there is no resumable session.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_session_export(
+    ctx: *mut nanodtls_ctx,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> nanodtls_status {
+    if out_len.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/capacity pair from the caller.
+    let o = match unsafe { out_slice(out, out_cap) } {
+        Ok(o) => o,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx; out_len non-NULL and writable.
+    unsafe {
+        with_ctx(ctx, |conn, _| match conn.export_session(o) {
+            Ok(n) => {
+                out_len.write(n);
+                NANODTLS_OK
+            }
+            Err(e) => e.code(),
+        })
+    }
+}
+
+/// Client: load a session blob written by nanodtls_session_export into a
+/// freshly initialised context, before nanodtls_connect, which then offers
+/// it. A corrupted, truncated or foreign blob gives NANODTLS_E_INVALID_ARG
+/// and changes nothing. If the server does not resume it, a full handshake
+/// follows.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_session_import(ctx: *mut nanodtls_ctx, blob: *const u8, len: usize) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let b = match unsafe { in_slice(blob, len) } {
+        Ok(b) => b,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx.
+    unsafe { with_ctx(ctx, |conn, _| status(conn.import_session(b))) }
+}
+
+/// Facts about the connection, for logs and tests.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct nanodtls_info {
+    /// NANODTLS_STATE_*.
+    pub state: i32,
+    /// Negotiated suite (0 before ServerHello).
+    pub suite: u16,
+    /// 1 if this handshake resumed a session.
+    pub resumed: u8,
+    /// 1 if the extended master secret is in use.
+    pub extended_master_secret: u8,
+    /// 1 if heartbeat requests may be sent (nanodtls_heartbeat).
+    pub heartbeat: u8,
+    /// 1 (client) if a resumable session is held (nanodtls_session_export).
+    pub has_session: u8,
+    /// Largest record plaintext (16384, or the negotiated max_fragment_length).
+    pub record_limit: u16,
+}
+
+/// Fill `info` with the state, suite and negotiated options.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_get_info(ctx: *mut nanodtls_ctx, info: *mut nanodtls_info) -> nanodtls_status {
+    if info.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: see with_ctx; info non-NULL and writable.
+    unsafe {
+        with_ctx(ctx, |conn, _| {
+            info.write(connection_info(conn));
+            NANODTLS_OK
+        })
+    }
+}
+
+pub(crate) fn connection_info(conn: &Connection) -> nanodtls_info {
+    nanodtls_info {
+        state: state_code(conn.state()),
+        suite: conn.suite(),
+        resumed: u8::from(conn.resumed()),
+        extended_master_secret: u8::from(conn.extended_master_secret()),
+        heartbeat: u8::from(conn.heartbeat_negotiated()),
+        has_session: u8::from(conn.has_session()),
+        record_limit: u16::try_from(conn.record_limit()).unwrap_or(u16::MAX),
     }
 }
 

@@ -5,7 +5,8 @@ use core::ffi::c_void;
 
 use zerocopy::FromZeros;
 
-use super::ctx::Callbacks;
+use super::ctx::{connection_info, register_cache, Callbacks, nanodtls_info, nanodtls_session_entry};
+use crate::config::Env;
 use super::guard::{destroy, enter, initialise, Guarded};
 use super::*;
 use crate::endpoint::{Endpoint, Event, PeerSlot};
@@ -194,6 +195,9 @@ pub unsafe extern "C" fn nanodtls_endpoint_deinit(ep: *mut nanodtls_endpoint) ->
                 s.zero();
             }
             b.ep.wipe();
+            if let Some(cache) = b.cb.session_cache() {
+                crate::session::cache_clear(cache);
+            }
         })
     }
 }
@@ -397,6 +401,120 @@ pub unsafe extern "C" fn nanodtls_endpoint_peer_key_hash(
             let Some(dst) = o.get_mut(..32) else { return NANODTLS_E_BUFFER_TOO_SMALL };
             dst.copy_from_slice(&h);
             NANODTLS_OK
+        })
+    }
+}
+
+/// Use `n` entries at `entries` (each `entry_size` =
+/// sizeof(nanodtls_session_entry)) as the session cache shared by all
+/// peers, so clients can resume (abbreviated handshake). Zeroed here; must
+/// stay valid until deinit, which wipes it. (NULL, 0) removes it.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_set_session_cache(
+    ep: *mut nanodtls_endpoint,
+    entries: *mut nanodtls_session_entry,
+    entry_size: usize,
+    n: usize,
+) -> nanodtls_status {
+    // SAFETY: see with_ep and register_cache (caller contract on entries).
+    unsafe { with_ep(ep, |_, _, cb| register_cache(cb, entries, entry_size, n)) }
+}
+
+/// Callback deciding whether to serve the server_name (SNI) a client asks
+/// for (NULL removes it; without it every name is accepted).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_set_sni_callback(
+    ep: *mut nanodtls_endpoint,
+    cb_fn: nanodtls_sni_fn,
+    user: *mut c_void,
+) -> nanodtls_status {
+    // SAFETY: see with_ep.
+    unsafe {
+        with_ep(ep, |_, _, cb| {
+            cb.sni = cb_fn;
+            cb.sni_user = user;
+            NANODTLS_OK
+        })
+    }
+}
+
+/// Send a heartbeat request to the peer at `addr` (server-initiated
+/// keep-alive, RFC 6520; poll to transmit). See nanodtls_heartbeat.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_heartbeat(
+    ep: *mut nanodtls_endpoint,
+    addr: *const u8,
+    addr_len: usize,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let a = match unsafe { in_slice(addr, addr_len) } {
+        Ok(a) => a,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ep.
+    unsafe {
+        with_ep(ep, |e, slots, cb| {
+            let now = cb.now();
+            status(e.heartbeat(slots, cb, now, a))
+        })
+    }
+}
+
+/// Facts about the connection to `addr` (state, suite, resumed, heartbeat ...).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_peer_info(
+    ep: *mut nanodtls_endpoint,
+    addr: *const u8,
+    addr_len: usize,
+    info: *mut nanodtls_info,
+) -> nanodtls_status {
+    if info.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/length pair from the caller.
+    let a = match unsafe { in_slice(addr, addr_len) } {
+        Ok(a) => a,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ep; info non-NULL and writable.
+    unsafe {
+        with_ep(ep, |e, slots, _| match e.peer(slots, a) {
+            Some(c) => {
+                info.write(connection_info(c));
+                NANODTLS_OK
+            }
+            None => NANODTLS_E_UNKNOWN_PEER,
+        })
+    }
+}
+
+/// Heartbeat state of the peer at `addr` (see nanodtls_heartbeat_status).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_heartbeat_status(
+    ep: *mut nanodtls_endpoint,
+    addr: *const u8,
+    addr_len: usize,
+    hb_status: *mut u8,
+    rtt_ms: *mut u32,
+) -> nanodtls_status {
+    if hb_status.is_null() || rtt_ms.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/length pair from the caller.
+    let a = match unsafe { in_slice(addr, addr_len) } {
+        Ok(a) => a,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ep; outputs non-NULL and writable.
+    unsafe {
+        with_ep(ep, |e, slots, _| match e.peer(slots, a) {
+            Some(c) => {
+                let (st, rtt) = c.heartbeat_status();
+                hb_status.write(st as u8);
+                rtt_ms.write(rtt);
+                NANODTLS_OK
+            }
+            None => NANODTLS_E_UNKNOWN_PEER,
         })
     }
 }
@@ -724,6 +842,6 @@ mod tests {
     #[allow(clippy::assertions_on_constants)]
     fn endpoint_sizes_have_small_slack() {
         assert!(NANODTLS_ENDPOINT_SIZE - EP_INNER_SIZE < 256, "endpoint slack {}", NANODTLS_ENDPOINT_SIZE - EP_INNER_SIZE);
-        assert!(NANODTLS_PEER_SIZE - PEER_SLOT_SIZE < 64, "peer slack {}", NANODTLS_PEER_SIZE - PEER_SLOT_SIZE);
+        assert!(NANODTLS_PEER_SIZE - PEER_SLOT_SIZE < 128, "peer slack {}", NANODTLS_PEER_SIZE - PEER_SLOT_SIZE);
     }
 }

@@ -105,6 +105,15 @@ pub const NANODTLS_SUITE_ECDHE_ECDSA_AES_128_CCM: u16 = 0xC0AC;
 /// Length of a P-256 SubjectPublicKeyInfo (nanodtls_get_own_spki).
 pub const NANODTLS_SPKI_LEN: usize = 91;
 
+/// nanodtls_heartbeat_status: no request sent yet.
+pub const NANODTLS_HEARTBEAT_IDLE: u8 = 0;
+/// nanodtls_heartbeat_status: a request waits for its response.
+pub const NANODTLS_HEARTBEAT_PENDING: u8 = 1;
+/// nanodtls_heartbeat_status: the response arrived.
+pub const NANODTLS_HEARTBEAT_OK: u8 = 2;
+/// nanodtls_heartbeat_status: no response after the retransmissions.
+pub const NANODTLS_HEARTBEAT_FAILED: u8 = 3;
+
 /// RNG callback: fill `buf` with `len` cryptographically secure random
 /// bytes; return 0 on success, anything else on failure.
 pub type nanodtls_rng_fn = Option<unsafe extern "C" fn(user: *mut c_void, buf: *mut u8, len: usize) -> c_int>;
@@ -129,6 +138,11 @@ pub type nanodtls_psk_lookup_fn = Option<
 /// from inside nanodtls_feed for keys not in the trusted-key list.
 pub type nanodtls_verify_key_fn =
     Option<unsafe extern "C" fn(user: *mut c_void, spki: *const u8, spki_len: usize) -> c_int>;
+
+/// Server name (SNI) callback: return 0 to accept the name the client
+/// asked for (`len` bytes, not NUL-terminated), non-zero to refuse it
+/// (unrecognized_name). Called before credentials are chosen.
+pub type nanodtls_sni_fn = Option<unsafe extern "C" fn(user: *mut c_void, name: *const u8, len: usize) -> c_int>;
 
 /// Platform services: RNG and clock callbacks with a user pointer passed
 /// back to both. Both callbacks are required.
@@ -158,6 +172,8 @@ pub struct nanodtls_config {
     pub client_auth: u8,
     /// Largest datagram sent; flights are fragmented to fit (default 1280, minimum 128).
     pub mtu: u16,
+    /// Client: max_fragment_length to request (RFC 6066): 0 = none (default), 512, 1024, 2048, 4096.
+    pub max_fragment_length: u16,
     /// Cipher suites in preference order, 0-terminated (default: PSK CCM-8,
     /// ECDHE_ECDSA CCM-8, PSK CCM, ECDHE_ECDSA CCM; a client offers only
     /// those it has credentials for).
@@ -170,6 +186,8 @@ pub struct nanodtls_config {
     pub handshake_timeout_ms: u32,
     /// Server: cookie secret lifetime in ms (default 300000).
     pub cookie_lifetime_ms: u32,
+    /// 1 = negotiate heartbeat (RFC 6520): answer requests, allow nanodtls_heartbeat (default 0).
+    pub heartbeat: u8,
 }
 
 /// The last alert sent or received.
@@ -224,6 +242,8 @@ pub struct nanodtls_stats {
     pub peer_retransmits: u32,
     /// HelloVerifyRequests sent (server) or received (client).
     pub hello_verify_requests: u32,
+    /// Abbreviated (resumed) handshakes accepted (server).
+    pub resumptions: u32,
 }
 
 impl From<&crate::Stats> for nanodtls_stats {
@@ -247,6 +267,7 @@ impl From<&crate::Stats> for nanodtls_stats {
             retransmits: s.retransmits,
             peer_retransmits: s.peer_retransmits,
             hello_verify_requests: s.hello_verify_requests,
+            resumptions: s.resumptions,
         }
     }
 }
@@ -275,7 +296,7 @@ pub(crate) fn config_from_c(c: &nanodtls_config) -> Result<crate::Config, Error>
         NANODTLS_ROLE_SERVER => crate::Role::Server,
         _ => return Err(Error::InvalidArgument),
     };
-    if c.require_cookie > 1 || c.require_ems > 1 || c.client_auth > 1 {
+    if c.require_cookie > 1 || c.require_ems > 1 || c.client_auth > 1 || c.heartbeat > 1 {
         return Err(Error::InvalidArgument);
     }
     let cfg = crate::Config {
@@ -289,6 +310,8 @@ pub(crate) fn config_from_c(c: &nanodtls_config) -> Result<crate::Config, Error>
         require_cookie: c.require_cookie == 1,
         require_ems: c.require_ems == 1,
         client_auth: c.client_auth == 1,
+        max_fragment_length: c.max_fragment_length,
+        heartbeat: c.heartbeat == 1,
     };
     cfg.validate()?;
     Ok(cfg)
@@ -304,11 +327,13 @@ pub(crate) fn config_to_c(c: &crate::Config) -> nanodtls_config {
         require_ems: u8::from(c.require_ems),
         client_auth: u8::from(c.client_auth),
         mtu: c.mtu,
+        max_fragment_length: c.max_fragment_length,
         suites: c.suites,
         retransmit_initial_ms: c.retransmit_initial_ms,
         retransmit_max_ms: c.retransmit_max_ms,
         handshake_timeout_ms: c.handshake_timeout_ms,
         cookie_lifetime_ms: c.cookie_lifetime_ms,
+        heartbeat: u8::from(c.heartbeat),
     }
 }
 

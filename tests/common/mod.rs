@@ -43,6 +43,11 @@ pub struct TestEnv {
     /// Answer of the raw-public-key verifier callback (None: no callback).
     pub key_verifier: Option<bool>,
     pub keys_seen: Vec<Vec<u8>>,
+    /// Server session cache (empty: none).
+    pub cache: Vec<nanodtls::session::CacheEntry>,
+    /// SNI callback answer (None: no callback) and the names seen.
+    pub sni_answer: Option<bool>,
+    pub sni_seen: Vec<Vec<u8>>,
 }
 
 impl TestEnv {
@@ -54,6 +59,9 @@ impl TestEnv {
             lookups: 0,
             key_verifier: None,
             keys_seen: Vec::new(),
+            cache: Vec::new(),
+            sni_answer: None,
+            sni_seen: Vec::new(),
         }
     }
 }
@@ -83,6 +91,25 @@ impl Env for TestEnv {
     }
     fn has_peer_key_verifier(&self) -> bool {
         self.key_verifier.is_some()
+    }
+    fn session_cache(&mut self) -> Option<&mut [nanodtls::session::CacheEntry]> {
+        if self.cache.is_empty() {
+            None
+        } else {
+            Some(&mut self.cache)
+        }
+    }
+    fn server_name(&mut self, name: &[u8]) -> Option<bool> {
+        self.sni_seen.push(name.to_vec());
+        self.sni_answer
+    }
+}
+
+impl TestEnv {
+    /// Give this (server) environment a session cache of `n` entries.
+    pub fn with_cache(mut self, n: usize) -> Self {
+        self.cache = (0..n).map(|_| *nanodtls::session::CacheEntry::new_box_zeroed().unwrap()).collect();
+        self
     }
 }
 

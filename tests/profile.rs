@@ -1,0 +1,445 @@
+//! RFC 7925 profile features: session resumption (and across deep sleep),
+//! max_fragment_length, server_name (SNI) and heartbeat.
+
+mod common;
+use std::collections::VecDeque;
+
+use common::*;
+use nanodtls::connection::{alert, HeartbeatStatus};
+use nanodtls::record::content;
+use nanodtls::{suite, Config, Connection, Error, State};
+
+struct Lock {
+    c: Box<Connection>,
+    s: Box<Connection>,
+    ce: TestEnv,
+    se: TestEnv,
+    queue: VecDeque<(bool, Vec<u8>)>,
+    datagrams: usize,
+    bytes: usize,
+    now: u64,
+}
+
+impl Lock {
+    fn new(c: Box<Connection>, s: Box<Connection>, ce: TestEnv, se: TestEnv) -> Lock {
+        let mut l = Lock { c, s, ce, se, queue: VecDeque::new(), datagrams: 0, bytes: 0, now: 0 };
+        l.c.connect(&mut l.ce, 0).unwrap();
+        l.pump();
+        l
+    }
+    fn pump(&mut self) {
+        let mut buf = [0u8; 2048];
+        while let Some(n) = self.c.poll_datagram(self.now, &mut buf).unwrap() {
+            self.queue.push_back((true, buf[..n].to_vec()));
+        }
+        while let Some(n) = self.s.poll_datagram(self.now, &mut buf).unwrap() {
+            self.queue.push_back((false, buf[..n].to_vec()));
+        }
+    }
+    fn step(&mut self) -> Option<(bool, Vec<u8>)> {
+        let (to_server, d) = self.queue.pop_front()?;
+        self.datagrams += 1;
+        self.bytes += d.len();
+        let _ = if to_server { self.s.feed(&mut self.se, self.now, &d) } else { self.c.feed(&mut self.ce, self.now, &d) };
+        self.pump();
+        Some((to_server, d))
+    }
+    fn run(&mut self) {
+        while self.step().is_some() {}
+    }
+    fn connected(&self) -> bool {
+        self.c.state() == State::Connected && self.s.state() == State::Connected
+    }
+    fn read(&mut self, server: bool) -> Vec<Vec<u8>> {
+        let mut out = vec![];
+        let mut buf = [0u8; 5000];
+        let conn = if server { &mut self.s } else { &mut self.c };
+        while let Ok(Some(n)) = conn.read(&mut buf) {
+            out.push(buf[..n].to_vec());
+        }
+        out
+    }
+}
+
+fn psk_only(cfg: &mut Config, s: u16) {
+    cfg.suites = [s, 0, 0, 0];
+}
+
+/// A full PSK handshake against a server with a cache; returns the
+/// client's exported session and the server environment (holding the cache).
+fn first_handshake(ccfg: &Config, scfg: &Config) -> (Vec<u8>, TestEnv, usize, usize) {
+    let mut l = Lock::new(psk_client(ccfg), psk_server(scfg), TestEnv::new(1), TestEnv::new(2).with_cache(4));
+    l.run();
+    assert!(l.connected());
+    assert!(!l.c.resumed());
+    assert!(l.c.has_session());
+    let mut blob = vec![0u8; 512];
+    let n = l.c.export_session(&mut blob).unwrap();
+    blob.truncate(n);
+    (blob, std::mem::replace(&mut l.se, TestEnv::new(0)), l.datagrams, l.bytes)
+}
+
+#[test]
+fn psk_session_resumption_across_a_reboot() {
+    let (c, s) = (client_config(), server_config());
+    let (blob, se, full_dgrams, full_bytes) = first_handshake(&c, &s);
+    // "Reboot": a brand-new client context imports the blob.
+    let mut client = new_conn(&c);
+    client.set_psk(PSK_ID, &PSK).unwrap();
+    client.import_session(&blob).unwrap();
+    let mut l = Lock::new(client, psk_server(&s), TestEnv::new(3), se);
+    l.run();
+    assert!(l.connected());
+    assert!(l.c.resumed() && l.s.resumed());
+    assert_eq!(l.s.psk_identity(), PSK_ID, "the server knows who resumed");
+    assert_eq!(l.s.stats().resumptions, 1);
+    // Cookie exchange still happens: CH, HVR, CH, SH+CCS+Fin, CCS+Fin.
+    assert_eq!(l.datagrams, 5);
+    // One round trip fewer; about the same bytes for PSK (the session ID
+    // rides in both ClientHellos instead of ClientKeyExchange/ServerHelloDone).
+    assert_eq!(full_dgrams, 6);
+    eprintln!("PSK full: {full_dgrams} datagrams {full_bytes} bytes; resumed: {} datagrams {} bytes", l.datagrams, l.bytes);
+    l.c.write(b"after resumption").unwrap();
+    l.pump();
+    l.run();
+    assert_eq!(l.read(true), vec![b"after resumption".to_vec()]);
+    // The resumed connection keeps the session for next time.
+    assert!(l.c.has_session());
+}
+
+#[test]
+fn refused_resumption_falls_back_to_a_full_handshake() {
+    let (c, s) = (client_config(), server_config());
+    let (blob, _se, _, _) = first_handshake(&c, &s);
+    // A server that lost its cache (restarted).
+    let mut client = new_conn(&c);
+    client.set_psk(PSK_ID, &PSK).unwrap();
+    client.import_session(&blob).unwrap();
+    let mut l = Lock::new(client, psk_server(&s), TestEnv::new(4), TestEnv::new(5).with_cache(2));
+    l.run();
+    assert!(l.connected());
+    assert!(!l.c.resumed() && !l.s.resumed());
+    assert!(l.c.has_session(), "the new full handshake gives a new session");
+    let mut b2 = vec![0u8; 512];
+    let n = l.c.export_session(&mut b2).unwrap();
+    assert_ne!(&b2[..n], &blob[..], "a new session ID");
+}
+
+#[test]
+fn resumption_requires_the_same_extended_master_secret_use() {
+    let (c, s) = (client_config(), server_config());
+    let (blob, mut se, _, _) = first_handshake(&c, &s);
+    // Forge the cached session into a non-EMS one by resuming against a
+    // server whose cache says so: import the blob with EMS cleared.
+    let mut sd = <nanodtls::session::SessionData as zerocopy::FromZeros>::new_zeroed();
+    nanodtls::session::import(&blob, &mut sd).unwrap();
+    sd.ems = false;
+    se.cache.iter_mut().for_each(|e| *e = <nanodtls::session::CacheEntry as zerocopy::FromZeros>::new_zeroed());
+    nanodtls::session::cache_insert(&mut se.cache, &sd, 0);
+    let mut client = new_conn(&c);
+    client.set_psk(PSK_ID, &PSK).unwrap();
+    client.import_session(&blob).unwrap();
+    let mut l = Lock::new(client, psk_server(&s), TestEnv::new(6), se);
+    l.run();
+    assert!(l.connected());
+    assert!(!l.s.resumed(), "RFC 7627 5.3: no resumption across EMS change");
+}
+
+#[test]
+fn corrupted_or_foreign_session_blobs_are_refused() {
+    let (c, s) = (client_config(), server_config());
+    let (blob, _, _, _) = first_handshake(&c, &s);
+    let mut client = new_conn(&c);
+    client.set_psk(PSK_ID, &PSK).unwrap();
+    for i in 0..blob.len() {
+        let mut bad = blob.clone();
+        bad[i] ^= 0x01;
+        assert_eq!(client.import_session(&bad), Err(Error::InvalidArgument), "byte {i}");
+    }
+    assert_eq!(client.import_session(&blob[..blob.len() - 1]), Err(Error::InvalidArgument));
+    assert_eq!(client.import_session(b"not a session at all, certainly"), Err(Error::InvalidArgument));
+    assert!(!client.has_session(), "refused blobs change nothing");
+    client.import_session(&blob).unwrap();
+    assert!(client.has_session());
+    // Servers have no client session to import or export.
+    let mut server = psk_server(&s);
+    assert_eq!(server.import_session(&blob), Err(Error::WrongState));
+}
+
+#[test]
+fn lost_final_flight_of_an_abbreviated_handshake_is_recovered() {
+    let (c, s) = (client_config(), server_config());
+    let (blob, se, _, _) = first_handshake(&c, &s);
+    let mut client = new_conn(&c);
+    client.set_psk(PSK_ID, &PSK).unwrap();
+    client.import_session(&blob).unwrap();
+    let mut l = Lock::new(client, psk_server(&s), TestEnv::new(7), se);
+    // Deliver until the client is connected, then drop its final flight.
+    while l.c.state() != State::Connected {
+        l.step().unwrap();
+    }
+    let dropped = l.queue.pop_back().unwrap();
+    assert!(dropped.0, "the client's CCS+Finished");
+    assert_eq!(l.s.state(), State::ServerWaitCcs);
+    // The server's timer retransmits its flight; the client answers again.
+    l.now = 1000;
+    l.s.handle_timeout(1000).unwrap();
+    l.pump();
+    l.run();
+    assert!(l.connected());
+    assert!(l.c.stats().peer_retransmits >= 1);
+}
+
+#[test]
+#[cfg(feature = "ecc")]
+fn ecc_session_resumption_keeps_the_peer_key() {
+    let c = ecc_client(Some(1), &[2], suite::ECDHE_ECDSA_AES_128_CCM_8);
+    let s = ecc_server(2, &[1], true);
+    let mut l = Lock::new(c, s, TestEnv::new(8), TestEnv::new(9).with_cache(2));
+    l.run();
+    assert!(l.connected());
+    let (full_dgrams, full_bytes) = (l.datagrams, l.bytes);
+    let mut blob = vec![0u8; 512];
+    let n = l.c.export_session(&mut blob).unwrap();
+    let se = std::mem::replace(&mut l.se, TestEnv::new(0));
+    let mut c2 = ecc_client(Some(1), &[2], suite::ECDHE_ECDSA_AES_128_CCM_8);
+    c2.import_session(&blob[..n]).unwrap();
+    let mut l = Lock::new(c2, ecc_server(2, &[1], true), TestEnv::new(10), se);
+    l.run();
+    assert!(l.connected() && l.c.resumed() && l.s.resumed());
+    let hash = nanodtls::crypto::sha256::sha256(&[&test_spki(2)]);
+    assert_eq!(l.c.peer_key_hash(), Some(hash));
+    assert_eq!(l.s.peer_key_hash(), Some(nanodtls::crypto::sha256::sha256(&[&test_spki(1)])));
+    eprintln!("ECDHE full: {full_dgrams} datagrams {full_bytes} bytes; resumed: {} datagrams {} bytes", l.datagrams, l.bytes);
+}
+
+#[test]
+fn endpoint_resumes_sessions() {
+    let cfg = server_config();
+    let (blob, _, _, _) = first_handshake(&client_config(), &cfg);
+    let _ = blob;
+    // Full handshake through an endpoint, then resumption through it.
+    let mut ep = EndpointParty::new(&cfg, 2);
+    let mut sim = Sim::new(psk_client(&client_config()), ep, Link { latency_ms: 5, ..Link::default() }, 40);
+    sim.senv = TestEnv::new(41).with_cache(4);
+    assert!(sim.handshake(5_000));
+    let mut blob = vec![0u8; 512];
+    let n = sim.client.export_session(&mut blob).unwrap();
+    ep = sim.server;
+    let senv = std::mem::replace(&mut sim.senv, TestEnv::new(0));
+    let mut c2 = psk_client(&client_config());
+    c2.import_session(&blob[..n]).unwrap();
+    ep.addr = b"10.0.0.2:5684".to_vec();
+    let mut sim = Sim::new(c2, ep, Link { latency_ms: 5, ..Link::default() }, 42);
+    sim.senv = senv;
+    assert!(sim.handshake(5_000));
+    assert!(sim.client.resumed());
+}
+
+// --------------------------------------------------- max_fragment_length
+
+#[test]
+fn max_fragment_length_is_negotiated_and_honoured() {
+    let mut c = client_config();
+    c.max_fragment_length = 512;
+    let s = server_config();
+    let mut l = Lock::new(psk_client(&c), psk_server(&s), TestEnv::new(11), TestEnv::new(12));
+    l.run();
+    assert!(l.connected());
+    assert_eq!(l.c.record_limit(), 512);
+    assert_eq!(l.s.record_limit(), 512);
+    assert_eq!(l.c.max_write(), 512);
+    assert_eq!(l.s.max_write(), 512);
+    assert_eq!(l.s.write(&[0u8; 513]), Err(Error::TooLarge));
+    l.s.write(&[7u8; 512]).unwrap();
+    l.pump();
+    l.run();
+    assert_eq!(l.read(false), vec![vec![7u8; 512]]);
+    // A peer that ignores the limit is stopped with record_overflow.
+    let big = l.s.test_record(content::APPLICATION_DATA, 1, &[1u8; 600]).unwrap();
+    assert_eq!(l.c.feed(&mut l.ce, 0, &big), Err(Error::AlertSent));
+    assert_eq!(l.c.last_alert().description, alert::RECORD_OVERFLOW);
+}
+
+#[test]
+#[cfg(feature = "ecc")]
+fn max_fragment_length_limits_handshake_records_too() {
+    // ECC flights are bigger; with MFL 512 and a large MTU every record's
+    // plaintext must still be <= 512.
+    let mut cfg = client_config();
+    cfg.suites = [suite::ECDHE_ECDSA_AES_128_CCM_8, 0, 0, 0];
+    cfg.max_fragment_length = 512;
+    let mut c = new_conn(&cfg);
+    c.set_own_key(&test_key(1)).unwrap();
+    c.add_trusted_key(&test_spki(2)).unwrap();
+    let mut l = Lock::new(c, ecc_server(2, &[1], true), TestEnv::new(13), TestEnv::new(14));
+    let mut all = vec![];
+    while let Some((_, d)) = l.step() {
+        all.push(d);
+    }
+    assert!(l.connected());
+    for d in &all {
+        let mut r = nanodtls::codec::Reader::new(d);
+        while !r.is_empty() {
+            let rec = nanodtls::record::parse(&mut r).unwrap();
+            assert!(rec.fragment.len() <= 512 + 16, "record of {} bytes", rec.fragment.len());
+        }
+    }
+}
+
+#[test]
+fn invalid_max_fragment_length_values() {
+    let mut c = client_config();
+    c.max_fragment_length = 700;
+    assert_eq!(c.validate(), Err(Error::InvalidArgument));
+    // A server getting code 5 answers illegal_parameter.
+    let mut s = psk_server(&{
+        let mut c = server_config();
+        c.require_cookie = false;
+        c
+    });
+    let mut env = TestEnv::new(15);
+    let mut body = vec![0xfe, 0xfd];
+    body.extend_from_slice(&[3u8; 32]);
+    body.extend_from_slice(&[0, 0, 0, 2, 0xc0, 0xa8, 1, 0, 0, 5, 0x00, 0x01, 0x00, 0x01, 0x05]);
+    let mut rec = vec![22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1];
+    let mut hs = vec![1, 0, 0, body.len() as u8, 0, 0, 0, 0, 0, 0, 0, body.len() as u8];
+    hs.extend_from_slice(&body);
+    rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+    rec.extend_from_slice(&hs);
+    assert_eq!(s.feed(&mut env, 0, &rec), Err(Error::AlertSent));
+    assert_eq!(s.last_alert().description, alert::ILLEGAL_PARAMETER);
+}
+
+// ---------------------------------------------------------------- SNI
+
+#[test]
+fn server_name_reaches_the_server_before_credentials() {
+    let mut client = psk_client(&client_config());
+    client.set_server_name(b"coap.example.org").unwrap();
+    let mut se = TestEnv::new(17);
+    se.sni_answer = Some(true);
+    let mut l = Lock::new(client, psk_server(&server_config()), TestEnv::new(16), se);
+    l.run();
+    assert!(l.connected());
+    assert_eq!(l.s.server_name(), b"coap.example.org");
+    assert_eq!(l.se.sni_seen, vec![b"coap.example.org".to_vec()]);
+    // Refused name: unrecognized_name.
+    let mut client = psk_client(&client_config());
+    client.set_server_name(b"other.example.org").unwrap();
+    let mut se = TestEnv::new(18);
+    se.sni_answer = Some(false);
+    let mut l = Lock::new(client, psk_server(&server_config()), TestEnv::new(19), se);
+    l.run();
+    assert_eq!(l.s.last_alert().description, alert::UNRECOGNIZED_NAME);
+    assert_eq!(l.c.failure(), Some(Error::AlertReceived));
+}
+
+#[test]
+fn server_name_validation() {
+    let mut c = psk_client(&client_config());
+    for bad in [&b""[..], b"192.168.1.1", b"a..b", b".lead", b"trail.", b"sp ace", &[b'a'; 65][..]] {
+        assert_eq!(c.set_server_name(bad), Err(Error::InvalidArgument), "{:?}", String::from_utf8_lossy(bad));
+    }
+    c.set_server_name(b"xn--bcher-kva.example").unwrap();
+    let mut s = psk_server(&server_config());
+    assert_eq!(s.set_server_name(b"a.example"), Err(Error::WrongState), "clients only");
+}
+
+// ------------------------------------------------------------ heartbeat
+
+fn hb_pair(client_hb: bool, server_hb: bool) -> Lock {
+    let mut c = client_config();
+    c.heartbeat = client_hb;
+    let mut s = server_config();
+    s.heartbeat = server_hb;
+    let mut l = Lock::new(psk_client(&c), psk_server(&s), TestEnv::new(20), TestEnv::new(21));
+    l.run();
+    assert!(l.connected());
+    l
+}
+
+#[test]
+fn heartbeat_both_directions() {
+    let mut l = hb_pair(true, true);
+    assert!(l.c.heartbeat_negotiated() && l.s.heartbeat_negotiated());
+    l.now = 100;
+    l.c.heartbeat(&mut l.ce, 100).unwrap();
+    assert_eq!(l.c.heartbeat(&mut l.ce, 100), Err(Error::WouldBlock), "one at a time");
+    l.pump();
+    l.now = 130;
+    l.run();
+    assert_eq!(l.c.heartbeat_status(), (HeartbeatStatus::Ok, 30));
+    // Server-initiated (the RFC 7925 keep-alive pattern).
+    l.s.heartbeat(&mut l.se, 200).unwrap();
+    l.pump();
+    l.now = 220;
+    l.run();
+    assert_eq!(l.s.heartbeat_status().0, HeartbeatStatus::Ok);
+    assert!(l.read(true).is_empty() && l.read(false).is_empty(), "heartbeats are not application data");
+}
+
+#[test]
+fn missing_heartbeat_response_is_reported() {
+    let mut l = hb_pair(true, true);
+    l.c.heartbeat(&mut l.ce, 0).unwrap();
+    let mut buf = [0u8; 256];
+    let mut sent = 0;
+    let mut now = 0;
+    // Never deliver anything: 1 request + 3 retransmissions, then Failed.
+    loop {
+        while l.c.poll_datagram(now, &mut buf).unwrap().is_some() {
+            sent += 1;
+        }
+        let Some(t) = l.c.timeout_ms(now) else { break };
+        now += t;
+        l.c.handle_timeout(now).unwrap();
+        if l.c.heartbeat_status().0 == HeartbeatStatus::Failed {
+            break;
+        }
+    }
+    assert_eq!(sent, 4);
+    assert_eq!(l.c.heartbeat_status().0, HeartbeatStatus::Failed);
+    assert_eq!(l.c.state(), State::Connected, "the application decides what to do");
+}
+
+#[test]
+fn heartbeat_with_bad_length_is_dropped() {
+    let mut l = hb_pair(true, true);
+    // payload_length claims 1000 bytes: the Heartbleed request.
+    let mut msg = vec![1u8, 0x03, 0xe8];
+    msg.extend_from_slice(&[0x41; 40]);
+    let rec = l.c.test_record(content::HEARTBEAT, 1, &msg).unwrap();
+    l.s.feed(&mut l.se, 0, &rec).unwrap();
+    let mut buf = [0u8; 256];
+    assert_eq!(l.s.poll_datagram(0, &mut buf).unwrap(), None, "no response");
+    assert_eq!(l.s.stats().dropped_malformed, 1);
+    // Padding shorter than 16 bytes: dropped too.
+    let mut msg = vec![1u8, 0, 4, 1, 2, 3, 4];
+    msg.extend_from_slice(&[0; 15]);
+    let rec = l.c.test_record(content::HEARTBEAT, 1, &msg).unwrap();
+    l.s.feed(&mut l.se, 0, &rec).unwrap();
+    assert_eq!(l.s.poll_datagram(0, &mut buf).unwrap(), None);
+    // A well-formed request is answered with exactly its payload.
+    let mut msg = vec![1u8, 0, 4, 9, 8, 7, 6];
+    msg.extend_from_slice(&[0; 16]);
+    let rec = l.c.test_record(content::HEARTBEAT, 1, &msg).unwrap();
+    l.s.feed(&mut l.se, 0, &rec).unwrap();
+    assert!(l.s.poll_datagram(0, &mut buf).unwrap().is_some());
+    assert_eq!(l.s.state(), State::Connected);
+}
+
+#[test]
+fn heartbeat_not_negotiated() {
+    let mut l = hb_pair(true, false);
+    assert!(!l.c.heartbeat_negotiated());
+    assert_eq!(l.c.heartbeat(&mut l.ce, 0), Err(Error::Unsupported));
+    // Unsolicited heartbeats are dropped, never answered.
+    let mut msg = vec![1u8, 0, 1, 0x55];
+    msg.extend_from_slice(&[0; 16]);
+    let rec = l.c.test_record(content::HEARTBEAT, 1, &msg).unwrap();
+    l.s.feed(&mut l.se, 0, &rec).unwrap();
+    let mut buf = [0u8; 256];
+    assert_eq!(l.s.poll_datagram(0, &mut buf).unwrap(), None);
+    let _ = psk_only;
+}
