@@ -122,7 +122,7 @@ const CONN_STATE_BYTES: usize = 900;
 const ECC_STATE_BYTES: usize = 264;
 /// Bytes of the C context wrapper around a connection (magic, guard,
 /// platform callbacks).
-const CTX_WRAPPER_BYTES: usize = 104;
+const CTX_WRAPPER_BYTES: usize = 120;
 /// Bytes of the per-peer slot wrapper of a server endpoint (address,
 /// bookkeeping), not counting the address buffer itself.
 const PEER_WRAPPER_BYTES: usize = 32;

@@ -40,9 +40,9 @@
 /** Longest opaque peer address (e.g. a struct sockaddr_in6) a server endpoint stores per peer. */
 #define NANODTLS_MAX_PEER_ADDR 32
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 6824
+#define NANODTLS_CTX_SIZE 6840
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 853
+#define NANODTLS_CTX_WORDS 855
 /** Size of one nanodtls_peer slot in bytes. */
 #define NANODTLS_PEER_SIZE 6784
 /** Size of one nanodtls_peer slot in 64-bit words. */
@@ -833,6 +833,20 @@ nanodtls_status nanodtls_get_own_spki(struct nanodtls_ctx *ctx,
                                       size_t *out_len);
 
 /**
+ * Our X.509 certificate (DER), presented to peers that do not support
+ * raw public keys (RFC 7250), e.g. OpenSSL or Mbed TLS. Its public key
+ * must be the one set with nanodtls_set_own_key (call that first;
+ * NANODTLS_E_INVALID_ARG otherwise). The certificate is BORROWED, not
+ * copied: it must stay valid and unchanged (e.g. in flash) for the life of
+ * the context. (NULL, 0) removes it. Peers' X.509 certificates are
+ * accepted by pinning their key (nanodtls_add_trusted_key with the
+ * certificate's SubjectPublicKeyInfo); chains are not validated.
+ */
+nanodtls_status nanodtls_set_own_certificate(struct nanodtls_ctx *ctx,
+                                             const uint8_t *der,
+                                             size_t len);
+
+/**
  * Trust a peer raw public key given as its SubjectPublicKeyInfo DER (as
  * `openssl pkey -pubout -outform DER` writes it). Only its SHA-256 is
  * stored, so the buffer may be freed afterwards. At most
@@ -1025,6 +1039,15 @@ nanodtls_status nanodtls_endpoint_set_psk_lookup(struct nanodtls_endpoint *ep,
 nanodtls_status nanodtls_endpoint_set_own_key(struct nanodtls_endpoint *ep,
                                               const uint8_t *key,
                                               size_t key_len);
+
+/**
+ * Our X.509 certificate (DER) for clients without raw public key support;
+ * BORROWED: it must stay valid (e.g. in flash) until deinit. Its key must
+ * be the one set with nanodtls_endpoint_set_own_key (call that first).
+ */
+nanodtls_status nanodtls_endpoint_set_own_certificate(struct nanodtls_endpoint *ep,
+                                                      const uint8_t *der,
+                                                      size_t len);
 
 /**
  * Trust a client raw public key (SubjectPublicKeyInfo DER); only its

@@ -32,7 +32,7 @@ impl Core {
     /// Fix the list of suites to offer (those with credentials, in
     /// configured order); false if there is none.
     pub(crate) fn choose_offered_suites(&mut self, env: &dyn Env) -> bool {
-        let _ = env;
+        self.hs.have_own_cert = env.own_certificate().is_some();
         let mut n = 0;
         let mut offered = [0u16; crate::config::MAX_SUITES];
         for s in self.cfg.suite_list() {
@@ -94,7 +94,8 @@ impl Core {
         let heartbeat = self.cfg.heartbeat;
         let offered = self.hs.offered;
         #[cfg(feature = "ecc")]
-        let (ecc, own_key) = (self.offers_ecc(), self.ecc.has_own);
+        let (ecc, own_key, own_cert, types) =
+            (self.offers_ecc(), self.ecc.has_own, self.hs.have_own_cert, !self.hs.no_rpk_offer);
         let m = self.flight.push_message(0, msg::CLIENT_HELLO, seq, |w| {
             w.u16(DTLS12)?;
             w.put(&random)?;
@@ -136,9 +137,16 @@ impl Core {
                 w.vec16(&[1, hecc::POINT_FORMAT_UNCOMPRESSED])?;
                 w.u16(ext::SIGNATURE_ALGORITHMS)?;
                 w.vec16(&[0, 2, 4, 3])?; // ecdsa_secp256r1_sha256
-                w.u16(ext::SERVER_CERTIFICATE_TYPE)?;
-                w.vec16(&[1, hecc::CERT_TYPE_RAW_PUBLIC_KEY])?;
-                if own_key {
+                // Raw public keys preferred; an X.509 server certificate is
+                // accepted by pinning its key.
+                if types {
+                    w.u16(ext::SERVER_CERTIFICATE_TYPE)?;
+                    w.vec16(&[2, hecc::CERT_TYPE_RAW_PUBLIC_KEY, hecc::CERT_TYPE_X509])?;
+                }
+                if types && own_key && own_cert {
+                    w.u16(ext::CLIENT_CERTIFICATE_TYPE)?;
+                    w.vec16(&[2, hecc::CERT_TYPE_RAW_PUBLIC_KEY, hecc::CERT_TYPE_X509])?;
+                } else if types && own_key {
                     w.u16(ext::CLIENT_CERTIFICATE_TYPE)?;
                     w.vec16(&[1, hecc::CERT_TYPE_RAW_PUBLIC_KEY])?;
                 }
@@ -187,7 +195,7 @@ impl Core {
             (State::ClientWaitServerHello, msg::SERVER_HELLO) => self.on_server_hello(ctx, message, body),
             #[cfg(feature = "ecc")]
             (State::ClientWaitCertificate, msg::CERTIFICATE) => {
-                let spki = hecc::parse_certificate(body).map_err(|_| Fatal::decode())?;
+                let spki = self.peer_certificate_key(body)?;
                 let spki = spki.ok_or(Fatal::alert(alert::BAD_CERTIFICATE))?;
                 self.accept_peer_key(env, spki)?;
                 self.hs.transcript.update(message);
@@ -264,8 +272,11 @@ impl Core {
         let kx = suite::info(sh.suite).map(|(k, _)| k);
         let mut ems = false;
         let mut reneg = false;
+        // Without the extensions both certificates are X.509 (RFC 7250).
         #[cfg_attr(not(feature = "ecc"), allow(unused_mut))]
-        let mut server_rpk = false;
+        let mut server_x509 = true;
+        #[cfg_attr(not(feature = "ecc"), allow(unused_mut))]
+        let mut client_x509 = true;
         let mut mfl = 0u8;
         let mut hb_mode = 0u8;
         for (t, data) in sh.extensions.clone() {
@@ -310,16 +321,19 @@ impl Core {
                 }
                 #[cfg(feature = "ecc")]
                 ext::SERVER_CERTIFICATE_TYPE if self.offers_ecc() => {
-                    if data != [hecc::CERT_TYPE_RAW_PUBLIC_KEY] {
-                        return Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE));
-                    }
-                    server_rpk = true;
+                    server_x509 = match data {
+                        [hecc::CERT_TYPE_RAW_PUBLIC_KEY] => false,
+                        [hecc::CERT_TYPE_X509] => true,
+                        _ => return Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE)),
+                    };
                 }
                 #[cfg(feature = "ecc")]
                 ext::CLIENT_CERTIFICATE_TYPE if self.offers_ecc() && self.ecc.has_own => {
-                    if data != [hecc::CERT_TYPE_RAW_PUBLIC_KEY] {
-                        return Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE));
-                    }
+                    client_x509 = match data {
+                        [hecc::CERT_TYPE_RAW_PUBLIC_KEY] => false,
+                        [hecc::CERT_TYPE_X509] if self.hs.have_own_cert => true,
+                        _ => return Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE)),
+                    };
                 }
                 // Anything we did not offer must not come back (RFC 5246 7.4.1.4).
                 _ => return Err(Fatal::alert(alert::UNSUPPORTED_EXTENSION)),
@@ -327,10 +341,8 @@ impl Core {
         }
         let sid = sh.session_id;
         let resuming = self.session.valid && !sid.is_empty() && crate::crypto::ct_eq(sid, self.session.id());
-        if kx == Some(KeyExchange::EcdheEcdsa) && !server_rpk && !resuming {
-            // Without server_certificate_type the server would send X.509.
-            return Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE));
-        }
+        self.hs.peer_cert_x509 = server_x509;
+        self.hs.own_cert_x509 = client_x509;
         if self.cfg.require_ems && !ems {
             return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
         }
@@ -438,7 +450,7 @@ impl Core {
         };
         self.derive_keys(pms.get(..pms_len).unwrap_or(&[]));
         #[cfg(feature = "ecc")]
-        if kx == Some(KeyExchange::EcdheEcdsa) && self.ecc.cert_requested && self.ecc.has_own {
+        if kx == Some(KeyExchange::EcdheEcdsa) && self.ecc.cert_requested && self.ecc.sent_certificate {
             self.push_certificate_verify()?;
         }
         self.flight.push_ccs(0)?;
@@ -459,16 +471,19 @@ impl Core {
         if self.ecc.cert_requested {
             let seq = self.next_send_seq()?;
             let spki = self.ecc.own_spki();
-            let own = self.ecc.has_own;
+            let cert = if self.hs.own_cert_x509 { env.own_certificate() } else { None };
+            // Something to prove with CertificateVerify: our raw key, or our
+            // X.509 certificate; otherwise an empty Certificate.
+            let present = self.ecc.has_own && (!self.hs.own_cert_x509 || cert.is_some());
             let m = self.flight.push_message(0, msg::CERTIFICATE, seq, |w| {
-                // Raw public key, or an empty certificate if we have no key.
-                let l = w.begin_len(3)?;
-                if own {
-                    w.put(&spki)?;
+                if present {
+                    crate::server::write_certificate(w, &spki, cert)
+                } else {
+                    w.u24(0)
                 }
-                w.end_len(l)
             })?;
             self.hs.transcript.update(m);
+            self.ecc.sent_certificate = present;
         }
         let mut eph = Zeroizing::new([0u8; ecc::SCALAR_LEN]);
         let mut point = [0u8; ecc::POINT_LEN];
@@ -498,6 +513,21 @@ impl Core {
         })?;
         self.hs.transcript.update(m);
         Ok(())
+    }
+
+    /// The SubjectPublicKeyInfo in a peer Certificate message, raw public
+    /// key or X.509 (whose leaf key is pinned), or None for an empty one.
+    #[cfg(feature = "ecc")]
+    pub(crate) fn peer_certificate_key<'b>(&self, body: &'b [u8]) -> Result<Option<&'b [u8]>, Fatal> {
+        use crate::crypto::ecc;
+        if self.hs.peer_cert_x509 {
+            match hecc::parse_certificate_x509(body).map_err(|_| Fatal::decode())? {
+                Some(cert) => ecc::x509_spki(cert).map(Some).map_err(|_| Fatal::alert(alert::BAD_CERTIFICATE)),
+                None => Ok(None),
+            }
+        } else {
+            hecc::parse_certificate(body).map_err(|_| Fatal::decode())
+        }
     }
 
     /// Accept the peer's raw public key if it is trusted (hash list) or the

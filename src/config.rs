@@ -172,6 +172,12 @@ pub trait Env {
         None
     }
 
+    /// Our X.509 certificate (DER), for peers that cannot use raw public
+    /// keys (RFC 7250). Its key must be the one set with set_own_key.
+    fn own_certificate(&self) -> Option<&[u8]> {
+        None
+    }
+
     /// True if [`Env::verify_peer_key`] is implemented (so ECDHE_ECDSA can
     /// be offered without a trusted-key list).
     fn has_peer_key_verifier(&self) -> bool {

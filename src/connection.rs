@@ -328,7 +328,15 @@ pub(crate) struct Handshake {
     pub hello_verify_count: u8,
     pub bad_finished_records: u8,
     /// Server: ClientCaps of the accepted ClientHello (bit set).
-    pub client_caps: u8,
+    pub client_caps: u16,
+    /// The peer's Certificate is X.509 (leaf key pinned) rather than a raw public key.
+    pub peer_cert_x509: bool,
+    /// Our Certificate is X.509 rather than a raw public key.
+    pub own_cert_x509: bool,
+    /// Client: an X.509 certificate of ours is available (fixed at connect).
+    pub have_own_cert: bool,
+    /// Client (tests only): behave like a stack without RFC 7250.
+    pub no_rpk_offer: bool,
     /// Negotiated max_fragment_length code (RFC 6066; 0 = none).
     pub mfl_code: u8,
     pub ems: bool,
@@ -659,6 +667,19 @@ impl Connection {
         {
             let _ = hash;
             Err(Error::Unsupported)
+        }
+    }
+
+    /// True if the X.509 certificate `der` carries our public key (so it
+    /// can be presented to peers that cannot use raw public keys).
+    pub fn certificate_matches_own_key(&self, der: &[u8]) -> bool {
+        #[cfg(feature = "ecc")]
+        return self.core.ecc.has_own
+            && crate::crypto::ecc::x509_spki(der).is_ok_and(|spki| spki == self.core.ecc.own_spki());
+        #[cfg(not(feature = "ecc"))]
+        {
+            let _ = der;
+            false
         }
     }
 
@@ -1015,6 +1036,14 @@ impl Connection {
         let role = self.core.cfg.role;
         self.core.rl.emit(role, &mut w, ctype, epoch, &[payload])?;
         Ok(w.written().to_vec())
+    }
+
+    /// Test support: make a client behave like a stack without RFC 7250
+    /// (no certificate type extensions: X.509 certificates both ways).
+    #[cfg(feature = "std")]
+    #[doc(hidden)]
+    pub fn test_without_raw_public_keys(&mut self) {
+        self.core.hs.no_rpk_offer = true;
     }
 
     /// Test support: next handshake message_seq this side will send.

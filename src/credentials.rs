@@ -30,6 +30,8 @@ pub(crate) struct EccCreds {
     pub has_peer: bool,
     /// Client: the server sent CertificateRequest. Server: we sent one.
     pub cert_requested: bool,
+    /// Client: we answered a CertificateRequest with a key or certificate.
+    pub sent_certificate: bool,
 }
 
 impl EccCreds {

@@ -204,6 +204,17 @@ impl Endpoint {
         None
     }
 
+    /// True if the X.509 certificate `der` carries our public key.
+    pub fn certificate_matches_own_key(&self, der: &[u8]) -> bool {
+        #[cfg(feature = "ecc")]
+        return self.ecc.has_own && crate::crypto::ecc::x509_spki(der).is_ok_and(|spki| spki == self.ecc.own_spki());
+        #[cfg(not(feature = "ecc"))]
+        {
+            let _ = der;
+            false
+        }
+    }
+
     /// Trust a client raw public key (SubjectPublicKeyInfo DER).
     pub fn add_trusted_key(&mut self, spki: &[u8]) -> Result<(), Error> {
         #[cfg(feature = "ecc")]

@@ -16,6 +16,22 @@ use crate::suite::{self, KeyExchange};
 #[cfg(feature = "ecc")]
 use crate::handshake::ecc as hecc;
 
+/// Write a Certificate body: an X.509 certificate list with `cert` if
+/// given, else our raw public key (RFC 7250).
+#[cfg(feature = "ecc")]
+pub(crate) fn write_certificate(w: &mut Writer<'_>, spki: &[u8], cert: Option<&[u8]>) -> Result<(), Error> {
+    let l = w.begin_len(3)?;
+    match cert {
+        Some(c) => {
+            let one = w.begin_len(3)?;
+            w.put(c)?;
+            w.end_len(one)?;
+        }
+        None => w.put(spki)?,
+    }
+    w.end_len(l)
+}
+
 /// Parse a server_name extension: the host_name, if any (RFC 6066 3).
 fn parse_server_name(data: &[u8]) -> Result<Option<&[u8]>, Error> {
     let mut r = crate::codec::Reader::new(data);
@@ -73,27 +89,53 @@ pub(crate) struct ClientCaps {
     pub uncompressed: bool,
     pub sent_point_formats: bool,
     pub ecdsa_sha256: bool,
+    /// server_certificate_type offered RawPublicKey.
     pub server_rpk: bool,
+    /// The client accepts an X.509 server certificate (no extension, or X.509 listed).
+    pub server_x509: bool,
+    pub sent_server_cert_type: bool,
+    /// client_certificate_type offered RawPublicKey.
     pub client_rpk: bool,
+    /// The client can send X.509 (no extension, or X.509 listed).
+    pub client_x509: bool,
+    pub sent_client_cert_type: bool,
 }
 
 impl ClientCaps {
-    fn bits(&self) -> u8 {
-        u8::from(self.p256)
-            | u8::from(self.uncompressed) << 1
-            | u8::from(self.sent_point_formats) << 2
-            | u8::from(self.ecdsa_sha256) << 3
-            | u8::from(self.server_rpk) << 4
-            | u8::from(self.client_rpk) << 5
+    const FIELDS: usize = 10;
+
+    fn flags(&self) -> [bool; Self::FIELDS] {
+        [
+            self.p256,
+            self.uncompressed,
+            self.sent_point_formats,
+            self.ecdsa_sha256,
+            self.server_rpk,
+            self.server_x509,
+            self.sent_server_cert_type,
+            self.client_rpk,
+            self.client_x509,
+            self.sent_client_cert_type,
+        ]
     }
-    fn from_bits(b: u8) -> Self {
+
+    fn bits(&self) -> u16 {
+        self.flags().iter().enumerate().fold(0, |acc, (i, &f)| acc | (u16::from(f) << i))
+    }
+
+    fn from_bits(b: u16) -> Self {
+        let f = |i: u16| b & (1 << i) != 0;
         ClientCaps {
-            p256: b & 1 != 0,
-            uncompressed: b & 2 != 0,
-            sent_point_formats: b & 4 != 0,
-            ecdsa_sha256: b & 8 != 0,
-            server_rpk: b & 16 != 0,
-            client_rpk: b & 32 != 0,
+            p256: f(0),
+            uncompressed: f(1),
+            sent_point_formats: f(2),
+            ecdsa_sha256: f(3),
+            server_rpk: f(4),
+            server_x509: f(5),
+            sent_server_cert_type: f(6),
+            client_rpk: f(7),
+            client_x509: f(8),
+            sent_client_cert_type: f(9),
         }
     }
 }
@@ -114,7 +156,7 @@ impl Core {
             }
             #[cfg(feature = "ecc")]
             (State::ServerWaitClientCertificate, msg::CERTIFICATE) => {
-                let spki = crate::handshake::ecc::parse_certificate(body).map_err(|_| Fatal::decode())?;
+                let spki = self.peer_certificate_key(body)?;
                 // client_auth is required when we ask: no key, no handshake.
                 let spki = spki.ok_or(Fatal::alert(alert::HANDSHAKE_FAILURE))?;
                 self.accept_peer_key(env, spki)?;
@@ -176,13 +218,14 @@ impl Core {
             Some((KeyExchange::Psk, _)) => self.psk.has_key() || env.has_psk_lookup(),
             #[cfg(feature = "ecc")]
             Some((KeyExchange::EcdheEcdsa, _)) => {
+                let can_present = caps.server_rpk || (caps.server_x509 && env.own_certificate().is_some());
+                let can_verify = self.ecc.n_trusted > 0 || env.has_peer_key_verifier();
                 self.ecc.has_own
                     && caps.p256
                     && caps.uncompressed
                     && caps.ecdsa_sha256
-                    && caps.server_rpk
-                    && (!self.cfg.client_auth || caps.client_rpk)
-                    && (!self.cfg.client_auth || self.ecc.n_trusted > 0 || env.has_peer_key_verifier())
+                    && can_present
+                    && (!self.cfg.client_auth || ((caps.client_rpk || caps.client_x509) && can_verify))
             }
             _ => false,
         }
@@ -227,8 +270,10 @@ impl Core {
         if !ch.offers_null_compression() {
             return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
         }
+        // Defaults when the client sends no extension: uncompressed points
+        // and X.509 certificates (RFC 8422, RFC 7250).
         #[cfg_attr(not(feature = "ecc"), allow(unused_mut))]
-        let mut caps = ClientCaps { uncompressed: true, ..ClientCaps::default() };
+        let mut caps = ClientCaps { uncompressed: true, server_x509: true, client_x509: true, ..ClientCaps::default() };
         let mut ems = false;
         let mut reneg = ch.offers(suite::EMPTY_RENEGOTIATION_INFO_SCSV);
         let mut mfl = 0u8;
@@ -255,11 +300,15 @@ impl Core {
                 ext::SERVER_CERTIFICATE_TYPE => {
                     let l = hecc::ext_list8(data).map_err(|_| Fatal::decode())?;
                     caps.server_rpk = l.contains(&hecc::CERT_TYPE_RAW_PUBLIC_KEY);
+                    caps.server_x509 = l.contains(&hecc::CERT_TYPE_X509);
+                    caps.sent_server_cert_type = true;
                 }
                 #[cfg(feature = "ecc")]
                 ext::CLIENT_CERTIFICATE_TYPE => {
                     let l = hecc::ext_list8(data).map_err(|_| Fatal::decode())?;
                     caps.client_rpk = l.contains(&hecc::CERT_TYPE_RAW_PUBLIC_KEY);
+                    caps.client_x509 = l.contains(&hecc::CERT_TYPE_X509);
+                    caps.sent_client_cert_type = true;
                 }
                 ext::EXTENDED_MASTER_SECRET => {
                     if !data.is_empty() {
@@ -500,6 +549,12 @@ impl Core {
         let caps = ClientCaps::from_bits(self.hs.client_caps);
         let ecc = kx == Some(KeyExchange::EcdheEcdsa);
         let client_auth = ecc && self.cfg.client_auth;
+        // Raw public keys whenever the client can take them; X.509 (our
+        // certificate, and pinning the client's leaf key) otherwise.
+        let own_x509 = ecc && !caps.server_rpk;
+        let peer_x509 = client_auth && !caps.client_rpk;
+        self.hs.own_cert_x509 = own_x509;
+        self.hs.peer_cert_x509 = peer_x509;
         self.flight.clear();
         let seq = self.next_send_seq()?;
         let random = self.hs.server_random;
@@ -531,11 +586,14 @@ impl Core {
                         w.u16(ext::EC_POINT_FORMATS)?;
                         w.vec16(&[1, 0])?;
                     }
-                    w.u16(ext::SERVER_CERTIFICATE_TYPE)?;
-                    w.vec16(&[2])?; // RawPublicKey
-                    if client_auth {
+                    // RFC 7250: answer the type extensions the client sent.
+                    if caps.sent_server_cert_type {
+                        w.u16(ext::SERVER_CERTIFICATE_TYPE)?;
+                        w.vec16(&[if own_x509 { 0 } else { 2 }])?;
+                    }
+                    if client_auth && caps.sent_client_cert_type {
                         w.u16(ext::CLIENT_CERTIFICATE_TYPE)?;
-                        w.vec16(&[2])?;
+                        w.vec16(&[if peer_x509 { 0 } else { 2 }])?;
                     }
                 }
                 w.end_len(l)?;
@@ -570,11 +628,8 @@ impl Core {
         use crate::crypto::{ecc, sha256::Sha256};
         let seq = self.next_send_seq()?;
         let spki = self.ecc.own_spki();
-        let m = self.flight.push_message(0, msg::CERTIFICATE, seq, |w| {
-            let l = w.begin_len(3)?;
-            w.put(&spki)?;
-            w.end_len(l)
-        })?;
+        let cert = if self.hs.own_cert_x509 { env.own_certificate() } else { None };
+        let m = self.flight.push_message(0, msg::CERTIFICATE, seq, |w| write_certificate(w, &spki, cert))?;
         self.hs.transcript.update(m);
         let mut rng = |b: &mut [u8]| env.random(b);
         ecc::generate(&mut rng, &mut self.ecc.eph_scalar, &mut self.ecc.eph_point)

@@ -405,3 +405,63 @@ fn key_configuration_errors() {
     let mut env = TestEnv::new(1);
     assert_eq!(c.connect(&mut env, 0), Err(Error::NoCredentials));
 }
+
+#[test]
+fn x509_certificates_are_accepted_by_pinning_their_key() {
+    // A client without RFC 7250 (like OpenSSL 3.0): the server presents its
+    // X.509 certificate, the client sends one for client authentication.
+    for client_auth in [false, true] {
+        let mut c = ecc_client(Some(1), &[2], CCM8);
+        c.test_without_raw_public_keys();
+        assert!(c.certificate_matches_own_key(&test_cert(1)));
+        assert!(!c.certificate_matches_own_key(&test_cert(2)));
+        let s = ecc_server(2, &[1], client_auth);
+        let mut l = Lock { c, s, ce: TestEnv::new(50), se: TestEnv::new(51), queue: VecDeque::new() };
+        l.ce.own_cert = Some(test_cert(1));
+        l.se.own_cert = Some(test_cert(2));
+        l.c.connect(&mut l.ce, 0).unwrap();
+        l.pump();
+        let (_, d) = l.until_message(msg::CERTIFICATE);
+        assert!(find(&d, &test_cert(2)).is_some(), "the server sent its X.509 certificate");
+        let _ = l.deliver(false, &d);
+        l.run();
+        assert!(l.connected(), "client_auth {client_auth}: {:?} {:?}", l.c.last_alert(), l.s.last_alert());
+        assert_eq!(l.c.peer_key_hash(), Some(sha256(&[&test_spki(2)])));
+        if client_auth {
+            assert_eq!(l.s.peer_key_hash(), Some(sha256(&[&test_spki(1)])));
+        }
+        exchange(&mut l);
+    }
+}
+
+#[test]
+fn x509_certificate_with_an_unpinned_key_is_refused() {
+    let mut c = ecc_client(None, &[1], CCM8); // pins key 1, server has key 2
+    c.test_without_raw_public_keys();
+    let s = ecc_server(2, &[], false);
+    let mut l = Lock { c, s, ce: TestEnv::new(52), se: TestEnv::new(53), queue: VecDeque::new() };
+    l.se.own_cert = Some(test_cert(2));
+    l.c.connect(&mut l.ce, 0).unwrap();
+    l.pump();
+    l.run();
+    assert_eq!(l.c.last_alert().description, alert::CERTIFICATE_UNKNOWN);
+    // A server with no certificate cannot serve such a client at all.
+    let mut c = ecc_client(None, &[2], CCM8);
+    c.test_without_raw_public_keys();
+    let mut l = Lock::new(c, ecc_server(2, &[], false), 54);
+    l.run();
+    assert_eq!(l.s.last_alert().description, alert::HANDSHAKE_FAILURE);
+}
+
+#[test]
+fn x509_leaf_key_extraction_is_strict() {
+    use nanodtls::crypto::ecc::x509_spki;
+    let cert = test_cert(2);
+    assert_eq!(x509_spki(&cert).unwrap(), &test_spki(2)[..]);
+    for cut in 0..cert.len() {
+        assert!(x509_spki(&cert[..cut]).is_err(), "cut {cut}");
+    }
+    let mut trailing = cert.clone();
+    trailing.push(0);
+    assert!(x509_spki(&trailing).is_err());
+}

@@ -211,9 +211,42 @@ fn der_tlv<'a>(r: &mut Reader<'a>) -> Result<(u8, &'a [u8]), Error> {
         0..=0x7f => usize::from(first),
         0x81 => usize::from(r.u8()?),
         0x82 => usize::from(r.u16()?),
+        0x83 => r.u24()? as usize,
         _ => return Err(Error::Decode),
     };
     Ok((tag, r.take(len)?))
+}
+
+/// The SubjectPublicKeyInfo (its whole DER encoding) inside an X.509
+/// certificate. The structure is walked, nothing is validated: this serves
+/// pinning the certificate's key, not path validation.
+pub fn x509_spki(cert: &[u8]) -> Result<&[u8], Error> {
+    let mut r = Reader::new(cert);
+    let (t, c) = der_tlv(&mut r)?;
+    if t != 0x30 || !r.is_empty() {
+        return Err(Error::Decode);
+    }
+    let (t, tbs) = der_tlv(&mut Reader::new(c))?;
+    if t != 0x30 {
+        return Err(Error::Decode);
+    }
+    let mut tr = Reader::new(tbs);
+    if tbs.first() == Some(&0xa0) {
+        der_tlv(&mut tr)?; // [0] version
+    }
+    // serialNumber, signature, issuer, validity, subject
+    for want in [0x02u8, 0x30, 0x30, 0x30, 0x30] {
+        let (t, _) = der_tlv(&mut tr)?;
+        if t != want {
+            return Err(Error::Decode);
+        }
+    }
+    let start = tr.position();
+    let (t, _) = der_tlv(&mut tr)?;
+    if t != 0x30 {
+        return Err(Error::Decode);
+    }
+    tbs.get(start..tr.position()).ok_or(Error::Decode)
 }
 
 /// Extract the private scalar from a key as users commonly hold it: 32 raw

@@ -38,6 +38,8 @@ pub(crate) struct Callbacks {
     pub sni_user: *mut c_void,
     pub cache: *mut crate::session::CacheEntry,
     pub cache_len: usize,
+    pub own_cert: *const u8,
+    pub own_cert_len: usize,
 }
 
 impl Callbacks {
@@ -57,6 +59,8 @@ impl Callbacks {
             sni_user: core::ptr::null_mut(),
             cache: core::ptr::null_mut(),
             cache_len: 0,
+            own_cert: core::ptr::null(),
+            own_cert_len: 0,
         })
     }
 
@@ -126,6 +130,16 @@ impl Env for Callbacks {
         // registered. The returned borrow is tied to &mut self, and the
         // engine never holds it across a callback.
         Some(unsafe { core::slice::from_raw_parts_mut(self.cache, self.cache_len) })
+    }
+
+    fn own_certificate(&self) -> Option<&[u8]> {
+        if self.own_cert.is_null() || self.own_cert_len == 0 {
+            return None;
+        }
+        // SAFETY: registered by nanodtls_set_own_certificate, whose contract
+        // is that the certificate stays valid and unchanged (e.g. in flash)
+        // while registered.
+        Some(unsafe { core::slice::from_raw_parts(self.own_cert, self.own_cert_len) })
     }
 
     fn server_name(&mut self, name: &[u8]) -> Option<bool> {
@@ -641,6 +655,35 @@ pub unsafe extern "C" fn nanodtls_get_own_spki(
             let Some(dst) = o.get_mut(..spki.len()) else { return NANODTLS_E_BUFFER_TOO_SMALL };
             dst.copy_from_slice(&spki);
             out_len.write(spki.len());
+            NANODTLS_OK
+        })
+    }
+}
+
+/// Our X.509 certificate (DER), presented to peers that do not support
+/// raw public keys (RFC 7250), e.g. OpenSSL or Mbed TLS. Its public key
+/// must be the one set with nanodtls_set_own_key (call that first;
+/// NANODTLS_E_INVALID_ARG otherwise). The certificate is BORROWED, not
+/// copied: it must stay valid and unchanged (e.g. in flash) for the life of
+/// the context. (NULL, 0) removes it. Peers' X.509 certificates are
+/// accepted by pinning their key (nanodtls_add_trusted_key with the
+/// certificate's SubjectPublicKeyInfo); chains are not validated.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_set_own_certificate(ctx: *mut nanodtls_ctx, der: *const u8, len: usize) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller, valid for the call; the
+    // registration itself relies on the documented borrowing contract.
+    let c = match unsafe { in_slice(der, len) } {
+        Ok(c) => c,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx.
+    unsafe {
+        with_ctx(ctx, |conn, cb| {
+            if !c.is_empty() && !conn.certificate_matches_own_key(c) {
+                return if cfg!(feature = "ecc") { NANODTLS_E_INVALID_ARG } else { NANODTLS_E_UNSUPPORTED };
+            }
+            cb.own_cert = if c.is_empty() { core::ptr::null() } else { der };
+            cb.own_cert_len = c.len();
             NANODTLS_OK
         })
     }

@@ -294,6 +294,33 @@ pub unsafe extern "C" fn nanodtls_endpoint_set_own_key(
     unsafe { with_ep(ep, |e, _, _| status(e.set_own_key(k))) }
 }
 
+/// Our X.509 certificate (DER) for clients without raw public key support;
+/// BORROWED: it must stay valid (e.g. in flash) until deinit. Its key must
+/// be the one set with nanodtls_endpoint_set_own_key (call that first).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_set_own_certificate(
+    ep: *mut nanodtls_endpoint,
+    der: *const u8,
+    len: usize,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let c = match unsafe { in_slice(der, len) } {
+        Ok(c) => c,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ep.
+    unsafe {
+        with_ep(ep, |e, _, cb| {
+            if !c.is_empty() && !e.certificate_matches_own_key(c) {
+                return if cfg!(feature = "ecc") { NANODTLS_E_INVALID_ARG } else { NANODTLS_E_UNSUPPORTED };
+            }
+            cb.own_cert = if c.is_empty() { core::ptr::null() } else { der };
+            cb.own_cert_len = c.len();
+            NANODTLS_OK
+        })
+    }
+}
+
 /// Trust a client raw public key (SubjectPublicKeyInfo DER); only its
 /// SHA-256 is kept. Used when the configuration has client_auth = 1.
 #[no_mangle]

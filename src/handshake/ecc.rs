@@ -29,6 +29,24 @@ pub fn parse_certificate(body: &[u8]) -> Result<Option<&[u8]>, Error> {
     Ok(if spki.is_empty() { None } else { Some(spki) })
 }
 
+/// A Certificate message of type X.509: the first (leaf) certificate, or
+/// None for an empty list. The rest of the chain is checked for framing only.
+pub fn parse_certificate_x509(body: &[u8]) -> Result<Option<&[u8]>, Error> {
+    let mut r = Reader::new(body);
+    let list = r.vec24()?;
+    r.finish()?;
+    let mut l = Reader::new(list);
+    let mut leaf = None;
+    while !l.is_empty() {
+        let cert = l.vec24()?;
+        if cert.is_empty() {
+            return Err(Error::Decode);
+        }
+        leaf.get_or_insert(cert);
+    }
+    Ok(leaf)
+}
+
 /// A parsed ECDHE ServerKeyExchange.
 pub struct ServerKeyExchange<'a> {
     /// The ServerECDHParams bytes (covered by the signature).

@@ -48,6 +48,8 @@ pub struct TestEnv {
     /// SNI callback answer (None: no callback) and the names seen.
     pub sni_answer: Option<bool>,
     pub sni_seen: Vec<Vec<u8>>,
+    /// Our X.509 certificate (DER), if any.
+    pub own_cert: Option<Vec<u8>>,
 }
 
 impl TestEnv {
@@ -62,6 +64,7 @@ impl TestEnv {
             cache: Vec::new(),
             sni_answer: None,
             sni_seen: Vec::new(),
+            own_cert: None,
         }
     }
 }
@@ -103,6 +106,14 @@ impl Env for TestEnv {
         self.sni_seen.push(name.to_vec());
         self.sni_answer
     }
+    fn own_certificate(&self) -> Option<&[u8]> {
+        self.own_cert.as_deref()
+    }
+}
+
+/// The self-signed test certificate for test_key(n) (tests/vectors).
+pub fn test_cert(n: u8) -> Vec<u8> {
+    std::fs::read(format!("{}/tests/vectors/test{n}.crt.der", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
 
 impl TestEnv {
