@@ -848,8 +848,10 @@ nanodtls_status nanodtls_set_own_certificate(struct nanodtls_ctx *ctx,
 
 /**
  * Trust a peer raw public key given as its SubjectPublicKeyInfo DER (as
- * `openssl pkey -pubout -outform DER` writes it). Only its SHA-256 is
- * stored, so the buffer may be freed afterwards. At most
+ * `openssl pkey -pubout -outform DER` writes it), or pin the key of an
+ * X.509 certificate given as DER (the certificate itself is not
+ * validated). Only the key's SHA-256 is stored, so the buffer may be
+ * freed afterwards. At most
  * NANODTLS_MAX_TRUSTED_KEYS keys (NANODTLS_E_NO_SLOT beyond).
  */
 nanodtls_status nanodtls_add_trusted_key(struct nanodtls_ctx *ctx,
@@ -1050,8 +1052,8 @@ nanodtls_status nanodtls_endpoint_set_own_certificate(struct nanodtls_endpoint *
                                                       size_t len);
 
 /**
- * Trust a client raw public key (SubjectPublicKeyInfo DER); only its
- * SHA-256 is kept. Used when the configuration has client_auth = 1.
+ * Trust a client raw public key (SubjectPublicKeyInfo DER, or pin the key
+ * of an X.509 certificate DER); only its SHA-256 is kept. Used when the configuration has client_auth = 1.
  */
 nanodtls_status nanodtls_endpoint_add_trusted_key(struct nanodtls_endpoint *ep,
                                                   const uint8_t *spki,

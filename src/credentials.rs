@@ -57,9 +57,16 @@ impl EccCreds {
         s
     }
 
-    /// Trust a peer key given as its SubjectPublicKeyInfo (DER).
-    pub fn add_trusted_spki(&mut self, spki: &[u8]) -> Result<(), Error> {
-        ecc::parse_spki(spki).map_err(|_| Error::InvalidArgument)?;
+    /// Trust a peer key given as its SubjectPublicKeyInfo (DER), or as an
+    /// X.509 certificate (DER) whose key is pinned.
+    pub fn add_trusted_spki(&mut self, der: &[u8]) -> Result<(), Error> {
+        let spki = if ecc::parse_spki(der).is_ok() {
+            der
+        } else {
+            let inner = ecc::x509_spki(der).map_err(|_| Error::InvalidArgument)?;
+            ecc::parse_spki(inner).map_err(|_| Error::InvalidArgument)?;
+            inner
+        };
         self.add_trusted_hash(&sha256(&[spki]))
     }
 

@@ -464,4 +464,14 @@ fn x509_leaf_key_extraction_is_strict() {
     let mut trailing = cert.clone();
     trailing.push(0);
     assert!(x509_spki(&trailing).is_err());
+    // Pinning by certificate is pinning its key: the second call is a
+    // duplicate and takes no slot (4 slots: 1 + 3 more fit, then none).
+    let mut c = new_conn(&client_config());
+    c.add_trusted_key(&cert).unwrap();
+    c.add_trusted_key(&test_spki(2)).unwrap();
+    for i in 0..3 {
+        c.add_trusted_key_hash(&[i; 32]).unwrap();
+    }
+    assert_eq!(c.add_trusted_key_hash(&[9; 32]), Err(Error::NoSlot));
+    assert_eq!(c.add_trusted_key(&cert[..100]), Err(Error::InvalidArgument));
 }

@@ -690,8 +690,10 @@ pub unsafe extern "C" fn nanodtls_set_own_certificate(ctx: *mut nanodtls_ctx, de
 }
 
 /// Trust a peer raw public key given as its SubjectPublicKeyInfo DER (as
-/// `openssl pkey -pubout -outform DER` writes it). Only its SHA-256 is
-/// stored, so the buffer may be freed afterwards. At most
+/// `openssl pkey -pubout -outform DER` writes it), or pin the key of an
+/// X.509 certificate given as DER (the certificate itself is not
+/// validated). Only the key's SHA-256 is stored, so the buffer may be
+/// freed afterwards. At most
 /// NANODTLS_MAX_TRUSTED_KEYS keys (NANODTLS_E_NO_SLOT beyond).
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_add_trusted_key(ctx: *mut nanodtls_ctx, spki: *const u8, spki_len: usize) -> nanodtls_status {

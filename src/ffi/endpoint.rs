@@ -321,8 +321,8 @@ pub unsafe extern "C" fn nanodtls_endpoint_set_own_certificate(
     }
 }
 
-/// Trust a client raw public key (SubjectPublicKeyInfo DER); only its
-/// SHA-256 is kept. Used when the configuration has client_auth = 1.
+/// Trust a client raw public key (SubjectPublicKeyInfo DER, or pin the key
+/// of an X.509 certificate DER); only its SHA-256 is kept. Used when the configuration has client_auth = 1.
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_endpoint_add_trusted_key(
     ep: *mut nanodtls_endpoint,
