@@ -60,6 +60,18 @@
 
 
 /**
+ * Smallest nanodtls_config.mtu accepted.
+ */
+#define NANODTLS_MIN_MTU 128
+
+/**
+ * Largest nanodtls_config.mtu accepted. Peers built with smaller receive
+ * buffers (NANODTLS_RX_BUF) drop larger datagrams: negotiate
+ * max_fragment_length or keep the MTU within the peer's buffer.
+ */
+#define NANODTLS_MAX_MTU 16384
+
+/**
  * Role value for nanodtls_config.role: client.
  */
 #define NANODTLS_ROLE_CLIENT 0
@@ -972,6 +984,15 @@ nanodtls_status nanodtls_close(struct nanodtls_ctx *ctx);
  * Size in bytes of nanodtls_endpoint expected by this library.
  */
 size_t nanodtls_endpoint_size(void);
+
+/**
+ * Largest application payload one nanodtls_endpoint_write to `addr`
+ * accepts (depends on MTU, suite and negotiated max_fragment_length).
+ */
+nanodtls_status nanodtls_endpoint_max_write(struct nanodtls_endpoint *ep,
+                                            const uint8_t *addr,
+                                            size_t addr_len,
+                                            size_t *max_len);
 
 /**
  * Size in bytes of one nanodtls_peer expected by this library.

@@ -337,6 +337,8 @@ pub(crate) struct Handshake {
     pub have_own_cert: bool,
     /// Client (tests only): behave like a stack without RFC 7250.
     pub no_rpk_offer: bool,
+    /// Server: the client's PSK identity is known (ClientKeyExchange or resumption).
+    pub peer_identity_known: bool,
     /// Negotiated max_fragment_length code (RFC 6066; 0 = none).
     pub mfl_code: u8,
     pub ems: bool,
@@ -600,10 +602,13 @@ impl Connection {
         Error::from_code(self.core.status)
     }
 
-    /// The PSK identity in use: ours (client) or the client's (server, after
-    /// ClientKeyExchange).
+    /// The PSK identity in use: ours (client) or the client's (server, once
+    /// its ClientKeyExchange or resumed session told us; empty before).
     pub fn psk_identity(&self) -> &[u8] {
-        self.core.psk.identity()
+        match self.core.cfg.role {
+            Role::Server if !self.core.hs.peer_identity_known => &[],
+            _ => self.core.psk.identity(),
+        }
     }
 
     /// Set the PSK: client identity and key, or the single key a server

@@ -82,6 +82,11 @@ impl PeerSlot {
         }
     }
 
+    /// Wipe the slot's connection and forget the peer.
+    pub(crate) fn wipe(&mut self) {
+        self.release();
+    }
+
     fn release(&mut self) {
         self.conn.wipe();
         self.in_use = false;

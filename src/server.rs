@@ -442,6 +442,7 @@ impl Core {
                 if let Some(dst) = self.psk.identity.get_mut(..id.len()) {
                     dst.copy_from_slice(id);
                     self.psk.identity_len = id.len() as u16;
+                    self.hs.peer_identity_known = true;
                 }
             }
             #[cfg(feature = "ecc")]
@@ -709,6 +710,7 @@ impl Core {
         self.psk
             .set(identity, key.get(..key_len).unwrap_or(&[]))
             .map_err(|_| Fatal::alert(alert::DECRYPT_ERROR))?;
+        self.hs.peer_identity_known = true;
         self.hs.peer_flight_first = ctx.seq;
         self.hs.transcript.update(message);
         let mut pms = Zeroizing::new([0u8; 4 + 2 * NANODTLS_MAX_PSK_KEY]);

@@ -260,7 +260,7 @@ pub unsafe extern "C" fn nanodtls_init(
     };
     // SAFETY: ctx is a nanodtls_ctx of the right size (checked above).
     unsafe {
-        initialise(ctx.cast::<CtxInner>(), MAGIC, |b| {
+        initialise(ctx.cast::<CtxInner>(), NANODTLS_CTX_SIZE, MAGIC, |b| {
             b.cb = cb;
             status(b.conn.init(&cfg))
         })
@@ -277,7 +277,7 @@ pub unsafe extern "C" fn nanodtls_init(
 pub unsafe extern "C" fn nanodtls_deinit(ctx: *mut nanodtls_ctx) -> nanodtls_status {
     // SAFETY: ctx is NULL or a nanodtls_ctx (checked by destroy).
     unsafe {
-        destroy(ctx.cast::<CtxInner>(), MAGIC, |b| {
+        destroy(ctx.cast::<CtxInner>(), NANODTLS_CTX_SIZE, MAGIC, |b| {
             b.conn.wipe();
             if let Some(cache) = b.cb.session_cache() {
                 crate::session::cache_clear(cache);

@@ -123,6 +123,35 @@ pub extern "C" fn nanodtls_endpoint_size() -> usize {
     NANODTLS_ENDPOINT_SIZE
 }
 
+/// Largest application payload one nanodtls_endpoint_write to `addr`
+/// accepts (depends on MTU, suite and negotiated max_fragment_length).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_max_write(
+    ep: *mut nanodtls_endpoint,
+    addr: *const u8,
+    addr_len: usize,
+    max_len: *mut usize,
+) -> nanodtls_status {
+    if max_len.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/length pair from the caller.
+    let a = match unsafe { in_slice(addr, addr_len) } {
+        Ok(a) => a,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ep; max_len non-NULL and writable.
+    unsafe {
+        with_ep(ep, |e, slots, _| match e.peer(slots, a) {
+            Some(c) => {
+                max_len.write(c.max_write());
+                NANODTLS_OK
+            }
+            None => NANODTLS_E_UNKNOWN_PEER,
+        })
+    }
+}
+
 /// Size in bytes of one nanodtls_peer expected by this library.
 #[no_mangle]
 pub extern "C" fn nanodtls_peer_size() -> usize {
@@ -159,13 +188,22 @@ pub unsafe extern "C" fn nanodtls_endpoint_init(
     // SAFETY: non-NULL pointers to initialised structs (caller contract).
     let (cfg, plat) = unsafe { (cfg.read(), platform.read()) };
     let cfg = match config_from_c(&cfg) {
-        Ok(c) => c,
+        Ok(c) if c.role == crate::Role::Server => c,
+        Ok(_) => return NANODTLS_E_INVALID_ARG,
         Err(e) => return e.code(),
     };
     let cb = match Callbacks::from_platform(&plat) {
         Ok(cb) => cb,
         Err(e) => return e.code(),
     };
+    // The same object re-initialised from inside its own callback would
+    // have its slots wiped under the running call: refuse before touching them.
+    // SAFETY: ep is non-NULL and aligned per the header; reading the guard
+    // header of an arbitrary (possibly uninitialised) object is how the
+    // guard works (see guard::enter).
+    if unsafe { super::guard::is_busy(ep.cast::<EpInner>(), EP_MAGIC) } {
+        return NANODTLS_E_REENTRANT;
+    }
     let slots = peers.cast::<PeerSlot>();
     // SAFETY: peers points to n_peers * NANODTLS_PEER_SIZE writable bytes
     // (caller contract; size checked above). Zeroed memory is a valid
@@ -174,7 +212,7 @@ pub unsafe extern "C" fn nanodtls_endpoint_init(
         for i in 0..n_peers {
             core::ptr::write_bytes(peers.add(i).cast::<u8>(), 0, NANODTLS_PEER_SIZE);
         }
-        initialise(ep.cast::<EpInner>(), EP_MAGIC, |b| {
+        initialise(ep.cast::<EpInner>(), NANODTLS_ENDPOINT_SIZE, EP_MAGIC, |b| {
             b.cb = cb;
             b.peers = slots;
             b.n_peers = n_peers;
@@ -189,10 +227,15 @@ pub unsafe extern "C" fn nanodtls_endpoint_init(
 pub unsafe extern "C" fn nanodtls_endpoint_deinit(ep: *mut nanodtls_endpoint) -> nanodtls_status {
     // SAFETY: see with_ep; destroy validates ep first.
     unsafe {
-        destroy(ep.cast::<EpInner>(), EP_MAGIC, |b| {
+        destroy(ep.cast::<EpInner>(), NANODTLS_ENDPOINT_SIZE, EP_MAGIC, |b| {
             let slots = core::slice::from_raw_parts_mut(b.peers, b.n_peers);
             for s in slots.iter_mut() {
-                s.zero();
+                s.wipe();
+            }
+            // Then every byte of every slot, as C declares it.
+            let raw = b.peers.cast::<u8>();
+            for i in 0..b.n_peers.saturating_mul(NANODTLS_PEER_SIZE) {
+                raw.add(i).write_volatile(0);
             }
             b.ep.wipe();
             if let Some(cache) = b.cb.session_cache() {

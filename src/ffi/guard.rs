@@ -59,17 +59,23 @@ pub(crate) unsafe fn enter<B: FromZeros>(
     }
 }
 
-/// Zero the object, let `init` set up the body, then mark it initialised.
-/// On error the object is left zeroed (uninitialised).
+/// Zero the whole object (`size` bytes, its size as C declares it), let
+/// `init` set up the body, then mark it initialised. On error the object is
+/// left zeroed (uninitialised).
 ///
 /// # Safety
-/// As for [`enter`]; additionally no reference into the object may be live
-/// (a live object being re-initialised from its own callback is refused).
+/// As for [`enter`], with `size >= size_of::<Guarded<B>>()` writable bytes;
+/// additionally no reference into the object may be live (a live object
+/// being re-initialised from its own callback is refused).
 pub(crate) unsafe fn initialise<B: FromZeros>(
     p: *mut Guarded<B>,
+    size: usize,
     magic: u64,
     init: impl FnOnce(&mut B) -> nanodtls_status,
 ) -> nanodtls_status {
+    if size < core::mem::size_of::<Guarded<B>>() {
+        return super::NANODTLS_E_CTX_SIZE;
+    }
     if p.is_null() {
         return NANODTLS_E_NULL;
     }
@@ -84,24 +90,25 @@ pub(crate) unsafe fn initialise<B: FromZeros>(
         if addr_of!((*p).magic).read_volatile() == magic && addr_of!((*p).busy).read_volatile() != 0 {
             return NANODTLS_E_REENTRANT;
         }
-        core::ptr::write_bytes(p.cast::<u8>(), 0, core::mem::size_of::<Guarded<B>>());
+        core::ptr::write_bytes(p.cast::<u8>(), 0, size);
         let r = init(&mut *addr_of_mut!((*p).body));
         if r == super::NANODTLS_OK {
             addr_of_mut!((*p).magic).write_volatile(magic);
         } else {
-            core::ptr::write_bytes(p.cast::<u8>(), 0, core::mem::size_of::<Guarded<B>>());
+            core::ptr::write_bytes(p.cast::<u8>(), 0, size);
         }
         r
     }
 }
 
-/// Run `wipe` on the body and then zero the whole object, making it
-/// uninitialised.
+/// Run `wipe` on the body and then zero the whole object (`size` bytes, as
+/// C declares it), making it uninitialised.
 ///
 /// # Safety
-/// As for [`enter`].
+/// As for [`enter`], with `size >= size_of::<Guarded<B>>()` writable bytes.
 pub(crate) unsafe fn destroy<B: FromZeros>(
     p: *mut Guarded<B>,
+    size: usize,
     magic: u64,
     wipe: impl FnOnce(&mut B),
 ) -> nanodtls_status {
@@ -117,10 +124,19 @@ pub(crate) unsafe fn destroy<B: FromZeros>(
         // the object is live. Volatile writes so the wipe is not elided.
         unsafe {
             let bytes = p.cast::<u8>();
-            for i in 0..core::mem::size_of::<Guarded<B>>() {
+            for i in 0..size.max(core::mem::size_of::<Guarded<B>>()) {
                 bytes.add(i).write_volatile(0);
             }
         }
     }
     r
+}
+
+/// True if `p` is a live object whose guard is held (a call is running).
+///
+/// # Safety
+/// `p` must be non-NULL, aligned, and cover the header.
+pub(crate) unsafe fn is_busy<B>(p: *mut Guarded<B>, magic: u64) -> bool {
+    // SAFETY: header fields are integers read through raw pointers (see enter).
+    unsafe { addr_of!((*p).magic).read_volatile() == magic && addr_of!((*p).busy).read_volatile() != 0 }
 }

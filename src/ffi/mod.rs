@@ -78,6 +78,13 @@ pub const NANODTLS_E_NO_SLOT: nanodtls_status = -20;
 /// No peer with that address.
 pub const NANODTLS_E_UNKNOWN_PEER: nanodtls_status = -21;
 
+/// Smallest nanodtls_config.mtu accepted.
+pub const NANODTLS_MIN_MTU: u16 = 128;
+/// Largest nanodtls_config.mtu accepted. Peers built with smaller receive
+/// buffers (NANODTLS_RX_BUF) drop larger datagrams: negotiate
+/// max_fragment_length or keep the MTU within the peer's buffer.
+pub const NANODTLS_MAX_MTU: u16 = 16384;
+
 /// Role value for nanodtls_config.role: client.
 pub const NANODTLS_ROLE_CLIENT: u8 = 0;
 /// Role value for nanodtls_config.role: server.
@@ -289,6 +296,8 @@ pub(crate) fn state_code(s: crate::State) -> i32 {
         _ => NANODTLS_STATE_HANDSHAKING,
     }
 }
+
+const _: () = assert!(NANODTLS_MIN_MTU == crate::config::MIN_MTU && NANODTLS_MAX_MTU == crate::config::MAX_MTU);
 
 pub(crate) fn config_from_c(c: &nanodtls_config) -> Result<crate::Config, Error> {
     let role = match c.role {

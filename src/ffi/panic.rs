@@ -54,3 +54,11 @@ fn halt() -> ! {
         core::hint::spin_loop();
     }
 }
+
+/// Hosted targets ship a `core` built for unwinding, which refers to the
+/// personality routine even though this library is built with
+/// panic=abort; without LTO (plain `cargo build` of the staticlib) the
+/// reference would be left undefined at link time. It is never called.
+#[cfg(all(not(feature = "std"), not(target_os = "none")))]
+#[no_mangle]
+pub extern "C" fn rust_eh_personality() {}
