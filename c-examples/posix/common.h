@@ -1,0 +1,168 @@
+/*
+ * Shared helpers of the POSIX example tools (nanodtls-client and
+ * nanodtls-server): command-line parsing, the platform callbacks (RNG,
+ * monotonic clock), UDP sockets, the poll() loop, stdin line reading and
+ * the output format.
+ *
+ * Output contract of the tools (scripts rely on it):
+ *   stdout: "HANDSHAKE OK <suite>[ <peer> <identity>]" once per connection,
+ *           "RECV <text>" once per application record received.
+ *   stderr: everything else (diagnostics, "FAILED: ..." lines, --verbose).
+ * Exit codes: 0 success, 1 failure, 2 usage error.
+ */
+#ifndef NANODTLS_POSIX_COMMON_H
+#define NANODTLS_POSIX_COMMON_H
+
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "nanodtls.h"
+
+/* Exit codes. */
+#define ND_EXIT_OK 0
+#define ND_EXIT_FAIL 1
+#define ND_EXIT_USAGE 2
+
+/* Range of --mtu. The header documents the minimum (128); the maximum is
+ * the library's largest datagram (16384, src/config.rs MAX_MTU). */
+#define ND_MTU_MIN 128UL
+#define ND_MTU_MAX 16384UL
+
+/* Buffer for one outgoing datagram: large enough for any MTU. */
+#define ND_TX_DATAGRAM_MAX ((size_t)ND_MTU_MAX)
+/* Buffer for one incoming datagram: the largest UDP payload. */
+#define ND_RX_DATAGRAM_MAX ((size_t)65536)
+/* Buffer for one application record read from the library. */
+#define ND_APP_MAX ((size_t)16384)
+
+/* Printable "ip:port" or "[ipv6]:port". */
+#define ND_ADDR_STR_MAX 80
+
+/* ---- Diagnostics ------------------------------------------------------ */
+
+/* Non-zero when --verbose was given. */
+extern int nd_verbose;
+
+/* printf-style message to stderr, only with --verbose. */
+void nd_vlog(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+/* Name of a nanodtls_state() value ("HANDSHAKING", ...). */
+const char *nd_state_name(int32_t state);
+
+/* Print "FAILED: <what: ><status string>[ (alert <name> sent|received)]"
+ * to stderr. `what` may be NULL; `alert` may be NULL or have level 0. */
+void nd_print_failure(const char *what, nanodtls_status st, const nanodtls_alert *alert);
+
+/* Print "RECV <text>" to stdout with one trailing "\n" (or "\r\n") of the
+ * text stripped, and flush stdout. */
+void nd_print_recv(const uint8_t *data, size_t len);
+
+/* Write `len` bytes to stdout, escaping bytes that are not printable
+ * ASCII as \xHH (for peer-supplied strings such as a PSK identity). */
+void nd_print_escaped(const uint8_t *data, size_t len);
+
+/* ---- Command-line parsing --------------------------------------------- */
+
+/* Match argv[*i] against the option `name` (e.g. "--port"), accepting
+ * "--port VALUE" and "--port=VALUE". Returns 1 on a match (with *value set
+ * and *i advanced past a separate value), 0 if argv[*i] is another option,
+ * -1 if it matches but the value is missing. */
+int nd_opt_value(int argc, char **argv, int *i, const char *name, const char **value);
+
+/* Match argv[*i] against a table of options that take a value. Returns
+ * the index of the matching name (with *value set and *i advanced past a
+ * separate value), -1 if argv[*i] is none of them, -2 if the value is
+ * missing (then names[*which] is the option). */
+int nd_match_option(int argc, char **argv, int *i, const char *const *names, int n_names, const char **value,
+                    int *which);
+
+/* Overwrite a secret so the store is not optimised away. */
+void nd_wipe(void *p, size_t n);
+
+/* Parse a decimal unsigned number in [min, max]. Returns 0 on success,
+ * -1 for anything else (empty, sign, junk, overflow, out of range). */
+int nd_parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+
+/* Parse an even-length hex string (upper or lower case) of 1 to `cap`
+ * bytes into `out`. Returns 0 on success, -1 otherwise. */
+int nd_parse_hex(const char *s, uint8_t *out, size_t cap, size_t *out_len);
+
+/* ---- Platform callbacks for nanodtls ---------------------------------- */
+
+/* RNG callback: getrandom() where available, else /dev/urandom. */
+int nd_rng(void *user, uint8_t *buf, size_t len);
+
+/* Clock callback: CLOCK_MONOTONIC in milliseconds. */
+uint64_t nd_now_ms(void *user);
+
+/* Fill a nanodtls_platform with the two callbacks above. */
+void nd_platform_init(nanodtls_platform *p);
+
+/* ---- Sockets ---------------------------------------------------------- */
+
+/* Resolve host/port (IPv4 or IPv6, getaddrinfo) and return a UDP socket
+ * connected to the first address that works, or -1 (message printed). */
+int nd_udp_connect(const char *host, const char *port);
+
+/* Resolve host/port and return a UDP socket bound to the first address
+ * that works, or -1 (message printed). Port "0" picks a free port. */
+int nd_udp_bind(const char *host, const char *port);
+
+/* Format a socket address as "ip:port" ("[ip]:port" for IPv6). */
+void nd_addr_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t cap);
+
+/* Format the local address of a socket (see nd_addr_str). */
+void nd_sock_name(int fd, char *buf, size_t cap);
+
+/* Clear the fields of a received address that may differ between
+ * datagrams of the same peer (sin_zero, sin6_flowinfo), so the raw bytes
+ * can serve as the endpoint's opaque peer address. */
+void nd_normalize_addr(struct sockaddr_storage *ss);
+
+/* ---- Event loop ------------------------------------------------------- */
+
+/* Set by SIGINT/SIGTERM (see nd_install_signal_handlers). */
+extern volatile sig_atomic_t nd_stop;
+
+/* Install SIGINT/SIGTERM handlers that set nd_stop (without SA_RESTART,
+ * so a blocked poll() returns) and ignore SIGPIPE. */
+void nd_install_signal_handlers(void);
+
+/* Combine the library's timer (status and ms from nanodtls_timeout_ms or
+ * nanodtls_endpoint_timeout_ms) with an optional absolute deadline
+ * (0 = none) into a poll() timeout: -1 = wait forever. */
+int nd_poll_timeout(nanodtls_status timer_st, uint32_t timer_ms, uint64_t deadline, uint64_t now);
+
+/* poll() that treats EINTR as "nothing happened" (the caller checks
+ * nd_stop). Returns the number of ready descriptors, 0, or -1 on error. */
+int nd_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms);
+
+/* ---- Reading lines from stdin ----------------------------------------- */
+
+#define ND_LINE_BUF 4096
+
+/* Accumulates bytes from a descriptor and hands out lines. */
+typedef struct nd_line_reader {
+    char buf[ND_LINE_BUF];
+    size_t len;
+    int eof;
+} nd_line_reader;
+
+/* read() once from `fd` into the reader. Returns 1 while the input is
+ * open, 0 at end of file or on a read error (r->eof is then set). */
+int nd_line_reader_fill(nd_line_reader *r, int fd);
+
+/* Take the next piece to send into out[0..*out_len]: a complete line
+ * including its "\n"; or, for a line longer than `max`, its next `max`
+ * bytes; or, at end of file, the unterminated rest. Returns 1 if a piece
+ * was taken, 0 if more input is needed. `out` must hold `max` bytes. */
+int nd_line_reader_next(nd_line_reader *r, size_t max, uint8_t *out, size_t *out_len);
+
+#endif /* NANODTLS_POSIX_COMMON_H */

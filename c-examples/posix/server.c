@@ -1,0 +1,619 @@
+/*
+ * nanodtls-server: a DTLS 1.2 PSK server for the command line, in the
+ * spirit of `openssl s_server`, built on the nanodtls ENDPOINT API (one
+ * UDP socket, several peers, stateless cookies).
+ *
+ *   nanodtls-server --host H --port P --psk-id ID --psk HEX
+ *                   [--echo] [--once] [--mtu N] [--verbose]
+ *
+ * Per peer it prints "HANDSHAKE OK <suite> <peer-ip>:<port> <identity>"
+ * and "RECV <text>" per application record. --echo writes every record
+ * back to its sender; otherwise lines typed on stdin go to the most
+ * recently connected peer. --once exits after the first peer's connection
+ * ends. SIGINT/SIGTERM close every connection (close_notify) and exit.
+ *
+ * The endpoint identifies peers by opaque address bytes: here the raw
+ * struct sockaddr_in / sockaddr_in6 from recvfrom() (normalised, see
+ * nd_normalize_addr), which is also what sendto() needs for the reply.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "common.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Peer slots: each is a complete connection (~6 KiB), in static memory. */
+#define N_PEERS 4
+
+struct options {
+    const char *host;
+    const char *port;
+    const char *psk_id;
+    uint8_t psk[NANODTLS_MAX_PSK_KEY];
+    size_t psk_len;
+    unsigned long mtu; /* 0 = library default */
+    int echo;
+    int once;
+};
+
+/* What the tool itself remembers about a connected peer. */
+struct peer_info {
+    int in_use;
+    uint8_t addr[NANODTLS_MAX_PEER_ADDR];
+    size_t addr_len;
+    unsigned long seq; /* connection order, to find the most recent */
+};
+
+/* Outcome of the first peer for --once. */
+enum once_state { ONCE_WAITING, ONCE_TRACKING, ONCE_DONE_OK, ONCE_DONE_FAIL };
+
+struct server {
+    const struct options *opt;
+    int fd;
+    struct peer_info peers[N_PEERS];
+    unsigned long next_seq;
+    /* --once: the first peer seen in an event, and whether it connected. */
+    enum once_state once;
+    uint8_t once_addr[NANODTLS_MAX_PEER_ADDR];
+    size_t once_addr_len;
+    int once_connected;
+    /* Largest record we write from stdin (see run()). */
+    size_t max_record;
+};
+
+static nanodtls_endpoint g_ep;
+static nanodtls_peer g_peers[N_PEERS];
+static struct server g_server;
+static uint8_t g_tx[ND_TX_DATAGRAM_MAX];
+static uint8_t g_rx[ND_RX_DATAGRAM_MAX];
+static uint8_t g_app[ND_APP_MAX];
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: nanodtls-server --host H --port P --psk-id ID --psk HEX\n"
+            "                       [--echo] [--once] [--mtu N] [--verbose]\n"
+            "\n"
+            "  --host H     address to bind (IPv4 or IPv6; \"::\" also serves IPv4)\n"
+            "  --port P     UDP port (0-65535; 0 picks a free one, see the\n"
+            "               \"listening on\" line on stderr)\n"
+            "  --psk-id ID  PSK identity clients must use (1-%d bytes)\n"
+            "  --psk HEX    pre-shared key in hex (1-%d bytes)\n"
+            "  --echo       send every record received back to its sender\n"
+            "               (without it, lines typed on stdin go to the most\n"
+            "               recently connected peer)\n"
+            "  --once       exit after the first peer's connection ends: 0 if it\n"
+            "               connected and closed or exchanged data, 1 otherwise\n"
+            "  --mtu N      largest datagram to send (%lu-%lu)\n"
+            "  --verbose    log datagrams and peer state changes to stderr\n"
+            "\n"
+            "stdout: \"HANDSHAKE OK <suite> <peer> <identity>\" per peer, then\n"
+            "\"RECV <text>\" per record received. Serves up to %d peers at once.\n"
+            "exit: 0 ok, 1 failure, 2 usage error\n",
+            NANODTLS_MAX_PSK_IDENTITY, NANODTLS_MAX_PSK_KEY, ND_MTU_MIN, ND_MTU_MAX, N_PEERS);
+}
+
+static int usage_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("nanodtls-server: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n\n", stderr);
+    usage(stderr);
+    return ND_EXIT_USAGE;
+}
+
+enum { OPT_HOST, OPT_PORT, OPT_PSK_ID, OPT_PSK, OPT_MTU, OPT_COUNT };
+static const char *const option_names[OPT_COUNT] = {
+    "--host", "--port", "--psk-id", "--psk", "--mtu",
+};
+
+/* Returns -1 when the options are fine, otherwise the exit code. */
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    int i;
+    const char *psk_hex = NULL;
+    unsigned long port;
+
+    memset(o, 0, sizeof *o);
+    for (i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int which = 0;
+        int k;
+
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return ND_EXIT_OK;
+        }
+        if (strcmp(argv[i], "--verbose") == 0) {
+            nd_verbose = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--echo") == 0) {
+            o->echo = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--once") == 0) {
+            o->once = 1;
+            continue;
+        }
+        k = nd_match_option(argc, argv, &i, option_names, OPT_COUNT, &v, &which);
+        switch (k) {
+        case -2:
+            return usage_error("option %s needs a value", option_names[which]);
+        case -1:
+            return usage_error("unknown argument: %s", argv[i]);
+        case OPT_HOST:
+            o->host = v;
+            break;
+        case OPT_PORT:
+            o->port = v;
+            break;
+        case OPT_PSK_ID:
+            o->psk_id = v;
+            break;
+        case OPT_PSK:
+            psk_hex = v;
+            break;
+        case OPT_MTU:
+            if (nd_parse_ulong(v, ND_MTU_MIN, ND_MTU_MAX, &o->mtu) != 0) {
+                return usage_error("bad --mtu value '%s' (%lu-%lu)", v, ND_MTU_MIN, ND_MTU_MAX);
+            }
+            break;
+        default:
+            return usage_error("unknown argument: %s", argv[i]);
+        }
+    }
+    if (o->host == NULL || o->port == NULL || o->psk_id == NULL || psk_hex == NULL) {
+        return usage_error("--host, --port, --psk-id and --psk are required");
+    }
+    if (o->host[0] == '\0') {
+        return usage_error("--host must not be empty");
+    }
+    if (nd_parse_ulong(o->port, 0, 65535, &port) != 0) {
+        return usage_error("bad --port value '%s' (0-65535)", o->port);
+    }
+    if (strlen(o->psk_id) == 0 || strlen(o->psk_id) > NANODTLS_MAX_PSK_IDENTITY) {
+        return usage_error("bad --psk-id: 1 to %d bytes", NANODTLS_MAX_PSK_IDENTITY);
+    }
+    if (nd_parse_hex(psk_hex, o->psk, sizeof o->psk, &o->psk_len) != 0) {
+        return usage_error("bad --psk: an even number of hex digits, 1 to %d bytes", NANODTLS_MAX_PSK_KEY);
+    }
+    return -1;
+}
+
+/* ---- Peer bookkeeping -------------------------------------------------- */
+
+static void peer_str(const uint8_t *addr, size_t len, char *buf, size_t cap)
+{
+    struct sockaddr_storage ss;
+
+    memset(&ss, 0, sizeof ss);
+    memcpy(&ss, addr, len < sizeof ss ? len : sizeof ss);
+    nd_addr_str((const struct sockaddr *)&ss, (socklen_t)len, buf, cap);
+}
+
+static struct peer_info *find_peer(struct server *s, const uint8_t *addr, size_t len)
+{
+    int i;
+    for (i = 0; i < N_PEERS; i++) {
+        struct peer_info *p = &s->peers[i];
+        if (p->in_use && p->addr_len == len && memcmp(p->addr, addr, len) == 0) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static void add_peer(struct server *s, const uint8_t *addr, size_t len)
+{
+    struct peer_info *p = find_peer(s, addr, len);
+    int i;
+
+    for (i = 0; p == NULL && i < N_PEERS; i++) {
+        if (!s->peers[i].in_use) {
+            p = &s->peers[i];
+        }
+    }
+    if (p == NULL) {
+        /* More connected peers than we track: forget the oldest (the
+         * endpoint reclaimed its slot anyway, or will report it). */
+        p = &s->peers[0];
+        for (i = 1; i < N_PEERS; i++) {
+            if (s->peers[i].seq < p->seq) {
+                p = &s->peers[i];
+            }
+        }
+    }
+    p->in_use = 1;
+    memcpy(p->addr, addr, len);
+    p->addr_len = len;
+    p->seq = ++s->next_seq;
+}
+
+static void remove_peer(struct server *s, const uint8_t *addr, size_t len)
+{
+    struct peer_info *p = find_peer(s, addr, len);
+    if (p != NULL) {
+        p->in_use = 0;
+    }
+}
+
+static struct peer_info *latest_peer(struct server *s)
+{
+    struct peer_info *best = NULL;
+    int i;
+    for (i = 0; i < N_PEERS; i++) {
+        if (s->peers[i].in_use && (best == NULL || s->peers[i].seq > best->seq)) {
+            best = &s->peers[i];
+        }
+    }
+    return best;
+}
+
+/* ---- The loop's steps --------------------------------------------------- */
+
+/* Send every queued datagram to its peer. */
+static int flush_out(struct server *s)
+{
+    for (;;) {
+        uint8_t addr[NANODTLS_MAX_PEER_ADDR];
+        size_t n = 0;
+        size_t alen = 0;
+        struct sockaddr_storage ss;
+        nanodtls_status st =
+            nanodtls_endpoint_poll_datagram(&g_ep, g_tx, sizeof g_tx, &n, addr, sizeof addr, &alen);
+
+        if (st == NANODTLS_DONE) {
+            return 0;
+        }
+        if (st != NANODTLS_OK) {
+            nd_print_failure("endpoint_poll_datagram", st, NULL);
+            return -1;
+        }
+        memset(&ss, 0, sizeof ss);
+        memcpy(&ss, addr, alen);
+        if (sendto(s->fd, g_tx, n, 0, (const struct sockaddr *)&ss, (socklen_t)alen) < 0) {
+            nd_vlog("-> sendto of %zu bytes failed: %s", n, strerror(errno));
+        } else if (nd_verbose) {
+            char who[ND_ADDR_STR_MAX];
+            peer_str(addr, alen, who, sizeof who);
+            nd_vlog("-> %zu bytes to %s", n, who);
+        }
+    }
+}
+
+/* Write one record to a peer, polling the transmit buffer empty if full. */
+static void write_to_peer(struct server *s, const uint8_t *addr, size_t alen, const uint8_t *data, size_t len)
+{
+    nanodtls_status st = nanodtls_endpoint_write(&g_ep, addr, alen, data, len);
+    if (st == NANODTLS_E_WOULD_BLOCK && flush_out(s) == 0) {
+        st = nanodtls_endpoint_write(&g_ep, addr, alen, data, len);
+    }
+    if (st != NANODTLS_OK) {
+        char who[ND_ADDR_STR_MAX];
+        peer_str(addr, alen, who, sizeof who);
+        fprintf(stderr, "write to %s: %s\n", who, nanodtls_status_str(st));
+    }
+}
+
+/* Read every queued application record (from any peer), print it and
+ * echo it back with --echo. */
+static void drain_reads(struct server *s)
+{
+    for (;;) {
+        uint8_t addr[NANODTLS_MAX_PEER_ADDR];
+        size_t n = 0;
+        size_t alen = 0;
+        nanodtls_status st = nanodtls_endpoint_read(&g_ep, g_app, sizeof g_app, &n, addr, sizeof addr, &alen);
+
+        if (st != NANODTLS_OK) {
+            if (st != NANODTLS_DONE) {
+                nd_vlog("endpoint_read: %s", nanodtls_status_str(st));
+            }
+            return;
+        }
+        nd_print_recv(g_app, n);
+        if (s->opt->echo) {
+            write_to_peer(s, addr, alen, g_app, n);
+        }
+    }
+}
+
+/* --once: note how the first peer's connection went. */
+static void once_event(struct server *s, const nanodtls_event *ev, const uint8_t *addr, size_t alen)
+{
+    int exchanged = 0;
+    nanodtls_stats st;
+
+    if (!s->opt->once || s->once == ONCE_DONE_OK || s->once == ONCE_DONE_FAIL) {
+        return;
+    }
+    if (s->once == ONCE_WAITING) {
+        s->once = ONCE_TRACKING;
+        memcpy(s->once_addr, addr, alen);
+        s->once_addr_len = alen;
+    } else if (alen != s->once_addr_len || memcmp(addr, s->once_addr, alen) != 0) {
+        return; /* another peer */
+    }
+    switch (ev->kind) {
+    case NANODTLS_EVENT_CONNECTED:
+        s->once_connected = 1;
+        break;
+    case NANODTLS_EVENT_CLOSED:
+        s->once = s->once_connected ? ONCE_DONE_OK : ONCE_DONE_FAIL;
+        break;
+    default: /* FAILED: fine only after a handshake and some data */
+        if (s->once_connected && nanodtls_endpoint_peer_stats(&g_ep, addr, alen, &st) == NANODTLS_OK) {
+            exchanged = st.app_records_rx > 0 || st.app_records_tx > 0;
+        }
+        s->once = exchanged ? ONCE_DONE_OK : ONCE_DONE_FAIL;
+        break;
+    }
+}
+
+/* Report every endpoint event. */
+static void drain_events(struct server *s)
+{
+    for (;;) {
+        nanodtls_event ev;
+        uint8_t addr[NANODTLS_MAX_PEER_ADDR];
+        size_t alen = 0;
+        char who[ND_ADDR_STR_MAX];
+        nanodtls_status st = nanodtls_endpoint_poll_event(&g_ep, &ev, addr, sizeof addr, &alen);
+
+        if (st != NANODTLS_OK) {
+            return;
+        }
+        peer_str(addr, alen, who, sizeof who);
+        nd_vlog("peer %s: event %s (%s)", who,
+                ev.kind == NANODTLS_EVENT_CONNECTED ? "CONNECTED"
+                : ev.kind == NANODTLS_EVENT_CLOSED  ? "CLOSED"
+                                                    : "FAILED",
+                nanodtls_status_str(ev.status));
+        switch (ev.kind) {
+        case NANODTLS_EVENT_CONNECTED: {
+            uint8_t id[NANODTLS_MAX_PSK_IDENTITY];
+            size_t id_len = 0;
+            if (nanodtls_endpoint_peer_identity(&g_ep, addr, alen, id, sizeof id, &id_len) != NANODTLS_OK) {
+                id_len = 0;
+            }
+            printf("HANDSHAKE OK %s %s ", nanodtls_suite_name(ev.suite), who);
+            nd_print_escaped(id, id_len);
+            putchar('\n');
+            fflush(stdout);
+            add_peer(s, addr, alen);
+            break;
+        }
+        case NANODTLS_EVENT_CLOSED:
+            fprintf(stderr, "peer %s closed the connection\n", who);
+            remove_peer(s, addr, alen);
+            break;
+        default: {
+            char what[ND_ADDR_STR_MAX + 8];
+            snprintf(what, sizeof what, "peer %s", who);
+            nd_print_failure(what, ev.status, &ev.alert);
+            remove_peer(s, addr, alen);
+            break;
+        }
+        }
+        once_event(s, &ev, addr, alen);
+    }
+}
+
+/* Feed one datagram from `addr`; READ_PENDING means that peer still has
+ * unread data: read everything, then feed the same datagram again. */
+static void feed(struct server *s, const uint8_t *addr, size_t alen, const uint8_t *data, size_t len)
+{
+    nanodtls_status st;
+    int tries;
+
+    for (tries = 0; tries < 2; tries++) {
+        st = nanodtls_endpoint_feed(&g_ep, addr, alen, data, len);
+        drain_reads(s);
+        if (st != NANODTLS_E_READ_PENDING) {
+            break;
+        }
+    }
+    /* Per-peer failures are also reported as events (drain_events). */
+    if (st < 0 && nd_verbose) {
+        char who[ND_ADDR_STR_MAX];
+        peer_str(addr, alen, who, sizeof who);
+        nd_vlog("feed from %s: %s", who, nanodtls_status_str(st));
+    }
+}
+
+/* Receive and feed every datagram waiting on the socket (bounded). */
+static int receive_all(struct server *s)
+{
+    int budget;
+
+    for (budget = 0; budget < 64; budget++) {
+        struct sockaddr_storage ss;
+        socklen_t slen = sizeof ss;
+        ssize_t n;
+
+        memset(&ss, 0, sizeof ss);
+        n = recvfrom(s->fd, g_rx, sizeof g_rx, 0, (struct sockaddr *)&ss, &slen);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+                return 0;
+            }
+            if (errno == ECONNREFUSED) {
+                continue; /* ICMP error for an earlier sendto; ignore */
+            }
+            fprintf(stderr, "recvfrom: %s\n", strerror(errno));
+            return -1;
+        }
+        if (slen == 0 || slen > NANODTLS_MAX_PEER_ADDR || slen > sizeof ss) {
+            nd_vlog("<- %zd bytes from an address of %u bytes: ignored", n, (unsigned)slen);
+            continue;
+        }
+        nd_normalize_addr(&ss);
+        if (nd_verbose) {
+            char who[ND_ADDR_STR_MAX];
+            nd_addr_str((const struct sockaddr *)&ss, slen, who, sizeof who);
+            nd_vlog("<- %zd bytes from %s", n, who);
+        }
+        feed(s, (const uint8_t *)&ss, slen, g_rx, (size_t)n);
+    }
+    return 0;
+}
+
+/* Send what stdin produced so far to the most recently connected peer. */
+static void send_stdin(struct server *s, nd_line_reader *lr)
+{
+    size_t n;
+
+    (void)nd_line_reader_fill(lr, STDIN_FILENO);
+    while (nd_line_reader_next(lr, s->max_record, g_app, &n)) {
+        struct peer_info *p = latest_peer(s);
+        if (p == NULL) {
+            fprintf(stderr, "no connected peer: input dropped\n");
+            continue;
+        }
+        write_to_peer(s, p->addr, p->addr_len, g_app, n);
+    }
+}
+
+/* Close every connection we know of with close_notify. */
+static void close_all(struct server *s)
+{
+    int i;
+    for (i = 0; i < N_PEERS; i++) {
+        if (s->peers[i].in_use) {
+            (void)nanodtls_endpoint_close_peer(&g_ep, s->peers[i].addr, s->peers[i].addr_len);
+            s->peers[i].in_use = 0;
+        }
+    }
+    (void)flush_out(s);
+}
+
+static int run(const struct options *o)
+{
+    struct server *s = &g_server;
+    nanodtls_config cfg;
+    nanodtls_platform plat;
+    nanodtls_status st;
+    nd_line_reader lr;
+    int result = ND_EXIT_FAIL;
+    int initialised = 0;
+    char local[ND_ADDR_STR_MAX];
+
+    memset(s, 0, sizeof *s);
+    memset(&lr, 0, sizeof lr);
+    s->opt = o;
+    s->fd = nd_udp_bind(o->host, o->port);
+    if (s->fd < 0) {
+        return ND_EXIT_FAIL;
+    }
+
+    nd_platform_init(&plat);
+    nanodtls_config_default(&cfg, NANODTLS_ROLE_SERVER); /* cookies on */
+    if (o->mtu != 0) {
+        cfg.mtu = (uint16_t)o->mtu;
+    }
+    /* The endpoint API has no per-peer nanodtls_max_write(): stay below
+     * the MTU minus the largest record overhead (13-byte header, 8-byte
+     * explicit nonce, 16-byte CCM tag). */
+    s->max_record = (size_t)cfg.mtu - 37u;
+    if (s->max_record > ND_APP_MAX) {
+        s->max_record = ND_APP_MAX;
+    }
+    st = nanodtls_endpoint_init(&g_ep, sizeof g_ep, &cfg, &plat, g_peers, sizeof g_peers[0], N_PEERS);
+    if (st != NANODTLS_OK) {
+        nd_print_failure("endpoint_init", st, NULL);
+        goto out;
+    }
+    initialised = 1;
+    st = nanodtls_endpoint_set_psk(&g_ep, (const uint8_t *)o->psk_id, strlen(o->psk_id), o->psk, o->psk_len);
+    if (st != NANODTLS_OK) {
+        nd_print_failure("endpoint_set_psk", st, NULL);
+        goto out;
+    }
+    nd_sock_name(s->fd, local, sizeof local);
+    fprintf(stderr, "listening on %s\n", local);
+    fflush(stderr);
+
+    while (!nd_stop) {
+        struct pollfd fds[2];
+        nfds_t nfds = 1;
+        uint32_t ms = 0;
+        nanodtls_status tst;
+        int stdin_idx = -1;
+
+        if (flush_out(s) != 0) {
+            goto out;
+        }
+        drain_events(s);
+        if (s->once == ONCE_DONE_OK || s->once == ONCE_DONE_FAIL) {
+            (void)flush_out(s); /* e.g. our close_notify reply */
+            result = s->once == ONCE_DONE_OK ? ND_EXIT_OK : ND_EXIT_FAIL;
+            goto out;
+        }
+
+        tst = nanodtls_endpoint_timeout_ms(&g_ep, &ms);
+        fds[0].fd = s->fd;
+        fds[0].events = POLLIN;
+        fds[0].revents = 0;
+        if (!o->echo && !lr.eof) {
+            stdin_idx = 1;
+            fds[1].fd = STDIN_FILENO;
+            fds[1].events = POLLIN;
+            fds[1].revents = 0;
+            nfds = 2;
+        }
+        if (nd_poll(fds, nfds, nd_poll_timeout(tst, ms, 0, 0)) < 0) {
+            fprintf(stderr, "poll: %s\n", strerror(errno));
+            goto out;
+        }
+        if (fds[0].revents & (POLLIN | POLLERR)) {
+            if (receive_all(s) != 0) {
+                goto out;
+            }
+        }
+        if (stdin_idx >= 0 && (fds[stdin_idx].revents & (POLLIN | POLLHUP | POLLERR))) {
+            send_stdin(s, &lr);
+        }
+        if (nanodtls_endpoint_timeout_ms(&g_ep, &ms) == NANODTLS_OK && ms == 0) {
+            (void)nanodtls_endpoint_handle_timeout(&g_ep);
+        }
+    }
+    fprintf(stderr, "interrupted: closing\n");
+    close_all(s);
+    result = ND_EXIT_OK;
+
+out:
+    if (initialised) {
+        (void)nanodtls_endpoint_deinit(&g_ep);
+    }
+    close(s->fd);
+    return result;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    int rc = parse_args(argc, argv, &o);
+
+    if (rc >= 0) {
+        return rc;
+    }
+    nd_install_signal_handlers();
+    rc = run(&o);
+    nd_wipe(o.psk, sizeof o.psk);
+    return rc;
+}
