@@ -61,8 +61,7 @@ impl Core {
     /// True if an ECDHE_ECDSA suite is offered.
     #[cfg(feature = "ecc")]
     fn offers_ecc(&self) -> bool {
-        self.offered_suites()
-            .any(|s| matches!(suite::info(s), Some((KeyExchange::EcdheEcdsa, _))))
+        self.offered_suites().any(|s| matches!(suite::info(s), Some((KeyExchange::EcdheEcdsa, _))))
     }
 
     /// Pick the random and send flight 1 (credentials were checked by connect).
@@ -137,8 +136,8 @@ impl Core {
                 w.vec16(&[1, hecc::POINT_FORMAT_UNCOMPRESSED])?;
                 w.u16(ext::SIGNATURE_ALGORITHMS)?;
                 w.vec16(&[0, 2, 4, 3])?; // ecdsa_secp256r1_sha256
-                // Raw public keys preferred; an X.509 server certificate is
-                // accepted by pinning its key.
+                                         // Raw public keys preferred; an X.509 server certificate is
+                                         // accepted by pinning its key.
                 if types {
                     w.u16(ext::SERVER_CERTIFICATE_TYPE)?;
                     w.vec16(&[2, hecc::CERT_TYPE_RAW_PUBLIC_KEY, hecc::CERT_TYPE_X509])?;
@@ -179,11 +178,7 @@ impl Core {
                     return Err(Fatal::unexpected());
                 }
                 self.stats.hello_verify_requests = self.stats.hello_verify_requests.saturating_add(1);
-                self.hs
-                    .cookie
-                    .get_mut(..cookie.len())
-                    .ok_or(Fatal::internal(Error::Internal))?
-                    .copy_from_slice(cookie);
+                self.hs.cookie.get_mut(..cookie.len()).ok_or(Fatal::internal(Error::Internal))?.copy_from_slice(cookie);
                 self.hs.cookie_len = cookie.len() as u8;
                 self.hs.peer_flight_first = ctx.seq;
                 self.write_client_hello()?;

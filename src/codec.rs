@@ -227,10 +227,7 @@ impl<'a> Writer<'a> {
 
     /// Patch the length of a block opened with [`Writer::begin_len`].
     pub fn end_len(&mut self, mark: LenMark) -> Result<(), Error> {
-        let body = self
-            .pos
-            .checked_sub(mark.at + mark.width)
-            .ok_or(Error::Internal)?;
+        let body = self.pos.checked_sub(mark.at + mark.width).ok_or(Error::Internal)?;
         let max = match mark.width {
             1 => 0xFF,
             2 => 0xFFFF,
@@ -241,10 +238,7 @@ impl<'a> Writer<'a> {
             return Err(Error::InvalidArgument);
         }
         let bytes = (body as u32).to_be_bytes();
-        let dst = self
-            .buf
-            .get_mut(mark.at..mark.at + mark.width)
-            .ok_or(Error::Internal)?;
+        let dst = self.buf.get_mut(mark.at..mark.at + mark.width).ok_or(Error::Internal)?;
         dst.copy_from_slice(bytes.get(4 - mark.width..).ok_or(Error::Internal)?);
         Ok(())
     }

@@ -21,8 +21,7 @@ use crate::keys::MASTER_LEN;
 use crate::record::{self, content, DirectionKeys, ReplayWindow};
 use crate::session::SessionData;
 use crate::sizes::{
-    NANODTLS_MAX_COOKIE, NANODTLS_MAX_PSK_IDENTITY, NANODTLS_MAX_PSK_KEY, NANODTLS_MAX_SERVER_NAME,
-    NANODTLS_TX_BUF,
+    NANODTLS_MAX_COOKIE, NANODTLS_MAX_PSK_IDENTITY, NANODTLS_MAX_PSK_KEY, NANODTLS_MAX_SERVER_NAME, NANODTLS_TX_BUF,
 };
 
 /// Alert levels and descriptions (RFC 5246 section 7.2).
@@ -280,7 +279,8 @@ impl RecordState {
         parts: &[&[u8]],
     ) -> Result<(), Error> {
         let plain: usize = parts.iter().map(|p| p.len()).sum();
-        let need = record::HEADER_LEN + plain + if epoch > 0 { record::EXPLICIT_NONCE_LEN + self.tag().bytes() } else { 0 };
+        let need =
+            record::HEADER_LEN + plain + if epoch > 0 { record::EXPLICIT_NONCE_LEN + self.tag().bytes() } else { 0 };
         if w.remaining() < need {
             return Err(Error::BufferTooSmall);
         }
@@ -1352,9 +1352,7 @@ impl Core {
     fn max_app_payload(&self) -> usize {
         let overhead = record::protected_overhead(self.rl.tag());
         let mtu = usize::from(self.cfg.mtu);
-        core::cmp::min(mtu, NANODTLS_TX_BUF)
-            .saturating_sub(overhead)
-            .min(self.record_limit())
+        core::cmp::min(mtu, NANODTLS_TX_BUF).saturating_sub(overhead).min(self.record_limit())
     }
 
     /// Largest record plaintext either side may send: 2^14, or the
@@ -1411,9 +1409,8 @@ impl Core {
                     let total = body.len();
                     let off_us = off as usize;
                     let left = total.saturating_sub(off_us);
-                    let overhead = record::HEADER_LEN
-                        + handshake::HEADER_LEN
-                        + if epoch > 0 { tag_overhead } else { 0 };
+                    let overhead =
+                        record::HEADER_LEN + handshake::HEADER_LEN + if epoch > 0 { tag_overhead } else { 0 };
                     // A record's plaintext (handshake header + fragment)
                     // stays within the negotiated max_fragment_length.
                     let limit_room = self.record_limit().saturating_sub(handshake::HEADER_LEN);
@@ -1435,10 +1432,7 @@ impl Core {
                     let h = FragmentHeader {
                         msg_type: message.first().copied().unwrap_or(0),
                         length: total as u32,
-                        seq: message
-                            .get(4..6)
-                            .map(crate::codec::be16)
-                            .unwrap_or(0),
+                        seq: message.get(4..6).map(crate::codec::be16).unwrap_or(0),
                         frag_off: off,
                         frag_len: n as u32,
                     };
@@ -1694,7 +1688,10 @@ mod tests {
     fn connection_size_matches_the_knobs() {
         let size = core::mem::size_of::<Connection>();
         let budget = crate::sizes::CONN_BYTES;
-        assert!(size <= budget && budget - size < 64, "Connection is {size} bytes, CONN_BYTES {budget}: adjust CONN_STATE_BYTES in build.rs");
+        assert!(
+            size <= budget && budget - size < 64,
+            "Connection is {size} bytes, CONN_BYTES {budget}: adjust CONN_STATE_BYTES in build.rs"
+        );
     }
 
     #[test]

@@ -85,9 +85,7 @@ impl EccCreds {
     /// True if `hash` is one of the trusted key hashes.
     pub fn is_trusted(&self, hash: &[u8; 32]) -> bool {
         let n = usize::from(self.n_trusted);
-        self.trusted
-            .get(..n)
-            .is_some_and(|t| t.iter().any(|h| crate::crypto::ct_eq(h, hash)))
+        self.trusted.get(..n).is_some_and(|t| t.iter().any(|h| crate::crypto::ct_eq(h, hash)))
     }
 
     /// Copy our key pair and the trusted keys of `template` (an endpoint's

@@ -286,9 +286,9 @@ impl Endpoint {
             let slot = slots.get_mut(i).ok_or(Error::Internal)?;
             let new_handshake = match (&hello, slot.conn.state()) {
                 (_, State::Closed | State::Failed) => hello.is_some(),
-                (Some((_, _, _, body)), State::Connected) => ClientHello::parse(body)
-                    .map(|ch| ch.random != slot.conn.core.hs.client_random)
-                    .unwrap_or(false),
+                (Some((_, _, _, body)), State::Connected) => {
+                    ClientHello::parse(body).map(|ch| ch.random != slot.conn.core.hs.client_random).unwrap_or(false)
+                }
                 _ => false,
             };
             if !new_handshake {
@@ -371,9 +371,8 @@ impl Endpoint {
             Some(i)
         };
         // Finished connections whose data has been read.
-        if let Some(i) = slots
-            .iter()
-            .position(|s| matches!(s.conn.state(), State::Closed | State::Failed) && !s.conn.rx.pending())
+        if let Some(i) =
+            slots.iter().position(|s| matches!(s.conn.state(), State::Closed | State::Failed) && !s.conn.rx.pending())
         {
             return reclaim(i, self);
         }
@@ -516,11 +515,7 @@ impl Endpoint {
 
     /// Milliseconds until [`Endpoint::handle_timeout`] is due, or None.
     pub fn timeout_ms(&self, slots: &[PeerSlot], now: u64) -> Option<u64> {
-        slots
-            .iter()
-            .filter(|s| s.in_use)
-            .filter_map(|s| s.conn.timeout_ms(now))
-            .min()
+        slots.iter().filter(|s| s.in_use).filter_map(|s| s.conn.timeout_ms(now)).min()
     }
 
     /// Run every peer's timers.

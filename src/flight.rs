@@ -100,32 +100,18 @@ impl Flight {
         w.u8(epoch as u8)?;
         let entry_len = w.begin_len(2)?;
         let hdr_at = w.len();
-        handshake::write_header(
-            &mut w,
-            &FragmentHeader { msg_type, length: 0, seq, frag_off: 0, frag_len: 0 },
-        )?;
+        handshake::write_header(&mut w, &FragmentHeader { msg_type, length: 0, seq, frag_off: 0, frag_len: 0 })?;
         body(&mut w)?;
         let body_len = w.len() - hdr_at - handshake::HEADER_LEN;
         w.end_len(entry_len)?;
         let total = w.len();
         // Patch length and fragment length in the handshake header.
-        let hdr = FragmentHeader {
-            msg_type,
-            length: body_len as u32,
-            seq,
-            frag_off: 0,
-            frag_len: body_len as u32,
-        };
-        let hdr_slot = w
-            .written_mut()
-            .get_mut(hdr_at..hdr_at + handshake::HEADER_LEN)
-            .ok_or(Error::Internal)?;
+        let hdr = FragmentHeader { msg_type, length: body_len as u32, seq, frag_off: 0, frag_len: body_len as u32 };
+        let hdr_slot = w.written_mut().get_mut(hdr_at..hdr_at + handshake::HEADER_LEN).ok_or(Error::Internal)?;
         handshake::write_header(&mut Writer::new(hdr_slot), &hdr)?;
         let new_len = start + total;
         self.len = u16::try_from(new_len).map_err(|_| Error::BufferTooSmall)?;
-        self.buf
-            .get(start + ENTRY_HEADER..new_len)
-            .ok_or(Error::Internal)
+        self.buf.get(start + ENTRY_HEADER..new_len).ok_or(Error::Internal)
     }
 
     /// Append a ChangeCipherSpec sent in `epoch`.
@@ -174,11 +160,7 @@ impl Flight {
         }
         self.frag = 0;
         let at = self.cursor as usize;
-        let len = self
-            .buf
-            .get(at + 2..at + 4)
-            .map(|b| usize::from(crate::codec::be16(b)))
-            .unwrap_or(0);
+        let len = self.buf.get(at + 2..at + 4).map(|b| usize::from(crate::codec::be16(b))).unwrap_or(0);
         let next = at + ENTRY_HEADER + len;
         self.cursor = next as u16;
         if next >= self.len as usize {
@@ -216,10 +198,7 @@ mod tests {
     fn push_and_walk() {
         let mut f = Flight::new_box_zeroed().unwrap();
         f.clear();
-        let m = f
-            .push_message(0, 14, 5, |w| w.put(&[1, 2, 3]))
-            .unwrap()
-            .to_vec();
+        let m = f.push_message(0, 14, 5, |w| w.put(&[1, 2, 3])).unwrap().to_vec();
         assert_eq!(m, [14, 0, 0, 3, 0, 5, 0, 0, 0, 0, 0, 3, 1, 2, 3]);
         f.push_ccs(0).unwrap();
         f.push_message(1, 20, 6, |w| w.put(&[9; 12])).unwrap();

@@ -46,11 +46,7 @@ pub fn key_block(
 }
 
 /// Finished.verify_data for the given side over `transcript_hash`.
-pub fn verify_data(
-    master: &[u8; MASTER_LEN],
-    from_client: bool,
-    transcript_hash: &[u8; 32],
-) -> [u8; VERIFY_DATA_LEN] {
+pub fn verify_data(master: &[u8; MASTER_LEN], from_client: bool, transcript_hash: &[u8; 32]) -> [u8; VERIFY_DATA_LEN] {
     let label: &[u8] = if from_client { b"client finished" } else { b"server finished" };
     let mut out = [0u8; VERIFY_DATA_LEN];
     prf(master, label, &[transcript_hash], &mut out);
@@ -67,11 +63,8 @@ mod tests {
     #[test]
     fn psk_key_schedule_known_answer() {
         let mut pms = [0u8; 36];
-        let n = crate::handshake::psk::premaster(
-            &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
-            &mut pms,
-        )
-        .unwrap();
+        let n = crate::handshake::psk::premaster(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15], &mut pms)
+            .unwrap();
         let cr = [0x11u8; 32];
         let sr = [0x22u8; 32];
         let mut ms = [0u8; 48];

@@ -87,9 +87,6 @@ mod header_is_fresh {
     fn committed_header_matches_generated() {
         let generated = include_str!(concat!(env!("OUT_DIR"), "/nanodtls.h"));
         let committed = include_str!("../include/nanodtls.h");
-        assert!(
-            generated == committed,
-            "include/nanodtls.h is stale: run scripts/gen-header.sh and commit the result"
-        );
+        assert!(generated == committed, "include/nanodtls.h is stale: run scripts/gen-header.sh and commit the result");
     }
 }

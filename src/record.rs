@@ -70,13 +70,7 @@ pub fn parse<'a>(r: &mut Reader<'a>) -> Result<Record<'a>, Error> {
 }
 
 /// Write a record header.
-pub fn write_header(
-    w: &mut Writer<'_>,
-    ctype: u8,
-    epoch: u16,
-    seq: u64,
-    len: usize,
-) -> Result<(), Error> {
+pub fn write_header(w: &mut Writer<'_>, ctype: u8, epoch: u16, seq: u64, len: usize) -> Result<(), Error> {
     w.u8(ctype)?;
     w.u16(DTLS12)?;
     w.u16(epoch)?;
@@ -230,16 +224,10 @@ pub fn open_in_place(
         return Err(Error::Decode);
     }
     let plain_len = n - EXPLICIT_NONCE_LEN - tag.bytes();
-    let explicit: [u8; 8] = buf
-        .get(..EXPLICIT_NONCE_LEN)
-        .and_then(|s| s.try_into().ok())
-        .ok_or(Error::Decode)?;
+    let explicit: [u8; 8] = buf.get(..EXPLICIT_NONCE_LEN).and_then(|s| s.try_into().ok()).ok_or(Error::Decode)?;
     let a = aad(rec.epoch, rec.seq, rec.ctype, rec.version, plain_len)?;
     let nn = nonce(keys, &explicit);
-    let (body, t) = buf
-        .get_mut(EXPLICIT_NONCE_LEN..)
-        .ok_or(Error::Decode)?
-        .split_at_mut(plain_len);
+    let (body, t) = buf.get_mut(EXPLICIT_NONCE_LEN..).ok_or(Error::Decode)?.split_at_mut(plain_len);
     aead::open(tag, &keys.key, &nn, &a, body, t)?;
     Ok(EXPLICIT_NONCE_LEN..EXPLICIT_NONCE_LEN + plain_len)
 }

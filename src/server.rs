@@ -174,8 +174,7 @@ impl Core {
             }
             #[cfg(feature = "ecc")]
             (State::ServerWaitCertificateVerify, msg::CERTIFICATE_VERIFY) => {
-                let (alg, sig) =
-                    crate::handshake::ecc::parse_certificate_verify(body).map_err(|_| Fatal::decode())?;
+                let (alg, sig) = crate::handshake::ecc::parse_certificate_verify(body).map_err(|_| Fatal::decode())?;
                 if alg != crate::handshake::ecc::ECDSA_SHA256 {
                     return Err(Fatal::alert(alert::ILLEGAL_PARAMETER));
                 }
@@ -365,10 +364,7 @@ impl Core {
         if self.try_resume(env, now, ctx, message, &ch, ems)? {
             return Ok(());
         }
-        let chosen = self
-            .cfg
-            .suite_list()
-            .find(|&s| ch.offers(s) && self.server_can_use(s, env, &caps));
+        let chosen = self.cfg.suite_list().find(|&s| ch.offers(s) && self.server_can_use(s, env, &caps));
         let Some(chosen) = chosen else {
             return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
         };
@@ -394,11 +390,7 @@ impl Core {
 
     /// The ServerHello extensions answering SNI, max_fragment_length and heartbeat.
     fn server_hello_extras(&self) -> HelloExtras {
-        HelloExtras {
-            sni: self.sni_len > 0 && !self.hs.resumed,
-            mfl: self.hs.mfl_code,
-            heartbeat: self.hb.answer,
-        }
+        HelloExtras { sni: self.sni_len > 0 && !self.hs.resumed, mfl: self.hs.mfl_code, heartbeat: self.hb.answer }
     }
 
     /// Resume the session the ClientHello offers if the cache has it and
@@ -707,9 +699,7 @@ impl Core {
             }
         };
         // Remember who the client is (readable by the application).
-        self.psk
-            .set(identity, key.get(..key_len).unwrap_or(&[]))
-            .map_err(|_| Fatal::alert(alert::DECRYPT_ERROR))?;
+        self.psk.set(identity, key.get(..key_len).unwrap_or(&[])).map_err(|_| Fatal::alert(alert::DECRYPT_ERROR))?;
         self.hs.peer_identity_known = true;
         self.hs.peer_flight_first = ctx.seq;
         self.hs.transcript.update(message);

@@ -85,11 +85,7 @@ fn records(d: &[u8]) -> Vec<(u8, Vec<u8>)> {
 
 /// Handshake message types of the plaintext records of a datagram.
 fn handshake_types(d: &[u8]) -> Vec<u8> {
-    records(d)
-        .into_iter()
-        .filter(|(t, r)| *t == content::HANDSHAKE && r[3..5] == [0, 0])
-        .map(|(_, r)| r[13])
-        .collect()
+    records(d).into_iter().filter(|(t, r)| *t == content::HANDSHAKE && r[3..5] == [0, 0]).map(|(_, r)| r[13]).collect()
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -230,7 +226,11 @@ fn ephemeral_keys_are_fresh_for_every_handshake() {
     for seed in [20, 21] {
         let mut l = Lock::new(ecc_client(None, &[2], CCM8), ecc_server(2, &[], false), seed);
         let (_, d) = l.until_message(msg::SERVER_KEY_EXCHANGE);
-        let rec = records(&d).into_iter().find(|(t, r)| *t == content::HANDSHAKE && r[13] == msg::SERVER_KEY_EXCHANGE).unwrap().1;
+        let rec = records(&d)
+            .into_iter()
+            .find(|(t, r)| *t == content::HANDSHAKE && r[13] == msg::SERVER_KEY_EXCHANGE)
+            .unwrap()
+            .1;
         points.push(rec[13 + 12 + 4..13 + 12 + 4 + 65].to_vec());
     }
     assert_ne!(points[0], points[1]);
@@ -315,7 +315,20 @@ fn certificate_verify_over_the_wrong_transcript_is_refused() {
             body.extend_from_slice(&(n as u16).to_be_bytes());
             body.extend_from_slice(&sig[..n]);
             let seq = u16::from_be_bytes([r[13 + 4], r[13 + 5]]);
-            let mut m = vec![msg::CERTIFICATE_VERIFY, 0, 0, body.len() as u8, (seq >> 8) as u8, seq as u8, 0, 0, 0, 0, 0, body.len() as u8];
+            let mut m = vec![
+                msg::CERTIFICATE_VERIFY,
+                0,
+                0,
+                body.len() as u8,
+                (seq >> 8) as u8,
+                seq as u8,
+                0,
+                0,
+                0,
+                0,
+                0,
+                body.len() as u8,
+            ];
             m.extend_from_slice(&body);
             let forged = l.c.test_record(content::HANDSHAKE, 0, &m).unwrap();
             assert_eq!(l.s.feed(&mut l.se, 0, &forged), Err(Error::AlertSent));
@@ -331,7 +344,8 @@ fn invalid_client_key_exchange_points_are_refused() {
     for corruption in ["off-curve", "compressed", "short"] {
         let mut l = Lock::new(ecc_client(None, &[2], CCM8), ecc_server(2, &[], false), 17);
         let recs = client_flight5(&mut l);
-        let (_, cke) = recs.iter().find(|(t, r)| *t == content::HANDSHAKE && r[13] == msg::CLIENT_KEY_EXCHANGE).unwrap().clone();
+        let (_, cke) =
+            recs.iter().find(|(t, r)| *t == content::HANDSHAKE && r[13] == msg::CLIENT_KEY_EXCHANGE).unwrap().clone();
         let mut body = cke[13 + 12..].to_vec();
         match corruption {
             "off-curve" => body[40] ^= 1,
@@ -342,7 +356,20 @@ fn invalid_client_key_exchange_points_are_refused() {
             }
         }
         let seq = u16::from_be_bytes([cke[13 + 4], cke[13 + 5]]);
-        let mut m = vec![msg::CLIENT_KEY_EXCHANGE, 0, 0, body.len() as u8, (seq >> 8) as u8, seq as u8, 0, 0, 0, 0, 0, body.len() as u8];
+        let mut m = vec![
+            msg::CLIENT_KEY_EXCHANGE,
+            0,
+            0,
+            body.len() as u8,
+            (seq >> 8) as u8,
+            seq as u8,
+            0,
+            0,
+            0,
+            0,
+            0,
+            body.len() as u8,
+        ];
         m.extend_from_slice(&body);
         let forged = l.c.test_record(content::HANDSHAKE, 0, &m).unwrap();
         assert_eq!(l.s.feed(&mut l.se, 0, &forged), Err(Error::AlertSent), "{corruption}");

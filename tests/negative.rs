@@ -26,7 +26,15 @@ struct Lock {
 
 impl Lock {
     fn with(c: Box<Connection>, s: Box<Connection>, seed: u64) -> Lock {
-        let mut l = Lock { c, s, ce: TestEnv::new(seed), se: TestEnv::new(seed + 1000), queue: VecDeque::new(), log: vec![], now: 0 };
+        let mut l = Lock {
+            c,
+            s,
+            ce: TestEnv::new(seed),
+            se: TestEnv::new(seed + 1000),
+            queue: VecDeque::new(),
+            log: vec![],
+            now: 0,
+        };
         l.c.connect(&mut l.ce, 0).unwrap();
         l.pump();
         l
@@ -95,7 +103,8 @@ fn ctype(rec: &[u8]) -> u8 {
 /// A plaintext (epoch 0) handshake record carrying one whole message.
 fn hs_record(rec_seq: u64, msg_type: u8, msg_seq: u16, body: &[u8]) -> Vec<u8> {
     let mut hdr = [0u8; 12];
-    let h = FragmentHeader { msg_type, length: body.len() as u32, seq: msg_seq, frag_off: 0, frag_len: body.len() as u32 };
+    let h =
+        FragmentHeader { msg_type, length: body.len() as u32, seq: msg_seq, frag_off: 0, frag_len: body.len() as u32 };
     handshake::write_header(&mut Writer::new(&mut hdr), &h).unwrap();
     let mut buf = vec![0u8; 13 + 12 + body.len()];
     let mut w = Writer::new(&mut buf);
@@ -105,7 +114,8 @@ fn hs_record(rec_seq: u64, msg_type: u8, msg_seq: u16, body: &[u8]) -> Vec<u8> {
 
 fn hs_message(msg_type: u8, msg_seq: u16, body: &[u8]) -> Vec<u8> {
     let mut m = vec![0u8; 12];
-    let h = FragmentHeader { msg_type, length: body.len() as u32, seq: msg_seq, frag_off: 0, frag_len: body.len() as u32 };
+    let h =
+        FragmentHeader { msg_type, length: body.len() as u32, seq: msg_seq, frag_off: 0, frag_len: body.len() as u32 };
     handshake::write_header(&mut Writer::new(&mut m), &h).unwrap();
     m.extend_from_slice(body);
     m
@@ -386,8 +396,8 @@ fn handshake_messages_with_wrong_message_seq_are_ignored() {
     let mut l = Lock::new(15);
     l.step(); // CH -> server (HVR queued)
     l.step(); // HVR -> client
-    // The server now expects message_seq 1 from the cookie ClientHello. A
-    // ServerHelloDone with a future seq at the client is dropped, not fatal.
+              // The server now expects message_seq 1 from the cookie ClientHello. A
+              // ServerHelloDone with a future seq at the client is dropped, not fatal.
     let future = hs_record(50, msg::SERVER_HELLO_DONE, 9, &[]);
     l.c.feed(&mut l.ce, 0, &future).unwrap();
     assert_eq!(l.c.stats().dropped_future, 1);
@@ -412,7 +422,13 @@ fn inconsistent_overlapping_fragments_are_dropped() {
     let total = ch.len() as u32;
     let frag = |off: u32, data: &[u8], rec_seq: u64| {
         let mut hdr = [0u8; 12];
-        let h = FragmentHeader { msg_type: msg::CLIENT_HELLO, length: total, seq: 0, frag_off: off, frag_len: data.len() as u32 };
+        let h = FragmentHeader {
+            msg_type: msg::CLIENT_HELLO,
+            length: total,
+            seq: 0,
+            frag_off: off,
+            frag_len: data.len() as u32,
+        };
         handshake::write_header(&mut Writer::new(&mut hdr), &h).unwrap();
         let mut out = vec![0u8; 13 + 12 + data.len()];
         record::write_record(&mut Writer::new(&mut out), None, content::HANDSHAKE, 0, rec_seq, &[&hdr, data]).unwrap();
@@ -431,7 +447,9 @@ fn inconsistent_overlapping_fragments_are_dropped() {
 fn fragment_lengths_that_overflow_are_dropped() {
     let mut s = psk_server(&server_config());
     let mut env = TestEnv::new(18);
-    for (rec_seq, (len, off, flen)) in [(0xffffffu32, 0u32, 10u32), (100, 95, 10), (10, 0xfffff0, 0x20)].into_iter().enumerate() {
+    for (rec_seq, (len, off, flen)) in
+        [(0xffffffu32, 0u32, 10u32), (100, 95, 10), (10, 0xfffff0, 0x20)].into_iter().enumerate()
+    {
         let mut hdr = vec![msg::CLIENT_HELLO];
         hdr.extend_from_slice(&len.to_be_bytes()[1..]);
         hdr.extend_from_slice(&[0, 0]);
@@ -512,8 +530,14 @@ fn malicious_server_hellos_get_the_right_alert() {
     let ok_ext: &[u8] = &[0x00, 0x17, 0x00, 0x00];
     assert_eq!(client_gets(&server_hello_body(0xfefd, 0xC0A8, Some(ok_ext))).0, Ok(()));
     assert_eq!(client_gets(&server_hello_body(0xfeff, 0xC0A8, None)), (Err(Error::AlertSent), alert::PROTOCOL_VERSION));
-    assert_eq!(client_gets(&server_hello_body(0xfefd, 0xC0AE, None)), (Err(Error::AlertSent), alert::ILLEGAL_PARAMETER));
-    assert_eq!(client_gets(&server_hello_body(0xfefd, 0x002F, None)), (Err(Error::AlertSent), alert::ILLEGAL_PARAMETER));
+    assert_eq!(
+        client_gets(&server_hello_body(0xfefd, 0xC0AE, None)),
+        (Err(Error::AlertSent), alert::ILLEGAL_PARAMETER)
+    );
+    assert_eq!(
+        client_gets(&server_hello_body(0xfefd, 0x002F, None)),
+        (Err(Error::AlertSent), alert::ILLEGAL_PARAMETER)
+    );
     assert_eq!(
         client_gets(&server_hello_body(0xfefd, 0xC0A8, Some(&[0x00, 0x05, 0x00, 0x00]))),
         (Err(Error::AlertSent), alert::UNSUPPORTED_EXTENSION)
@@ -696,7 +720,10 @@ fn close_notify_both_ways() {
         assert_eq!(l.c.state(), State::Closed);
         assert_eq!(l.s.state(), State::Closed);
         let closer = if client_closes { &l.s } else { &l.c };
-        assert_eq!(closer.last_alert(), nanodtls::AlertInfo { level: 1, description: alert::CLOSE_NOTIFY, sent: false });
+        assert_eq!(
+            closer.last_alert(),
+            nanodtls::AlertInfo { level: 1, description: alert::CLOSE_NOTIFY, sent: false }
+        );
         let mut buf = [0u8; 64];
         assert_eq!(l.c.read(&mut buf), Err(Error::Closed));
         assert_eq!(l.c.write(b"x"), Err(Error::Closed));

@@ -40,7 +40,8 @@ impl Lock {
         let (to_server, d) = self.queue.pop_front()?;
         self.datagrams += 1;
         self.bytes += d.len();
-        let _ = if to_server { self.s.feed(&mut self.se, self.now, &d) } else { self.c.feed(&mut self.ce, self.now, &d) };
+        let _ =
+            if to_server { self.s.feed(&mut self.se, self.now, &d) } else { self.c.feed(&mut self.ce, self.now, &d) };
         self.pump();
         Some((to_server, d))
     }
@@ -98,7 +99,10 @@ fn psk_session_resumption_across_a_reboot() {
     // One round trip fewer; about the same bytes for PSK (the session ID
     // rides in both ClientHellos instead of ClientKeyExchange/ServerHelloDone).
     assert_eq!(full_dgrams, 6);
-    eprintln!("PSK full: {full_dgrams} datagrams {full_bytes} bytes; resumed: {} datagrams {} bytes", l.datagrams, l.bytes);
+    eprintln!(
+        "PSK full: {full_dgrams} datagrams {full_bytes} bytes; resumed: {} datagrams {} bytes",
+        l.datagrams, l.bytes
+    );
     l.c.write(b"after resumption").unwrap();
     l.pump();
     l.run();
@@ -210,7 +214,10 @@ fn ecc_session_resumption_keeps_the_peer_key() {
     let hash = nanodtls::crypto::sha256::sha256(&[&test_spki(2)]);
     assert_eq!(l.c.peer_key_hash(), Some(hash));
     assert_eq!(l.s.peer_key_hash(), Some(nanodtls::crypto::sha256::sha256(&[&test_spki(1)])));
-    eprintln!("ECDHE full: {full_dgrams} datagrams {full_bytes} bytes; resumed: {} datagrams {} bytes", l.datagrams, l.bytes);
+    eprintln!(
+        "ECDHE full: {full_dgrams} datagrams {full_bytes} bytes; resumed: {} datagrams {} bytes",
+        l.datagrams, l.bytes
+    );
 }
 
 #[test]

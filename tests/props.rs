@@ -9,7 +9,11 @@ use proptest::prelude::*;
 
 /// Drive a clean lock-step handshake, stopping after `steps` deliveries.
 /// Returns the parties and every datagram sent so far.
-fn handshake_until(steps: usize, seed: u64, mtu: u16) -> (Box<Connection>, Box<Connection>, TestEnv, TestEnv, Vec<Vec<u8>>) {
+fn handshake_until(
+    steps: usize,
+    seed: u64,
+    mtu: u16,
+) -> (Box<Connection>, Box<Connection>, TestEnv, TestEnv, Vec<Vec<u8>>) {
     let mut cc = client_config();
     let mut sc = server_config();
     cc.mtu = mtu;

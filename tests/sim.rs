@@ -28,7 +28,8 @@ fn exchange<S: Party>(sim: &mut Sim<S>, n: usize) -> bool {
             sim.server.p_write(sim.now, down.as_bytes()).unwrap();
             sim.run_for(300);
             let got_up = sim.out.app_delivered_to_server.iter().any(|m| m.starts_with(format!("c2s {i} ").as_bytes()));
-            let got_down = sim.out.app_delivered_to_client.iter().any(|m| m.starts_with(format!("s2c {i} ").as_bytes()));
+            let got_down =
+                sim.out.app_delivered_to_client.iter().any(|m| m.starts_with(format!("s2c {i} ").as_bytes()));
             if got_up && got_down {
                 break;
             }
@@ -106,7 +107,13 @@ struct Matrix {
     max_time: u64,
 }
 
-fn impaired_runs<F: Fn(u64) -> Link>(label: &str, seeds: u64, mtus: &[u16], link: F, must_all_complete: bool) -> Matrix {
+fn impaired_runs<F: Fn(u64) -> Link>(
+    label: &str,
+    seeds: u64,
+    mtus: &[u16],
+    link: F,
+    must_all_complete: bool,
+) -> Matrix {
     let mut m = Matrix { runs: 0, ok: 0, max_time: 0 };
     for seed in 0..seeds {
         for &mtu in mtus {
@@ -140,18 +147,36 @@ fn impaired_runs<F: Fn(u64) -> Link>(label: &str, seeds: u64, mtus: &[u16], link
 
 #[test]
 fn loss_duplication_reordering_all_complete() {
-    impaired_runs("loss10+dup+reorder", 12, &[128, 300, 1280], |_| Link { loss: 100, dup: 100, reorder: 200, corrupt: 0, latency_ms: 20 }, true);
+    impaired_runs(
+        "loss10+dup+reorder",
+        12,
+        &[128, 300, 1280],
+        |_| Link { loss: 100, dup: 100, reorder: 200, corrupt: 0, latency_ms: 20 },
+        true,
+    );
 }
 
 #[test]
 fn heavy_loss_completes_or_fails_cleanly() {
-    let m = impaired_runs("loss30", 12, &[128, 1280], |_| Link { loss: 300, dup: 50, reorder: 100, corrupt: 0, latency_ms: 20 }, false);
+    let m = impaired_runs(
+        "loss30",
+        12,
+        &[128, 1280],
+        |_| Link { loss: 300, dup: 50, reorder: 100, corrupt: 0, latency_ms: 20 },
+        false,
+    );
     assert!(m.ok * 10 >= m.runs * 8, "completion rate too low: {}/{}", m.ok, m.runs);
 }
 
 #[test]
 fn corruption_never_breaks_an_established_connection_and_handshakes_end_cleanly() {
-    let m = impaired_runs("corrupt5", 12, &[200, 1280], |_| Link { loss: 20, dup: 20, reorder: 50, corrupt: 50, latency_ms: 20 }, false);
+    let m = impaired_runs(
+        "corrupt5",
+        12,
+        &[200, 1280],
+        |_| Link { loss: 20, dup: 20, reorder: 50, corrupt: 50, latency_ms: 20 },
+        false,
+    );
     assert!(m.ok * 10 >= m.runs * 6, "completion rate too low: {}/{}", m.ok, m.runs);
     // After the handshake, corruption only costs records: never the connection.
     let (c, s) = cfgs(1280, suite::PSK_AES_128_CCM_8);
@@ -243,9 +268,8 @@ fn many_clients_share_an_endpoint() {
     let (c, s) = cfgs(1280, suite::PSK_AES_128_CCM_8);
     let mut ep = EndpointParty::new(&s, 3);
     let mut senv = TestEnv::new(50);
-    let mut clients: Vec<(Box<Connection>, TestEnv, Vec<u8>)> = (0..3)
-        .map(|i| (psk_client(&c), TestEnv::new(60 + i), format!("peer-{i}").into_bytes()))
-        .collect();
+    let mut clients: Vec<(Box<Connection>, TestEnv, Vec<u8>)> =
+        (0..3).map(|i| (psk_client(&c), TestEnv::new(60 + i), format!("peer-{i}").into_bytes())).collect();
     let mut buf = [0u8; 1500];
     let mut addr = [0u8; 64];
     for (cl, env, _) in clients.iter_mut() {

@@ -39,16 +39,12 @@ pub fn seal(
     match tag {
         TagLen::Eight => {
             let c = Ccm::<Aes128, U8, U12>::new(key.into());
-            let t = c
-                .encrypt_in_place_detached(nonce.into(), aad, buf)
-                .map_err(|_| Error::Internal)?;
+            let t = c.encrypt_in_place_detached(nonce.into(), aad, buf).map_err(|_| Error::Internal)?;
             dst.copy_from_slice(&t);
         }
         TagLen::Sixteen => {
             let c = Ccm::<Aes128, U16, U12>::new(key.into());
-            let t = c
-                .encrypt_in_place_detached(nonce.into(), aad, buf)
-                .map_err(|_| Error::Internal)?;
+            let t = c.encrypt_in_place_detached(nonce.into(), aad, buf).map_err(|_| Error::Internal)?;
             dst.copy_from_slice(&t);
         }
     }
@@ -86,10 +82,7 @@ mod tests {
     use super::*;
 
     fn hex(s: &str) -> std::vec::Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
     }
 
     /// NIST SP 800-38C / RFC 3610-style vector for AES-128-CCM with

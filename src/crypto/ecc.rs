@@ -7,9 +7,9 @@
 //! zeroized by its owner.
 
 use ecdsa::hazmat::{bits2field, SignPrimitive, VerifyPrimitive};
+use p256::elliptic_curve::ff::Field;
 use p256::elliptic_curve::point::AffineCoordinates;
 use p256::elliptic_curve::sec1::{FromEncodedPoint, ToEncodedPoint};
-use p256::elliptic_curve::ff::Field;
 use p256::elliptic_curve::PrimeField;
 use p256::{AffinePoint, EncodedPoint, FieldBytes, NistP256, ProjectivePoint, Scalar};
 use zeroize::Zeroize;
@@ -29,13 +29,13 @@ pub const MAX_SIG_LEN: usize = 72;
 /// DER prefix of a P-256 SubjectPublicKeyInfo (id-ecPublicKey, prime256v1,
 /// BIT STRING of 66 bytes holding an uncompressed point).
 pub const SPKI_PREFIX: [u8; 26] = [
-    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
-    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
+    0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
 ];
 /// DER of AlgorithmIdentifier { id-ecPublicKey, prime256v1 }.
 const EC_ALGORITHM: [u8; 21] = [
-    0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
-    0xce, 0x3d, 0x03, 0x01, 0x07,
+    0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03,
+    0x01, 0x07,
 ];
 
 fn scalar_from(bytes: &[u8; SCALAR_LEN]) -> Option<Scalar> {
@@ -111,9 +111,7 @@ pub fn ecdh(scalar: &[u8; SCALAR_LEN], peer: &[u8], out: &mut [u8; 32]) -> Resul
 pub fn sign(scalar: &[u8; SCALAR_LEN], hash: &[u8; 32], out: &mut [u8]) -> Result<usize, Error> {
     let d = scalar_from(scalar).ok_or(Error::InvalidArgument)?;
     let z = bits2field::<NistP256>(hash).map_err(|_| Error::Internal)?;
-    let (sig, _) = d
-        .try_sign_prehashed_rfc6979::<sha2::Sha256>(&z, &[])
-        .map_err(|_| Error::Internal)?;
+    let (sig, _) = d.try_sign_prehashed_rfc6979::<sha2::Sha256>(&z, &[]).map_err(|_| Error::Internal)?;
     let (r, s) = sig.split_bytes();
     der_signature(&r.into(), &s.into(), out)
 }
@@ -335,10 +333,7 @@ mod tests {
         let d: [u8; 32] = hex("C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721").try_into().unwrap();
         let mut q = [0u8; 65];
         public_point(&d, &mut q).unwrap();
-        assert_eq!(
-            &q[1..33],
-            &hex("60FED4BA255A9D31C961EB74C6356D68C049B8923B61FA6CE669622E60F29FB6")[..]
-        );
+        assert_eq!(&q[1..33], &hex("60FED4BA255A9D31C961EB74C6356D68C049B8923B61FA6CE669622E60F29FB6")[..]);
         let h = crate::crypto::sha256::sha256(&[b"sample"]);
         let mut sig = [0u8; 72];
         let n = sign(&d, &h, &mut sig).unwrap();

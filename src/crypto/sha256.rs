@@ -8,9 +8,7 @@
 use sha2::digest::generic_array::GenericArray;
 use zerocopy::FromZeros;
 
-const IV: [u32; 8] = [
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-];
+const IV: [u32; 8] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
 
 /// SHA-256 state. Call [`Sha256::reset`] before first use.
 #[derive(Clone, FromZeros)]
@@ -105,9 +103,6 @@ mod tests {
             }
         }
         // FIPS 180-2 "abc".
-        assert_eq!(
-            sha256(&[b"abc"])[..4],
-            [0xba, 0x78, 0x16, 0xbf],
-        );
+        assert_eq!(sha256(&[b"abc"])[..4], [0xba, 0x78, 0x16, 0xbf],);
     }
 }

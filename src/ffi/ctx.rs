@@ -311,7 +311,11 @@ pub unsafe extern "C" fn nanodtls_set_psk(
 /// Server: set the PSK identity hint sent in ServerKeyExchange (0 to 32
 /// bytes; empty = no ServerKeyExchange). Clients ignore hints (RFC 7925).
 #[no_mangle]
-pub unsafe extern "C" fn nanodtls_set_psk_hint(ctx: *mut nanodtls_ctx, hint: *const u8, hint_len: usize) -> nanodtls_status {
+pub unsafe extern "C" fn nanodtls_set_psk_hint(
+    ctx: *mut nanodtls_ctx,
+    hint: *const u8,
+    hint_len: usize,
+) -> nanodtls_status {
     // SAFETY: pointer/length pair from the caller.
     let h = match unsafe { in_slice(hint, hint_len) } {
         Ok(h) => h,
@@ -618,7 +622,11 @@ pub unsafe extern "C" fn nanodtls_get_psk_identity(
 /// handshake. NANODTLS_E_DECODE for an unparseable key,
 /// NANODTLS_E_INVALID_ARG for an invalid scalar.
 #[no_mangle]
-pub unsafe extern "C" fn nanodtls_set_own_key(ctx: *mut nanodtls_ctx, key: *const u8, key_len: usize) -> nanodtls_status {
+pub unsafe extern "C" fn nanodtls_set_own_key(
+    ctx: *mut nanodtls_ctx,
+    key: *const u8,
+    key_len: usize,
+) -> nanodtls_status {
     // SAFETY: pointer/length pair from the caller.
     let k = match unsafe { in_slice(key, key_len) } {
         Ok(k) => k,
@@ -669,7 +677,11 @@ pub unsafe extern "C" fn nanodtls_get_own_spki(
 /// accepted by pinning their key (nanodtls_add_trusted_key with the
 /// certificate's SubjectPublicKeyInfo); chains are not validated.
 #[no_mangle]
-pub unsafe extern "C" fn nanodtls_set_own_certificate(ctx: *mut nanodtls_ctx, der: *const u8, len: usize) -> nanodtls_status {
+pub unsafe extern "C" fn nanodtls_set_own_certificate(
+    ctx: *mut nanodtls_ctx,
+    der: *const u8,
+    len: usize,
+) -> nanodtls_status {
     // SAFETY: pointer/length pair from the caller, valid for the call; the
     // registration itself relies on the documented borrowing contract.
     let c = match unsafe { in_slice(der, len) } {
@@ -696,7 +708,11 @@ pub unsafe extern "C" fn nanodtls_set_own_certificate(ctx: *mut nanodtls_ctx, de
 /// freed afterwards. At most
 /// NANODTLS_MAX_TRUSTED_KEYS keys (NANODTLS_E_NO_SLOT beyond).
 #[no_mangle]
-pub unsafe extern "C" fn nanodtls_add_trusted_key(ctx: *mut nanodtls_ctx, spki: *const u8, spki_len: usize) -> nanodtls_status {
+pub unsafe extern "C" fn nanodtls_add_trusted_key(
+    ctx: *mut nanodtls_ctx,
+    spki: *const u8,
+    spki_len: usize,
+) -> nanodtls_status {
     // SAFETY: pointer/length pair from the caller.
     let k = match unsafe { in_slice(spki, spki_len) } {
         Ok(k) => k,
@@ -709,7 +725,11 @@ pub unsafe extern "C" fn nanodtls_add_trusted_key(ctx: *mut nanodtls_ctx, spki: 
 /// Trust a peer raw public key given as the SHA-256 of its
 /// SubjectPublicKeyInfo (`hash_len` must be 32).
 #[no_mangle]
-pub unsafe extern "C" fn nanodtls_add_trusted_key_hash(ctx: *mut nanodtls_ctx, hash: *const u8, hash_len: usize) -> nanodtls_status {
+pub unsafe extern "C" fn nanodtls_add_trusted_key_hash(
+    ctx: *mut nanodtls_ctx,
+    hash: *const u8,
+    hash_len: usize,
+) -> nanodtls_status {
     // SAFETY: pointer/length pair from the caller.
     let h = match unsafe { in_slice(hash, hash_len) } {
         Ok(h) => h,
@@ -742,7 +762,11 @@ pub unsafe extern "C" fn nanodtls_set_verify_callback(
 /// Copy the SHA-256 of the peer's SubjectPublicKeyInfo (32 bytes) once
 /// its key was accepted; NANODTLS_E_STATE before (or with PSK).
 #[no_mangle]
-pub unsafe extern "C" fn nanodtls_get_peer_key_hash(ctx: *mut nanodtls_ctx, out: *mut u8, out_cap: usize) -> nanodtls_status {
+pub unsafe extern "C" fn nanodtls_get_peer_key_hash(
+    ctx: *mut nanodtls_ctx,
+    out: *mut u8,
+    out_cap: usize,
+) -> nanodtls_status {
     // SAFETY: pointer/capacity pair from the caller.
     let o = match unsafe { out_slice(out, out_cap) } {
         Ok(o) => o,
@@ -791,7 +815,11 @@ pub unsafe extern "C" fn nanodtls_set_session_cache(
 /// Client: the server_name (SNI, RFC 6066) to send, a DNS host name of 1
 /// to NANODTLS_MAX_SERVER_NAME bytes (not an IP address). Before connect.
 #[no_mangle]
-pub unsafe extern "C" fn nanodtls_set_server_name(ctx: *mut nanodtls_ctx, name: *const u8, len: usize) -> nanodtls_status {
+pub unsafe extern "C" fn nanodtls_set_server_name(
+    ctx: *mut nanodtls_ctx,
+    name: *const u8,
+    len: usize,
+) -> nanodtls_status {
     // SAFETY: pointer/length pair from the caller.
     let n = match unsafe { in_slice(name, len) } {
         Ok(n) => n,
@@ -836,7 +864,11 @@ pub unsafe extern "C" fn nanodtls_get_server_name(
 /// Server: callback deciding whether to serve the server_name a client
 /// asks for (NULL removes it; without it every name is accepted).
 #[no_mangle]
-pub unsafe extern "C" fn nanodtls_set_sni_callback(ctx: *mut nanodtls_ctx, cb_fn: nanodtls_sni_fn, user: *mut c_void) -> nanodtls_status {
+pub unsafe extern "C" fn nanodtls_set_sni_callback(
+    ctx: *mut nanodtls_ctx,
+    cb_fn: nanodtls_sni_fn,
+    user: *mut c_void,
+) -> nanodtls_status {
     // SAFETY: see with_ctx.
     unsafe {
         with_ctx(ctx, |_, cb| {
@@ -867,7 +899,11 @@ pub unsafe extern "C" fn nanodtls_heartbeat(ctx: *mut nanodtls_ctx) -> nanodtls_
 /// three retransmissions becomes NANODTLS_HEARTBEAT_FAILED: the peer or
 /// the path is gone.
 #[no_mangle]
-pub unsafe extern "C" fn nanodtls_heartbeat_status(ctx: *mut nanodtls_ctx, hb_status: *mut u8, rtt_ms: *mut u32) -> nanodtls_status {
+pub unsafe extern "C" fn nanodtls_heartbeat_status(
+    ctx: *mut nanodtls_ctx,
+    hb_status: *mut u8,
+    rtt_ms: *mut u32,
+) -> nanodtls_status {
     if hb_status.is_null() || rtt_ms.is_null() {
         return NANODTLS_E_NULL;
     }
@@ -920,7 +956,11 @@ pub unsafe extern "C" fn nanodtls_session_export(
 /// and changes nothing. If the server does not resume it, a full handshake
 /// follows.
 #[no_mangle]
-pub unsafe extern "C" fn nanodtls_session_import(ctx: *mut nanodtls_ctx, blob: *const u8, len: usize) -> nanodtls_status {
+pub unsafe extern "C" fn nanodtls_session_import(
+    ctx: *mut nanodtls_ctx,
+    blob: *const u8,
+    len: usize,
+) -> nanodtls_status {
     // SAFETY: pointer/length pair from the caller.
     let b = match unsafe { in_slice(blob, len) } {
         Ok(b) => b,

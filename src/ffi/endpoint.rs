@@ -5,10 +5,10 @@ use core::ffi::c_void;
 
 use zerocopy::FromZeros;
 
-use super::ctx::{connection_info, register_cache, Callbacks, nanodtls_info, nanodtls_session_entry};
-use crate::config::Env;
+use super::ctx::{connection_info, nanodtls_info, nanodtls_session_entry, register_cache, Callbacks};
 use super::guard::{destroy, enter, initialise, Guarded};
 use super::*;
+use crate::config::Env;
 use crate::endpoint::{Endpoint, Event, PeerSlot};
 use crate::sizes::{NANODTLS_ENDPOINT_SIZE, NANODTLS_ENDPOINT_WORDS, NANODTLS_PEER_SIZE, NANODTLS_PEER_WORDS};
 
@@ -911,7 +911,11 @@ mod tests {
     #[test]
     #[allow(clippy::assertions_on_constants)]
     fn endpoint_sizes_have_small_slack() {
-        assert!(NANODTLS_ENDPOINT_SIZE - EP_INNER_SIZE < 256, "endpoint slack {}", NANODTLS_ENDPOINT_SIZE - EP_INNER_SIZE);
+        assert!(
+            NANODTLS_ENDPOINT_SIZE - EP_INNER_SIZE < 256,
+            "endpoint slack {}",
+            NANODTLS_ENDPOINT_SIZE - EP_INNER_SIZE
+        );
         assert!(NANODTLS_PEER_SIZE - PEER_SLOT_SIZE < 128, "peer slack {}", NANODTLS_PEER_SIZE - PEER_SLOT_SIZE);
     }
 }

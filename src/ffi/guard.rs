@@ -5,7 +5,9 @@ use core::ptr::{addr_of, addr_of_mut};
 
 use zerocopy::FromZeros;
 
-use super::{nanodtls_status, NANODTLS_E_INVALID_ARG, NANODTLS_E_NOT_INITIALIZED, NANODTLS_E_NULL, NANODTLS_E_REENTRANT};
+use super::{
+    nanodtls_status, NANODTLS_E_INVALID_ARG, NANODTLS_E_NOT_INITIALIZED, NANODTLS_E_NULL, NANODTLS_E_REENTRANT,
+};
 
 /// An object living in caller-provided memory.
 #[derive(FromZeros)]

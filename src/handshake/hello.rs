@@ -115,14 +115,7 @@ impl<'a> ServerHello<'a> {
         let compression = r.u8()?;
         let ext_block = if r.is_empty() { &[][..] } else { r.vec16()? };
         r.finish()?;
-        Ok(ServerHello {
-            version,
-            random,
-            session_id,
-            suite,
-            compression,
-            extensions: Extensions::parse(ext_block)?,
-        })
+        Ok(ServerHello { version, random, session_id, suite, compression, extensions: Extensions::parse(ext_block)? })
     }
 }
 
