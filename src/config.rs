@@ -1,12 +1,12 @@
 //! Connection configuration (runtime) and the crypto environment.
 
-use zerocopy::FromZeros;
+use zerocopy::{FromZeros, Immutable, IntoBytes};
 
 use crate::error::Error;
 use crate::suite;
 
 /// Which side of the handshake a context plays.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, FromZeros)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromZeros, IntoBytes, Immutable)]
 #[repr(u8)]
 pub enum Role {
     /// Sends the ClientHello.
@@ -23,11 +23,12 @@ pub const MAX_MTU: u16 = 16_384;
 pub const MAX_SUITES: usize = 4;
 
 /// Runtime configuration of a connection.
-#[derive(Clone, Copy, Debug, FromZeros)]
+///
+/// The layout has no padding (checked at compile time by `IntoBytes`), so
+/// copying a configuration into a context never carries stack garbage along.
+#[derive(Clone, Copy, Debug, FromZeros, IntoBytes, Immutable)]
 #[repr(C)]
 pub struct Config {
-    /// Cipher suites in order of preference; 0 ends the list.
-    pub suites: [u16; MAX_SUITES],
     /// Initial retransmission timeout (RFC 6347: 1 s; RFC 7925 suggests 9 s on slow links).
     pub retransmit_initial_ms: u32,
     /// Cap of the doubling retransmission timer (RFC 6347: at least 60 s).
@@ -36,8 +37,13 @@ pub struct Config {
     pub handshake_timeout_ms: u32,
     /// Server: lifetime of a cookie secret before it rotates.
     pub cookie_lifetime_ms: u32,
+    /// Cipher suites in order of preference; 0 ends the list.
+    pub suites: [u16; MAX_SUITES],
     /// Largest datagram we send (handshake flights are fragmented to fit).
     pub mtu: u16,
+    /// Client: max_fragment_length to request (RFC 6066): 0 (none), 512,
+    /// 1024, 2048 or 4096. Servers accept what clients request.
+    pub max_fragment_length: u16,
     /// Client or server.
     pub role: Role,
     /// Server: demand a HelloVerifyRequest cookie round trip before any state is kept.
@@ -46,11 +52,10 @@ pub struct Config {
     pub require_ems: bool,
     /// Server, ECDHE_ECDSA: request and require the client's raw public key.
     pub client_auth: bool,
-    /// Client: max_fragment_length to request (RFC 6066): 0 (none), 512,
-    /// 1024, 2048 or 4096. Servers accept what clients request.
-    pub max_fragment_length: u16,
     /// Negotiate heartbeat (RFC 6520): answer requests and allow sending them.
     pub heartbeat: bool,
+    /// Must be zero (keeps the layout free of padding).
+    pub reserved: [u8; 3],
 }
 
 impl Config {
@@ -87,6 +92,7 @@ impl Config {
             client_auth: false,
             max_fragment_length: 0,
             heartbeat: false,
+            reserved: [0; 3],
         }
     }
 
@@ -102,7 +108,7 @@ impl Config {
         {
             return Err(Error::InvalidArgument);
         }
-        if !matches!(self.max_fragment_length, 0 | 512 | 1024 | 2048 | 4096) {
+        if self.reserved != [0; 3] || !matches!(self.max_fragment_length, 0 | 512 | 1024 | 2048 | 4096) {
             return Err(Error::InvalidArgument);
         }
         let mut any = false;

@@ -1414,18 +1414,19 @@ impl Core {
                     // A record's plaintext (handshake header + fragment)
                     // stays within the negotiated max_fragment_length.
                     let limit_room = self.record_limit().saturating_sub(handshake::HEADER_LEN);
-                    let room = w.remaining().saturating_sub(overhead).min(limit_room);
-                    let fits_whole = left <= room;
-                    if !fits_whole {
-                        // Prefer starting a new datagram over cutting a
-                        // message that would fit whole in one.
-                        let whole_fits_fresh = left + overhead <= limit && left <= limit_room;
-                        if !w.is_empty() && (whole_fits_fresh || room == 0) {
-                            break;
-                        }
-                        if room == 0 {
+                    // Room for the headers and at least one body byte (or
+                    // just the headers for an empty message).
+                    if w.remaining() < overhead + usize::from(left > 0) {
+                        if w.is_empty() {
                             return Err(Error::BufferTooSmall);
                         }
+                        break;
+                    }
+                    let room = (w.remaining() - overhead).min(limit_room);
+                    // Prefer starting a new datagram over cutting a message
+                    // that would fit whole in one.
+                    if left > room && !w.is_empty() && left + overhead <= limit && left <= limit_room {
+                        break;
                     }
                     let n = core::cmp::min(left, room);
                     let mut hb = [0u8; handshake::HEADER_LEN];

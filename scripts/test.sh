@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The whole test suite: what CI runs (.ci/run calls this script).
+#
+#   scripts/test.sh                 everything
+#   scripts/test.sh rust c          only some stages (names below)
+#
+# Stages: deps rust c demo interop
+#   deps      install what the rest needs (scripts/install-deps.sh, idempotent)
+#   rust      rustfmt, clippy (no warnings), cargo test for the default build
+#             (PSK + ECC) and the PSK-only profile, header freshness
+#   c         CMake build, ctest in Release and in Debug with ASan/UBSan,
+#             valgrind over the C harness
+#   demo      scripts/demo.sh (our client and server over loopback)
+#   interop   tests/interop/run.py against OpenSSL, GnuTLS, Mbed TLS, tinydtls
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export CARGO_TERM_COLOR=never
+
+ALL=(deps rust c demo interop)
+if [ "$#" -gt 0 ]; then STAGES=("$@"); else STAGES=("${ALL[@]}"); fi
+for s in "${STAGES[@]}"; do
+    case " ${ALL[*]} " in *" $s "*) ;; *) echo "unknown stage '$s' (stages: ${ALL[*]})" >&2; exit 2 ;; esac
+done
+
+RESULTS=()
+T0=$(date +%s)
+run_stage() {
+    local name="$1"; shift
+    local t=$(date +%s)
+    echo
+    echo "=================== $name ==================="
+    # A subshell with -e that is not itself a condition, so a failing
+    # command inside the stage function stops the stage.
+    local rc
+    set +e
+    ( set -e; "$@" )
+    rc=$?
+    set -e
+    if [ "$rc" -eq 0 ]; then
+        RESULTS+=("$(printf '%-9s ok    %4ss' "$name" $(( $(date +%s) - t )))")
+    else
+        RESULTS+=("$(printf '%-9s FAIL  %4ss' "$name" $(( $(date +%s) - t )))")
+        summary
+        exit 1
+    fi
+}
+summary() {
+    echo
+    echo "=================== summary ($(( $(date +%s) - T0 ))s) ==================="
+    printf '%s\n' "${RESULTS[@]}"
+}
+
+stage_deps() {
+    scripts/install-deps.sh --no-embedded --no-fuzz
+}
+
+stage_rust() {
+    cargo fmt --check
+    cargo clippy --quiet --all-targets -- -D warnings
+    cargo clippy --quiet --all-targets --no-default-features --features psk -- -D warnings
+    cargo test --quiet
+    cargo test --quiet --no-default-features --features psk
+    cargo doc --quiet --no-deps
+}
+
+stage_c() {
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build build -j 2 >/dev/null || cmake --build build
+    ctest --test-dir build --output-on-failure
+    cmake -S . -B build-debug -DCMAKE_BUILD_TYPE=Debug >/dev/null
+    cmake --build build-debug -j 2 >/dev/null || cmake --build build-debug
+    ctest --test-dir build-debug --output-on-failure
+    # valgrind over the Release harness (ASan and valgrind do not mix).
+    local t
+    for t in build/tests/c/test_*; do
+        [ -x "$t" ] || continue
+        valgrind --quiet --error-exitcode=99 --leak-check=full "$t" >/tmp/nanodtls-valgrind.log 2>&1 ||
+            { cat /tmp/nanodtls-valgrind.log; return 1; }
+    done
+    echo "valgrind: clean"
+}
+
+stage_demo() { scripts/demo.sh; }
+
+stage_interop() {
+    [ -x build/c-examples/posix/nanodtls-client ] || stage_c_build_only
+    python3 tests/interop/run.py
+}
+stage_c_build_only() {
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build build -j 2 >/dev/null
+}
+
+for s in "${STAGES[@]}"; do
+    run_stage "$s" "stage_$s"
+done
+summary
+echo "ALL TESTS PASSED"
