@@ -788,3 +788,102 @@ fn write_limits() {
     l.c.write(&vec![0u8; max]).unwrap();
     l.c.write(&[]).unwrap();
 }
+
+// ------------------------------------- more state-machine attacks (issue 6)
+
+#[test]
+fn early_finished_before_client_key_exchange_is_fatal() {
+    let (mut l, _recs) = stop_at_flight5(40);
+    // The server waits for ClientKeyExchange (message_seq 2); a Finished
+    // with that message_seq instead is out of order.
+    assert_eq!(l.s.state(), State::ServerWaitClientKeyExchange);
+    let fin = hs_record(200, msg::FINISHED, 2, &[0u8; 12]);
+    assert_eq!(l.s.feed(&mut l.se, 0, &fin), Err(Error::AlertSent));
+    assert_eq!(l.s.last_alert().description, alert::UNEXPECTED_MESSAGE);
+}
+
+#[test]
+fn duplicate_finished_after_the_handshake_is_only_a_retransmission() {
+    let (mut l, recs) = stop_at_flight5(41);
+    let all: Vec<u8> = recs.concat();
+    l.s.feed(&mut l.se, 0, &all).unwrap();
+    assert_eq!(l.s.state(), State::Connected);
+    let mut buf = [0u8; 2048];
+    while l.s.poll_datagram(0, &mut buf).unwrap().is_some() {}
+    // The client's flight again (fresh record numbers, as a retransmission
+    // has): the server stays connected and resends its last flight.
+    l.c.handle_timeout(1000).unwrap();
+    let mut again = vec![];
+    while let Some(n) = l.c.poll_datagram(1000, &mut buf).unwrap() {
+        again.extend_from_slice(&buf[..n]);
+    }
+    l.s.feed(&mut l.se, 0, &again).unwrap();
+    assert_eq!(l.s.state(), State::Connected);
+    assert!(l.s.poll_datagram(0, &mut buf).unwrap().is_some(), "flight 6 resent");
+    assert_eq!(l.s.stats().peer_retransmits, 1);
+}
+
+#[test]
+fn unrequested_certificate_is_fatal() {
+    let (mut l, _recs) = stop_at_flight5(42);
+    // A PSK server never asked for a Certificate.
+    let cert = hs_record(300, msg::CERTIFICATE, 2, &[0, 0, 0]);
+    assert_eq!(l.s.feed(&mut l.se, 0, &cert), Err(Error::AlertSent));
+    assert_eq!(l.s.last_alert().description, alert::UNEXPECTED_MESSAGE);
+}
+
+#[test]
+fn handshake_message_in_a_future_epoch_is_dropped() {
+    let (mut l, recs) = stop_at_flight5(43);
+    // ClientKeyExchange protected under epoch 1 before any CCS: the server
+    // cannot read epoch 1 yet and drops it.
+    let cke = &recs[0];
+    let m = cke[13..].to_vec();
+    let rec = l.c.test_record(content::HANDSHAKE, 1, &m).unwrap();
+    l.s.feed(&mut l.se, 0, &rec).unwrap();
+    assert_eq!(l.s.state(), State::ServerWaitClientKeyExchange);
+    assert_eq!(l.s.stats().dropped_epoch, 1);
+}
+
+/// A ClientHello body with the given cookie length byte and extensions.
+fn client_hello_body(cookie_len_field: u8, cookie: &[u8], exts: &[u8]) -> Vec<u8> {
+    let mut b = vec![0xfe, 0xfd];
+    b.extend_from_slice(&[5u8; 32]);
+    b.push(0);
+    b.push(cookie_len_field);
+    b.extend_from_slice(cookie);
+    b.extend_from_slice(&[0, 2, 0xc0, 0xa8, 1, 0]);
+    b.extend_from_slice(exts);
+    b
+}
+
+#[test]
+fn cookie_and_extension_length_overruns_are_dropped() {
+    let mut cfg = server_config();
+    cfg.require_cookie = false;
+    let mut s = psk_server(&cfg);
+    let mut env = TestEnv::new(44);
+    let bodies = [
+        // Cookie length says 200, only 4 bytes follow.
+        client_hello_body(200, &[1, 2, 3, 4], &[]),
+        // Extensions block length overruns the message.
+        client_hello_body(0, &[], &[0x01, 0x00, 0x00, 0x17, 0x00, 0x00]),
+        // One extension's length overruns the block.
+        client_hello_body(0, &[], &[0x00, 0x06, 0x00, 0x17, 0x00, 0x09, 0x00, 0x00]),
+        // Duplicate extension.
+        client_hello_body(0, &[], &[0x00, 0x08, 0x00, 0x17, 0x00, 0x00, 0x00, 0x17, 0x00, 0x00]),
+        // Trailing garbage after the extensions.
+        client_hello_body(0, &[], &[0x00, 0x04, 0x00, 0x17, 0x00, 0x00, 0xff]),
+    ];
+    for (i, b) in bodies.iter().enumerate() {
+        s.feed(&mut env, 0, &hs_record(i as u64 + 1, msg::CLIENT_HELLO, 0, b)).unwrap();
+        assert_eq!(s.state(), State::ServerWaitClientHello, "case {i}");
+    }
+    assert_eq!(s.stats().dropped_malformed, bodies.len() as u32);
+    let mut buf = [0u8; 256];
+    assert_eq!(s.poll_datagram(0, &mut buf).unwrap(), None, "nothing answered");
+    // A well-formed one still works afterwards.
+    let good = client_hello_body(0, &[], &[0x00, 0x04, 0x00, 0x17, 0x00, 0x00]);
+    s.feed(&mut env, 0, &hs_record(50, msg::CLIENT_HELLO, 0, &good)).unwrap();
+    assert_eq!(s.state(), State::ServerWaitClientKeyExchange);
+}
