@@ -71,6 +71,9 @@ get_filename_component(NANODTLS_ROOT "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
 
 set(NANODTLS_RUST_TARGET "" CACHE STRING
     "Rust target triple for the nanodtls library (empty = host)")
+# Cross-compiling: map the target CPU to a Rust triple and pick plain
+# `cargo --target` (rustup target installed) or the build-std route.
+include("${CMAKE_CURRENT_LIST_DIR}/nanodtls-cross.cmake")
 set(NANODTLS_CARGO_FEATURES "" CACHE STRING
     "Cargo features for the nanodtls library (comma- or semicolon-separated)")
 option(NANODTLS_CARGO_NO_DEFAULT_FEATURES
@@ -118,6 +121,7 @@ if(_nanodtls_features)
     string(REPLACE ";" "," _nanodtls_features_csv "${_nanodtls_features}")
     list(APPEND _nanodtls_cargo_args --features "${_nanodtls_features_csv}")
 endif()
+list(APPEND _nanodtls_cargo_args ${NANODTLS_CARGO_EXTRA_ARGS})
 
 # Feature tag for the target directory: "default", or e.g. "nodefault-small".
 set(_nanodtls_tag "")
@@ -159,7 +163,7 @@ else()
     list(APPEND _nanodtls_env "NANODTLS_HEADER_OUT=${NANODTLS_INCLUDE_DIR}/nanodtls.h")
 endif()
 set(NANODTLS_CARGO_COMMAND
-    "${CMAKE_COMMAND}" -E env ${_nanodtls_env}
+    "${CMAKE_COMMAND}" -E env ${NANODTLS_CARGO_ENV} ${_nanodtls_env}
     "${NANODTLS_CARGO}" ${_nanodtls_cargo_args})
 
 # --- The build step ---

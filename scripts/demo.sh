@@ -61,6 +61,10 @@ trap 'exit 130' INT TERM
 
 # Port 0: the kernel picks a free port; the server reports it on stderr.
 log "starting nanodtls-server on 127.0.0.1 (free port, --echo --once)"
+# Create the output files first: the background job opens them only after
+# it has forked, and the loop below reads them right away.
+: >"$WORK/server.out"
+: >"$WORK/server.err"
 timeout 30 "$TOOLS/nanodtls-server" --host 127.0.0.1 --port 0 \
     --psk-id "$PSK_ID" --psk "$PSK" --echo --once \
     >"$WORK/server.out" 2>"$WORK/server.err" </dev/null &

@@ -1,0 +1,41 @@
+/*
+ * Stand-ins for every nanodtls function that bench.c and linktest.c call,
+ * so that the same application can be linked WITHOUT the library. The
+ * flash of the library "as linked" is then (real image) - (stub image).
+ * These images are only linked, never run.
+ */
+#include "nanodtls.h"
+
+static volatile int32_t g_ret;
+static const char g_str[] = "";
+
+#define STUB_STATUS(name, ...) \
+    nanodtls_status name(__VA_ARGS__) { return g_ret; }
+
+const char *nanodtls_status_str(nanodtls_status s) { (void)s; return g_str; }
+const char *nanodtls_suite_name(uint16_t s) { (void)s; return g_str; }
+size_t nanodtls_ctx_size(void) { return (size_t)g_ret; }
+void nanodtls_set_panic_hook(nanodtls_panic_hook_fn hook) { (void)hook; }
+int32_t nanodtls_state(struct nanodtls_ctx *ctx) { (void)ctx; return g_ret; }
+
+#define U __attribute__((unused))
+STUB_STATUS(nanodtls_config_default, struct nanodtls_config *c U, uint8_t r U)
+STUB_STATUS(nanodtls_init, struct nanodtls_ctx *c U, size_t s U, const struct nanodtls_config *g U,
+            const struct nanodtls_platform *p U)
+STUB_STATUS(nanodtls_deinit, struct nanodtls_ctx *c U)
+STUB_STATUS(nanodtls_set_psk, struct nanodtls_ctx *c U, const uint8_t *i U, size_t il U, const uint8_t *k U,
+            size_t kl U)
+STUB_STATUS(nanodtls_connect, struct nanodtls_ctx *c U)
+STUB_STATUS(nanodtls_feed, struct nanodtls_ctx *c U, const uint8_t *d U, size_t l U)
+STUB_STATUS(nanodtls_poll_datagram, struct nanodtls_ctx *c U, uint8_t *o U, size_t cap U, size_t *l U)
+STUB_STATUS(nanodtls_read, struct nanodtls_ctx *c U, uint8_t *o U, size_t cap U, size_t *l U)
+STUB_STATUS(nanodtls_write, struct nanodtls_ctx *c U, const uint8_t *d U, size_t l U)
+STUB_STATUS(nanodtls_timeout_ms, struct nanodtls_ctx *c U, uint32_t *ms U)
+STUB_STATUS(nanodtls_handle_timeout, struct nanodtls_ctx *c U)
+STUB_STATUS(nanodtls_error, struct nanodtls_ctx *c U)
+STUB_STATUS(nanodtls_get_suite, struct nanodtls_ctx *c U, uint16_t *s U)
+STUB_STATUS(nanodtls_close, struct nanodtls_ctx *c U)
+STUB_STATUS(nanodtls_set_own_key, struct nanodtls_ctx *c U, const uint8_t *k U, size_t l U)
+STUB_STATUS(nanodtls_get_own_spki, struct nanodtls_ctx *c U, uint8_t *o U, size_t cap U, size_t *l U)
+STUB_STATUS(nanodtls_add_trusted_key, struct nanodtls_ctx *c U, const uint8_t *s U, size_t l U)
+STUB_STATUS(nanodtls_get_peer_key_hash, struct nanodtls_ctx *c U, uint8_t *o U, size_t cap U)
