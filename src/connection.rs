@@ -1061,16 +1061,15 @@ impl Connection {
     /// Wipe every secret and reset to all-zero (the state of a never
     /// initialised context).
     pub fn wipe(&mut self) {
+        // Secrets first with zeroize (volatile writes), then everything with
+        // one memset: through `&mut self` the stores cannot be elided, and
+        // plaintext in the buffers goes too.
         self.core.wipe_secrets();
         self.core.session.clear();
         self.core.psk.wipe_key();
         #[cfg(feature = "ecc")]
         self.core.ecc.wipe();
         self.core.cookies.wipe();
-        // Zero everything else too: plaintext in the buffers is sensitive.
-        self.rx.buf.zeroize();
-        self.core.tx.buf.zeroize();
-        self.reasm.zero();
         self.zero();
     }
 }

@@ -1,53 +1,127 @@
-//! TLS 1.2 PRF with HMAC-SHA256 (RFC 5246 section 5) and HMAC helpers.
+//! TLS 1.2 PRF with HMAC-SHA256 (RFC 5246 section 5) and HMAC (RFC 2104).
+//!
+//! Built on the crate's plain-data [`Sha256`]: the keyed inner and outer
+//! states are computed once per key and copied for each HMAC, which keeps
+//! the stack small (a few hundred bytes) on microcontrollers.
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use zeroize::Zeroize;
 
-type HmacSha256 = Hmac<Sha256>;
+use super::sha256::Sha256;
+
+const BLOCK: usize = 64;
+
+/// HMAC-SHA256 with the key pads already absorbed.
+#[derive(Clone)]
+pub struct HmacSha256 {
+    inner: Sha256,
+    outer: Sha256,
+}
+
+impl HmacSha256 {
+    /// Key the MAC (keys longer than a block are hashed first, RFC 2104).
+    pub fn new(key: &[u8]) -> Self {
+        let mut k = [0u8; BLOCK];
+        if key.len() > BLOCK {
+            let d = super::sha256::sha256(&[key]);
+            k[..32].copy_from_slice(&d);
+        } else if let Some(dst) = k.get_mut(..key.len()) {
+            dst.copy_from_slice(key);
+        }
+        let mut pad = [0u8; BLOCK];
+        for (p, b) in pad.iter_mut().zip(k.iter()) {
+            *p = b ^ 0x36;
+        }
+        let mut inner = Sha256::new();
+        inner.update(&pad);
+        for (p, b) in pad.iter_mut().zip(k.iter()) {
+            *p = b ^ 0x5c;
+        }
+        let mut outer = Sha256::new();
+        outer.update(&pad);
+        pad.zeroize();
+        k.zeroize();
+        HmacSha256 { inner, outer }
+    }
+
+    /// MAC of the concatenation of `parts`.
+    pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut h = self.inner.clone();
+        for p in parts {
+            h.update(p);
+        }
+        let mut inner = h.digest();
+        h.wipe();
+        let mut o = self.outer.clone();
+        o.update(&inner);
+        inner.zeroize();
+        let d = o.digest();
+        o.wipe();
+        d
+    }
+}
+
+impl Drop for HmacSha256 {
+    fn drop(&mut self) {
+        self.inner.wipe();
+        self.outer.wipe();
+    }
+}
 
 /// HMAC-SHA256 over the concatenation of `parts`.
 pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    // new_from_slice accepts any key length for HMAC; the error arm is unreachable
-    // in practice but handled without a panic.
-    let Ok(mut mac) = HmacSha256::new_from_slice(key) else {
-        return [0; 32];
-    };
-    for p in parts {
-        mac.update(p);
-    }
-    mac.finalize().into_bytes().into()
+    HmacSha256::new(key).mac(parts)
 }
 
 /// `PRF(secret, label, seed)` = `P_SHA256(secret, label || seed)`, filling `out`.
 /// The seed may be given in pieces (e.g. client_random, server_random).
 pub fn prf(secret: &[u8], label: &[u8], seed: &[&[u8]], out: &mut [u8]) {
-    let Ok(base) = HmacSha256::new_from_slice(secret) else {
-        out.fill(0);
-        return;
-    };
-    // A(1) = HMAC(secret, label || seed)
-    let mut mac = base.clone();
-    mac.update(label);
-    for s in seed {
-        mac.update(s);
-    }
-    let mut a: [u8; 32] = mac.finalize().into_bytes().into();
+    let mac = HmacSha256::new(secret);
+    // A(1) = HMAC(secret, label || seed); seeds have at most 3 pieces here.
+    let mut a = mac.mac(&with_label(label, seed, None));
     for chunk in out.chunks_mut(32) {
-        let mut m = base.clone();
-        m.update(&a);
-        m.update(label);
-        for s in seed {
-            m.update(s);
-        }
-        let mut block: [u8; 32] = m.finalize().into_bytes().into();
+        let mut block = mac.mac(&with_label(label, seed, Some(&a)));
         chunk.copy_from_slice(block.get(..chunk.len()).unwrap_or(&[]));
         block.zeroize();
-        let mut m = base.clone();
-        m.update(&a);
-        a = m.finalize().into_bytes().into();
+        let next = mac.mac(&[&a]);
+        a.zeroize();
+        a = next;
     }
     a.zeroize();
+}
+
+/// `[prefix] || label || seed...` as a parts list (seed at most 3 pieces).
+fn with_label<'a>(label: &'a [u8], seed: &[&'a [u8]], prefix: Option<&'a [u8; 32]>) -> PartList<'a> {
+    let mut p = PartList { parts: [&[]; 5], n: 0 };
+    if let Some(a) = prefix {
+        p.push(a);
+    }
+    p.push(label);
+    for s in seed.iter().take(3) {
+        p.push(s);
+    }
+    p
+}
+
+/// A fixed-capacity list of byte slices.
+struct PartList<'a> {
+    parts: [&'a [u8]; 5],
+    n: usize,
+}
+
+impl<'a> PartList<'a> {
+    fn push(&mut self, s: &'a [u8]) {
+        if let Some(slot) = self.parts.get_mut(self.n) {
+            *slot = s;
+            self.n += 1;
+        }
+    }
+}
+
+impl<'a> core::ops::Deref for PartList<'a> {
+    type Target = [&'a [u8]];
+    fn deref(&self) -> &Self::Target {
+        self.parts.get(..self.n).unwrap_or(&[])
+    }
 }
 
 #[cfg(test)]

@@ -53,6 +53,14 @@ impl Sha256 {
         }
     }
 
+    /// Zeroize the state (it may hold keyed material, e.g. HMAC pads).
+    pub fn wipe(&mut self) {
+        use zeroize::Zeroize;
+        self.state.zeroize();
+        self.block.zeroize();
+        self.total = 0;
+    }
+
     /// The digest of everything absorbed so far (the state is not consumed).
     pub fn digest(&self) -> [u8; 32] {
         let mut h = self.clone();

@@ -233,8 +233,8 @@ pub unsafe extern "C" fn nanodtls_endpoint_deinit(ep: *mut nanodtls_endpoint) ->
                 s.wipe();
             }
             // Then every byte of every slot, as C declares it.
-            let raw = b.peers.cast::<u8>();
-            for i in 0..b.n_peers.saturating_mul(NANODTLS_PEER_SIZE) {
+            let raw = b.peers.cast::<u64>();
+            for i in 0..b.n_peers.saturating_mul(NANODTLS_PEER_WORDS) {
                 raw.add(i).write_volatile(0);
             }
             b.ep.wipe();
