@@ -20,26 +20,26 @@ pub struct HmacSha256 {
 impl HmacSha256 {
     /// Key the MAC (keys longer than a block are hashed first, RFC 2104).
     pub fn new(key: &[u8]) -> Self {
-        let mut k = [0u8; BLOCK];
-        if key.len() > BLOCK {
-            let d = super::sha256::sha256(&[key]);
-            k[..32].copy_from_slice(&d);
-        } else if let Some(dst) = k.get_mut(..key.len()) {
-            dst.copy_from_slice(key);
-        }
-        let mut pad = [0u8; BLOCK];
-        for (p, b) in pad.iter_mut().zip(k.iter()) {
-            *p = b ^ 0x36;
+        let mut hashed = [0u8; 32];
+        let key = if key.len() > BLOCK {
+            hashed = super::sha256::sha256(&[key]);
+            &hashed[..]
+        } else {
+            key
+        };
+        let mut pad = [0x36u8; BLOCK];
+        for (p, k) in pad.iter_mut().zip(key) {
+            *p ^= k;
         }
         let mut inner = Sha256::new();
         inner.update(&pad);
-        for (p, b) in pad.iter_mut().zip(k.iter()) {
-            *p = b ^ 0x5c;
+        for p in pad.iter_mut() {
+            *p ^= 0x36 ^ 0x5c;
         }
         let mut outer = Sha256::new();
         outer.update(&pad);
         pad.zeroize();
-        k.zeroize();
+        hashed.zeroize();
         HmacSha256 { inner, outer }
     }
 
@@ -49,14 +49,11 @@ impl HmacSha256 {
         for p in parts {
             h.update(p);
         }
-        let mut inner = h.digest();
-        h.wipe();
+        let mut inner = h.finish();
         let mut o = self.outer.clone();
         o.update(&inner);
         inner.zeroize();
-        let d = o.digest();
-        o.wipe();
-        d
+        o.finish()
     }
 }
 

@@ -38,7 +38,7 @@ impl Sha256 {
     pub fn update(&mut self, mut data: &[u8]) {
         let mut fill = (self.total % 64) as usize;
         self.total = self.total.wrapping_add(data.len() as u64);
-        while !data.is_empty() {
+        if fill > 0 {
             let take = core::cmp::min(64 - fill, data.len());
             let (head, tail) = data.split_at(take);
             if let Some(dst) = self.block.get_mut(fill..fill + take) {
@@ -46,10 +46,19 @@ impl Sha256 {
             }
             fill += take;
             data = tail;
-            if fill == 64 {
-                sha2::compress256(&mut self.state, &[*GenericArray::from_slice(&self.block)]);
-                fill = 0;
+            if fill < 64 {
+                return;
             }
+            sha2::compress256(&mut self.state, &[*GenericArray::from_slice(&self.block)]);
+        }
+        // Whole blocks straight from the input, the rest into the buffer.
+        let mut blocks = data.chunks_exact(64);
+        for b in &mut blocks {
+            sha2::compress256(&mut self.state, &[*GenericArray::from_slice(b)]);
+        }
+        let rest = blocks.remainder();
+        if let Some(dst) = self.block.get_mut(..rest.len()) {
+            dst.copy_from_slice(rest);
         }
     }
 
@@ -63,15 +72,24 @@ impl Sha256 {
 
     /// The digest of everything absorbed so far (the state is not consumed).
     pub fn digest(&self) -> [u8; 32] {
-        let mut h = self.clone();
+        self.clone().finish()
+    }
+
+    /// Pad in place and return the digest (the state is left padded: call
+    /// [`Sha256::reset`] or [`Sha256::wipe`] before reuse).
+    pub fn finish(&mut self) -> [u8; 32] {
+        const PAD: [u8; 64] = {
+            let mut p = [0u8; 64];
+            p[0] = 0x80;
+            p
+        };
         let bits = self.total.wrapping_mul(8);
-        h.update(&[0x80]);
-        while h.total % 64 != 56 {
-            h.update(&[0]);
-        }
-        h.update(&bits.to_be_bytes());
+        let fill = (self.total % 64) as usize;
+        let pad = if fill < 56 { 56 - fill } else { 120 - fill };
+        self.update(PAD.get(..pad).unwrap_or(&PAD));
+        self.update(&bits.to_be_bytes());
         let mut out = [0u8; 32];
-        for (chunk, word) in out.chunks_exact_mut(4).zip(h.state.iter()) {
+        for (chunk, word) in out.chunks_exact_mut(4).zip(self.state.iter()) {
             chunk.copy_from_slice(&word.to_be_bytes());
         }
         out
