@@ -4,7 +4,7 @@
 #   scripts/test.sh                 everything
 #   scripts/test.sh rust c          only some stages (names below)
 #
-# Stages: deps rust c demo interop
+# Stages: deps rust c demo interop embedded
 #   deps      install what the rest needs (scripts/install-deps.sh, idempotent)
 #   rust      rustfmt, clippy (no warnings), cargo test for the default build
 #             (PSK + ECC) and the PSK-only profile, header freshness
@@ -12,12 +12,16 @@
 #             valgrind over the C harness
 #   demo      scripts/demo.sh (our client and server over loopback)
 #   interop   tests/interop/run.py against OpenSSL, GnuTLS, Mbed TLS, tinydtls
+#   embedded  cross builds (Cortex-M0+/M4/M33, RISC-V; PSK-only and full)
+#             linked into images, the CMake target mapping, the Zephyr
+#             module check (and the FreeRTOS demo when FREERTOS_KERNEL_PATH
+#             points at a FreeRTOS-Kernel checkout)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export CARGO_TERM_COLOR=never
 
-ALL=(deps rust c demo interop)
+ALL=(deps rust c demo interop embedded)
 if [ "$#" -gt 0 ]; then STAGES=("$@"); else STAGES=("${ALL[@]}"); fi
 for s in "${STAGES[@]}"; do
     case " ${ALL[*]} " in *" $s "*) ;; *) echo "unknown stage '$s' (stages: ${ALL[*]})" >&2; exit 2 ;; esac
@@ -52,7 +56,9 @@ summary() {
 }
 
 stage_deps() {
-    scripts/install-deps.sh --no-embedded --no-fuzz
+    local args=(--no-fuzz)
+    case " ${STAGES[*]} " in *" embedded "*) ;; *) args+=(--no-embedded) ;; esac
+    scripts/install-deps.sh "${args[@]}"
 }
 
 stage_rust() {
@@ -87,6 +93,13 @@ stage_interop() {
     [ -x build/c-examples/posix/nanodtls-client ] || stage_c_build_only
     python3 tests/interop/run.py
 }
+stage_embedded() {
+    scripts/cross-build.sh
+    scripts/cross-cmake-test.sh
+    scripts/check-zephyr-module.sh
+    if [ -n "${FREERTOS_KERNEL_PATH:-}" ]; then scripts/freertos-demo.sh; fi
+}
+
 stage_c_build_only() {
     cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
     cmake --build build -j 2 >/dev/null
