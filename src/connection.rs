@@ -1675,7 +1675,10 @@ impl Core {
     pub(crate) fn established(&mut self) {
         self.state = State::Connected;
         self.hs.deadline = 0;
+        // Our last flight stays for resending when the peer retransmits its
+        // own, but nothing is awaited any more: never arm a timer again.
         self.flight.armed = false;
+        self.flight.expects_reply = false;
         self.hs.transcript.reset();
     }
 }

@@ -9,9 +9,10 @@
 //! idle for longer than `idle_timeout_ms` (if that is not 0). Otherwise the
 //! ClientHello is dropped and counted.
 //!
-//! A ClientHello with a *new* client random from the address of an existing
-//! peer (the device rebooted, RFC 6347 4.2.8) goes through the cookie
-//! exchange too; with a valid cookie the old association is replaced.
+//! A ClientHello with a *new* client random from the address of a connected
+//! peer (the device rebooted, RFC 6347 4.2.8) always goes through the cookie
+//! exchange, even when `require_cookie` is off; only with a valid cookie is
+//! the old association replaced, so a spoofed ClientHello cannot end it.
 
 use zerocopy::FromZeros;
 
@@ -307,7 +308,11 @@ impl Endpoint {
             self.stats.dropped_unknown_peer = self.stats.dropped_unknown_peer.saturating_add(1);
             return Ok(());
         };
-        if self.cfg.require_cookie {
+        // RFC 6347 4.2.8: a live association is replaced only after the
+        // new client proved it can receive at this address (a cookie
+        // exchange), whatever require_cookie says for unknown addresses.
+        let replaces_live = existing.and_then(|i| slots.get(i)).is_some_and(|s| s.conn.state() == State::Connected);
+        if self.cfg.require_cookie || replaces_live {
             let lifetime = self.cfg.cookie_lifetime_ms;
             let mut rng = |b: &mut [u8]| env.random(b);
             if self.cookies.refresh(now, lifetime, &mut rng).is_err() {

@@ -887,3 +887,65 @@ fn cookie_and_extension_length_overruns_are_dropped() {
     s.feed(&mut env, 0, &hs_record(50, msg::CLIENT_HELLO, 0, &good)).unwrap();
     assert_eq!(s.state(), State::ServerWaitClientKeyExchange);
 }
+
+// ------------------------------------------- regressions found by fuzzing
+
+#[test]
+fn late_retransmission_after_connect_is_answered_once_without_a_timer() {
+    // fuzz/regressions/*/rearm-after-connected: the client is Connected when
+    // a late copy of the server's flight 4 arrives. It resends flight 5 once
+    // (RFC 6347 4.2.4) but must not arm a retransmission timer again.
+    let mut l = Lock::new(45);
+    let mut flight4 = None;
+    while !l.connected() {
+        let (to_server, d) = l.queue.front().unwrap().clone();
+        if !to_server && flight4.is_none() && d[13] == msg::SERVER_HELLO {
+            flight4 = Some(d.clone());
+        }
+        l.step();
+    }
+    let flight4 = flight4.unwrap();
+    // The same flight again, as a retransmission (fresh record numbers).
+    let mut retrans = vec![];
+    let mut r = nanodtls::codec::Reader::new(&flight4);
+    while !r.is_empty() {
+        let start = r.position();
+        let rec = record::parse(&mut r).unwrap();
+        let mut raw = flight4[start..r.position()].to_vec();
+        raw[5..11].copy_from_slice(&(rec.seq + 100).to_be_bytes()[2..]);
+        retrans.extend_from_slice(&raw);
+    }
+    l.c.feed(&mut l.ce, 0, &retrans).unwrap();
+    let mut buf = [0u8; 2048];
+    assert!(l.c.poll_datagram(0, &mut buf).unwrap().is_some(), "flight 5 resent once");
+    while l.c.poll_datagram(0, &mut buf).unwrap().is_some() {}
+    assert_eq!(l.c.timeout_ms(0), None, "no timer after the handshake");
+    assert_eq!(l.c.state(), State::Connected);
+}
+
+#[test]
+fn endpoint_without_cookies_keeps_a_connected_association_against_a_spoofed_hello() {
+    // fuzz/regressions/server/endpoint-spoofed-hello-replaces-association
+    let mut cfg = server_config();
+    cfg.require_cookie = false;
+    let ep = EndpointParty::new(&cfg, 2);
+    let mut sim = Sim::new(psk_client(&client_config()), ep, Link { latency_ms: 5, ..Link::default() }, 46);
+    assert!(sim.handshake(5_000));
+    // A ClientHello with a new random from the same address, no cookie.
+    let mut body = vec![0xfe, 0xfd];
+    body.extend_from_slice(&[0x11; 32]);
+    body.extend_from_slice(&[0, 0, 0, 2, 0xc0, 0xa8, 1, 0]);
+    let hello = hs_record(5, msg::CLIENT_HELLO, 0, &body);
+    let addr = sim.server.addr.clone();
+    sim.server.ep.feed(&mut sim.server.slots, &mut sim.senv, sim.now, &addr, &hello).unwrap();
+    assert_eq!(sim.server.ep.peer(&sim.server.slots, &addr).unwrap().state(), State::Connected);
+    // It is answered with a HelloVerifyRequest instead.
+    let mut buf = [0u8; 2048];
+    let mut a = [0u8; 64];
+    let (n, _) = sim.server.ep.poll_datagram(&mut sim.server.slots, sim.now, &mut buf, &mut a).unwrap().unwrap();
+    assert_eq!(buf[13], msg::HELLO_VERIFY_REQUEST, "{:?}", &buf[..n]);
+    // The genuine connection still carries data.
+    Connection::write(&mut sim.client, b"still mine").unwrap();
+    sim.run_for(100);
+    assert_eq!(sim.out.app_delivered_to_server.last().map(|v| v.as_slice()), Some(&b"still mine"[..]));
+}
