@@ -758,7 +758,12 @@ impl Connection {
     /// is lost; retry with a bigger buffer).
     pub fn poll_datagram(&mut self, now: u64, out: &mut [u8]) -> Result<Option<usize>, Error> {
         let c = &mut self.core;
-        let limit = core::cmp::min(out.len(), usize::from(c.cfg.mtu));
+        let mut limit = core::cmp::min(out.len(), usize::from(c.cfg.mtu));
+        if c.hs.mfl_code != 0 {
+            // A peer that negotiated max_fragment_length may size its receive
+            // buffer for one record: keep datagrams within one record's worth.
+            limit = limit.min(c.record_limit() + record::protected_overhead(TagLen::Sixteen));
+        }
         let role = c.cfg.role;
         let mut w = Writer::new(out.get_mut(..limit).ok_or(Error::Internal)?);
         // Order: our flight, then application data written before any

@@ -43,7 +43,8 @@ fn parse_server_name(data: &[u8]) -> Result<Option<&[u8]>, Error> {
         let kind = l.u8()?;
         let name = l.vec16()?;
         if kind == 0 {
-            if host.is_some() || !crate::connection::valid_host_name(name) {
+            // One host_name of printable ASCII (RFC 6066 3: no other form).
+            if host.is_some() || name.is_empty() || !name.iter().all(|b| b.is_ascii_graphic()) {
                 return Err(Error::Decode);
             }
             host = Some(name);
@@ -322,16 +323,16 @@ impl Core {
                     reneg = true;
                 }
                 ext::SERVER_NAME => {
-                    let name = parse_server_name(data).map_err(|_| Fatal::decode())?;
-                    if let Some(name) = name {
-                        let accepted = env.server_name(name) != Some(false);
-                        let dst = self.sni.get_mut(..name.len());
-                        match dst {
-                            Some(d) if accepted => {
-                                d.copy_from_slice(name);
-                                self.sni_len = name.len() as u8;
-                            }
-                            _ => return Err(Fatal::alert(alert::UNRECOGNIZED_NAME)),
+                    // Any printable name goes to the application, which
+                    // decides (RFC 6066 forbids clients to send IP literals,
+                    // but does not make servers abort on them).
+                    if let Some(name) = parse_server_name(data).map_err(|_| Fatal::decode())? {
+                        if env.server_name(name) == Some(false) {
+                            return Err(Fatal::alert(alert::UNRECOGNIZED_NAME));
+                        }
+                        if let Some(d) = self.sni.get_mut(..name.len()) {
+                            d.copy_from_slice(name);
+                            self.sni_len = name.len() as u8;
                         }
                     }
                 }
@@ -361,6 +362,8 @@ impl Core {
             self.hb.answer = true;
             self.hb.may_send = hb_mode == 1;
         }
+        // RFC 5746 3.6: answered in every ServerHello, resumed ones included.
+        self.hs.peer_secure_renegotiation = reneg;
         if self.try_resume(env, now, ctx, message, &ch, ems)? {
             return Ok(());
         }

@@ -447,3 +447,78 @@ fn heartbeat_not_negotiated() {
     let mut buf = [0u8; 256];
     assert_eq!(l.s.poll_datagram(0, &mut buf).unwrap(), None);
 }
+
+#[test]
+fn resumed_server_hello_keeps_renegotiation_info() {
+    // RFC 5746 3.6: every ServerHello answers renegotiation_info, resumed
+    // ones too (OpenSSL refuses the resumption otherwise).
+    let (c, s) = (client_config(), server_config());
+    let (blob, se, _, _) = first_handshake(&c, &s);
+    let mut client = new_conn(&c);
+    client.set_psk(PSK_ID, &PSK).unwrap();
+    client.import_session(&blob).unwrap();
+    let mut l = Lock::new(client, psk_server(&s), TestEnv::new(60), se);
+    let mut server_hello = None;
+    while let Some((to_server, d)) = l.step() {
+        if !to_server && d.len() > 25 && d[13] == 2 {
+            server_hello = Some(d);
+        }
+    }
+    assert!(l.connected() && l.s.resumed());
+    let sh = server_hello.unwrap();
+    assert!(sh.windows(5).any(|w| w == [0xff, 0x01, 0x00, 0x01, 0x00]), "renegotiation_info missing");
+}
+
+#[test]
+fn server_name_that_is_not_a_host_name_goes_to_the_application() {
+    // RFC 6066 forbids clients to send IP literals, but libcoap does; a
+    // server must not fail the handshake with decode_error for it.
+    let mut cfg = server_config();
+    cfg.require_cookie = false;
+    let mut s = psk_server(&cfg);
+    let mut env = TestEnv::new(61);
+    env.sni_answer = Some(true);
+    let name = b"127.0.0.1";
+    let mut ext = vec![0x00, 0x00];
+    let list_len = 3 + name.len();
+    ext.extend_from_slice(&((list_len + 2) as u16).to_be_bytes());
+    ext.extend_from_slice(&(list_len as u16).to_be_bytes());
+    ext.push(0);
+    ext.extend_from_slice(&(name.len() as u16).to_be_bytes());
+    ext.extend_from_slice(name);
+    let mut body = vec![0xfe, 0xfd];
+    body.extend_from_slice(&[9u8; 32]);
+    body.extend_from_slice(&[0, 0, 0, 2, 0xc0, 0xa8, 1, 0]);
+    body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+    body.extend_from_slice(&ext);
+    let mut rec = vec![22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1];
+    let mut hs = vec![1, 0, 0, body.len() as u8, 0, 0, 0, 0, 0, 0, 0, body.len() as u8];
+    hs.extend_from_slice(&body);
+    rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+    rec.extend_from_slice(&hs);
+    s.feed(&mut env, 0, &rec).unwrap();
+    assert_eq!(s.state(), State::ServerWaitClientKeyExchange);
+    assert_eq!(env.sni_seen, vec![name.to_vec()]);
+    assert_eq!(s.server_name(), name);
+}
+
+#[test]
+fn datagrams_stay_within_one_record_after_max_fragment_length() {
+    // Peers that asked for 512-byte records may size their receive buffer
+    // for one record (GnuTLS drops the rest of a larger datagram).
+    let mut c = client_config();
+    c.max_fragment_length = 512;
+    let mut l = Lock::new(psk_client(&c), psk_server(&server_config()), TestEnv::new(62), TestEnv::new(63));
+    l.run();
+    assert!(l.connected());
+    for _ in 0..3 {
+        l.s.write(&[1u8; 400]).unwrap();
+    }
+    let mut buf = [0u8; 2048];
+    let mut n_dgrams = 0;
+    while let Some(n) = l.s.poll_datagram(0, &mut buf).unwrap() {
+        assert!(n <= 512 + 13 + 8 + 16, "datagram of {n} bytes");
+        n_dgrams += 1;
+    }
+    assert_eq!(n_dgrams, 3);
+}

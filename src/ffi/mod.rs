@@ -436,6 +436,7 @@ pub extern "C" fn nanodtls_alert_name(description: u8) -> *const c_char {
         USER_CANCELED => c"user_canceled",
         NO_RENEGOTIATION => c"no_renegotiation",
         UNSUPPORTED_EXTENSION => c"unsupported_extension",
+        UNRECOGNIZED_NAME => c"unrecognized_name",
         UNKNOWN_PSK_IDENTITY => c"unknown_psk_identity",
         _ => c"unknown_alert",
     };
@@ -459,4 +460,41 @@ pub unsafe extern "C" fn nanodtls_config_default(cfg: *mut nanodtls_config, role
     // write() does not read the (possibly uninitialised) old value.
     unsafe { cfg.write(c) };
     NANODTLS_OK
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_alert_we_send_has_a_name() {
+        use crate::connection::alert::*;
+        for a in [
+            CLOSE_NOTIFY,
+            UNEXPECTED_MESSAGE,
+            BAD_RECORD_MAC,
+            RECORD_OVERFLOW,
+            HANDSHAKE_FAILURE,
+            BAD_CERTIFICATE,
+            UNSUPPORTED_CERTIFICATE,
+            CERTIFICATE_UNKNOWN,
+            ILLEGAL_PARAMETER,
+            UNKNOWN_CA,
+            ACCESS_DENIED,
+            DECODE_ERROR,
+            DECRYPT_ERROR,
+            PROTOCOL_VERSION,
+            INSUFFICIENT_SECURITY,
+            INTERNAL_ERROR,
+            USER_CANCELED,
+            NO_RENEGOTIATION,
+            UNSUPPORTED_EXTENSION,
+            UNRECOGNIZED_NAME,
+            UNKNOWN_PSK_IDENTITY,
+        ] {
+            // SAFETY: nanodtls_alert_name returns a pointer to a static C string.
+            let name = unsafe { CStr::from_ptr(nanodtls_alert_name(a)) };
+            assert_ne!(name.to_bytes(), b"unknown_alert", "alert {a}");
+        }
+    }
 }
