@@ -1,16 +1,23 @@
 /*
- * nanodtls-client: a DTLS 1.2 PSK client for the command line, in the
- * spirit of `openssl s_client`, built on the sans-IO nanodtls context API.
+ * nanodtls-client: a DTLS 1.2 client for the command line, in the spirit
+ * of `openssl s_client`, built on the sans-IO nanodtls context API.
  *
- *   nanodtls-client --host H --port P --psk-id ID --psk HEX
- *                   [--mtu N] [--send TEXT] [--timeout-ms N] [--verbose]
+ *   nanodtls-client --host H --port P [--psk-id ID --psk HEX]
+ *                   [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...
+ *                   [--mtu N] [--mfl N] [--sni NAME] [--heartbeat]
+ *                   [--resume] [--session-in FILE] [--session-out FILE]
+ *                   [--send TEXT | --send-hex HEX] [--timeout-ms N] [--verbose]
  *
  * It connects a UDP socket to H:P (IPv4 or IPv6), runs the handshake and
- * prints "HANDSHAKE OK <suite>". With --send it writes TEXT as one record
- * and waits for a reply; otherwise every line read from stdin is sent as
- * one record until end of file. Every application record received is
- * printed as "RECV <text>". The connection is then closed with
- * close_notify.
+ * prints "HANDSHAKE OK <suite>" (plus " resumed=0|1" when a session was
+ * offered) and "PEER-KEY-SHA256 <hex>" when the peer presented a key.
+ * With --heartbeat it then sends a heartbeat request and prints
+ * "HEARTBEAT OK rtt=<ms>" or "HEARTBEAT FAILED". With --send it writes
+ * TEXT as one record and waits for a reply; otherwise every line read from
+ * stdin is sent as one record until end of file. Every application record
+ * received is printed as "RECV <text>". The connection is then closed with
+ * close_notify. --resume repeats the whole connection from a fresh context
+ * that imports the session exported from the first one.
  *
  * The loop is the one every nanodtls integration has:
  *   1. poll all datagrams out of the library and send them;
@@ -32,15 +39,22 @@
 
 #define DEFAULT_TIMEOUT_MS 10000UL
 #define MAX_TIMEOUT_MS 86400000UL /* one day */
+#define MAX_SEND_HEX 1024
 
 struct options {
     const char *host;
     const char *port;
-    const char *psk_id;
-    uint8_t psk[NANODTLS_MAX_PSK_KEY];
-    size_t psk_len;
+    nd_creds creds;
     unsigned long mtu;  /* 0 = library default */
-    const char *send;   /* NULL = read stdin */
+    unsigned long mfl;  /* 0 = none */
+    const char *sni;
+    int heartbeat;
+    int resume;
+    const char *session_in;
+    const char *session_out;
+    const uint8_t *send; /* NULL = read stdin */
+    size_t send_len;
+    uint8_t send_hex[MAX_SEND_HEX];
     unsigned long timeout_ms;
 };
 
@@ -53,33 +67,61 @@ struct client {
     unsigned long received;  /* application records read */
 };
 
+/* What one connection should do and how it went. */
+struct conn_plan {
+    const uint8_t *session; /* blob to import before connecting, or NULL */
+    size_t session_len;
+    int use_stdin;          /* 1: send stdin lines (only the first connection) */
+    int report_resumed;     /* 1: append " resumed=0|1" to HANDSHAKE OK */
+};
+
 static struct client g_client;
 static uint8_t g_tx[ND_TX_DATAGRAM_MAX];
 static uint8_t g_rx[ND_RX_DATAGRAM_MAX];
 static uint8_t g_app[ND_APP_MAX];
+static uint8_t g_session[NANODTLS_SESSION_BLOB_MAX];
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: nanodtls-client --host H --port P --psk-id ID --psk HEX\n"
-            "                       [--mtu N] [--send TEXT] [--timeout-ms N] [--verbose]\n"
+            "usage: nanodtls-client --host H --port P [--psk-id ID --psk HEX]\n"
+            "                       [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...\n"
+            "                       [--mtu N] [--mfl N] [--sni NAME] [--heartbeat]\n"
+            "                       [--resume] [--session-in FILE] [--session-out FILE]\n"
+            "                       [--send TEXT | --send-hex HEX] [--timeout-ms N] [--verbose]\n"
             "\n"
             "  --host H         server name or address (IPv4 or IPv6)\n"
             "  --port P         server UDP port (1-65535)\n"
-            "  --psk-id ID      PSK identity (1-%d bytes)\n"
-            "  --psk HEX        pre-shared key in hex (1-%d bytes)\n"
+            "%s"
             "  --mtu N          largest datagram to send (%lu-%lu, default: library default)\n"
+            "  --mfl N          request max_fragment_length N (512, 1024, 2048, 4096)\n"
+            "  --sni NAME       send server_name NAME (a DNS name)\n"
+            "  --heartbeat      negotiate heartbeat (RFC 6520); after the handshake send\n"
+            "                   a request and print \"HEARTBEAT OK rtt=<ms>\" or\n"
+            "                   \"HEARTBEAT FAILED\"\n"
+            "  --resume         after the exchange, close, export the session, and\n"
+            "                   connect again from a fresh context that imports it\n"
+            "                   (needs --send or --send-hex)\n"
+            "  --session-in F   offer the session stored in file F (see --session-out)\n"
+            "  --session-out F  at the end, write the resumable session to F (mode 0600:\n"
+            "                   it contains the master secret)\n"
             "  --send TEXT      send TEXT as one record, wait for a reply, close;\n"
             "                   without it, each line of stdin is sent as one record\n"
+            "  --send-hex HEX   like --send, with binary data given in hex\n"
             "  --timeout-ms N   deadline for the handshake and for the reply (1-%lu,\n"
             "                   default %lu); after stdin ends, the time to wait for\n"
             "                   as many records as were sent\n"
             "  --verbose        log datagrams and state changes to stderr\n"
             "\n"
-            "stdout: \"HANDSHAKE OK <suite>\", then \"RECV <text>\" per record received.\n"
+            "Credentials: a PSK, and/or --rpk-peer (the server's key) for ECDHE-ECDSA,\n"
+            "where --key (and --cert for X.509 peers) answer a request for our key.\n"
+            "The client offers the suites it has credentials for (or --suite's).\n"
+            "\n"
+            "stdout: \"HANDSHAKE OK <suite>[ resumed=0|1]\", \"PEER-KEY-SHA256 <hex>\" (the\n"
+            "SHA-256 of the server's SubjectPublicKeyInfo), \"HEARTBEAT OK rtt=<ms>\",\n"
+            "then \"RECV <text>\" per record received.\n"
             "exit: 0 ok, 1 failure (or no reply to --send), 2 usage error\n",
-            NANODTLS_MAX_PSK_IDENTITY, NANODTLS_MAX_PSK_KEY, ND_MTU_MIN, ND_MTU_MAX, MAX_TIMEOUT_MS,
-            DEFAULT_TIMEOUT_MS);
+            ND_CREDS_HELP, ND_MTU_MIN, ND_MTU_MAX, MAX_TIMEOUT_MS, DEFAULT_TIMEOUT_MS);
 }
 
 static int usage_error(const char *fmt, ...)
@@ -101,17 +143,31 @@ static int usage_error(const char *fmt, ...)
     return ND_EXIT_USAGE;
 }
 
-enum { OPT_HOST, OPT_PORT, OPT_PSK_ID, OPT_PSK, OPT_SEND, OPT_MTU, OPT_TIMEOUT, OPT_COUNT };
+enum {
+    OPT_HOST,
+    OPT_PORT,
+    OPT_SEND,
+    OPT_SEND_HEX,
+    OPT_MTU,
+    OPT_TIMEOUT,
+    OPT_MFL,
+    OPT_SNI,
+    OPT_SESSION_IN,
+    OPT_SESSION_OUT,
+    OPT_COUNT
+};
 static const char *const option_names[OPT_COUNT] = {
-    "--host", "--port", "--psk-id", "--psk", "--send", "--mtu", "--timeout-ms",
+    "--host", "--port", "--send", "--send-hex", "--mtu", "--timeout-ms", "--mfl", "--sni", "--session-in",
+    "--session-out",
 };
 
 /* Returns -1 when the options are fine, otherwise the exit code. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
     int i;
-    const char *psk_hex = NULL;
     unsigned long port;
+    char err[256];
+    const char *send_hex = NULL;
 
     memset(o, 0, sizeof *o);
     o->timeout_ms = DEFAULT_TIMEOUT_MS;
@@ -128,6 +184,21 @@ static int parse_args(int argc, char **argv, struct options *o)
             nd_verbose = 1;
             continue;
         }
+        if (strcmp(argv[i], "--heartbeat") == 0) {
+            o->heartbeat = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--resume") == 0) {
+            o->resume = 1;
+            continue;
+        }
+        k = nd_creds_option(argc, argv, &i, &o->creds, err, sizeof err);
+        if (k < 0) {
+            return usage_error("%s", err);
+        }
+        if (k > 0) {
+            continue;
+        }
         k = nd_match_option(argc, argv, &i, option_names, OPT_COUNT, &v, &which);
         switch (k) {
         case -2:
@@ -140,14 +211,12 @@ static int parse_args(int argc, char **argv, struct options *o)
         case OPT_PORT:
             o->port = v;
             break;
-        case OPT_PSK_ID:
-            o->psk_id = v;
-            break;
-        case OPT_PSK:
-            psk_hex = v;
-            break;
         case OPT_SEND:
-            o->send = v;
+            o->send = (const uint8_t *)v;
+            o->send_len = strlen(v);
+            break;
+        case OPT_SEND_HEX:
+            send_hex = v;
             break;
         case OPT_MTU:
             if (nd_parse_ulong(v, ND_MTU_MIN, ND_MTU_MAX, &o->mtu) != 0) {
@@ -159,12 +228,30 @@ static int parse_args(int argc, char **argv, struct options *o)
                 return usage_error("bad --timeout-ms value '%s' (1-%lu)", v, MAX_TIMEOUT_MS);
             }
             break;
+        case OPT_MFL:
+            if (nd_parse_ulong(v, 512, 4096, &o->mfl) != 0 ||
+                (o->mfl != 512 && o->mfl != 1024 && o->mfl != 2048 && o->mfl != 4096)) {
+                return usage_error("bad --mfl value '%s' (512, 1024, 2048 or 4096)", v);
+            }
+            break;
+        case OPT_SNI:
+            if (v[0] == '\0' || strlen(v) > NANODTLS_MAX_SERVER_NAME) {
+                return usage_error("bad --sni: 1 to %d bytes", NANODTLS_MAX_SERVER_NAME);
+            }
+            o->sni = v;
+            break;
+        case OPT_SESSION_IN:
+            o->session_in = v;
+            break;
+        case OPT_SESSION_OUT:
+            o->session_out = v;
+            break;
         default:
             return usage_error("unknown argument: %s", argv[i]);
         }
     }
-    if (o->host == NULL || o->port == NULL || o->psk_id == NULL || psk_hex == NULL) {
-        return usage_error("--host, --port, --psk-id and --psk are required");
+    if (o->host == NULL || o->port == NULL) {
+        return usage_error("--host and --port are required");
     }
     if (o->host[0] == '\0') {
         return usage_error("--host must not be empty");
@@ -172,11 +259,25 @@ static int parse_args(int argc, char **argv, struct options *o)
     if (nd_parse_ulong(o->port, 1, 65535, &port) != 0) {
         return usage_error("bad --port value '%s' (1-65535)", o->port);
     }
-    if (strlen(o->psk_id) == 0 || strlen(o->psk_id) > NANODTLS_MAX_PSK_IDENTITY) {
-        return usage_error("bad --psk-id: 1 to %d bytes", NANODTLS_MAX_PSK_IDENTITY);
+    if (send_hex != NULL) {
+        if (o->send != NULL) {
+            return usage_error("--send and --send-hex exclude each other");
+        }
+        if (nd_parse_hex(send_hex, o->send_hex, sizeof o->send_hex, &o->send_len) != 0) {
+            return usage_error("bad --send-hex: an even number of hex digits, 1 to %d bytes", MAX_SEND_HEX);
+        }
+        o->send = o->send_hex;
     }
-    if (nd_parse_hex(psk_hex, o->psk, sizeof o->psk, &o->psk_len) != 0) {
-        return usage_error("bad --psk: an even number of hex digits, 1 to %d bytes", NANODTLS_MAX_PSK_KEY);
+    if (o->resume && o->send == NULL) {
+        return usage_error("--resume needs --send or --send-hex (stdin can be read only once)");
+    }
+    if (o->creds.psk_id == NULL && o->creds.psk_hex == NULL && o->creds.n_peers == 0) {
+        return usage_error("credentials needed: --psk-id and --psk, or --rpk-peer (with --key to "
+                           "authenticate ourselves)");
+    }
+    if (nd_creds_load(&o->creds, err, sizeof err) != 0) {
+        fprintf(stderr, "nanodtls-client: %s\n", err);
+        return ND_EXIT_USAGE;
     }
     return -1;
 }
@@ -237,7 +338,7 @@ static void drain_reads(struct client *c)
  * feed status (protocol errors are handled through the state). */
 static nanodtls_status feed(struct client *c, const uint8_t *data, size_t len)
 {
-    nanodtls_status st;
+    nanodtls_status st = NANODTLS_OK;
     int tries;
 
     for (tries = 0; tries < 2; tries++) {
@@ -326,7 +427,85 @@ static int send_stdin(struct client *c, nd_line_reader *lr)
     return 0;
 }
 
-static int run(const struct options *o)
+/* Give the context our credentials and options. Returns 0 or -1 (printed). */
+static int configure(struct client *c, const struct options *o)
+{
+    const nd_creds *cr = &o->creds;
+    nanodtls_status st;
+    int k;
+
+    if (cr->psk_id != NULL) {
+        st = nanodtls_set_psk(&c->ctx, (const uint8_t *)cr->psk_id, strlen(cr->psk_id), cr->psk, cr->psk_len);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("set_psk", st, NULL);
+            return -1;
+        }
+    }
+    if (cr->key_len > 0) {
+        st = nanodtls_set_own_key(&c->ctx, cr->key, cr->key_len);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("--key", st, NULL);
+            return -1;
+        }
+    }
+    if (cr->cert != NULL) {
+        st = nanodtls_set_own_certificate(&c->ctx, cr->cert, cr->cert_len);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("--cert (does its key match --key?)", st, NULL);
+            return -1;
+        }
+    }
+    for (k = 0; k < cr->n_peers; k++) {
+        st = nanodtls_add_trusted_key(&c->ctx, cr->peer_der[k], cr->peer_len[k]);
+        if (st != NANODTLS_OK) {
+            fprintf(stderr, "--rpk-peer %s: ", cr->peer_paths[k]);
+            nd_print_failure(NULL, st, NULL);
+            return -1;
+        }
+    }
+    if (o->sni != NULL) {
+        st = nanodtls_set_server_name(&c->ctx, (const uint8_t *)o->sni, strlen(o->sni));
+        if (st != NANODTLS_OK) {
+            nd_print_failure("--sni (a DNS host name, not an address)", st, NULL);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Print the handshake result lines. */
+static void announce(struct client *c, int offered_session)
+{
+    uint16_t suite = 0;
+    nanodtls_info info;
+    uint8_t hash[32];
+
+    memset(&info, 0, sizeof info);
+    (void)nanodtls_get_suite(&c->ctx, &suite);
+    (void)nanodtls_get_info(&c->ctx, &info);
+    printf("HANDSHAKE OK %s", nanodtls_suite_name(suite));
+    if (offered_session) {
+        printf(" resumed=%d", info.resumed ? 1 : 0);
+    }
+    putchar('\n');
+    if (nanodtls_get_peer_key_hash(&c->ctx, hash, sizeof hash) == NANODTLS_OK) {
+        fputs("PEER-KEY-SHA256 ", stdout);
+        nd_print_hex(hash, sizeof hash);
+        putchar('\n');
+    }
+    fflush(stdout);
+    nd_vlog("info: resumed=%u extended_master_secret=%u heartbeat=%u record_limit=%u", info.resumed,
+            info.extended_master_secret, info.heartbeat, info.record_limit);
+}
+
+/* Phases of one connection. */
+enum phase { PH_HANDSHAKE, PH_HEARTBEAT, PH_EXCHANGE };
+
+/* One connection: handshake, optional heartbeat, exchange, close. On
+ * success the session (if any) is exported into g_session, its length
+ * into session_len.
+ * Returns an exit code. */
+static int run_connection(const struct options *o, const struct conn_plan *plan, size_t *session_len)
 {
     struct client *c = &g_client;
     nanodtls_config cfg;
@@ -335,12 +514,15 @@ static int run(const struct options *o)
     nanodtls_alert alert;
     nd_line_reader lr;
     uint64_t deadline;
-    int announced = 0;
+    enum phase phase = PH_HANDSHAKE;
+    int hb_done = 0;
     int result = ND_EXIT_FAIL;
     int initialised = 0;
     char local[ND_ADDR_STR_MAX];
 
+    memset(c, 0, sizeof *c);
     memset(&lr, 0, sizeof lr);
+    *session_len = 0;
     c->fd = nd_udp_connect(o->host, o->port);
     if (c->fd < 0) {
         return ND_EXIT_FAIL;
@@ -353,6 +535,12 @@ static int run(const struct options *o)
     if (o->mtu != 0) {
         cfg.mtu = (uint16_t)o->mtu;
     }
+    if (o->creds.n_suites > 0) {
+        memset(cfg.suites, 0, sizeof cfg.suites);
+        memcpy(cfg.suites, o->creds.suites, (size_t)o->creds.n_suites * sizeof cfg.suites[0]);
+    }
+    cfg.max_fragment_length = (uint16_t)o->mfl;
+    cfg.heartbeat = o->heartbeat ? 1 : 0;
     /* The library gives up on the handshake at our deadline too. */
     cfg.handshake_timeout_ms = (uint32_t)o->timeout_ms;
     st = nanodtls_init(&c->ctx, sizeof c->ctx, &cfg, &plat);
@@ -362,10 +550,15 @@ static int run(const struct options *o)
     }
     initialised = 1;
     c->state = NANODTLS_STATE_IDLE;
-    st = nanodtls_set_psk(&c->ctx, (const uint8_t *)o->psk_id, strlen(o->psk_id), o->psk, o->psk_len);
-    if (st != NANODTLS_OK) {
-        nd_print_failure("set_psk", st, NULL);
+    if (configure(c, o) != 0) {
         goto out;
+    }
+    if (plan->session != NULL) {
+        st = nanodtls_session_import(&c->ctx, plan->session, plan->session_len);
+        if (st != NANODTLS_OK) {
+            /* A corrupted or foreign blob changes nothing: full handshake. */
+            fprintf(stderr, "session not usable (%s): full handshake\n", nanodtls_status_str(st));
+        }
     }
     st = nanodtls_connect(&c->ctx);
     if (st != NANODTLS_OK) {
@@ -387,14 +580,43 @@ static int run(const struct options *o)
             goto out;
         }
         state = nanodtls_state(&c->ctx);
-        if (state == NANODTLS_STATE_CONNECTED && !announced) {
-            uint16_t suite = 0;
-            (void)nanodtls_get_suite(&c->ctx, &suite);
-            printf("HANDSHAKE OK %s\n", nanodtls_suite_name(suite));
-            fflush(stdout);
-            announced = 1;
+        if (state == NANODTLS_STATE_CONNECTED && phase == PH_HANDSHAKE) {
+            announce(c, plan->report_resumed);
+            phase = PH_HEARTBEAT;
+            if (o->heartbeat) {
+                st = nanodtls_heartbeat(&c->ctx);
+                if (st != NANODTLS_OK) {
+                    printf("HEARTBEAT FAILED\n");
+                    fflush(stdout);
+                    nd_print_failure("heartbeat (did the peer negotiate it?)", st, NULL);
+                    goto out;
+                }
+                /* Wait for the response or the last retransmission. */
+                deadline = 0;
+                continue; /* to flush_out: the request goes out now */
+            }
+        }
+        if (phase == PH_HEARTBEAT && o->heartbeat) {
+            uint8_t hb = 0;
+            uint32_t rtt = 0;
+            (void)nanodtls_heartbeat_status(&c->ctx, &hb, &rtt);
+            if (hb == NANODTLS_HEARTBEAT_FAILED) {
+                printf("HEARTBEAT FAILED\n");
+                fflush(stdout);
+                fprintf(stderr, "FAILED: no heartbeat response\n");
+                goto out;
+            }
+            if (hb == NANODTLS_HEARTBEAT_OK) {
+                printf("HEARTBEAT OK rtt=%lu\n", (unsigned long)rtt);
+                fflush(stdout);
+            }
+            hb_done = hb == NANODTLS_HEARTBEAT_OK;
+        }
+        if (phase == PH_HEARTBEAT && (!o->heartbeat || hb_done)) {
+            phase = PH_EXCHANGE;
             if (o->send != NULL) {
-                if (write_record(c, (const uint8_t *)o->send, strlen(o->send)) != 0) {
+                deadline = nd_now_ms(NULL) + o->timeout_ms;
+                if (write_record(c, o->send, o->send_len) != 0) {
                     goto out;
                 }
             } else {
@@ -409,17 +631,17 @@ static int run(const struct options *o)
         if (state == NANODTLS_STATE_CLOSED) {
             /* The peer sent close_notify (our reply went out in flush_out). */
             fprintf(stderr, "peer closed the connection\n");
-            result = (o->send != NULL && c->received == 0) ? ND_EXIT_FAIL : ND_EXIT_OK;
+            result = (phase == PH_EXCHANGE && (o->send == NULL || c->received > 0)) ? ND_EXIT_OK : ND_EXIT_FAIL;
             if (result != ND_EXIT_OK) {
                 fprintf(stderr, "FAILED: no reply received\n");
             }
             goto out;
         }
-        if (announced && o->send != NULL && c->received > 0) {
+        if (phase == PH_EXCHANGE && o->send != NULL && c->received > 0) {
             result = ND_EXIT_OK;
             break;
         }
-        if (announced && o->send == NULL && lr.eof && lr.len == 0) {
+        if (phase == PH_EXCHANGE && o->send == NULL && (!plan->use_stdin || (lr.eof && lr.len == 0))) {
             if (deadline == 0) {
                 deadline = nd_now_ms(NULL) + o->timeout_ms; /* wait for the replies */
             }
@@ -430,12 +652,12 @@ static int run(const struct options *o)
         }
         if (nd_stop) {
             fprintf(stderr, "interrupted\n");
-            result = announced && o->send == NULL ? ND_EXIT_OK : ND_EXIT_FAIL;
+            result = phase == PH_EXCHANGE && o->send == NULL ? ND_EXIT_OK : ND_EXIT_FAIL;
             break;
         }
         now = nd_now_ms(NULL);
         if (deadline != 0 && now >= deadline) {
-            if (!announced) {
+            if (phase == PH_HANDSHAKE) {
                 nd_print_failure(NULL, NANODTLS_E_TIMEOUT, NULL);
             } else if (o->send != NULL) {
                 fprintf(stderr, "FAILED: no reply within %lu ms\n", o->timeout_ms);
@@ -450,7 +672,7 @@ static int run(const struct options *o)
         fds[0].fd = c->fd;
         fds[0].events = POLLIN;
         fds[0].revents = 0;
-        if (announced && o->send == NULL && !lr.eof) {
+        if (phase == PH_EXCHANGE && o->send == NULL && plan->use_stdin && !lr.eof) {
             stdin_idx = 1;
             fds[1].fd = STDIN_FILENO;
             fds[1].events = POLLIN;
@@ -482,29 +704,87 @@ static int run(const struct options *o)
         }
     }
 
-    /* Graceful close: queue close_notify and send it. */
+    /* Graceful close: queue close_notify and send it. The session stays
+     * resumable after a close_notify (RFC 5246 7.2.1). */
     (void)nanodtls_close(&c->ctx);
     (void)flush_out(c);
+    if (o->resume || o->session_out != NULL) {
+        st = nanodtls_session_export(&c->ctx, g_session, sizeof g_session, session_len);
+        if (st != NANODTLS_OK) {
+            *session_len = 0;
+            fprintf(stderr, "no resumable session (%s): the server issued no session ID\n",
+                    nanodtls_status_str(st));
+        } else {
+            nd_vlog("session exported: %zu bytes", *session_len);
+        }
+    }
 
 out:
     if (initialised) {
+        nanodtls_stats stats;
+        if (nd_verbose && nanodtls_get_stats(&c->ctx, &stats) == NANODTLS_OK) {
+            nd_vlog_stats("connection", &stats);
+        }
         (void)nanodtls_deinit(&c->ctx);
     }
     close(c->fd);
     return result;
 }
 
+static int run(const struct options *o)
+{
+    struct conn_plan plan;
+    size_t session_len = 0;
+    size_t in_len = 0;
+    int rc;
+
+    memset(&plan, 0, sizeof plan);
+    plan.use_stdin = o->send == NULL;
+    if (o->session_in != NULL) {
+        if (nd_read_file(o->session_in, g_session, sizeof g_session, &in_len) != 0) {
+            fprintf(stderr, "FAILED: --session-in %s: %s\n", o->session_in,
+                    errno == EFBIG ? "larger than a session blob" : strerror(errno));
+            return ND_EXIT_FAIL;
+        }
+        plan.session = g_session;
+        plan.session_len = in_len;
+        plan.report_resumed = 1;
+    }
+    rc = run_connection(o, &plan, &session_len);
+    if (rc == ND_EXIT_OK && o->resume) {
+        nd_vlog("--resume: reconnecting with a fresh context");
+        plan.session = session_len > 0 ? g_session : NULL;
+        plan.session_len = session_len;
+        plan.use_stdin = 0;
+        plan.report_resumed = 1; /* "resumed=0" when there was nothing to offer */
+        rc = run_connection(o, &plan, &session_len);
+    }
+    if (rc == ND_EXIT_OK && o->session_out != NULL) {
+        if (session_len == 0) {
+            fprintf(stderr, "FAILED: no session to write to %s\n", o->session_out);
+            rc = ND_EXIT_FAIL;
+        } else if (nd_write_private_file(o->session_out, g_session, session_len) != 0) {
+            rc = ND_EXIT_FAIL;
+        } else {
+            nd_vlog("session written to %s (%zu bytes, mode 0600)", o->session_out, session_len);
+        }
+    }
+    nd_wipe(g_session, sizeof g_session);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
-    struct options o;
+    static struct options o; /* static: the credentials are a few KiB */
     int rc = parse_args(argc, argv, &o);
 
     if (rc >= 0) {
+        nd_creds_wipe(&o.creds);
         return rc;
     }
     nd_install_signal_handlers();
     rc = run(&o);
-    /* Do not leave the key in this process's memory longer than needed. */
-    nd_wipe(o.psk, sizeof o.psk);
+    /* Do not leave the keys in this process's memory longer than needed. */
+    nd_creds_wipe(&o.creds);
     return rc;
 }

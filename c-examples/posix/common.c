@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,11 +55,27 @@ void nd_print_failure(const char *what, nanodtls_status st, const nanodtls_alert
 {
     fprintf(stderr, "FAILED: %s%s%s", what ? what : "", what ? ": " : "", nanodtls_status_str(st));
     if (alert != NULL && alert->level != 0) {
-        fprintf(stderr, " (alert %s %s)", nanodtls_alert_name(alert->description),
-                alert->sent ? "sent" : "received");
+        const char *name = nanodtls_alert_name(alert->description);
+        fprintf(stderr, " (alert %s", name);
+        if (strcmp(name, "unknown_alert") == 0) {
+            /* e.g. 112 unrecognized_name, which the library sends but
+             * nanodtls_alert_name() does not name */
+            fprintf(stderr, "(%u)", (unsigned)alert->description);
+        }
+        fprintf(stderr, " %s)", alert->sent ? "sent" : "received");
     }
     fputc('\n', stderr);
     fflush(stderr);
+}
+
+void nd_vlog_stats(const char *who, const nanodtls_stats *st)
+{
+    nd_vlog("%s stats: rx %u dgrams / %u records, tx %u dgrams / %u records, retransmits %u, "
+            "peer retransmits %u, dropped: malformed %u auth %u replay %u epoch %u unexpected %u "
+            "oversize %u future %u",
+            who, st->rx_datagrams, st->rx_records, st->tx_datagrams, st->tx_records, st->retransmits,
+            st->peer_retransmits, st->dropped_malformed, st->dropped_auth, st->dropped_replay, st->dropped_epoch,
+            st->dropped_unexpected, st->dropped_oversize, st->dropped_future);
 }
 
 void nd_print_recv(const uint8_t *data, size_t len)
@@ -198,6 +215,428 @@ int nd_parse_hex(const char *s, uint8_t *out, size_t cap, size_t *out_len)
         out[i] = (uint8_t)(hi << 4 | lo);
     }
     *out_len = n / 2;
+    return 0;
+}
+
+void nd_print_hex(const uint8_t *data, size_t len)
+{
+    size_t i;
+    for (i = 0; i < len; i++) {
+        fprintf(stdout, "%02x", (unsigned)data[i]);
+    }
+}
+
+/* ---- Cipher suites ----------------------------------------------------- */
+
+static const struct {
+    const char *iana;
+    const char *short_name;
+    uint16_t code;
+} suite_table[] = {
+    {"TLS_PSK_WITH_AES_128_CCM_8", "PSK-AES128-CCM8", NANODTLS_SUITE_PSK_AES_128_CCM_8},
+    {"TLS_PSK_WITH_AES_128_CCM", "PSK-AES128-CCM", NANODTLS_SUITE_PSK_AES_128_CCM},
+    {"TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8", "ECDHE-ECDSA-AES128-CCM8", NANODTLS_SUITE_ECDHE_ECDSA_AES_128_CCM_8},
+    {"TLS_ECDHE_ECDSA_WITH_AES_128_CCM", "ECDHE-ECDSA-AES128-CCM", NANODTLS_SUITE_ECDHE_ECDSA_AES_128_CCM},
+};
+
+/* ASCII case-insensitive comparison (strcasecmp is not C99). */
+static int ascii_casecmp(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        int ca = tolower((unsigned char)*a);
+        int cb = tolower((unsigned char)*b);
+        if (ca != cb) {
+            return ca - cb;
+        }
+        if (ca == 0) {
+            return 0;
+        }
+    }
+}
+
+int nd_parse_suite(const char *name, uint16_t *suite)
+{
+    size_t k;
+    for (k = 0; k < sizeof suite_table / sizeof suite_table[0]; k++) {
+        if (ascii_casecmp(name, suite_table[k].iana) == 0 || ascii_casecmp(name, suite_table[k].short_name) == 0) {
+            *suite = suite_table[k].code;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* ---- Files, PEM and credentials ----------------------------------------- */
+
+/* Our certificate: the library borrows it for the life of the context, so
+ * it lives in static storage rather than on a stack. */
+static uint8_t g_cert_der[ND_CERT_DER_MAX];
+
+int nd_read_file(const char *path, uint8_t *buf, size_t cap, size_t *len)
+{
+    int fd = open(path, O_RDONLY);
+    size_t got = 0;
+
+    if (fd < 0) {
+        return -1;
+    }
+    for (;;) {
+        ssize_t r;
+        if (got == cap) {
+            uint8_t extra;
+            do {
+                r = read(fd, &extra, 1);
+            } while (r < 0 && errno == EINTR);
+            close(fd);
+            if (r != 0) {
+                errno = r > 0 ? EFBIG : errno;
+                return -1;
+            }
+            break;
+        }
+        r = read(fd, buf + got, cap - got);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        if (r == 0) {
+            close(fd);
+            break;
+        }
+        got += (size_t)r;
+    }
+    *len = got;
+    return 0;
+}
+
+static int b64_value(char c)
+{
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A';
+    }
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a' + 26;
+    }
+    if (c >= '0' && c <= '9') {
+        return c - '0' + 52;
+    }
+    if (c == '+') {
+        return 62;
+    }
+    if (c == '/') {
+        return 63;
+    }
+    return -1;
+}
+
+int nd_base64_decode(const char *in, size_t in_len, uint8_t *out, size_t cap, size_t *out_len)
+{
+    uint32_t acc = 0;
+    unsigned bits = 0;   /* valid bits in acc */
+    unsigned quad = 0;   /* symbols (including '=') in the current group of 4 */
+    unsigned pad = 0;
+    size_t n = 0;
+    size_t i;
+
+    for (i = 0; i < in_len; i++) {
+        char c = in[i];
+        int v;
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+            continue;
+        }
+        if (c == '=') {
+            /* Only at the end of a group: "xx==" or "xxx=". */
+            if (quad < 2) {
+                return -1;
+            }
+            pad++;
+            quad++;
+            if (quad == 4) {
+                quad = 0;
+            }
+            continue;
+        }
+        if (pad > 0) {
+            return -1; /* data after padding */
+        }
+        v = b64_value(c);
+        if (v < 0) {
+            return -1;
+        }
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        quad = (quad + 1) % 4;
+        if (bits >= 8) {
+            bits -= 8;
+            if (n >= cap) {
+                return -1;
+            }
+            out[n++] = (uint8_t)(acc >> bits);
+            acc &= (1u << bits) - 1u;
+        }
+    }
+    if (quad != 0 || pad > 2) {
+        return -1; /* truncated group */
+    }
+    *out_len = n;
+    return 0;
+}
+
+/* Find `needle` in hay[0..hay_len]; NULL if absent. */
+static const char *find_bytes(const char *hay, size_t hay_len, const char *needle)
+{
+    size_t n = strlen(needle);
+    size_t i;
+    if (n > hay_len) {
+        return NULL;
+    }
+    for (i = 0; i + n <= hay_len; i++) {
+        if (memcmp(hay + i, needle, n) == 0) {
+            return hay + i;
+        }
+    }
+    return NULL;
+}
+
+static uint8_t g_file_buf[ND_FILE_MAX];
+
+int nd_load_der(const char *path, const char *const *labels, uint8_t *out, size_t cap, size_t *out_len, int *which,
+                char *err, size_t err_cap)
+{
+    size_t len = 0;
+    const char *text = (const char *)g_file_buf;
+    const char *p;
+    const char *end;
+    int rc = -1;
+
+    if (nd_read_file(path, g_file_buf, sizeof g_file_buf, &len) != 0) {
+        snprintf(err, err_cap, "%s: %s", path, errno == EFBIG ? "file too large" : strerror(errno));
+        return -1;
+    }
+    if (len > 0 && g_file_buf[0] == 0x30) {
+        /* DER: an ASN.1 SEQUENCE. */
+        if (len > cap) {
+            snprintf(err, err_cap, "%s: DER object too large (%zu bytes, at most %zu)", path, len, cap);
+            goto out;
+        }
+        memcpy(out, g_file_buf, len);
+        *out_len = len;
+        *which = -1;
+        rc = 0;
+        goto out;
+    }
+    p = text;
+    end = text + len;
+    for (;;) {
+        const char *begin = find_bytes(p, (size_t)(end - p), "-----BEGIN ");
+        const char *label;
+        const char *label_end;
+        const char *body;
+        const char *stop;
+        size_t label_len;
+        int k;
+
+        if (begin == NULL) {
+            break;
+        }
+        label = begin + 11;
+        label_end = find_bytes(label, (size_t)(end - label), "-----");
+        if (label_end == NULL) {
+            break;
+        }
+        label_len = (size_t)(label_end - label);
+        body = label_end + 5;
+        stop = find_bytes(body, (size_t)(end - body), "-----END ");
+        if (stop == NULL) {
+            snprintf(err, err_cap, "%s: PEM block without an END line", path);
+            goto out;
+        }
+        if (label_len == 21 && memcmp(label, "ENCRYPTED PRIVATE KEY", 21) == 0) {
+            snprintf(err, err_cap, "%s: encrypted private keys are not supported (decrypt it with "
+                                   "`openssl pkey -in FILE -out PLAIN`)", path);
+            goto out;
+        }
+        for (k = 0; labels[k] != NULL; k++) {
+            if (strlen(labels[k]) == label_len && memcmp(labels[k], label, label_len) == 0) {
+                break;
+            }
+        }
+        if (labels[k] != NULL) {
+            /* RFC 7468 allows no headers in these blocks: reject "Proc-Type"
+             * (encrypted legacy keys) explicitly for a clear message. */
+            if (find_bytes(body, (size_t)(stop - body), ":") != NULL) {
+                snprintf(err, err_cap, "%s: encrypted or non-standard PEM (headers) is not supported", path);
+                goto out;
+            }
+            if (nd_base64_decode(body, (size_t)(stop - body), out, cap, out_len) != 0 || *out_len == 0) {
+                snprintf(err, err_cap, "%s: bad base64 in the PEM block (or larger than %zu bytes)", path, cap);
+                goto out;
+            }
+            *which = k;
+            rc = 0;
+            goto out;
+        }
+        p = stop + 9;
+    }
+    {
+        /* Name what was expected. */
+        size_t used = (size_t)snprintf(err, err_cap, "%s: neither DER nor a PEM block of type", path);
+        int k;
+        for (k = 0; labels[k] != NULL && used < err_cap; k++) {
+            used += (size_t)snprintf(err + used, err_cap - used, "%s \"%s\"", k == 0 ? "" : " or", labels[k]);
+        }
+    }
+out:
+    nd_wipe(g_file_buf, len < sizeof g_file_buf ? len : sizeof g_file_buf); /* may hold a private key */
+    return rc;
+}
+
+int nd_creds_option(int argc, char **argv, int *i, nd_creds *c, char *err, size_t err_cap)
+{
+    static const char *const names[] = {"--psk-id", "--psk", "--key", "--cert", "--rpk-peer", "--suite"};
+    const char *v = NULL;
+    int which = 0;
+    int k = nd_match_option(argc, argv, i, names, (int)(sizeof names / sizeof names[0]), &v, &which);
+
+    switch (k) {
+    case -1:
+        return 0;
+    case -2:
+        snprintf(err, err_cap, "option %s needs a value", names[which]);
+        return -1;
+    case 0:
+        c->psk_id = v;
+        return 1;
+    case 1:
+        c->psk_hex = v;
+        return 1;
+    case 2:
+        c->key_path = v;
+        return 1;
+    case 3:
+        c->cert_path = v;
+        return 1;
+    case 4:
+        if (c->n_peers >= ND_MAX_PEER_KEYS) {
+            snprintf(err, err_cap, "at most %d --rpk-peer keys", ND_MAX_PEER_KEYS);
+            return -1;
+        }
+        c->peer_paths[c->n_peers++] = v;
+        return 1;
+    default: {
+        uint16_t code = 0;
+        int j;
+        if (nd_parse_suite(v, &code) != 0) {
+            snprintf(err, err_cap, "unknown --suite '%s' (one of " ND_SUITE_NAMES_HELP ")", v);
+            return -1;
+        }
+        for (j = 0; j < c->n_suites; j++) {
+            if (c->suites[j] == code) {
+                snprintf(err, err_cap, "--suite %s given twice", v);
+                return -1;
+            }
+        }
+        if (c->n_suites >= 4) {
+            snprintf(err, err_cap, "at most 4 --suite options");
+            return -1;
+        }
+        c->suites[c->n_suites++] = code;
+        return 1;
+    }
+    }
+}
+
+int nd_creds_load(nd_creds *c, char *err, size_t err_cap)
+{
+    static const char *const key_labels[] = {"EC PRIVATE KEY", "PRIVATE KEY", NULL};
+    static const char *const cert_labels[] = {"CERTIFICATE", NULL};
+    static const char *const peer_labels[] = {"PUBLIC KEY", "CERTIFICATE", NULL};
+    int which = 0;
+    int k;
+
+    if ((c->psk_id == NULL) != (c->psk_hex == NULL)) {
+        snprintf(err, err_cap, "--psk-id and --psk go together");
+        return -1;
+    }
+    if (c->psk_id != NULL) {
+        size_t n = strlen(c->psk_id);
+        if (n == 0 || n > NANODTLS_MAX_PSK_IDENTITY) {
+            snprintf(err, err_cap, "bad --psk-id: 1 to %d bytes", NANODTLS_MAX_PSK_IDENTITY);
+            return -1;
+        }
+        if (nd_parse_hex(c->psk_hex, c->psk, sizeof c->psk, &c->psk_len) != 0) {
+            snprintf(err, err_cap, "bad --psk: an even number of hex digits, 1 to %d bytes", NANODTLS_MAX_PSK_KEY);
+            return -1;
+        }
+    }
+    if (c->cert_path != NULL && c->key_path == NULL) {
+        snprintf(err, err_cap, "--cert needs --key (the certificate's private key)");
+        return -1;
+    }
+    if (c->key_path != NULL &&
+        nd_load_der(c->key_path, key_labels, c->key, sizeof c->key, &c->key_len, &which, err, err_cap) != 0) {
+        return -1;
+    }
+    if (c->cert_path != NULL) {
+        size_t n = 0;
+        if (nd_load_der(c->cert_path, cert_labels, g_cert_der, sizeof g_cert_der, &n, &which, err, err_cap) != 0) {
+            return -1;
+        }
+        c->cert = g_cert_der;
+        c->cert_len = n;
+    }
+    for (k = 0; k < c->n_peers; k++) {
+        if (nd_load_der(c->peer_paths[k], peer_labels, c->peer_der[k], sizeof c->peer_der[k], &c->peer_len[k],
+                        &which, err, err_cap) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void nd_creds_wipe(nd_creds *c)
+{
+    nd_wipe(c->psk, sizeof c->psk);
+    nd_wipe(c->key, sizeof c->key);
+}
+
+int nd_write_private_file(const char *path, const uint8_t *data, size_t len)
+{
+    size_t done = 0;
+    int fd;
+
+    /* O_TRUNC keeps an existing file's mode: force 0600 with fchmod too. */
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) {
+        fprintf(stderr, "%s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (fchmod(fd, 0600) != 0) {
+        fprintf(stderr, "%s: chmod 0600: %s\n", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    while (done < len) {
+        ssize_t w = write(fd, data + done, len - done);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            fprintf(stderr, "%s: write: %s\n", path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    if (close(fd) != 0) {
+        fprintf(stderr, "%s: close: %s\n", path, strerror(errno));
+        return -1;
+    }
     return 0;
 }
 

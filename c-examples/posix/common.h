@@ -60,6 +60,9 @@ const char *nd_state_name(int32_t state);
  * to stderr. `what` may be NULL; `alert` may be NULL or have level 0. */
 void nd_print_failure(const char *what, nanodtls_status st, const nanodtls_alert *alert);
 
+/* --verbose: log a connection's counters (retransmissions, drops). */
+void nd_vlog_stats(const char *who, const nanodtls_stats *st);
+
 /* Print "RECV <text>" to stdout with one trailing "\n" (or "\r\n") of the
  * text stripped, and flush stdout. */
 void nd_print_recv(const uint8_t *data, size_t len);
@@ -93,6 +96,100 @@ int nd_parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned
 /* Parse an even-length hex string (upper or lower case) of 1 to `cap`
  * bytes into `out`. Returns 0 on success, -1 otherwise. */
 int nd_parse_hex(const char *s, uint8_t *out, size_t cap, size_t *out_len);
+
+/* Write `len` bytes as lowercase hex to stdout (no newline). */
+void nd_print_hex(const uint8_t *data, size_t len);
+
+/* ---- Cipher suites ----------------------------------------------------- */
+
+/* Parse a suite name: the IANA name ("TLS_PSK_WITH_AES_128_CCM_8") or the
+ * OpenSSL-style short name ("PSK-AES128-CCM8", "ECDHE-ECDSA-AES128-CCM"),
+ * case-insensitive. Returns 0 and sets *suite, or -1 for an unknown name. */
+int nd_parse_suite(const char *name, uint16_t *suite);
+
+/* The accepted --suite names, for usage texts. */
+#define ND_SUITE_NAMES_HELP                                                              \
+    "PSK-AES128-CCM8, PSK-AES128-CCM, ECDHE-ECDSA-AES128-CCM8,\n"                       \
+    "                   ECDHE-ECDSA-AES128-CCM (or the IANA names)"
+
+/* ---- Files, PEM and credentials ----------------------------------------- */
+
+/* Largest credential file read (PEM text or DER). */
+#define ND_FILE_MAX ((size_t)16384)
+/* Largest private key (DER: SEC1 is ~121 bytes, PKCS#8 ~138). */
+#define ND_KEY_DER_MAX ((size_t)512)
+/* Largest certificate or SubjectPublicKeyInfo (DER). */
+#define ND_CERT_DER_MAX ((size_t)4096)
+
+/* Decode standard base64 (RFC 4648, '=' padding, whitespace ignored) from
+ * in[0..in_len] into out. Returns 0 on success, -1 on bad input or when
+ * `cap` is too small. */
+int nd_base64_decode(const char *in, size_t in_len, uint8_t *out, size_t cap, size_t *out_len);
+
+/* Read a DER object from `path`, stored either as DER (the file starts
+ * with an ASN.1 SEQUENCE) or as PEM: the first "-----BEGIN <label>-----"
+ * block whose label is one of `labels` (a NULL-terminated list) is
+ * decoded; other blocks (e.g. "EC PARAMETERS") are skipped. On success
+ * returns 0 with *which = the index of the label (-1 for DER). On failure
+ * returns -1 and writes a reason into err[0..err_cap]. */
+int nd_load_der(const char *path, const char *const *labels, uint8_t *out, size_t cap, size_t *out_len, int *which,
+                char *err, size_t err_cap);
+
+/* Credentials from the command line, shared by both tools. */
+#define ND_MAX_PEER_KEYS NANODTLS_MAX_TRUSTED_KEYS
+typedef struct nd_creds {
+    const char *psk_id;       /* NULL = no PSK */
+    const char *psk_hex;
+    uint8_t psk[NANODTLS_MAX_PSK_KEY];
+    size_t psk_len;
+    const char *key_path;     /* --key */
+    uint8_t key[ND_KEY_DER_MAX];
+    size_t key_len;
+    const char *cert_path;    /* --cert (the DER lives in a static buffer) */
+    const uint8_t *cert;
+    size_t cert_len;
+    const char *peer_paths[ND_MAX_PEER_KEYS]; /* --rpk-peer, repeatable */
+    int n_peers;
+    uint8_t peer_der[ND_MAX_PEER_KEYS][ND_CERT_DER_MAX];
+    size_t peer_len[ND_MAX_PEER_KEYS];
+    uint16_t suites[4];       /* --suite, repeatable; 0-terminated when < 4 */
+    int n_suites;
+} nd_creds;
+
+/* Handle one credential option at argv[*i] (--psk-id, --psk, --key,
+ * --cert, --rpk-peer, --suite), advancing *i past its value. Returns 1 if
+ * it was one (stored, not yet loaded), 0 if argv[*i] is another option,
+ * -1 on an error (message written into err). */
+int nd_creds_option(int argc, char **argv, int *i, nd_creds *c, char *err, size_t err_cap);
+
+/* After parsing: check the PSK pair and load the files. Returns 0, or -1
+ * with a message in err. */
+int nd_creds_load(nd_creds *c, char *err, size_t err_cap);
+
+/* Wipe the secrets (PSK, private key). */
+void nd_creds_wipe(nd_creds *c);
+
+/* Usage lines of the credential options. */
+#define ND_CREDS_HELP                                                                      \
+    "  --psk-id ID      PSK identity (1-128 bytes); with --psk\n"                            \
+    "  --psk HEX        pre-shared key in hex (1-64 bytes)\n"                                \
+    "  --key FILE       our P-256 private key, DER or PEM (SEC1 \"EC PRIVATE KEY\"\n"         \
+    "                   or PKCS#8 \"PRIVATE KEY\"), for the ECDHE-ECDSA suites\n"               \
+    "  --cert FILE      our X.509 certificate (DER or PEM) for peers without raw\n"          \
+    "                   public keys (RFC 7250); its key must be --key\n"                     \
+    "  --rpk-peer FILE  trust this peer key: SubjectPublicKeyInfo (DER or PEM\n"             \
+    "                   \"PUBLIC KEY\") or the key of a certificate (DER or PEM);\n"          \
+    "                   repeatable (up to 4)\n"                                                \
+    "  --suite NAME     offer/accept this suite; repeatable, in preference order:\n"          \
+    "                   " ND_SUITE_NAMES_HELP "\n"
+
+/* Write `len` bytes to `path`, created (or truncated) with mode 0600.
+ * Returns 0, or -1 (message printed). */
+int nd_write_private_file(const char *path, const uint8_t *data, size_t len);
+
+/* Read a whole (small) file into buf. Returns 0, or -1 (errno set; -1 with
+ * errno EFBIG when it does not fit). */
+int nd_read_file(const char *path, uint8_t *buf, size_t cap, size_t *len);
 
 /* ---- Platform callbacks for nanodtls ---------------------------------- */
 

@@ -1,16 +1,20 @@
 /*
- * nanodtls-server: a DTLS 1.2 PSK server for the command line, in the
- * spirit of `openssl s_server`, built on the nanodtls ENDPOINT API (one
- * UDP socket, several peers, stateless cookies).
+ * nanodtls-server: a DTLS 1.2 server for the command line, in the spirit
+ * of `openssl s_server`, built on the nanodtls ENDPOINT API (one UDP
+ * socket, several peers, stateless cookies, a shared session cache).
  *
- *   nanodtls-server --host H --port P --psk-id ID --psk HEX
+ *   nanodtls-server --host H --port P [--psk-id ID --psk HEX]
+ *                   [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...
+ *                   [--client-auth] [--sni NAME] [--heartbeat [--heartbeat-interval MS]]
  *                   [--echo] [--once] [--mtu N] [--verbose]
  *
- * Per peer it prints "HANDSHAKE OK <suite> <peer-ip>:<port> <identity>"
- * and "RECV <text>" per application record. --echo writes every record
- * back to its sender; otherwise lines typed on stdin go to the most
- * recently connected peer. --once exits after the first peer's connection
- * ends. SIGINT/SIGTERM close every connection (close_notify) and exit.
+ * Per peer it prints "HANDSHAKE OK <suite> <peer-ip>:<port>[ <identity>]"
+ * (plus " resumed=1" for an abbreviated handshake), "PEER-KEY-SHA256
+ * <hex>" when the client presented a key, and "RECV <text>" per
+ * application record. --echo writes every record back to its sender;
+ * otherwise lines typed on stdin go to the most recently connected peer.
+ * --once exits after the first peer's connection ends. SIGINT/SIGTERM
+ * close every connection (close_notify) and exit.
  *
  * The endpoint identifies peers by opaque address bytes: here the raw
  * struct sockaddr_in / sockaddr_in6 from recvfrom() (normalised, see
@@ -28,16 +32,21 @@
 
 /* Peer slots: each is a complete connection (~6 KiB), in static memory. */
 #define N_PEERS 4
+/* Session cache entries shared by all peers (RFC 5246 session IDs). */
+#define N_SESSIONS 16
+#define MAX_HB_INTERVAL_MS 86400000UL
 
 struct options {
     const char *host;
     const char *port;
-    const char *psk_id;
-    uint8_t psk[NANODTLS_MAX_PSK_KEY];
-    size_t psk_len;
+    nd_creds creds;
     unsigned long mtu; /* 0 = library default */
     int echo;
     int once;
+    int client_auth;
+    const char *sni;   /* only accept this server_name (NULL: any) */
+    int heartbeat;
+    unsigned long hb_interval_ms; /* 0 = never ping */
 };
 
 /* What the tool itself remembers about a connected peer. */
@@ -46,6 +55,10 @@ struct peer_info {
     uint8_t addr[NANODTLS_MAX_PEER_ADDR];
     size_t addr_len;
     unsigned long seq; /* connection order, to find the most recent */
+    /* --heartbeat-interval */
+    uint64_t hb_next;  /* when to send the next request (ms) */
+    int hb_pending;    /* a request waits for its outcome */
+    int hb_off;        /* the peer did not negotiate heartbeat */
 };
 
 /* Outcome of the first peer for --once. */
@@ -61,12 +74,11 @@ struct server {
     uint8_t once_addr[NANODTLS_MAX_PEER_ADDR];
     size_t once_addr_len;
     int once_connected;
-    /* Largest record we write from stdin (see run()). */
-    size_t max_record;
 };
 
 static nanodtls_endpoint g_ep;
 static nanodtls_peer g_peers[N_PEERS];
+static nanodtls_session_entry g_sessions[N_SESSIONS];
 static struct server g_server;
 static uint8_t g_tx[ND_TX_DATAGRAM_MAX];
 static uint8_t g_rx[ND_RX_DATAGRAM_MAX];
@@ -75,26 +87,42 @@ static uint8_t g_app[ND_APP_MAX];
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: nanodtls-server --host H --port P --psk-id ID --psk HEX\n"
+            "usage: nanodtls-server --host H --port P [--psk-id ID --psk HEX]\n"
+            "                       [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...\n"
+            "                       [--client-auth] [--sni NAME] [--heartbeat [--heartbeat-interval MS]]\n"
             "                       [--echo] [--once] [--mtu N] [--verbose]\n"
             "\n"
-            "  --host H     address to bind (IPv4 or IPv6; \"::\" also serves IPv4)\n"
-            "  --port P     UDP port (0-65535; 0 picks a free one, see the\n"
-            "               \"listening on\" line on stderr)\n"
-            "  --psk-id ID  PSK identity clients must use (1-%d bytes)\n"
-            "  --psk HEX    pre-shared key in hex (1-%d bytes)\n"
-            "  --echo       send every record received back to its sender\n"
-            "               (without it, lines typed on stdin go to the most\n"
-            "               recently connected peer)\n"
-            "  --once       exit after the first peer's connection ends: 0 if it\n"
-            "               connected and closed or exchanged data, 1 otherwise\n"
-            "  --mtu N      largest datagram to send (%lu-%lu)\n"
-            "  --verbose    log datagrams and peer state changes to stderr\n"
+            "  --host H         address to bind (IPv4 or IPv6; \"::\" also serves IPv4)\n"
+            "  --port P         UDP port (0-65535; 0 picks a free one, see the\n"
+            "                   \"listening on\" line on stderr)\n"
+            "%s"
+            "  --client-auth    ECDHE-ECDSA: request and require the client's key; it\n"
+            "                   must be one of the --rpk-peer keys\n"
+            "  --sni NAME       accept only clients asking for server_name NAME (or\n"
+            "                   none); others get unrecognized_name. \"SNI <name>\" is\n"
+            "                   printed whenever a client sends a name\n"
+            "  --heartbeat      negotiate heartbeat (RFC 6520) and answer requests\n"
+            "  --heartbeat-interval MS\n"
+            "                   also send a request to every connected peer every MS\n"
+            "                   ms; prints \"HEARTBEAT OK <peer> rtt=<ms>\" or\n"
+            "                   \"HEARTBEAT FAILED <peer>\"\n"
+            "  --echo           send every record received back to its sender\n"
+            "                   (without it, lines typed on stdin go to the most\n"
+            "                   recently connected peer)\n"
+            "  --once           exit after the first peer's connection ends: 0 if it\n"
+            "                   connected and closed or exchanged data, 1 otherwise\n"
+            "  --mtu N          largest datagram to send (%lu-%lu)\n"
+            "  --verbose        log datagrams and peer state changes to stderr\n"
             "\n"
-            "stdout: \"HANDSHAKE OK <suite> <peer> <identity>\" per peer, then\n"
-            "\"RECV <text>\" per record received. Serves up to %d peers at once.\n"
+            "Credentials: a PSK (the identity clients must use) and/or --key (with\n"
+            "--cert for clients without raw public keys) for the ECDHE-ECDSA suites.\n"
+            "\n"
+            "stdout: \"HANDSHAKE OK <suite> <peer>[ <identity>][ resumed=1]\" per peer,\n"
+            "\"PEER-KEY-SHA256 <hex>\" when the client presented a key, then \"RECV <text>\"\n"
+            "per record received. Serves up to %d peers at once; keeps a cache of %d\n"
+            "sessions for resumption.\n"
             "exit: 0 ok, 1 failure, 2 usage error\n",
-            NANODTLS_MAX_PSK_IDENTITY, NANODTLS_MAX_PSK_KEY, ND_MTU_MIN, ND_MTU_MAX, N_PEERS);
+            ND_CREDS_HELP, ND_MTU_MIN, ND_MTU_MAX, N_PEERS, N_SESSIONS);
 }
 
 static int usage_error(const char *fmt, ...)
@@ -116,17 +144,17 @@ static int usage_error(const char *fmt, ...)
     return ND_EXIT_USAGE;
 }
 
-enum { OPT_HOST, OPT_PORT, OPT_PSK_ID, OPT_PSK, OPT_MTU, OPT_COUNT };
+enum { OPT_HOST, OPT_PORT, OPT_MTU, OPT_SNI, OPT_HB_INTERVAL, OPT_COUNT };
 static const char *const option_names[OPT_COUNT] = {
-    "--host", "--port", "--psk-id", "--psk", "--mtu",
+    "--host", "--port", "--mtu", "--sni", "--heartbeat-interval",
 };
 
 /* Returns -1 when the options are fine, otherwise the exit code. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
     int i;
-    const char *psk_hex = NULL;
     unsigned long port;
+    char err[256];
 
     memset(o, 0, sizeof *o);
     for (i = 1; i < argc; i++) {
@@ -150,6 +178,21 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->once = 1;
             continue;
         }
+        if (strcmp(argv[i], "--client-auth") == 0) {
+            o->client_auth = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--heartbeat") == 0) {
+            o->heartbeat = 1;
+            continue;
+        }
+        k = nd_creds_option(argc, argv, &i, &o->creds, err, sizeof err);
+        if (k < 0) {
+            return usage_error("%s", err);
+        }
+        if (k > 0) {
+            continue;
+        }
         k = nd_match_option(argc, argv, &i, option_names, OPT_COUNT, &v, &which);
         switch (k) {
         case -2:
@@ -162,11 +205,16 @@ static int parse_args(int argc, char **argv, struct options *o)
         case OPT_PORT:
             o->port = v;
             break;
-        case OPT_PSK_ID:
-            o->psk_id = v;
+        case OPT_SNI:
+            if (v[0] == '\0' || strlen(v) > NANODTLS_MAX_SERVER_NAME) {
+                return usage_error("bad --sni: 1 to %d bytes", NANODTLS_MAX_SERVER_NAME);
+            }
+            o->sni = v;
             break;
-        case OPT_PSK:
-            psk_hex = v;
+        case OPT_HB_INTERVAL:
+            if (nd_parse_ulong(v, 1, MAX_HB_INTERVAL_MS, &o->hb_interval_ms) != 0) {
+                return usage_error("bad --heartbeat-interval value '%s' (1-%lu)", v, MAX_HB_INTERVAL_MS);
+            }
             break;
         case OPT_MTU:
             if (nd_parse_ulong(v, ND_MTU_MIN, ND_MTU_MAX, &o->mtu) != 0) {
@@ -177,8 +225,8 @@ static int parse_args(int argc, char **argv, struct options *o)
             return usage_error("unknown argument: %s", argv[i]);
         }
     }
-    if (o->host == NULL || o->port == NULL || o->psk_id == NULL || psk_hex == NULL) {
-        return usage_error("--host, --port, --psk-id and --psk are required");
+    if (o->host == NULL || o->port == NULL) {
+        return usage_error("--host and --port are required");
     }
     if (o->host[0] == '\0') {
         return usage_error("--host must not be empty");
@@ -186,11 +234,18 @@ static int parse_args(int argc, char **argv, struct options *o)
     if (nd_parse_ulong(o->port, 0, 65535, &port) != 0) {
         return usage_error("bad --port value '%s' (0-65535)", o->port);
     }
-    if (strlen(o->psk_id) == 0 || strlen(o->psk_id) > NANODTLS_MAX_PSK_IDENTITY) {
-        return usage_error("bad --psk-id: 1 to %d bytes", NANODTLS_MAX_PSK_IDENTITY);
+    if (o->creds.psk_id == NULL && o->creds.psk_hex == NULL && o->creds.key_path == NULL) {
+        return usage_error("credentials needed: --psk-id and --psk, and/or --key");
     }
-    if (nd_parse_hex(psk_hex, o->psk, sizeof o->psk, &o->psk_len) != 0) {
-        return usage_error("bad --psk: an even number of hex digits, 1 to %d bytes", NANODTLS_MAX_PSK_KEY);
+    if (o->client_auth && o->creds.n_peers == 0) {
+        return usage_error("--client-auth needs the trusted client keys (--rpk-peer)");
+    }
+    if (o->hb_interval_ms != 0 && !o->heartbeat) {
+        return usage_error("--heartbeat-interval needs --heartbeat");
+    }
+    if (nd_creds_load(&o->creds, err, sizeof err) != 0) {
+        fprintf(stderr, "nanodtls-server: %s\n", err);
+        return ND_EXIT_USAGE;
     }
     return -1;
 }
@@ -238,10 +293,14 @@ static void add_peer(struct server *s, const uint8_t *addr, size_t len)
             }
         }
     }
+    memset(p, 0, sizeof *p);
     p->in_use = 1;
     memcpy(p->addr, addr, len);
     p->addr_len = len;
     p->seq = ++s->next_seq;
+    if (s->opt->hb_interval_ms != 0) {
+        p->hb_next = nd_now_ms(NULL) + s->opt->hb_interval_ms;
+    }
 }
 
 static void remove_peer(struct server *s, const uint8_t *addr, size_t len)
@@ -296,18 +355,41 @@ static int flush_out(struct server *s)
     }
 }
 
-/* Write one record to a peer, polling the transmit buffer empty if full. */
+/* Largest record payload for a peer (MTU, suite, max_fragment_length). */
+static size_t max_record(const uint8_t *addr, size_t alen)
+{
+    size_t max = 0;
+    if (nanodtls_endpoint_max_write(&g_ep, addr, alen, &max) != NANODTLS_OK || max == 0) {
+        return 0;
+    }
+    return max < ND_APP_MAX ? max : ND_APP_MAX;
+}
+
+/* Write data to a peer as records of at most max_record() bytes, each
+ * sent in its own datagram. */
 static void write_to_peer(struct server *s, const uint8_t *addr, size_t alen, const uint8_t *data, size_t len)
 {
-    nanodtls_status st = nanodtls_endpoint_write(&g_ep, addr, alen, data, len);
-    if (st == NANODTLS_E_WOULD_BLOCK && flush_out(s) == 0) {
-        st = nanodtls_endpoint_write(&g_ep, addr, alen, data, len);
-    }
-    if (st != NANODTLS_OK) {
-        char who[ND_ADDR_STR_MAX];
-        peer_str(addr, alen, who, sizeof who);
-        fprintf(stderr, "write to %s: %s\n", who, nanodtls_status_str(st));
-    }
+    size_t max = max_record(addr, alen);
+    size_t off = 0;
+
+    do {
+        size_t n = len - off < max ? len - off : max;
+        nanodtls_status st = max == 0 ? NANODTLS_E_UNKNOWN_PEER : nanodtls_endpoint_write(&g_ep, addr, alen, data + off, n);
+        if (st == NANODTLS_E_WOULD_BLOCK && flush_out(s) == 0) {
+            st = nanodtls_endpoint_write(&g_ep, addr, alen, data + off, n);
+        }
+        if (st != NANODTLS_OK) {
+            char who[ND_ADDR_STR_MAX];
+            peer_str(addr, alen, who, sizeof who);
+            fprintf(stderr, "write to %s: %s\n", who, nanodtls_status_str(st));
+            return;
+        }
+        off += n;
+        /* One record per datagram: a peer that asked for
+         * max_fragment_length may read a datagram into a buffer of one
+         * record (GnuTLS 3.7 drops what follows the first record). */
+        (void)flush_out(s);
+    } while (off < len);
 }
 
 /* Read every queued application record (from any peer), print it and
@@ -379,6 +461,14 @@ static void drain_events(struct server *s)
             return;
         }
         peer_str(addr, alen, who, sizeof who);
+        if (nd_verbose && ev.kind != NANODTLS_EVENT_CONNECTED) {
+            nanodtls_stats stats;
+            if (nanodtls_endpoint_peer_stats(&g_ep, addr, alen, &stats) == NANODTLS_OK) {
+                char label[ND_ADDR_STR_MAX + 8];
+                snprintf(label, sizeof label, "peer %s", who);
+                nd_vlog_stats(label, &stats);
+            }
+        }
         nd_vlog("peer %s: event %s (%s)", who,
                 ev.kind == NANODTLS_EVENT_CONNECTED ? "CONNECTED"
                 : ev.kind == NANODTLS_EVENT_CLOSED  ? "CLOSED"
@@ -388,13 +478,30 @@ static void drain_events(struct server *s)
         case NANODTLS_EVENT_CONNECTED: {
             uint8_t id[NANODTLS_MAX_PSK_IDENTITY];
             size_t id_len = 0;
+            uint8_t hash[32];
+            nanodtls_info info;
+            memset(&info, 0, sizeof info);
             if (nanodtls_endpoint_peer_identity(&g_ep, addr, alen, id, sizeof id, &id_len) != NANODTLS_OK) {
                 id_len = 0;
             }
-            printf("HANDSHAKE OK %s %s ", nanodtls_suite_name(ev.suite), who);
-            nd_print_escaped(id, id_len);
+            (void)nanodtls_endpoint_peer_info(&g_ep, addr, alen, &info);
+            printf("HANDSHAKE OK %s %s", nanodtls_suite_name(ev.suite), who);
+            if (id_len > 0) {
+                putchar(' ');
+                nd_print_escaped(id, id_len);
+            }
+            if (info.resumed) {
+                fputs(" resumed=1", stdout);
+            }
             putchar('\n');
+            if (nanodtls_endpoint_peer_key_hash(&g_ep, addr, alen, hash, sizeof hash) == NANODTLS_OK) {
+                fputs("PEER-KEY-SHA256 ", stdout);
+                nd_print_hex(hash, sizeof hash);
+                putchar('\n');
+            }
             fflush(stdout);
+            nd_vlog("peer %s: resumed=%u extended_master_secret=%u heartbeat=%u record_limit=%u", who,
+                    info.resumed, info.extended_master_secret, info.heartbeat, info.record_limit);
             add_peer(s, addr, alen);
             break;
         }
@@ -418,7 +525,7 @@ static void drain_events(struct server *s)
  * unread data: read everything, then feed the same datagram again. */
 static void feed(struct server *s, const uint8_t *addr, size_t alen, const uint8_t *data, size_t len)
 {
-    nanodtls_status st;
+    nanodtls_status st = NANODTLS_OK;
     int tries;
 
     for (tries = 0; tries < 2; tries++) {
@@ -479,14 +586,165 @@ static void send_stdin(struct server *s, nd_line_reader *lr)
     size_t n;
 
     (void)nd_line_reader_fill(lr, STDIN_FILENO);
-    while (nd_line_reader_next(lr, s->max_record, g_app, &n)) {
+    for (;;) {
         struct peer_info *p = latest_peer(s);
+        /* One record per line: lines longer than the peer's largest
+         * record are cut (e.g. after max_fragment_length 512). */
+        size_t max = p != NULL ? max_record(p->addr, p->addr_len) : ND_APP_MAX;
+        if (max == 0) {
+            max = ND_APP_MAX;
+        }
+        if (!nd_line_reader_next(lr, max, g_app, &n)) {
+            break;
+        }
         if (p == NULL) {
             fprintf(stderr, "no connected peer: input dropped\n");
             continue;
         }
         write_to_peer(s, p->addr, p->addr_len, g_app, n);
     }
+}
+
+/* SNI callback (called from inside nanodtls_endpoint_feed): print the
+ * name and accept it if no --sni was given or it matches (DNS names are
+ * case-insensitive). */
+static int on_sni(void *user, const uint8_t *name, size_t len)
+{
+    const struct options *o = ((const struct server *)user)->opt;
+    size_t k;
+
+    fputs("SNI ", stdout);
+    nd_print_escaped(name, len);
+    putchar('\n');
+    fflush(stdout);
+    if (o->sni == NULL) {
+        return 0;
+    }
+    if (strlen(o->sni) != len) {
+        return 1;
+    }
+    for (k = 0; k < len; k++) {
+        unsigned char a = name[k];
+        unsigned char b = (unsigned char)o->sni[k];
+        if (a >= 'A' && a <= 'Z') {
+            a = (unsigned char)(a - 'A' + 'a');
+        }
+        if (b >= 'A' && b <= 'Z') {
+            b = (unsigned char)(b - 'A' + 'a');
+        }
+        if (a != b) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* --heartbeat-interval: send due requests, report outcomes. Returns the
+ * time of the next due request (0 = none). */
+static uint64_t heartbeat_tick(struct server *s)
+{
+    uint64_t now = nd_now_ms(NULL);
+    uint64_t next = 0;
+    int i;
+
+    if (s->opt->hb_interval_ms == 0) {
+        return 0;
+    }
+    for (i = 0; i < N_PEERS; i++) {
+        struct peer_info *p = &s->peers[i];
+        char who[ND_ADDR_STR_MAX];
+
+        if (!p->in_use || p->hb_off) {
+            continue;
+        }
+        peer_str(p->addr, p->addr_len, who, sizeof who);
+        if (p->hb_pending) {
+            uint8_t hb = 0;
+            uint32_t rtt = 0;
+            if (nanodtls_endpoint_heartbeat_status(&g_ep, p->addr, p->addr_len, &hb, &rtt) != NANODTLS_OK) {
+                continue;
+            }
+            if (hb == NANODTLS_HEARTBEAT_OK) {
+                printf("HEARTBEAT OK %s rtt=%lu\n", who, (unsigned long)rtt);
+            } else if (hb == NANODTLS_HEARTBEAT_FAILED) {
+                printf("HEARTBEAT FAILED %s\n", who);
+            } else {
+                continue; /* still waiting (its retransmissions run on the endpoint timer) */
+            }
+            fflush(stdout);
+            p->hb_pending = 0;
+            p->hb_next = now + s->opt->hb_interval_ms;
+        }
+        if (now >= p->hb_next) {
+            nanodtls_status st = nanodtls_endpoint_heartbeat(&g_ep, p->addr, p->addr_len);
+            if (st == NANODTLS_OK) {
+                p->hb_pending = 1;
+                nd_vlog("peer %s: heartbeat request", who);
+                continue;
+            }
+            if (st == NANODTLS_E_UNSUPPORTED) {
+                fprintf(stderr, "peer %s did not negotiate heartbeat: not pinging it\n", who);
+                p->hb_off = 1;
+                continue;
+            }
+            nd_vlog("peer %s: heartbeat: %s", who, nanodtls_status_str(st));
+            p->hb_next = now + s->opt->hb_interval_ms;
+        }
+        if (next == 0 || p->hb_next < next) {
+            next = p->hb_next;
+        }
+    }
+    return next;
+}
+
+/* Give the endpoint our credentials. Returns 0 or -1 (printed). */
+static int configure(struct server *s, const struct options *o)
+{
+    const nd_creds *cr = &o->creds;
+    nanodtls_status st;
+    int k;
+
+    if (cr->psk_id != NULL) {
+        st = nanodtls_endpoint_set_psk(&g_ep, (const uint8_t *)cr->psk_id, strlen(cr->psk_id), cr->psk,
+                                       cr->psk_len);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("endpoint_set_psk", st, NULL);
+            return -1;
+        }
+    }
+    if (cr->key_len > 0) {
+        st = nanodtls_endpoint_set_own_key(&g_ep, cr->key, cr->key_len);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("--key", st, NULL);
+            return -1;
+        }
+    }
+    if (cr->cert != NULL) {
+        st = nanodtls_endpoint_set_own_certificate(&g_ep, cr->cert, cr->cert_len);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("--cert (does its key match --key?)", st, NULL);
+            return -1;
+        }
+    }
+    for (k = 0; k < cr->n_peers; k++) {
+        st = nanodtls_endpoint_add_trusted_key(&g_ep, cr->peer_der[k], cr->peer_len[k]);
+        if (st != NANODTLS_OK) {
+            fprintf(stderr, "--rpk-peer %s: ", cr->peer_paths[k]);
+            nd_print_failure(NULL, st, NULL);
+            return -1;
+        }
+    }
+    st = nanodtls_endpoint_set_session_cache(&g_ep, g_sessions, sizeof g_sessions[0], N_SESSIONS);
+    if (st != NANODTLS_OK) {
+        nd_print_failure("endpoint_set_session_cache", st, NULL);
+        return -1;
+    }
+    st = nanodtls_endpoint_set_sni_callback(&g_ep, on_sni, s);
+    if (st != NANODTLS_OK) {
+        nd_print_failure("endpoint_set_sni_callback", st, NULL);
+        return -1;
+    }
+    return 0;
 }
 
 /* Close every connection we know of with close_notify. */
@@ -526,22 +784,19 @@ static int run(const struct options *o)
     if (o->mtu != 0) {
         cfg.mtu = (uint16_t)o->mtu;
     }
-    /* The endpoint API has no per-peer nanodtls_max_write(): stay below
-     * the MTU minus the largest record overhead (13-byte header, 8-byte
-     * explicit nonce, 16-byte CCM tag). */
-    s->max_record = (size_t)cfg.mtu - 37u;
-    if (s->max_record > ND_APP_MAX) {
-        s->max_record = ND_APP_MAX;
+    if (o->creds.n_suites > 0) {
+        memset(cfg.suites, 0, sizeof cfg.suites);
+        memcpy(cfg.suites, o->creds.suites, (size_t)o->creds.n_suites * sizeof cfg.suites[0]);
     }
+    cfg.client_auth = o->client_auth ? 1 : 0;
+    cfg.heartbeat = o->heartbeat ? 1 : 0;
     st = nanodtls_endpoint_init(&g_ep, sizeof g_ep, &cfg, &plat, g_peers, sizeof g_peers[0], N_PEERS);
     if (st != NANODTLS_OK) {
         nd_print_failure("endpoint_init", st, NULL);
         goto out;
     }
     initialised = 1;
-    st = nanodtls_endpoint_set_psk(&g_ep, (const uint8_t *)o->psk_id, strlen(o->psk_id), o->psk, o->psk_len);
-    if (st != NANODTLS_OK) {
-        nd_print_failure("endpoint_set_psk", st, NULL);
+    if (configure(s, o) != 0) {
         goto out;
     }
     nd_sock_name(s->fd, local, sizeof local);
@@ -554,11 +809,16 @@ static int run(const struct options *o)
         uint32_t ms = 0;
         nanodtls_status tst;
         int stdin_idx = -1;
+        uint64_t hb_due;
 
         if (flush_out(s) != 0) {
             goto out;
         }
         drain_events(s);
+        hb_due = heartbeat_tick(s);
+        if (flush_out(s) != 0) { /* heartbeat requests */
+            goto out;
+        }
         if (s->once == ONCE_DONE_OK || s->once == ONCE_DONE_FAIL) {
             (void)flush_out(s); /* e.g. our close_notify reply */
             result = s->once == ONCE_DONE_OK ? ND_EXIT_OK : ND_EXIT_FAIL;
@@ -576,7 +836,7 @@ static int run(const struct options *o)
             fds[1].revents = 0;
             nfds = 2;
         }
-        if (nd_poll(fds, nfds, nd_poll_timeout(tst, ms, 0, 0)) < 0) {
+        if (nd_poll(fds, nfds, nd_poll_timeout(tst, ms, hb_due, nd_now_ms(NULL))) < 0) {
             fprintf(stderr, "poll: %s\n", strerror(errno));
             goto out;
         }
@@ -606,14 +866,15 @@ out:
 
 int main(int argc, char **argv)
 {
-    struct options o;
+    static struct options o; /* static: the credentials are a few KiB */
     int rc = parse_args(argc, argv, &o);
 
     if (rc >= 0) {
+        nd_creds_wipe(&o.creds);
         return rc;
     }
     nd_install_signal_handlers();
     rc = run(&o);
-    nd_wipe(o.psk, sizeof o.psk);
+    nd_creds_wipe(&o.creds);
     return rc;
 }

@@ -3,9 +3,13 @@
 # Idempotent, non-interactive, quiet; run as root (or with password-less sudo).
 #
 #   OpenSSL 3.x            openssl s_server / s_client      (apt: openssl)
+#   GnuTLS 3.7             gnutls-serv / gnutls-cli         (apt: gnutls-bin)
+#   libcoap 4.3            coap-server-* / coap-client-*    (apt: libcoap3-bin)
 #   Mbed TLS 2.28          python-mbedtls (a wheel bundling it)   (pip)
 #   tinydtls 0.8.6         dtlssocket (sdist: builds tinydtls with
 #                          autoconf/automake/libtool/pkg-config and a C compiler)
+#   unshare, ip            run.py re-runs itself in a private network namespace
+#                          (gnutls-serv binds every address)  (apt: util-linux, iproute2)
 #
 # Environment: PYTHON (default python3) is the interpreter run.py uses.
 set -euo pipefail
@@ -76,13 +80,19 @@ fi
 openssl ciphers PSK-AES128-CCM8:PSK-AES128-CCM >/dev/null 2>&1 \
     || die "this openssl ($(openssl version)) lacks PSK-AES128-CCM8 / PSK-AES128-CCM"
 
-# 2. Mbed TLS via python-mbedtls (binary wheel).
+# 2. GnuTLS and libcoap command-line tools; unshare/ip for the namespace.
+apt_install gnutls-bin libcoap3-bin util-linux iproute2
+for exe in gnutls-serv gnutls-cli coap-server-openssl coap-client-openssl coap-server-gnutls coap-client-gnutls unshare ip; do
+    command -v "$exe" >/dev/null 2>&1 || die "$exe missing after installing gnutls-bin libcoap3-bin util-linux iproute2"
+done
+
+# 3. Mbed TLS via python-mbedtls (binary wheel).
 if ! have_py mbedtls.tls; then
     pip_install "$PYTHON_MBEDTLS_SPEC"
     have_py mbedtls.tls || die "python-mbedtls installed but 'import mbedtls.tls' fails"
 fi
 
-# 3. tinydtls via dtlssocket (built from source: needs the autotools and cc).
+# 4. tinydtls via dtlssocket (built from source: needs the autotools and cc).
 if ! have_py DTLSSocket.dtls; then
     apt_install autoconf automake libtool pkg-config gcc libc6-dev
     "$PY" -c "import sysconfig, os, sys; sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')) else 1)" \
@@ -91,4 +101,4 @@ if ! have_py DTLSSocket.dtls; then
     have_py DTLSSocket.dtls || die "dtlssocket installed but 'import DTLSSocket.dtls' fails"
 fi
 
-say "ok: $(openssl version | cut -d' ' -f1-2), $("$PY" -c 'import mbedtls.version as v; print(v.version)'), tinydtls (dtlssocket $("$PY" -c 'import importlib.metadata as m; print(m.version("dtlssocket"))'))"
+say "ok: $(openssl version | cut -d' ' -f1-2), GnuTLS $(gnutls-cli --version | head -1 | awk '{print $2}'), libcoap $(dpkg-query -W -f='${Version}' libcoap3-bin), $("$PY" -c 'import mbedtls.version as v; print(v.version)'), tinydtls (dtlssocket $("$PY" -c 'import importlib.metadata as m; print(m.version("dtlssocket"))'))"

@@ -76,6 +76,8 @@ def base_parser(desc: str) -> argparse.ArgumentParser:
     p.add_argument("--linger", type=float, default=1.0,
                    help="server: seconds to keep serving after replying "
                         "(until close_notify or this much idle time)")
+    p.add_argument("--connections", type=int, default=1,
+                   help="server: serve this many connections one after the other")
     p.add_argument("--handshake-only", action="store_true",
                    help="stop after the handshake (no application data)")
     p.add_argument("-v", "--verbose", action="store_true")

@@ -137,30 +137,36 @@ def main() -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, args.port, 0, 0))
         out(f"PEER LISTENING {sock.getsockname()[1]}")
-        if not peer.wait(lambda: peer.connected, deadline):
-            fail("handshake did not complete")
-        out(f"PEER HANDSHAKE OK {peer.suite}")
-        if args.handshake_only:
-            os._exit(0)
-        if not peer.wait(lambda: peer.records, deadline):
-            fail("no application record received")
-        addr, data = peer.records.pop(0)
-        out(f"PEER RECV {peerlib.text_of(data)}")
-        sess = dtls.Session(addr[0], addr[1])
-        if peer.d.write(sess, args.send.encode()) < 0:
-            fail("dtls_write failed")
-        idle_until = time.monotonic() + args.linger
-        while time.monotonic() < min(idle_until, deadline) and not peer.closed_by_peer:
-            peer.poll(TICK)
-            while peer.records:
-                out(f"PEER RECV {peerlib.text_of(peer.records.pop(0)[1])}")
-                idle_until = time.monotonic() + args.linger
-        log(f"closed_by_peer={peer.closed_by_peer}")
-        if not peer.closed_by_peer:
-            try:
-                peer.d.close(sess)
-            except Exception as e:  # noqa: BLE001 - the wrapper raises bare Exception
-                log(f"close: {e!r}")
+        for _ in range(max(1, args.connections)):
+            # One connection after the other. tinydtls keeps no session
+            # cache: a client offering a session gets a full handshake.
+            peer.connected = False
+            peer.closed_by_peer = False
+            peer.records.clear()
+            if not peer.wait(lambda: peer.connected, deadline):
+                fail("handshake did not complete")
+            out(f"PEER HANDSHAKE OK {peer.suite}")
+            if args.handshake_only:
+                os._exit(0)
+            if not peer.wait(lambda: peer.records, deadline):
+                fail("no application record received")
+            addr, data = peer.records.pop(0)
+            out(f"PEER RECV {peerlib.text_of(data)}")
+            sess = dtls.Session(addr[0], addr[1])
+            if peer.d.write(sess, args.send.encode()) < 0:
+                fail("dtls_write failed")
+            idle_until = time.monotonic() + args.linger
+            while time.monotonic() < min(idle_until, deadline) and not peer.closed_by_peer:
+                peer.poll(TICK)
+                while peer.records:
+                    out(f"PEER RECV {peerlib.text_of(peer.records.pop(0)[1])}")
+                    idle_until = time.monotonic() + args.linger
+            log(f"closed_by_peer={peer.closed_by_peer}")
+            if not peer.closed_by_peer:
+                try:
+                    peer.d.close(sess)
+                except Exception as e:  # noqa: BLE001 - the wrapper raises bare Exception
+                    log(f"close: {e!r}")
     else:
         sock.bind(("::ffff:127.0.0.1" if host.startswith("::ffff:") else "::1", 0, 0, 0))
         conn = peer.d.connect(host, args.port)
