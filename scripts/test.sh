@@ -4,7 +4,7 @@
 #   scripts/test.sh                 everything
 #   scripts/test.sh rust c          only some stages (names below)
 #
-# Stages: deps rust c demo interop embedded
+# Stages: deps rust c demo interop embedded fuzz
 #   deps      install what the rest needs (scripts/install-deps.sh, idempotent)
 #   rust      rustfmt, clippy (no warnings), cargo test for the default build
 #             (PSK + ECC) and the PSK-only profile, header freshness
@@ -16,12 +16,14 @@
 #             linked into images, the CMake target mapping, the Zephyr
 #             module check (and the FreeRTOS demo when FREERTOS_KERNEL_PATH
 #             points at a FreeRTOS-Kernel checkout)
+#   fuzz      replay of fuzz/regressions and a short cargo-fuzz run of every
+#             target (scripts/fuzz-smoke.sh; longer: scripts/fuzz-long.sh)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export CARGO_TERM_COLOR=never
 
-ALL=(deps rust c demo interop embedded)
+ALL=(deps rust c demo interop embedded fuzz)
 if [ "$#" -gt 0 ]; then STAGES=("$@"); else STAGES=("${ALL[@]}"); fi
 for s in "${STAGES[@]}"; do
     case " ${ALL[*]} " in *" $s "*) ;; *) echo "unknown stage '$s' (stages: ${ALL[*]})" >&2; exit 2 ;; esac
@@ -56,8 +58,9 @@ summary() {
 }
 
 stage_deps() {
-    local args=(--no-fuzz)
+    local args=()
     case " ${STAGES[*]} " in *" embedded "*) ;; *) args+=(--no-embedded) ;; esac
+    case " ${STAGES[*]} " in *" fuzz "*) ;; *) args+=(--no-fuzz) ;; esac
     scripts/install-deps.sh "${args[@]}"
 }
 
@@ -99,6 +102,8 @@ stage_embedded() {
     scripts/check-zephyr-module.sh
     if [ -n "${FREERTOS_KERNEL_PATH:-}" ]; then scripts/freertos-demo.sh; fi
 }
+
+stage_fuzz() { scripts/fuzz-smoke.sh; }
 
 stage_c_build_only() {
     cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
