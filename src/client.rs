@@ -182,8 +182,6 @@ impl Core {
                 self.hs.cookie_len = cookie.len() as u8;
                 self.hs.peer_flight_first = ctx.seq;
                 self.write_client_hello()?;
-                self.flight.resp_lo = ctx.seq;
-                self.flight.resp_hi = self.hs.recv_seq;
                 self.send_flight(true);
                 Ok(())
             }
@@ -243,8 +241,6 @@ impl Core {
                     self.flight.push_ccs(0)?;
                     self.rl.write_epoch = 1;
                     self.push_finished()?;
-                    self.flight.resp_lo = self.hs.peer_flight_first;
-                    self.flight.resp_hi = self.hs.recv_seq;
                     self.send_flight(false);
                 } else {
                     self.remember_session();
@@ -451,8 +447,6 @@ impl Core {
         self.flight.push_ccs(0)?;
         self.rl.write_epoch = 1;
         self.push_finished()?;
-        self.flight.resp_lo = self.hs.peer_flight_first;
-        self.flight.resp_hi = self.hs.recv_seq;
         self.send_flight(true);
         self.state = State::ClientWaitCcs;
         Ok(())

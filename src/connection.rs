@@ -1664,8 +1664,13 @@ impl Core {
         Ok(s)
     }
 
-    /// Start sending a freshly built flight.
+    /// Start sending a freshly built flight. It answers the peer flight
+    /// that began at `hs.peer_flight_first` and ended before `hs.recv_seq`
+    /// (empty for our first ClientHello): a retransmission of any of those
+    /// messages makes us send it again.
     pub(crate) fn send_flight(&mut self, expects_reply: bool) {
+        self.flight.resp_lo = self.hs.peer_flight_first;
+        self.flight.resp_hi = self.hs.recv_seq;
         // RFC 6347 4.2.4.1: keep a backed-off timer until a flight goes
         // through without loss, then return to the initial value.
         if self.flight.retransmits == 0 {

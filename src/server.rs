@@ -83,6 +83,36 @@ impl HelloExtras {
     }
 }
 
+/// ServerHello extensions of an ECDHE_ECDSA handshake.
+#[derive(Clone, Copy)]
+struct CertTypeAnswer {
+    /// Answer ec_point_formats (the client sent it).
+    point_formats: bool,
+    /// server_certificate_type to answer (0 X.509, 2 raw public key).
+    server: Option<u8>,
+    /// client_certificate_type to answer.
+    client: Option<u8>,
+}
+
+impl CertTypeAnswer {
+    fn write(&self, w: &mut Writer<'_>) -> Result<(), Error> {
+        if self.point_formats {
+            w.u16(ext::EC_POINT_FORMATS)?;
+            w.vec16(&[1, 0])?;
+        }
+        // RFC 7250: answer the type extensions the client sent.
+        if let Some(t) = self.server {
+            w.u16(ext::SERVER_CERTIFICATE_TYPE)?;
+            w.vec16(&[t])?;
+        }
+        if let Some(t) = self.client {
+            w.u16(ext::CLIENT_CERTIFICATE_TYPE)?;
+            w.vec16(&[t])?;
+        }
+        Ok(())
+    }
+}
+
 /// What the ClientHello says the client can do with ECC.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct ClientCaps {
@@ -201,8 +231,6 @@ impl Core {
                 self.flight.push_ccs(0)?;
                 self.rl.write_epoch = 1;
                 self.push_finished()?;
-                self.flight.resp_lo = self.hs.peer_flight_first;
-                self.flight.resp_hi = self.hs.recv_seq;
                 self.send_flight(false);
                 self.established();
                 Ok(())
@@ -391,6 +419,47 @@ impl Core {
         self.send_server_hello_flight(env)
     }
 
+    /// Append our ServerHello: version, random, session ID, suite, null
+    /// compression, and the extensions answering the client's (EMS,
+    /// renegotiation_info, SNI, max_fragment_length, heartbeat, and for
+    /// ECDHE_ECDSA point formats and certificate types).
+    fn push_server_hello(&mut self, cert_types: Option<CertTypeAnswer>) -> Result<(), Fatal> {
+        let seq = self.next_send_seq()?;
+        let random = self.hs.server_random;
+        let sid = self.hs.session_id;
+        let sid_len = usize::from(self.hs.session_id_len);
+        let suite = self.hs.suite;
+        let ems = self.hs.ems;
+        let reneg = self.hs.peer_secure_renegotiation;
+        let extras = self.server_hello_extras();
+        let m = self.flight.push_message(0, msg::SERVER_HELLO, seq, |w| {
+            w.u16(DTLS12)?;
+            w.put(&random)?;
+            w.vec8(sid.get(..sid_len).unwrap_or(&[]))?;
+            w.u16(suite)?;
+            w.u8(0)?;
+            if !(ems || reneg || extras.any() || cert_types.is_some()) {
+                return Ok(());
+            }
+            let l = w.begin_len(2)?;
+            if ems {
+                w.u16(ext::EXTENDED_MASTER_SECRET)?;
+                w.u16(0)?;
+            }
+            if reneg {
+                w.u16(ext::RENEGOTIATION_INFO)?;
+                w.vec16(&[0])?;
+            }
+            extras.write(w)?;
+            if let Some(t) = cert_types {
+                t.write(w)?;
+            }
+            w.end_len(l)
+        })?;
+        self.hs.transcript.update(m);
+        Ok(())
+    }
+
     /// The ServerHello extensions answering SNI, max_fragment_length and heartbeat.
     fn server_hello_extras(&self) -> HelloExtras {
         HelloExtras { sni: self.sni_len > 0 && !self.hs.resumed, mfl: self.hs.mfl_code, heartbeat: self.hb.answer }
@@ -457,38 +526,11 @@ impl Core {
         self.hs.transcript.update(message);
         // ServerHello, then CCS and Finished with keys from the cached master.
         self.flight.clear();
-        let seq = self.next_send_seq()?;
-        let random = self.hs.server_random;
-        let sid = self.hs.session_id;
-        let sid_len = usize::from(self.hs.session_id_len);
-        let suite = self.hs.suite;
-        let reneg = self.hs.peer_secure_renegotiation;
-        let extras = self.server_hello_extras();
-        let m = self.flight.push_message(0, msg::SERVER_HELLO, seq, |w| {
-            w.u16(DTLS12)?;
-            w.put(&random)?;
-            w.vec8(sid.get(..sid_len).unwrap_or(&[]))?;
-            w.u16(suite)?;
-            w.u8(0)?;
-            let l = w.begin_len(2)?;
-            if ems {
-                w.u16(ext::EXTENDED_MASTER_SECRET)?;
-                w.u16(0)?;
-            }
-            if reneg {
-                w.u16(ext::RENEGOTIATION_INFO)?;
-                w.vec16(&[0])?;
-            }
-            extras.write(w)?;
-            w.end_len(l)
-        })?;
-        self.hs.transcript.update(m);
+        self.push_server_hello(None)?;
         self.install_keys();
         self.flight.push_ccs(0)?;
         self.rl.write_epoch = 1;
         self.push_finished()?;
-        self.flight.resp_lo = ctx.seq;
-        self.flight.resp_hi = self.hs.recv_seq;
         self.send_flight(true);
         self.state = State::ServerWaitCcs;
         Ok(true)
@@ -552,51 +594,12 @@ impl Core {
         self.hs.own_cert_x509 = own_x509;
         self.hs.peer_cert_x509 = peer_x509;
         self.flight.clear();
-        let seq = self.next_send_seq()?;
-        let random = self.hs.server_random;
-        let sid = self.hs.session_id;
-        let sid_len = usize::from(self.hs.session_id_len);
-        let suite = self.hs.suite;
-        let ems = self.hs.ems;
-        let reneg = self.hs.peer_secure_renegotiation;
-        let extras = self.server_hello_extras();
-        let m = self.flight.push_message(0, msg::SERVER_HELLO, seq, |w| {
-            w.u16(DTLS12)?;
-            w.put(&random)?;
-            w.vec8(sid.get(..sid_len).unwrap_or(&[]))?;
-            w.u16(suite)?;
-            w.u8(0)?;
-            if ems || reneg || ecc || extras.any() {
-                let l = w.begin_len(2)?;
-                if ems {
-                    w.u16(ext::EXTENDED_MASTER_SECRET)?;
-                    w.u16(0)?;
-                }
-                if reneg {
-                    w.u16(ext::RENEGOTIATION_INFO)?;
-                    w.vec16(&[0])?;
-                }
-                extras.write(w)?;
-                if ecc {
-                    if caps.sent_point_formats {
-                        w.u16(ext::EC_POINT_FORMATS)?;
-                        w.vec16(&[1, 0])?;
-                    }
-                    // RFC 7250: answer the type extensions the client sent.
-                    if caps.sent_server_cert_type {
-                        w.u16(ext::SERVER_CERTIFICATE_TYPE)?;
-                        w.vec16(&[if own_x509 { 0 } else { 2 }])?;
-                    }
-                    if client_auth && caps.sent_client_cert_type {
-                        w.u16(ext::CLIENT_CERTIFICATE_TYPE)?;
-                        w.vec16(&[if peer_x509 { 0 } else { 2 }])?;
-                    }
-                }
-                w.end_len(l)?;
-            }
-            Ok(())
-        })?;
-        self.hs.transcript.update(m);
+        let cert_types = ecc.then_some(CertTypeAnswer {
+            point_formats: caps.sent_point_formats,
+            server: caps.sent_server_cert_type.then_some(if own_x509 { 0 } else { 2 }),
+            client: (client_auth && caps.sent_client_cert_type).then_some(if peer_x509 { 0 } else { 2 }),
+        });
+        self.push_server_hello(cert_types)?;
         #[cfg(feature = "ecc")]
         if ecc {
             self.push_ecdhe_server_messages(env, client_auth)?;
@@ -610,8 +613,6 @@ impl Core {
         let seq = self.next_send_seq()?;
         let m = self.flight.push_message(0, msg::SERVER_HELLO_DONE, seq, |_| Ok(()))?;
         self.hs.transcript.update(m);
-        self.flight.resp_lo = self.hs.peer_flight_first;
-        self.flight.resp_hi = self.hs.recv_seq;
         self.send_flight(true);
         self.state = if client_auth { State::ServerWaitClientCertificate } else { State::ServerWaitClientKeyExchange };
         Ok(())
