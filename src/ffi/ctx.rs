@@ -608,10 +608,7 @@ pub unsafe extern "C" fn nanodtls_get_psk_identity(
             if id.is_empty() {
                 return NANODTLS_E_STATE;
             }
-            let Some(dst) = o.get_mut(..id.len()) else { return NANODTLS_E_BUFFER_TOO_SMALL };
-            dst.copy_from_slice(id);
-            out_len.write(id.len());
-            NANODTLS_OK
+            copy_out(id, o, out_len)
         })
     }
 }
@@ -660,10 +657,7 @@ pub unsafe extern "C" fn nanodtls_get_own_spki(
                 return NANODTLS_E_UNSUPPORTED;
             }
             let Some(spki) = conn.own_spki() else { return NANODTLS_E_STATE };
-            let Some(dst) = o.get_mut(..spki.len()) else { return NANODTLS_E_BUFFER_TOO_SMALL };
-            dst.copy_from_slice(&spki);
-            out_len.write(spki.len());
-            NANODTLS_OK
+            copy_out(&spki, o, out_len)
         })
     }
 }
@@ -853,10 +847,7 @@ pub unsafe extern "C" fn nanodtls_get_server_name(
             if name.is_empty() {
                 return NANODTLS_DONE;
             }
-            let Some(dst) = o.get_mut(..name.len()) else { return NANODTLS_E_BUFFER_TOO_SMALL };
-            dst.copy_from_slice(name);
-            out_len.write(name.len());
-            NANODTLS_OK
+            copy_out(name, o, out_len)
         })
     }
 }

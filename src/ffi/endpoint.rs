@@ -440,10 +440,7 @@ pub unsafe extern "C" fn nanodtls_endpoint_get_own_spki(
                 return NANODTLS_E_UNSUPPORTED;
             }
             let Some(spki) = e.own_spki() else { return NANODTLS_E_STATE };
-            let Some(dst) = o.get_mut(..spki.len()) else { return NANODTLS_E_BUFFER_TOO_SMALL };
-            dst.copy_from_slice(&spki);
-            out_len.write(spki.len());
-            NANODTLS_OK
+            copy_out(&spki, o, out_len)
         })
     }
 }
@@ -839,10 +836,7 @@ pub unsafe extern "C" fn nanodtls_endpoint_peer_identity(
             if id.is_empty() {
                 return NANODTLS_E_STATE;
             }
-            let Some(dst) = o.get_mut(..id.len()) else { return NANODTLS_E_BUFFER_TOO_SMALL };
-            dst.copy_from_slice(id);
-            out_len.write(id.len());
-            NANODTLS_OK
+            copy_out(id, o, out_len)
         })
     }
 }

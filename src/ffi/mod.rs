@@ -380,6 +380,19 @@ pub(crate) unsafe fn out_slice<'a>(ptr: *mut u8, cap: usize) -> Result<&'a mut [
     Ok(unsafe { core::slice::from_raw_parts_mut(ptr, cap) })
 }
 
+/// Copy `src` to the start of `out` and store its length in `*out_len`:
+/// NANODTLS_OK, or NANODTLS_E_BUFFER_TOO_SMALL with nothing written.
+///
+/// # Safety
+/// `out_len` must be non-NULL and writable.
+pub(crate) unsafe fn copy_out(src: &[u8], out: &mut [u8], out_len: *mut usize) -> nanodtls_status {
+    let Some(dst) = out.get_mut(..src.len()) else { return NANODTLS_E_BUFFER_TOO_SMALL };
+    dst.copy_from_slice(src);
+    // SAFETY: caller contract.
+    unsafe { out_len.write(src.len()) };
+    NANODTLS_OK
+}
+
 /// Library version as a NUL-terminated string (e.g. "0.1.0"). Never NULL.
 #[no_mangle]
 pub extern "C" fn nanodtls_version() -> *const c_char {
