@@ -57,6 +57,8 @@
 #   NANODTLS_LIBRARY        full path of the static library
 #   NANODTLS_INCLUDE_DIR    directory that holds nanodtls.h
 #   NANODTLS_CARGO_COMMAND  the cargo command line (a list)
+#   NANODTLS_FEATURE_TAG    the feature selection as a tag: "default", or
+#                           e.g. "nodefault-psk", "small"
 #
 # Targets:
 #   nanodtls_cargo_build    custom target that runs cargo
@@ -139,6 +141,7 @@ endforeach()
 if(NOT _nanodtls_tag)
     set(_nanodtls_tag "default")
 endif()
+set(NANODTLS_FEATURE_TAG "${_nanodtls_tag}")
 
 set(NANODTLS_CARGO_TARGET_DIR "${CMAKE_BINARY_DIR}/nanodtls-cargo/${_nanodtls_tag}")
 if(NANODTLS_RUST_TARGET)

@@ -9,11 +9,13 @@
 #   rust      rustfmt, clippy (no warnings), cargo test for the default build
 #             (PSK + ECC) and the PSK-only profile, header freshness
 #   c         CMake build, ctest in Release and in Debug with ASan/UBSan,
-#             valgrind over the C harness
+#             valgrind over the C harness, the CMake package (install +
+#             find_package, add_subdirectory)
 #   demo      scripts/demo.sh (our client and server over loopback)
 #   interop   tests/interop/run.py against OpenSSL, GnuTLS, Mbed TLS, tinydtls
 #   embedded  cross builds (Cortex-M0+/M4/M33, RISC-V; PSK-only and full)
-#             linked into images, the CMake target mapping, the Zephyr
+#             linked into images, the CMake target mapping, a Cortex-M0+
+#             install consumed through find_package, the Zephyr
 #             module check (and the FreeRTOS demo when FREERTOS_KERNEL_PATH
 #             points at a FreeRTOS-Kernel checkout)
 #   fuzz      replay of fuzz/regressions and a short cargo-fuzz run of every
@@ -88,6 +90,8 @@ stage_c() {
             { cat /tmp/nanodtls-valgrind.log; return 1; }
     done
     echo "valgrind: clean"
+    # find_package() after install, add_subdirectory() (host).
+    scripts/cmake-package-test.sh host
 }
 
 stage_demo() { scripts/demo.sh; }
@@ -99,6 +103,7 @@ stage_interop() {
 stage_embedded() {
     scripts/cross-build.sh
     scripts/cross-cmake-test.sh
+    scripts/cmake-package-test.sh cross
     scripts/check-zephyr-module.sh
     if [ -n "${FREERTOS_KERNEL_PATH:-}" ]; then scripts/freertos-demo.sh; fi
 }
