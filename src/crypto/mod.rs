@@ -1,8 +1,9 @@
 //! Cryptographic building blocks: transcript hash, TLS 1.2 PRF, AEAD.
 //!
-//! The primitives come from RustCrypto (`sha2`, `hmac`, `aes`, `ccm`); this
-//! module only adds the TLS-specific constructions and keeps every secret
-//! temporary in a zeroizing wrapper.
+//! The primitives come from RustCrypto (`sha2`'s compression function,
+//! `aes`, `p256`/`ecdsa`); this module adds the TLS-specific constructions
+//! (HMAC/PRF, CCM with interleaved MAC and keystream blocks) and keeps
+//! every secret temporary in a zeroizing wrapper.
 
 pub mod aead;
 #[cfg(feature = "ecc")]

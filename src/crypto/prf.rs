@@ -75,13 +75,18 @@ pub fn prf(secret: &[u8], label: &[u8], seed: &[&[u8]], out: &mut [u8]) {
     let mac = HmacSha256::new(secret);
     // A(1) = HMAC(secret, label || seed); seeds have at most 3 pieces here.
     let mut a = mac.mac(&with_label(label, seed, None));
-    for chunk in out.chunks_mut(32) {
+    let mut chunks = out.chunks_mut(32).peekable();
+    while let Some(chunk) = chunks.next() {
         let mut block = mac.mac(&with_label(label, seed, Some(&a)));
         chunk.copy_from_slice(block.get(..chunk.len()).unwrap_or(&[]));
         block.zeroize();
-        let next = mac.mac(&[&a]);
-        a.zeroize();
-        a = next;
+        // A(i+1) only when another block follows (saves one HMAC, two
+        // SHA-256 compressions, per PRF call).
+        if chunks.peek().is_some() {
+            let next = mac.mac(&[&a]);
+            a.zeroize();
+            a = next;
+        }
     }
     a.zeroize();
 }

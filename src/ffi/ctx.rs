@@ -262,7 +262,8 @@ pub unsafe extern "C" fn nanodtls_init(
     unsafe {
         initialise(ctx.cast::<CtxInner>(), NANODTLS_CTX_SIZE, MAGIC, |b| {
             b.cb = cb;
-            status(b.conn.init(&cfg))
+            // initialise() has just zeroed the whole object.
+            status(b.conn.init_zeroed(&cfg))
         })
     }
 }
