@@ -167,6 +167,26 @@
 #define NANODTLS_EVENT_FAILED 3
 
 /**
+ * Log level: errors (the connection failed).
+ */
+#define NANODTLS_LOG_ERROR 1
+
+/**
+ * Log level: warnings (fatal alerts sent or received, likely failures).
+ */
+#define NANODTLS_LOG_WARN 2
+
+/**
+ * Log level: milestones (connect, handshake complete, retransmission timeouts, close_notify).
+ */
+#define NANODTLS_LOG_INFO 3
+
+/**
+ * Log level: every handshake message, flight and dropped record, and why.
+ */
+#define NANODTLS_LOG_DEBUG 4
+
+/**
  * Status code returned by (almost) every function: 0 OK, 1 DONE,
  * negative = error (see the NANODTLS_E_* values).
  */
@@ -510,6 +530,15 @@ typedef struct nanodtls_endpoint_stats {
    */
   uint32_t peers_in_use;
 } nanodtls_endpoint_stats;
+
+/**
+ * Log hook: receives one message of `level` (NANODTLS_LOG_ERROR ..
+ * NANODTLS_LOG_DEBUG) as `len` bytes of text at `msg`, NOT NUL-terminated
+ * (print it with `printf("%.*s", (int)len, msg)`), at most 120 bytes (a
+ * longer message is cut and ends in "..."), valid only during the call.
+ * `user` is the pointer given to nanodtls_set_log_hook.
+ */
+typedef void (*nanodtls_log_fn)(void *user, uint8_t level, const char *msg, size_t len);
 
 /**
  * A function the library calls if it ever panics. It should not return;
@@ -1258,6 +1287,34 @@ nanodtls_status nanodtls_endpoint_peer_stats(struct nanodtls_endpoint *ep,
  */
 nanodtls_status nanodtls_endpoint_get_stats(struct nanodtls_endpoint *ep,
                                             struct nanodtls_endpoint_stats *stats);
+
+/**
+ * Register the debug log hook, global to the library (like
+ * nanodtls_set_panic_hook), and the most verbose level passed to it:
+ * NANODTLS_LOG_ERROR (1) .. NANODTLS_LOG_DEBUG (4). A NULL hook or
+ * max_level 0 turns logging off (the default).
+ *
+ * The hook runs synchronously inside library calls (nanodtls_connect,
+ * nanodtls_feed, nanodtls_poll_datagram, nanodtls_handle_timeout, the
+ * endpoint functions ...) on the caller's thread and stack: keep it short,
+ * and do not call back into the library for the context (or endpoint)
+ * whose call is logging (such calls return NANODTLS_E_REENTRANT). Messages
+ * are English text for people, not a stable format; they never contain
+ * key material (keys, PSKs, master secrets, Finished data, cookie
+ * secrets), and PSK identities and server names only as lengths.
+ *
+ * Threads: do not call it from two threads at once. Other threads may
+ * be inside the library meanwhile: each message goes to one registered
+ * (hook, user) pair, never a mix of two, but calls already running may
+ * still deliver messages to the previous hook, so keep its user data
+ * valid until they return. The level is checked before anything is
+ * formatted: a log point below the level costs one comparison.
+ *
+ * Returns NANODTLS_OK; NANODTLS_E_INVALID_ARG if max_level > 4;
+ * NANODTLS_E_UNSUPPORTED if the library was built without the `log`
+ * cargo feature (firmware profiles; nothing is then ever logged).
+ */
+nanodtls_status nanodtls_set_log_hook(nanodtls_log_fn hook, void *user, uint8_t max_level);
 
 /**
  * Register the panic hook (NULL removes it). Global to the library.

@@ -7,8 +7,10 @@
 #
 # Profiles: psk   = --no-default-features --features psk
 #           small = --no-default-features --features psk,small (MFL 512 buffers)
-#           full  = default features (PSK + ECDHE-ECDSA with raw public keys;
-#                   also runs an ECDHE-ECDSA handshake with mutual auth)
+#           full  = --no-default-features --features psk,ecc (PSK + ECDHE-ECDSA
+#                   with raw public keys; also runs an ECDHE-ECDSA handshake
+#                   with mutual auth). No profile has the `log` feature (the
+#                   default build's debug log): firmware links no core::fmt.
 #
 # Reports, per profile: flash of the library as linked (image minus the
 # same image linked against stubs, embedded/bench/stub.c), for a client-only
@@ -38,7 +40,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --profile) PROFILE=1; shift ;;
         --profiles) PROFILES=$2; shift 2 ;;
-        -h | --help) sed -n '2,27p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
         *) nd_die "unknown argument: $1 (see --help)" ;;
     esac
 done
@@ -89,7 +91,7 @@ for p in $PROFILES; do
     case "$p" in
         psk) feat=(--no-default-features --features psk); ecc=() ;;
         small) feat=(--no-default-features --features psk,small); ecc=() ;;
-        full) feat=(); ecc=(-DBENCH_ECC) ;;
+        full) feat=(--no-default-features --features psk,ecc); ecc=(-DBENCH_ECC) ;;
         *) nd_die "unknown profile $p (psk, small, full)" ;;
     esac
     d="$OUT/$p"
@@ -123,9 +125,11 @@ for p in $PROFILES; do
     else
         M[$p.malloc]="not linked"
     fi
-    # Formatting machinery.
+    # Formatting machinery: none without the `log` feature (log points
+    # compile to nothing; no profile here enables it).
     arm-none-eabi-nm -C "$d/bench.elf" 2>/dev/null | grep -E 'core::fmt' >"$d/fmt-symbols.txt" || true
     M[$p.fmt]=$(wc -l <"$d/fmt-symbols.txt" | tr -d ' ')
+    [ "${M[$p.fmt]}" -eq 0 ] || failmsg "$p: ${M[$p.fmt]} core::fmt symbols linked (see $d/fmt-symbols.txt)"
     # Panic entry points and the functions that call them.
     arm-none-eabi-nm -C "$d/bench.elf" 2>/dev/null | grep -E 'core::panicking|core::option::unwrap_failed|core::result::unwrap_failed|panic_bounds_check|slice_(start|end)_index|slice_index_order' |
         awk '{$1=""; $2=""; sub(/^  /, ""); print}' >"$d/panic-symbols.txt" || true

@@ -3,13 +3,16 @@
 # as is possible without a Zephyr tree:
 #
 #  1. zephyr/Kconfig's size knobs have the names, defaults (normal and
-#     NANODTLS_SMALL) and ranges of build.rs's knob table;
+#     NANODTLS_SMALL) and ranges of build.rs's knob table; NANODTLS_LOG
+#     (default n) selects Cargo.toml's `log` feature;
 #  2. zephyr/CMakeLists.txt, run inside a stand-in for Zephyr's CMake
 #     extensions (zephyr_include_directories, zephyr_link_libraries, an
 #     `app` target, CONFIG_* variables of a Cortex-M4F board with the
 #     hard-float ABI, CONFIG_NANODTLS_SMALL and one knob changed), builds
-#     the library with cargo for thumbv7em-none-eabihf and writes a
-#     nanodtls.h with those knobs;
+#     the library with cargo for thumbv7em-none-eabihf (features psk,small:
+#     never cargo's defaults, which include the debug log) and writes a
+#     nanodtls.h with those knobs; configured for the full profile with
+#     CONFIG_NANODTLS_LOG, it asks cargo for psk,ecc,log;
 #  3. c-examples/zephyr/src/main.c compiles with -Wall -Wextra -Werror
 #     against that header and minimal stand-ins of the Zephyr headers it
 #     uses, and links with the library into a bare-metal Cortex-M4F image.
@@ -28,7 +31,7 @@ command -v cmake >/dev/null 2>&1 || nd_apt_ensure cmake
 nd_apt_ensure gcc-arm-none-eabi libnewlib-arm-none-eabi
 
 W="$ND_ROOT/target/zephyr-check"
-rm -rf "$W/shim" "$W/build" "$W/img"
+rm -rf "$W/shim" "$W/build" "$W/img" "$W/shim-log" "$W/build-log"
 mkdir -p "$W/shim" "$W/img"
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
@@ -64,6 +67,14 @@ m = re.search(r"set\(_nd_knobs ([^)]*)\)", cm)
 listed = set(m.group(1).split()) if m else set()
 if listed != set(knobs):
     print(f"  zephyr/CMakeLists.txt passes {sorted(listed)}, build.rs has {sorted(knobs)}"); ok = False
+# The debug log: a bool that is off unless asked for, mapped to the feature.
+if not re.search(r'config NANODTLS_LOG\n\tbool "[^"]*"\n\tdefault n\n', kc):
+    print("  zephyr/Kconfig: no 'config NANODTLS_LOG' bool with 'default n'"); ok = False
+if not re.search(r'if\(CONFIG_NANODTLS_LOG\)\s*\n\s*list\(APPEND _nd_feature_list log\)', cm):
+    print("  zephyr/CMakeLists.txt does not add the `log` feature for CONFIG_NANODTLS_LOG"); ok = False
+cargo = open(f"{root}/Cargo.toml").read()
+if not re.search(r'^log = \[', cargo, re.M):
+    print("  Cargo.toml has no `log` feature"); ok = False
 sys.exit(0 if ok else 1)
 EOF
 
@@ -117,7 +128,8 @@ if cmake -S "$W/shim" -B "$W/build" -DNANODTLS_ZEPHYR_CARGO_TARGET_DIR="${NANODT
     if [ -f "$lib" ] && grep -q '^#define NANODTLS_RX_BUF 600$' "$hdr" &&
         grep -q '^#define NANODTLS_MAX_PSK_KEY 32$' "$hdr" &&
         grep -q 'SHIM links=.*nanodtls_rust' "$W/configure.log" &&
-        grep -q "target=thumbv7em-none-eabihf" "$W/build/nanodtls/nanodtls-config.txt"; then
+        grep -q "target=thumbv7em-none-eabihf" "$W/build/nanodtls/nanodtls-config.txt" &&
+        grep -qx "features=--no-default-features;--features;psk,small" "$W/build/nanodtls/nanodtls-config.txt"; then
         ok "zephyr/CMakeLists.txt: cargo build for thumbv7em-none-eabihf, header with the Kconfig knobs ($(grep -m1 'NANODTLS_CTX_SIZE ' "$hdr" | awk '{print "ctx " $3 " B"}'))"
     else
         bad "zephyr/CMakeLists.txt: unexpected result (see $W/configure.log, $W/build.log)"
@@ -125,6 +137,18 @@ if cmake -S "$W/shim" -B "$W/build" -DNANODTLS_ZEPHYR_CARGO_TARGET_DIR="${NANODT
 else
     bad "zephyr/CMakeLists.txt: configure or build failed:"
     tail -n 15 "$W/configure.log" "$W/build.log" 2>/dev/null | sed 's/^/     /'
+fi
+
+# Full profile with the debug log: configure only (no cargo run), check the
+# features the module would pass to cargo.
+mkdir -p "$W/shim-log"
+sed -e 's/^set(CONFIG_NANODTLS_PROFILE_PSK y)$/set(CONFIG_NANODTLS_PROFILE_FULL y)\nset(CONFIG_NANODTLS_LOG y)/' \
+    -e '/^set(CONFIG_NANODTLS_SMALL y)$/d' "$W/shim/CMakeLists.txt" >"$W/shim-log/CMakeLists.txt"
+if cmake -S "$W/shim-log" -B "$W/build-log" >"$W/configure-log.log" 2>&1 &&
+    grep -qx "features=--no-default-features;--features;psk,ecc,log" "$W/build-log/nanodtls/nanodtls-config.txt"; then
+    ok "zephyr/CMakeLists.txt: CONFIG_NANODTLS_PROFILE_FULL + CONFIG_NANODTLS_LOG -> cargo features psk,ecc,log"
+else
+    bad "zephyr/CMakeLists.txt: full profile + NANODTLS_LOG: $(grep '^features=' "$W/build-log/nanodtls/nanodtls-config.txt" 2>/dev/null || tail -n 3 "$W/configure-log.log")"
 fi
 
 # --- 3. The sample against stand-in Zephyr headers --------------------------

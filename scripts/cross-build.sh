@@ -5,7 +5,8 @@
 #   scripts/cross-build.sh [--targets "T1 T2 ..."] [--profiles "psk full"]
 #
 # For every target x profile (psk = --no-default-features --features psk,
-# full = default features) it:
+# full = --no-default-features --features psk,ecc: everything but the debug
+# log, which firmware profiles leave out) it:
 #   1. builds the release staticlib with cargo, with rustup's target when
 #      installed, else Debian's rustc-web + rust-web-src and
 #      -Zbuild-std=core (see scripts/lib/embedded-common.sh; NANODTLS_BUILD_STD
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --targets) TARGETS=$2; shift 2 ;;
         --profiles) PROFILES=$2; shift 2 ;;
-        -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
         *) nd_die "unknown argument: $1 (see --help)" ;;
     esac
 done
@@ -93,7 +94,7 @@ for t in $TARGETS; do
     for p in $PROFILES; do
         case "$p" in
             psk) feat=(--no-default-features --features psk) ; def=() ;;
-            full) feat=() ; def=(-DLINKTEST_ECC) ;;
+            full) feat=(--no-default-features --features psk,ecc) ; def=(-DLINKTEST_ECC) ;;
             *) nd_die "unknown profile $p (psk, full)" ;;
         esac
         dir="$OUT/$t/$p"

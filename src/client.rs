@@ -178,6 +178,11 @@ impl Core {
                     return Err(Fatal::unexpected());
                 }
                 self.stats.hello_verify_requests = self.stats.hello_verify_requests.saturating_add(1);
+                nd_log!(
+                    Info,
+                    "client: HelloVerifyRequest received (cookie {} bytes): sending ClientHello again",
+                    cookie.len()
+                );
                 self.hs.cookie.get_mut(..cookie.len()).ok_or(Fatal::internal(Error::Internal))?.copy_from_slice(cookie);
                 self.hs.cookie_len = cookie.len() as u8;
                 self.hs.peer_flight_first = ctx.seq;
@@ -332,6 +337,15 @@ impl Core {
         }
         let sid = sh.session_id;
         let resuming = self.session.valid && !sid.is_empty() && crate::crypto::ct_eq(sid, self.session.id());
+        nd_log!(
+            Debug,
+            "client: ServerHello: {} (0x{:04X}), resuming {}, ems {}, max_fragment_length code {}",
+            suite::name(sh.suite),
+            sh.suite,
+            crate::log::yes(resuming),
+            crate::log::yes(ems),
+            mfl
+        );
         self.hs.peer_cert_x509 = server_x509;
         self.hs.own_cert_x509 = client_x509;
         if self.cfg.require_ems && !ems {

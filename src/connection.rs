@@ -72,6 +72,35 @@ pub mod alert {
     pub const UNRECOGNIZED_NAME: u8 = 112;
     /// unknown_psk_identity
     pub const UNKNOWN_PSK_IDENTITY: u8 = 115;
+
+    /// Short name of an alert description ("decrypt_error"), or
+    /// "unknown_alert" (the text of `nanodtls_alert_name`).
+    pub const fn name(description: u8) -> &'static core::ffi::CStr {
+        match description {
+            CLOSE_NOTIFY => c"close_notify",
+            UNEXPECTED_MESSAGE => c"unexpected_message",
+            BAD_RECORD_MAC => c"bad_record_mac",
+            RECORD_OVERFLOW => c"record_overflow",
+            HANDSHAKE_FAILURE => c"handshake_failure",
+            BAD_CERTIFICATE => c"bad_certificate",
+            UNSUPPORTED_CERTIFICATE => c"unsupported_certificate",
+            CERTIFICATE_UNKNOWN => c"certificate_unknown",
+            ILLEGAL_PARAMETER => c"illegal_parameter",
+            UNKNOWN_CA => c"unknown_ca",
+            ACCESS_DENIED => c"access_denied",
+            DECODE_ERROR => c"decode_error",
+            DECRYPT_ERROR => c"decrypt_error",
+            PROTOCOL_VERSION => c"protocol_version",
+            INSUFFICIENT_SECURITY => c"insufficient_security",
+            INTERNAL_ERROR => c"internal_error",
+            USER_CANCELED => c"user_canceled",
+            NO_RENEGOTIATION => c"no_renegotiation",
+            UNSUPPORTED_EXTENSION => c"unsupported_extension",
+            UNRECOGNIZED_NAME => c"unrecognized_name",
+            UNKNOWN_PSK_IDENTITY => c"unknown_psk_identity",
+            _ => c"unknown_alert",
+        }
+    }
 }
 
 /// Handshake and connection states. Each handshake state names what we
@@ -711,10 +740,21 @@ impl Connection {
         }
         let c = &mut self.core;
         if !c.choose_offered_suites(env) {
+            nd_log!(Error, "client: connect: no credentials for any configured cipher suite");
             return Err(Error::NoCredentials);
         }
         match c.start_client(env, now) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                nd_log!(
+                    Info,
+                    "client: connect: {} suites offered, session resumption {}, server_name {} bytes, mtu {}",
+                    c.hs.offered.iter().take_while(|&&s| s != 0).count(),
+                    crate::log::yes(c.session.valid),
+                    c.sni_len,
+                    c.cfg.mtu
+                );
+                Ok(())
+            }
             Err(f) => Err(c.fail(f)),
         }
     }
@@ -743,7 +783,7 @@ impl Connection {
             let rec = match record::parse(&mut r) {
                 Ok(rec) => rec,
                 Err(_) => {
-                    c.stats.dropped_malformed = c.stats.dropped_malformed.saturating_add(1);
+                    nd_drop!(c, dropped_malformed, "unparsable record in a {}-byte datagram", datagram.len());
                     break;
                 }
             };
@@ -753,6 +793,11 @@ impl Connection {
             }
         }
         if resend && c.state != State::Failed && !c.flight.is_empty() {
+            nd_log!(
+                Info,
+                "{}: the peer retransmitted its last flight: sending ours again",
+                crate::log::role(c.cfg.role)
+            );
             c.stats.retransmits = c.stats.retransmits.saturating_add(1);
             c.flight.start_sending();
         }
@@ -778,8 +823,20 @@ impl Connection {
         // close, then the pending alert (so close_notify follows the data).
         if c.flight.sending {
             c.write_flight_datagram(&mut w)?;
+            #[cfg(feature = "log")]
+            if !w.is_empty() {
+                c.flight.datagrams = c.flight.datagrams.saturating_add(1);
+            }
             if !c.flight.sending {
                 c.flight.sent(now);
+                nd_log!(
+                    Debug,
+                    "{}: flight sent: {} handshake message(s) in {} datagram(s){}",
+                    crate::log::role(role),
+                    c.flight.messages().count(),
+                    c.flight.datagrams,
+                    if c.flight.armed { " (timer armed)" } else { "" }
+                );
             }
         } else if c.tx.len > 0 {
             let n = c.take_tx_records(&mut w)?;
@@ -841,9 +898,23 @@ impl Connection {
             c.flight.retransmits = c.flight.retransmits.saturating_add(1);
             c.stats.retransmits = c.stats.retransmits.saturating_add(1);
             c.flight.start_sending();
+            nd_log!(
+                Info,
+                "{}: timeout in {:?}: retransmitting flight (retransmission {}), next timeout {} ms",
+                crate::log::role(c.cfg.role),
+                c.state,
+                c.flight.retransmits,
+                c.flight.interval_ms
+            );
         }
         if c.state == State::Connected && c.hb.status == HeartbeatStatus::Pending && now >= c.hb.next_at {
             if c.hb.retries >= HB_RETRIES {
+                nd_log!(
+                    Warn,
+                    "{}: heartbeat: no response after {} retransmissions",
+                    crate::log::role(c.cfg.role),
+                    HB_RETRIES
+                );
                 c.hb.status = HeartbeatStatus::Failed;
             } else {
                 c.hb.retries += 1;
@@ -1113,16 +1184,23 @@ fn process_record(
     let current = c.rl.read_epoch;
     let window = usize::from(epoch);
     if epoch > current || window > 1 {
-        c.stats.dropped_epoch = c.stats.dropped_epoch.saturating_add(1);
+        nd_drop!(
+            c,
+            dropped_epoch,
+            "{} record in epoch {} (reading epoch {})",
+            crate::log::content_name(rec.ctype),
+            epoch,
+            current
+        );
         return Ok(());
     }
     if !c.rl.window.get(window).is_some_and(|w| w.is_fresh(rec.seq)) {
-        c.stats.dropped_replay = c.stats.dropped_replay.saturating_add(1);
+        nd_drop!(c, dropped_replay, "replayed or too old record: epoch {} seq {}", epoch, rec.seq);
         return Ok(());
     }
     let payload = if epoch == 0 {
         if rec.version != record::DTLS12 && rec.version != record::DTLS10 {
-            c.stats.dropped_malformed = c.stats.dropped_malformed.saturating_add(1);
+            nd_drop!(c, dropped_malformed, "record version {:#06x} is not DTLS 1.0/1.2", rec.version);
             return Ok(());
         }
         Payload::Datagram(rec.fragment)
@@ -1132,7 +1210,7 @@ fn process_record(
         let start = usize::from(rx.len) + 2;
         let end = start + rec.fragment.len();
         let Some(dst) = rx.buf.get_mut(start..end) else {
-            c.stats.dropped_oversize = c.stats.dropped_oversize.saturating_add(1);
+            nd_drop!(c, dropped_oversize, "protected record of {} bytes does not fit the receive buffer", end - start);
             return Ok(());
         };
         dst.copy_from_slice(rec.fragment);
@@ -1141,7 +1219,14 @@ fn process_record(
         match record::open_in_place(rec, c.rl.read_keys(role), tag, dst) {
             Ok(r) => Payload::Rx(start + r.start..start + r.end),
             Err(_) => {
-                c.stats.dropped_auth = c.stats.dropped_auth.saturating_add(1);
+                nd_drop!(
+                    c,
+                    dropped_auth,
+                    "{} record failed authentication: epoch {} seq {}",
+                    crate::log::content_name(rec.ctype),
+                    epoch,
+                    rec.seq
+                );
                 // Invalid records are dropped (RFC 6347 4.1.2.7). While we
                 // wait for the peer's Finished, repeated failures mean the
                 // peer derived other keys (typically: a different PSK); end
@@ -1153,6 +1238,12 @@ fn process_record(
                 {
                     c.hs.bad_finished_records = c.hs.bad_finished_records.saturating_add(1);
                     if c.hs.bad_finished_records >= BAD_FINISHED_LIMIT {
+                        nd_log!(
+                            Warn,
+                            "{}: the peer's Finished failed authentication {} times: different keys (wrong PSK?)",
+                            crate::log::role(c.cfg.role),
+                            c.hs.bad_finished_records
+                        );
                         return Err(Fatal::alert(alert::BAD_RECORD_MAC));
                     }
                 }
@@ -1171,9 +1262,16 @@ fn process_record(
     if plain_len > c.record_limit() {
         // Authenticated but over the negotiated limit: a protocol violation.
         if epoch > 0 {
+            nd_log!(
+                Warn,
+                "{}: protected record of {} bytes exceeds the record limit {}",
+                crate::log::role(c.cfg.role),
+                plain_len,
+                c.record_limit()
+            );
             return Err(Fatal::alert(alert::RECORD_OVERFLOW));
         }
-        c.stats.dropped_oversize = c.stats.dropped_oversize.saturating_add(1);
+        nd_drop!(c, dropped_oversize, "record of {} bytes exceeds the record limit {}", plain_len, c.record_limit());
         return Ok(());
     }
     let data: &[u8] = match &payload {
@@ -1185,7 +1283,7 @@ fn process_record(
             let mut r = Reader::new(data);
             while !r.is_empty() {
                 let Ok((h, frag)) = handshake::parse_fragment(&mut r) else {
-                    c.stats.dropped_malformed = c.stats.dropped_malformed.saturating_add(1);
+                    nd_drop!(c, dropped_malformed, "malformed handshake fragment in record seq {}", rec.seq);
                     break;
                 };
                 let ctx = MsgCtx { rec_seq: rec.seq, seq: h.seq };
@@ -1204,7 +1302,7 @@ fn process_record(
         }
         content::CCS => {
             if old_epoch {
-                c.stats.dropped_epoch = c.stats.dropped_epoch.saturating_add(1);
+                nd_drop!(c, dropped_epoch, "ChangeCipherSpec in old epoch {}", epoch);
                 return Ok(());
             }
             c.on_ccs(data, epoch)
@@ -1212,14 +1310,14 @@ fn process_record(
         content::ALERT => {
             if old_epoch {
                 // Unauthenticated alerts cannot end a protected connection.
-                c.stats.dropped_epoch = c.stats.dropped_epoch.saturating_add(1);
+                nd_drop!(c, dropped_epoch, "alert in old epoch {}", epoch);
                 return Ok(());
             }
             c.on_alert(data)
         }
         content::APPLICATION_DATA => {
             if c.state != State::Connected || epoch != 1 {
-                c.stats.dropped_unexpected = c.stats.dropped_unexpected.saturating_add(1);
+                nd_drop!(c, dropped_unexpected, "application data in {:?}, epoch {}", c.state, epoch);
                 return Ok(());
             }
             if let Payload::Rx(range) = payload {
@@ -1237,14 +1335,14 @@ fn process_record(
         }
         content::HEARTBEAT => {
             if c.state != State::Connected || epoch != 1 {
-                c.stats.dropped_unexpected = c.stats.dropped_unexpected.saturating_add(1);
+                nd_drop!(c, dropped_unexpected, "heartbeat in {:?}, epoch {}", c.state, epoch);
                 return Ok(());
             }
             c.on_heartbeat(env, now, data);
             Ok(())
         }
         _ => {
-            c.stats.dropped_unexpected = c.stats.dropped_unexpected.saturating_add(1);
+            nd_drop!(c, dropped_unexpected, "record of unknown content type {}", rec.ctype);
             Ok(())
         }
     }
@@ -1265,7 +1363,7 @@ impl Core {
             Ok((t, payload))
         })();
         let Ok((kind, payload)) = parsed else {
-            self.stats.dropped_malformed = self.stats.dropped_malformed.saturating_add(1);
+            nd_drop!(self, dropped_malformed, "malformed heartbeat message of {} bytes", data.len());
             return;
         };
         match kind {
@@ -1290,7 +1388,7 @@ impl Core {
                 self.hb.rtt_ms = u32::try_from(now.saturating_sub(self.hb.sent_at)).unwrap_or(u32::MAX);
                 self.hb.send_now = false;
             }
-            _ => self.stats.dropped_unexpected = self.stats.dropped_unexpected.saturating_add(1),
+            _ => nd_drop!(self, dropped_unexpected, "unexpected heartbeat message type {}", kind),
         }
     }
     /// Ok while the connection can still be used; the sticky status otherwise.
@@ -1315,6 +1413,13 @@ impl Core {
     fn check_deadline(&mut self, now: u64) -> Result<(), Error> {
         if self.state.handshaking() && self.hs.deadline != 0 && now >= self.hs.deadline {
             // No alert: the peer is most likely gone.
+            nd_log!(
+                Error,
+                "{}: handshake deadline ({} ms) passed in {:?}: giving up",
+                crate::log::role(self.cfg.role),
+                self.cfg.handshake_timeout_ms,
+                self.state
+            );
             self.state = State::Failed;
             self.status = Error::Timeout.code();
             self.flight.sending = false;
@@ -1330,6 +1435,13 @@ impl Core {
         if self.state == State::Failed {
             return self.sticky();
         }
+        nd_log!(
+            Error,
+            "{}: failed in {:?}: {}",
+            crate::log::role(self.cfg.role),
+            self.state,
+            crate::log::Failure { err: f.err, alert: f.alert }
+        );
         if f.alert != NO_ALERT {
             self.queue_alert(alert::FATAL, f.alert);
             // RFC 5246 7.2.2: a fatal alert invalidates the session.
@@ -1350,6 +1462,14 @@ impl Core {
         if self.alert_out.pending && self.alert_out.level == alert::FATAL && level != alert::FATAL {
             return;
         }
+        nd_log!(
+            level = crate::log::alert_severity(level),
+            "{}: alert sent: {} {} ({})",
+            crate::log::role(self.cfg.role),
+            crate::log::alert_level(level),
+            crate::log::alert_name(description),
+            description
+        );
         self.alert_out = PendingAlert { level, description, pending: true };
         self.last_alert = AlertInfo { level, description, sent: true };
     }
@@ -1473,7 +1593,7 @@ impl Core {
             }
             *resend = true;
         } else {
-            self.stats.dropped_epoch = self.stats.dropped_epoch.saturating_add(1);
+            nd_drop!(self, dropped_epoch, "{} seq {} in an old epoch", crate::log::msg_name(h.msg_type), h.seq);
         }
     }
 
@@ -1491,7 +1611,7 @@ impl Core {
         match self.state {
             State::ServerWaitClientHello => {
                 if h.msg_type != msg::CLIENT_HELLO {
-                    self.stats.dropped_unexpected = self.stats.dropped_unexpected.saturating_add(1);
+                    nd_drop!(self, dropped_unexpected, "{} before a ClientHello", crate::log::msg_name(h.msg_type));
                     return Ok(());
                 }
                 // A stateless server adopts whatever message_seq the
@@ -1513,22 +1633,52 @@ impl Core {
             return Ok(());
         }
         if h.seq > self.hs.recv_seq {
-            self.stats.dropped_future = self.stats.dropped_future.saturating_add(1);
+            nd_drop!(
+                self,
+                dropped_future,
+                "fragment of {} seq {} (expecting seq {})",
+                crate::log::msg_name(h.msg_type),
+                h.seq,
+                self.hs.recv_seq
+            );
             return Ok(());
         }
         match reasm.insert(h, data) {
             Insert::Incomplete => Ok(()),
             Insert::Inconsistent => {
-                self.stats.dropped_malformed = self.stats.dropped_malformed.saturating_add(1);
+                nd_drop!(
+                    self,
+                    dropped_malformed,
+                    "inconsistent fragment of {} seq {}",
+                    crate::log::msg_name(h.msg_type),
+                    h.seq
+                );
                 Ok(())
             }
             // Before a verified ClientHello nothing is kept: drop it.
             Insert::TooLarge if self.state == State::ServerWaitClientHello => {
-                self.stats.dropped_oversize = self.stats.dropped_oversize.saturating_add(1);
+                nd_drop!(self, dropped_oversize, "ClientHello of {} bytes is too large", h.length);
                 Ok(())
             }
-            Insert::TooLarge => Err(Fatal::internal(Error::TooLarge)),
+            Insert::TooLarge => {
+                nd_log!(
+                    Warn,
+                    "{}: {} of {} bytes exceeds NANODTLS_MAX_HANDSHAKE_MSG",
+                    crate::log::role(self.cfg.role),
+                    crate::log::msg_name(h.msg_type),
+                    h.length
+                );
+                Err(Fatal::internal(Error::TooLarge))
+            }
             Insert::Complete => {
+                nd_log!(
+                    Debug,
+                    "{}: rx {} seq {} len {}",
+                    crate::log::role(self.cfg.role),
+                    crate::log::msg_name(h.msg_type),
+                    h.seq,
+                    h.length
+                );
                 self.hs.recv_seq = self.hs.recv_seq.checked_add(1).ok_or(Fatal::unexpected())?;
                 let r = self.on_message(env, now, ctx, h.msg_type, reasm.message(), reasm.body());
                 reasm.reset();
@@ -1547,7 +1697,7 @@ impl Core {
         if is_reneg && h.frag_off == 0 {
             self.queue_alert(alert::WARNING, alert::NO_RENEGOTIATION);
         } else {
-            self.stats.dropped_unexpected = self.stats.dropped_unexpected.saturating_add(1);
+            nd_drop!(self, dropped_unexpected, "{} after the handshake", crate::log::msg_name(h.msg_type));
         }
     }
 
@@ -1577,7 +1727,7 @@ impl Core {
             if epoch > 0 {
                 return Err(Fatal::unexpected());
             }
-            self.stats.dropped_unexpected = self.stats.dropped_unexpected.saturating_add(1);
+            nd_drop!(self, dropped_unexpected, "early or duplicate ChangeCipherSpec in {:?}", self.state);
             return Ok(());
         }
         self.rl.read_epoch = 1;
@@ -1590,9 +1740,17 @@ impl Core {
 
     fn on_alert(&mut self, data: &[u8]) -> Result<(), Fatal> {
         let [level, desc] = data else {
-            self.stats.dropped_malformed = self.stats.dropped_malformed.saturating_add(1);
+            nd_drop!(self, dropped_malformed, "alert of {} bytes", data.len());
             return Ok(());
         };
+        nd_log!(
+            level = crate::log::alert_severity(*level),
+            "{}: alert received: {} {} ({})",
+            crate::log::role(self.cfg.role),
+            crate::log::alert_level(*level),
+            crate::log::alert_name(*desc),
+            desc
+        );
         self.last_alert = AlertInfo { level: *level, description: *desc, sent: false };
         if *desc == alert::CLOSE_NOTIFY {
             if !self.close_sent && self.state == State::Connected {
@@ -1610,6 +1768,13 @@ impl Core {
             return Ok(());
         }
         if *level == alert::FATAL {
+            nd_log!(
+                Error,
+                "{}: failed in {:?}: {}",
+                crate::log::role(self.cfg.role),
+                self.state,
+                Error::AlertReceived.as_str()
+            );
             self.session.clear();
             self.state = State::Failed;
             self.status = Error::AlertReceived.code();
@@ -1660,6 +1825,11 @@ impl Core {
         let hash = self.hs.transcript.digest();
         let want = crate::keys::verify_data(&self.hs.master, self.cfg.role == Role::Server, &hash);
         if !crate::crypto::ct_eq(&got, &want) {
+            nd_log!(
+                Warn,
+                "{}: the peer's Finished does not verify (different keys: wrong PSK?)",
+                crate::log::role(self.cfg.role)
+            );
             return Err(Fatal::alert(alert::DECRYPT_ERROR));
         }
         self.hs.transcript.update(message);
@@ -1691,6 +1861,15 @@ impl Core {
 
     /// Enter the connected state.
     pub(crate) fn established(&mut self) {
+        nd_log!(
+            Info,
+            "{}: handshake complete: {} (0x{:04X}), resumed {}, extended master secret {}",
+            crate::log::role(self.cfg.role),
+            crate::suite::name(self.hs.suite),
+            self.hs.suite,
+            crate::log::yes(self.hs.resumed),
+            crate::log::yes(self.hs.ems)
+        );
         self.state = State::Connected;
         self.hs.deadline = 0;
         // Our last flight stays for resending when the peer retransmits its

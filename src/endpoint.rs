@@ -302,10 +302,16 @@ impl Endpoint {
         // A (possibly) new peer: only a ClientHello with a valid cookie gets a slot.
         let Some((rec_seq, msg_seq, _message, body)) = hello else {
             self.stats.dropped_unknown_peer = self.stats.dropped_unknown_peer.saturating_add(1);
+            nd_log!(
+                Debug,
+                "server: endpoint: drop [dropped_unknown_peer] {}-byte datagram from an unknown peer: not a ClientHello",
+                datagram.len()
+            );
             return Ok(());
         };
         let Ok(ch) = ClientHello::parse(body) else {
             self.stats.dropped_unknown_peer = self.stats.dropped_unknown_peer.saturating_add(1);
+            nd_log!(Debug, "server: endpoint: drop [dropped_unknown_peer] malformed ClientHello from an unknown peer");
             return Ok(());
         };
         // RFC 6347 4.2.8: a live association is replaced only after the
@@ -317,9 +323,19 @@ impl Endpoint {
             let mut rng = |b: &mut [u8]| env.random(b);
             if self.cookies.refresh(now, lifetime, &mut rng).is_err() {
                 self.stats.dropped_unknown_peer = self.stats.dropped_unknown_peer.saturating_add(1);
+                nd_log!(
+                    Debug,
+                    "server: endpoint: drop [dropped_unknown_peer] the RNG failed to refresh the cookie secret"
+                );
                 return Ok(());
             }
             if !self.cookies.verify(addr, &ch) {
+                if replaces_live {
+                    nd_log!(
+                        Info,
+                        "server: endpoint: new ClientHello from the address of a connected peer: cookie exchange first"
+                    );
+                }
                 self.queue_hello_verify(addr, rec_seq, msg_seq, &ch);
                 return Ok(());
             }
@@ -330,6 +346,11 @@ impl Endpoint {
                 Some(i) => i,
                 None => {
                     self.stats.dropped_no_slot = self.stats.dropped_no_slot.saturating_add(1);
+                    nd_log!(
+                        Warn,
+                        "server: endpoint: drop [dropped_no_slot] ClientHello: all {} peer slots are busy",
+                        slots.len()
+                    );
                     return Ok(());
                 }
             },
@@ -337,6 +358,13 @@ impl Endpoint {
         let slot = slots.get_mut(i).ok_or(Error::Internal)?;
         self.start_slot(slot, addr, now)?;
         self.stats.slots_allocated = self.stats.slots_allocated.saturating_add(1);
+        nd_log!(
+            Info,
+            "server: endpoint: peer slot {} {} ({}-byte address)",
+            i,
+            if existing.is_some() { "restarted for a new handshake" } else { "allocated" },
+            addr.len()
+        );
         let r = slot.conn.feed(env, now, datagram);
         slot.note_state();
         r
@@ -379,6 +407,7 @@ impl Endpoint {
         if let Some(i) =
             slots.iter().position(|s| matches!(s.conn.state(), State::Closed | State::Failed) && !s.conn.rx.pending())
         {
+            nd_log!(Info, "server: endpoint: reclaiming peer slot {} (closed or failed)", i);
             return reclaim(i, self);
         }
         // The oldest half-open handshake past its grace period.
@@ -389,6 +418,12 @@ impl Endpoint {
             .filter(|(_, s)| s.conn.state().handshaking() && now.saturating_sub(s.last_active) >= half_open)
             .min_by_key(|(_, s)| s.last_active)
         {
+            nd_log!(
+                Info,
+                "server: endpoint: reclaiming peer slot {} (half-open handshake, no traffic for {} ms)",
+                i,
+                half_open
+            );
             return reclaim(i, self);
         }
         // The least recently active idle connection.
@@ -400,6 +435,7 @@ impl Endpoint {
                 .filter(|(_, s)| s.conn.state() == State::Connected && now.saturating_sub(s.last_active) >= idle)
                 .min_by_key(|(_, s)| s.last_active)
             {
+                nd_log!(Info, "server: endpoint: reclaiming peer slot {} (connected but idle for {} ms)", i, idle);
                 return reclaim(i, self);
             }
         }
@@ -410,6 +446,7 @@ impl Endpoint {
         let Some(slot) = self.hvr.iter_mut().find(|h| h.len == 0) else {
             // The queue is full; the client will retransmit its ClientHello.
             self.stats.dropped_hvr_busy = self.stats.dropped_hvr_busy.saturating_add(1);
+            nd_log!(Debug, "server: endpoint: drop [dropped_hvr_busy] ClientHello: HelloVerifyRequest queue full");
             return;
         };
         let Some(cookie) = self.cookies.issue(addr, ch) else { return };
@@ -423,6 +460,12 @@ impl Endpoint {
         slot.addr_len = addr.len() as u8;
         slot.len = n as u8;
         self.stats.hello_verify_requests = self.stats.hello_verify_requests.saturating_add(1);
+        nd_log!(
+            Debug,
+            "server: endpoint: ClientHello without a valid cookie ({} bytes) from a {}-byte address: HelloVerifyRequest queued",
+            ch.cookie.len(),
+            addr.len()
+        );
     }
 
     /// Next datagram to send: `Ok(Some((len, addr_len)))` with the datagram

@@ -51,6 +51,9 @@ pub struct Flight {
     pub resp_hi: u16,
     /// Retransmissions of this flight so far.
     pub retransmits: u16,
+    /// Datagrams produced by the current (re)transmission (for the log).
+    #[cfg(feature = "log")]
+    pub datagrams: u16,
     /// A (re)transmission is in progress: poll will produce datagrams.
     pub sending: bool,
     /// The timer runs after the flight is sent (false for a final flight).
@@ -130,6 +133,10 @@ impl Flight {
     pub fn start_sending(&mut self) {
         self.cursor = 0;
         self.frag = 0;
+        #[cfg(feature = "log")]
+        {
+            self.datagrams = 0;
+        }
         self.sending = !self.is_empty();
         self.armed = false;
     }

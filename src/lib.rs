@@ -43,6 +43,7 @@
 //! - [`crypto`], [`keys`]: PRF, AEAD, key schedule; [`cookie`]: stateless cookies
 //! - [`connection`] (with `client.rs` / `server.rs`): the engine; [`endpoint`]: many peers
 //! - `ffi`: the C ABI (the only `unsafe` code)
+//! - [`log`]: the optional debug log (cargo feature `log`) behind `nanodtls_set_log_hook`
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_op_in_unsafe_fn)]
@@ -52,6 +53,10 @@
 
 #[cfg(all(test, not(feature = "std")))]
 compile_error!("tests need the std feature (enabled automatically through the self dev-dependency)");
+
+// First: the log macros (nd_log!, nd_drop!) are used by the modules below.
+#[macro_use]
+pub mod log;
 
 mod client;
 pub mod codec;

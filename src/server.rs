@@ -272,13 +272,13 @@ impl Core {
     ) -> Result<(), Fatal> {
         let Ok(ch) = ClientHello::parse(body) else {
             // Nothing is established yet and the source is unverified: drop.
-            self.stats.dropped_malformed = self.stats.dropped_malformed.saturating_add(1);
+            nd_drop!(self, dropped_malformed, "malformed ClientHello of {} bytes", body.len());
             return Ok(());
         };
         if self.cfg.require_cookie {
             let mut rng = |b: &mut [u8]| env.random(b);
             if self.cookies.refresh(now, self.cfg.cookie_lifetime_ms, &mut rng).is_err() {
-                self.stats.dropped_unexpected = self.stats.dropped_unexpected.saturating_add(1);
+                nd_drop!(self, dropped_unexpected, "ClientHello: the RNG failed to refresh the cookie secret");
                 return Ok(());
             }
             if !self.cookies.verify(peer_addr, &ch) {
@@ -356,6 +356,7 @@ impl Core {
                     // but does not make servers abort on them).
                     if let Some(name) = parse_server_name(data).map_err(|_| Fatal::decode())? {
                         if env.server_name(name) == Some(false) {
+                            nd_log!(Warn, "server: server_name ({} bytes) refused by the application", name.len());
                             return Err(Fatal::alert(alert::UNRECOGNIZED_NAME));
                         }
                         if let Some(d) = self.sni.get_mut(..name.len()) {
@@ -397,8 +398,22 @@ impl Core {
         }
         let chosen = self.cfg.suite_list().find(|&s| ch.offers(s) && self.server_can_use(s, env, &caps));
         let Some(chosen) = chosen else {
+            nd_log!(
+                Warn,
+                "server: no usable cipher suite among the {} the client offers (credentials? suites?)",
+                ch.suites.len() / 2
+            );
             return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
         };
+        nd_log!(
+            Debug,
+            "server: ClientHello: {} suites, chose {} (0x{:04X}), ems {}, server_name {} bytes",
+            ch.suites.len() / 2,
+            suite::name(chosen),
+            chosen,
+            crate::log::yes(ems),
+            self.sni_len
+        );
         self.hs.client_caps = caps.bits();
         env.random(&mut self.hs.server_random).map_err(|_| Fatal::internal(Error::Rng))?;
         self.hs.client_random = ch.random;
@@ -519,6 +534,7 @@ impl Core {
             _ => {}
         }
         self.stats.resumptions = self.stats.resumptions.saturating_add(1);
+        nd_log!(Info, "server: resuming a cached session ({})", suite::name(self.hs.suite));
         self.hs.deadline = now.saturating_add(u64::from(self.cfg.handshake_timeout_ms));
         self.hs.send_seq = ctx.seq;
         self.hs.peer_flight_first = ctx.seq;
@@ -575,6 +591,11 @@ impl Core {
                 *s = (*s).max(ctx.rec_seq.saturating_add(1));
             }
             self.stats.hello_verify_requests = self.stats.hello_verify_requests.saturating_add(1);
+            nd_log!(
+                Info,
+                "server: ClientHello without a valid cookie ({} bytes): HelloVerifyRequest sent",
+                ch.cookie.len()
+            );
         }
     }
 
@@ -699,7 +720,10 @@ impl Core {
                 Some(n) if n > 0 && n <= NANODTLS_MAX_PSK_KEY && identity.len() <= NANODTLS_MAX_PSK_IDENTITY => n,
                 // RFC 7925 profile: an unknown identity gets decrypt_error,
                 // which does not reveal whether the identity exists.
-                _ => return Err(Fatal::alert(alert::DECRYPT_ERROR)),
+                _ => {
+                    nd_log!(Warn, "server: unknown PSK identity ({} bytes): answering decrypt_error", identity.len());
+                    return Err(Fatal::alert(alert::DECRYPT_ERROR));
+                }
             }
         };
         // Remember who the client is (readable by the application).

@@ -111,7 +111,8 @@ static void usage(FILE *out)
             "  --timeout-ms N   deadline for the handshake and for the reply (1-%lu,\n"
             "                   default %lu); after stdin ends, the time to wait for\n"
             "                   as many records as were sent\n"
-            "  --verbose        log datagrams and state changes to stderr\n"
+            "  --verbose        log datagrams and state changes to stderr, with the\n"
+            "                   library's debug log (\"nanodtls[LEVEL] message\")\n"
             "\n"
             "Credentials: a PSK, and/or --rpk-peer (the server's key) for ECDHE-ECDSA,\n"
             "where --key (and --cert for X.509 peers) answer a request for our key.\n"
@@ -781,6 +782,9 @@ int main(int argc, char **argv)
     if (rc >= 0) {
         nd_creds_wipe(&o.creds);
         return rc;
+    }
+    if (nd_verbose) {
+        nd_enable_library_log();
     }
     nd_install_signal_handlers();
     rc = run(&o);

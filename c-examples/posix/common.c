@@ -39,6 +39,26 @@ void nd_vlog(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+/* The library's log hook: one line per message on stderr. */
+static void nd_library_log(void *user, uint8_t level, const char *msg, size_t len)
+{
+    static const char *const names[] = {"?", "ERROR", "WARN", "INFO", "DEBUG"};
+
+    (void)user;
+    fprintf(stderr, "nanodtls[%s] %.*s\n", level <= NANODTLS_LOG_DEBUG ? names[level] : "?", (int)len, msg);
+}
+
+void nd_enable_library_log(void)
+{
+    nanodtls_status st = nanodtls_set_log_hook(nd_library_log, NULL, NANODTLS_LOG_DEBUG);
+
+    if (st == NANODTLS_E_UNSUPPORTED) {
+        nd_vlog("library log: not available (nanodtls built without the `log` feature)");
+    } else if (st != NANODTLS_OK) {
+        nd_vlog("library log: %s", nanodtls_status_str(st));
+    }
+}
+
 const char *nd_state_name(int32_t state)
 {
     switch (state) {

@@ -46,6 +46,12 @@
 /* Non-zero when --verbose was given. */
 extern int nd_verbose;
 
+/* --verbose: register a nanodtls_set_log_hook that prints the library's
+ * own log, every level up to NANODTLS_LOG_DEBUG, to stderr as
+ * "nanodtls[LEVEL] message" (says so when the library was built without
+ * the `log` feature). */
+void nd_enable_library_log(void);
+
 /* printf-style message to stderr, only with --verbose. */
 void nd_vlog(const char *fmt, ...)
 #if defined(__GNUC__)

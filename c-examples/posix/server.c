@@ -112,7 +112,8 @@ static void usage(FILE *out)
             "  --once           exit after the first peer's connection ends: 0 if it\n"
             "                   connected and closed or exchanged data, 1 otherwise\n"
             "  --mtu N          largest datagram to send (%lu-%lu)\n"
-            "  --verbose        log datagrams and peer state changes to stderr\n"
+            "  --verbose        log datagrams and peer state changes to stderr, with\n"
+            "                   the library's debug log (\"nanodtls[LEVEL] message\")\n"
             "\n"
             "Credentials: a PSK (the identity clients must use) and/or --key (with\n"
             "--cert for clients without raw public keys) for the ECDHE-ECDSA suites.\n"
@@ -872,6 +873,9 @@ int main(int argc, char **argv)
     if (rc >= 0) {
         nd_creds_wipe(&o.creds);
         return rc;
+    }
+    if (nd_verbose) {
+        nd_enable_library_log();
     }
     nd_install_signal_handlers();
     rc = run(&o);

@@ -17,10 +17,20 @@
 mod ctx;
 mod endpoint;
 mod guard;
+mod log;
 mod panic;
 
 pub use ctx::*;
 pub use endpoint::*;
+#[cfg(feature = "log")]
+pub(crate) use log::log_dispatch;
+#[cfg(all(feature = "std", feature = "log"))]
+#[doc(hidden)]
+pub use log::test_capture;
+pub use log::{
+    nanodtls_log_fn, nanodtls_set_log_hook, NANODTLS_LOG_DEBUG, NANODTLS_LOG_ERROR, NANODTLS_LOG_INFO,
+    NANODTLS_LOG_WARN,
+};
 pub use panic::*;
 
 use core::ffi::{c_char, c_int, c_void, CStr};
@@ -428,32 +438,7 @@ pub extern "C" fn nanodtls_suite_name(suite: u16) -> *const c_char {
 /// A short name of an alert description (e.g. "decrypt_error"). Never NULL.
 #[no_mangle]
 pub extern "C" fn nanodtls_alert_name(description: u8) -> *const c_char {
-    use crate::connection::alert::*;
-    let s: &'static CStr = match description {
-        CLOSE_NOTIFY => c"close_notify",
-        UNEXPECTED_MESSAGE => c"unexpected_message",
-        BAD_RECORD_MAC => c"bad_record_mac",
-        RECORD_OVERFLOW => c"record_overflow",
-        HANDSHAKE_FAILURE => c"handshake_failure",
-        BAD_CERTIFICATE => c"bad_certificate",
-        UNSUPPORTED_CERTIFICATE => c"unsupported_certificate",
-        CERTIFICATE_UNKNOWN => c"certificate_unknown",
-        ILLEGAL_PARAMETER => c"illegal_parameter",
-        UNKNOWN_CA => c"unknown_ca",
-        ACCESS_DENIED => c"access_denied",
-        DECODE_ERROR => c"decode_error",
-        DECRYPT_ERROR => c"decrypt_error",
-        PROTOCOL_VERSION => c"protocol_version",
-        INSUFFICIENT_SECURITY => c"insufficient_security",
-        INTERNAL_ERROR => c"internal_error",
-        USER_CANCELED => c"user_canceled",
-        NO_RENEGOTIATION => c"no_renegotiation",
-        UNSUPPORTED_EXTENSION => c"unsupported_extension",
-        UNRECOGNIZED_NAME => c"unrecognized_name",
-        UNKNOWN_PSK_IDENTITY => c"unknown_psk_identity",
-        _ => c"unknown_alert",
-    };
-    s.as_ptr()
+    crate::connection::alert::name(description).as_ptr()
 }
 
 /// Fill `cfg` with the defaults for `role` (NANODTLS_ROLE_CLIENT or

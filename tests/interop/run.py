@@ -250,7 +250,8 @@ def _q(a: str) -> str:
 
 
 VERBOSE_LINE = re.compile(r"^(<-|->|state:|info:|timer:|UDP socket|session |--resume|connection stats|"
-                          r"peer \S+ stats|peer \S+: (event|resumed=|heartbeat request|heartbeat:))")
+                          r"peer \S+ stats|peer \S+: (event|resumed=|heartbeat request|heartbeat:)|"
+                          r"nanodtls\[)")  # the library's own log (--verbose)
 
 
 def quiet(text: str) -> str:

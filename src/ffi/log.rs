@@ -1,0 +1,195 @@
+//! The debug log hook (cargo feature `log`, see src/log.rs).
+//!
+//! The hook and its user pointer are global to the library, like the panic
+//! hook. They are kept in two atomics guarded by a sequence counter (a
+//! seqlock with plain loads and stores: thumbv6m has no compare-and-swap),
+//! so a message is never passed to one hook with the user pointer of
+//! another, even when the hook is changed while another thread logs.
+
+use core::ffi::{c_char, c_void};
+#[cfg(feature = "log")]
+use core::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
+
+use super::{nanodtls_status, NANODTLS_E_INVALID_ARG};
+
+/// Log level: errors (the connection failed).
+pub const NANODTLS_LOG_ERROR: u8 = 1;
+/// Log level: warnings (fatal alerts sent or received, likely failures).
+pub const NANODTLS_LOG_WARN: u8 = 2;
+/// Log level: milestones (connect, handshake complete, retransmission timeouts, close_notify).
+pub const NANODTLS_LOG_INFO: u8 = 3;
+/// Log level: every handshake message, flight and dropped record, and why.
+pub const NANODTLS_LOG_DEBUG: u8 = 4;
+
+/// Log hook: receives one message of `level` (NANODTLS_LOG_ERROR ..
+/// NANODTLS_LOG_DEBUG) as `len` bytes of text at `msg`, NOT NUL-terminated
+/// (print it with `printf("%.*s", (int)len, msg)`), at most 120 bytes (a
+/// longer message is cut and ends in "..."), valid only during the call.
+/// `user` is the pointer given to nanodtls_set_log_hook.
+pub type nanodtls_log_fn = Option<unsafe extern "C" fn(user: *mut c_void, level: u8, msg: *const c_char, len: usize)>;
+
+#[cfg(feature = "log")]
+static HOOK: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
+#[cfg(feature = "log")]
+static USER: AtomicPtr<c_void> = AtomicPtr::new(core::ptr::null_mut());
+/// Odd while nanodtls_set_log_hook is changing HOOK and USER.
+#[cfg(feature = "log")]
+static SEQ: AtomicUsize = AtomicUsize::new(0);
+
+/// Register the debug log hook, global to the library (like
+/// nanodtls_set_panic_hook), and the most verbose level passed to it:
+/// NANODTLS_LOG_ERROR (1) .. NANODTLS_LOG_DEBUG (4). A NULL hook or
+/// max_level 0 turns logging off (the default).
+///
+/// The hook runs synchronously inside library calls (nanodtls_connect,
+/// nanodtls_feed, nanodtls_poll_datagram, nanodtls_handle_timeout, the
+/// endpoint functions ...) on the caller's thread and stack: keep it short,
+/// and do not call back into the library for the context (or endpoint)
+/// whose call is logging (such calls return NANODTLS_E_REENTRANT). Messages
+/// are English text for people, not a stable format; they never contain
+/// key material (keys, PSKs, master secrets, Finished data, cookie
+/// secrets), and PSK identities and server names only as lengths.
+///
+/// Threads: do not call it from two threads at once. Other threads may
+/// be inside the library meanwhile: each message goes to one registered
+/// (hook, user) pair, never a mix of two, but calls already running may
+/// still deliver messages to the previous hook, so keep its user data
+/// valid until they return. The level is checked before anything is
+/// formatted: a log point below the level costs one comparison.
+///
+/// Returns NANODTLS_OK; NANODTLS_E_INVALID_ARG if max_level > 4;
+/// NANODTLS_E_UNSUPPORTED if the library was built without the `log`
+/// cargo feature (firmware profiles; nothing is then ever logged).
+#[no_mangle]
+pub extern "C" fn nanodtls_set_log_hook(hook: nanodtls_log_fn, user: *mut c_void, max_level: u8) -> nanodtls_status {
+    if max_level > NANODTLS_LOG_DEBUG {
+        return NANODTLS_E_INVALID_ARG;
+    }
+    #[cfg(feature = "log")]
+    {
+        let (p, user, level) = match hook {
+            Some(f) if max_level > 0 => (f as *mut (), user, max_level),
+            _ => (core::ptr::null_mut(), core::ptr::null_mut(), 0),
+        };
+        // Stop new messages, swap hook and user under the sequence
+        // counter, then enable the new level.
+        crate::log::set_max_level(0);
+        let s = SEQ.load(Ordering::Relaxed);
+        SEQ.store(s.wrapping_add(1), Ordering::Relaxed);
+        fence(Ordering::Release);
+        HOOK.store(p, Ordering::Relaxed);
+        USER.store(user, Ordering::Relaxed);
+        SEQ.store(s.wrapping_add(2), Ordering::Release);
+        crate::log::set_max_level(level);
+        super::NANODTLS_OK
+    }
+    #[cfg(not(feature = "log"))]
+    {
+        let _ = (hook, user);
+        super::NANODTLS_E_UNSUPPORTED
+    }
+}
+
+/// A consistent (hook, user) pair, or None when no hook is set (or it is
+/// being changed right now: the message is then dropped rather than
+/// waiting, which could dead-lock a single-core system).
+#[cfg(feature = "log")]
+fn load_hook() -> Option<(*mut (), *mut c_void)> {
+    for _ in 0..4 {
+        let s1 = SEQ.load(Ordering::Acquire);
+        if s1 % 2 == 1 {
+            continue;
+        }
+        let p = HOOK.load(Ordering::Relaxed);
+        let user = USER.load(Ordering::Relaxed);
+        fence(Ordering::Acquire);
+        if SEQ.load(Ordering::Relaxed) == s1 {
+            return (!p.is_null()).then_some((p, user));
+        }
+    }
+    None
+}
+
+/// Pass one formatted message to the registered hook (see src/log.rs).
+#[cfg(feature = "log")]
+pub(crate) fn log_dispatch(level: u8, msg: &[u8]) {
+    let Some((p, user)) = load_hook() else { return };
+    type Hook = unsafe extern "C" fn(*mut c_void, u8, *const c_char, usize);
+    // SAFETY: the only non-NULL value ever stored in HOOK is a `Hook`
+    // cast to *mut () (nanodtls_set_log_hook); converting it back yields
+    // the same function pointer.
+    let f: Hook = unsafe { core::mem::transmute::<*mut (), Hook>(p) };
+    // SAFETY: the application registered this hook with this user pointer
+    // (read as a consistent pair under SEQ); msg points to msg.len()
+    // readable bytes that stay valid for the duration of the call, which
+    // is all the hook's contract promises.
+    unsafe { f(user, level, msg.as_ptr().cast::<c_char>(), msg.len()) };
+}
+
+/// Test support (only with the `std` feature, which firmware builds never
+/// enable): a hook that keeps every message, registered through the real
+/// C entry point, so Rust tests see exactly what a C application sees.
+#[cfg(all(feature = "std", feature = "log"))]
+#[doc(hidden)]
+pub mod test_capture {
+    use core::ffi::{c_char, c_void};
+    use std::string::String;
+    use std::sync::Mutex;
+    use std::vec::Vec;
+
+    use crate::ffi::{nanodtls_set_log_hook, nanodtls_status};
+    use crate::log::LogLevel;
+
+    static CAPTURED: Mutex<Vec<(u8, String)>> = Mutex::new(Vec::new());
+    static BAD_CALLS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    /// Its address is the user pointer the hook expects.
+    static MARKER: u8 = 0;
+
+    fn marker() -> *mut c_void {
+        core::ptr::addr_of!(MARKER).cast_mut().cast::<c_void>()
+    }
+
+    unsafe extern "C" fn hook(user: *mut c_void, level: u8, msg: *const c_char, len: usize) {
+        let mut bad = BAD_CALLS.lock().unwrap_or_else(|e| e.into_inner());
+        if user != marker() {
+            bad.push(String::from("wrong user pointer"));
+        }
+        if msg.is_null() || len > crate::log::LINE_MAX {
+            bad.push(std::format!("msg {msg:?} len {len}"));
+            return;
+        }
+        // SAFETY: the library passes `len` readable bytes at `msg`, valid
+        // during this call (the hook contract); they are copied out here.
+        let bytes = unsafe { core::slice::from_raw_parts(msg.cast::<u8>(), len) };
+        match core::str::from_utf8(bytes) {
+            Ok(text) => CAPTURED.lock().unwrap_or_else(|e| e.into_inner()).push((level, String::from(text))),
+            Err(_) => bad.push(std::format!("not UTF-8: {bytes:?}")),
+        }
+    }
+
+    /// Forget earlier messages and register the capturing hook with
+    /// `max_level` (through nanodtls_set_log_hook, whose status is returned).
+    pub fn start(max_level: u8) -> nanodtls_status {
+        CAPTURED.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        BAD_CALLS.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        nanodtls_set_log_hook(Some(hook), marker(), max_level)
+    }
+
+    /// Take the messages captured so far: (level, text).
+    pub fn take() -> Vec<(u8, String)> {
+        core::mem::take(&mut *CAPTURED.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Calls the hook could not accept (wrong user pointer, over-long or
+    /// non-UTF-8 message); empty when all is well.
+    pub fn bad_calls() -> Vec<String> {
+        core::mem::take(&mut *BAD_CALLS.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Log `text` at `level` as a log point in the engine would.
+    pub fn emit(level: LogLevel, text: &str) {
+        if crate::log::enabled(level) {
+            crate::log::emit(level, format_args!("{text}"));
+        }
+    }
+}
