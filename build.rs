@@ -268,6 +268,18 @@ fn main() {
         && ecc
         && env::var_os("CARGO_FEATURE_PSK").is_some()
         && KNOBS.iter().all(|k| env::var_os(k.name).is_none());
+    // Roles: `client` alone or `server` alone builds one role; neither or
+    // both builds both.
+    let want_client = env::var_os("CARGO_FEATURE_CLIENT").is_some();
+    let want_server = env::var_os("CARGO_FEATURE_SERVER").is_some();
+    println!("cargo:rustc-check-cfg=cfg(nanodtls_client)");
+    println!("cargo:rustc-check-cfg=cfg(nanodtls_server)");
+    if want_client || !want_server {
+        println!("cargo:rustc-cfg=nanodtls_client");
+    }
+    if want_server || !want_client {
+        println!("cargo:rustc-cfg=nanodtls_server");
+    }
     println!("cargo:rustc-check-cfg=cfg(nanodtls_default_knobs)");
     if default_build {
         println!("cargo:rustc-cfg=nanodtls_default_knobs");

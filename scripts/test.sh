@@ -7,10 +7,12 @@
 # Stages: deps rust c demo interop embedded fuzz
 #   deps      install what the rest needs (scripts/install-deps.sh, idempotent)
 #   rust      rustfmt, clippy (no warnings), cargo test for the default build
-#             (PSK + ECC) and the PSK-only profile, header freshness
+#             (PSK + ECC) and the PSK-only profile, header freshness; the
+#             single-role (client-only, server-only) builds
 #   c         CMake build, ctest in Release and in Debug with ASan/UBSan,
 #             valgrind over the C harness, the CMake package (install +
-#             find_package, add_subdirectory)
+#             find_package, add_subdirectory), client-only and server-only
+#             tools against the full ones (scripts/role-test.sh)
 #   demo      scripts/demo.sh (our client and server over loopback)
 #   interop   tests/interop/run.py against OpenSSL, GnuTLS, Mbed TLS, tinydtls
 #   embedded  cross builds (Cortex-M0+/M4/M33, RISC-V; PSK-only and full)
@@ -72,6 +74,12 @@ stage_rust() {
     cargo clippy --quiet --all-targets --no-default-features --features psk -- -D warnings
     cargo test --quiet
     cargo test --quiet --no-default-features --features psk
+    # Single-role libraries: lint-clean, and the other role is refused.
+    local f
+    for f in psk,client psk,ecc,server; do
+        cargo clippy --quiet --lib --no-default-features --features "$f" -- -D warnings
+        cargo test --quiet --lib --no-default-features --features "$f" roles_of_this_build
+    done
     cargo doc --quiet --no-deps
 }
 
@@ -92,6 +100,8 @@ stage_c() {
     echo "valgrind: clean"
     # find_package() after install, add_subdirectory() (host).
     scripts/cmake-package-test.sh host
+    # Client-only and server-only libraries against the full tools.
+    scripts/role-test.sh
 }
 
 stage_demo() { scripts/demo.sh; }

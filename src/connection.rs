@@ -588,6 +588,9 @@ impl Connection {
     /// ~6,000 instructions on a Cortex-M4).
     pub(crate) fn init_zeroed(&mut self, cfg: &Config) -> Result<(), Error> {
         cfg.validate()?;
+        if !role_built(cfg.role) {
+            return Err(Error::Unsupported);
+        }
         self.core.cfg = *cfg;
         self.core.state = match cfg.role {
             Role::Client => State::Idle,
@@ -738,24 +741,32 @@ impl Connection {
         if self.core.cfg.role != Role::Client || self.core.state != State::Idle {
             return Err(Error::WrongState);
         }
-        let c = &mut self.core;
-        if !c.choose_offered_suites(env) {
-            nd_log!(Error, "client: connect: no credentials for any configured cipher suite");
-            return Err(Error::NoCredentials);
-        }
-        match c.start_client(env, now) {
-            Ok(()) => {
-                nd_log!(
-                    Info,
-                    "client: connect: {} suites offered, session resumption {}, server_name {} bytes, mtu {}",
-                    c.hs.offered.iter().take_while(|&&s| s != 0).count(),
-                    crate::log::yes(c.session.valid),
-                    c.sni_len,
-                    c.cfg.mtu
-                );
-                Ok(())
+        #[cfg(nanodtls_client)]
+        {
+            let c = &mut self.core;
+            if !c.choose_offered_suites(env) {
+                nd_log!(Error, "client: connect: no credentials for any configured cipher suite");
+                return Err(Error::NoCredentials);
             }
-            Err(f) => Err(c.fail(f)),
+            match c.start_client(env, now) {
+                Ok(()) => {
+                    nd_log!(
+                        Info,
+                        "client: connect: {} suites offered, session resumption {}, server_name {} bytes, mtu {}",
+                        c.hs.offered.iter().take_while(|&&s| s != 0).count(),
+                        crate::log::yes(c.session.valid),
+                        c.sni_len,
+                        c.cfg.mtu
+                    );
+                    Ok(())
+                }
+                Err(f) => Err(c.fail(f)),
+            }
+        }
+        #[cfg(not(nanodtls_client))]
+        {
+            let _ = (env, now);
+            Err(Error::Unsupported)
         }
     }
 
@@ -1155,6 +1166,14 @@ impl Connection {
         self.core.ecc.wipe();
         self.core.cookies.wipe();
         self.zero();
+    }
+}
+
+/// True if this build has the code for `role` (features `client` / `server`).
+pub(crate) const fn role_built(role: Role) -> bool {
+    match role {
+        Role::Client => cfg!(nanodtls_client),
+        Role::Server => cfg!(nanodtls_server),
     }
 }
 
@@ -1710,9 +1729,16 @@ impl Core {
         message: &[u8],
         body: &[u8],
     ) -> Result<(), Fatal> {
+        // A single-role build (feature `client` or `server` alone) has no
+        // path to the other role's handshake code, so the linker drops it;
+        // init() refuses that role, so the other arm is never taken.
         match self.cfg.role {
+            #[cfg(nanodtls_client)]
             Role::Client => self.client_message(env, now, ctx, msg_type, message, body),
+            #[cfg(nanodtls_server)]
             Role::Server => self.server_message(env, now, ctx, msg_type, message, body),
+            #[allow(unreachable_patterns)]
+            _ => Err(Fatal::internal(Error::Unsupported)),
         }
     }
 
@@ -1892,6 +1918,28 @@ mod tests {
             size <= budget && budget - size < 64,
             "Connection is {size} bytes, CONN_BYTES {budget}: adjust CONN_STATE_BYTES in build.rs"
         );
+    }
+
+    /// Both roles in the default build; in a single-role build (run by
+    /// scripts/test.sh with `--features psk,client` and `psk,server`) the
+    /// other role is refused with Unsupported, by Connection and Endpoint.
+    #[test]
+    fn roles_of_this_build() {
+        for role in [Role::Client, Role::Server] {
+            let mut c = Connection::new_box_zeroed().unwrap();
+            let r = c.init(&Config::new(role));
+            if role_built(role) {
+                assert_eq!(r, Ok(()), "{role:?}");
+            } else {
+                assert_eq!(r, Err(Error::Unsupported), "{role:?}");
+                assert_eq!(c.state(), State::Idle, "a refused init leaves the connection zeroed");
+            }
+        }
+        let mut ep = crate::endpoint::Endpoint::new_box_zeroed().unwrap();
+        let r = ep.init(&Config::new(Role::Server), 0, 1000);
+        assert_eq!(r.is_ok(), role_built(Role::Server));
+        assert!(role_built(Role::Client) || role_built(Role::Server));
+        assert_eq!(role_built(Role::Client) && role_built(Role::Server), cfg!(all(nanodtls_client, nanodtls_server)));
     }
 
     #[test]

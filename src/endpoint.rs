@@ -173,6 +173,9 @@ impl Endpoint {
             return Err(Error::InvalidArgument);
         }
         cfg.validate()?;
+        if !crate::connection::role_built(Role::Server) {
+            return Err(Error::Unsupported);
+        }
         self.zero();
         self.cfg = *cfg;
         self.idle_timeout_ms = idle_timeout_ms;
