@@ -704,7 +704,9 @@ size_t nanodtls_ctx_size(void);
  * nanodtls_deinit first on a live context). `ctx_size` must be
  * `sizeof(nanodtls_ctx)`. `cfg` and `platform` are copied. Both platform
  * callbacks are required. Returns NANODTLS_E_CTX_SIZE if the header and
- * library disagree about the size, and leaves `ctx` untouched on any error.
+ * library disagree about the size, NANODTLS_E_UNSUPPORTED if `cfg.role`
+ * is a role this library was built without (cargo feature `client` or
+ * `server` alone), and leaves `ctx` untouched on any error.
  */
 nanodtls_status nanodtls_init(struct nanodtls_ctx *ctx,
                               size_t ctx_size,
@@ -1034,6 +1036,8 @@ size_t nanodtls_peer_size(void);
  * NANODTLS_ROLE_SERVER; its require_cookie decides whether new peers go
  * through the HelloVerifyRequest exchange (strongly recommended). The
  * slots are zeroed here and must stay valid until nanodtls_endpoint_deinit.
+ * NANODTLS_E_UNSUPPORTED from a client-only library (cargo feature
+ * `client` alone).
  */
 nanodtls_status nanodtls_endpoint_init(struct nanodtls_endpoint *ep,
                                        size_t ep_size,

@@ -14,7 +14,8 @@
 #
 # Reports, per profile: flash of the library as linked (image minus the
 # same image linked against stubs, embedded/bench/stub.c), for a client-only
-# application (embedded/linktest) and for the bench image (client+server);
+# application (embedded/linktest; also against a client-only library, cargo
+# feature `client`) and for the bench image (client+server);
 # static RAM; context size; peak stack per client call and for the whole
 # run (stack painting); heap (an _sbrk that counts; malloc must not be
 # linked); guest instructions per handshake and per record (qemu -icount
@@ -89,11 +90,12 @@ failmsg() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 
 for p in $PROFILES; do
     case "$p" in
-        psk) feat=(--no-default-features --features psk); ecc=() ;;
-        small) feat=(--no-default-features --features psk,small); ecc=() ;;
-        full) feat=(--no-default-features --features psk,ecc); ecc=(-DBENCH_ECC) ;;
+        psk) fs=psk; ecc=() ;;
+        small) fs=psk,small; ecc=() ;;
+        full) fs=psk,ecc; ecc=(-DBENCH_ECC) ;;
         *) nd_die "unknown profile $p (psk, small, full)" ;;
     esac
+    feat=(--no-default-features --features "$fs")
     d="$OUT/$p"
     mkdir -p "$d"
     a=$(nd_cargo_staticlib "$T" "$CARGO_DIR" "$d/cargo.log" "${feat[@]}") || nd_die "cargo build failed for profile $p"
@@ -110,6 +112,14 @@ for p in $PROFILES; do
     link "$d/client-stub.elf" "${inc[@]}" "${lt_ecc[@]}" -- "$EMB/linktest/linktest.c" "$EMB/bench/stub.c" || nd_die "client stub link failed"
 
     M[$p.flash_client]=$(($(flash_of "$d/client.elf") - $(flash_of "$d/client-stub.elf")))
+    # The same client application against a client-only library (cargo
+    # feature `client`: the server's handshake code is not linked).
+    a=$(nd_cargo_staticlib "$T" "$CARGO_DIR" "$d/cargo-client-only.log" --no-default-features --features "$fs,client") ||
+        nd_die "cargo build (client-only) failed for profile $p"
+    cp "$a" "$d/libnanodtls-client-only.a"
+    link "$d/client-only.elf" "${inc[@]}" "${lt_ecc[@]}" -- "$EMB/linktest/linktest.c" "$d/libnanodtls-client-only.a" ||
+        nd_die "client-only link failed"
+    M[$p.flash_client_only]=$(($(flash_of "$d/client-only.elf") - $(flash_of "$d/client-stub.elf")))
     M[$p.flash_bench]=$(($(flash_of "$d/bench.elf") - $(flash_of "$d/bench-stub.elf")))
     read -r lt lr ldata lbss lo < <(awk -v lib=libnanodtls.a -f "$EMB/common/mapsize.awk" "$d/client.map" | sed 's/[a-z]*=//g')
     M[$p.map_client]=$((lt + lr + lo))
@@ -217,6 +227,7 @@ echo
 echo "| metric$cols |"
 echo "|---$sep|"
 row "library flash, client app (image - stub image)" r_kb flash_client
+row "library flash, client app, client-only library (feature client)" r_kb flash_client_only
 row "library flash, client app (map: lib .text+.rodata)" r_kb map_client
 row "library flash, bench image client+server (image - stub)" r_kb flash_bench
 row "library static RAM (.data+.bss)" r_n lib_ram
@@ -255,6 +266,8 @@ echo "|---|---:|---:|---:|---:|---|"
 if has psk; then
     v=$(g psk flash_client)
     echo "| PSK-only library flash (client app, image - stub) | $(kb "$v") | 14336 (14 KiB) | 18693 | 21968 | $(verdict "$v" 14336) |"
+    v=$(g psk flash_client_only)
+    echo "| the same, client-only library (feature client) | $(kb "$v") | 14336 (14 KiB) | 18693 | 21968 | $(verdict "$v" 14336) |"
     v=$(g psk psk.client_insns)
     echo "| PSK client handshake, instructions | $(mi "$v") | 0.25 M | 0.279 M | 0.551 M | $(verdict "$v" 250000) |"
     v=$(g psk psk_record_c2s.send_insns)

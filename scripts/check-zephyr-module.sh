@@ -72,6 +72,12 @@ if not re.search(r'config NANODTLS_LOG\n\tbool "[^"]*"\n\tdefault n\n', kc):
     print("  zephyr/Kconfig: no 'config NANODTLS_LOG' bool with 'default n'"); ok = False
 if not re.search(r'if\(CONFIG_NANODTLS_LOG\)\s*\n\s*list\(APPEND _nd_feature_list log\)', cm):
     print("  zephyr/CMakeLists.txt does not add the `log` feature for CONFIG_NANODTLS_LOG"); ok = False
+# Roles: a choice mapped to the `client` / `server` features.
+for role in ("CLIENT", "SERVER"):
+    if not re.search(rf'config NANODTLS_ROLES_{role}\n\tbool ', kc):
+        print(f"  zephyr/Kconfig: no 'config NANODTLS_ROLES_{role}'"); ok = False
+    if not re.search(rf'if\(CONFIG_NANODTLS_ROLES_{role}\)\s*\n\s*list\(APPEND _nd_feature_list {role.lower()}\)', cm):
+        print(f"  zephyr/CMakeLists.txt does not add the `{role.lower()}` feature for CONFIG_NANODTLS_ROLES_{role}"); ok = False
 cargo = open(f"{root}/Cargo.toml").read()
 if not re.search(r'^log = \[', cargo, re.M):
     print("  Cargo.toml has no `log` feature"); ok = False
@@ -149,6 +155,18 @@ if cmake -S "$W/shim-log" -B "$W/build-log" >"$W/configure-log.log" 2>&1 &&
     ok "zephyr/CMakeLists.txt: CONFIG_NANODTLS_PROFILE_FULL + CONFIG_NANODTLS_LOG -> cargo features psk,ecc,log"
 else
     bad "zephyr/CMakeLists.txt: full profile + NANODTLS_LOG: $(grep '^features=' "$W/build-log/nanodtls/nanodtls-config.txt" 2>/dev/null || tail -n 3 "$W/configure-log.log")"
+fi
+
+# Client-only role (PSK profile, small buffers): configure only, check the
+# features the module would pass to cargo.
+mkdir -p "$W/shim-client"
+sed -e 's/^set(CONFIG_NANODTLS_PROFILE_PSK y)$/set(CONFIG_NANODTLS_PROFILE_PSK y)\nset(CONFIG_NANODTLS_ROLES_CLIENT y)/' \
+    "$W/shim/CMakeLists.txt" >"$W/shim-client/CMakeLists.txt"
+if cmake -S "$W/shim-client" -B "$W/build-client" >"$W/configure-client.log" 2>&1 &&
+    grep -qx "features=--no-default-features;--features;psk,client,small" "$W/build-client/nanodtls/nanodtls-config.txt"; then
+    ok "zephyr/CMakeLists.txt: CONFIG_NANODTLS_ROLES_CLIENT (+ SMALL) -> cargo features psk,client,small"
+else
+    bad "zephyr/CMakeLists.txt: client-only role: $(grep '^features=' "$W/build-client/nanodtls/nanodtls-config.txt" 2>/dev/null || tail -n 3 "$W/configure-client.log")"
 fi
 
 # --- 3. The sample against stand-in Zephyr headers --------------------------

@@ -233,7 +233,9 @@ pub extern "C" fn nanodtls_ctx_size() -> usize {
 /// nanodtls_deinit first on a live context). `ctx_size` must be
 /// `sizeof(nanodtls_ctx)`. `cfg` and `platform` are copied. Both platform
 /// callbacks are required. Returns NANODTLS_E_CTX_SIZE if the header and
-/// library disagree about the size, and leaves `ctx` untouched on any error.
+/// library disagree about the size, NANODTLS_E_UNSUPPORTED if `cfg.role`
+/// is a role this library was built without (cargo feature `client` or
+/// `server` alone), and leaves `ctx` untouched on any error.
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_init(
     ctx: *mut nanodtls_ctx,

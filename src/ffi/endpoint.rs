@@ -163,6 +163,8 @@ pub extern "C" fn nanodtls_peer_size() -> usize {
 /// NANODTLS_ROLE_SERVER; its require_cookie decides whether new peers go
 /// through the HelloVerifyRequest exchange (strongly recommended). The
 /// slots are zeroed here and must stay valid until nanodtls_endpoint_deinit.
+/// NANODTLS_E_UNSUPPORTED from a client-only library (cargo feature
+/// `client` alone).
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_endpoint_init(
     ep: *mut nanodtls_endpoint,

@@ -315,6 +315,10 @@ pub(crate) fn config_from_c(c: &nanodtls_config) -> Result<crate::Config, Error>
         NANODTLS_ROLE_SERVER => crate::Role::Server,
         _ => return Err(Error::InvalidArgument),
     };
+    // A single-role library (cargo feature `client` or `server` alone).
+    if !crate::connection::role_built(role) {
+        return Err(Error::Unsupported);
+    }
     if c.require_cookie > 1 || c.require_ems > 1 || c.client_auth > 1 || c.heartbeat > 1 {
         return Err(Error::InvalidArgument);
     }
