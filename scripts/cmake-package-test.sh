@@ -19,6 +19,8 @@ set -euo pipefail
 ND_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=lib/embedded-common.sh
 . "$ND_ROOT/scripts/lib/embedded-common.sh"
+# shellcheck source=lib/checks.sh
+. "$ND_ROOT/scripts/lib/checks.sh"
 command -v cmake >/dev/null 2>&1 || nd_apt_ensure cmake
 
 MODES=("$@")
@@ -26,30 +28,23 @@ MODES=("$@")
 W="$ND_ROOT/target/cmake-package"
 CONSUMER="$ND_ROOT/tests/cmake-package"
 mkdir -p "$W"
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL $1 (see $2):"
-    tail -n 15 "$2" | sed 's/^/     /'
-}
 
 # check NAME LOG command...  (the command's output goes to LOG)
 check() {
     local name=$1 log=$2
     shift 2
-    if "$@" >"$log" 2>&1; then ok "$name"; else bad "$name" "$log"; fi
+    if "$@" >"$log" 2>&1; then nd_ok "$name"; else nd_bad "$name" "$log"; fi
 }
 # check_fails NAME LOG PATTERN command...  (must fail and print PATTERN)
 check_fails() {
     local name=$1 log=$2 pattern=$3
     shift 3
     if "$@" >"$log" 2>&1; then
-        bad "$name (succeeded, must fail)" "$log"
+        nd_bad "$name (succeeded, must fail)" "$log"
     elif grep -q -- "$pattern" "$log"; then
-        ok "$name"
+        nd_ok "$name"
     else
-        bad "$name (failed without '$pattern')" "$log"
+        nd_bad "$name (failed without '$pattern')" "$log"
     fi
 }
 
@@ -77,7 +72,7 @@ host() {
     if [ ! -f "$b/CMakeCache.txt" ]; then
         cmake -S "$ND_ROOT" -B "$b" -DCMAKE_BUILD_TYPE=Release >"$W/host-configure.log" 2>&1
     fi
-    cmake --build "$b" -j 2 >"$W/host-build.log" 2>&1 || { bad "host build" "$W/host-build.log"; return; }
+    cmake --build "$b" -j 2 >"$W/host-build.log" 2>&1 || { nd_bad "host build" "$W/host-build.log"; return; }
     rm -rf "$p" "$moved"
     check "host install ($(basename "$p"))" "$W/host-install.log" \
         sh -c "cmake --install '$b' --prefix '$p' && $(declare -f installed_files); installed_files '$p' '$ND_ROOT/include/nanodtls.h'"
@@ -125,5 +120,4 @@ for m in "${MODES[@]}"; do
     *) nd_die "unknown mode '$m' (host, cross)" ;;
     esac
 done
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+nd_summary

@@ -10,18 +10,13 @@
 # target/role-test/.
 set -euo pipefail
 ND_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=lib/checks.sh
+. "$ND_ROOT/scripts/lib/checks.sh"
 W="$ND_ROOT/target/role-test"
 FULL="$ND_ROOT/build/c-examples/posix"
 PSK_ID=client1
 PSK=000102030405060708090a0b0c0d0e0f
 mkdir -p "$W"
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() {
-    fail=$((fail + 1))
-    echo "FAIL $1 (see $2):"
-    tail -n 12 "$2" | sed 's/^/     /'
-}
 
 if [ ! -x "$FULL/nanodtls-server" ] || [ ! -x "$FULL/nanodtls-client" ]; then
     cmake -S "$ND_ROOT" -B "$ND_ROOT/build" -DCMAKE_BUILD_TYPE=Release >"$W/full-build.log" 2>&1
@@ -53,17 +48,17 @@ run_pair() {
     if [ -z "$port" ]; then
         cat "$W/srv.err" >"$log"
         kill "$spid" 2>/dev/null || true
-        bad "$name (server did not start)" "$log"
+        nd_bad "$name (server did not start)" "$log"
         return
     fi
     if timeout 30 "$client" --host 127.0.0.1 --port "$port" --psk-id "$PSK_ID" --psk "$PSK" \
         --send "role test" >"$log" 2>&1 && wait "$spid" &&
         grep -q '^HANDSHAKE OK TLS_PSK_WITH_AES_128_CCM_8' "$log" && grep -q '^RECV role test' "$log"; then
-        ok "$name"
+        nd_ok "$name"
     else
         kill "$spid" 2>/dev/null || true
         cat "$W/srv.out" "$W/srv.err" >>"$log"
-        bad "$name" "$log"
+        nd_bad "$name" "$log"
     fi
 }
 
@@ -72,17 +67,17 @@ refuses() {
     local name=$1 log=$2 tool=$3
     shift 3
     if timeout 10 "$tool" --host 127.0.0.1 --port 9 --psk-id "$PSK_ID" --psk "$PSK" "$@" >"$log" 2>&1 </dev/null; then
-        bad "$name (succeeded)" "$log"
+        nd_bad "$name (succeeded)" "$log"
     elif grep -q "not supported by this build" "$log"; then
-        ok "$name"
+        nd_ok "$name"
     else
-        bad "$name (failed for another reason)" "$log"
+        nd_bad "$name (failed for another reason)" "$log"
     fi
 }
 
 for role in client server; do
-    if build_role $role; then ok "build the tools against a $role-only library (psk,ecc,$role)"; else
-        bad "build $role-only" "$W/$role-build.log"
+    if build_role $role; then nd_ok "build the tools against a $role-only library (psk,ecc,$role)"; else
+        nd_bad "build $role-only" "$W/$role-build.log"
     fi
 done
 C="$W/client/c-examples/posix"
@@ -95,5 +90,4 @@ S="$W/server/c-examples/posix"
     "$C/nanodtls-server" --once
 [ -x "$S/nanodtls-client" ] && refuses "a server-only library refuses the client role" "$W/server-as-client.log" \
     "$S/nanodtls-client"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+nd_summary
