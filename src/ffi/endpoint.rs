@@ -9,6 +9,7 @@ use super::ctx::{connection_info, nanodtls_info, nanodtls_session_entry, registe
 use super::guard::{destroy, enter, initialise, Guarded};
 use super::*;
 use crate::config::Env;
+use crate::connection::Connection;
 use crate::endpoint::{Endpoint, Event, PeerSlot};
 use crate::sizes::{NANODTLS_ENDPOINT_SIZE, NANODTLS_ENDPOINT_WORDS, NANODTLS_PEER_SIZE, NANODTLS_PEER_WORDS};
 
@@ -117,6 +118,40 @@ unsafe fn with_ep(
     }
 }
 
+/// Look up the connection to the peer at `addr` and write `get(connection)`
+/// to `out`: NANODTLS_E_NULL if `out` is NULL, the address errors of
+/// `in_slice`, NANODTLS_E_UNKNOWN_PEER if no slot holds that peer.
+///
+/// # Safety
+/// As [`with_ep`]; `addr`/`addr_len` a pointer/length pair from the
+/// caller; `out` NULL or valid for a write of `T`.
+unsafe fn peer_getter<T>(
+    ep: *mut nanodtls_endpoint,
+    addr: *const u8,
+    addr_len: usize,
+    out: *mut T,
+    get: impl FnOnce(&Connection) -> T,
+) -> nanodtls_status {
+    if out.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/length pair from the caller.
+    let a = match unsafe { in_slice(addr, addr_len) } {
+        Ok(a) => a,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ep; out is non-NULL and writable (caller contract).
+    unsafe {
+        with_ep(ep, |e, slots, _| match e.peer(slots, a) {
+            Some(c) => {
+                out.write(get(c));
+                NANODTLS_OK
+            }
+            None => NANODTLS_E_UNKNOWN_PEER,
+        })
+    }
+}
+
 /// Size in bytes of nanodtls_endpoint expected by this library.
 #[no_mangle]
 pub extern "C" fn nanodtls_endpoint_size() -> usize {
@@ -132,24 +167,8 @@ pub unsafe extern "C" fn nanodtls_endpoint_max_write(
     addr_len: usize,
     max_len: *mut usize,
 ) -> nanodtls_status {
-    if max_len.is_null() {
-        return NANODTLS_E_NULL;
-    }
-    // SAFETY: pointer/length pair from the caller.
-    let a = match unsafe { in_slice(addr, addr_len) } {
-        Ok(a) => a,
-        Err(e) => return e.code(),
-    };
-    // SAFETY: see with_ep; max_len non-NULL and writable.
-    unsafe {
-        with_ep(ep, |e, slots, _| match e.peer(slots, a) {
-            Some(c) => {
-                max_len.write(c.max_write());
-                NANODTLS_OK
-            }
-            None => NANODTLS_E_UNKNOWN_PEER,
-        })
-    }
+    // SAFETY: the caller's pointers, as peer_getter requires.
+    unsafe { peer_getter(ep, addr, addr_len, max_len, |c| c.max_write()) }
 }
 
 /// Size in bytes of one nanodtls_peer expected by this library.
@@ -537,24 +556,8 @@ pub unsafe extern "C" fn nanodtls_endpoint_peer_info(
     addr_len: usize,
     info: *mut nanodtls_info,
 ) -> nanodtls_status {
-    if info.is_null() {
-        return NANODTLS_E_NULL;
-    }
-    // SAFETY: pointer/length pair from the caller.
-    let a = match unsafe { in_slice(addr, addr_len) } {
-        Ok(a) => a,
-        Err(e) => return e.code(),
-    };
-    // SAFETY: see with_ep; info non-NULL and writable.
-    unsafe {
-        with_ep(ep, |e, slots, _| match e.peer(slots, a) {
-            Some(c) => {
-                info.write(connection_info(c));
-                NANODTLS_OK
-            }
-            None => NANODTLS_E_UNKNOWN_PEER,
-        })
-    }
+    // SAFETY: the caller's pointers, as peer_getter requires.
+    unsafe { peer_getter(ep, addr, addr_len, info, connection_info) }
 }
 
 /// Heartbeat state of the peer at `addr` (see nanodtls_heartbeat_status).
@@ -851,24 +854,8 @@ pub unsafe extern "C" fn nanodtls_endpoint_peer_stats(
     addr_len: usize,
     stats: *mut nanodtls_stats,
 ) -> nanodtls_status {
-    if stats.is_null() {
-        return NANODTLS_E_NULL;
-    }
-    // SAFETY: pointer/length pair from the caller.
-    let a = match unsafe { in_slice(addr, addr_len) } {
-        Ok(a) => a,
-        Err(e) => return e.code(),
-    };
-    // SAFETY: see with_ep; stats non-NULL and writable.
-    unsafe {
-        with_ep(ep, |e, slots, _| match e.peer(slots, a) {
-            Some(c) => {
-                stats.write(nanodtls_stats::from(c.stats()));
-                NANODTLS_OK
-            }
-            None => NANODTLS_E_UNKNOWN_PEER,
-        })
-    }
+    // SAFETY: the caller's pointers, as peer_getter requires.
+    unsafe { peer_getter(ep, addr, addr_len, stats, |c| nanodtls_stats::from(c.stats())) }
 }
 
 /// Endpoint counters (cookies, slot allocation and reclamation, drops).
