@@ -32,7 +32,6 @@
 #include "common.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -125,24 +124,7 @@ static void usage(FILE *out)
             ND_CREDS_HELP, ND_MTU_MIN, ND_MTU_MAX, MAX_TIMEOUT_MS, DEFAULT_TIMEOUT_MS);
 }
 
-static int usage_error(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("nanodtls-client: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\n\n", stderr);
-    usage(stderr);
-    return ND_EXIT_USAGE;
-}
+#define usage_error(...) nd_usage_error("nanodtls-client", usage, __VA_ARGS__)
 
 enum {
     OPT_HOST,

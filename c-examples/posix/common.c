@@ -26,6 +26,19 @@ volatile sig_atomic_t nd_stop = 0;
 
 /* ---- Diagnostics ------------------------------------------------------ */
 
+int nd_usage_error(const char *prog, void (*usage)(FILE *out), const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: ", prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n\n", stderr);
+    usage(stderr);
+    return ND_EXIT_USAGE;
+}
+
 void nd_vlog(const char *fmt, ...)
 {
     va_list ap;

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "nanodtls.h"
@@ -51,6 +52,14 @@ extern int nd_verbose;
  * "nanodtls[LEVEL] message" (says so when the library was built without
  * the `log` feature). */
 void nd_enable_library_log(void);
+
+/* Usage error: print "<prog>: <message>", a blank line and the tool's
+ * usage text to stderr; returns ND_EXIT_USAGE. */
+int nd_usage_error(const char *prog, void (*usage)(FILE *out), const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 
 /* printf-style message to stderr, only with --verbose. */
 void nd_vlog(const char *fmt, ...)

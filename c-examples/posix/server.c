@@ -25,7 +25,6 @@
 #include "common.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -126,24 +125,7 @@ static void usage(FILE *out)
             ND_CREDS_HELP, ND_MTU_MIN, ND_MTU_MAX, N_PEERS, N_SESSIONS);
 }
 
-static int usage_error(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("nanodtls-server: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\n\n", stderr);
-    usage(stderr);
-    return ND_EXIT_USAGE;
-}
+#define usage_error(...) nd_usage_error("nanodtls-server", usage, __VA_ARGS__)
 
 enum { OPT_HOST, OPT_PORT, OPT_MTU, OPT_SNI, OPT_HB_INTERVAL, OPT_COUNT };
 static const char *const option_names[OPT_COUNT] = {
