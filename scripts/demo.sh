@@ -48,12 +48,10 @@ cmake --build "$BUILD" --target nanodtls-server nanodtls-client -j 2 >/dev/null 
 
 # --- Run ------------------------------------------------------------------------
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/nanodtls-demo.XXXXXX")"
-SERVER_PID=""
+# shellcheck source=lib/loopback-server.sh
+. "$ROOT/scripts/lib/loopback-server.sh"
 cleanup() {
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
+    nd_server_stop
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -61,22 +59,8 @@ trap 'exit 130' INT TERM
 
 # Port 0: the kernel picks a free port; the server reports it on stderr.
 log "starting nanodtls-server on 127.0.0.1 (free port, --echo --once)"
-# Create the output files first: the background job opens them only after
-# it has forked, and the loop below reads them right away.
-: >"$WORK/server.out"
-: >"$WORK/server.err"
-timeout 30 "$TOOLS/nanodtls-server" --host 127.0.0.1 --port 0 \
-    --psk-id "$PSK_ID" --psk "$PSK" --echo --once \
-    >"$WORK/server.out" 2>"$WORK/server.err" </dev/null &
-SERVER_PID=$!
-
-PORT=""
-for _ in $(seq 1 100); do
-    PORT="$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$WORK/server.err")"
-    [ -n "$PORT" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.05
-done
+nd_server_start "$WORK" 30 "$TOOLS/nanodtls-server" --psk-id "$PSK_ID" --psk "$PSK" --echo --once
+PORT=$ND_SERVER_PORT
 [ -n "$PORT" ] || { cat "$WORK/server.err" >&2; die "the server did not start"; }
 log "server listening on 127.0.0.1:$PORT"
 
@@ -87,16 +71,8 @@ timeout 20 "$TOOLS/nanodtls-client" --host 127.0.0.1 --port "$PORT" \
     >"$WORK/client.out" 2>"$WORK/client.err" </dev/null || CLIENT_RC=$?
 
 # With --once the server exits by itself after the client's close_notify.
-SERVER_RC=""
-for _ in $(seq 1 50); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        SERVER_RC=0
-        wait "$SERVER_PID" || SERVER_RC=$?
-        SERVER_PID=""
-        break
-    fi
-    sleep 0.1
-done
+nd_server_wait 50
+SERVER_RC=$ND_SERVER_RC
 
 echo
 echo "--- client stdout (exit ${CLIENT_RC}) ---"

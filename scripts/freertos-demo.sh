@@ -58,31 +58,17 @@ CLIENT="$OUT/build/nanodtls-freertos-client"
 
 # --- Run ---------------------------------------------------------------------
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/nanodtls-freertos.XXXXXX")
-SERVER_PID=""
+# shellcheck source=lib/loopback-server.sh
+. "$ND_ROOT/scripts/lib/loopback-server.sh"
 cleanup() {
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
+    nd_server_stop
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Create the files first: the background job opens them itself, possibly
-# after the first look at server.err below.
-: >"$WORK/server.out"
-: >"$WORK/server.err"
-timeout 60 "$SERVER" --host 127.0.0.1 --port 0 --psk-id "$PSK_ID" --psk "$PSK" --echo --once \
-    >"$WORK/server.out" 2>"$WORK/server.err" </dev/null &
-SERVER_PID=$!
-PORT=""
-for _ in $(seq 1 100); do
-    PORT=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$WORK/server.err")
-    [ -n "$PORT" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.05
-done
+nd_server_start "$WORK" 60 "$SERVER" --psk-id "$PSK_ID" --psk "$PSK" --echo --once
+PORT=$ND_SERVER_PORT
 [ -n "$PORT" ] || { cat "$WORK/server.err" >&2; nd_die "nanodtls-server did not start"; }
 
 CLIENT_RC=0
@@ -90,16 +76,8 @@ timeout 40 "$CLIENT" --host 127.0.0.1 --port "$PORT" --psk-id "$PSK_ID" --psk "$
     --send "$MESSAGE" --timeout-ms 20000 >"$WORK/client.out" 2>"$WORK/client.err" </dev/null || CLIENT_RC=$?
 
 # --once: the server exits by itself after the client's close_notify.
-SERVER_RC=""
-for _ in $(seq 1 50); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        SERVER_RC=0
-        wait "$SERVER_PID" || SERVER_RC=$?
-        SERVER_PID=""
-        break
-    fi
-    sleep 0.1
-done
+nd_server_wait 50
+SERVER_RC=$ND_SERVER_RC
 
 ok=1
 grep -q '^HANDSHAKE OK TLS_PSK' "$WORK/client.out" || { echo "FAIL: the FreeRTOS client did not complete the handshake"; ok=0; }

@@ -12,6 +12,8 @@ set -euo pipefail
 ND_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=lib/checks.sh
 . "$ND_ROOT/scripts/lib/checks.sh"
+# shellcheck source=lib/loopback-server.sh
+. "$ND_ROOT/scripts/lib/loopback-server.sh"
 W="$ND_ROOT/target/role-test"
 FULL="$ND_ROOT/build/c-examples/posix"
 PSK_ID=client1
@@ -33,31 +35,22 @@ build_role() { # role -> tools in $W/<role>/c-examples/posix
 # run_pair NAME LOG SERVER CLIENT: server --echo --once on a free port,
 # client sends a line; both must succeed and the echo must come back.
 run_pair() {
-    local name=$1 log=$2 server=$3 client=$4 port="" spid
-    : >"$W/srv.out"
-    : >"$W/srv.err"
-    timeout 30 "$server" --host 127.0.0.1 --port 0 --psk-id "$PSK_ID" --psk "$PSK" --echo --once \
-        >"$W/srv.out" 2>"$W/srv.err" </dev/null &
-    spid=$!
-    for _ in $(seq 1 100); do
-        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$W/srv.err")
-        [ -n "$port" ] && break
-        kill -0 "$spid" 2>/dev/null || break
-        sleep 0.05
-    done
+    local name=$1 log=$2 server=$3 client=$4 port
+    nd_server_start "$W" 30 "$server" --psk-id "$PSK_ID" --psk "$PSK" --echo --once
+    port=$ND_SERVER_PORT
     if [ -z "$port" ]; then
-        cat "$W/srv.err" >"$log"
-        kill "$spid" 2>/dev/null || true
+        cat "$W/server.err" >"$log"
+        nd_server_stop
         nd_bad "$name (server did not start)" "$log"
         return
     fi
     if timeout 30 "$client" --host 127.0.0.1 --port "$port" --psk-id "$PSK_ID" --psk "$PSK" \
-        --send "role test" >"$log" 2>&1 && wait "$spid" &&
+        --send "role test" >"$log" 2>&1 && wait "$ND_SERVER_PID" &&
         grep -q '^HANDSHAKE OK TLS_PSK_WITH_AES_128_CCM_8' "$log" && grep -q '^RECV role test' "$log"; then
         nd_ok "$name"
     else
-        kill "$spid" 2>/dev/null || true
-        cat "$W/srv.out" "$W/srv.err" >>"$log"
+        nd_server_stop
+        cat "$W/server.out" "$W/server.err" >>"$log"
         nd_bad "$name" "$log"
     fi
 }
