@@ -152,6 +152,22 @@
 #define NANODTLS_HEARTBEAT_FAILED 3
 
 /**
+ * Default half-open timeout of an endpoint (ms): when every slot is
+ * taken, a handshake that accepted nothing from its peer for this long may
+ * lose its slot to a new client.
+ */
+#define NANODTLS_DEFAULT_HALF_OPEN_MS 10000
+
+/**
+ * Default idle timeout of an endpoint (ms): when every slot is taken, the
+ * connected peer that has been silent longest (no authenticated record
+ * from it), if silent for at least this long, loses its slot to a new
+ * client. A device that crashed or rebooted without close_notify thus
+ * never locks others out for good.
+ */
+#define NANODTLS_DEFAULT_IDLE_MS 60000
+
+/**
  * nanodtls_event.kind: a handshake completed.
  */
 #define NANODTLS_EVENT_CONNECTED 1
@@ -1036,6 +1052,16 @@ size_t nanodtls_peer_size(void);
  * NANODTLS_ROLE_SERVER; its require_cookie decides whether new peers go
  * through the HelloVerifyRequest exchange (strongly recommended). The
  * slots are zeroed here and must stay valid until nanodtls_endpoint_deinit.
+ *
+ * Slot policy: a new client (after its cookie exchange) takes a free slot;
+ * when every slot is taken it takes, in this order, the slot of a closed
+ * or failed connection, of the handshake that accepted nothing for longest
+ * (at least NANODTLS_DEFAULT_HALF_OPEN_MS), or of the connected peer
+ * silent for longest (at least NANODTLS_DEFAULT_IDLE_MS); otherwise it is
+ * dropped (counted in dropped_no_slot) and retries. Only records that
+ * authenticate (or, during a handshake, accepted messages) count as a
+ * peer's activity. Change the two timeouts with
+ * nanodtls_endpoint_set_timeouts.
  * NANODTLS_E_UNSUPPORTED from a client-only library (cargo feature
  * `client` alone).
  */
@@ -1054,9 +1080,11 @@ nanodtls_status nanodtls_endpoint_init(struct nanodtls_endpoint *ep,
 nanodtls_status nanodtls_endpoint_deinit(struct nanodtls_endpoint *ep);
 
 /**
- * Slot reclamation: a connected peer silent for `idle_timeout_ms` (0 =
- * never) and a handshake silent for `half_open_timeout_ms` (default
- * 10000, must be > 0) may lose their slot to a new peer when all are taken.
+ * Slot reclamation (see nanodtls_endpoint_init): a connected peer silent
+ * for `idle_timeout_ms` (default NANODTLS_DEFAULT_IDLE_MS; 0 = never) and
+ * a handshake silent for `half_open_timeout_ms` (default
+ * NANODTLS_DEFAULT_HALF_OPEN_MS; must be > 0) may lose their slot to a new
+ * peer when all are taken.
  */
 nanodtls_status nanodtls_endpoint_set_timeouts(struct nanodtls_endpoint *ep,
                                                uint32_t idle_timeout_ms,

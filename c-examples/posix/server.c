@@ -6,7 +6,8 @@
  *   nanodtls-server --host H --port P [--psk-id ID --psk HEX]
  *                   [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...
  *                   [--client-auth] [--sni NAME] [--heartbeat [--heartbeat-interval MS]]
- *                   [--echo] [--once] [--mtu N] [--verbose]
+ *                   [--echo] [--once] [--mtu N] [--peers N] [--idle-timeout-ms N]
+ *                   [--handshake-timeout-ms N] [--verbose]
  *
  * Per peer it prints "HANDSHAKE OK <suite> <peer-ip>:<port>[ <identity>]"
  * (plus " resumed=1" for an abbreviated handshake), "PEER-KEY-SHA256
@@ -29,8 +30,11 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Peer slots: each is a complete connection (~6 KiB), in static memory. */
-#define N_PEERS 4
+/* Peer slots: each is a complete connection (~6.8 KiB), in static memory
+ * (untouched pages cost nothing); --peers picks how many are used. */
+#define MAX_PEERS 1024
+#define DEFAULT_PEERS 16
+#define MAX_TIMEOUT_MS 86400000UL /* one day */
 /* Session cache entries shared by all peers (RFC 5246 session IDs). */
 #define N_SESSIONS 16
 #define MAX_HB_INTERVAL_MS 86400000UL
@@ -46,6 +50,10 @@ struct options {
     const char *sni;   /* only accept this server_name (NULL: any) */
     int heartbeat;
     unsigned long hb_interval_ms; /* 0 = never ping */
+    unsigned long n_peers;
+    int idle_set;
+    unsigned long idle_timeout_ms;      /* with idle_set; 0 = never reclaim a connected peer */
+    unsigned long handshake_timeout_ms; /* 0 = library default */
 };
 
 /* What the tool itself remembers about a connected peer. */
@@ -66,7 +74,7 @@ enum once_state { ONCE_WAITING, ONCE_TRACKING, ONCE_DONE_OK, ONCE_DONE_FAIL };
 struct server {
     const struct options *opt;
     int fd;
-    struct peer_info peers[N_PEERS];
+    struct peer_info peers[MAX_PEERS];
     unsigned long next_seq;
     /* --once: the first peer seen in an event, and whether it connected. */
     enum once_state once;
@@ -76,7 +84,7 @@ struct server {
 };
 
 static nanodtls_endpoint g_ep;
-static nanodtls_peer g_peers[N_PEERS];
+static nanodtls_peer g_peers[MAX_PEERS];
 static nanodtls_session_entry g_sessions[N_SESSIONS];
 static struct server g_server;
 static uint8_t g_tx[ND_TX_DATAGRAM_MAX];
@@ -89,7 +97,8 @@ static void usage(FILE *out)
             "usage: nanodtls-server --host H --port P [--psk-id ID --psk HEX]\n"
             "                       [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...\n"
             "                       [--client-auth] [--sni NAME] [--heartbeat [--heartbeat-interval MS]]\n"
-            "                       [--echo] [--once] [--mtu N] [--verbose]\n"
+            "                       [--echo] [--once] [--mtu N] [--peers N] [--idle-timeout-ms N]\n"
+            "                       [--handshake-timeout-ms N] [--verbose]\n"
             "\n"
             "  --host H         address to bind (IPv4 or IPv6; \"::\" also serves IPv4)\n"
             "  --port P         UDP port (0-65535; 0 picks a free one, see the\n"
@@ -111,6 +120,14 @@ static void usage(FILE *out)
             "  --once           exit after the first peer's connection ends: 0 if it\n"
             "                   connected and closed or exchanged data, 1 otherwise\n"
             "  --mtu N          largest datagram to send (%lu-%lu)\n"
+            "  --peers N        peer slots (1-%d, default %d): peers served at once\n"
+            "  --idle-timeout-ms N\n"
+            "                   when every slot is taken, a new client may take the\n"
+            "                   slot of the connected peer silent for longest, if it\n"
+            "                   was silent for N ms (0: never; default: the library's)\n"
+            "  --handshake-timeout-ms N\n"
+            "                   deadline of each peer's handshake (1-%lu; default: the\n"
+            "                   library's)\n"
             "  --verbose        log datagrams and peer state changes to stderr, with\n"
             "                   the library's debug log (\"nanodtls[LEVEL] message\")\n"
             "\n"
@@ -119,17 +136,17 @@ static void usage(FILE *out)
             "\n"
             "stdout: \"HANDSHAKE OK <suite> <peer>[ <identity>][ resumed=1]\" per peer,\n"
             "\"PEER-KEY-SHA256 <hex>\" when the client presented a key, then \"RECV <text>\"\n"
-            "per record received. Serves up to %d peers at once; keeps a cache of %d\n"
-            "sessions for resumption.\n"
+            "per record received. Keeps a cache of %d sessions for resumption.\n"
             "exit: 0 ok, 1 failure, 2 usage error\n",
-            ND_CREDS_HELP, ND_MTU_MIN, ND_MTU_MAX, N_PEERS, N_SESSIONS);
+            ND_CREDS_HELP, ND_MTU_MIN, ND_MTU_MAX, MAX_PEERS, DEFAULT_PEERS, MAX_TIMEOUT_MS, N_SESSIONS);
 }
 
 #define usage_error(...) nd_usage_error("nanodtls-server", usage, __VA_ARGS__)
 
-enum { OPT_HOST, OPT_PORT, OPT_MTU, OPT_SNI, OPT_HB_INTERVAL, OPT_COUNT };
+enum { OPT_HOST, OPT_PORT, OPT_MTU, OPT_SNI, OPT_HB_INTERVAL, OPT_PEERS, OPT_IDLE, OPT_HS_TIMEOUT, OPT_COUNT };
 static const char *const option_names[OPT_COUNT] = {
-    "--host", "--port", "--mtu", "--sni", "--heartbeat-interval",
+    "--host", "--port", "--mtu", "--sni", "--heartbeat-interval", "--peers", "--idle-timeout-ms",
+    "--handshake-timeout-ms",
 };
 
 /* Returns -1 when the options are fine, otherwise the exit code. */
@@ -140,6 +157,7 @@ static int parse_args(int argc, char **argv, struct options *o)
     char err[256];
 
     memset(o, 0, sizeof *o);
+    o->n_peers = DEFAULT_PEERS;
     for (i = 1; i < argc; i++) {
         const char *v = NULL;
         int which = 0;
@@ -204,6 +222,22 @@ static int parse_args(int argc, char **argv, struct options *o)
                 return usage_error("bad --mtu value '%s' (%lu-%lu)", v, ND_MTU_MIN, ND_MTU_MAX);
             }
             break;
+        case OPT_PEERS:
+            if (nd_parse_ulong(v, 1, MAX_PEERS, &o->n_peers) != 0) {
+                return usage_error("bad --peers value '%s' (1-%d)", v, MAX_PEERS);
+            }
+            break;
+        case OPT_IDLE:
+            if (nd_parse_ulong(v, 0, MAX_TIMEOUT_MS, &o->idle_timeout_ms) != 0) {
+                return usage_error("bad --idle-timeout-ms value '%s' (0-%lu)", v, MAX_TIMEOUT_MS);
+            }
+            o->idle_set = 1;
+            break;
+        case OPT_HS_TIMEOUT:
+            if (nd_parse_ulong(v, 1, MAX_TIMEOUT_MS, &o->handshake_timeout_ms) != 0) {
+                return usage_error("bad --handshake-timeout-ms value '%s' (1-%lu)", v, MAX_TIMEOUT_MS);
+            }
+            break;
         default:
             return usage_error("unknown argument: %s", argv[i]);
         }
@@ -247,7 +281,7 @@ static void peer_str(const uint8_t *addr, size_t len, char *buf, size_t cap)
 static struct peer_info *find_peer(struct server *s, const uint8_t *addr, size_t len)
 {
     int i;
-    for (i = 0; i < N_PEERS; i++) {
+    for (i = 0; i < (int)s->opt->n_peers; i++) {
         struct peer_info *p = &s->peers[i];
         if (p->in_use && p->addr_len == len && memcmp(p->addr, addr, len) == 0) {
             return p;
@@ -261,7 +295,7 @@ static void add_peer(struct server *s, const uint8_t *addr, size_t len)
     struct peer_info *p = find_peer(s, addr, len);
     int i;
 
-    for (i = 0; p == NULL && i < N_PEERS; i++) {
+    for (i = 0; p == NULL && i < (int)s->opt->n_peers; i++) {
         if (!s->peers[i].in_use) {
             p = &s->peers[i];
         }
@@ -270,7 +304,7 @@ static void add_peer(struct server *s, const uint8_t *addr, size_t len)
         /* More connected peers than we track: forget the oldest (the
          * endpoint reclaimed its slot anyway, or will report it). */
         p = &s->peers[0];
-        for (i = 1; i < N_PEERS; i++) {
+        for (i = 1; i < (int)s->opt->n_peers; i++) {
             if (s->peers[i].seq < p->seq) {
                 p = &s->peers[i];
             }
@@ -298,7 +332,7 @@ static struct peer_info *latest_peer(struct server *s)
 {
     struct peer_info *best = NULL;
     int i;
-    for (i = 0; i < N_PEERS; i++) {
+    for (i = 0; i < (int)s->opt->n_peers; i++) {
         if (s->peers[i].in_use && (best == NULL || s->peers[i].seq > best->seq)) {
             best = &s->peers[i];
         }
@@ -633,7 +667,7 @@ static uint64_t heartbeat_tick(struct server *s)
     if (s->opt->hb_interval_ms == 0) {
         return 0;
     }
-    for (i = 0; i < N_PEERS; i++) {
+    for (i = 0; i < (int)s->opt->n_peers; i++) {
         struct peer_info *p = &s->peers[i];
         char who[ND_ADDR_STR_MAX];
 
@@ -734,7 +768,7 @@ static int configure(struct server *s, const struct options *o)
 static void close_all(struct server *s)
 {
     int i;
-    for (i = 0; i < N_PEERS; i++) {
+    for (i = 0; i < (int)s->opt->n_peers; i++) {
         if (s->peers[i].in_use) {
             (void)nanodtls_endpoint_close_peer(&g_ep, s->peers[i].addr, s->peers[i].addr_len);
             s->peers[i].in_use = 0;
@@ -773,12 +807,22 @@ static int run(const struct options *o)
     }
     cfg.client_auth = o->client_auth ? 1 : 0;
     cfg.heartbeat = o->heartbeat ? 1 : 0;
-    st = nanodtls_endpoint_init(&g_ep, sizeof g_ep, &cfg, &plat, g_peers, sizeof g_peers[0], N_PEERS);
+    if (o->handshake_timeout_ms != 0) {
+        cfg.handshake_timeout_ms = (uint32_t)o->handshake_timeout_ms;
+    }
+    st = nanodtls_endpoint_init(&g_ep, sizeof g_ep, &cfg, &plat, g_peers, sizeof g_peers[0], o->n_peers);
     if (st != NANODTLS_OK) {
         nd_print_failure("endpoint_init", st, NULL);
         goto out;
     }
     initialised = 1;
+    if (o->idle_set) {
+        st = nanodtls_endpoint_set_timeouts(&g_ep, (uint32_t)o->idle_timeout_ms, NANODTLS_DEFAULT_HALF_OPEN_MS);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("endpoint_set_timeouts", st, NULL);
+            goto out;
+        }
+    }
     if (configure(s, o) != 0) {
         goto out;
     }

@@ -28,9 +28,16 @@ pub struct nanodtls_peer {
 }
 
 const EP_MAGIC: u64 = 0x6e61_6e6f_6570_7401;
-/// Default grace period for a handshake without traffic before its slot
-/// may be reclaimed for a new peer.
-const DEFAULT_HALF_OPEN_MS: u32 = 10_000;
+/// Default half-open timeout of an endpoint (ms): when every slot is
+/// taken, a handshake that accepted nothing from its peer for this long may
+/// lose its slot to a new client.
+pub const NANODTLS_DEFAULT_HALF_OPEN_MS: u32 = 10_000;
+/// Default idle timeout of an endpoint (ms): when every slot is taken, the
+/// connected peer that has been silent longest (no authenticated record
+/// from it), if silent for at least this long, loses its slot to a new
+/// client. A device that crashed or rebooted without close_notify thus
+/// never locks others out for good.
+pub const NANODTLS_DEFAULT_IDLE_MS: u32 = 60_000;
 
 #[derive(FromZeros)]
 #[repr(C)]
@@ -182,6 +189,16 @@ pub extern "C" fn nanodtls_peer_size() -> usize {
 /// NANODTLS_ROLE_SERVER; its require_cookie decides whether new peers go
 /// through the HelloVerifyRequest exchange (strongly recommended). The
 /// slots are zeroed here and must stay valid until nanodtls_endpoint_deinit.
+///
+/// Slot policy: a new client (after its cookie exchange) takes a free slot;
+/// when every slot is taken it takes, in this order, the slot of a closed
+/// or failed connection, of the handshake that accepted nothing for longest
+/// (at least NANODTLS_DEFAULT_HALF_OPEN_MS), or of the connected peer
+/// silent for longest (at least NANODTLS_DEFAULT_IDLE_MS); otherwise it is
+/// dropped (counted in dropped_no_slot) and retries. Only records that
+/// authenticate (or, during a handshake, accepted messages) count as a
+/// peer's activity. Change the two timeouts with
+/// nanodtls_endpoint_set_timeouts.
 /// NANODTLS_E_UNSUPPORTED from a client-only library (cargo feature
 /// `client` alone).
 #[no_mangle]
@@ -237,7 +254,7 @@ pub unsafe extern "C" fn nanodtls_endpoint_init(
             b.cb = cb;
             b.peers = slots;
             b.n_peers = n_peers;
-            status(b.ep.init(&cfg, 0, DEFAULT_HALF_OPEN_MS))
+            status(b.ep.init(&cfg, NANODTLS_DEFAULT_IDLE_MS, NANODTLS_DEFAULT_HALF_OPEN_MS))
         })
     }
 }
@@ -266,9 +283,11 @@ pub unsafe extern "C" fn nanodtls_endpoint_deinit(ep: *mut nanodtls_endpoint) ->
     }
 }
 
-/// Slot reclamation: a connected peer silent for `idle_timeout_ms` (0 =
-/// never) and a handshake silent for `half_open_timeout_ms` (default
-/// 10000, must be > 0) may lose their slot to a new peer when all are taken.
+/// Slot reclamation (see nanodtls_endpoint_init): a connected peer silent
+/// for `idle_timeout_ms` (default NANODTLS_DEFAULT_IDLE_MS; 0 = never) and
+/// a handshake silent for `half_open_timeout_ms` (default
+/// NANODTLS_DEFAULT_HALF_OPEN_MS; must be > 0) may lose their slot to a new
+/// peer when all are taken.
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_endpoint_set_timeouts(
     ep: *mut nanodtls_endpoint,

@@ -554,6 +554,69 @@ static void test_endpoint_wrong_key(void)
     T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
 }
 
+/* Crashed peers (no close_notify) must not lock new clients out for good:
+ * by default a connected peer silent for NANODTLS_DEFAULT_IDLE_MS gives
+ * its slot to a new client when every slot is taken. */
+static void test_endpoint_reclaims_crashed_peers(void)
+{
+    t_party cpa, cpb, cpc, sp;
+    nanodtls_config cfg;
+    nanodtls_platform plat;
+    struct ep_client cl[3];
+    nanodtls_endpoint_stats es;
+    int r;
+
+    g_clock = 1000;
+    t_party_init(&cpa, 51, &g_clock);
+    t_party_init(&cpb, 52, &g_clock);
+    t_party_init(&cpc, 53, &g_clock);
+    t_party_init(&sp, 54, &g_clock);
+    memset(cl, 0, sizeof cl);
+    cl[0].ctx = &g_client;
+    cl[1].ctx = &g_client2;
+    cl[2].ctx = &g_client3;
+    memset(cl[0].addr, 'A', sizeof cl[0].addr);
+    memset(cl[1].addr, 'B', sizeof cl[1].addr);
+    memset(cl[2].addr, 'C', sizeof cl[2].addr);
+    nanodtls_config_default(&cfg, NANODTLS_ROLE_SERVER);
+    t_platform(&plat, &sp);
+    T_ST(nanodtls_endpoint_init(&g_ep, sizeof g_ep, &cfg, &plat, g_peers, sizeof g_peers[0], 2), NANODTLS_OK);
+    T_ST(nanodtls_endpoint_set_psk(&g_ep, (const uint8_t *)T_ID, strlen(T_ID), T_KEY, sizeof T_KEY), NANODTLS_OK);
+    T_ST(t_setup_ctx(&g_client, NANODTLS_ROLE_CLIENT, &cpa, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
+    T_ST(t_setup_ctx(&g_client2, NANODTLS_ROLE_CLIENT, &cpb, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
+    T_ST(nanodtls_connect(&g_client), NANODTLS_OK);
+    T_ST(nanodtls_connect(&g_client2), NANODTLS_OK);
+    for (r = 0; r < 10; r++) {
+        ep_round(cl, 2);
+    }
+    T_EQ(nanodtls_state(&g_client), NANODTLS_STATE_CONNECTED);
+    T_EQ(nanodtls_state(&g_client2), NANODTLS_STATE_CONNECTED);
+    /* A and B crash. 30 s later C finds no slot ... */
+    g_clock += 30000;
+    T_ST(t_setup_ctx(&g_client3, NANODTLS_ROLE_CLIENT, &cpc, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
+    T_ST(nanodtls_connect(&g_client3), NANODTLS_OK);
+    for (r = 0; r < 4; r++) {
+        ep_round(&cl[2], 1);
+    }
+    T_EQ(nanodtls_state(&g_client3), NANODTLS_STATE_HANDSHAKING);
+    T_ST(nanodtls_endpoint_get_stats(&g_ep, &es), NANODTLS_OK);
+    T_CHECK(es.dropped_no_slot >= 1);
+    T_EQ(es.slots_reclaimed, 0);
+    /* ... and once they were silent for the default idle timeout, it does. */
+    g_clock += NANODTLS_DEFAULT_IDLE_MS;
+    T_ST(nanodtls_handle_timeout(&g_client3), NANODTLS_OK); /* retransmits its ClientHello */
+    for (r = 0; r < 10; r++) {
+        ep_round(&cl[2], 1);
+    }
+    T_EQ(nanodtls_state(&g_client3), NANODTLS_STATE_CONNECTED);
+    T_ST(nanodtls_endpoint_get_stats(&g_ep, &es), NANODTLS_OK);
+    T_EQ(es.slots_reclaimed, 1);
+    T_ST(nanodtls_endpoint_deinit(&g_ep), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_client2), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_client3), NANODTLS_OK);
+}
+
 int main(void)
 {
     T_RUN(test_ctx_to_ctx);
@@ -563,5 +626,6 @@ int main(void)
     T_RUN(test_unknown_identity);
     T_RUN(test_endpoint_two_peers);
     T_RUN(test_endpoint_wrong_key);
+    T_RUN(test_endpoint_reclaims_crashed_peers);
     return t_finish("test_handshake");
 }

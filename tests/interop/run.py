@@ -757,6 +757,8 @@ def our_server_argv(env: Env, case: Case) -> list[str]:
             argv += ["--client-auth", "--rpk-peer", pin]
     if case.mtu:
         argv += ["--mtu", str(case.mtu)]
+    if case.negative and case.negative != "no-heartbeat":
+        argv += ["--handshake-timeout-ms", str(NEG_TIMEOUT_MS)]
     if case.feature == "sni" or case.negative == "sni-mismatch":
         argv += ["--sni", SNI_NAME]
     if case.feature == "heartbeat" or case.negative == "no-heartbeat":
