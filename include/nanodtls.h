@@ -400,6 +400,11 @@ typedef struct nanodtls_stats {
    */
   uint32_t dropped_future;
   /**
+   * Epoch-0 handshake messages refused and discarded (unauthenticated:
+   * never fatal before the deadline, which then reports the reason).
+   */
+  uint32_t dropped_rejected;
+  /**
    * Flights retransmitted.
    */
   uint32_t retransmits;

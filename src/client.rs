@@ -171,12 +171,31 @@ impl Core {
             (State::ClientWaitServerHello, msg::HELLO_VERIFY_REQUEST) => {
                 let cookie = parse_hello_verify_request(body).map_err(|_| Fatal::decode())?;
                 if cookie.len() > NANODTLS_MAX_COOKIE {
-                    return Err(Fatal::internal(Error::TooLarge));
+                    nd_log!(
+                        Warn,
+                        "client: HelloVerifyRequest cookie of {} bytes exceeds NANODTLS_MAX_COOKIE ({})",
+                        cookie.len(),
+                        NANODTLS_MAX_COOKIE
+                    );
+                    return Err(Fatal::alert(alert::INTERNAL_ERROR));
                 }
-                self.hs.hello_verify_count = self.hs.hello_verify_count.saturating_add(1);
-                if self.hs.hello_verify_count > MAX_HELLO_VERIFY {
+                if self.hs.hello_verify_count >= MAX_HELLO_VERIFY {
                     return Err(Fatal::unexpected());
                 }
+                // The first HelloVerifyRequest is taken at once. A later one
+                // only once the ClientHello with the cookie went unanswered
+                // for a whole retransmission timeout: until then the
+                // server's ServerHello may be on its way, and a forged
+                // HelloVerifyRequest racing it would make us abandon a
+                // ClientHello the server accepted (an off-path stall). A
+                // server that wants a new cookie (its secret rotated) sees
+                // our retransmitted ClientHello and asks again.
+                if self.hs.hello_verify_count > 0 && self.flight.retransmits == 0 {
+                    nd_log!(Info, "client: another HelloVerifyRequest before our ClientHello timed out: not taken");
+                    return Err(Fatal::unexpected());
+                }
+                // Accepted: from here on only state changes.
+                self.hs.hello_verify_count += 1;
                 self.stats.hello_verify_requests = self.stats.hello_verify_requests.saturating_add(1);
                 nd_log!(
                     Info,
@@ -346,11 +365,20 @@ impl Core {
             crate::log::yes(ems),
             mfl
         );
-        self.hs.peer_cert_x509 = server_x509;
-        self.hs.own_cert_x509 = client_x509;
         if self.cfg.require_ems && !ems {
             return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
         }
+        // RFC 5246 7.4.1.3 / RFC 7627 5.3: same suite, same EMS use.
+        if resuming && (sh.suite != self.session.suite || ems != self.session.ems) {
+            return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
+        }
+        let sid_dst = self.hs.session_id.get_mut(..sid.len()).ok_or(Fatal::decode())?;
+        // Accepted: from here on only state changes (the ServerHello was
+        // checked whole before, so a refused one changed nothing).
+        sid_dst.copy_from_slice(sid);
+        self.hs.session_id_len = sid.len() as u8;
+        self.hs.peer_cert_x509 = server_x509;
+        self.hs.own_cert_x509 = client_x509;
         self.hs.ems = ems;
         self.hs.peer_secure_renegotiation = reneg;
         self.hs.suite = sh.suite;
@@ -360,15 +388,9 @@ impl Core {
         // having offered peer_allowed_to_send, we answer its requests.
         self.hb.may_send = hb_mode == 1;
         self.hb.answer = hb_mode != 0;
-        self.hs.session_id.get_mut(..sid.len()).ok_or(Fatal::decode())?.copy_from_slice(sid);
-        self.hs.session_id_len = sid.len() as u8;
         self.hs.transcript.update(message);
         self.hs.peer_flight_first = ctx.seq;
         if resuming {
-            // RFC 5246 7.4.1.3 / RFC 7627 5.3: same suite, same EMS use.
-            if sh.suite != self.session.suite || ems != self.session.ems {
-                return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
-            }
             self.hs.resumed = true;
             self.hs.master = self.session.master;
             self.install_keys();
@@ -493,7 +515,9 @@ impl Core {
         let mut rng = |b: &mut [u8]| env.random(b);
         ecc::generate(&mut rng, &mut eph, &mut point).map_err(|_| Fatal::internal(Error::Rng))?;
         let mut shared = Zeroizing::new([0u8; 32]);
-        ecc::ecdh(&eph, &self.ecc.eph_point, &mut shared).map_err(|_| Fatal::alert(alert::ILLEGAL_PARAMETER))?;
+        // The server's point was validated with its ServerKeyExchange: a
+        // failure here is ours (this runs after ServerHelloDone was accepted).
+        ecc::ecdh(&eph, &self.ecc.eph_point, &mut shared).map_err(|_| Fatal::internal(Error::Internal))?;
         let seq = self.next_send_seq()?;
         let m = self.flight.push_message(0, msg::CLIENT_KEY_EXCHANGE, seq, |w| w.vec8(&point))?;
         self.hs.transcript.update(m);

@@ -185,6 +185,11 @@ pub struct Stats {
     pub dropped_oversize: u32,
     /// Handshake fragments of future messages dropped (they are retransmitted).
     pub dropped_future: u32,
+    /// Epoch-0 handshake messages refused by the handshake layer (a bad
+    /// parameter, an untrusted key, an unknown PSK identity, ...): nothing is
+    /// authenticated in epoch 0, so they are discarded without changing any
+    /// state, and the reason is reported if the handshake reaches its deadline.
+    pub dropped_rejected: u32,
     /// Flights we retransmitted (timer or peer retransmission).
     pub retransmits: u32,
     /// Retransmissions of the peer's flights we detected.
@@ -207,10 +212,6 @@ pub struct AlertInfo {
     pub sent: bool,
 }
 
-/// Protected handshake records failing authentication while we wait for
-/// the peer's Finished before the handshake is abandoned (see process_record).
-const BAD_FINISHED_LIMIT: u8 = 2;
-
 /// Marker for "fail without an alert".
 pub(crate) const NO_ALERT: u8 = 0xFF;
 
@@ -222,6 +223,7 @@ pub(crate) struct Fatal {
 }
 
 impl Fatal {
+    /// Our verdict on something the peer sent (answered with `alert`).
     pub(crate) const fn alert(alert: u8) -> Fatal {
         Fatal { alert, err: Error::AlertSent }
     }
@@ -239,6 +241,13 @@ impl Fatal {
     pub(crate) const fn silent(err: Error) -> Fatal {
         Fatal { alert: NO_ALERT, err }
     }
+    /// True if this is a verdict on the peer's message ([`Fatal::alert`]),
+    /// as opposed to a failure of our own (RNG, buffers, a bug). In epoch 0
+    /// a verdict rejects the message without ending the handshake (see
+    /// `Core::reject`); a failure of our own always ends it.
+    pub(crate) fn is_rejection(&self) -> bool {
+        self.err == Error::AlertSent
+    }
 }
 
 impl From<Error> for Fatal {
@@ -250,12 +259,16 @@ impl From<Error> for Fatal {
     }
 }
 
-/// Record-layer state: epochs, sequence numbers, replay windows, keys.
+/// Record-layer state: epochs, sequence numbers, replay window, keys.
 #[derive(FromZeros)]
 #[repr(C)]
 pub(crate) struct RecordState {
     pub write_seq: [u64; 2],
-    pub window: [ReplayWindow; 2],
+    /// Replay window of epoch 1. Epoch 0 has none: RFC 6347 4.1.2.6 updates
+    /// a window only after MAC verification, and nothing in epoch 0 is
+    /// verified, so a plaintext record can never move it (duplicates there
+    /// are recognised by the handshake layer's message_seq).
+    pub window: ReplayWindow,
     pub client: DirectionKeys,
     pub server: DirectionKeys,
     pub read_epoch: u16,
@@ -355,7 +368,15 @@ pub(crate) struct Handshake {
     /// Suites offered (client) in ClientHello, fixed at connect.
     pub offered: [u16; crate::config::MAX_SUITES],
     pub hello_verify_count: u8,
-    pub bad_finished_records: u8,
+    /// The alert our last epoch-0 rejection (or a protected Finished record
+    /// that failed authentication) would have sent: the likely cause,
+    /// reported at the deadline (valid when `rejected` is set).
+    pub rejected_alert: u8,
+    pub rejected: bool,
+    /// Server: the ClientHello being processed carried a valid cookie (its
+    /// sender receives at the peer's address): refusing it is answered with
+    /// the alert at once (RFC 7925), not discarded.
+    pub cookie_verified: bool,
     /// Server: ClientCaps of the accepted ClientHello (bit set).
     pub client_caps: u16,
     /// The peer's Certificate is X.509 (leaf key pinned) rather than a raw public key.
@@ -379,6 +400,13 @@ pub(crate) struct Handshake {
 impl Handshake {
     pub fn wipe(&mut self) {
         self.master.zeroize();
+    }
+
+    /// Remember the alert a refused peer message would have caused (the
+    /// latest wins): the likely cause if the handshake reaches its deadline.
+    pub fn note_rejection(&mut self, alert: u8) {
+        self.rejected_alert = alert;
+        self.rejected = true;
     }
 }
 
@@ -543,6 +571,9 @@ pub(crate) struct Core {
     /// Sticky status of a failed or closed connection (0 while usable).
     pub status: i32,
     pub state: State,
+    /// Authenticated records and accepted epoch-0 messages so far: what
+    /// counts as the peer's activity (junk from its address does not).
+    pub accepted: u32,
     /// Set once a close_notify has been queued by us.
     pub close_sent: bool,
     pub sni_len: u8,
@@ -563,6 +594,9 @@ pub(crate) struct MsgCtx {
     pub rec_seq: u64,
     /// message_seq of the message.
     pub seq: u16,
+    /// Epoch of that record: 0 is unauthenticated (a refused message is
+    /// discarded), 1 authenticated (a refused message ends the handshake).
+    pub epoch: u16,
 }
 
 /// Payload location of a record being processed.
@@ -1124,6 +1158,23 @@ impl Connection {
         Ok(())
     }
 
+    /// Authenticated records and accepted epoch-0 handshake messages so far
+    /// (wrapping): the endpoint counts only these as a peer's activity.
+    pub(crate) fn accepted_input(&self) -> u32 {
+        self.core.accepted
+    }
+
+    /// The client random of the current (or last) handshake.
+    pub(crate) fn client_random(&self) -> &[u8; 32] {
+        &self.core.hs.client_random
+    }
+
+    /// Endpoint: the ClientHello about to be fed came with a valid cookie
+    /// (the endpoint did the exchange), so refusing it is answered at once.
+    pub(crate) fn mark_cookie_verified(&mut self) {
+        self.core.hs.cookie_verified = true;
+    }
+
     /// Test support (only with the `std` feature, which firmware builds never
     /// enable): protect `payload` as one record of `ctype` in `epoch` with
     /// this connection's write keys and sequence numbers, as a misbehaving
@@ -1201,8 +1252,7 @@ fn process_record(
 ) -> Result<(), Fatal> {
     let epoch = rec.epoch;
     let current = c.rl.read_epoch;
-    let window = usize::from(epoch);
-    if epoch > current || window > 1 {
+    if epoch > current || epoch > 1 {
         nd_drop!(
             c,
             dropped_epoch,
@@ -1213,7 +1263,7 @@ fn process_record(
         );
         return Ok(());
     }
-    if !c.rl.window.get(window).is_some_and(|w| w.is_fresh(rec.seq)) {
+    if epoch == 1 && !c.rl.window.is_fresh(rec.seq) {
         nd_drop!(c, dropped_replay, "replayed or too old record: epoch {} seq {}", epoch, rec.seq);
         return Ok(());
     }
@@ -1247,31 +1297,30 @@ fn process_record(
                     rec.seq
                 );
                 // Invalid records are dropped (RFC 6347 4.1.2.7). While we
-                // wait for the peer's Finished, repeated failures mean the
-                // peer derived other keys (typically: a different PSK); end
-                // the handshake then with bad_record_mac instead of waiting
-                // for the deadline. Two failures: the original flight and
-                // one retransmission, so a single corrupted datagram does not.
+                // wait for the peer's Finished, one that fails is the usual
+                // sign of a wrong PSK, but it is no evidence: anybody can
+                // send a record that fails authentication. So it never ends
+                // the handshake; it is remembered as the likely cause and
+                // reported (bad_record_mac) if the deadline passes.
                 if matches!(c.state, State::ServerWaitFinished | State::ClientWaitFinished)
                     && rec.ctype == content::HANDSHAKE
                 {
-                    c.hs.bad_finished_records = c.hs.bad_finished_records.saturating_add(1);
-                    if c.hs.bad_finished_records >= BAD_FINISHED_LIMIT {
+                    if !c.hs.rejected {
                         nd_log!(
                             Warn,
-                            "{}: the peer's Finished failed authentication {} times: different keys (wrong PSK?)",
-                            crate::log::role(c.cfg.role),
-                            c.hs.bad_finished_records
+                            "{}: a Finished record failed authentication: wrong PSK? (or a forgery); waiting until the deadline",
+                            crate::log::role(c.cfg.role)
                         );
-                        return Err(Fatal::alert(alert::BAD_RECORD_MAC));
                     }
+                    c.hs.note_rejection(alert::BAD_RECORD_MAC);
                 }
                 return Ok(());
             }
         }
     };
-    if let Some(w) = c.rl.window.get_mut(window) {
-        w.mark(rec.seq);
+    if epoch == 1 {
+        c.rl.window.mark(rec.seq);
+        c.accepted = c.accepted.wrapping_add(1);
     }
     let old_epoch = epoch < current;
     let plain_len = match &payload {
@@ -1305,11 +1354,11 @@ fn process_record(
                     nd_drop!(c, dropped_malformed, "malformed handshake fragment in record seq {}", rec.seq);
                     break;
                 };
-                let ctx = MsgCtx { rec_seq: rec.seq, seq: h.seq };
+                let ctx = MsgCtx { rec_seq: rec.seq, seq: h.seq, epoch };
                 if old_epoch {
                     // Only a retransmission of the peer's previous flight can
                     // legitimately arrive in an older epoch.
-                    c.note_old_fragment(&h, resend);
+                    c.note_old_fragment(&h, true, now, resend);
                     continue;
                 }
                 c.on_fragment(reasm, env, now, &ctx, &h, frag, resend)?;
@@ -1430,7 +1479,22 @@ impl Core {
     }
 
     fn check_deadline(&mut self, now: u64) -> Result<(), Error> {
-        if self.state.handshaking() && self.hs.deadline != 0 && now >= self.hs.deadline {
+        if !(self.state.handshaking() && self.hs.deadline != 0 && now >= self.hs.deadline) {
+            return Ok(());
+        }
+        if self.hs.rejected {
+            // The peer is there but what it sent was refused: tell it why.
+            nd_log!(
+                Error,
+                "{}: handshake deadline ({} ms) passed in {:?}; refused: {}",
+                crate::log::role(self.cfg.role),
+                self.cfg.handshake_timeout_ms,
+                self.state,
+                crate::log::alert_name(self.hs.rejected_alert)
+            );
+            self.queue_alert(alert::FATAL, self.hs.rejected_alert);
+            self.session.clear();
+        } else {
             // No alert: the peer is most likely gone.
             nd_log!(
                 Error,
@@ -1439,14 +1503,15 @@ impl Core {
                 self.cfg.handshake_timeout_ms,
                 self.state
             );
-            self.state = State::Failed;
-            self.status = Error::Timeout.code();
-            self.flight.sending = false;
-            self.flight.armed = false;
-            self.wipe_secrets();
-            return Err(Error::Timeout);
         }
-        Ok(())
+        self.state = State::Failed;
+        self.status = Error::Timeout.code();
+        self.flight.sending = false;
+        self.flight.armed = false;
+        if !self.alert_out.pending {
+            self.wipe_secrets();
+        }
+        Err(Error::Timeout)
     }
 
     /// End the connection with a fatal alert; returns the status to report.
@@ -1603,17 +1668,47 @@ impl Core {
         Ok(())
     }
 
-    /// A handshake fragment in an older epoch than we read: only useful as
-    /// a sign that the peer retransmitted the flight we answered.
-    fn note_old_fragment(&mut self, h: &FragmentHeader, resend: &mut bool) {
-        if self.flight.answers(h.seq) {
-            if !*resend {
-                self.stats.peer_retransmits = self.stats.peer_retransmits.saturating_add(1);
+    /// A fragment of a handshake message we already have (an older
+    /// message_seq, or an older epoch): only useful as a sign that the peer
+    /// retransmitted the flight we answered, which makes us send ours again
+    /// (RFC 6347 4.2.4). Nothing authenticates it in epoch 0, so the resend
+    /// it may trigger is bounded: at most once per datagram and never within
+    /// [`Core::peer_resend_gap_ms`] of our last transmission (network
+    /// duplicates and forged copies arrive within it; a genuine peer
+    /// retransmits only after its own timer).
+    fn note_old_fragment(&mut self, h: &FragmentHeader, old_epoch: bool, now: u64, resend: &mut bool) {
+        if !self.flight.answers(h.seq) {
+            if old_epoch {
+                nd_drop!(self, dropped_epoch, "{} seq {} in an old epoch", crate::log::msg_name(h.msg_type), h.seq);
+            } else {
+                nd_drop!(self, dropped_replay, "{} seq {} received before", crate::log::msg_name(h.msg_type), h.seq);
             }
-            *resend = true;
-        } else {
-            nd_drop!(self, dropped_epoch, "{} seq {} in an old epoch", crate::log::msg_name(h.msg_type), h.seq);
+            return;
         }
+        if *resend {
+            return;
+        }
+        let gap = u64::from(self.peer_resend_gap_ms());
+        if self.flight.sending || now < self.flight.last_sent_at.saturating_add(gap) {
+            nd_drop!(
+                self,
+                dropped_replay,
+                "{} seq {}: peer retransmission within {} ms of ours, not answered",
+                crate::log::msg_name(h.msg_type),
+                h.seq,
+                gap
+            );
+            return;
+        }
+        self.stats.peer_retransmits = self.stats.peer_retransmits.saturating_add(1);
+        *resend = true;
+    }
+
+    /// Least time between our last transmission of a flight and a resend
+    /// triggered by the peer: half the initial retransmission timeout, at
+    /// most 500 ms.
+    pub(crate) fn peer_resend_gap_ms(&self) -> u32 {
+        (self.cfg.retransmit_initial_ms / 2).min(500)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1627,7 +1722,7 @@ impl Core {
         data: &[u8],
         resend: &mut bool,
     ) -> Result<(), Fatal> {
-        match self.state {
+        let expected = match self.state {
             State::ServerWaitClientHello => {
                 if h.msg_type != msg::CLIENT_HELLO {
                     nd_drop!(self, dropped_unexpected, "{} before a ClientHello", crate::log::msg_name(h.msg_type));
@@ -1635,34 +1730,54 @@ impl Core {
                 }
                 // A stateless server adopts whatever message_seq the
                 // ClientHello carries (0, or 1 after a HelloVerifyRequest).
-                self.hs.recv_seq = h.seq;
+                h.seq
             }
             State::Connected => {
                 if h.seq < self.hs.recv_seq {
-                    self.note_old_fragment(h, resend);
+                    self.note_old_fragment(h, false, now, resend);
                 } else {
                     self.on_renegotiation_attempt(h);
                 }
                 return Ok(());
             }
-            _ => {}
-        }
-        if h.seq < self.hs.recv_seq {
-            self.note_old_fragment(h, resend);
+            _ => self.hs.recv_seq,
+        };
+        if h.seq < expected {
+            self.note_old_fragment(h, false, now, resend);
             return Ok(());
         }
-        if h.seq > self.hs.recv_seq {
+        if h.seq > expected {
             nd_drop!(
                 self,
                 dropped_future,
                 "fragment of {} seq {} (expecting seq {})",
                 crate::log::msg_name(h.msg_type),
                 h.seq,
-                self.hs.recv_seq
+                expected
             );
             return Ok(());
         }
-        match reasm.insert(h, data) {
+        let outcome = match reasm.insert(h, data) {
+            Insert::Inconsistent => {
+                // Nothing authenticates an epoch-0 fragment, so the one that
+                // disagrees with the partial message may as well be the
+                // genuine one (and the partial a forgery). The newest wins:
+                // reassembly restarts with it, so a forged fragment can never
+                // fix a message's length or bytes for good; it costs at most
+                // one retransmission of the peer's flight.
+                nd_drop!(
+                    self,
+                    dropped_malformed,
+                    "{} seq {} fragment disagrees with the partial message: restarted",
+                    crate::log::msg_name(h.msg_type),
+                    h.seq
+                );
+                reasm.reset();
+                reasm.insert(h, data)
+            }
+            other => other,
+        };
+        match outcome {
             Insert::Incomplete => Ok(()),
             Insert::Inconsistent => {
                 nd_drop!(
@@ -1674,9 +1789,18 @@ impl Core {
                 );
                 Ok(())
             }
-            // Before a verified ClientHello nothing is kept: drop it.
-            Insert::TooLarge if self.state == State::ServerWaitClientHello => {
-                nd_drop!(self, dropped_oversize, "ClientHello of {} bytes is too large", h.length);
+            // Unauthenticated: a forged length must not end the handshake.
+            Insert::TooLarge if ctx.epoch == 0 => {
+                nd_drop!(
+                    self,
+                    dropped_oversize,
+                    "{} of {} bytes exceeds NANODTLS_MAX_HANDSHAKE_MSG",
+                    crate::log::msg_name(h.msg_type),
+                    h.length
+                );
+                if self.state != State::ServerWaitClientHello {
+                    self.hs.note_rejection(alert::INTERNAL_ERROR);
+                }
                 Ok(())
             }
             Insert::TooLarge => {
@@ -1698,11 +1822,63 @@ impl Core {
                     h.seq,
                     h.length
                 );
-                self.hs.recv_seq = self.hs.recv_seq.checked_add(1).ok_or(Fatal::unexpected())?;
-                let r = self.on_message(env, now, ctx, h.msg_type, reasm.message(), reasm.body());
+                let prev = self.hs.recv_seq;
+                let r = match h.seq.checked_add(1) {
+                    Some(next) => {
+                        self.hs.recv_seq = next;
+                        self.on_message(env, now, ctx, h.msg_type, reasm.message(), reasm.body())
+                    }
+                    None => Err(Fatal::unexpected()),
+                };
                 reasm.reset();
-                r
+                // A ClientHello with a valid cookie came from the peer's
+                // address (RFC 6347 4.2.1): its refusal is answered at once.
+                let evidence = self.state == State::ServerWaitClientHello && self.hs.cookie_verified;
+                match r {
+                    Err(f) if ctx.epoch == 0 && f.is_rejection() && !evidence => {
+                        self.hs.recv_seq = prev;
+                        self.reject(h, f.alert);
+                        Ok(())
+                    }
+                    Ok(()) => {
+                        self.hs.rejected = false;
+                        if ctx.epoch == 0 {
+                            self.accepted = self.accepted.wrapping_add(1);
+                        }
+                        Ok(())
+                    }
+                    r => r,
+                }
             }
+        }
+    }
+
+    /// Refuse an epoch-0 handshake message. Nothing in epoch 0 is
+    /// authenticated, so a message we cannot accept is no evidence that the
+    /// peer is broken: it is discarded (RFC 6347 4.1.2.7) and the handshake
+    /// waits for the genuine one. The handler returned before changing any
+    /// state; here the message is counted, logged with the alert it would
+    /// have caused, and that alert is remembered as the likely cause, sent
+    /// if the handshake reaches its deadline.
+    #[cfg_attr(not(feature = "log"), allow(unused_variables))]
+    fn reject(&mut self, h: &FragmentHeader, alert: u8) {
+        match alert {
+            alert::DECODE_ERROR => nd_drop!(self, dropped_malformed, "malformed {}", crate::log::msg_name(h.msg_type)),
+            alert::UNEXPECTED_MESSAGE => {
+                nd_drop!(self, dropped_unexpected, "{} in {:?}", crate::log::msg_name(h.msg_type), self.state)
+            }
+            _ => nd_drop!(self, dropped_rejected, "{} refused", crate::log::msg_name(h.msg_type)),
+        }
+        nd_log!(
+            Info,
+            "{}: {} seq {} refused ({}): discarded, epoch 0 is unauthenticated",
+            crate::log::role(self.cfg.role),
+            crate::log::msg_name(h.msg_type),
+            h.seq,
+            crate::log::alert_name(alert)
+        );
+        if self.state != State::ServerWaitClientHello {
+            self.hs.note_rejection(alert);
         }
     }
 
@@ -1743,20 +1919,23 @@ impl Core {
     }
 
     fn on_ccs(&mut self, data: &[u8], epoch: u16) -> Result<(), Fatal> {
+        if epoch > 0 {
+            // Inside the protected epoch (authenticated): the peer broke the protocol.
+            return Err(if data == [1] { Fatal::unexpected() } else { Fatal::decode() });
+        }
         if data != [1] {
-            return Err(Fatal::decode());
+            nd_drop!(self, dropped_malformed, "ChangeCipherSpec with a {}-byte body", data.len());
+            return Ok(());
         }
         let expected = matches!(self.state, State::ClientWaitCcs | State::ServerWaitCcs);
-        if !expected || epoch != 0 || !self.rl.keys_ready {
+        if !expected || !self.rl.keys_ready {
             // Early CCS (e.g. reordered ahead of ClientKeyExchange) or a
             // duplicate: never a reason to switch keys.
-            if epoch > 0 {
-                return Err(Fatal::unexpected());
-            }
             nd_drop!(self, dropped_unexpected, "early or duplicate ChangeCipherSpec in {:?}", self.state);
             return Ok(());
         }
         self.rl.read_epoch = 1;
+        self.accepted = self.accepted.wrapping_add(1);
         self.state = match self.state {
             State::ClientWaitCcs => State::ClientWaitFinished,
             _ => State::ServerWaitFinished,

@@ -288,16 +288,31 @@ impl Endpoint {
         let hello = initial_client_hello(datagram);
         if let Some(i) = existing {
             let slot = slots.get_mut(i).ok_or(Error::Internal)?;
+            // A new handshake needs a ClientHello with a new client random:
+            // the one of a failed or closed handshake (a retransmission, or a
+            // replay) does not restart the slot.
+            let fresh = |body: &[u8]| ClientHello::parse(body).is_ok_and(|ch| &ch.random != slot.conn.client_random());
             let new_handshake = match (&hello, slot.conn.state()) {
-                (_, State::Closed | State::Failed) => hello.is_some(),
-                (Some((_, _, _, body)), State::Connected) => {
-                    ClientHello::parse(body).map(|ch| ch.random != slot.conn.core.hs.client_random).unwrap_or(false)
-                }
+                (Some((_, _, _, body)), State::Closed | State::Failed | State::Connected) => fresh(body),
                 _ => false,
             };
             if !new_handshake {
-                slot.last_active = now;
+                if hello.is_some() && matches!(slot.conn.state(), State::Closed | State::Failed) {
+                    self.stats.dropped_unknown_peer = self.stats.dropped_unknown_peer.saturating_add(1);
+                    nd_log!(
+                        Debug,
+                        "server: endpoint: drop [dropped_unknown_peer] the ClientHello of slot {}'s ended handshake again",
+                        i
+                    );
+                    return Ok(());
+                }
+                // Only what the connection accepted counts as the peer's
+                // activity: junk from its address cannot keep a slot alive.
+                let before = slot.conn.accepted_input();
                 let r = slot.conn.feed(env, now, datagram);
+                if slot.conn.accepted_input() != before {
+                    slot.last_active = now;
+                }
                 slot.note_state();
                 return r;
             }
@@ -321,7 +336,8 @@ impl Endpoint {
         // new client proved it can receive at this address (a cookie
         // exchange), whatever require_cookie says for unknown addresses.
         let replaces_live = existing.and_then(|i| slots.get(i)).is_some_and(|s| s.conn.state() == State::Connected);
-        if self.cfg.require_cookie || replaces_live {
+        let verify = self.cfg.require_cookie || replaces_live;
+        if verify {
             let lifetime = self.cfg.cookie_lifetime_ms;
             let mut rng = |b: &mut [u8]| env.random(b);
             if self.cookies.refresh(now, lifetime, &mut rng).is_err() {
@@ -360,6 +376,9 @@ impl Endpoint {
         };
         let slot = slots.get_mut(i).ok_or(Error::Internal)?;
         self.start_slot(slot, addr, now)?;
+        if verify {
+            slot.conn.mark_cookie_verified();
+        }
         self.stats.slots_allocated = self.stats.slots_allocated.saturating_add(1);
         nd_log!(
             Info,

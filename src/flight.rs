@@ -37,6 +37,8 @@ pub struct Flight {
     buf: [u8; CAP],
     /// Next absolute time (ms) the timer fires, valid when `armed`.
     pub next_at: u64,
+    /// When the last (re)transmission of this flight was polled out.
+    pub last_sent_at: u64,
     /// Current retransmission interval.
     pub interval_ms: u32,
     /// Offset in the current message body of the next fragment to send.
@@ -177,6 +179,7 @@ impl Flight {
 
     /// Called when the last datagram of a transmission went out.
     pub fn sent(&mut self, now: u64) {
+        self.last_sent_at = now;
         if self.expects_reply {
             self.armed = true;
             self.next_at = now.saturating_add(u64::from(self.interval_ms));

@@ -285,13 +285,10 @@ impl Core {
                 self.send_hello_verify_request(ctx, peer_addr, &ch);
                 return Ok(());
             }
+            self.hs.cookie_verified = true;
         }
-        // Our record numbers continue from the client's (RFC 6347 4.2.1), so
-        // anything we send now - even an alert - is above the number a
-        // HelloVerifyRequest used and passes the client's replay window.
-        if let Some(s) = self.rl.write_seq.get_mut(0) {
-            *s = (*s).max(ctx.rec_seq);
-        }
+        // Everything is decided before anything changes: a refused
+        // ClientHello leaves the context as it was.
         if !ch.supports_dtls12() {
             return Err(Fatal::alert(alert::PROTOCOL_VERSION));
         }
@@ -306,6 +303,7 @@ impl Core {
         let mut reneg = ch.offers(suite::EMPTY_RENEGOTIATION_INFO_SCSV);
         let mut mfl = 0u8;
         let mut hb_mode = 0u8;
+        let mut sni: Option<&[u8]> = None;
         for (t, data) in ch.extensions.clone() {
             match t {
                 #[cfg(feature = "ecc")]
@@ -359,10 +357,7 @@ impl Core {
                             nd_log!(Warn, "server: server_name ({} bytes) refused by the application", name.len());
                             return Err(Fatal::alert(alert::UNRECOGNIZED_NAME));
                         }
-                        if let Some(d) = self.sni.get_mut(..name.len()) {
-                            d.copy_from_slice(name);
-                            self.sni_len = name.len() as u8;
-                        }
+                        sni = Some(name);
                     }
                 }
                 ext::MAX_FRAGMENT_LENGTH => {
@@ -384,6 +379,29 @@ impl Core {
         if self.cfg.require_ems && !ems {
             return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
         }
+        let resume = self.can_resume(env, now, &ch, ems);
+        let chosen = self.cfg.suite_list().find(|&s| ch.offers(s) && self.server_can_use(s, env, &caps));
+        if !resume && chosen.is_none() {
+            nd_log!(
+                Warn,
+                "server: no usable cipher suite among the {} the client offers (credentials? suites?)",
+                ch.suites.len() / 2
+            );
+            return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
+        }
+        // Accepted: from here on only state changes.
+        // Our record numbers continue from the client's (RFC 6347 4.2.1), so
+        // anything we send now - even an alert - is above the number a
+        // HelloVerifyRequest used and passes the client's replay window.
+        if let Some(s) = self.rl.write_seq.get_mut(0) {
+            *s = (*s).max(ctx.rec_seq);
+        }
+        if let Some(name) = sni {
+            if let Some(d) = self.sni.get_mut(..name.len()) {
+                d.copy_from_slice(name);
+                self.sni_len = name.len() as u8;
+            }
+        }
         self.hs.mfl_code = mfl;
         if self.cfg.heartbeat && hb_mode != 0 {
             // We reply peer_allowed_to_send: we answer the client's requests;
@@ -393,18 +411,10 @@ impl Core {
         }
         // RFC 5746 3.6: answered in every ServerHello, resumed ones included.
         self.hs.peer_secure_renegotiation = reneg;
-        if self.try_resume(env, now, ctx, message, &ch, ems)? {
-            return Ok(());
+        if resume {
+            return self.resume(env, now, ctx, message, &ch, ems);
         }
-        let chosen = self.cfg.suite_list().find(|&s| ch.offers(s) && self.server_can_use(s, env, &caps));
-        let Some(chosen) = chosen else {
-            nd_log!(
-                Warn,
-                "server: no usable cipher suite among the {} the client offers (credentials? suites?)",
-                ch.suites.len() / 2
-            );
-            return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
-        };
+        let Some(chosen) = chosen else { return Err(Fatal::internal(Error::Internal)) };
         nd_log!(
             Debug,
             "server: ClientHello: {} suites, chose {} (0x{:04X}), ems {}, server_name {} bytes",
@@ -480,10 +490,26 @@ impl Core {
         HelloExtras { sni: self.sni_len > 0 && !self.hs.resumed, mfl: self.hs.mfl_code, heartbeat: self.hb.answer }
     }
 
-    /// Resume the session the ClientHello offers if the cache has it and
-    /// it is still acceptable; sends the abbreviated flight (ServerHello,
-    /// ChangeCipherSpec, Finished). Returns false for a full handshake.
-    fn try_resume(
+    /// True if the ClientHello offers a session the cache has and that is
+    /// still acceptable (nothing changes but the entry's last use).
+    fn can_resume(&self, env: &mut dyn Env, now: u64, ch: &ClientHello<'_>, ems: bool) -> bool {
+        if ch.session_id.is_empty() {
+            return false;
+        }
+        let configured = |s: u16| self.cfg.suite_list().any(|x| x == s);
+        let Some(cache) = env.session_cache() else { return false };
+        let Some(found) = crate::session::cache_lookup(cache, ch.session_id, now) else {
+            return false;
+        };
+        // Same suite still offered and allowed; RFC 7627 5.3: never resume
+        // across a change in extended master secret use.
+        ch.offers(found.suite) && configured(found.suite) && found.ems == ems
+    }
+
+    /// Resume the session the ClientHello offers ([`Core::can_resume`]
+    /// said yes): send the abbreviated flight (ServerHello,
+    /// ChangeCipherSpec, Finished).
+    fn resume(
         &mut self,
         env: &mut dyn Env,
         now: u64,
@@ -491,20 +517,9 @@ impl Core {
         message: &[u8],
         ch: &ClientHello<'_>,
         ems: bool,
-    ) -> Result<bool, Fatal> {
-        if ch.session_id.is_empty() {
-            return Ok(false);
-        }
-        let configured = |s: u16| self.cfg.suite_list().any(|x| x == s);
-        let Some(cache) = env.session_cache() else { return Ok(false) };
-        let Some(found) = crate::session::cache_lookup(cache, ch.session_id, now) else {
-            return Ok(false);
-        };
-        // Same suite still offered and allowed; RFC 7627 5.3: never resume
-        // across a change in extended master secret use.
-        if !ch.offers(found.suite) || !configured(found.suite) || found.ems != ems {
-            return Ok(false);
-        }
+    ) -> Result<(), Fatal> {
+        let cache = env.session_cache().ok_or(Fatal::internal(Error::Internal))?;
+        let found = crate::session::cache_lookup(cache, ch.session_id, now).ok_or(Fatal::internal(Error::Internal))?;
         self.session.clear();
         self.session = found.clone();
         env.random(&mut self.hs.server_random).map_err(|_| Fatal::internal(Error::Rng))?;
@@ -549,7 +564,7 @@ impl Core {
         self.push_finished()?;
         self.send_flight(true);
         self.state = State::ServerWaitCcs;
-        Ok(true)
+        Ok(())
     }
 
     /// After a full handshake: put the session into the cache, if any.
@@ -585,11 +600,11 @@ impl Core {
             return;
         };
         let mut w = Writer::new(&mut self.tx.buf);
+        // Stateless (RFC 6347 4.2.1): the record number mirrors the
+        // ClientHello's and nothing of ours moves, so a spoofed ClientHello
+        // cannot push our sequence numbers anywhere.
         if write_hello_verify_request(&mut w, ctx.rec_seq, ctx.seq, &cookie).is_ok() {
             self.tx.len = w.len() as u16;
-            if let Some(s) = self.rl.write_seq.get_mut(0) {
-                *s = (*s).max(ctx.rec_seq.saturating_add(1));
-            }
             self.stats.hello_verify_requests = self.stats.hello_verify_requests.saturating_add(1);
             nd_log!(
                 Info,
@@ -690,9 +705,11 @@ impl Core {
         use crate::crypto::ecc;
         let point = hecc::parse_client_key_exchange(body).map_err(|_| Fatal::decode())?;
         let mut shared = Zeroizing::new([0u8; 32]);
-        let r = ecc::ecdh(&self.ecc.eph_scalar, point, &mut shared);
+        // A refused point keeps our ephemeral key: the genuine
+        // ClientKeyExchange may still come (epoch 0 is unauthenticated).
+        ecc::ecdh(&self.ecc.eph_scalar, point, &mut shared).map_err(|_| Fatal::alert(alert::ILLEGAL_PARAMETER))?;
+        // Accepted: our ephemeral key has done its job.
         self.ecc.wipe_ephemeral();
-        r.map_err(|_| Fatal::alert(alert::ILLEGAL_PARAMETER))?;
         if !self.ecc.cert_requested {
             self.hs.peer_flight_first = ctx.seq;
         }

@@ -57,6 +57,15 @@ impl Lock {
     fn connected(&self) -> bool {
         self.c.state() == State::Connected && self.s.state() == State::Connected
     }
+    /// Let the handshake deadline pass on one side (the client or the
+    /// server) and deliver what it sends then (the alert it decided on).
+    fn expire(&mut self, client: bool) -> Result<(), Error> {
+        let t = u64::from(client_config().handshake_timeout_ms);
+        let r = if client { self.c.handle_timeout(t) } else { self.s.handle_timeout(t) };
+        self.pump();
+        self.run();
+        r
+    }
     /// Deliver until the next queued datagram contains a handshake message
     /// of `msg_type` (returns it, not delivered).
     fn until_message(&mut self, msg_type: u8) -> (bool, Vec<u8>) {
@@ -150,21 +159,35 @@ fn pinning_by_hash_and_by_verify_callback() {
     assert_eq!(l.se.keys_seen, vec![test_spki(1)]);
 }
 
+/// The refusal of an epoch-0 message (RFC 6347 4.1.2.7: nothing there is
+/// authenticated, so it is discarded, not fatal), then the deadline: the
+/// refusing side gives up with Timeout and sends the alert it decided on,
+/// which ends the peer's handshake too.
+fn refused_until_the_deadline(l: &mut Lock, client_refuses: bool, want: u8) {
+    let (me, peer) = if client_refuses { (&l.c, &l.s) } else { (&l.s, &l.c) };
+    assert!(me.state().handshaking(), "{:?}", me.state());
+    assert!(me.stats().dropped_rejected > 0, "{:?}", me.stats());
+    assert!(peer.state().handshaking(), "{:?}", peer.state());
+    assert_eq!(l.expire(client_refuses), Err(Error::Timeout));
+    let (me, peer) = if client_refuses { (&l.c, &l.s) } else { (&l.s, &l.c) };
+    assert_eq!(me.failure(), Some(Error::Timeout));
+    assert_eq!(me.last_alert(), nanodtls::AlertInfo { level: alert::FATAL, description: want, sent: true });
+    assert_eq!(peer.failure(), Some(Error::AlertReceived));
+    assert_eq!(peer.last_alert().description, want);
+}
+
 #[test]
 fn unknown_server_key_is_refused() {
     let mut l = Lock::new(ecc_client(Some(1), &[3], CCM8), ecc_server(2, &[1], true), 6);
     l.run();
-    assert_eq!(l.c.state(), State::Failed);
-    assert_eq!(l.c.last_alert().description, alert::CERTIFICATE_UNKNOWN);
-    assert_eq!(l.s.failure(), Some(Error::AlertReceived));
+    refused_until_the_deadline(&mut l, true, alert::CERTIFICATE_UNKNOWN);
 }
 
 #[test]
 fn unknown_client_key_is_refused() {
     let mut l = Lock::new(ecc_client(Some(1), &[2], CCM8), ecc_server(2, &[3], true), 7);
     l.run();
-    assert_eq!(l.s.state(), State::Failed);
-    assert_eq!(l.s.last_alert().description, alert::CERTIFICATE_UNKNOWN);
+    refused_until_the_deadline(&mut l, false, alert::CERTIFICATE_UNKNOWN);
     // A verifier that says no is a refusal too.
     let c = ecc_client(Some(1), &[2], CCM8);
     let s = ecc_server(2, &[], true);
@@ -173,16 +196,16 @@ fn unknown_client_key_is_refused() {
     l.c.connect(&mut l.ce, 0).unwrap();
     l.pump();
     l.run();
-    assert_eq!(l.s.last_alert().description, alert::CERTIFICATE_UNKNOWN);
+    refused_until_the_deadline(&mut l, false, alert::CERTIFICATE_UNKNOWN);
 }
 
 #[test]
 fn client_without_key_is_refused_when_the_server_requires_one() {
     let mut l = Lock::new(ecc_client(None, &[2], CCM8), ecc_server(2, &[1], true), 10);
     l.run();
-    // The client cannot offer a raw public key, so the server has no suite.
-    assert_eq!(l.s.state(), State::Failed);
-    assert_eq!(l.s.last_alert().description, alert::HANDSHAKE_FAILURE);
+    // The client has no key to present: its empty Certificate is refused.
+    assert_eq!(l.s.state(), State::ServerWaitClientCertificate);
+    refused_until_the_deadline(&mut l, false, alert::HANDSHAKE_FAILURE);
 }
 
 #[test]
@@ -247,8 +270,13 @@ fn server_key_exchange_signed_by_another_key_is_refused() {
     let real = test_spki(3);
     let at = find(&d, &real).unwrap();
     d[at..at + real.len()].copy_from_slice(&test_spki(2));
-    assert_eq!(l.deliver(false, &d), Err(Error::AlertSent));
-    assert_eq!(l.c.last_alert().description, alert::DECRYPT_ERROR);
+    assert_eq!(l.deliver(false, &d), Ok(()));
+    // The Certificate was taken (key 2 is pinned), the ServerKeyExchange
+    // refused: the handshake cannot complete, and at the deadline the
+    // client says why.
+    assert_eq!(l.c.state(), State::ClientWaitServerKeyExchange);
+    l.run();
+    refused_until_the_deadline(&mut l, true, alert::DECRYPT_ERROR);
 }
 
 #[test]
@@ -265,9 +293,22 @@ fn tampered_server_key_exchange_is_refused() {
         }
         out.extend_from_slice(&r);
     }
-    assert_eq!(l.deliver(false, &out), Err(Error::AlertSent));
+    // Refused and discarded without changing anything: the genuine
+    // datagram after it still completes the handshake.
+    assert_eq!(l.deliver(false, &out), Ok(()));
+    assert_eq!(l.c.state(), State::ClientWaitServerKeyExchange);
+    assert_eq!(l.c.stats().dropped_rejected, 1, "{:?}", l.c.stats());
+    l.deliver(false, &d).unwrap();
+    l.run();
+    assert!(l.connected(), "{:?} / {:?}", l.c.state(), l.s.state());
+    // Had the tampered one been all there was, the deadline says why.
+    let mut l = Lock::new(ecc_client(None, &[2], CCM8), ecc_server(2, &[], false), 14);
+    let _ = l.until_message(msg::SERVER_KEY_EXCHANGE);
+    l.deliver(false, &out).unwrap();
+    l.expire(true).unwrap_err();
     let a = l.c.last_alert().description;
     assert!(a == alert::ILLEGAL_PARAMETER || a == alert::DECRYPT_ERROR, "alert {a}");
+    assert_eq!(l.s.failure(), Some(Error::AlertReceived));
 }
 
 /// Run to the client's flight 5 and return its records.
@@ -331,12 +372,18 @@ fn certificate_verify_over_the_wrong_transcript_is_refused() {
             ];
             m.extend_from_slice(&body);
             let forged = l.c.test_record(content::HANDSHAKE, 0, &m).unwrap();
-            assert_eq!(l.s.feed(&mut l.se, 0, &forged), Err(Error::AlertSent));
-            break;
+            // Refused without a trace: the genuine CertificateVerify
+            // right after it is taken and the handshake completes.
+            assert_eq!(l.s.feed(&mut l.se, 0, &forged), Ok(()));
+            assert_eq!(l.s.state(), State::ServerWaitCertificateVerify);
+            assert_eq!(l.s.stats().dropped_rejected, 1);
+            assert_eq!(l.s.last_alert().level, 0, "nothing sent");
         }
         l.s.feed(&mut l.se, 0, r).unwrap();
     }
-    assert_eq!(l.s.last_alert().description, alert::DECRYPT_ERROR);
+    l.pump();
+    l.run();
+    assert!(l.connected(), "{:?} / {:?}", l.c.state(), l.s.state());
 }
 
 #[test]
@@ -372,8 +419,21 @@ fn invalid_client_key_exchange_points_are_refused() {
         ];
         m.extend_from_slice(&body);
         let forged = l.c.test_record(content::HANDSHAKE, 0, &m).unwrap();
-        assert_eq!(l.s.feed(&mut l.se, 0, &forged), Err(Error::AlertSent), "{corruption}");
-        assert_eq!(l.s.last_alert().description, alert::ILLEGAL_PARAMETER, "{corruption}");
+        assert_eq!(l.s.feed(&mut l.se, 0, &forged), Ok(()), "{corruption}");
+        assert_eq!(l.s.state(), State::ServerWaitClientKeyExchange, "{corruption}");
+        // Our ephemeral key survived the refused point: the genuine
+        // flight 5 completes the handshake.
+        for (_, r) in &recs {
+            l.s.feed(&mut l.se, 0, r).unwrap();
+        }
+        l.pump();
+        l.run();
+        assert!(l.connected(), "{corruption}: {:?} / {:?}", l.c.state(), l.s.state());
+        // Only the forged point, and the deadline names the reason.
+        let mut l = Lock::new(ecc_client(None, &[2], CCM8), ecc_server(2, &[], false), 17);
+        let _ = client_flight5(&mut l);
+        l.s.feed(&mut l.se, 0, &forged).unwrap();
+        refused_until_the_deadline(&mut l, false, alert::ILLEGAL_PARAMETER);
     }
 }
 
@@ -471,12 +531,14 @@ fn x509_certificate_with_an_unpinned_key_is_refused() {
     l.c.connect(&mut l.ce, 0).unwrap();
     l.pump();
     l.run();
-    assert_eq!(l.c.last_alert().description, alert::CERTIFICATE_UNKNOWN);
+    refused_until_the_deadline(&mut l, true, alert::CERTIFICATE_UNKNOWN);
     // A server with no certificate cannot serve such a client at all.
     let mut c = ecc_client(None, &[2], CCM8);
     c.test_without_raw_public_keys();
     let mut l = Lock::new(c, ecc_server(2, &[], false), 54);
     l.run();
+    // Refusing a ClientHello with a valid cookie is answered at once.
+    assert_eq!(l.s.state(), State::Failed);
     assert_eq!(l.s.last_alert().description, alert::HANDSHAKE_FAILURE);
 }
 

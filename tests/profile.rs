@@ -297,22 +297,42 @@ fn invalid_max_fragment_length_values() {
     let mut c = client_config();
     c.max_fragment_length = 700;
     assert_eq!(c.validate(), Err(Error::InvalidArgument));
-    // A server getting code 5 answers illegal_parameter.
+    // A ClientHello asking for code 5, with the given cookie.
+    let hello = |cookie: &[u8], msg_seq: u8, rec_seq: u8| {
+        let mut body = vec![0xfe, 0xfd];
+        body.extend_from_slice(&[3u8; 32]);
+        body.push(0);
+        body.push(cookie.len() as u8);
+        body.extend_from_slice(cookie);
+        body.extend_from_slice(&[0, 2, 0xc0, 0xa8, 1, 0, 0, 5, 0x00, 0x01, 0x00, 0x01, 0x05]);
+        let mut rec = vec![22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, rec_seq];
+        let mut hs = vec![1, 0, 0, body.len() as u8, 0, msg_seq, 0, 0, 0, 0, 0, body.len() as u8];
+        hs.extend_from_slice(&body);
+        rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+        rec.extend_from_slice(&hs);
+        rec
+    };
+    // Without cookies nothing proves where a ClientHello comes from: the
+    // server discards it (a spoofed one must not end a waiting server).
     let mut s = psk_server(&{
         let mut c = server_config();
         c.require_cookie = false;
         c
     });
     let mut env = TestEnv::new(15);
-    let mut body = vec![0xfe, 0xfd];
-    body.extend_from_slice(&[3u8; 32]);
-    body.extend_from_slice(&[0, 0, 0, 2, 0xc0, 0xa8, 1, 0, 0, 5, 0x00, 0x01, 0x00, 0x01, 0x05]);
-    let mut rec = vec![22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1];
-    let mut hs = vec![1, 0, 0, body.len() as u8, 0, 0, 0, 0, 0, 0, 0, body.len() as u8];
-    hs.extend_from_slice(&body);
-    rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
-    rec.extend_from_slice(&hs);
-    assert_eq!(s.feed(&mut env, 0, &rec), Err(Error::AlertSent));
+    assert_eq!(s.feed(&mut env, 0, &hello(&[], 0, 1)), Ok(()));
+    assert_eq!(s.state(), State::ServerWaitClientHello);
+    assert_eq!(s.stats().dropped_rejected, 1);
+    assert_eq!(s.last_alert().level, 0);
+    // With a valid cookie (the sender receives at its address) the server
+    // answers illegal_parameter at once.
+    let mut s = psk_server(&server_config());
+    s.feed(&mut env, 0, &hello(&[], 0, 1)).unwrap();
+    let mut buf = [0u8; 512];
+    let n = s.poll_datagram(0, &mut buf).unwrap().unwrap();
+    assert_eq!(buf[13], 3, "HelloVerifyRequest");
+    let cookie = buf[13 + 12 + 3..n].to_vec();
+    assert_eq!(s.feed(&mut env, 0, &hello(&cookie, 1, 2)), Err(Error::AlertSent));
     assert_eq!(s.last_alert().description, alert::ILLEGAL_PARAMETER);
 }
 

@@ -105,10 +105,10 @@ void nd_vlog_stats(const char *who, const nanodtls_stats *st)
 {
     nd_vlog("%s stats: rx %u dgrams / %u records, tx %u dgrams / %u records, retransmits %u, "
             "peer retransmits %u, dropped: malformed %u auth %u replay %u epoch %u unexpected %u "
-            "oversize %u future %u",
+            "oversize %u future %u rejected %u",
             who, st->rx_datagrams, st->rx_records, st->tx_datagrams, st->tx_records, st->retransmits,
             st->peer_retransmits, st->dropped_malformed, st->dropped_auth, st->dropped_replay, st->dropped_epoch,
-            st->dropped_unexpected, st->dropped_oversize, st->dropped_future);
+            st->dropped_unexpected, st->dropped_oversize, st->dropped_future, st->dropped_rejected);
 }
 
 void nd_print_recv(const uint8_t *data, size_t len)

@@ -253,6 +253,9 @@ pub struct nanodtls_stats {
     pub dropped_oversize: u32,
     /// Fragments of future handshake messages dropped.
     pub dropped_future: u32,
+    /// Epoch-0 handshake messages refused and discarded (unauthenticated:
+    /// never fatal before the deadline, which then reports the reason).
+    pub dropped_rejected: u32,
     /// Flights retransmitted.
     pub retransmits: u32,
     /// Peer flight retransmissions detected.
@@ -281,6 +284,7 @@ impl From<&crate::Stats> for nanodtls_stats {
             dropped_unexpected: s.dropped_unexpected,
             dropped_oversize: s.dropped_oversize,
             dropped_future: s.dropped_future,
+            dropped_rejected: s.dropped_rejected,
             retransmits: s.retransmits,
             peer_retransmits: s.peer_retransmits,
             hello_verify_requests: s.hello_verify_requests,

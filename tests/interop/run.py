@@ -439,10 +439,59 @@ class WireStats:
     sh: dict | None = None       # ServerHello: exts, sid_len, suite
 
 
+# One forged datagram "from the peer" (the relay's address is the peer's
+# address for our tool), injected toward our side right before the peer's
+# next flight: off-path spoofing (issue 15). Our tool must complete the
+# handshake as if nothing happened.
+INJECT_KINDS = ("inject-highseq", "inject-frag", "inject-malformed", "inject-epoch1")
+
+
+def _rec(ct: int, epoch: int, seq: int, body: bytes) -> bytes:
+    return struct.pack("!BHH", ct, 0xFEFD, epoch) + seq.to_bytes(6, "big") + struct.pack("!H", len(body)) + body
+
+
+def _frag(rec_seq: int, mt: int, length: int, msg_seq: int, data: bytes) -> bytes:
+    hdr = bytes([mt]) + length.to_bytes(3, "big") + struct.pack("!H", msg_seq) + (0).to_bytes(3, "big") + \
+        len(data).to_bytes(3, "big")
+    return _rec(22, 0, rec_seq, hdr + data)
+
+
+def first_handshake_header(datagram: bytes) -> tuple[int, int, int, int] | None:
+    """(record seq, msg_type, length, message_seq) of the first plaintext
+    handshake fragment of a datagram."""
+    i = 0
+    while i + 13 <= len(datagram):
+        ct = datagram[i]
+        epoch = struct.unpack_from("!H", datagram, i + 3)[0]
+        seq = int.from_bytes(datagram[i + 5:i + 11], "big")
+        ln = struct.unpack_from("!H", datagram, i + 11)[0]
+        body = datagram[i + 13:i + 13 + ln]
+        if ct == 22 and epoch == 0 and len(body) >= 12:
+            return seq, body[0], int.from_bytes(body[1:4], "big"), struct.unpack_from("!H", body, 4)[0]
+        i += 13 + ln
+    return None
+
+
+def forged_for(kind: str, next_dgram: bytes) -> bytes:
+    """The forged datagram of `kind`, made to precede `next_dgram`."""
+    if kind == "inject-highseq":
+        # One epoch-0 record with record sequence number 2^48-1.
+        return _rec(22, 0, (1 << 48) - 1, b"\xab" * 12)
+    seq, mt, length, mseq = first_handshake_header(next_dgram) or (0, 1, 10, 0)
+    if kind == "inject-frag":
+        # A fragment of the next expected message with a wrong total length.
+        return _frag(seq + 1, mt, length + 17, mseq, b"\xee" * 8)
+    # inject-malformed: the next message with a garbage body, a fragment
+    # announcing 2^24-1 bytes, a ChangeCipherSpec with a bad body.
+    return _frag(seq + 1, mt, 7, mseq, b"\xff" * 7) + _frag(seq + 2, mt, 0xFFFFFF, mseq, b"\0" * 4) + \
+        _rec(20, 0, seq + 3, b"\x01\x01")
+
+
 @dataclass
 class Impair:
     """What the relay does to the traffic (once per relay, across clients)."""
-    kind: str = ""              # "" | drop-sflight | drop-sfinal | dup | reverse | reverse-all
+    kind: str = ""              # "" | drop-sflight | drop-sfinal | dup | reverse | reverse-all | inject-*
+    toward: str = ""            # inject-*: the direction toward our tool ("s2c": our client, "c2s": our server)
     window: float = 0.15        # drop: every datagram of that direction within this time
     quiet: float = 0.04         # reverse: a burst ends after this much silence
     done: int = 0               # datagrams dropped / duplicated, bursts reversed (>= 2 datagrams)
@@ -528,6 +577,16 @@ class Relay:
             return "dup"
         if im.kind in ("reverse", "reverse-all"):
             return "hold"
+        if im.kind in INJECT_KINDS and direction == im.toward and not im._dropped_once:
+            # Right before the peer's next flight: the ServerHello flight
+            # toward our client, the ClientKeyExchange flight toward our
+            # server; for inject-epoch1 the datagram with the peer's CCS.
+            want = (lambda r: r.ct == 20) if im.kind == "inject-epoch1" else \
+                (lambda r: r.hs == (2 if direction == "s2c" else 16))
+            if any(want(r) for r in recs):
+                im._dropped_once = True
+                im.done += 1
+                return "inject"
         return "pass"
 
     def _forward(self, sock: socket.socket, dest, direction: str, data: bytes, st: WireStats) -> None:
@@ -541,11 +600,41 @@ class Relay:
             self.pending.setdefault(key, []).append((data, recs, facts, st))
             self.last_in[key] = time.monotonic()
             return
+        if action == "inject":
+            self._inject(sock, dest, direction, data, st)
+            return
         self._note(st, direction, data, recs, facts, "")
         sock.sendto(data, dest)
         if action == "dup":
             self._note(st, direction, data, recs, facts, "  (duplicate)")
             sock.sendto(data, dest)
+
+    def _send_noted(self, sock: socket.socket, dest, direction: str, data: bytes, st: WireStats,
+                    verdict: str = "") -> None:
+        recs, facts = parse_datagram(data)
+        self._note(st, direction, data, recs, facts, verdict)
+        sock.sendto(data, dest)
+
+    def _inject(self, sock: socket.socket, dest, direction: str, data: bytes, st: WireStats) -> None:
+        kind = self.impair.kind
+        if kind != "inject-epoch1":
+            self._send_noted(sock, dest, direction, forged_for(kind, data), st, f"  FORGED ({kind})")
+            self._send_noted(sock, dest, direction, data, st)
+            return
+        # Split the datagram after its CCS; two forged epoch-1 records
+        # (they fail authentication) between the CCS and the Finished.
+        i, cut = 0, len(data)
+        while i + 13 <= len(data):
+            ct = data[i]
+            i += 13 + struct.unpack_from("!H", data, i + 11)[0]
+            if ct == 20:
+                cut = i
+                break
+        self._send_noted(sock, dest, direction, data[:cut], st, "  (split after the CCS)")
+        forged = _rec(22, 1, 1000, b"\x5a" * 40) + _rec(22, 1, 1001, b"\x5a" * 40)
+        self._send_noted(sock, dest, direction, forged, st, "  FORGED (inject-epoch1)")
+        if cut < len(data):
+            self._send_noted(sock, dest, direction, data[cut:], st)
 
     def _flush_held(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -758,6 +847,8 @@ def our_server_argv(env: Env, case: Case) -> list[str]:
     if case.mtu:
         argv += ["--mtu", str(case.mtu)]
     if case.negative and case.negative != "no-heartbeat":
+        # A refused handshake ends at the deadline (what shows the refusal
+        # is unauthenticated), where our server sends its alert.
         argv += ["--handshake-timeout-ms", str(NEG_TIMEOUT_MS)]
     if case.feature == "sni" or case.negative == "sni-mismatch":
         argv += ["--sni", SNI_NAME]
@@ -1102,7 +1193,7 @@ def our_client_case(env: Env, case: Case, d: Path) -> Result:
     host = host_for(case.peer)
     problems: list[str] = []
     theirs, port = peer.start_server(case, d, env.keys)
-    relay = Relay(host, port, d / "wire.log", Impair(case.impair)) if env.relay else None
+    relay = Relay(host, port, d / "wire.log", Impair(case.impair, toward="s2c")) if env.relay else None
     try:
         target = relay.port if relay else port
         runs: list[Proc] = []
@@ -1240,7 +1331,7 @@ def our_server_case(env: Env, case: Case, d: Path) -> Result:
     if not m:
         raise RuntimeError(f"our server did not start: {tail(quiet(ours.stderr()))}")
     port = int(m.group(1))
-    relay = Relay(host, port, d / "wire.log", Impair(case.impair)) if env.relay else None
+    relay = Relay(host, port, d / "wire.log", Impair(case.impair, toward="c2s")) if env.relay else None
     try:
         target = relay.port if relay else port
         theirs_line = peer.reply_text(case)
@@ -1764,6 +1855,12 @@ def matrix() -> list[Case]:
             cases.append(Case("libcoap", "coap-client with IP-literal SNI", role, None,
                               na_reason="a server-side case: our client never sends an address as SNI "
                                         "(nanodtls_set_server_name refuses it)"))
+        # ---- one forged datagram from the peer's address (off-path spoofing)
+        for kind, what in (("inject-highseq", "epoch-0 record with seq 2^48-1"),
+                           ("inject-frag", "fragment with a wrong length"),
+                           ("inject-malformed", "garbage message, 2^24-1 fragment, bad CCS"),
+                           ("inject-epoch1", "2 epoch-1 records before Finished")):
+            cases.append(Case("openssl", f"forged: {what}", role, "PSK-CCM8", impair=kind))
         # ---- a lossy relay between us and real peers
         for peer, pm in (("openssl", 256), ("mbedtls", 128)):
             for suite, auth in (("PSK-CCM8", "psk"), ("ECC-CCM8", "cert")):
