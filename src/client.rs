@@ -2,8 +2,9 @@
 
 use zeroize::Zeroizing;
 
+use crate::alert;
 use crate::config::Env;
-use crate::connection::{alert, Core, Fatal, MsgCtx, State};
+use crate::connection::{Core, Fatal, MsgCtx, State};
 use crate::error::Error;
 use crate::handshake::hello::{parse_hello_verify_request, ServerHello};
 use crate::handshake::{ext, msg, psk};
@@ -171,7 +172,7 @@ impl Core {
             (State::ClientWaitServerHello, msg::HELLO_VERIFY_REQUEST) => {
                 let cookie = parse_hello_verify_request(body).map_err(|_| Fatal::decode())?;
                 if cookie.len() > NANODTLS_MAX_COOKIE {
-                    nd_log!(
+                    nd_log!(self.log =>
                         Warn,
                         "client: HelloVerifyRequest cookie of {} bytes exceeds NANODTLS_MAX_COOKIE ({})",
                         cookie.len(),
@@ -191,13 +192,13 @@ impl Core {
                 // server that wants a new cookie (its secret rotated) sees
                 // our retransmitted ClientHello and asks again.
                 if self.hs.hello_verify_count > 0 && self.flight.retransmits == 0 {
-                    nd_log!(Info, "client: another HelloVerifyRequest before our ClientHello timed out: not taken");
+                    nd_log!(self.log => Info, "client: another HelloVerifyRequest before our ClientHello timed out: not taken");
                     return Err(Fatal::unexpected());
                 }
                 // Accepted: from here on only state changes.
                 self.hs.hello_verify_count += 1;
                 self.stats.hello_verify_requests = self.stats.hello_verify_requests.saturating_add(1);
-                nd_log!(
+                nd_log!(self.log =>
                     Info,
                     "client: HelloVerifyRequest received (cookie {} bytes): sending ClientHello again",
                     cookie.len()
@@ -356,7 +357,7 @@ impl Core {
         }
         let sid = sh.session_id;
         let resuming = self.session.valid && !sid.is_empty() && crate::crypto::ct_eq(sid, self.session.id());
-        nd_log!(
+        nd_log!(self.log =>
             Debug,
             "client: ServerHello: {} (0x{:04X}), resuming {}, ems {}, max_fragment_length code {}",
             suite::name(sh.suite),

@@ -135,6 +135,14 @@ impl Config {
     }
 }
 
+/// True if this build has the code for `role` (features `client` / `server`).
+pub const fn role_built(role: Role) -> bool {
+    match role {
+        Role::Client => cfg!(nanodtls_client),
+        Role::Server => cfg!(nanodtls_server),
+    }
+}
+
 /// What the engine needs from its surroundings while processing.
 ///
 /// The C API implements this over the platform callbacks; tests implement

@@ -8,6 +8,7 @@
 use zerocopy::FromZeros;
 use zeroize::Zeroize;
 
+use crate::alert::{self, AlertInfo, PendingAlert, NO_ALERT};
 use crate::codec::{Reader, Writer};
 use crate::config::{Config, Env, Role};
 use crate::cookie::CookieKeys;
@@ -23,85 +24,6 @@ use crate::session::SessionData;
 use crate::sizes::{
     NANODTLS_MAX_COOKIE, NANODTLS_MAX_PSK_IDENTITY, NANODTLS_MAX_PSK_KEY, NANODTLS_MAX_SERVER_NAME, NANODTLS_TX_BUF,
 };
-
-/// Alert levels and descriptions (RFC 5246 section 7.2).
-pub mod alert {
-    /// warning
-    pub const WARNING: u8 = 1;
-    /// fatal
-    pub const FATAL: u8 = 2;
-    /// close_notify
-    pub const CLOSE_NOTIFY: u8 = 0;
-    /// unexpected_message
-    pub const UNEXPECTED_MESSAGE: u8 = 10;
-    /// bad_record_mac
-    pub const BAD_RECORD_MAC: u8 = 20;
-    /// record_overflow
-    pub const RECORD_OVERFLOW: u8 = 22;
-    /// handshake_failure
-    pub const HANDSHAKE_FAILURE: u8 = 40;
-    /// bad_certificate
-    pub const BAD_CERTIFICATE: u8 = 42;
-    /// unsupported_certificate
-    pub const UNSUPPORTED_CERTIFICATE: u8 = 43;
-    /// certificate_unknown
-    pub const CERTIFICATE_UNKNOWN: u8 = 46;
-    /// illegal_parameter
-    pub const ILLEGAL_PARAMETER: u8 = 47;
-    /// unknown_ca
-    pub const UNKNOWN_CA: u8 = 48;
-    /// access_denied
-    pub const ACCESS_DENIED: u8 = 49;
-    /// decode_error
-    pub const DECODE_ERROR: u8 = 50;
-    /// decrypt_error
-    pub const DECRYPT_ERROR: u8 = 51;
-    /// protocol_version
-    pub const PROTOCOL_VERSION: u8 = 70;
-    /// insufficient_security
-    pub const INSUFFICIENT_SECURITY: u8 = 71;
-    /// internal_error
-    pub const INTERNAL_ERROR: u8 = 80;
-    /// user_canceled
-    pub const USER_CANCELED: u8 = 90;
-    /// no_renegotiation
-    pub const NO_RENEGOTIATION: u8 = 100;
-    /// unsupported_extension
-    pub const UNSUPPORTED_EXTENSION: u8 = 110;
-    /// unrecognized_name
-    pub const UNRECOGNIZED_NAME: u8 = 112;
-    /// unknown_psk_identity
-    pub const UNKNOWN_PSK_IDENTITY: u8 = 115;
-
-    /// Short name of an alert description ("decrypt_error"), or
-    /// "unknown_alert" (the text of `nanodtls_alert_name`).
-    pub const fn name(description: u8) -> &'static core::ffi::CStr {
-        match description {
-            CLOSE_NOTIFY => c"close_notify",
-            UNEXPECTED_MESSAGE => c"unexpected_message",
-            BAD_RECORD_MAC => c"bad_record_mac",
-            RECORD_OVERFLOW => c"record_overflow",
-            HANDSHAKE_FAILURE => c"handshake_failure",
-            BAD_CERTIFICATE => c"bad_certificate",
-            UNSUPPORTED_CERTIFICATE => c"unsupported_certificate",
-            CERTIFICATE_UNKNOWN => c"certificate_unknown",
-            ILLEGAL_PARAMETER => c"illegal_parameter",
-            UNKNOWN_CA => c"unknown_ca",
-            ACCESS_DENIED => c"access_denied",
-            DECODE_ERROR => c"decode_error",
-            DECRYPT_ERROR => c"decrypt_error",
-            PROTOCOL_VERSION => c"protocol_version",
-            INSUFFICIENT_SECURITY => c"insufficient_security",
-            INTERNAL_ERROR => c"internal_error",
-            USER_CANCELED => c"user_canceled",
-            NO_RENEGOTIATION => c"no_renegotiation",
-            UNSUPPORTED_EXTENSION => c"unsupported_extension",
-            UNRECOGNIZED_NAME => c"unrecognized_name",
-            UNKNOWN_PSK_IDENTITY => c"unknown_psk_identity",
-            _ => c"unknown_alert",
-        }
-    }
-}
 
 /// Handshake and connection states. Each handshake state names what we
 /// wait for next.
@@ -199,21 +121,6 @@ pub struct Stats {
     /// Abbreviated (resumed) handshakes accepted (server).
     pub resumptions: u32,
 }
-
-/// The last alert sent or received.
-#[derive(Clone, Copy, Debug, Default, FromZeros, PartialEq, Eq)]
-#[repr(C)]
-pub struct AlertInfo {
-    /// 1 warning, 2 fatal, 0 none.
-    pub level: u8,
-    /// Alert description.
-    pub description: u8,
-    /// True if we sent it, false if we received it.
-    pub sent: bool,
-}
-
-/// Marker for "fail without an alert".
-pub(crate) const NO_ALERT: u8 = 0xFF;
 
 /// A fatal handshake error: the alert to send and the status to report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -494,15 +401,6 @@ impl RxBuf {
     }
 }
 
-/// An alert waiting to be sent.
-#[derive(FromZeros)]
-#[repr(C)]
-pub(crate) struct PendingAlert {
-    pub level: u8,
-    pub description: u8,
-    pub pending: bool,
-}
-
 /// Heartbeat (RFC 6520) state.
 #[derive(FromZeros)]
 #[repr(C)]
@@ -574,6 +472,9 @@ pub(crate) struct Core {
     /// Authenticated records and accepted epoch-0 messages so far: what
     /// counts as the peer's activity (junk from its address does not).
     pub accepted: u32,
+    /// Where this connection's debug log goes (feature `log`).
+    #[cfg(feature = "log")]
+    pub log: crate::log::LogSink,
     /// Set once a close_notify has been queued by us.
     pub close_sent: bool,
     pub sni_len: u8,
@@ -613,7 +514,13 @@ impl Connection {
     /// by zeroing the whole structure first.
     pub fn init(&mut self, cfg: &Config) -> Result<(), Error> {
         cfg.validate()?;
+        #[cfg(feature = "log")]
+        let sink = self.core.log;
         self.zero();
+        #[cfg(feature = "log")]
+        {
+            self.core.log = sink;
+        }
         self.init_zeroed(cfg)
     }
 
@@ -622,7 +529,7 @@ impl Connection {
     /// ~6,000 instructions on a Cortex-M4).
     pub(crate) fn init_zeroed(&mut self, cfg: &Config) -> Result<(), Error> {
         cfg.validate()?;
-        if !role_built(cfg.role) {
+        if !crate::config::role_built(cfg.role) {
             return Err(Error::Unsupported);
         }
         self.core.cfg = *cfg;
@@ -779,12 +686,12 @@ impl Connection {
         {
             let c = &mut self.core;
             if !c.choose_offered_suites(env) {
-                nd_log!(Error, "client: connect: no credentials for any configured cipher suite");
+                nd_log!(c.log => Error, "client: connect: no credentials for any configured cipher suite");
                 return Err(Error::NoCredentials);
             }
             match c.start_client(env, now) {
                 Ok(()) => {
-                    nd_log!(
+                    nd_log!(c.log =>
                         Info,
                         "client: connect: {} suites offered, session resumption {}, server_name {} bytes, mtu {}",
                         c.hs.offered.iter().take_while(|&&s| s != 0).count(),
@@ -838,7 +745,7 @@ impl Connection {
             }
         }
         if resend && c.state != State::Failed && !c.flight.is_empty() {
-            nd_log!(
+            nd_log!(c.log =>
                 Info,
                 "{}: the peer retransmitted its last flight: sending ours again",
                 crate::log::role(c.cfg.role)
@@ -874,7 +781,7 @@ impl Connection {
             }
             if !c.flight.sending {
                 c.flight.sent(now);
-                nd_log!(
+                nd_log!(c.log =>
                     Debug,
                     "{}: flight sent: {} handshake message(s) in {} datagram(s){}",
                     crate::log::role(role),
@@ -943,7 +850,7 @@ impl Connection {
             c.flight.retransmits = c.flight.retransmits.saturating_add(1);
             c.stats.retransmits = c.stats.retransmits.saturating_add(1);
             c.flight.start_sending();
-            nd_log!(
+            nd_log!(c.log =>
                 Info,
                 "{}: timeout in {:?}: retransmitting flight (retransmission {}), next timeout {} ms",
                 crate::log::role(c.cfg.role),
@@ -954,7 +861,7 @@ impl Connection {
         }
         if c.state == State::Connected && c.hb.status == HeartbeatStatus::Pending && now >= c.hb.next_at {
             if c.hb.retries >= HB_RETRIES {
-                nd_log!(
+                nd_log!(c.log =>
                     Warn,
                     "{}: heartbeat: no response after {} retransmissions",
                     crate::log::role(c.cfg.role),
@@ -1164,9 +1071,28 @@ impl Connection {
         self.core.accepted
     }
 
+    /// True while received application data waits for [`Connection::read`].
+    pub fn has_unread(&self) -> bool {
+        self.rx.pending()
+    }
+
+    /// Endpoint: take the key pair and trusted keys of the endpoint's template.
+    #[cfg(feature = "ecc")]
+    pub(crate) fn copy_ecc_configuration(&mut self, template: &crate::credentials::EccCreds) {
+        self.core.ecc.copy_configuration(template);
+    }
+
     /// The client random of the current (or last) handshake.
     pub(crate) fn client_random(&self) -> &[u8; 32] {
         &self.core.hs.client_random
+    }
+
+    /// Send this connection's debug log to `sink` (feature `log`; `None`:
+    /// not logged, the default). What is logged is set for all
+    /// connections by [`crate::log::set_max_level`].
+    #[cfg(feature = "log")]
+    pub fn set_log_sink(&mut self, sink: crate::log::LogSink) {
+        self.core.log = sink;
     }
 
     /// Endpoint: the ClientHello about to be fed came with a valid cookie
@@ -1217,14 +1143,6 @@ impl Connection {
         self.core.ecc.wipe();
         self.core.cookies.wipe();
         self.zero();
-    }
-}
-
-/// True if this build has the code for `role` (features `client` / `server`).
-pub(crate) const fn role_built(role: Role) -> bool {
-    match role {
-        Role::Client => cfg!(nanodtls_client),
-        Role::Server => cfg!(nanodtls_server),
     }
 }
 
@@ -1306,7 +1224,7 @@ fn process_record(
                     && rec.ctype == content::HANDSHAKE
                 {
                     if !c.hs.rejected {
-                        nd_log!(
+                        nd_log!(c.log =>
                             Warn,
                             "{}: a Finished record failed authentication: wrong PSK? (or a forgery); waiting until the deadline",
                             crate::log::role(c.cfg.role)
@@ -1330,7 +1248,7 @@ fn process_record(
     if plain_len > c.record_limit() {
         // Authenticated but over the negotiated limit: a protocol violation.
         if epoch > 0 {
-            nd_log!(
+            nd_log!(c.log =>
                 Warn,
                 "{}: protected record of {} bytes exceeds the record limit {}",
                 crate::log::role(c.cfg.role),
@@ -1484,7 +1402,7 @@ impl Core {
         }
         if self.hs.rejected {
             // The peer is there but what it sent was refused: tell it why.
-            nd_log!(
+            nd_log!(self.log =>
                 Error,
                 "{}: handshake deadline ({} ms) passed in {:?}; refused: {}",
                 crate::log::role(self.cfg.role),
@@ -1496,7 +1414,7 @@ impl Core {
             self.session.clear();
         } else {
             // No alert: the peer is most likely gone.
-            nd_log!(
+            nd_log!(self.log =>
                 Error,
                 "{}: handshake deadline ({} ms) passed in {:?}: giving up",
                 crate::log::role(self.cfg.role),
@@ -1519,7 +1437,7 @@ impl Core {
         if self.state == State::Failed {
             return self.sticky();
         }
-        nd_log!(
+        nd_log!(self.log =>
             Error,
             "{}: failed in {:?}: {}",
             crate::log::role(self.cfg.role),
@@ -1546,7 +1464,7 @@ impl Core {
         if self.alert_out.pending && self.alert_out.level == alert::FATAL && level != alert::FATAL {
             return;
         }
-        nd_log!(
+        nd_log!(self.log =>
             level = crate::log::alert_severity(level),
             "{}: alert sent: {} {} ({})",
             crate::log::role(self.cfg.role),
@@ -1804,7 +1722,7 @@ impl Core {
                 Ok(())
             }
             Insert::TooLarge => {
-                nd_log!(
+                nd_log!(self.log =>
                     Warn,
                     "{}: {} of {} bytes exceeds NANODTLS_MAX_HANDSHAKE_MSG",
                     crate::log::role(self.cfg.role),
@@ -1814,7 +1732,7 @@ impl Core {
                 Err(Fatal::internal(Error::TooLarge))
             }
             Insert::Complete => {
-                nd_log!(
+                nd_log!(self.log =>
                     Debug,
                     "{}: rx {} seq {} len {}",
                     crate::log::role(self.cfg.role),
@@ -1869,7 +1787,7 @@ impl Core {
             }
             _ => nd_drop!(self, dropped_rejected, "{} refused", crate::log::msg_name(h.msg_type)),
         }
-        nd_log!(
+        nd_log!(self.log =>
             Info,
             "{}: {} seq {} refused ({}): discarded, epoch 0 is unauthenticated",
             crate::log::role(self.cfg.role),
@@ -1948,7 +1866,7 @@ impl Core {
             nd_drop!(self, dropped_malformed, "alert of {} bytes", data.len());
             return Ok(());
         };
-        nd_log!(
+        nd_log!(self.log =>
             level = crate::log::alert_severity(*level),
             "{}: alert received: {} {} ({})",
             crate::log::role(self.cfg.role),
@@ -1973,7 +1891,7 @@ impl Core {
             return Ok(());
         }
         if *level == alert::FATAL {
-            nd_log!(
+            nd_log!(self.log =>
                 Error,
                 "{}: failed in {:?}: {}",
                 crate::log::role(self.cfg.role),
@@ -2030,7 +1948,7 @@ impl Core {
         let hash = self.hs.transcript.digest();
         let want = crate::keys::verify_data(&self.hs.master, self.cfg.role == Role::Server, &hash);
         if !crate::crypto::ct_eq(&got, &want) {
-            nd_log!(
+            nd_log!(self.log =>
                 Warn,
                 "{}: the peer's Finished does not verify (different keys: wrong PSK?)",
                 crate::log::role(self.cfg.role)
@@ -2066,7 +1984,7 @@ impl Core {
 
     /// Enter the connected state.
     pub(crate) fn established(&mut self) {
-        nd_log!(
+        nd_log!(self.log =>
             Info,
             "{}: handshake complete: {} (0x{:04X}), resumed {}, extended master secret {}",
             crate::log::role(self.cfg.role),
@@ -2107,7 +2025,7 @@ mod tests {
         for role in [Role::Client, Role::Server] {
             let mut c = Connection::new_box_zeroed().unwrap();
             let r = c.init(&Config::new(role));
-            if role_built(role) {
+            if crate::config::role_built(role) {
                 assert_eq!(r, Ok(()), "{role:?}");
             } else {
                 assert_eq!(r, Err(Error::Unsupported), "{role:?}");
@@ -2116,9 +2034,12 @@ mod tests {
         }
         let mut ep = crate::endpoint::Endpoint::new_box_zeroed().unwrap();
         let r = ep.init(&Config::new(Role::Server), 0, 1000);
-        assert_eq!(r.is_ok(), role_built(Role::Server));
-        assert!(role_built(Role::Client) || role_built(Role::Server));
-        assert_eq!(role_built(Role::Client) && role_built(Role::Server), cfg!(all(nanodtls_client, nanodtls_server)));
+        assert_eq!(r.is_ok(), crate::config::role_built(Role::Server));
+        assert!(crate::config::role_built(Role::Client) || crate::config::role_built(Role::Server));
+        assert_eq!(
+            crate::config::role_built(Role::Client) && crate::config::role_built(Role::Server),
+            cfg!(all(nanodtls_client, nanodtls_server))
+        );
     }
 
     #[test]

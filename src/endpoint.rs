@@ -146,6 +146,9 @@ pub struct Endpoint {
     poll_cursor: u16,
     read_cursor: u16,
     event_cursor: u16,
+    /// Where the endpoint's and its peers' debug log goes (feature `log`).
+    #[cfg(feature = "log")]
+    log: crate::log::LogSink,
 }
 
 /// The first record of a datagram if it is an unfragmented epoch-0
@@ -173,10 +176,16 @@ impl Endpoint {
             return Err(Error::InvalidArgument);
         }
         cfg.validate()?;
-        if !crate::connection::role_built(Role::Server) {
+        if !crate::config::role_built(Role::Server) {
             return Err(Error::Unsupported);
         }
+        #[cfg(feature = "log")]
+        let sink = self.log;
         self.zero();
+        #[cfg(feature = "log")]
+        {
+            self.log = sink;
+        }
         self.cfg = *cfg;
         self.idle_timeout_ms = idle_timeout_ms;
         self.half_open_timeout_ms = half_open_timeout_ms;
@@ -246,6 +255,13 @@ impl Endpoint {
         }
     }
 
+    /// Send the endpoint's debug log, and that of every peer it starts from
+    /// now on, to `sink` (feature `log`; see [`Connection::set_log_sink`]).
+    #[cfg(feature = "log")]
+    pub fn set_log_sink(&mut self, sink: crate::log::LogSink) {
+        self.log = sink;
+    }
+
     /// Change the slot reclamation timeouts (see [`Endpoint::init`]).
     pub fn set_timeouts(&mut self, idle_timeout_ms: u32, half_open_timeout_ms: u32) {
         self.idle_timeout_ms = idle_timeout_ms;
@@ -299,7 +315,7 @@ impl Endpoint {
             if !new_handshake {
                 if hello.is_some() && matches!(slot.conn.state(), State::Closed | State::Failed) {
                     self.stats.dropped_unknown_peer = self.stats.dropped_unknown_peer.saturating_add(1);
-                    nd_log!(
+                    nd_log!(self.log =>
                         Debug,
                         "server: endpoint: drop [dropped_unknown_peer] the ClientHello of slot {}'s ended handshake again",
                         i
@@ -320,7 +336,7 @@ impl Endpoint {
         // A (possibly) new peer: only a ClientHello with a valid cookie gets a slot.
         let Some((rec_seq, msg_seq, _message, body)) = hello else {
             self.stats.dropped_unknown_peer = self.stats.dropped_unknown_peer.saturating_add(1);
-            nd_log!(
+            nd_log!(self.log =>
                 Debug,
                 "server: endpoint: drop [dropped_unknown_peer] {}-byte datagram from an unknown peer: not a ClientHello",
                 datagram.len()
@@ -329,7 +345,7 @@ impl Endpoint {
         };
         let Ok(ch) = ClientHello::parse(body) else {
             self.stats.dropped_unknown_peer = self.stats.dropped_unknown_peer.saturating_add(1);
-            nd_log!(Debug, "server: endpoint: drop [dropped_unknown_peer] malformed ClientHello from an unknown peer");
+            nd_log!(self.log => Debug, "server: endpoint: drop [dropped_unknown_peer] malformed ClientHello from an unknown peer");
             return Ok(());
         };
         // RFC 6347 4.2.8: a live association is replaced only after the
@@ -342,7 +358,7 @@ impl Endpoint {
             let mut rng = |b: &mut [u8]| env.random(b);
             if self.cookies.refresh(now, lifetime, &mut rng).is_err() {
                 self.stats.dropped_unknown_peer = self.stats.dropped_unknown_peer.saturating_add(1);
-                nd_log!(
+                nd_log!(self.log =>
                     Debug,
                     "server: endpoint: drop [dropped_unknown_peer] the RNG failed to refresh the cookie secret"
                 );
@@ -350,7 +366,7 @@ impl Endpoint {
             }
             if !self.cookies.verify(addr, &ch) {
                 if replaces_live {
-                    nd_log!(
+                    nd_log!(self.log =>
                         Info,
                         "server: endpoint: new ClientHello from the address of a connected peer: cookie exchange first"
                     );
@@ -365,7 +381,7 @@ impl Endpoint {
                 Some(i) => i,
                 None => {
                     self.stats.dropped_no_slot = self.stats.dropped_no_slot.saturating_add(1);
-                    nd_log!(
+                    nd_log!(self.log =>
                         Warn,
                         "server: endpoint: drop [dropped_no_slot] ClientHello: all {} peer slots are busy",
                         slots.len()
@@ -380,7 +396,7 @@ impl Endpoint {
             slot.conn.mark_cookie_verified();
         }
         self.stats.slots_allocated = self.stats.slots_allocated.saturating_add(1);
-        nd_log!(
+        nd_log!(self.log =>
             Info,
             "server: endpoint: peer slot {} {} ({}-byte address)",
             i,
@@ -399,6 +415,8 @@ impl Endpoint {
         let mut cfg = self.cfg;
         cfg.require_cookie = false;
         slot.conn.init(&cfg)?;
+        #[cfg(feature = "log")]
+        slot.conn.set_log_sink(self.log);
         let t = &self.psk;
         if t.has_key() {
             slot.conn.set_psk(t.identity(), t.key())?;
@@ -407,7 +425,7 @@ impl Endpoint {
             slot.conn.set_psk_hint(t.hint())?;
         }
         #[cfg(feature = "ecc")]
-        slot.conn.core.ecc.copy_configuration(&self.ecc);
+        slot.conn.copy_ecc_configuration(&self.ecc);
         slot.addr.get_mut(..addr.len()).ok_or(Error::InvalidArgument)?.copy_from_slice(addr);
         slot.addr_len = addr.len() as u8;
         slot.in_use = true;
@@ -427,9 +445,9 @@ impl Endpoint {
         };
         // Finished connections whose data has been read.
         if let Some(i) =
-            slots.iter().position(|s| matches!(s.conn.state(), State::Closed | State::Failed) && !s.conn.rx.pending())
+            slots.iter().position(|s| matches!(s.conn.state(), State::Closed | State::Failed) && !s.conn.has_unread())
         {
-            nd_log!(Info, "server: endpoint: reclaiming peer slot {} (closed or failed)", i);
+            nd_log!(self.log => Info, "server: endpoint: reclaiming peer slot {} (closed or failed)", i);
             return reclaim(i, self);
         }
         // The oldest half-open handshake past its grace period.
@@ -440,7 +458,7 @@ impl Endpoint {
             .filter(|(_, s)| s.conn.state().handshaking() && now.saturating_sub(s.last_active) >= half_open)
             .min_by_key(|(_, s)| s.last_active)
         {
-            nd_log!(
+            nd_log!(self.log =>
                 Info,
                 "server: endpoint: reclaiming peer slot {} (half-open handshake, no traffic for {} ms)",
                 i,
@@ -457,7 +475,7 @@ impl Endpoint {
                 .filter(|(_, s)| s.conn.state() == State::Connected && now.saturating_sub(s.last_active) >= idle)
                 .min_by_key(|(_, s)| s.last_active)
             {
-                nd_log!(Info, "server: endpoint: reclaiming peer slot {} (connected but idle for {} ms)", i, idle);
+                nd_log!(self.log => Info, "server: endpoint: reclaiming peer slot {} (connected but idle for {} ms)", i, idle);
                 return reclaim(i, self);
             }
         }
@@ -468,7 +486,7 @@ impl Endpoint {
         let Some(slot) = self.hvr.iter_mut().find(|h| h.len == 0) else {
             // The queue is full; the client will retransmit its ClientHello.
             self.stats.dropped_hvr_busy = self.stats.dropped_hvr_busy.saturating_add(1);
-            nd_log!(Debug, "server: endpoint: drop [dropped_hvr_busy] ClientHello: HelloVerifyRequest queue full");
+            nd_log!(self.log => Debug, "server: endpoint: drop [dropped_hvr_busy] ClientHello: HelloVerifyRequest queue full");
             return;
         };
         let Some(cookie) = self.cookies.issue(addr, ch) else { return };
@@ -482,7 +500,7 @@ impl Endpoint {
         slot.addr_len = addr.len() as u8;
         slot.len = n as u8;
         self.stats.hello_verify_requests = self.stats.hello_verify_requests.saturating_add(1);
-        nd_log!(
+        nd_log!(self.log =>
             Debug,
             "server: endpoint: ClientHello without a valid cookie ({} bytes) from a {}-byte address: HelloVerifyRequest queued",
             ch.cookie.len(),
@@ -542,7 +560,7 @@ impl Endpoint {
         for k in 0..count {
             let i = (usize::from(self.read_cursor) + k) % count;
             let slot = slots.get_mut(i).ok_or(Error::Internal)?;
-            if !slot.in_use || !slot.conn.rx.pending() {
+            if !slot.in_use || !slot.conn.has_unread() {
                 continue;
             }
             let a = usize::from(slot.addr_len);

@@ -46,6 +46,7 @@
 //! - [`log`]: the optional debug log (cargo feature `log`) behind `nanodtls_set_log_hook`
 
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(unsafe_code)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 #![deny(missing_docs)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
@@ -62,6 +63,7 @@ compile_error!("tests need the std feature (enabled automatically through the se
 #[macro_use]
 pub mod log;
 
+pub mod alert;
 mod client;
 pub mod codec;
 pub mod config;
@@ -83,8 +85,9 @@ pub mod suite;
 
 pub mod ffi;
 
+pub use alert::AlertInfo;
 pub use config::{Config, Env, Role};
-pub use connection::{AlertInfo, Connection, State, Stats};
+pub use connection::{Connection, State, Stats};
 pub use endpoint::{Endpoint, EndpointStats, Event, PeerSlot};
 pub use error::Error;
 

@@ -1,11 +1,19 @@
 //! Optional debug log for handshakes (cargo feature `log`).
 //!
-//! Log points in the engine use the crate-internal macro `nd_log!`:
+//! Log points in the engine use the crate-internal macro `nd_log!`, which
+//! names the [`LogSink`] of the connection or endpoint that logs:
 //!
 //! ```ignore
-//! nd_log!(Debug, "{}: rx {} seq {}", crate::log::role(self.cfg.role), crate::log::msg_name(t), seq);
-//! nd_drop!(c, dropped_replay, "epoch {} seq {}", epoch, seq); // count + log a dropped record
+//! nd_log!(self.log => Debug, "{}: rx {} seq {}", crate::log::role(self.cfg.role), crate::log::msg_name(t), seq);
+//! nd_drop!(c, dropped_replay, "epoch {} seq {}", epoch, seq); // count + log a dropped record (c.log)
 //! ```
+//!
+//! Each connection and endpoint carries its sink (a plain function of the
+//! application, set with `Connection::set_log_sink` / `Endpoint::set_log_sink`;
+//! the C boundary sets one on every context that calls the hook of
+//! `nanodtls_set_log_hook`), so the engine never depends on the C ABI and
+//! needs no global function pointer. The level is global
+//! ([`set_max_level`]).
 //!
 //! Helpers used only in log arguments (`role`, `msg_name`, ...) exist only
 //! with the feature: arguments of a compiled-out log point are discarded
@@ -14,10 +22,10 @@
 //! would be an unused variable without the feature).
 //!
 //! With the `log` feature the macro first compares the level with the
-//! global maximum (one atomic load; 0 = off, the default) and only then
-//! formats the message into a [`LINE_MAX`]-byte buffer on the stack (longer
-//! messages are cut and end in "...") and hands the bytes to the hook the
-//! application registered with `nanodtls_set_log_hook` (src/ffi/log.rs).
+//! global maximum (one atomic load; 0 = off, the default) and checks that a
+//! sink is set, and only then formats the message into a [`LINE_MAX`]-byte
+//! [`LogLine`] on the stack (longer messages are cut and end in "...") and
+//! hands it to the sink.
 //! Without the feature the macro expands to `()`: its arguments are not
 //! evaluated (so they must not have side effects the engine relies on) and
 //! no `core::fmt` code is linked.
@@ -45,20 +53,21 @@ pub enum LogLevel {
 /// Longest message handed to the hook, in bytes.
 pub const LINE_MAX: usize = 120;
 
-/// Log a message at a level: `nd_log!(Info, "client: connect, {} suites", n)`,
-/// or at a level computed at run time: `nd_log!(level = expr, "...", ...)`.
-/// Compiles to nothing without the `log` feature.
+/// Log a message at a level to a sink: `nd_log!(self.log => Info, "client:
+/// connect, {} suites", n)`, or at a level computed at run time:
+/// `nd_log!(self.log => level = expr, "...", ...)`. Compiles to nothing
+/// without the `log` feature.
 #[cfg(feature = "log")]
 macro_rules! nd_log {
-    (level = $level:expr, $($arg:tt)+) => {{
+    ($sink:expr => level = $level:expr, $($arg:tt)+) => {{
         let level: $crate::log::LogLevel = $level;
-        if $crate::log::enabled(level) {
-            $crate::log::emit(level, format_args!($($arg)+))
+        if let Some(sink) = $crate::log::active($sink, level) {
+            $crate::log::emit(sink, level, format_args!($($arg)+))
         }
     }};
-    ($level:ident, $($arg:tt)+) => {
-        if $crate::log::enabled($crate::log::LogLevel::$level) {
-            $crate::log::emit($crate::log::LogLevel::$level, format_args!($($arg)+))
+    ($sink:expr => $level:ident, $($arg:tt)+) => {
+        if let Some(sink) = $crate::log::active($sink, $crate::log::LogLevel::$level) {
+            $crate::log::emit(sink, $crate::log::LogLevel::$level, format_args!($($arg)+))
         }
     };
 }
@@ -73,13 +82,13 @@ macro_rules! nd_log {
 }
 
 /// Count a dropped record, fragment or message in `$core.stats.$counter`
-/// (a `dropped_*` field of [`crate::Stats`]) and log why at Debug level:
-/// `nd_drop!(c, dropped_replay, "epoch {} seq {}", epoch, seq)`.
+/// (a `dropped_*` field of [`crate::Stats`]) and log why at Debug level to
+/// `$core.log`: `nd_drop!(c, dropped_replay, "epoch {} seq {}", epoch, seq)`.
 macro_rules! nd_drop {
     ($core:expr, $counter:ident, $($arg:tt)+) => {{
         $core.stats.$counter = $core.stats.$counter.saturating_add(1);
         nd_log!(
-            Debug,
+            $core.log => Debug,
             "{}: drop [{}] {}",
             $crate::log::role($core.cfg.role),
             stringify!($counter),
@@ -90,6 +99,8 @@ macro_rules! nd_drop {
 
 #[cfg(feature = "log")]
 pub(crate) use enabled_impl::*;
+#[cfg(feature = "log")]
+pub use enabled_impl::{set_max_level, LogLine, LogSink};
 
 #[cfg(feature = "log")]
 mod enabled_impl {
@@ -103,8 +114,15 @@ mod enabled_impl {
     /// load/store are used (thumbv6m has no compare-and-swap).
     static MAX_LEVEL: AtomicU8 = AtomicU8::new(0);
 
-    /// Set the most verbose level that is logged (0 = off).
-    pub(crate) fn set_max_level(level: u8) {
+    /// Where the messages of one connection or endpoint go: a function
+    /// of the application that gets the level and the formatted message
+    /// (`None`: not logged). A plain function pointer, so it can live in
+    /// caller-provided zeroed memory (`None` is all zeroes).
+    pub type LogSink = Option<fn(LogLevel, LogLine)>;
+
+    /// Set the most verbose level that is logged, for every connection
+    /// and endpoint (0 = off, the default; 1 Error .. 4 Debug).
+    pub fn set_max_level(level: u8) {
         MAX_LEVEL.store(level, Ordering::Release);
     }
 
@@ -114,22 +132,39 @@ mod enabled_impl {
         level as u8 <= MAX_LEVEL.load(Ordering::Relaxed)
     }
 
-    /// A message being formatted: a fixed buffer that keeps what fits.
-    pub(crate) struct Line {
+    /// The sink to format a message of `level` for, if it is logged.
+    #[inline]
+    pub(crate) fn active(sink: LogSink, level: LogLevel) -> LogSink {
+        if enabled(level) {
+            sink
+        } else {
+            None
+        }
+    }
+
+    /// One formatted message: at most [`LINE_MAX`] bytes of UTF-8 text kept
+    /// in a fixed buffer ([`LogLine::as_bytes`], [`LogLine::as_str`]).
+    #[derive(Clone, Copy)]
+    pub struct LogLine {
         buf: [u8; LINE_MAX],
         len: usize,
         truncated: bool,
     }
 
-    impl Line {
-        pub(crate) const fn new() -> Line {
-            Line { buf: [0; LINE_MAX], len: 0, truncated: false }
+    impl LogLine {
+        pub(crate) const fn new() -> LogLine {
+            LogLine { buf: [0; LINE_MAX], len: 0, truncated: false }
         }
 
         /// The message: valid UTF-8, at most LINE_MAX bytes; a cut message
         /// ends in "...".
-        pub(crate) fn as_bytes(&self) -> &[u8] {
+        pub fn as_bytes(&self) -> &[u8] {
             self.buf.get(..self.len).unwrap_or(&[])
+        }
+
+        /// The message as text.
+        pub fn as_str(&self) -> &str {
+            core::str::from_utf8(self.as_bytes()).unwrap_or("")
         }
 
         /// Replace the end of a cut message with "..." (on a character
@@ -148,7 +183,7 @@ mod enabled_impl {
         }
     }
 
-    impl Write for Line {
+    impl Write for LogLine {
         fn write_str(&mut self, s: &str) -> fmt::Result {
             if self.truncated {
                 return Err(fmt::Error);
@@ -172,15 +207,15 @@ mod enabled_impl {
         }
     }
 
-    /// Format `args` on the stack and pass the message to the C hook.
+    /// Format `args` on the stack and pass the message to `sink`.
     /// Never panics: a message that does not fit is cut.
     #[cold]
     #[inline(never)]
-    pub(crate) fn emit(level: LogLevel, args: fmt::Arguments<'_>) {
-        let mut line = Line::new();
+    pub(crate) fn emit(sink: fn(LogLevel, LogLine), level: LogLevel, args: fmt::Arguments<'_>) {
+        let mut line = LogLine::new();
         // An error only means the message was cut.
         let _ = line.write_fmt(args);
-        crate::ffi::log_dispatch(level as u8, line.as_bytes());
+        sink(level, line);
     }
 
     /// "client" or "server".
@@ -234,13 +269,13 @@ mod enabled_impl {
 
     /// Name of an alert description ("decrypt_error").
     pub(crate) fn alert_name(description: u8) -> &'static str {
-        crate::connection::alert::name(description).to_str().unwrap_or("unknown_alert")
+        crate::alert::name(description).to_str().unwrap_or("unknown_alert")
     }
 
     /// The log level of an alert sent or received: Warn for fatal alerts,
     /// Info for close_notify and other warnings.
     pub(crate) fn alert_severity(level: u8) -> LogLevel {
-        if level == crate::connection::alert::FATAL {
+        if level == crate::alert::FATAL {
             LogLevel::Warn
         } else {
             LogLevel::Info
@@ -259,7 +294,7 @@ mod enabled_impl {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             use crate::error::Error;
             match (self.err, self.alert) {
-                (err, crate::connection::NO_ALERT) => f.write_str(err.as_str()),
+                (err, crate::alert::NO_ALERT) => f.write_str(err.as_str()),
                 (Error::AlertSent, a) => write!(f, "fatal alert {} sent", alert_name(a)),
                 (err, a) => write!(f, "{}, fatal alert {} sent", err.as_str(), alert_name(a)),
             }
@@ -269,8 +304,8 @@ mod enabled_impl {
     /// "warning" / "fatal" for an alert level.
     pub(crate) fn alert_level(level: u8) -> &'static str {
         match level {
-            crate::connection::alert::WARNING => "warning",
-            crate::connection::alert::FATAL => "fatal",
+            crate::alert::WARNING => "warning",
+            crate::alert::FATAL => "fatal",
             _ => "unknown-level",
         }
     }
@@ -283,7 +318,7 @@ mod tests {
     use super::*;
 
     fn format(args: core::fmt::Arguments<'_>) -> std::vec::Vec<u8> {
-        let mut l = Line::new();
+        let mut l = LogLine::new();
         let _ = l.write_fmt(args);
         l.as_bytes().to_vec()
     }
@@ -303,7 +338,7 @@ mod tests {
         assert_eq!(got.len(), LINE_MAX);
         assert!(got.starts_with(b"start yyy") && got.ends_with(b"y..."));
         // Many small pieces after the buffer is full.
-        let mut l = Line::new();
+        let mut l = LogLine::new();
         for i in 0..1000 {
             let _ = write!(l, "{i},");
         }
@@ -322,7 +357,5 @@ mod tests {
     #[test]
     fn level_order() {
         assert!(LogLevel::Error < LogLevel::Warn && LogLevel::Info < LogLevel::Debug);
-        assert_eq!(LogLevel::Debug as u8, crate::ffi::NANODTLS_LOG_DEBUG);
-        assert_eq!(LogLevel::Error as u8, crate::ffi::NANODTLS_LOG_ERROR);
     }
 }

@@ -3,9 +3,10 @@
 use zerocopy::FromZeros;
 use zeroize::Zeroizing;
 
+use crate::alert;
 use crate::codec::Writer;
 use crate::config::Env;
-use crate::connection::{alert, Core, Fatal, MsgCtx, State};
+use crate::connection::{Core, Fatal, MsgCtx, State};
 use crate::error::Error;
 use crate::handshake::hello::ClientHello;
 use crate::handshake::{ext, msg, psk, FragmentHeader};
@@ -354,7 +355,7 @@ impl Core {
                     // but does not make servers abort on them).
                     if let Some(name) = parse_server_name(data).map_err(|_| Fatal::decode())? {
                         if env.server_name(name) == Some(false) {
-                            nd_log!(Warn, "server: server_name ({} bytes) refused by the application", name.len());
+                            nd_log!(self.log => Warn, "server: server_name ({} bytes) refused by the application", name.len());
                             return Err(Fatal::alert(alert::UNRECOGNIZED_NAME));
                         }
                         sni = Some(name);
@@ -382,7 +383,7 @@ impl Core {
         let resume = self.can_resume(env, now, &ch, ems);
         let chosen = self.cfg.suite_list().find(|&s| ch.offers(s) && self.server_can_use(s, env, &caps));
         if !resume && chosen.is_none() {
-            nd_log!(
+            nd_log!(self.log =>
                 Warn,
                 "server: no usable cipher suite among the {} the client offers (credentials? suites?)",
                 ch.suites.len() / 2
@@ -415,7 +416,7 @@ impl Core {
             return self.resume(env, now, ctx, message, &ch, ems);
         }
         let Some(chosen) = chosen else { return Err(Fatal::internal(Error::Internal)) };
-        nd_log!(
+        nd_log!(self.log =>
             Debug,
             "server: ClientHello: {} suites, chose {} (0x{:04X}), ems {}, server_name {} bytes",
             ch.suites.len() / 2,
@@ -549,7 +550,7 @@ impl Core {
             _ => {}
         }
         self.stats.resumptions = self.stats.resumptions.saturating_add(1);
-        nd_log!(Info, "server: resuming a cached session ({})", suite::name(self.hs.suite));
+        nd_log!(self.log => Info, "server: resuming a cached session ({})", suite::name(self.hs.suite));
         self.hs.deadline = now.saturating_add(u64::from(self.cfg.handshake_timeout_ms));
         self.hs.send_seq = ctx.seq;
         self.hs.peer_flight_first = ctx.seq;
@@ -606,7 +607,7 @@ impl Core {
         if write_hello_verify_request(&mut w, ctx.rec_seq, ctx.seq, &cookie).is_ok() {
             self.tx.len = w.len() as u16;
             self.stats.hello_verify_requests = self.stats.hello_verify_requests.saturating_add(1);
-            nd_log!(
+            nd_log!(self.log =>
                 Info,
                 "server: ClientHello without a valid cookie ({} bytes): HelloVerifyRequest sent",
                 ch.cookie.len()
@@ -738,7 +739,7 @@ impl Core {
                 // RFC 7925 profile: an unknown identity gets decrypt_error,
                 // which does not reveal whether the identity exists.
                 _ => {
-                    nd_log!(Warn, "server: unknown PSK identity ({} bytes): answering decrypt_error", identity.len());
+                    nd_log!(self.log => Warn, "server: unknown PSK identity ({} bytes): answering decrypt_error", identity.len());
                     return Err(Fatal::alert(alert::DECRYPT_ERROR));
                 }
             }

@@ -7,8 +7,8 @@ mod common;
 use std::collections::VecDeque;
 
 use common::*;
+use nanodtls::alert;
 use nanodtls::codec::Reader;
-use nanodtls::connection::alert;
 use nanodtls::crypto::sha256::sha256;
 use nanodtls::handshake::msg;
 use nanodtls::record::{self, content};

@@ -51,7 +51,22 @@ mod with_log {
         Pair { c, s, ce: TestEnv::new(1), se: TestEnv::new(2), now: 1000 }
     }
 
-    impl<S: Party> Pair<S> {
+    /// Parties whose debug log goes to the C hook, as a C context's does.
+    trait Hooked {
+        fn log_to_hook(&mut self);
+    }
+    impl Hooked for Box<Connection> {
+        fn log_to_hook(&mut self) {
+            self.set_log_sink(cap::sink());
+        }
+    }
+    impl Hooked for EndpointParty {
+        fn log_to_hook(&mut self) {
+            self.ep.set_log_sink(cap::sink());
+        }
+    }
+
+    impl<S: Party + Hooked> Pair<S> {
         /// Exchange datagrams until nothing moves; returns how many moved.
         fn pump(&mut self) -> usize {
             let mut moved = 0;
@@ -76,6 +91,8 @@ mod with_log {
 
         /// Connect and run; with timers until both sides are done.
         fn handshake(&mut self) {
+            self.c.log_to_hook();
+            self.s.log_to_hook();
             self.c.connect(&mut self.ce, self.now).unwrap();
             for _ in 0..20 {
                 self.pump();
@@ -390,6 +407,7 @@ mod with_log {
         let ep = p.s;
         let mut q =
             Pair { c: c2, s: EndpointParty { addr: b"10.0.0.2:5684".to_vec(), ..ep }, ce: ce2, se: p.se, now: 0 };
+        q.c.log_to_hook();
         q.c.connect(&mut q.ce, 0).unwrap();
         q.pump();
         // The first peer closes; the second one's retransmission gets its slot.

@@ -6,8 +6,8 @@ mod common;
 use std::collections::VecDeque;
 
 use common::*;
+use nanodtls::alert;
 use nanodtls::codec::{Reader, Writer};
-use nanodtls::connection::alert;
 use nanodtls::handshake::{self, msg, FragmentHeader};
 use nanodtls::record::{self, content};
 use nanodtls::{Config, Connection, Error, State};

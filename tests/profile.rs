@@ -5,7 +5,8 @@ mod common;
 use std::collections::VecDeque;
 
 use common::*;
-use nanodtls::connection::{alert, HeartbeatStatus};
+use nanodtls::alert;
+use nanodtls::connection::HeartbeatStatus;
 use nanodtls::record::content;
 #[cfg(feature = "ecc")]
 use nanodtls::suite;

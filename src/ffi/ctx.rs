@@ -265,6 +265,8 @@ pub unsafe extern "C" fn nanodtls_init(
         initialise(ctx.cast::<CtxInner>(), NANODTLS_CTX_SIZE, MAGIC, |b| {
             b.cb = cb;
             // initialise() has just zeroed the whole object.
+            #[cfg(feature = "log")]
+            b.conn.set_log_sink(super::LOG_SINK);
             status(b.conn.init_zeroed(&cfg))
         })
     }

@@ -110,9 +110,20 @@ fn load_hook() -> Option<(*mut (), *mut c_void)> {
     None
 }
 
-/// Pass one formatted message to the registered hook (see src/log.rs).
+/// The log sink of every C context and endpoint: passes each message to
+/// the hook registered with nanodtls_set_log_hook (read at each message, so
+/// contexts initialised before the hook was set log too).
 #[cfg(feature = "log")]
-pub(crate) fn log_dispatch(level: u8, msg: &[u8]) {
+pub(crate) const SINK: crate::log::LogSink = Some(sink);
+
+#[cfg(feature = "log")]
+fn sink(level: crate::log::LogLevel, line: crate::log::LogLine) {
+    log_dispatch(level as u8, line.as_bytes());
+}
+
+/// Pass one formatted message to the registered hook.
+#[cfg(feature = "log")]
+fn log_dispatch(level: u8, msg: &[u8]) {
     let Some((p, user)) = load_hook() else { return };
     type Hook = unsafe extern "C" fn(*mut c_void, u8, *const c_char, usize);
     // SAFETY: the only non-NULL value ever stored in HOOK is a `Hook`
@@ -186,10 +197,16 @@ pub mod test_capture {
         core::mem::take(&mut *BAD_CALLS.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
+    /// The sink a C context gets: Rust tests give it to their
+    /// connections (Connection::set_log_sink) to log through the hook.
+    pub fn sink() -> crate::log::LogSink {
+        super::SINK
+    }
+
     /// Log `text` at `level` as a log point in the engine would.
     pub fn emit(level: LogLevel, text: &str) {
-        if crate::log::enabled(level) {
-            crate::log::emit(level, format_args!("{text}"));
+        if let Some(sink) = crate::log::active(super::SINK, level) {
+            crate::log::emit(sink, level, format_args!("{text}"));
         }
     }
 }

@@ -11,6 +11,7 @@
 //!   changes nothing.
 //! - A context is not thread-safe: use it from one thread (or task) at a time.
 
+#![allow(unsafe_code)]
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 
@@ -22,11 +23,11 @@ mod panic;
 
 pub use ctx::*;
 pub use endpoint::*;
-#[cfg(feature = "log")]
-pub(crate) use log::log_dispatch;
 #[cfg(all(feature = "std", feature = "log"))]
 #[doc(hidden)]
 pub use log::test_capture;
+#[cfg(feature = "log")]
+pub(crate) use log::SINK as LOG_SINK;
 pub use log::{
     nanodtls_log_fn, nanodtls_set_log_hook, NANODTLS_LOG_DEBUG, NANODTLS_LOG_ERROR, NANODTLS_LOG_INFO,
     NANODTLS_LOG_WARN,
@@ -311,7 +312,65 @@ pub(crate) fn state_code(s: crate::State) -> i32 {
     }
 }
 
+// Every C constant that mirrors a Rust one, checked at compile time.
 const _: () = assert!(NANODTLS_MIN_MTU == crate::config::MIN_MTU && NANODTLS_MAX_MTU == crate::config::MAX_MTU);
+const _: () = {
+    use crate::Error as E;
+    let pairs = [
+        (NANODTLS_E_NULL, E::Null),
+        (NANODTLS_E_INVALID_ARG, E::InvalidArgument),
+        (NANODTLS_E_BUFFER_TOO_SMALL, E::BufferTooSmall),
+        (NANODTLS_E_STATE, E::WrongState),
+        (NANODTLS_E_NOT_INITIALIZED, E::NotInitialized),
+        (NANODTLS_E_CTX_SIZE, E::ContextSize),
+        (NANODTLS_E_REENTRANT, E::Reentrant),
+        (NANODTLS_E_READ_PENDING, E::ReadPending),
+        (NANODTLS_E_WOULD_BLOCK, E::WouldBlock),
+        (NANODTLS_E_RNG, E::Rng),
+        (NANODTLS_E_TIMEOUT, E::Timeout),
+        (NANODTLS_E_ALERT_RECEIVED, E::AlertReceived),
+        (NANODTLS_E_ALERT_SENT, E::AlertSent),
+        (NANODTLS_E_CLOSED, E::Closed),
+        (NANODTLS_E_NO_CREDENTIALS, E::NoCredentials),
+        (NANODTLS_E_TOO_LARGE, E::TooLarge),
+        (NANODTLS_E_DECODE, E::Decode),
+        (NANODTLS_E_INTERNAL, E::Internal),
+        (NANODTLS_E_UNSUPPORTED, E::Unsupported),
+        (NANODTLS_E_NO_SLOT, E::NoSlot),
+        (NANODTLS_E_UNKNOWN_PEER, E::UnknownPeer),
+    ];
+    let mut rest: &[(nanodtls_status, E)] = &pairs;
+    while let [(c, e), tail @ ..] = rest {
+        assert!(*c == e.code());
+        rest = tail;
+    }
+};
+const _: () = assert!(
+    NANODTLS_SUITE_PSK_AES_128_CCM_8 == crate::suite::PSK_AES_128_CCM_8
+        && NANODTLS_SUITE_PSK_AES_128_CCM == crate::suite::PSK_AES_128_CCM
+        && NANODTLS_SUITE_ECDHE_ECDSA_AES_128_CCM_8 == crate::suite::ECDHE_ECDSA_AES_128_CCM_8
+        && NANODTLS_SUITE_ECDHE_ECDSA_AES_128_CCM == crate::suite::ECDHE_ECDSA_AES_128_CCM
+);
+const _: () = {
+    use crate::connection::HeartbeatStatus as H;
+    assert!(NANODTLS_HEARTBEAT_IDLE == H::Idle as u8 && NANODTLS_HEARTBEAT_PENDING == H::Pending as u8);
+    assert!(NANODTLS_HEARTBEAT_OK == H::Ok as u8 && NANODTLS_HEARTBEAT_FAILED == H::Failed as u8);
+};
+const _: () =
+    assert!(NANODTLS_ROLE_CLIENT == crate::Role::Client as u8 && NANODTLS_ROLE_SERVER == crate::Role::Server as u8);
+const _: () = assert!(
+    NANODTLS_EVENT_CONNECTED == crate::Event::Connected as u8
+        && NANODTLS_EVENT_CLOSED == crate::Event::Closed as u8
+        && NANODTLS_EVENT_FAILED == crate::Event::Failed as u8
+);
+#[cfg(feature = "log")]
+const _: () = {
+    use crate::log::LogLevel as L;
+    assert!(NANODTLS_LOG_ERROR == L::Error as u8 && NANODTLS_LOG_WARN == L::Warn as u8);
+    assert!(NANODTLS_LOG_INFO == L::Info as u8 && NANODTLS_LOG_DEBUG == L::Debug as u8);
+};
+#[cfg(feature = "ecc")]
+const _: () = assert!(NANODTLS_SPKI_LEN == crate::crypto::ecc::SPKI_LEN);
 
 pub(crate) fn config_from_c(c: &nanodtls_config) -> Result<crate::Config, Error> {
     let role = match c.role {
@@ -320,7 +379,7 @@ pub(crate) fn config_from_c(c: &nanodtls_config) -> Result<crate::Config, Error>
         _ => return Err(Error::InvalidArgument),
     };
     // A single-role library (cargo feature `client` or `server` alone).
-    if !crate::connection::role_built(role) {
+    if !crate::config::role_built(role) {
         return Err(Error::Unsupported);
     }
     if c.require_cookie > 1 || c.require_ems > 1 || c.client_auth > 1 || c.heartbeat > 1 {
@@ -446,7 +505,7 @@ pub extern "C" fn nanodtls_suite_name(suite: u16) -> *const c_char {
 /// A short name of an alert description (e.g. "decrypt_error"). Never NULL.
 #[no_mangle]
 pub extern "C" fn nanodtls_alert_name(description: u8) -> *const c_char {
-    crate::connection::alert::name(description).as_ptr()
+    crate::alert::name(description).as_ptr()
 }
 
 /// Fill `cfg` with the defaults for `role` (NANODTLS_ROLE_CLIENT or
@@ -474,7 +533,7 @@ mod tests {
 
     #[test]
     fn every_alert_we_send_has_a_name() {
-        use crate::connection::alert::*;
+        use crate::alert::*;
         for a in [
             CLOSE_NOTIFY,
             UNEXPECTED_MESSAGE,
