@@ -6,7 +6,8 @@
 #
 # Stages: deps rust c demo interop embedded fuzz
 #   deps      install what the rest needs (scripts/install-deps.sh, idempotent)
-#   rust      rustfmt, clippy (no warnings), cargo test for the default build
+#   rust      rustfmt, the module layering (scripts/check-layers.py: calls go
+#             down, no import cycle), clippy (no warnings), cargo test for the default build
 #             (PSK + ECC) and the PSK-only profile, header freshness; the
 #             single-role (client-only, server-only) builds
 #   c         CMake build, ctest in Release and in Debug with ASan/UBSan,
@@ -70,6 +71,7 @@ stage_deps() {
 
 stage_rust() {
     cargo fmt --check
+    python3 scripts/check-layers.py
     cargo clippy --quiet --all-targets -- -D warnings
     cargo clippy --quiet --all-targets --no-default-features --features psk -- -D warnings
     cargo test --quiet

@@ -3,10 +3,12 @@
 use zeroize::Zeroizing;
 
 use crate::alert;
-use crate::config::Env;
-use crate::connection::{Core, Fatal, MsgCtx, State};
+use crate::association::{Association, State};
+use crate::env::Env;
 use crate::error::Error;
+use crate::error::Fatal;
 use crate::handshake::hello::{parse_hello_verify_request, ServerHello};
+use crate::handshake::MsgOrigin;
 use crate::handshake::{ext, msg, psk};
 use crate::record::DTLS12;
 use crate::sizes::{NANODTLS_MAX_COOKIE, NANODTLS_MAX_PSK_KEY};
@@ -29,7 +31,7 @@ pub(crate) fn mfl_code(len: u16) -> u8 {
 /// Most HelloVerifyRequests we answer in one handshake.
 const MAX_HELLO_VERIFY: u8 = 4;
 
-impl Core {
+impl Association {
     /// Fix the list of suites to offer (those with credentials, in
     /// configured order); false if there is none.
     pub(crate) fn choose_offered_suites(&mut self, env: &dyn Env) -> bool {
@@ -84,7 +86,7 @@ impl Core {
     fn write_client_hello(&mut self) -> Result<(), Fatal> {
         self.flight.clear();
         self.hs.transcript.reset();
-        let seq = self.next_send_seq()?;
+        let seq = self.hs.next_send_seq()?;
         let random = self.hs.client_random;
         let cookie = self.hs.cookie.get(..usize::from(self.hs.cookie_len)).unwrap_or(&[]);
         // Offer the stored session for resumption (RFC 5246 7.4.1.2).
@@ -161,7 +163,7 @@ impl Core {
         &mut self,
         env: &mut dyn Env,
         now: u64,
-        ctx: &MsgCtx,
+        origin: &MsgOrigin,
         msg_type: u8,
         message: &[u8],
         body: &[u8],
@@ -205,12 +207,12 @@ impl Core {
                 );
                 self.hs.cookie.get_mut(..cookie.len()).ok_or(Fatal::internal(Error::Internal))?.copy_from_slice(cookie);
                 self.hs.cookie_len = cookie.len() as u8;
-                self.hs.peer_flight_first = ctx.seq;
+                self.hs.peer_flight_first = origin.message_seq;
                 self.write_client_hello()?;
                 self.send_flight(true);
                 Ok(())
             }
-            (State::ClientWaitServerHello, msg::SERVER_HELLO) => self.on_server_hello(ctx, message, body),
+            (State::ClientWaitServerHello, msg::SERVER_HELLO) => self.on_server_hello(origin, message, body),
             #[cfg(feature = "ecc")]
             (State::ClientWaitCertificate, msg::CERTIFICATE) => {
                 let spki = self.peer_certificate_key(body)?;
@@ -277,7 +279,7 @@ impl Core {
         }
     }
 
-    fn on_server_hello(&mut self, ctx: &MsgCtx, message: &[u8], body: &[u8]) -> Result<(), Fatal> {
+    fn on_server_hello(&mut self, origin: &MsgOrigin, message: &[u8], body: &[u8]) -> Result<(), Fatal> {
         let sh = ServerHello::parse(body).map_err(|_| Fatal::decode())?;
         if sh.version != DTLS12 {
             return Err(Fatal::alert(alert::PROTOCOL_VERSION));
@@ -390,7 +392,7 @@ impl Core {
         self.hb.may_send = hb_mode == 1;
         self.hb.answer = hb_mode != 0;
         self.hs.transcript.update(message);
-        self.hs.peer_flight_first = ctx.seq;
+        self.hs.peer_flight_first = origin.message_seq;
         if resuming {
             self.hs.resumed = true;
             self.hs.master = self.session.master;
@@ -465,7 +467,7 @@ impl Core {
         let mut pms = Zeroizing::new([0u8; 4 + 2 * NANODTLS_MAX_PSK_KEY]);
         let pms_len = match kx {
             Some(KeyExchange::Psk) => {
-                let seq = self.next_send_seq()?;
+                let seq = self.hs.next_send_seq()?;
                 let identity = self.psk.identity();
                 let m = self.flight.push_message(0, msg::CLIENT_KEY_EXCHANGE, seq, |w| w.vec16(identity))?;
                 self.hs.transcript.update(m);
@@ -495,7 +497,7 @@ impl Core {
     fn ecdhe_client_messages(&mut self, env: &mut dyn Env, pms: &mut [u8]) -> Result<usize, Fatal> {
         use crate::crypto::ecc;
         if self.ecc.cert_requested {
-            let seq = self.next_send_seq()?;
+            let seq = self.hs.next_send_seq()?;
             let spki = self.ecc.own_spki();
             let cert = if self.hs.own_cert_x509 { env.own_certificate() } else { None };
             // Something to prove with CertificateVerify: our raw key, or our
@@ -519,7 +521,7 @@ impl Core {
         // The server's point was validated with its ServerKeyExchange: a
         // failure here is ours (this runs after ServerHelloDone was accepted).
         ecc::ecdh(&eph, &self.ecc.eph_point, &mut shared).map_err(|_| Fatal::internal(Error::Internal))?;
-        let seq = self.next_send_seq()?;
+        let seq = self.hs.next_send_seq()?;
         let m = self.flight.push_message(0, msg::CLIENT_KEY_EXCHANGE, seq, |w| w.vec8(&point))?;
         self.hs.transcript.update(m);
         let dst = pms.get_mut(..32).ok_or(Fatal::internal(Error::Internal))?;
@@ -534,7 +536,7 @@ impl Core {
         let hash = self.hs.transcript.digest();
         let mut sig = [0u8; ecc::MAX_SIG_LEN];
         let n = ecc::sign(&self.ecc.own_scalar, &hash, &mut sig).map_err(Fatal::internal)?;
-        let seq = self.next_send_seq()?;
+        let seq = self.hs.next_send_seq()?;
         let m = self.flight.push_message(0, msg::CERTIFICATE_VERIFY, seq, |w| {
             w.u16(hecc::ECDSA_SHA256)?;
             w.vec16(sig.get(..n).unwrap_or(&[]))

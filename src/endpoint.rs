@@ -16,10 +16,12 @@
 
 use zerocopy::FromZeros;
 
+use crate::association::PskSlot;
 use crate::codec::{Reader, Writer};
-use crate::config::{Config, Env, Role};
-use crate::connection::{Connection, PskSlot, State};
+use crate::config::{Config, Role};
+use crate::connection::{Connection, State};
 use crate::cookie::CookieKeys;
+use crate::env::Env;
 use crate::error::Error;
 use crate::handshake::hello::ClientHello;
 use crate::handshake::{self, msg};

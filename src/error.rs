@@ -116,6 +116,52 @@ impl Error {
     }
 }
 
+/// A fatal handshake error: the alert to send and the status to report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Fatal {
+    /// The alert to send (crate::alert::NO_ALERT for none).
+    pub alert: u8,
+    /// The status to report.
+    pub err: Error,
+}
+
+impl Fatal {
+    /// Our verdict on something the peer sent (answered with `alert`).
+    pub(crate) const fn alert(alert: u8) -> Fatal {
+        Fatal { alert, err: Error::AlertSent }
+    }
+    pub(crate) const fn decode() -> Fatal {
+        Fatal::alert(crate::alert::DECODE_ERROR)
+    }
+    pub(crate) const fn unexpected() -> Fatal {
+        Fatal::alert(crate::alert::UNEXPECTED_MESSAGE)
+    }
+    pub(crate) const fn internal(err: Error) -> Fatal {
+        Fatal { alert: crate::alert::INTERNAL_ERROR, err }
+    }
+    /// Fail without sending any alert (nothing was sent to the peer yet,
+    /// or the peer is gone).
+    pub(crate) const fn silent(err: Error) -> Fatal {
+        Fatal { alert: crate::alert::NO_ALERT, err }
+    }
+    /// True if this is a verdict on the peer's message ([`Fatal::alert`]),
+    /// as opposed to a failure of our own (RNG, buffers, a bug). In epoch 0
+    /// a verdict rejects the message without ending the handshake (see
+    /// `Core::reject`); a failure of our own always ends it.
+    pub(crate) fn is_rejection(&self) -> bool {
+        self.err == Error::AlertSent
+    }
+}
+
+impl From<Error> for Fatal {
+    fn from(e: Error) -> Fatal {
+        match e {
+            Error::Decode => Fatal::decode(),
+            other => Fatal::internal(other),
+        }
+    }
+}
+
 impl core::fmt::Display for Error {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.as_str())

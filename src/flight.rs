@@ -1,12 +1,16 @@
-//! Our outgoing flight: kept as plaintext messages, cut into MTU-sized
-//! records on every (re)transmission with fresh record sequence numbers,
-//! plus the RFC 6347 retransmission timer.
+//! Our outgoing flight (RFC 6347 section 4.2.4): kept as plaintext
+//! messages, cut into records that fit the datagram and the peer's record
+//! limit on every (re)transmission with fresh record sequence numbers
+//! (section 4.2.3), and its retransmission timer with doubling back-off
+//! (section 4.2.4.1).
 
 use zerocopy::FromZeros;
 
 use crate::codec::{Reader, Writer};
+use crate::config::Role;
 use crate::error::Error;
 use crate::handshake::{self, FragmentHeader};
+use crate::record::{self, content, RecordState};
 use crate::sizes::NANODTLS_FLIGHT_BUF as CAP;
 
 const KIND_HANDSHAKE: u8 = 1;
@@ -30,12 +34,26 @@ pub enum Item<'a> {
     },
 }
 
+/// The retransmission timer of our flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromZeros)]
+#[repr(u8)]
+pub enum Timer {
+    /// No timer: nothing awaited (no flight, our final flight, or the
+    /// handshake ended).
+    Off = 0,
+    /// A reply is awaited; the timer starts when the current transmission
+    /// has been polled out.
+    Pending = 1,
+    /// Running: fires at `next_at`.
+    Armed = 2,
+}
+
 /// The flight store and its timer.
 #[derive(FromZeros)]
 #[repr(C)]
 pub struct Flight {
     buf: [u8; CAP],
-    /// Next absolute time (ms) the timer fires, valid when `armed`.
+    /// Next absolute time (ms) the timer fires, valid when Armed.
     pub next_at: u64,
     /// When the last (re)transmission of this flight was polled out.
     pub last_sent_at: u64,
@@ -58,10 +76,8 @@ pub struct Flight {
     pub datagrams: u16,
     /// A (re)transmission is in progress: poll will produce datagrams.
     pub sending: bool,
-    /// The timer runs after the flight is sent (false for a final flight).
-    pub expects_reply: bool,
-    /// The timer is running.
-    pub armed: bool,
+    /// The retransmission timer.
+    pub timer: Timer,
 }
 
 impl Flight {
@@ -71,8 +87,7 @@ impl Flight {
         self.cursor = 0;
         self.frag = 0;
         self.sending = false;
-        self.armed = false;
-        self.expects_reply = false;
+        self.timer = Timer::Off;
         self.resp_lo = 0;
         self.resp_hi = 0;
         self.retransmits = 0;
@@ -131,6 +146,23 @@ impl Flight {
         Ok(())
     }
 
+    /// Send this freshly built flight, which answers the peer's messages
+    /// `resp_lo..resp_hi` (a retransmission of any of them makes us send it
+    /// again). With `expects_reply` the timer runs once it went out (not
+    /// for a final flight). RFC 6347 4.2.4.1: a backed-off timer is kept
+    /// until a flight goes through without loss, then returns to
+    /// `initial_ms`.
+    pub fn send(&mut self, resp_lo: u16, resp_hi: u16, expects_reply: bool, initial_ms: u32) {
+        self.resp_lo = resp_lo;
+        self.resp_hi = resp_hi;
+        if self.retransmits == 0 {
+            self.interval_ms = initial_ms;
+        }
+        self.retransmits = 0;
+        self.timer = if expects_reply { Timer::Pending } else { Timer::Off };
+        self.start_sending();
+    }
+
     /// Begin (re)sending from the first item.
     pub fn start_sending(&mut self) {
         self.cursor = 0;
@@ -140,7 +172,38 @@ impl Flight {
             self.datagrams = 0;
         }
         self.sending = !self.is_empty();
-        self.armed = false;
+        if self.timer == Timer::Armed {
+            self.timer = Timer::Pending;
+        }
+    }
+
+    /// When the timer fires, if it runs.
+    pub fn deadline(&self) -> Option<u64> {
+        (self.timer == Timer::Armed).then_some(self.next_at)
+    }
+
+    /// The timer at `now`: true if it fired, and the flight is being
+    /// retransmitted with the interval doubled (at most `max_ms`).
+    pub fn on_timeout(&mut self, now: u64, max_ms: u32) -> bool {
+        if self.deadline().is_none_or(|at| now < at) {
+            return false;
+        }
+        self.interval_ms = self.interval_ms.saturating_mul(2).min(max_ms);
+        self.retransmits = self.retransmits.saturating_add(1);
+        self.start_sending();
+        true
+    }
+
+    /// Nothing is awaited any more (the handshake completed): keep the
+    /// flight for resending when the peer retransmits, never arm a timer.
+    pub fn finish(&mut self) {
+        self.timer = Timer::Off;
+    }
+
+    /// Stop sending and the timer (the connection ended).
+    pub fn stop(&mut self) {
+        self.sending = false;
+        self.timer = Timer::Off;
     }
 
     /// The item at the cursor and the body offset of its next fragment.
@@ -180,10 +243,88 @@ impl Flight {
     /// Called when the last datagram of a transmission went out.
     pub fn sent(&mut self, now: u64) {
         self.last_sent_at = now;
-        if self.expects_reply {
-            self.armed = true;
+        if self.timer == Timer::Pending {
+            self.timer = Timer::Armed;
             self.next_at = now.saturating_add(u64::from(self.interval_ms));
         }
+    }
+
+    /// Fill one datagram (`w`, sized to the MTU) from the cursor: each
+    /// handshake message as one or more fragments, each in a record of
+    /// `epoch` sealed by `rl`, whose plaintext stays within `record_limit`
+    /// (the peer's max_fragment_length). A message that would fit whole
+    /// into a datagram of its own is not cut to fill this one. Returns the
+    /// number of records written; `BufferTooSmall` if not even one fits.
+    pub fn write_datagram(
+        &mut self,
+        rl: &mut RecordState,
+        role: Role,
+        record_limit: usize,
+        w: &mut Writer<'_>,
+    ) -> Result<u32, Error> {
+        let limit = w.remaining();
+        let tag_overhead = record::EXPLICIT_NONCE_LEN + rl.tag().bytes();
+        let mut records = 0;
+        while let Some((item, off)) = self.current() {
+            match item {
+                Item::Ccs { epoch } => {
+                    let need = record::HEADER_LEN + 1 + if epoch > 0 { tag_overhead } else { 0 };
+                    if w.remaining() < need {
+                        if w.is_empty() {
+                            return Err(Error::BufferTooSmall);
+                        }
+                        break;
+                    }
+                    rl.emit(role, w, content::CCS, epoch, &[&[1]])?;
+                    records += 1;
+                    self.advance(0, true);
+                }
+                Item::Handshake { epoch, message } => {
+                    let body = message.get(handshake::HEADER_LEN..).ok_or(Error::Internal)?;
+                    let total = body.len();
+                    let off_us = off as usize;
+                    let left = total.saturating_sub(off_us);
+                    let overhead =
+                        record::HEADER_LEN + handshake::HEADER_LEN + if epoch > 0 { tag_overhead } else { 0 };
+                    // A record's plaintext (handshake header + fragment)
+                    // stays within the negotiated max_fragment_length.
+                    let limit_room = record_limit.saturating_sub(handshake::HEADER_LEN);
+                    // Room for the headers and at least one body byte (or
+                    // just the headers for an empty message).
+                    if w.remaining() < overhead + usize::from(left > 0) {
+                        if w.is_empty() {
+                            return Err(Error::BufferTooSmall);
+                        }
+                        break;
+                    }
+                    let room = (w.remaining() - overhead).min(limit_room);
+                    // Prefer starting a new datagram over cutting a message
+                    // that would fit whole in one.
+                    if left > room && !w.is_empty() && left + overhead <= limit && left <= limit_room {
+                        break;
+                    }
+                    let n = core::cmp::min(left, room);
+                    let mut hb = [0u8; handshake::HEADER_LEN];
+                    let h = FragmentHeader {
+                        msg_type: message.first().copied().unwrap_or(0),
+                        length: total as u32,
+                        seq: message.get(4..6).map(crate::codec::be16).unwrap_or(0),
+                        frag_off: off,
+                        frag_len: n as u32,
+                    };
+                    handshake::write_header(&mut Writer::new(&mut hb), &h)?;
+                    let piece = body.get(off_us..off_us + n).ok_or(Error::Internal)?;
+                    rl.emit(role, w, content::HANDSHAKE, epoch, &[&hb, piece])?;
+                    records += 1;
+                    let done = off_us + n >= total;
+                    self.advance((off_us + n) as u32, done);
+                    if !done {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(records)
     }
 
     /// Iterate over the handshake messages (for tests and transcript checks).

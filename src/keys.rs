@@ -4,11 +4,12 @@
 use zeroize::Zeroize;
 
 use crate::crypto::prf::prf;
-use crate::handshake::VERIFY_DATA_LEN;
 use crate::record::DirectionKeys;
 
 /// Length of the master secret.
 pub const MASTER_LEN: usize = 48;
+/// Length of Finished.verify_data (RFC 5246 7.4.9: 12 for every TLS 1.2 suite).
+pub const VERIFY_DATA_LEN: usize = 12;
 
 /// master_secret from the premaster secret. With `session_hash` (the
 /// transcript hash through ClientKeyExchange) the RFC 7627 extended master

@@ -64,6 +64,7 @@ compile_error!("tests need the std feature (enabled automatically through the se
 pub mod log;
 
 pub mod alert;
+mod association;
 mod client;
 pub mod codec;
 pub mod config;
@@ -73,6 +74,7 @@ pub mod cookie;
 mod credentials;
 pub mod crypto;
 pub mod endpoint;
+pub mod env;
 pub mod error;
 pub mod flight;
 pub mod handshake;
@@ -86,9 +88,10 @@ pub mod suite;
 pub mod ffi;
 
 pub use alert::AlertInfo;
-pub use config::{Config, Env, Role};
+pub use config::{Config, Role};
 pub use connection::{Connection, State, Stats};
 pub use endpoint::{Endpoint, EndpointStats, Event, PeerSlot};
+pub use env::Env;
 pub use error::Error;
 
 #[cfg(all(test, nanodtls_default_knobs))]

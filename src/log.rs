@@ -4,7 +4,7 @@
 //! names the [`LogSink`] of the connection or endpoint that logs:
 //!
 //! ```ignore
-//! nd_log!(self.log => Debug, "{}: rx {} seq {}", crate::log::role(self.cfg.role), crate::log::msg_name(t), seq);
+//! nd_log!(self.log => Debug, "{}: rx {} seq {}", crate::log::role(self.cfg.role), crate::handshake::msg::name(t), seq);
 //! nd_drop!(c, dropped_replay, "epoch {} seq {}", epoch, seq); // count + log a dropped record (c.log)
 //! ```
 //!
@@ -232,38 +232,6 @@ mod enabled_impl {
             "yes"
         } else {
             "no"
-        }
-    }
-
-    /// Name of a handshake message type.
-    pub(crate) fn msg_name(t: u8) -> &'static str {
-        use crate::handshake::msg;
-        match t {
-            msg::HELLO_REQUEST => "HelloRequest",
-            msg::CLIENT_HELLO => "ClientHello",
-            msg::SERVER_HELLO => "ServerHello",
-            msg::HELLO_VERIFY_REQUEST => "HelloVerifyRequest",
-            msg::CERTIFICATE => "Certificate",
-            msg::SERVER_KEY_EXCHANGE => "ServerKeyExchange",
-            msg::CERTIFICATE_REQUEST => "CertificateRequest",
-            msg::SERVER_HELLO_DONE => "ServerHelloDone",
-            msg::CERTIFICATE_VERIFY => "CertificateVerify",
-            msg::CLIENT_KEY_EXCHANGE => "ClientKeyExchange",
-            msg::FINISHED => "Finished",
-            _ => "unknown",
-        }
-    }
-
-    /// Name of a record content type.
-    pub(crate) fn content_name(t: u8) -> &'static str {
-        use crate::record::content;
-        match t {
-            content::CCS => "change_cipher_spec",
-            content::ALERT => "alert",
-            content::HANDSHAKE => "handshake",
-            content::APPLICATION_DATA => "application_data",
-            content::HEARTBEAT => "heartbeat",
-            _ => "unknown",
         }
     }
 

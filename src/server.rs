@@ -4,11 +4,13 @@ use zerocopy::FromZeros;
 use zeroize::Zeroizing;
 
 use crate::alert;
+use crate::association::{Association, State};
 use crate::codec::Writer;
-use crate::config::Env;
-use crate::connection::{Core, Fatal, MsgCtx, State};
+use crate::env::Env;
 use crate::error::Error;
+use crate::error::Fatal;
 use crate::handshake::hello::ClientHello;
+use crate::handshake::MsgOrigin;
 use crate::handshake::{ext, msg, psk, FragmentHeader};
 use crate::record::{content, DTLS10, DTLS12};
 use crate::sizes::{NANODTLS_MAX_PSK_IDENTITY, NANODTLS_MAX_PSK_KEY};
@@ -172,19 +174,19 @@ impl ClientCaps {
     }
 }
 
-impl Core {
+impl Association {
     pub(crate) fn server_message(
         &mut self,
         env: &mut dyn Env,
         now: u64,
-        ctx: &MsgCtx,
+        origin: &MsgOrigin,
         msg_type: u8,
         message: &[u8],
         body: &[u8],
     ) -> Result<(), Fatal> {
         match (self.state, msg_type) {
             (State::ServerWaitClientHello, msg::CLIENT_HELLO) => {
-                self.on_client_hello(env, now, ctx, message, body, &[])
+                self.on_client_hello(env, now, origin, message, body, &[])
             }
             #[cfg(feature = "ecc")]
             (State::ServerWaitClientCertificate, msg::CERTIFICATE) => {
@@ -192,7 +194,7 @@ impl Core {
                 // client_auth is required when we ask: no key, no handshake.
                 let spki = spki.ok_or(Fatal::alert(alert::HANDSHAKE_FAILURE))?;
                 self.accept_peer_key(env, spki)?;
-                self.hs.peer_flight_first = ctx.seq;
+                self.hs.peer_flight_first = origin.message_seq;
                 self.hs.transcript.update(message);
                 self.state = State::ServerWaitClientKeyExchange;
                 Ok(())
@@ -200,8 +202,8 @@ impl Core {
             (State::ServerWaitClientKeyExchange, msg::CLIENT_KEY_EXCHANGE) => {
                 match crate::suite::info(self.hs.suite).map(|(k, _)| k) {
                     #[cfg(feature = "ecc")]
-                    Some(KeyExchange::EcdheEcdsa) => self.on_ecdh_client_key_exchange(ctx, message, body),
-                    _ => self.on_client_key_exchange(env, ctx, message, body),
+                    Some(KeyExchange::EcdheEcdsa) => self.on_ecdh_client_key_exchange(origin, message, body),
+                    _ => self.on_client_key_exchange(env, origin, message, body),
                 }
             }
             #[cfg(feature = "ecc")]
@@ -266,7 +268,7 @@ impl Core {
         &mut self,
         env: &mut dyn Env,
         now: u64,
-        ctx: &MsgCtx,
+        origin: &MsgOrigin,
         message: &[u8],
         body: &[u8],
         peer_addr: &[u8],
@@ -283,7 +285,7 @@ impl Core {
                 return Ok(());
             }
             if !self.cookies.verify(peer_addr, &ch) {
-                self.send_hello_verify_request(ctx, peer_addr, &ch);
+                self.send_hello_verify_request(origin, peer_addr, &ch);
                 return Ok(());
             }
             self.hs.cookie_verified = true;
@@ -395,7 +397,7 @@ impl Core {
         // anything we send now - even an alert - is above the number a
         // HelloVerifyRequest used and passes the client's replay window.
         if let Some(s) = self.rl.write_seq.get_mut(0) {
-            *s = (*s).max(ctx.rec_seq);
+            *s = (*s).max(origin.record_seq);
         }
         if let Some(name) = sni {
             if let Some(d) = self.sni.get_mut(..name.len()) {
@@ -413,7 +415,7 @@ impl Core {
         // RFC 5746 3.6: answered in every ServerHello, resumed ones included.
         self.hs.peer_secure_renegotiation = reneg;
         if resume {
-            return self.resume(env, now, ctx, message, &ch, ems);
+            return self.resume(env, now, origin, message, &ch, ems);
         }
         let Some(chosen) = chosen else { return Err(Fatal::internal(Error::Internal)) };
         nd_log!(self.log =>
@@ -438,8 +440,8 @@ impl Core {
             self.hs.session_id_len = 32;
         }
         self.hs.deadline = now.saturating_add(u64::from(self.cfg.handshake_timeout_ms));
-        self.hs.send_seq = ctx.seq;
-        self.hs.peer_flight_first = ctx.seq;
+        self.hs.send_seq = origin.message_seq;
+        self.hs.peer_flight_first = origin.message_seq;
         self.hs.transcript.reset();
         self.hs.transcript.update(message);
         self.send_server_hello_flight(env)
@@ -450,7 +452,7 @@ impl Core {
     /// renegotiation_info, SNI, max_fragment_length, heartbeat, and for
     /// ECDHE_ECDSA point formats and certificate types).
     fn push_server_hello(&mut self, cert_types: Option<CertTypeAnswer>) -> Result<(), Fatal> {
-        let seq = self.next_send_seq()?;
+        let seq = self.hs.next_send_seq()?;
         let random = self.hs.server_random;
         let sid = self.hs.session_id;
         let sid_len = usize::from(self.hs.session_id_len);
@@ -514,7 +516,7 @@ impl Core {
         &mut self,
         env: &mut dyn Env,
         now: u64,
-        ctx: &MsgCtx,
+        origin: &MsgOrigin,
         message: &[u8],
         ch: &ClientHello<'_>,
         ems: bool,
@@ -552,8 +554,8 @@ impl Core {
         self.stats.resumptions = self.stats.resumptions.saturating_add(1);
         nd_log!(self.log => Info, "server: resuming a cached session ({})", suite::name(self.hs.suite));
         self.hs.deadline = now.saturating_add(u64::from(self.cfg.handshake_timeout_ms));
-        self.hs.send_seq = ctx.seq;
-        self.hs.peer_flight_first = ctx.seq;
+        self.hs.send_seq = origin.message_seq;
+        self.hs.peer_flight_first = origin.message_seq;
         self.hs.transcript.reset();
         self.hs.transcript.update(message);
         // ServerHello, then CCS and Finished with keys from the cached master.
@@ -596,7 +598,7 @@ impl Core {
 
     /// Stateless HelloVerifyRequest, written straight to the transmit
     /// buffer (replacing an older one that was not polled yet).
-    fn send_hello_verify_request(&mut self, ctx: &MsgCtx, peer_addr: &[u8], ch: &ClientHello<'_>) {
+    fn send_hello_verify_request(&mut self, origin: &MsgOrigin, peer_addr: &[u8], ch: &ClientHello<'_>) {
         let Some(cookie) = self.cookies.issue(peer_addr, ch) else {
             return;
         };
@@ -604,7 +606,7 @@ impl Core {
         // Stateless (RFC 6347 4.2.1): the record number mirrors the
         // ClientHello's and nothing of ours moves, so a spoofed ClientHello
         // cannot push our sequence numbers anywhere.
-        if write_hello_verify_request(&mut w, ctx.rec_seq, ctx.seq, &cookie).is_ok() {
+        if write_hello_verify_request(&mut w, origin.record_seq, origin.message_seq, &cookie).is_ok() {
             self.tx.len = w.len() as u16;
             self.stats.hello_verify_requests = self.stats.hello_verify_requests.saturating_add(1);
             nd_log!(self.log =>
@@ -642,12 +644,12 @@ impl Core {
             self.push_ecdhe_server_messages(env, client_auth)?;
         }
         if kx == Some(KeyExchange::Psk) && self.psk.hint_len > 0 {
-            let seq = self.next_send_seq()?;
+            let seq = self.hs.next_send_seq()?;
             let hint = self.psk.hint();
             let m = self.flight.push_message(0, msg::SERVER_KEY_EXCHANGE, seq, |w| w.vec16(hint))?;
             self.hs.transcript.update(m);
         }
-        let seq = self.next_send_seq()?;
+        let seq = self.hs.next_send_seq()?;
         let m = self.flight.push_message(0, msg::SERVER_HELLO_DONE, seq, |_| Ok(()))?;
         self.hs.transcript.update(m);
         self.send_flight(true);
@@ -660,7 +662,7 @@ impl Core {
     #[cfg(feature = "ecc")]
     fn push_ecdhe_server_messages(&mut self, env: &mut dyn Env, client_auth: bool) -> Result<(), Fatal> {
         use crate::crypto::{ecc, sha256::Sha256};
-        let seq = self.next_send_seq()?;
+        let seq = self.hs.next_send_seq()?;
         let spki = self.ecc.own_spki();
         let cert = if self.hs.own_cert_x509 { env.own_certificate() } else { None };
         let m = self.flight.push_message(0, msg::CERTIFICATE, seq, |w| write_certificate(w, &spki, cert))?;
@@ -679,7 +681,7 @@ impl Core {
         h.update(&params);
         let mut sig = [0u8; ecc::MAX_SIG_LEN];
         let n = ecc::sign(&self.ecc.own_scalar, &h.digest(), &mut sig).map_err(Fatal::internal)?;
-        let seq = self.next_send_seq()?;
+        let seq = self.hs.next_send_seq()?;
         let m = self.flight.push_message(0, msg::SERVER_KEY_EXCHANGE, seq, |w| {
             w.put(&params)?;
             w.u16(hecc::ECDSA_SHA256)?;
@@ -687,7 +689,7 @@ impl Core {
         })?;
         self.hs.transcript.update(m);
         if client_auth {
-            let seq = self.next_send_seq()?;
+            let seq = self.hs.next_send_seq()?;
             let m = self.flight.push_message(0, msg::CERTIFICATE_REQUEST, seq, |w| {
                 w.vec8(&[hecc::ECDSA_SIGN])?;
                 w.vec16(&hecc::ECDSA_SHA256.to_be_bytes())?;
@@ -702,7 +704,7 @@ impl Core {
     /// ECDH ClientKeyExchange: validate the point, compute the premaster
     /// secret, drop our ephemeral key.
     #[cfg(feature = "ecc")]
-    fn on_ecdh_client_key_exchange(&mut self, ctx: &MsgCtx, message: &[u8], body: &[u8]) -> Result<(), Fatal> {
+    fn on_ecdh_client_key_exchange(&mut self, origin: &MsgOrigin, message: &[u8], body: &[u8]) -> Result<(), Fatal> {
         use crate::crypto::ecc;
         let point = hecc::parse_client_key_exchange(body).map_err(|_| Fatal::decode())?;
         let mut shared = Zeroizing::new([0u8; 32]);
@@ -712,7 +714,7 @@ impl Core {
         // Accepted: our ephemeral key has done its job.
         self.ecc.wipe_ephemeral();
         if !self.ecc.cert_requested {
-            self.hs.peer_flight_first = ctx.seq;
+            self.hs.peer_flight_first = origin.message_seq;
         }
         self.hs.transcript.update(message);
         self.derive_keys(&shared[..]);
@@ -723,7 +725,7 @@ impl Core {
     fn on_client_key_exchange(
         &mut self,
         env: &mut dyn Env,
-        ctx: &MsgCtx,
+        origin: &MsgOrigin,
         message: &[u8],
         body: &[u8],
     ) -> Result<(), Fatal> {
@@ -747,7 +749,7 @@ impl Core {
         // Remember who the client is (readable by the application).
         self.psk.set(identity, key.get(..key_len).unwrap_or(&[])).map_err(|_| Fatal::alert(alert::DECRYPT_ERROR))?;
         self.hs.peer_identity_known = true;
-        self.hs.peer_flight_first = ctx.seq;
+        self.hs.peer_flight_first = origin.message_seq;
         self.hs.transcript.update(message);
         let mut pms = Zeroizing::new([0u8; 4 + 2 * NANODTLS_MAX_PSK_KEY]);
         let n = psk::premaster(key.get(..key_len).unwrap_or(&[]), &mut pms[..])?;

@@ -6,7 +6,7 @@ use zerocopy::FromZeros;
 
 use super::guard::{destroy, enter, initialise, Guarded};
 use super::*;
-use crate::config::Env;
+use crate::env::Env;
 use crate::error::Error;
 use crate::sizes::{NANODTLS_CTX_SIZE, NANODTLS_CTX_WORDS};
 use crate::Connection;

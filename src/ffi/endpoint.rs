@@ -8,9 +8,9 @@ use zerocopy::FromZeros;
 use super::ctx::{connection_info, nanodtls_info, nanodtls_session_entry, register_cache, Callbacks};
 use super::guard::{destroy, enter, initialise, Guarded};
 use super::*;
-use crate::config::Env;
 use crate::connection::Connection;
 use crate::endpoint::{Endpoint, Event, PeerSlot};
+use crate::env::Env;
 use crate::sizes::{NANODTLS_ENDPOINT_SIZE, NANODTLS_ENDPOINT_WORDS, NANODTLS_PEER_SIZE, NANODTLS_PEER_WORDS};
 
 /// Opaque server endpoint: cookie secrets, configuration and the PSK

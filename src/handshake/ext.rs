@@ -28,6 +28,18 @@ pub const CACHED_INFO: u16 = 25;
 /// renegotiation_info (RFC 5746)
 pub const RENEGOTIATION_INFO: u16 = 0xff01;
 
+/// A plausible DNS host name for SNI: letters, digits, '-' and '.', no
+/// empty labels, and not an IPv4 literal (RFC 6066 forbids addresses).
+pub fn valid_host_name(name: &[u8]) -> bool {
+    if name.is_empty() || name.first() == Some(&b'.') || name.last() == Some(&b'.') {
+        return false;
+    }
+    let chars_ok = name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    let labels_ok = !name.windows(2).any(|w| w == b"..");
+    let ipv4 = name.iter().all(|&b| b.is_ascii_digit() || b == b'.');
+    chars_ok && labels_ok && !ipv4
+}
+
 /// Most extensions we accept in one hello (more is treated as malformed).
 pub const MAX_EXTENSIONS: usize = 64;
 

@@ -7,6 +7,7 @@ pub mod ext;
 pub mod hello;
 pub mod psk;
 pub mod reassembly;
+pub(crate) mod state;
 
 use crate::codec::{Reader, Writer};
 use crate::error::Error;
@@ -35,12 +36,30 @@ pub mod msg {
     pub const CLIENT_KEY_EXCHANGE: u8 = 16;
     /// finished
     pub const FINISHED: u8 = 20;
+
+    /// Name of a handshake message type (for the debug log).
+    #[cfg(feature = "log")]
+    pub fn name(t: u8) -> &'static str {
+        match t {
+            HELLO_REQUEST => "HelloRequest",
+            CLIENT_HELLO => "ClientHello",
+            SERVER_HELLO => "ServerHello",
+            HELLO_VERIFY_REQUEST => "HelloVerifyRequest",
+            CERTIFICATE => "Certificate",
+            SERVER_KEY_EXCHANGE => "ServerKeyExchange",
+            CERTIFICATE_REQUEST => "CertificateRequest",
+            SERVER_HELLO_DONE => "ServerHelloDone",
+            CERTIFICATE_VERIFY => "CertificateVerify",
+            CLIENT_KEY_EXCHANGE => "ClientKeyExchange",
+            FINISHED => "Finished",
+            _ => "unknown",
+        }
+    }
 }
 
 /// Length of the DTLS handshake header.
 pub const HEADER_LEN: usize = 12;
-/// Length of Finished.verify_data.
-pub const VERIFY_DATA_LEN: usize = 12;
+pub use crate::keys::VERIFY_DATA_LEN;
 
 /// The DTLS handshake header of one fragment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +74,19 @@ pub struct FragmentHeader {
     pub frag_off: u32,
     /// Length of this fragment.
     pub frag_len: u32,
+}
+
+/// Where a handshake message came from: the record that completed it and
+/// the message's own sequence number.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MsgOrigin {
+    /// Record sequence number of the record that completed the message.
+    pub record_seq: u64,
+    /// message_seq of the message.
+    pub message_seq: u16,
+    /// Epoch of that record: 0 is unauthenticated (a refused message is
+    /// discarded), 1 authenticated (a refused message ends the handshake).
+    pub epoch: u16,
 }
 
 /// Parse one fragment (header and data) from a handshake record.

@@ -1,124 +1,13 @@
-//! DTLS 1.2 record layer: header, replay window, AEAD protection
-//! (RFC 6347 section 4.1, RFC 6655 section 3 for the CCM nonce).
+//! Record protection with AES-CCM (RFC 6347 section 4.1.2.1, RFC 6655
+//! section 3): the nonce from the implicit salt and the explicit
+//! epoch||sequence, the additional data, seal and open.
 
 use zerocopy::FromZeros;
 
-use crate::codec::{Reader, Writer};
+use super::{write_header, Record, DTLS12, EXPLICIT_NONCE_LEN, HEADER_LEN, MAX_SEQ};
+use crate::codec::Writer;
 use crate::crypto::aead::{self, TagLen};
 use crate::error::Error;
-
-/// DTLS 1.2 on the wire.
-pub const DTLS12: u16 = 0xFEFD;
-/// DTLS 1.0 on the wire (seen in ClientHello records and HelloVerifyRequest).
-pub const DTLS10: u16 = 0xFEFF;
-/// Record header length.
-pub const HEADER_LEN: usize = 13;
-/// Explicit nonce carried in every protected record (epoch || sequence).
-pub const EXPLICIT_NONCE_LEN: usize = 8;
-/// Largest sequence number in one epoch.
-pub const MAX_SEQ: u64 = 0xFFFF_FFFF_FFFF;
-
-/// Record content types.
-pub mod content {
-    /// change_cipher_spec
-    pub const CCS: u8 = 20;
-    /// alert
-    pub const ALERT: u8 = 21;
-    /// handshake
-    pub const HANDSHAKE: u8 = 22;
-    /// application_data
-    pub const APPLICATION_DATA: u8 = 23;
-    /// heartbeat (RFC 6520)
-    pub const HEARTBEAT: u8 = 24;
-}
-
-/// A parsed record header plus its fragment.
-#[derive(Debug, Clone, Copy)]
-pub struct Record<'a> {
-    /// Content type.
-    pub ctype: u8,
-    /// Version field.
-    pub version: u16,
-    /// Epoch.
-    pub epoch: u16,
-    /// 48-bit sequence number.
-    pub seq: u64,
-    /// The header bytes as received (the first 11 bytes form the AEAD sequence and type/version).
-    pub header: [u8; HEADER_LEN],
-    /// Fragment (ciphertext for protected epochs).
-    pub fragment: &'a [u8],
-}
-
-/// Parse the next record from a datagram. On `Err` the rest of the datagram
-/// must be discarded (the length field cannot be trusted).
-pub fn parse<'a>(r: &mut Reader<'a>) -> Result<Record<'a>, Error> {
-    let header: [u8; HEADER_LEN] = r.array()?;
-    let mut h = Reader::new(&header);
-    let ctype = h.u8()?;
-    let version = h.u16()?;
-    let epoch = h.u16()?;
-    let seq = h.u48()?;
-    let len = h.u16()? as usize;
-    if !matches!(ctype, 20..=24) {
-        return Err(Error::Decode);
-    }
-    if version != DTLS12 && version != DTLS10 {
-        return Err(Error::Decode);
-    }
-    let fragment = r.take(len)?;
-    Ok(Record { ctype, version, epoch, seq, header, fragment })
-}
-
-/// Write a record header.
-pub fn write_header(w: &mut Writer<'_>, ctype: u8, epoch: u16, seq: u64, len: usize) -> Result<(), Error> {
-    w.u8(ctype)?;
-    w.u16(DTLS12)?;
-    w.u16(epoch)?;
-    w.u48(seq)?;
-    w.u16(u16::try_from(len).map_err(|_| Error::TooLarge)?)
-}
-
-/// Sliding anti-replay window of 64 records (RFC 6347 section 4.1.2.6).
-#[derive(Clone, Copy, Debug, Default, FromZeros)]
-#[repr(C)]
-pub struct ReplayWindow {
-    /// Highest sequence number accepted so far.
-    top: u64,
-    /// Bit i set = sequence `top - i` seen.
-    bits: u64,
-    /// False until the first record was accepted.
-    any: bool,
-}
-
-impl ReplayWindow {
-    /// True if `seq` has not been seen and is not too old.
-    pub fn is_fresh(&self, seq: u64) -> bool {
-        if !self.any || seq > self.top {
-            return true;
-        }
-        let age = self.top - seq;
-        age < 64 && self.bits & (1u64 << age) == 0
-    }
-
-    /// Mark `seq` as seen. Call only after the record authenticated.
-    pub fn mark(&mut self, seq: u64) {
-        if !self.any {
-            self.any = true;
-            self.top = seq;
-            self.bits = 1;
-        } else if seq > self.top {
-            let shift = seq - self.top;
-            self.bits = if shift >= 64 { 0 } else { self.bits << shift };
-            self.bits |= 1;
-            self.top = seq;
-        } else {
-            let age = self.top - seq;
-            if age < 64 {
-                self.bits |= 1u64 << age;
-            }
-        }
-    }
-}
 
 /// Traffic keys of one direction.
 #[derive(Clone, FromZeros)]
@@ -235,25 +124,8 @@ pub fn open_in_place(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn replay_window_basics() {
-        let mut w = ReplayWindow::default();
-        assert!(w.is_fresh(5));
-        w.mark(5);
-        assert!(!w.is_fresh(5));
-        assert!(w.is_fresh(4));
-        w.mark(100);
-        assert!(!w.is_fresh(5), "too old");
-        assert!(w.is_fresh(99));
-        assert!(w.is_fresh(37));
-        assert!(!w.is_fresh(36), "exactly 64 behind is outside the window");
-        w.mark(99);
-        assert!(!w.is_fresh(99));
-        w.mark(100 + 200);
-        assert!(!w.is_fresh(100));
-        assert!(w.is_fresh(299));
-    }
+    use crate::codec::Reader;
+    use crate::record::{content, parse};
 
     #[test]
     fn record_round_trip_and_tamper() {
@@ -282,17 +154,5 @@ mod tests {
             let mut tmp = rec.fragment.to_vec();
             assert!(open_in_place(&rec, &keys, TagLen::Eight, &mut tmp).is_err(), "bit {i}");
         }
-    }
-
-    #[test]
-    fn truncated_records_rejected() {
-        let wire = [22u8, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1, 0, 10, 1, 2, 3];
-        for cut in 0..wire.len() {
-            let mut r = Reader::new(&wire[..cut]);
-            assert!(parse(&mut r).is_err());
-        }
-        let mut bad = wire;
-        bad[0] = 99;
-        assert!(parse(&mut Reader::new(&bad)).is_err());
     }
 }

@@ -1,0 +1,447 @@
+//! One DTLS association (RFC 6347 section 4.2.8): its state, shared by the
+//! record pipeline (`connection/`) and the role state machines
+//! (`client.rs`, `server.rs`), and the transitions both use: keys, flights,
+//! Finished, connected, failed, closed, the handshake deadline.
+//!
+//! Layering: `connection/` calls the roles, the roles and `connection/`
+//! call this module, and this module calls only the protocol parts below
+//! it (handshake, record, flight, keys, alert); never up.
+
+pub mod heartbeat;
+
+use zerocopy::FromZeros;
+use zeroize::Zeroize;
+
+use crate::alert::{self, AlertInfo, PendingAlert, NO_ALERT};
+use crate::codec::{Reader, Writer};
+use crate::config::{Config, Role};
+use crate::cookie::CookieKeys;
+use crate::crypto::aead::TagLen;
+use crate::error::{Error, Fatal};
+use crate::flight::Flight;
+use crate::handshake::msg;
+use crate::handshake::state::Handshake;
+use crate::record::{self, RecordState};
+use crate::session::SessionData;
+use crate::sizes::{NANODTLS_MAX_PSK_IDENTITY, NANODTLS_MAX_PSK_KEY, NANODTLS_MAX_SERVER_NAME, NANODTLS_TX_BUF};
+
+/// Handshake and connection states. Each handshake state names what we
+/// wait for next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromZeros)]
+#[repr(u8)]
+pub enum State {
+    /// Client: initialised, connect() not called yet.
+    Idle = 0,
+    /// Client: ClientHello sent; waiting for HelloVerifyRequest or ServerHello.
+    ClientWaitServerHello,
+    /// Client: ServerHello received (ECDHE_ECDSA); waiting for the server's Certificate.
+    ClientWaitCertificate,
+    /// Client: waiting for the ECDHE ServerKeyExchange.
+    ClientWaitServerKeyExchange,
+    /// Client: waiting for [ServerKeyExchange (PSK hint) / CertificateRequest] and ServerHelloDone.
+    ClientWaitServerHelloDone,
+    /// Client: waiting for the server's ChangeCipherSpec.
+    ClientWaitCcs,
+    /// Client: waiting for the server's Finished.
+    ClientWaitFinished,
+    /// Server: waiting for a ClientHello (with a valid cookie).
+    ServerWaitClientHello,
+    /// Server: flight 4 sent with a CertificateRequest; waiting for the client's Certificate.
+    ServerWaitClientCertificate,
+    /// Server: flight 4 sent; waiting for ClientKeyExchange.
+    ServerWaitClientKeyExchange,
+    /// Server: waiting for the client's CertificateVerify.
+    ServerWaitCertificateVerify,
+    /// Server: waiting for the client's ChangeCipherSpec.
+    ServerWaitCcs,
+    /// Server: waiting for the client's Finished.
+    ServerWaitFinished,
+    /// Handshake complete; application data flows.
+    Connected,
+    /// close_notify sent or received.
+    Closed,
+    /// A fatal error ended the connection (sticky).
+    Failed,
+}
+
+impl State {
+    /// True while a handshake is under way (including a server waiting for
+    /// its first ClientHello).
+    pub fn handshaking(self) -> bool {
+        !matches!(self, State::Idle | State::Connected | State::Closed | State::Failed)
+    }
+}
+
+/// Counters of what happened on a connection. Every dropped record is
+/// counted in exactly one `dropped_*` field.
+#[derive(Clone, Copy, Debug, Default, FromZeros, PartialEq, Eq)]
+#[repr(C)]
+pub struct Stats {
+    /// Datagrams fed in.
+    pub rx_datagrams: u32,
+    /// Bytes fed in.
+    pub rx_bytes: u32,
+    /// Records parsed from fed datagrams.
+    pub rx_records: u32,
+    /// Datagrams produced by poll.
+    pub tx_datagrams: u32,
+    /// Bytes produced by poll.
+    pub tx_bytes: u32,
+    /// Records produced.
+    pub tx_records: u32,
+    /// Application records delivered to read.
+    pub app_records_rx: u32,
+    /// Application records written.
+    pub app_records_tx: u32,
+    /// Malformed or truncated records, fragments or messages dropped.
+    pub dropped_malformed: u32,
+    /// Records that failed authentication (bad tag) dropped.
+    pub dropped_auth: u32,
+    /// Replayed or duplicated records dropped.
+    pub dropped_replay: u32,
+    /// Records of an epoch we cannot read (future or stale) dropped.
+    pub dropped_epoch: u32,
+    /// Records or messages not allowed in the current state dropped.
+    pub dropped_unexpected: u32,
+    /// Records too large for the receive buffer dropped.
+    pub dropped_oversize: u32,
+    /// Handshake fragments of future messages dropped (they are retransmitted).
+    pub dropped_future: u32,
+    /// Epoch-0 handshake messages refused by the handshake layer (a bad
+    /// parameter, an untrusted key, an unknown PSK identity, ...): nothing is
+    /// authenticated in epoch 0, so they are discarded without changing any
+    /// state, and the reason is reported if the handshake reaches its deadline.
+    pub dropped_rejected: u32,
+    /// Flights we retransmitted (timer or peer retransmission).
+    pub retransmits: u32,
+    /// Retransmissions of the peer's flights we detected.
+    pub peer_retransmits: u32,
+    /// HelloVerifyRequests sent (server) or received (client).
+    pub hello_verify_requests: u32,
+    /// Abbreviated (resumed) handshakes accepted (server).
+    pub resumptions: u32,
+}
+
+/// Pre-shared key material: the client's identity and key, or the server's
+/// single key (and, after a handshake, the identity the client used).
+#[derive(FromZeros)]
+#[repr(C)]
+pub(crate) struct PskSlot {
+    pub identity: [u8; NANODTLS_MAX_PSK_IDENTITY],
+    pub key: [u8; NANODTLS_MAX_PSK_KEY],
+    pub hint: [u8; 32],
+    pub identity_len: u16,
+    pub key_len: u16,
+    pub hint_len: u8,
+}
+
+impl PskSlot {
+    pub fn identity(&self) -> &[u8] {
+        self.identity.get(..usize::from(self.identity_len)).unwrap_or(&[])
+    }
+    pub fn key(&self) -> &[u8] {
+        self.key.get(..usize::from(self.key_len)).unwrap_or(&[])
+    }
+    pub fn hint(&self) -> &[u8] {
+        self.hint.get(..usize::from(self.hint_len)).unwrap_or(&[])
+    }
+    pub fn has_key(&self) -> bool {
+        self.key_len > 0
+    }
+    pub fn set(&mut self, identity: &[u8], key: &[u8]) -> Result<(), Error> {
+        if identity.is_empty()
+            || identity.len() > NANODTLS_MAX_PSK_IDENTITY
+            || key.is_empty()
+            || key.len() > NANODTLS_MAX_PSK_KEY
+        {
+            return Err(Error::InvalidArgument);
+        }
+        self.wipe_key();
+        self.identity.get_mut(..identity.len()).ok_or(Error::Internal)?.copy_from_slice(identity);
+        self.identity_len = identity.len() as u16;
+        self.key.get_mut(..key.len()).ok_or(Error::Internal)?.copy_from_slice(key);
+        self.key_len = key.len() as u16;
+        Ok(())
+    }
+    pub fn wipe_key(&mut self) {
+        self.key.zeroize();
+        self.key_len = 0;
+    }
+    pub fn set_hint(&mut self, hint: &[u8]) -> Result<(), Error> {
+        if hint.len() > self.hint.len() {
+            return Err(Error::InvalidArgument);
+        }
+        self.hint.get_mut(..hint.len()).ok_or(Error::Internal)?.copy_from_slice(hint);
+        self.hint_len = hint.len() as u8;
+        Ok(())
+    }
+}
+
+/// Protected records (application data) waiting to be polled.
+#[derive(FromZeros)]
+#[repr(C)]
+pub(crate) struct TxBuf {
+    pub buf: [u8; NANODTLS_TX_BUF],
+    pub len: u16,
+}
+
+/// One association's state (RFC 6347 4.2.8): everything but the receive
+/// side's two big buffers (reassembly, received application data), so the
+/// engine can borrow a reassembled message and change its own state at once.
+#[derive(FromZeros)]
+#[repr(C)]
+pub(crate) struct Association {
+    pub hs: Handshake,
+    pub rl: RecordState,
+    pub flight: Flight,
+    pub tx: TxBuf,
+    pub psk: PskSlot,
+    #[cfg(feature = "ecc")]
+    pub ecc: crate::credentials::EccCreds,
+    pub cookies: CookieKeys,
+    /// Client: the session to offer / the one just established.
+    pub session: SessionData,
+    /// Client: the server_name to send; server: the one received.
+    pub sni: [u8; NANODTLS_MAX_SERVER_NAME],
+    pub hb: heartbeat::Heartbeat,
+    pub stats: Stats,
+    pub cfg: Config,
+    pub last_alert: AlertInfo,
+    pub alert_out: PendingAlert,
+    /// Sticky status of a failed or closed connection (0 while usable).
+    pub status: i32,
+    pub state: State,
+    /// Authenticated records and accepted epoch-0 messages so far: what
+    /// counts as the peer's activity (junk from its address does not).
+    pub accepted: u32,
+    /// Where this connection's debug log goes (feature `log`).
+    #[cfg(feature = "log")]
+    pub log: crate::log::LogSink,
+    /// Set once a close_notify has been queued by us.
+    pub close_sent: bool,
+    pub sni_len: u8,
+}
+
+impl Association {
+    /// Ok while the connection can still be used; the sticky status otherwise.
+    pub(crate) fn check_alive(&self) -> Result<(), Error> {
+        match self.state {
+            State::Failed | State::Closed => Err(self.sticky()),
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn sticky(&self) -> Error {
+        Error::from_code(self.status).unwrap_or(Error::Internal)
+    }
+
+    pub(crate) fn result(&self) -> Result<(), Error> {
+        match self.state {
+            State::Failed => Err(self.sticky()),
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn check_deadline(&mut self, now: u64) -> Result<(), Error> {
+        if !(self.state.handshaking() && self.hs.deadline != 0 && now >= self.hs.deadline) {
+            return Ok(());
+        }
+        if self.hs.rejected {
+            // The peer is there but what it sent was refused: tell it why.
+            nd_log!(self.log =>
+                Error,
+                "{}: handshake deadline ({} ms) passed in {:?}; refused: {}",
+                crate::log::role(self.cfg.role),
+                self.cfg.handshake_timeout_ms,
+                self.state,
+                crate::log::alert_name(self.hs.rejected_alert)
+            );
+            self.queue_alert(alert::FATAL, self.hs.rejected_alert);
+            self.session.clear();
+        } else {
+            // No alert: the peer is most likely gone.
+            nd_log!(self.log =>
+                Error,
+                "{}: handshake deadline ({} ms) passed in {:?}: giving up",
+                crate::log::role(self.cfg.role),
+                self.cfg.handshake_timeout_ms,
+                self.state
+            );
+        }
+        self.enter_terminal(State::Failed, Error::Timeout);
+        Err(Error::Timeout)
+    }
+
+    /// End the association: `state` is Failed or Closed, `status` the
+    /// sticky error every later call reports (kept as its code: an `Error`
+    /// is not valid all-zero). Nothing is sent or awaited any more; the
+    /// secrets are wiped now, or once the pending alert has been polled out
+    /// (it needs the keys).
+    pub(crate) fn enter_terminal(&mut self, state: State, status: Error) {
+        self.state = state;
+        self.status = status.code();
+        self.flight.stop();
+        if !self.alert_out.pending {
+            self.wipe_secrets();
+        }
+    }
+
+    /// End the connection with a fatal alert; returns the status to report.
+    pub(crate) fn fail(&mut self, f: Fatal) -> Error {
+        if self.state == State::Failed {
+            return self.sticky();
+        }
+        nd_log!(self.log =>
+            Error,
+            "{}: failed in {:?}: {}",
+            crate::log::role(self.cfg.role),
+            self.state,
+            crate::log::Failure { err: f.err, alert: f.alert }
+        );
+        if f.alert != NO_ALERT {
+            self.queue_alert(alert::FATAL, f.alert);
+            // RFC 5246 7.2.2: a fatal alert invalidates the session.
+            self.session.clear();
+        }
+        self.enter_terminal(State::Failed, f.err);
+        f.err
+    }
+
+    pub(crate) fn queue_alert(&mut self, level: u8, description: u8) {
+        // A fatal alert replaces anything pending; a warning never replaces a fatal.
+        if self.alert_out.pending && self.alert_out.level == alert::FATAL && level != alert::FATAL {
+            return;
+        }
+        nd_log!(self.log =>
+            level = crate::log::alert_severity(level),
+            "{}: alert sent: {} {} ({})",
+            crate::log::role(self.cfg.role),
+            crate::log::alert_level(level),
+            crate::log::alert_name(description),
+            description
+        );
+        self.alert_out = PendingAlert { level, description, pending: true };
+        self.last_alert = AlertInfo { level, description, sent: true };
+    }
+
+    pub(crate) fn wipe_secrets(&mut self) {
+        self.rl.wipe();
+        self.hs.wipe();
+        #[cfg(feature = "ecc")]
+        self.ecc.wipe_ephemeral();
+    }
+
+    pub(crate) fn max_app_payload(&self) -> usize {
+        let overhead = record::protected_overhead(self.rl.tag());
+        let mtu = usize::from(self.cfg.mtu);
+        core::cmp::min(mtu, NANODTLS_TX_BUF).saturating_sub(overhead).min(self.record_limit())
+    }
+
+    /// Largest record plaintext either side may send: 2^14, or the
+    /// negotiated max_fragment_length (RFC 6066).
+    pub(crate) fn record_limit(&self) -> usize {
+        match self.hs.mfl_code {
+            1..=4 => 1usize << (8 + u32::from(self.hs.mfl_code)),
+            _ => 1 << 14,
+        }
+    }
+
+    pub(crate) fn take_tx_records(&mut self, w: &mut Writer<'_>) -> Result<usize, Error> {
+        // Whole records only, as many as fit.
+        let total = usize::from(self.tx.len);
+        let mut at = 0usize;
+        while at < total {
+            let rest = self.tx.buf.get(at..total).ok_or(Error::Internal)?;
+            let mut r = Reader::new(rest);
+            let rec = record::parse(&mut r).map_err(|_| Error::Internal)?;
+            let n = record::HEADER_LEN + rec.fragment.len();
+            if n > w.remaining() {
+                break;
+            }
+            w.put(rest.get(..n).ok_or(Error::Internal)?)?;
+            self.stats.tx_records = self.stats.tx_records.saturating_add(1);
+            at += n;
+        }
+        self.tx.buf.copy_within(at..total, 0);
+        self.tx.len = (total - at) as u16;
+        Ok(at)
+    }
+
+    /// Derive master secret and traffic keys from the premaster secret.
+    /// The transcript must already include ClientKeyExchange.
+    pub(crate) fn derive_keys(&mut self, pms: &[u8]) {
+        let session_hash = self.hs.ems.then(|| self.hs.transcript.digest());
+        crate::keys::master_secret(
+            pms,
+            &self.hs.client_random,
+            &self.hs.server_random,
+            session_hash.as_ref(),
+            &mut self.hs.master,
+        );
+        self.install_keys();
+    }
+
+    /// Expand the master secret into the key block.
+    pub(crate) fn install_keys(&mut self) {
+        let (c, s) = crate::keys::key_block(&self.hs.master, &self.hs.client_random, &self.hs.server_random);
+        self.rl.client = c;
+        self.rl.server = s;
+        self.rl.tag16 = crate::suite::info(self.hs.suite).is_some_and(|(_, t)| t == TagLen::Sixteen);
+        self.rl.keys_ready = true;
+    }
+
+    /// Append our Finished (epoch 1) to the flight and the transcript.
+    pub(crate) fn push_finished(&mut self) -> Result<(), Fatal> {
+        let hash = self.hs.transcript.digest();
+        let vd = crate::keys::verify_data(&self.hs.master, self.cfg.role == Role::Client, &hash);
+        let seq = self.hs.next_send_seq()?;
+        let m = self.flight.push_message(1, msg::FINISHED, seq, |w| w.put(&vd))?;
+        self.hs.transcript.update(m);
+        Ok(())
+    }
+
+    /// Check the peer's Finished against the transcript so far, then add it.
+    pub(crate) fn verify_peer_finished(&mut self, message: &[u8], body: &[u8]) -> Result<(), Fatal> {
+        let got = crate::handshake::parse_finished(body).map_err(|_| Fatal::decode())?;
+        let hash = self.hs.transcript.digest();
+        let want = crate::keys::verify_data(&self.hs.master, self.cfg.role == Role::Server, &hash);
+        if !crate::crypto::ct_eq(&got, &want) {
+            nd_log!(self.log =>
+                Warn,
+                "{}: the peer's Finished does not verify (different keys: wrong PSK?)",
+                crate::log::role(self.cfg.role)
+            );
+            return Err(Fatal::alert(alert::DECRYPT_ERROR));
+        }
+        self.hs.transcript.update(message);
+        Ok(())
+    }
+
+    /// Start sending a freshly built flight. It answers the peer flight
+    /// that began at `hs.peer_flight_first` and ended before `hs.recv_seq`
+    /// (empty for our first ClientHello): a retransmission of any of those
+    /// messages makes us send it again.
+    pub(crate) fn send_flight(&mut self, expects_reply: bool) {
+        let (lo, hi) = (self.hs.peer_flight_first, self.hs.recv_seq);
+        self.flight.send(lo, hi, expects_reply, self.cfg.retransmit_initial_ms);
+    }
+
+    /// Enter the connected state.
+    pub(crate) fn established(&mut self) {
+        nd_log!(self.log =>
+            Info,
+            "{}: handshake complete: {} (0x{:04X}), resumed {}, extended master secret {}",
+            crate::log::role(self.cfg.role),
+            crate::suite::name(self.hs.suite),
+            self.hs.suite,
+            crate::log::yes(self.hs.resumed),
+            crate::log::yes(self.hs.ems)
+        );
+        self.state = State::Connected;
+        self.hs.deadline = 0;
+        // Our last flight stays for resending when the peer retransmits its
+        // own, but nothing is awaited any more: never arm a timer again.
+        self.flight.finish();
+        self.hs.transcript.reset();
+    }
+}

@@ -1,0 +1,512 @@
+//! One DTLS connection: the sans-IO engine behind both roles.
+//!
+//! A [`Connection`] never touches a socket, a clock or an RNG. The caller
+//! feeds datagrams in ([`Connection::feed`], `incoming.rs`), polls datagrams
+//! out ([`Connection::poll_datagram`], `outgoing.rs`), reads and writes
+//! application data (`appdata.rs`), reports the time, and passes an [`Env`]
+//! for randomness, PSK lookup, key verdicts and the session cache. All
+//! memory is inside the struct, which is valid when all-zero so C can place
+//! it in `static` storage.
+//!
+//! The association's state and transitions are in `crate::association`;
+//! the handshake state machines in `crate::client` and `crate::server`,
+//! which `incoming.rs` calls for each complete handshake message.
+
+mod appdata;
+mod incoming;
+mod outgoing;
+
+use zerocopy::FromZeros;
+
+use crate::alert::{self, AlertInfo};
+pub use crate::association::heartbeat::HeartbeatStatus;
+use crate::association::Association;
+pub use crate::association::{State, Stats};
+use crate::config::{Config, Role};
+use crate::env::Env;
+use crate::error::Error;
+use crate::handshake::reassembly::Reassembly;
+use crate::session::SessionData;
+use crate::sizes::NANODTLS_MAX_SERVER_NAME;
+
+/// A DTLS 1.2 connection (one peer, either role).
+#[derive(FromZeros)]
+#[repr(C)]
+pub struct Connection {
+    pub(crate) assoc: Association,
+    pub(crate) reasm: Reassembly,
+    pub(crate) rx: appdata::RxBuf,
+}
+
+impl Connection {
+    /// Reset `self` (which may hold anything, e.g. a previous connection) to
+    /// a fresh connection with `cfg`. Secrets of the previous use are wiped
+    /// by zeroing the whole structure first.
+    pub fn init(&mut self, cfg: &Config) -> Result<(), Error> {
+        cfg.validate()?;
+        #[cfg(feature = "log")]
+        let sink = self.assoc.log;
+        self.zero();
+        #[cfg(feature = "log")]
+        {
+            self.assoc.log = sink;
+        }
+        self.init_zeroed(cfg)
+    }
+
+    /// [`Connection::init`] for a connection that is already all-zero (the
+    /// C API zeroes the caller's storage first; zeroing 6 KB twice costs
+    /// ~6,000 instructions on a Cortex-M4).
+    pub(crate) fn init_zeroed(&mut self, cfg: &Config) -> Result<(), Error> {
+        cfg.validate()?;
+        if !crate::config::role_built(cfg.role) {
+            return Err(Error::Unsupported);
+        }
+        self.assoc.cfg = *cfg;
+        self.assoc.state = match cfg.role {
+            Role::Client => State::Idle,
+            Role::Server => State::ServerWaitClientHello,
+        };
+        self.assoc.flight.clear();
+        self.assoc.flight.interval_ms = cfg.retransmit_initial_ms;
+        self.assoc.hs.transcript.reset();
+        Ok(())
+    }
+
+    /// Current state.
+    pub fn state(&self) -> State {
+        self.assoc.state
+    }
+
+    /// Role.
+    pub fn role(&self) -> Role {
+        self.assoc.cfg.role
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &Config {
+        &self.assoc.cfg
+    }
+
+    /// Statistics.
+    pub fn stats(&self) -> &Stats {
+        &self.assoc.stats
+    }
+
+    /// The last alert sent or received (level 0 if none).
+    pub fn last_alert(&self) -> AlertInfo {
+        self.assoc.last_alert
+    }
+
+    /// The negotiated cipher suite (0 before ServerHello).
+    pub fn suite(&self) -> u16 {
+        self.assoc.hs.suite
+    }
+
+    /// True if the extended master secret was negotiated.
+    pub fn extended_master_secret(&self) -> bool {
+        self.assoc.hs.ems
+    }
+
+    /// Sticky failure status, if the connection failed or closed.
+    pub fn failure(&self) -> Option<Error> {
+        Error::from_code(self.assoc.status)
+    }
+
+    /// The PSK identity in use: ours (client) or the client's (server, once
+    /// its ClientKeyExchange or resumed session told us; empty before).
+    pub fn psk_identity(&self) -> &[u8] {
+        match self.assoc.cfg.role {
+            Role::Server if !self.assoc.hs.peer_identity_known => &[],
+            _ => self.assoc.psk.identity(),
+        }
+    }
+
+    /// Set the PSK: client identity and key, or the single key a server
+    /// accepts (with the identity it expects). Copied in; wiped at deinit.
+    pub fn set_psk(&mut self, identity: &[u8], key: &[u8]) -> Result<(), Error> {
+        if !matches!(self.assoc.state, State::Idle | State::ServerWaitClientHello) {
+            return Err(Error::WrongState);
+        }
+        self.assoc.psk.set(identity, key)
+    }
+
+    /// Server: the PSK identity hint sent in ServerKeyExchange (empty: no
+    /// ServerKeyExchange is sent). At most 32 bytes.
+    pub fn set_psk_hint(&mut self, hint: &[u8]) -> Result<(), Error> {
+        if self.assoc.cfg.role != Role::Server || self.assoc.state != State::ServerWaitClientHello {
+            return Err(Error::WrongState);
+        }
+        self.assoc.psk.set_hint(hint)
+    }
+
+    /// Our private key for ECDHE_ECDSA: a raw 32-byte P-256 scalar, SEC1
+    /// `ECPrivateKey` DER or PKCS#8 DER. Copied in; wiped at deinit.
+    /// `Unsupported` in builds without the `ecc` feature.
+    pub fn set_own_key(&mut self, key: &[u8]) -> Result<(), Error> {
+        if !matches!(self.assoc.state, State::Idle | State::ServerWaitClientHello) {
+            return Err(Error::WrongState);
+        }
+        #[cfg(feature = "ecc")]
+        return self.assoc.ecc.set_own_key(key);
+        #[cfg(not(feature = "ecc"))]
+        {
+            let _ = key;
+            Err(Error::Unsupported)
+        }
+    }
+
+    /// Our SubjectPublicKeyInfo (DER, 91 bytes), if a key is set.
+    pub fn own_spki(&self) -> Option<[u8; 91]> {
+        #[cfg(feature = "ecc")]
+        return self.assoc.ecc.has_own.then(|| self.assoc.ecc.own_spki());
+        #[cfg(not(feature = "ecc"))]
+        None
+    }
+
+    /// Trust a peer raw public key given as SubjectPublicKeyInfo DER.
+    pub fn add_trusted_key(&mut self, spki: &[u8]) -> Result<(), Error> {
+        #[cfg(feature = "ecc")]
+        return self.assoc.ecc.add_trusted_spki(spki);
+        #[cfg(not(feature = "ecc"))]
+        {
+            let _ = spki;
+            Err(Error::Unsupported)
+        }
+    }
+
+    /// Trust a peer raw public key given as the SHA-256 of its SubjectPublicKeyInfo.
+    pub fn add_trusted_key_hash(&mut self, hash: &[u8; 32]) -> Result<(), Error> {
+        #[cfg(feature = "ecc")]
+        return self.assoc.ecc.add_trusted_hash(hash);
+        #[cfg(not(feature = "ecc"))]
+        {
+            let _ = hash;
+            Err(Error::Unsupported)
+        }
+    }
+
+    /// True if the X.509 certificate `der` carries our public key (so it
+    /// can be presented to peers that cannot use raw public keys).
+    pub fn certificate_matches_own_key(&self, der: &[u8]) -> bool {
+        #[cfg(feature = "ecc")]
+        return self.assoc.ecc.has_own
+            && crate::crypto::ecc::x509_spki(der).is_ok_and(|spki| spki == self.assoc.ecc.own_spki());
+        #[cfg(not(feature = "ecc"))]
+        {
+            let _ = der;
+            false
+        }
+    }
+
+    /// SHA-256 of the peer's SubjectPublicKeyInfo, once accepted.
+    pub fn peer_key_hash(&self) -> Option<[u8; 32]> {
+        #[cfg(feature = "ecc")]
+        return self.assoc.ecc.has_peer.then_some(self.assoc.ecc.peer_hash);
+        #[cfg(not(feature = "ecc"))]
+        None
+    }
+
+    /// Client: start the handshake (sends flight 1 on the next poll).
+    pub fn connect(&mut self, env: &mut dyn Env, now: u64) -> Result<(), Error> {
+        if self.assoc.cfg.role != Role::Client || self.assoc.state != State::Idle {
+            return Err(Error::WrongState);
+        }
+        #[cfg(nanodtls_client)]
+        {
+            let c = &mut self.assoc;
+            if !c.choose_offered_suites(env) {
+                nd_log!(c.log => Error, "client: connect: no credentials for any configured cipher suite");
+                return Err(Error::NoCredentials);
+            }
+            match c.start_client(env, now) {
+                Ok(()) => {
+                    nd_log!(c.log =>
+                        Info,
+                        "client: connect: {} suites offered, session resumption {}, server_name {} bytes, mtu {}",
+                        c.hs.offered.iter().take_while(|&&s| s != 0).count(),
+                        crate::log::yes(c.session.valid),
+                        c.sni_len,
+                        c.cfg.mtu
+                    );
+                    Ok(())
+                }
+                Err(f) => Err(c.fail(f)),
+            }
+        }
+        #[cfg(not(nanodtls_client))]
+        {
+            let _ = (env, now);
+            Err(Error::Unsupported)
+        }
+    }
+
+    /// Milliseconds until [`Connection::handle_timeout`] must be called, or
+    /// None if no timer runs.
+    pub fn timeout_ms(&self, now: u64) -> Option<u64> {
+        let c = &self.assoc;
+        let mut at: Option<u64> = None;
+        if let Some(t) = c.flight.deadline() {
+            at = Some(t);
+        }
+        if c.state.handshaking() && c.hs.deadline != 0 {
+            at = Some(at.map_or(c.hs.deadline, |a| a.min(c.hs.deadline)));
+        }
+        if let Some(hb) = c.heartbeat_deadline() {
+            at = Some(at.map_or(hb, |a| a.min(hb)));
+        }
+        at.map(|t| t.saturating_sub(now))
+    }
+
+    /// Handle expired timers: retransmit the current flight (doubling the
+    /// interval up to the cap) or fail the handshake at its deadline.
+    pub fn handle_timeout(&mut self, now: u64) -> Result<(), Error> {
+        let c = &mut self.assoc;
+        c.check_alive()?;
+        c.check_deadline(now)?;
+        if c.flight.on_timeout(now, c.cfg.retransmit_max_ms) {
+            c.stats.retransmits = c.stats.retransmits.saturating_add(1);
+            nd_log!(c.log =>
+                Info,
+                "{}: timeout in {:?}: retransmitting flight (retransmission {}), next timeout {} ms",
+                crate::log::role(c.cfg.role),
+                c.state,
+                c.flight.retransmits,
+                c.flight.interval_ms
+            );
+        }
+        c.heartbeat_timeout(now);
+        Ok(())
+    }
+
+    /// Send a heartbeat request (RFC 6520) as a keep-alive. Only when
+    /// connected and heartbeat was negotiated (`Unsupported` otherwise);
+    /// `WouldBlock` while a request is still waiting for its response.
+    /// The request is retransmitted on the retransmission timer; after
+    /// three retransmissions without response the status becomes Failed.
+    pub fn heartbeat(&mut self, env: &mut dyn Env, now: u64) -> Result<(), Error> {
+        self.assoc.check_alive()?;
+        self.assoc.start_heartbeat(env, now)
+    }
+
+    /// Outcome of the last heartbeat request and its round-trip time in ms
+    /// (valid when Ok).
+    pub fn heartbeat_status(&self) -> (HeartbeatStatus, u32) {
+        (self.assoc.hb.status, self.assoc.hb.rtt_ms)
+    }
+
+    /// True if heartbeat was negotiated and we may send requests.
+    pub fn heartbeat_negotiated(&self) -> bool {
+        self.assoc.hb.may_send
+    }
+
+    /// Client: the server_name (SNI, RFC 6066) to send: a DNS host name,
+    /// 1..=NANODTLS_MAX_SERVER_NAME bytes, not an IP address literal.
+    pub fn set_server_name(&mut self, name: &[u8]) -> Result<(), Error> {
+        if self.assoc.cfg.role != Role::Client || self.assoc.state != State::Idle {
+            return Err(Error::WrongState);
+        }
+        if !crate::handshake::ext::valid_host_name(name) || name.len() > NANODTLS_MAX_SERVER_NAME {
+            return Err(Error::InvalidArgument);
+        }
+        self.assoc.sni.get_mut(..name.len()).ok_or(Error::Internal)?.copy_from_slice(name);
+        self.assoc.sni_len = name.len() as u8;
+        Ok(())
+    }
+
+    /// The server_name: the one we send (client) or the one the client
+    /// asked for (server; empty if none).
+    pub fn server_name(&self) -> &[u8] {
+        self.assoc.sni.get(..usize::from(self.assoc.sni_len)).unwrap_or(&[])
+    }
+
+    /// The negotiated record size limit (max_fragment_length, RFC 6066),
+    /// 16384 when none was negotiated.
+    pub fn record_limit(&self) -> usize {
+        self.assoc.record_limit()
+    }
+
+    /// True if this handshake resumed a session (abbreviated handshake).
+    pub fn resumed(&self) -> bool {
+        self.assoc.hs.resumed
+    }
+
+    /// Client: true if a resumable session is held (after a full handshake
+    /// with a server that issued a session ID, or after an import).
+    pub fn has_session(&self) -> bool {
+        self.assoc.session.valid
+    }
+
+    /// Client: serialise the resumable session (for flash or retained RAM
+    /// across deep sleep). THE BLOB CONTAINS THE MASTER SECRET: store it
+    /// where only this device can read it. At most
+    /// [`crate::session::MAX_BLOB`] bytes.
+    pub fn export_session(&self, out: &mut [u8]) -> Result<usize, Error> {
+        if self.assoc.cfg.role != Role::Client {
+            return Err(Error::WrongState);
+        }
+        crate::session::export(&self.assoc.session, out)
+    }
+
+    /// Client: load a session exported earlier, to be offered by connect().
+    /// A corrupted, truncated or foreign blob is refused with
+    /// `InvalidArgument` and changes nothing.
+    pub fn import_session(&mut self, blob: &[u8]) -> Result<(), Error> {
+        if self.assoc.cfg.role != Role::Client || self.assoc.state != State::Idle {
+            return Err(Error::WrongState);
+        }
+        let mut tmp = SessionData::new_zeroed();
+        let r = crate::session::import(blob, &mut tmp);
+        if r.is_ok() {
+            self.assoc.session.clear();
+            self.assoc.session = tmp.clone();
+        }
+        tmp.clear();
+        r
+    }
+
+    /// Send close_notify and close. Idempotent.
+    pub fn close(&mut self) -> Result<(), Error> {
+        let c = &mut self.assoc;
+        match c.state {
+            State::Closed | State::Failed => return Ok(()),
+            State::Idle | State::ServerWaitClientHello => {}
+            _ => c.queue_alert(alert::WARNING, alert::CLOSE_NOTIFY),
+        }
+        c.close_sent = true;
+        c.enter_terminal(State::Closed, Error::Closed);
+        Ok(())
+    }
+
+    /// Authenticated records and accepted epoch-0 handshake messages so far
+    /// (wrapping): the endpoint counts only these as a peer's activity.
+    pub(crate) fn accepted_input(&self) -> u32 {
+        self.assoc.accepted
+    }
+
+    /// True while received application data waits for [`Connection::read`].
+    pub fn has_unread(&self) -> bool {
+        self.rx.pending()
+    }
+
+    /// Endpoint: take the key pair and trusted keys of the endpoint's template.
+    #[cfg(feature = "ecc")]
+    pub(crate) fn copy_ecc_configuration(&mut self, template: &crate::credentials::EccCreds) {
+        self.assoc.ecc.copy_configuration(template);
+    }
+
+    /// The client random of the current (or last) handshake.
+    pub(crate) fn client_random(&self) -> &[u8; 32] {
+        &self.assoc.hs.client_random
+    }
+
+    /// Send this connection's debug log to `sink` (feature `log`; `None`:
+    /// not logged, the default). What is logged is set for all
+    /// connections by [`crate::log::set_max_level`].
+    #[cfg(feature = "log")]
+    pub fn set_log_sink(&mut self, sink: crate::log::LogSink) {
+        self.assoc.log = sink;
+    }
+
+    /// Endpoint: the ClientHello about to be fed came with a valid cookie
+    /// (the endpoint did the exchange), so refusing it is answered at once.
+    pub(crate) fn mark_cookie_verified(&mut self) {
+        self.assoc.hs.cookie_verified = true;
+    }
+
+    /// Test support (only with the `std` feature, which firmware builds never
+    /// enable): protect `payload` as one record of `ctype` in `epoch` with
+    /// this connection's write keys and sequence numbers, as a misbehaving
+    /// peer would. Returns the record.
+    #[cfg(feature = "std")]
+    #[doc(hidden)]
+    pub fn test_record(&mut self, ctype: u8, epoch: u16, payload: &[u8]) -> Result<std::vec::Vec<u8>, Error> {
+        let mut buf = [0u8; 2048];
+        let mut w = crate::codec::Writer::new(&mut buf);
+        let role = self.assoc.cfg.role;
+        self.assoc.rl.emit(role, &mut w, ctype, epoch, &[payload])?;
+        Ok(w.written().to_vec())
+    }
+
+    /// Test support: make a client behave like a stack without RFC 7250
+    /// (no certificate type extensions: X.509 certificates both ways).
+    #[cfg(feature = "std")]
+    #[doc(hidden)]
+    pub fn test_without_raw_public_keys(&mut self) {
+        self.assoc.hs.no_rpk_offer = true;
+    }
+
+    /// Test support: next handshake message_seq this side will send.
+    #[cfg(feature = "std")]
+    #[doc(hidden)]
+    pub fn test_next_send_seq(&self) -> u16 {
+        self.assoc.hs.send_seq
+    }
+
+    /// Wipe every secret and reset to all-zero (the state of a never
+    /// initialised context).
+    pub fn wipe(&mut self) {
+        // Secrets first with zeroize (volatile writes), then everything with
+        // one memset: through `&mut self` the stores cannot be elided, and
+        // plaintext in the buffers goes too.
+        self.assoc.wipe_secrets();
+        self.assoc.session.clear();
+        self.assoc.psk.wipe_key();
+        #[cfg(feature = "ecc")]
+        self.assoc.ecc.wipe();
+        self.assoc.cookies.wipe();
+        self.zero();
+    }
+}
+
+#[cfg(test)]
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_size_matches_the_knobs() {
+        let size = core::mem::size_of::<Connection>();
+        let budget = crate::sizes::CONN_BYTES;
+        assert!(
+            size <= budget && budget - size < 64,
+            "Connection is {size} bytes, CONN_BYTES {budget}: adjust CONN_STATE_BYTES in build.rs"
+        );
+    }
+
+    /// Both roles in the default build; in a single-role build (run by
+    /// scripts/test.sh with `--features psk,client` and `psk,server`) the
+    /// other role is refused with Unsupported, by Connection and Endpoint.
+    #[test]
+    fn roles_of_this_build() {
+        for role in [Role::Client, Role::Server] {
+            let mut c = Connection::new_box_zeroed().unwrap();
+            let r = c.init(&Config::new(role));
+            if crate::config::role_built(role) {
+                assert_eq!(r, Ok(()), "{role:?}");
+            } else {
+                assert_eq!(r, Err(Error::Unsupported), "{role:?}");
+                assert_eq!(c.state(), State::Idle, "a refused init leaves the connection zeroed");
+            }
+        }
+        let mut ep = crate::endpoint::Endpoint::new_box_zeroed().unwrap();
+        let r = ep.init(&Config::new(Role::Server), 0, 1000);
+        assert_eq!(r.is_ok(), crate::config::role_built(Role::Server));
+        assert!(crate::config::role_built(Role::Client) || crate::config::role_built(Role::Server));
+        assert_eq!(
+            crate::config::role_built(Role::Client) && crate::config::role_built(Role::Server),
+            cfg!(all(nanodtls_client, nanodtls_server))
+        );
+    }
+
+    #[test]
+    fn zeroed_connection_is_inert() {
+        let mut c = Connection::new_box_zeroed().unwrap();
+        assert_eq!(c.state(), State::Idle);
+        let mut out = [0u8; 64];
+        assert_eq!(c.poll_datagram(0, &mut out), Ok(None));
+        assert_eq!(c.read(&mut out), Ok(None));
+        assert_eq!(c.write(b"x"), Err(Error::WrongState));
+        assert_eq!(c.timeout_ms(0), None);
+    }
+}

@@ -1,0 +1,73 @@
+//! The send side: what one poll produces, in order: our flight (cut into
+//! records that fit the MTU and the peer's record limit, RFC 6347 4.2.3),
+//! queued application data and heartbeat, then the pending alert.
+
+use super::Connection;
+use crate::association::State;
+use crate::codec::Writer;
+use crate::crypto::aead::TagLen;
+use crate::error::Error;
+use crate::record::{self, content};
+
+impl Connection {
+    /// Produce the next datagram to send into `out` (at most the configured
+    /// MTU). Returns `Ok(Some(len))`, or `Ok(None)` when there is nothing to
+    /// send. `BufferTooSmall` if `out` cannot hold the next record (nothing
+    /// is lost; retry with a bigger buffer).
+    pub fn poll_datagram(&mut self, now: u64, out: &mut [u8]) -> Result<Option<usize>, Error> {
+        let c = &mut self.assoc;
+        let mut limit = core::cmp::min(out.len(), usize::from(c.cfg.mtu));
+        if c.hs.mfl_code != 0 {
+            // A peer that negotiated max_fragment_length may size its receive
+            // buffer for one record: keep datagrams within one record's worth.
+            limit = limit.min(c.record_limit() + record::protected_overhead(TagLen::Sixteen));
+        }
+        let role = c.cfg.role;
+        let mut w = Writer::new(out.get_mut(..limit).ok_or(Error::Internal)?);
+        // Order: our flight, then application data written before any
+        // close, then the pending alert (so close_notify follows the data).
+        if c.flight.sending {
+            let limit = c.record_limit();
+            let records = c.flight.write_datagram(&mut c.rl, role, limit, &mut w)?;
+            c.stats.tx_records = c.stats.tx_records.saturating_add(records);
+            #[cfg(feature = "log")]
+            if !w.is_empty() {
+                c.flight.datagrams = c.flight.datagrams.saturating_add(1);
+            }
+            if !c.flight.sending {
+                c.flight.sent(now);
+                nd_log!(c.log =>
+                    Debug,
+                    "{}: flight sent: {} handshake message(s) in {} datagram(s){}",
+                    crate::log::role(role),
+                    c.flight.messages().count(),
+                    c.flight.datagrams,
+                    if c.flight.deadline().is_some() { " (timer armed)" } else { "" }
+                );
+            }
+        } else if c.tx.len > 0 {
+            let n = c.take_tx_records(&mut w)?;
+            if n == 0 {
+                return Err(Error::BufferTooSmall);
+            }
+        } else if c.heartbeat_due() {
+            c.write_heartbeat_request(&mut w)?;
+        } else if c.alert_out.pending {
+            let epoch = if c.rl.keys_ready { c.rl.write_epoch } else { 0 };
+            let body = [c.alert_out.level, c.alert_out.description];
+            c.rl.emit(role, &mut w, content::ALERT, epoch, &[&body])?;
+            c.alert_out.pending = false;
+            c.stats.tx_records = c.stats.tx_records.saturating_add(1);
+            if matches!(c.state, State::Failed | State::Closed) {
+                c.wipe_secrets();
+            }
+        }
+        let n = w.len();
+        if n == 0 {
+            return Ok(None);
+        }
+        c.stats.tx_datagrams = c.stats.tx_datagrams.saturating_add(1);
+        c.stats.tx_bytes = c.stats.tx_bytes.saturating_add(n as u32);
+        Ok(Some(n))
+    }
+}

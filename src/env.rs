@@ -1,0 +1,62 @@
+//! What the engine asks its host while it processes: randomness, PSK
+//! lookup, verdicts on peer keys, the session cache, server names and our
+//! certificate. The C API implements it over the platform callbacks
+//! (src/ffi); tests implement it with a seeded generator.
+
+use crate::error::Error;
+
+/// What the engine needs from its surroundings while processing.
+///
+/// The C API implements this over the platform callbacks; tests implement
+/// it with a seeded generator.
+pub trait Env {
+    /// Fill `buf` with cryptographically secure random bytes.
+    fn random(&mut self, buf: &mut [u8]) -> Result<(), Error>;
+
+    /// Server: the PSK for `identity`, written to `key`; returns its length,
+    /// or None if the identity is unknown. The default knows no identity
+    /// (only the PSK set on the context is used).
+    fn psk_for_identity(&mut self, identity: &[u8], key: &mut [u8]) -> Option<usize> {
+        let _ = (identity, key);
+        None
+    }
+
+    /// Server: true if [`Env::psk_for_identity`] can find keys at all (so
+    /// PSK suites may be chosen without a PSK set on the context).
+    fn has_psk_lookup(&self) -> bool {
+        false
+    }
+
+    /// Decide whether to trust a peer's raw public key (DER
+    /// SubjectPublicKeyInfo) that is not in the trusted-key list:
+    /// `Some(true)` accepts, `Some(false)` or `None` (no verifier) rejects.
+    fn verify_peer_key(&mut self, spki: &[u8]) -> Option<bool> {
+        let _ = spki;
+        None
+    }
+
+    /// Server: the session cache (RFC 5246 7.3), if the application gave one.
+    fn session_cache(&mut self) -> Option<&mut [crate::session::CacheEntry]> {
+        None
+    }
+
+    /// Server: the client asked for `name` (SNI, RFC 6066). `Some(false)`
+    /// refuses it (unrecognized_name); `None` (no callback) or `Some(true)`
+    /// accepts. Called before credentials are chosen.
+    fn server_name(&mut self, name: &[u8]) -> Option<bool> {
+        let _ = name;
+        None
+    }
+
+    /// Our X.509 certificate (DER), for peers that cannot use raw public
+    /// keys (RFC 7250). Its key must be the one set with set_own_key.
+    fn own_certificate(&self) -> Option<&[u8]> {
+        None
+    }
+
+    /// True if [`Env::verify_peer_key`] is implemented (so ECDHE_ECDSA can
+    /// be offered without a trusted-key list).
+    fn has_peer_key_verifier(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,83 @@
+//! The state of one handshake (RFC 5246 section 7.3, RFC 6347 section
+//! 4.2): transcript, randoms, master secret, message sequence numbers and
+//! what was negotiated.
+
+use zerocopy::FromZeros;
+use zeroize::Zeroize;
+
+use crate::crypto::sha256::Sha256;
+use crate::error::{Error, Fatal};
+use crate::keys::MASTER_LEN;
+use crate::sizes::NANODTLS_MAX_COOKIE;
+
+/// Handshake state.
+#[derive(FromZeros)]
+#[repr(C)]
+pub(crate) struct Handshake {
+    pub transcript: Sha256,
+    pub deadline: u64,
+    pub client_random: [u8; 32],
+    pub server_random: [u8; 32],
+    pub session_id: [u8; 32],
+    pub master: [u8; MASTER_LEN],
+    pub cookie: [u8; NANODTLS_MAX_COOKIE],
+    pub suite: u16,
+    /// Next message_seq we send.
+    pub send_seq: u16,
+    /// Next message_seq we expect.
+    pub recv_seq: u16,
+    /// message_seq of the first message of the peer flight being received.
+    pub peer_flight_first: u16,
+    pub session_id_len: u8,
+    pub cookie_len: u8,
+    /// Suites offered (client) in ClientHello, fixed at connect.
+    pub offered: [u16; crate::config::MAX_SUITES],
+    pub hello_verify_count: u8,
+    /// The alert our last epoch-0 rejection (or a protected Finished record
+    /// that failed authentication) would have sent: the likely cause,
+    /// reported at the deadline (valid when `rejected` is set).
+    pub rejected_alert: u8,
+    pub rejected: bool,
+    /// Server: the ClientHello being processed carried a valid cookie (its
+    /// sender receives at the peer's address): refusing it is answered with
+    /// the alert at once (RFC 7925), not discarded.
+    pub cookie_verified: bool,
+    /// Server: ClientCaps of the accepted ClientHello (bit set).
+    pub client_caps: u16,
+    /// The peer's Certificate is X.509 (leaf key pinned) rather than a raw public key.
+    pub peer_cert_x509: bool,
+    /// Our Certificate is X.509 rather than a raw public key.
+    pub own_cert_x509: bool,
+    /// Client: an X.509 certificate of ours is available (fixed at connect).
+    pub have_own_cert: bool,
+    /// Client (tests only): behave like a stack without RFC 7250.
+    pub no_rpk_offer: bool,
+    /// Server: the client's PSK identity is known (ClientKeyExchange or resumption).
+    pub peer_identity_known: bool,
+    /// Negotiated max_fragment_length code (RFC 6066; 0 = none).
+    pub mfl_code: u8,
+    pub ems: bool,
+    pub resumed: bool,
+    pub seen_server_key_exchange: bool,
+    pub peer_secure_renegotiation: bool,
+}
+
+impl Handshake {
+    pub fn wipe(&mut self) {
+        self.master.zeroize();
+    }
+
+    /// Remember the alert a refused peer message would have caused (the
+    /// latest wins): the likely cause if the handshake reaches its deadline.
+    pub fn note_rejection(&mut self, alert: u8) {
+        self.rejected_alert = alert;
+        self.rejected = true;
+    }
+
+    /// Take the next message_seq we send.
+    pub(crate) fn next_send_seq(&mut self) -> Result<u16, Fatal> {
+        let s = self.send_seq;
+        self.send_seq = s.checked_add(1).ok_or(Fatal::internal(Error::Internal))?;
+        Ok(s)
+    }
+}
