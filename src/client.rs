@@ -1,31 +1,29 @@
-//! Client side of the handshake (RFC 6347 flights 1, 3 and 5).
+//! Client side of the handshake (RFC 6347 flights 1, 3 and 5): what to
+//! do with each message the server sends, in each state. The messages'
+//! formats are in handshake::msg, the extensions' rules in handshake::ext.
 
 use zeroize::Zeroizing;
 
 use crate::alert;
 use crate::association::{Association, State};
+use crate::config::Config;
 use crate::env::Env;
-use crate::error::Error;
-use crate::error::Fatal;
-use crate::handshake::hello::{parse_hello_verify_request, ServerHello};
-use crate::handshake::MsgOrigin;
-use crate::handshake::{ext, msg, psk};
+use crate::error::{Error, Fatal};
+use crate::handshake::msg::{
+    self, client_hello, client_key_exchange, hello_verify_request, server_hello::ServerHello, server_hello_done,
+    server_key_exchange,
+};
+use crate::handshake::state::Handshake;
+use crate::handshake::{ext, MsgOrigin};
+use crate::keyex;
 use crate::record::DTLS12;
 use crate::sizes::{NANODTLS_MAX_COOKIE, NANODTLS_MAX_PSK_KEY};
 use crate::suite::{self, KeyExchange};
 
+/// True if an ECDHE_ECDSA suite is among those offered.
 #[cfg(feature = "ecc")]
-use crate::handshake::ecc as hecc;
-
-/// The RFC 6066 code of a max_fragment_length (0 = none).
-pub(crate) fn mfl_code(len: u16) -> u8 {
-    match len {
-        512 => 1,
-        1024 => 2,
-        2048 => 3,
-        4096 => 4,
-        _ => 0,
-    }
+fn offers_ecc(hs: &Handshake) -> bool {
+    hs.offered.iter().take_while(|&&s| s != 0).any(|&s| matches!(suite::info(s), Some((KeyExchange::EcdheEcdsa, _))))
 }
 
 /// Most HelloVerifyRequests we answer in one handshake.
@@ -61,12 +59,6 @@ impl Association {
         self.hs.offered.iter().copied().take_while(|&s| s != 0)
     }
 
-    /// True if an ECDHE_ECDSA suite is offered.
-    #[cfg(feature = "ecc")]
-    fn offers_ecc(&self) -> bool {
-        self.offered_suites().any(|s| matches!(suite::info(s), Some((KeyExchange::EcdheEcdsa, _))))
-    }
-
     /// Pick the random and send flight 1 (credentials were checked by connect).
     pub(crate) fn start_client(&mut self, env: &mut dyn Env, now: u64) -> Result<(), Fatal> {
         // RFC 7925: the whole random comes from the RNG (no gmt_unix_time).
@@ -80,6 +72,38 @@ impl Association {
         Ok(())
     }
 
+    /// What we offer in the ClientHello's extensions (and accept back).
+    /// Built from the fields it needs, so the flight can be borrowed beside it.
+    #[cfg_attr(not(feature = "ecc"), allow(unused_variables))]
+    fn extension_offer<'a>(
+        sni: &'a [u8],
+        cfg: &Config,
+        hs: &Handshake,
+        #[cfg(feature = "ecc")] ecc: &crate::credentials::EccCreds,
+    ) -> ext::Offer<'a> {
+        ext::Offer {
+            server_name: sni,
+            mfl_code: ext::max_fragment_length::code(cfg.max_fragment_length),
+            heartbeat: cfg.heartbeat,
+            #[cfg(feature = "ecc")]
+            ecc: offers_ecc(hs).then_some(ext::cert_type::ClientOffer {
+                types: !hs.no_rpk_offer,
+                own_key: ecc.has_own,
+                own_cert: hs.have_own_cert,
+            }),
+        }
+    }
+
+    fn offer(&self) -> ext::Offer<'_> {
+        Self::extension_offer(
+            self.sni.get(..usize::from(self.sni_len)).unwrap_or(&[]),
+            &self.cfg,
+            &self.hs,
+            #[cfg(feature = "ecc")]
+            &self.ecc,
+        )
+    }
+
     /// Build ClientHello (with the stored cookie, if any) as a new flight.
     /// The transcript restarts with it (RFC 6347 4.2.1: the HelloVerifyRequest
     /// exchange is not part of the handshake transcript).
@@ -91,69 +115,16 @@ impl Association {
         let cookie = self.hs.cookie.get(..usize::from(self.hs.cookie_len)).unwrap_or(&[]);
         // Offer the stored session for resumption (RFC 5246 7.4.1.2).
         let session_id = if self.session.valid { self.session.id() } else { &[] };
-        let sni = self.sni.get(..usize::from(self.sni_len)).unwrap_or(&[]);
-        let mfl_code = mfl_code(self.cfg.max_fragment_length);
-        let heartbeat = self.cfg.heartbeat;
         let offered = self.hs.offered;
-        #[cfg(feature = "ecc")]
-        let (ecc, own_key, own_cert, types) =
-            (self.offers_ecc(), self.ecc.has_own, self.hs.have_own_cert, !self.hs.no_rpk_offer);
-        let m = self.flight.push_message(0, msg::CLIENT_HELLO, seq, |w| {
-            w.u16(DTLS12)?;
-            w.put(&random)?;
-            w.vec8(session_id)?;
-            w.vec8(cookie)?;
-            let l = w.begin_len(2)?;
-            for s in offered.iter().copied().take_while(|&s| s != 0) {
-                w.u16(s)?;
-            }
-            w.end_len(l)?;
-            w.vec8(&[0])?; // null compression only (RFC 7925)
-            let l = w.begin_len(2)?;
-            w.u16(ext::EXTENDED_MASTER_SECRET)?;
-            w.u16(0)?;
-            w.u16(ext::RENEGOTIATION_INFO)?;
-            w.vec16(&[0])?; // empty renegotiated_connection
-            if !sni.is_empty() {
-                w.u16(ext::SERVER_NAME)?;
-                let outer = w.begin_len(2)?;
-                let list = w.begin_len(2)?;
-                w.u8(0)?; // host_name
-                w.vec16(sni)?;
-                w.end_len(list)?;
-                w.end_len(outer)?;
-            }
-            if mfl_code != 0 {
-                w.u16(ext::MAX_FRAGMENT_LENGTH)?;
-                w.vec16(&[mfl_code])?;
-            }
-            if heartbeat {
-                w.u16(ext::HEARTBEAT)?;
-                w.vec16(&[1])?; // peer_allowed_to_send
-            }
+        let offer = Self::extension_offer(
+            self.sni.get(..usize::from(self.sni_len)).unwrap_or(&[]),
+            &self.cfg,
+            &self.hs,
             #[cfg(feature = "ecc")]
-            if ecc {
-                w.u16(ext::SUPPORTED_GROUPS)?;
-                w.vec16(&[0, 2, 0, 23])?; // secp256r1
-                w.u16(ext::EC_POINT_FORMATS)?;
-                w.vec16(&[1, hecc::POINT_FORMAT_UNCOMPRESSED])?;
-                w.u16(ext::SIGNATURE_ALGORITHMS)?;
-                w.vec16(&[0, 2, 4, 3])?; // ecdsa_secp256r1_sha256
-                                         // Raw public keys preferred; an X.509 server certificate is
-                                         // accepted by pinning its key.
-                if types {
-                    w.u16(ext::SERVER_CERTIFICATE_TYPE)?;
-                    w.vec16(&[2, hecc::CERT_TYPE_RAW_PUBLIC_KEY, hecc::CERT_TYPE_X509])?;
-                }
-                if types && own_key && own_cert {
-                    w.u16(ext::CLIENT_CERTIFICATE_TYPE)?;
-                    w.vec16(&[2, hecc::CERT_TYPE_RAW_PUBLIC_KEY, hecc::CERT_TYPE_X509])?;
-                } else if types && own_key {
-                    w.u16(ext::CLIENT_CERTIFICATE_TYPE)?;
-                    w.vec16(&[1, hecc::CERT_TYPE_RAW_PUBLIC_KEY])?;
-                }
-            }
-            w.end_len(l)
+            &self.ecc,
+        );
+        let m = self.flight.push_message(0, msg::CLIENT_HELLO, seq, |w| {
+            client_hello::write(w, &random, session_id, cookie, &offered, &offer)
         })?;
         self.hs.transcript.update(m);
         Ok(())
@@ -172,7 +143,7 @@ impl Association {
         let kx = suite::info(self.hs.suite).map(|(k, _)| k);
         match (self.state, msg_type) {
             (State::ClientWaitServerHello, msg::HELLO_VERIFY_REQUEST) => {
-                let cookie = parse_hello_verify_request(body).map_err(|_| Fatal::decode())?;
+                let cookie = hello_verify_request::parse(body).map_err(|_| Fatal::decode())?;
                 if cookie.len() > NANODTLS_MAX_COOKIE {
                     nd_log!(self.log =>
                         Warn,
@@ -215,7 +186,7 @@ impl Association {
             (State::ClientWaitServerHello, msg::SERVER_HELLO) => self.on_server_hello(origin, message, body),
             #[cfg(feature = "ecc")]
             (State::ClientWaitCertificate, msg::CERTIFICATE) => {
-                let spki = self.peer_certificate_key(body)?;
+                let spki = msg::certificate::peer_spki(body, self.hs.peer_cert_x509)?;
                 let spki = spki.ok_or(Fatal::alert(alert::BAD_CERTIFICATE))?;
                 self.accept_peer_key(env, spki)?;
                 self.hs.transcript.update(message);
@@ -234,7 +205,7 @@ impl Association {
                     return Err(Fatal::unexpected());
                 }
                 // The identity hint is parsed for validity and ignored (RFC 7925 4.2).
-                psk::parse_server_key_exchange(body).map_err(|_| Fatal::decode())?;
+                server_key_exchange::parse_psk(body).map_err(|_| Fatal::decode())?;
                 self.hs.seen_server_key_exchange = true;
                 self.hs.transcript.update(message);
                 Ok(())
@@ -243,7 +214,7 @@ impl Association {
             (State::ClientWaitServerHelloDone, msg::CERTIFICATE_REQUEST)
                 if kx == Some(KeyExchange::EcdheEcdsa) && !self.ecc.cert_requested =>
             {
-                let usable = hecc::parse_certificate_request(body).map_err(|_| Fatal::decode())?;
+                let usable = msg::certificate_request::parse(body).map_err(|_| Fatal::decode())?;
                 if !usable && self.ecc.has_own {
                     // We cannot sign anything the server accepts.
                     return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
@@ -253,9 +224,7 @@ impl Association {
                 Ok(())
             }
             (State::ClientWaitServerHelloDone, msg::SERVER_HELLO_DONE) => {
-                if !body.is_empty() {
-                    return Err(Fatal::decode());
-                }
+                server_hello_done::parse(body)?;
                 self.hs.transcript.update(message);
                 self.send_client_key_exchange_flight(env)
             }
@@ -288,75 +257,8 @@ impl Association {
             return Err(Fatal::alert(alert::ILLEGAL_PARAMETER));
         }
         let kx = suite::info(sh.suite).map(|(k, _)| k);
-        let mut ems = false;
-        let mut reneg = false;
-        // Without the extensions both certificates are X.509 (RFC 7250).
-        #[cfg_attr(not(feature = "ecc"), allow(unused_mut))]
-        let mut server_x509 = true;
-        #[cfg_attr(not(feature = "ecc"), allow(unused_mut))]
-        let mut client_x509 = true;
-        let mut mfl = 0u8;
-        let mut hb_mode = 0u8;
-        for (t, data) in sh.extensions.clone() {
-            match t {
-                ext::SERVER_NAME if self.sni_len > 0 => {
-                    if !data.is_empty() {
-                        return Err(Fatal::decode());
-                    }
-                }
-                ext::MAX_FRAGMENT_LENGTH if self.cfg.max_fragment_length != 0 => {
-                    // RFC 6066: the server echoes exactly what was asked.
-                    if data != [mfl_code(self.cfg.max_fragment_length)] {
-                        return Err(Fatal::alert(alert::ILLEGAL_PARAMETER));
-                    }
-                    mfl = data.first().copied().unwrap_or(0);
-                }
-                ext::HEARTBEAT if self.cfg.heartbeat => {
-                    hb_mode = match data {
-                        [m @ (1 | 2)] => *m,
-                        _ => return Err(Fatal::alert(alert::ILLEGAL_PARAMETER)),
-                    };
-                }
-                ext::EXTENDED_MASTER_SECRET => {
-                    if !data.is_empty() {
-                        return Err(Fatal::decode());
-                    }
-                    ems = true;
-                }
-                ext::RENEGOTIATION_INFO => {
-                    // Initial handshake: renegotiated_connection must be empty.
-                    if data != [0] {
-                        return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
-                    }
-                    reneg = true;
-                }
-                #[cfg(feature = "ecc")]
-                ext::EC_POINT_FORMATS if self.offers_ecc() => {
-                    let formats = hecc::ext_list8(data).map_err(|_| Fatal::decode())?;
-                    if !formats.contains(&hecc::POINT_FORMAT_UNCOMPRESSED) {
-                        return Err(Fatal::alert(alert::ILLEGAL_PARAMETER));
-                    }
-                }
-                #[cfg(feature = "ecc")]
-                ext::SERVER_CERTIFICATE_TYPE if self.offers_ecc() => {
-                    server_x509 = match data {
-                        [hecc::CERT_TYPE_RAW_PUBLIC_KEY] => false,
-                        [hecc::CERT_TYPE_X509] => true,
-                        _ => return Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE)),
-                    };
-                }
-                #[cfg(feature = "ecc")]
-                ext::CLIENT_CERTIFICATE_TYPE if self.offers_ecc() && self.ecc.has_own => {
-                    client_x509 = match data {
-                        [hecc::CERT_TYPE_RAW_PUBLIC_KEY] => false,
-                        [hecc::CERT_TYPE_X509] if self.hs.have_own_cert => true,
-                        _ => return Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE)),
-                    };
-                }
-                // Anything we did not offer must not come back (RFC 5246 7.4.1.4).
-                _ => return Err(Fatal::alert(alert::UNSUPPORTED_EXTENSION)),
-            }
-        }
+        let answered = ext::read_answer(sh.extensions.clone(), &self.offer())?;
+        let ext::Answered { ems, reneg, mfl_code: mfl, heartbeat: hb_mode, server_x509, client_x509 } = answered;
         let sid = sh.session_id;
         let resuming = self.session.valid && !sid.is_empty() && crate::crypto::ct_eq(sid, self.session.id());
         nd_log!(self.log =>
@@ -439,11 +341,11 @@ impl Association {
     #[cfg(feature = "ecc")]
     fn on_ecdhe_server_key_exchange(&mut self, body: &[u8]) -> Result<(), Fatal> {
         use crate::crypto::{ecc, sha256::Sha256};
-        let ske = hecc::parse_server_key_exchange(body).map_err(|e| match e {
+        let ske = server_key_exchange::parse_ecdhe(body).map_err(|e| match e {
             Error::Unsupported => Fatal::alert(alert::ILLEGAL_PARAMETER),
             _ => Fatal::decode(),
         })?;
-        if ske.sig_alg != hecc::ECDSA_SHA256 {
+        if ske.sig_alg != ext::ec::ECDSA_SHA256 {
             return Err(Fatal::alert(alert::ILLEGAL_PARAMETER));
         }
         ecc::validate_point(ske.point).map_err(|_| Fatal::alert(alert::ILLEGAL_PARAMETER))?;
@@ -469,9 +371,11 @@ impl Association {
             Some(KeyExchange::Psk) => {
                 let seq = self.hs.next_send_seq()?;
                 let identity = self.psk.identity();
-                let m = self.flight.push_message(0, msg::CLIENT_KEY_EXCHANGE, seq, |w| w.vec16(identity))?;
+                let m = self
+                    .flight
+                    .push_message(0, msg::CLIENT_KEY_EXCHANGE, seq, |w| client_key_exchange::write_psk(w, identity))?;
                 self.hs.transcript.update(m);
-                psk::premaster(self.psk.key(), &mut pms[..])?
+                keyex::psk::premaster(self.psk.key(), &mut pms[..])?
             }
             #[cfg(feature = "ecc")]
             Some(KeyExchange::EcdheEcdsa) => self.ecdhe_client_messages(env, &mut pms[..])?,
@@ -505,7 +409,7 @@ impl Association {
             let present = self.ecc.has_own && (!self.hs.own_cert_x509 || cert.is_some());
             let m = self.flight.push_message(0, msg::CERTIFICATE, seq, |w| {
                 if present {
-                    crate::server::write_certificate(w, &spki, cert)
+                    msg::certificate::write(w, &spki, cert)
                 } else {
                     w.u24(0)
                 }
@@ -522,7 +426,9 @@ impl Association {
         // failure here is ours (this runs after ServerHelloDone was accepted).
         ecc::ecdh(&eph, &self.ecc.eph_point, &mut shared).map_err(|_| Fatal::internal(Error::Internal))?;
         let seq = self.hs.next_send_seq()?;
-        let m = self.flight.push_message(0, msg::CLIENT_KEY_EXCHANGE, seq, |w| w.vec8(&point))?;
+        let m = self
+            .flight
+            .push_message(0, msg::CLIENT_KEY_EXCHANGE, seq, |w| client_key_exchange::write_ecdh(w, &point))?;
         self.hs.transcript.update(m);
         let dst = pms.get_mut(..32).ok_or(Fatal::internal(Error::Internal))?;
         dst.copy_from_slice(&shared[..]);
@@ -538,26 +444,10 @@ impl Association {
         let n = ecc::sign(&self.ecc.own_scalar, &hash, &mut sig).map_err(Fatal::internal)?;
         let seq = self.hs.next_send_seq()?;
         let m = self.flight.push_message(0, msg::CERTIFICATE_VERIFY, seq, |w| {
-            w.u16(hecc::ECDSA_SHA256)?;
-            w.vec16(sig.get(..n).unwrap_or(&[]))
+            msg::certificate_verify::write(w, sig.get(..n).unwrap_or(&[]))
         })?;
         self.hs.transcript.update(m);
         Ok(())
-    }
-
-    /// The SubjectPublicKeyInfo in a peer Certificate message, raw public
-    /// key or X.509 (whose leaf key is pinned), or None for an empty one.
-    #[cfg(feature = "ecc")]
-    pub(crate) fn peer_certificate_key<'b>(&self, body: &'b [u8]) -> Result<Option<&'b [u8]>, Fatal> {
-        use crate::crypto::ecc;
-        if self.hs.peer_cert_x509 {
-            match hecc::parse_certificate_x509(body).map_err(|_| Fatal::decode())? {
-                Some(cert) => ecc::x509_spki(cert).map(Some).map_err(|_| Fatal::alert(alert::BAD_CERTIFICATE)),
-                None => Ok(None),
-            }
-        } else {
-            hecc::parse_certificate(body).map_err(|_| Fatal::decode())
-        }
     }
 
     /// Accept the peer's raw public key if it is trusted (hash list) or the

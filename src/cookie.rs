@@ -14,7 +14,7 @@ use zeroize::Zeroize;
 use crate::codec::Reader;
 use crate::crypto::{ct_eq, prf::hmac_sha256};
 use crate::error::Error;
-use crate::handshake::hello::ClientHello;
+use crate::handshake::msg::client_hello::ClientHello;
 
 /// Length of the cookies we issue.
 pub const COOKIE_LEN: usize = 16;

@@ -23,7 +23,7 @@ use crate::connection::{Connection, State};
 use crate::cookie::CookieKeys;
 use crate::env::Env;
 use crate::error::Error;
-use crate::handshake::hello::ClientHello;
+use crate::handshake::msg::client_hello::ClientHello;
 use crate::handshake::{self, msg};
 use crate::record::{self, content};
 use crate::sizes::NANODTLS_MAX_PEER_ADDR;
@@ -493,7 +493,7 @@ impl Endpoint {
         };
         let Some(cookie) = self.cookies.issue(addr, ch) else { return };
         let mut w = Writer::new(&mut slot.datagram);
-        if crate::server::write_hello_verify_request(&mut w, rec_seq, msg_seq, &cookie).is_err() {
+        if crate::handshake::msg::hello_verify_request::write_record_to(&mut w, rec_seq, msg_seq, &cookie).is_err() {
             return;
         }
         let n = w.len();

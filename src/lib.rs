@@ -78,6 +78,7 @@ pub mod env;
 pub mod error;
 pub mod flight;
 pub mod handshake;
+pub mod keyex;
 pub mod keys;
 pub mod record;
 mod server;

@@ -1,4 +1,6 @@
-//! Server side of the handshake (RFC 6347 flights 2, 4 and 6).
+//! Server side of the handshake (RFC 6347 flights 2, 4 and 6): what to do
+//! with each message the client sends, in each state. The messages'
+//! formats are in handshake::msg, the extensions' rules in handshake::ext.
 
 use zerocopy::FromZeros;
 use zeroize::Zeroizing;
@@ -7,172 +9,14 @@ use crate::alert;
 use crate::association::{Association, State};
 use crate::codec::Writer;
 use crate::env::Env;
-use crate::error::Error;
-use crate::error::Fatal;
-use crate::handshake::hello::ClientHello;
-use crate::handshake::MsgOrigin;
-use crate::handshake::{ext, msg, psk, FragmentHeader};
-use crate::record::{content, DTLS10, DTLS12};
+use crate::error::{Error, Fatal};
+#[cfg(feature = "ecc")]
+use crate::handshake::ext::ec::EccCaps;
+use crate::handshake::msg::{self, client_hello::ClientHello, client_key_exchange, server_hello, server_key_exchange};
+use crate::handshake::{ext, MsgOrigin};
+use crate::keyex;
 use crate::sizes::{NANODTLS_MAX_PSK_IDENTITY, NANODTLS_MAX_PSK_KEY};
 use crate::suite::{self, KeyExchange};
-
-#[cfg(feature = "ecc")]
-use crate::handshake::ecc as hecc;
-
-/// Write a Certificate body: an X.509 certificate list with `cert` if
-/// given, else our raw public key (RFC 7250).
-#[cfg(feature = "ecc")]
-pub(crate) fn write_certificate(w: &mut Writer<'_>, spki: &[u8], cert: Option<&[u8]>) -> Result<(), Error> {
-    let l = w.begin_len(3)?;
-    match cert {
-        Some(c) => {
-            let one = w.begin_len(3)?;
-            w.put(c)?;
-            w.end_len(one)?;
-        }
-        None => w.put(spki)?,
-    }
-    w.end_len(l)
-}
-
-/// Parse a server_name extension: the host_name, if any (RFC 6066 3).
-fn parse_server_name(data: &[u8]) -> Result<Option<&[u8]>, Error> {
-    let mut r = crate::codec::Reader::new(data);
-    let list = r.vec16()?;
-    r.finish()?;
-    let mut l = crate::codec::Reader::new(list);
-    let mut host = None;
-    while !l.is_empty() {
-        let kind = l.u8()?;
-        let name = l.vec16()?;
-        if kind == 0 {
-            // One host_name of printable ASCII (RFC 6066 3: no other form).
-            if host.is_some() || name.is_empty() || !name.iter().all(|b| b.is_ascii_graphic()) {
-                return Err(Error::Decode);
-            }
-            host = Some(name);
-        }
-    }
-    Ok(host)
-}
-
-/// ServerHello extensions that answer the client's requests.
-#[derive(Clone, Copy)]
-struct HelloExtras {
-    sni: bool,
-    mfl: u8,
-    heartbeat: bool,
-}
-
-impl HelloExtras {
-    fn any(&self) -> bool {
-        self.sni || self.mfl != 0 || self.heartbeat
-    }
-
-    fn write(&self, w: &mut Writer<'_>) -> Result<(), Error> {
-        if self.sni {
-            w.u16(ext::SERVER_NAME)?;
-            w.u16(0)?;
-        }
-        if self.mfl != 0 {
-            w.u16(ext::MAX_FRAGMENT_LENGTH)?;
-            w.vec16(&[self.mfl])?;
-        }
-        if self.heartbeat {
-            w.u16(ext::HEARTBEAT)?;
-            w.vec16(&[1])?; // peer_allowed_to_send
-        }
-        Ok(())
-    }
-}
-
-/// ServerHello extensions of an ECDHE_ECDSA handshake.
-#[derive(Clone, Copy)]
-struct CertTypeAnswer {
-    /// Answer ec_point_formats (the client sent it).
-    point_formats: bool,
-    /// server_certificate_type to answer (0 X.509, 2 raw public key).
-    server: Option<u8>,
-    /// client_certificate_type to answer.
-    client: Option<u8>,
-}
-
-impl CertTypeAnswer {
-    fn write(&self, w: &mut Writer<'_>) -> Result<(), Error> {
-        if self.point_formats {
-            w.u16(ext::EC_POINT_FORMATS)?;
-            w.vec16(&[1, 0])?;
-        }
-        // RFC 7250: answer the type extensions the client sent.
-        if let Some(t) = self.server {
-            w.u16(ext::SERVER_CERTIFICATE_TYPE)?;
-            w.vec16(&[t])?;
-        }
-        if let Some(t) = self.client {
-            w.u16(ext::CLIENT_CERTIFICATE_TYPE)?;
-            w.vec16(&[t])?;
-        }
-        Ok(())
-    }
-}
-
-/// What the ClientHello says the client can do with ECC.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct ClientCaps {
-    pub p256: bool,
-    pub uncompressed: bool,
-    pub sent_point_formats: bool,
-    pub ecdsa_sha256: bool,
-    /// server_certificate_type offered RawPublicKey.
-    pub server_rpk: bool,
-    /// The client accepts an X.509 server certificate (no extension, or X.509 listed).
-    pub server_x509: bool,
-    pub sent_server_cert_type: bool,
-    /// client_certificate_type offered RawPublicKey.
-    pub client_rpk: bool,
-    /// The client can send X.509 (no extension, or X.509 listed).
-    pub client_x509: bool,
-    pub sent_client_cert_type: bool,
-}
-
-impl ClientCaps {
-    const FIELDS: usize = 10;
-
-    fn flags(&self) -> [bool; Self::FIELDS] {
-        [
-            self.p256,
-            self.uncompressed,
-            self.sent_point_formats,
-            self.ecdsa_sha256,
-            self.server_rpk,
-            self.server_x509,
-            self.sent_server_cert_type,
-            self.client_rpk,
-            self.client_x509,
-            self.sent_client_cert_type,
-        ]
-    }
-
-    fn bits(&self) -> u16 {
-        self.flags().iter().enumerate().fold(0, |acc, (i, &f)| acc | (u16::from(f) << i))
-    }
-
-    fn from_bits(b: u16) -> Self {
-        let f = |i: u16| b & (1 << i) != 0;
-        ClientCaps {
-            p256: f(0),
-            uncompressed: f(1),
-            sent_point_formats: f(2),
-            ecdsa_sha256: f(3),
-            server_rpk: f(4),
-            server_x509: f(5),
-            sent_server_cert_type: f(6),
-            client_rpk: f(7),
-            client_x509: f(8),
-            sent_client_cert_type: f(9),
-        }
-    }
-}
 
 impl Association {
     pub(crate) fn server_message(
@@ -190,7 +34,7 @@ impl Association {
             }
             #[cfg(feature = "ecc")]
             (State::ServerWaitClientCertificate, msg::CERTIFICATE) => {
-                let spki = self.peer_certificate_key(body)?;
+                let spki = msg::certificate::peer_spki(body, self.hs.peer_cert_x509)?;
                 // client_auth is required when we ask: no key, no handshake.
                 let spki = spki.ok_or(Fatal::alert(alert::HANDSHAKE_FAILURE))?;
                 self.accept_peer_key(env, spki)?;
@@ -208,8 +52,8 @@ impl Association {
             }
             #[cfg(feature = "ecc")]
             (State::ServerWaitCertificateVerify, msg::CERTIFICATE_VERIFY) => {
-                let (alg, sig) = crate::handshake::ecc::parse_certificate_verify(body).map_err(|_| Fatal::decode())?;
-                if alg != crate::handshake::ecc::ECDSA_SHA256 {
+                let (alg, sig) = msg::certificate_verify::parse(body).map_err(|_| Fatal::decode())?;
+                if alg != ext::ec::ECDSA_SHA256 {
                     return Err(Fatal::alert(alert::ILLEGAL_PARAMETER));
                 }
                 let hash = self.hs.transcript.digest();
@@ -243,12 +87,13 @@ impl Association {
     }
 
     /// True if we can serve suite `s` to a client with `caps`.
-    fn server_can_use(&self, s: u16, env: &dyn Env, caps: &ClientCaps) -> bool {
-        let _ = caps;
+    fn server_can_use(&self, s: u16, env: &dyn Env, offered: &ext::Offered<'_>) -> bool {
+        let _ = offered;
         match suite::info(s) {
             Some((KeyExchange::Psk, _)) => self.psk.has_key() || env.has_psk_lookup(),
             #[cfg(feature = "ecc")]
             Some((KeyExchange::EcdheEcdsa, _)) => {
+                let caps = &offered.ecc;
                 let can_present = caps.server_rpk || (caps.server_x509 && env.own_certificate().is_some());
                 let can_verify = self.ecc.n_trusted > 0 || env.has_peer_key_verifier();
                 self.ecc.has_own
@@ -298,92 +143,20 @@ impl Association {
         if !ch.offers_null_compression() {
             return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
         }
-        // Defaults when the client sends no extension: uncompressed points
-        // and X.509 certificates (RFC 8422, RFC 7250).
-        #[cfg_attr(not(feature = "ecc"), allow(unused_mut))]
-        let mut caps = ClientCaps { uncompressed: true, server_x509: true, client_x509: true, ..ClientCaps::default() };
-        let mut ems = false;
-        let mut reneg = ch.offers(suite::EMPTY_RENEGOTIATION_INFO_SCSV);
-        let mut mfl = 0u8;
-        let mut hb_mode = 0u8;
-        let mut sni: Option<&[u8]> = None;
-        for (t, data) in ch.extensions.clone() {
-            match t {
-                #[cfg(feature = "ecc")]
-                ext::SUPPORTED_GROUPS => {
-                    let l = hecc::ext_list16(data).map_err(|_| Fatal::decode())?;
-                    caps.p256 = hecc::list16_contains(l, hecc::SECP256R1);
-                }
-                #[cfg(feature = "ecc")]
-                ext::EC_POINT_FORMATS => {
-                    let l = hecc::ext_list8(data).map_err(|_| Fatal::decode())?;
-                    caps.uncompressed = l.contains(&hecc::POINT_FORMAT_UNCOMPRESSED);
-                    caps.sent_point_formats = true;
-                }
-                #[cfg(feature = "ecc")]
-                ext::SIGNATURE_ALGORITHMS => {
-                    let l = hecc::ext_list16(data).map_err(|_| Fatal::decode())?;
-                    caps.ecdsa_sha256 = hecc::list16_contains(l, hecc::ECDSA_SHA256);
-                }
-                #[cfg(feature = "ecc")]
-                ext::SERVER_CERTIFICATE_TYPE => {
-                    let l = hecc::ext_list8(data).map_err(|_| Fatal::decode())?;
-                    caps.server_rpk = l.contains(&hecc::CERT_TYPE_RAW_PUBLIC_KEY);
-                    caps.server_x509 = l.contains(&hecc::CERT_TYPE_X509);
-                    caps.sent_server_cert_type = true;
-                }
-                #[cfg(feature = "ecc")]
-                ext::CLIENT_CERTIFICATE_TYPE => {
-                    let l = hecc::ext_list8(data).map_err(|_| Fatal::decode())?;
-                    caps.client_rpk = l.contains(&hecc::CERT_TYPE_RAW_PUBLIC_KEY);
-                    caps.client_x509 = l.contains(&hecc::CERT_TYPE_X509);
-                    caps.sent_client_cert_type = true;
-                }
-                ext::EXTENDED_MASTER_SECRET => {
-                    if !data.is_empty() {
-                        return Err(Fatal::decode());
-                    }
-                    ems = true;
-                }
-                ext::RENEGOTIATION_INFO => {
-                    if data != [0] {
-                        return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
-                    }
-                    reneg = true;
-                }
-                ext::SERVER_NAME => {
-                    // Any printable name goes to the application, which
-                    // decides (RFC 6066 forbids clients to send IP literals,
-                    // but does not make servers abort on them).
-                    if let Some(name) = parse_server_name(data).map_err(|_| Fatal::decode())? {
-                        if env.server_name(name) == Some(false) {
-                            nd_log!(self.log => Warn, "server: server_name ({} bytes) refused by the application", name.len());
-                            return Err(Fatal::alert(alert::UNRECOGNIZED_NAME));
-                        }
-                        sni = Some(name);
-                    }
-                }
-                ext::MAX_FRAGMENT_LENGTH => {
-                    // RFC 6066: anything but 1..=4 is illegal_parameter.
-                    mfl = match data {
-                        [c @ 1..=4] => *c,
-                        _ => return Err(Fatal::alert(alert::ILLEGAL_PARAMETER)),
-                    };
-                }
-                ext::HEARTBEAT => {
-                    hb_mode = match data {
-                        [m @ (1 | 2)] => *m,
-                        _ => return Err(Fatal::alert(alert::ILLEGAL_PARAMETER)),
-                    };
-                }
-                _ => {}
+        let offered = ext::read_offer(ch.extensions.clone(), ch.offers(suite::EMPTY_RENEGOTIATION_INFO_SCSV))?;
+        let (ems, reneg, mfl, hb_mode, sni) =
+            (offered.ems, offered.reneg, offered.mfl_code, offered.heartbeat, offered.server_name);
+        if let Some(name) = sni {
+            if env.server_name(name) == Some(false) {
+                nd_log!(self.log => Warn, "server: server_name ({} bytes) refused by the application", name.len());
+                return Err(Fatal::alert(alert::UNRECOGNIZED_NAME));
             }
         }
         if self.cfg.require_ems && !ems {
             return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
         }
         let resume = self.can_resume(env, now, &ch, ems);
-        let chosen = self.cfg.suite_list().find(|&s| ch.offers(s) && self.server_can_use(s, env, &caps));
+        let chosen = self.cfg.suite_list().find(|&s| ch.offers(s) && self.server_can_use(s, env, &offered));
         if !resume && chosen.is_none() {
             nd_log!(self.log =>
                 Warn,
@@ -427,7 +200,10 @@ impl Association {
             crate::log::yes(ems),
             self.sni_len
         );
-        self.hs.client_caps = caps.bits();
+        #[cfg(feature = "ecc")]
+        {
+            self.hs.client_caps = offered.ecc.bits();
+        }
         env.random(&mut self.hs.server_random).map_err(|_| Fatal::internal(Error::Rng))?;
         self.hs.client_random = ch.random;
         self.hs.suite = chosen;
@@ -451,46 +227,27 @@ impl Association {
     /// compression, and the extensions answering the client's (EMS,
     /// renegotiation_info, SNI, max_fragment_length, heartbeat, and for
     /// ECDHE_ECDSA point formats and certificate types).
-    fn push_server_hello(&mut self, cert_types: Option<CertTypeAnswer>) -> Result<(), Fatal> {
+    #[cfg_attr(not(feature = "ecc"), allow(unused_variables))]
+    fn push_server_hello(&mut self, #[cfg(feature = "ecc")] ecc: Option<ext::cert_type::Answer>) -> Result<(), Fatal> {
         let seq = self.hs.next_send_seq()?;
         let random = self.hs.server_random;
         let sid = self.hs.session_id;
         let sid_len = usize::from(self.hs.session_id_len);
         let suite = self.hs.suite;
-        let ems = self.hs.ems;
-        let reneg = self.hs.peer_secure_renegotiation;
-        let extras = self.server_hello_extras();
+        let answer = ext::Answer {
+            ems: self.hs.ems,
+            reneg: self.hs.peer_secure_renegotiation,
+            server_name: self.sni_len > 0 && !self.hs.resumed,
+            mfl_code: self.hs.mfl_code,
+            heartbeat: self.hb.answer,
+            #[cfg(feature = "ecc")]
+            ecc,
+        };
         let m = self.flight.push_message(0, msg::SERVER_HELLO, seq, |w| {
-            w.u16(DTLS12)?;
-            w.put(&random)?;
-            w.vec8(sid.get(..sid_len).unwrap_or(&[]))?;
-            w.u16(suite)?;
-            w.u8(0)?;
-            if !(ems || reneg || extras.any() || cert_types.is_some()) {
-                return Ok(());
-            }
-            let l = w.begin_len(2)?;
-            if ems {
-                w.u16(ext::EXTENDED_MASTER_SECRET)?;
-                w.u16(0)?;
-            }
-            if reneg {
-                w.u16(ext::RENEGOTIATION_INFO)?;
-                w.vec16(&[0])?;
-            }
-            extras.write(w)?;
-            if let Some(t) = cert_types {
-                t.write(w)?;
-            }
-            w.end_len(l)
+            server_hello::write(w, &random, sid.get(..sid_len).unwrap_or(&[]), suite, &answer)
         })?;
         self.hs.transcript.update(m);
         Ok(())
-    }
-
-    /// The ServerHello extensions answering SNI, max_fragment_length and heartbeat.
-    fn server_hello_extras(&self) -> HelloExtras {
-        HelloExtras { sni: self.sni_len > 0 && !self.hs.resumed, mfl: self.hs.mfl_code, heartbeat: self.hb.answer }
     }
 
     /// True if the ClientHello offers a session the cache has and that is
@@ -560,7 +317,10 @@ impl Association {
         self.hs.transcript.update(message);
         // ServerHello, then CCS and Finished with keys from the cached master.
         self.flight.clear();
-        self.push_server_hello(None)?;
+        self.push_server_hello(
+            #[cfg(feature = "ecc")]
+            None,
+        )?;
         self.install_keys();
         self.flight.push_ccs(0)?;
         self.rl.write_epoch = 1;
@@ -606,7 +366,7 @@ impl Association {
         // Stateless (RFC 6347 4.2.1): the record number mirrors the
         // ClientHello's and nothing of ours moves, so a spoofed ClientHello
         // cannot push our sequence numbers anywhere.
-        if write_hello_verify_request(&mut w, origin.record_seq, origin.message_seq, &cookie).is_ok() {
+        if msg::hello_verify_request::write_record_to(&mut w, origin.record_seq, origin.message_seq, &cookie).is_ok() {
             self.tx.len = w.len() as u16;
             self.stats.hello_verify_requests = self.stats.hello_verify_requests.saturating_add(1);
             nd_log!(self.log =>
@@ -623,30 +383,37 @@ impl Association {
     fn send_server_hello_flight(&mut self, env: &mut dyn Env) -> Result<(), Fatal> {
         let _ = &env;
         let kx = suite::info(self.hs.suite).map(|(k, _)| k);
-        let caps = ClientCaps::from_bits(self.hs.client_caps);
         let ecc = kx == Some(KeyExchange::EcdheEcdsa);
         let client_auth = ecc && self.cfg.client_auth;
-        // Raw public keys whenever the client can take them; X.509 (our
-        // certificate, and pinning the client's leaf key) otherwise.
-        let own_x509 = ecc && !caps.server_rpk;
-        let peer_x509 = client_auth && !caps.client_rpk;
-        self.hs.own_cert_x509 = own_x509;
-        self.hs.peer_cert_x509 = peer_x509;
         self.flight.clear();
-        let cert_types = ecc.then_some(CertTypeAnswer {
-            point_formats: caps.sent_point_formats,
-            server: caps.sent_server_cert_type.then_some(if own_x509 { 0 } else { 2 }),
-            client: (client_auth && caps.sent_client_cert_type).then_some(if peer_x509 { 0 } else { 2 }),
-        });
-        self.push_server_hello(cert_types)?;
         #[cfg(feature = "ecc")]
-        if ecc {
-            self.push_ecdhe_server_messages(env, client_auth)?;
+        {
+            let caps = EccCaps::from_bits(self.hs.client_caps);
+            // Raw public keys whenever the client can take them; X.509 (our
+            // certificate, and pinning the client's leaf key) otherwise.
+            let own_x509 = ecc && !caps.server_rpk;
+            let peer_x509 = client_auth && !caps.client_rpk;
+            self.hs.own_cert_x509 = own_x509;
+            self.hs.peer_cert_x509 = peer_x509;
+            use crate::handshake::msg::certificate::{CERT_TYPE_RAW_PUBLIC_KEY as RPK, CERT_TYPE_X509 as X509};
+            let answer = ecc.then_some(ext::cert_type::Answer {
+                point_formats: caps.sent_point_formats,
+                server: caps.sent_server_cert_type.then_some(if own_x509 { X509 } else { RPK }),
+                client: (client_auth && caps.sent_client_cert_type).then_some(if peer_x509 { X509 } else { RPK }),
+            });
+            self.push_server_hello(answer)?;
+            if ecc {
+                self.push_ecdhe_server_messages(env, client_auth)?;
+            }
         }
+        #[cfg(not(feature = "ecc"))]
+        self.push_server_hello()?;
         if kx == Some(KeyExchange::Psk) && self.psk.hint_len > 0 {
             let seq = self.hs.next_send_seq()?;
             let hint = self.psk.hint();
-            let m = self.flight.push_message(0, msg::SERVER_KEY_EXCHANGE, seq, |w| w.vec16(hint))?;
+            let m = self
+                .flight
+                .push_message(0, msg::SERVER_KEY_EXCHANGE, seq, |w| server_key_exchange::write_psk(w, hint))?;
             self.hs.transcript.update(m);
         }
         let seq = self.hs.next_send_seq()?;
@@ -665,16 +432,12 @@ impl Association {
         let seq = self.hs.next_send_seq()?;
         let spki = self.ecc.own_spki();
         let cert = if self.hs.own_cert_x509 { env.own_certificate() } else { None };
-        let m = self.flight.push_message(0, msg::CERTIFICATE, seq, |w| write_certificate(w, &spki, cert))?;
+        let m = self.flight.push_message(0, msg::CERTIFICATE, seq, |w| msg::certificate::write(w, &spki, cert))?;
         self.hs.transcript.update(m);
         let mut rng = |b: &mut [u8]| env.random(b);
         ecc::generate(&mut rng, &mut self.ecc.eph_scalar, &mut self.ecc.eph_point)
             .map_err(|_| Fatal::internal(Error::Rng))?;
-        let mut params = [0u8; 4 + ecc::POINT_LEN];
-        params[0] = hecc::NAMED_CURVE;
-        params[1..3].copy_from_slice(&hecc::SECP256R1.to_be_bytes());
-        params[3] = ecc::POINT_LEN as u8;
-        params[4..].copy_from_slice(&self.ecc.eph_point);
+        let params = server_key_exchange::ecdhe_params(&self.ecc.eph_point);
         let mut h = Sha256::new();
         h.update(&self.hs.client_random);
         h.update(&self.hs.server_random);
@@ -683,18 +446,12 @@ impl Association {
         let n = ecc::sign(&self.ecc.own_scalar, &h.digest(), &mut sig).map_err(Fatal::internal)?;
         let seq = self.hs.next_send_seq()?;
         let m = self.flight.push_message(0, msg::SERVER_KEY_EXCHANGE, seq, |w| {
-            w.put(&params)?;
-            w.u16(hecc::ECDSA_SHA256)?;
-            w.vec16(sig.get(..n).unwrap_or(&[]))
+            server_key_exchange::write_ecdhe(w, &params, sig.get(..n).unwrap_or(&[]))
         })?;
         self.hs.transcript.update(m);
         if client_auth {
             let seq = self.hs.next_send_seq()?;
-            let m = self.flight.push_message(0, msg::CERTIFICATE_REQUEST, seq, |w| {
-                w.vec8(&[hecc::ECDSA_SIGN])?;
-                w.vec16(&hecc::ECDSA_SHA256.to_be_bytes())?;
-                w.vec16(&[]) // no certificate_authorities
-            })?;
+            let m = self.flight.push_message(0, msg::CERTIFICATE_REQUEST, seq, msg::certificate_request::write)?;
             self.hs.transcript.update(m);
             self.ecc.cert_requested = true;
         }
@@ -706,7 +463,7 @@ impl Association {
     #[cfg(feature = "ecc")]
     fn on_ecdh_client_key_exchange(&mut self, origin: &MsgOrigin, message: &[u8], body: &[u8]) -> Result<(), Fatal> {
         use crate::crypto::ecc;
-        let point = hecc::parse_client_key_exchange(body).map_err(|_| Fatal::decode())?;
+        let point = client_key_exchange::parse_ecdh(body).map_err(|_| Fatal::decode())?;
         let mut shared = Zeroizing::new([0u8; 32]);
         // A refused point keeps our ephemeral key: the genuine
         // ClientKeyExchange may still come (epoch 0 is unauthenticated).
@@ -729,7 +486,7 @@ impl Association {
         message: &[u8],
         body: &[u8],
     ) -> Result<(), Fatal> {
-        let identity = psk::parse_client_key_exchange(body).map_err(|_| Fatal::decode())?;
+        let identity = client_key_exchange::parse_psk(body).map_err(|_| Fatal::decode())?;
         let mut key = Zeroizing::new([0u8; NANODTLS_MAX_PSK_KEY]);
         let key_len = if self.psk.has_key() && self.psk.identity() == identity {
             let k = self.psk.key();
@@ -752,35 +509,9 @@ impl Association {
         self.hs.peer_flight_first = origin.message_seq;
         self.hs.transcript.update(message);
         let mut pms = Zeroizing::new([0u8; 4 + 2 * NANODTLS_MAX_PSK_KEY]);
-        let n = psk::premaster(key.get(..key_len).unwrap_or(&[]), &mut pms[..])?;
+        let n = keyex::psk::premaster(key.get(..key_len).unwrap_or(&[]), &mut pms[..])?;
         self.derive_keys(pms.get(..n).unwrap_or(&[]));
         self.state = State::ServerWaitCcs;
         Ok(())
     }
-}
-
-/// Write a HelloVerifyRequest record. RFC 6347 4.2.1: the record sequence
-/// number and message_seq mirror the ClientHello's, and the version is
-/// DTLS 1.0 whatever will be negotiated.
-pub(crate) fn write_hello_verify_request(
-    w: &mut Writer<'_>,
-    rec_seq: u64,
-    msg_seq: u16,
-    cookie: &[u8],
-) -> Result<(), Error> {
-    let mut body = [0u8; 3 + 255];
-    let mut bw = Writer::new(&mut body);
-    bw.u16(DTLS10)?;
-    bw.vec8(cookie)?;
-    let blen = bw.len();
-    let mut hdr = [0u8; crate::handshake::HEADER_LEN];
-    let h = FragmentHeader {
-        msg_type: msg::HELLO_VERIFY_REQUEST,
-        length: blen as u32,
-        seq: msg_seq,
-        frag_off: 0,
-        frag_len: blen as u32,
-    };
-    crate::handshake::write_header(&mut Writer::new(&mut hdr), &h)?;
-    crate::record::write_record(w, None, content::HANDSHAKE, 0, rec_seq, &[&hdr, body.get(..blen).unwrap_or(&[])])
 }

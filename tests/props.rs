@@ -161,16 +161,27 @@ proptest! {
     #[test]
     fn parsers_never_panic(data in prop::collection::vec(any::<u8>(), 0..600)) {
         use nanodtls::codec::Reader;
-        use nanodtls::handshake::{self, hello, psk, ext};
+        use nanodtls::handshake::{self, ext, msg};
         let _ = nanodtls::record::parse(&mut Reader::new(&data));
         let _ = handshake::parse_fragment(&mut Reader::new(&data));
-        let _ = hello::ClientHello::parse(&data);
-        let _ = hello::ServerHello::parse(&data);
-        let _ = hello::parse_hello_verify_request(&data);
-        let _ = psk::parse_client_key_exchange(&data);
-        let _ = psk::parse_server_key_exchange(&data);
+        let _ = msg::client_hello::ClientHello::parse(&data);
+        let _ = msg::server_hello::ServerHello::parse(&data);
+        let _ = msg::hello_verify_request::parse(&data);
+        let _ = msg::client_key_exchange::parse_psk(&data);
+        let _ = msg::server_key_exchange::parse_psk(&data);
         let _ = ext::Extensions::parse(&data);
-        let _ = handshake::parse_finished(&data);
+        let _ = ext::list8(&data);
+        let _ = ext::list16(&data);
+        let _ = msg::finished::parse(&data);
+        #[cfg(feature = "ecc")]
+        {
+            let _ = msg::certificate::parse_raw_public_key(&data);
+            let _ = msg::certificate::parse_x509(&data);
+            let _ = msg::server_key_exchange::parse_ecdhe(&data);
+            let _ = msg::client_key_exchange::parse_ecdh(&data);
+            let _ = msg::certificate_request::parse(&data);
+            let _ = msg::certificate_verify::parse(&data);
+        }
     }
 }
 

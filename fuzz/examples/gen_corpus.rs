@@ -299,7 +299,37 @@ fn conn_inputs(o: &mut Out, tag: &str, setup: Setup, to_c: &[Vec<u8>], to_s: &[V
         o.add("client", tag, v);
     }
     // Client: the genuine way (deliver/pump), with loss and mutation.
-    o.add("client", tag, vec![bits, 0, mtu, op::PUMP, 0, op::DELIVER, 0, 0, op::PUMP, 0, op::DELIVER, 0, 0, op::PUMP, 0, op::DELIVER, 0, 2, 0, 40, 0x10, op::TIME, 0x04, 0, 0]);
+    o.add(
+        "client",
+        tag,
+        vec![
+            bits,
+            0,
+            mtu,
+            op::PUMP,
+            0,
+            op::DELIVER,
+            0,
+            0,
+            op::PUMP,
+            0,
+            op::DELIVER,
+            0,
+            0,
+            op::PUMP,
+            0,
+            op::DELIVER,
+            0,
+            2,
+            0,
+            40,
+            0x10,
+            op::TIME,
+            0x04,
+            0,
+            0,
+        ],
+    );
     // Server (single connection and endpoint).
     for ep in [false, true] {
         let mtu_b = mtu & 0x7f | if ep { 0x80 } else { 0 };
@@ -337,7 +367,9 @@ fn ops_inputs(o: &mut Out, tag: &str, setup: Setup) {
     // Lossless handshake, data both ways, heartbeat, close.
     let mut v = vec![bits, mtu];
     v.extend_from_slice(&hs);
-    v.extend_from_slice(&[6, 0, 10, 6, 1, 20, 11, 0, 11, 1, 7, 0, 7, 1, 9, 0, 11, 0, 11, 1, 5, 0x03, 0xe8, 0, 8, 0, 11, 0, 11, 1]);
+    v.extend_from_slice(&[
+        6, 0, 10, 6, 1, 20, 11, 0, 11, 1, 7, 0, 7, 1, 9, 0, 11, 0, 11, 1, 5, 0x03, 0xe8, 0, 8, 0, 11, 0, 11, 1,
+    ]);
     o.add("ops", tag, v.clone());
     // The same with reconnect (resumption) in the middle.
     let mut r = vec![bits, mtu];
@@ -347,7 +379,9 @@ fn ops_inputs(o: &mut Out, tag: &str, setup: Setup) {
     r.extend_from_slice(&[6, 1, 7, 11, 1, 7, 0]);
     o.add("ops", tag, r);
     // Loss, duplication, reordering, corruption and timers during the handshake.
-    let mut l = vec![bits, mtu, 0, 0, 2, 1, 0, 1, 1, 1, 5, 0x03, 0xe8, 0, 3, 2, 0, 0, 4, 1, 0, 30, 0x80, 11, 1, 5, 0x07, 0xd0, 0];
+    let mut l = vec![
+        bits, mtu, 0, 0, 2, 1, 0, 1, 1, 1, 5, 0x03, 0xe8, 0, 3, 2, 0, 0, 4, 1, 0, 30, 0x80, 11, 1, 5, 0x07, 0xd0, 0,
+    ];
     l.extend_from_slice(&hs);
     l.extend_from_slice(&[6, 0, 40, 6, 0, 41, 2, 0, 3, 2, 11, 0, 1, 1, 6, 1, 9, 5, 0x03, 0xe8, 1, 11, 1]);
     o.add("ops", tag, l);
@@ -371,7 +405,8 @@ fn key_inputs(o: &mut Out) {
     inner.extend_from_slice(&k);
     inner.extend_from_slice(&[0xa1, 0x44, 0x03, 0x42, 0x00]);
     inner.extend_from_slice(point);
-    let mut p8 = vec![0x30, 0x81, 0x87, 0x02, 0x01, 0x00, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+    let mut p8 =
+        vec![0x30, 0x81, 0x87, 0x02, 0x01, 0x00, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
     p8.extend_from_slice(&[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x04, 0x6d]);
     p8.extend_from_slice(&inner);
     o.add("handshake_msgs", "g-key", hs_input(17, &p8));
@@ -388,7 +423,8 @@ fn interop_inputs(o: &mut Out, dir: &Path) {
         println!("no interop captures in {}", dir.display());
         return;
     };
-    let mut paths: Vec<_> = rd.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "txt")).collect();
+    let mut paths: Vec<_> =
+        rd.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "txt")).collect();
     paths.sort();
     for p in paths {
         let name = p.file_stem().unwrap().to_string_lossy().to_lowercase();
@@ -412,7 +448,13 @@ fn interop_inputs(o: &mut Out, dir: &Path) {
             message_inputs(o, &tag, d, ecc, ecc);
         }
         // Feed their datagrams to a fresh client / server of the matching suite.
-        let bits = if ecc { 0x8a } else if name.contains("ccm8") { 0x08 } else { 0x09 };
+        let bits = if ecc {
+            0x8a
+        } else if name.contains("ccm8") {
+            0x08
+        } else {
+            0x09
+        };
         let mtu = 6; // 1280
         let mut v = vec![bits, 0, mtu];
         for d in &s2c {

@@ -7,11 +7,16 @@ use libfuzzer_sys::fuzz_target;
 use nanodtls::codec::Reader;
 use nanodtls::cookie::CookieKeys;
 use nanodtls::crypto::ecc;
-use nanodtls::handshake::ecc as hecc;
 use nanodtls::handshake::ext::{self, Extensions};
-use nanodtls::handshake::hello::{parse_hello_verify_request, ClientHello, ServerHello};
+use nanodtls::handshake::msg::client_hello::ClientHello;
+use nanodtls::handshake::msg::server_hello::ServerHello;
+use nanodtls::handshake::msg::{
+    certificate, certificate_request, certificate_verify, client_key_exchange, finished, hello_verify_request,
+    server_key_exchange,
+};
 use nanodtls::handshake::reassembly::{Insert, Reassembly};
-use nanodtls::handshake::{self, psk, FragmentHeader};
+use nanodtls::handshake::{self, FragmentHeader};
+use nanodtls::keyex::psk;
 use nanodtls::session::{self, SessionData};
 use nanodtls::sizes::NANODTLS_MAX_HANDSHAKE_MSG;
 use nanodtls::Error;
@@ -73,8 +78,8 @@ fn extensions(block: &[u8]) {
         seen.push(t);
         total += 4 + d.len();
         assert_eq!(e.find(t), Some(d));
-        let _ = hecc::ext_list16(d);
-        let _ = hecc::ext_list8(d);
+        let _ = ext::list16(d);
+        let _ = ext::list8(d);
     }
     assert_eq!(total, block.len(), "validated extensions do not cover the block");
     assert!(seen.len() <= ext::MAX_EXTENSIONS);
@@ -118,7 +123,8 @@ fn reassembly(data: &[u8]) {
     // Model of the current message: (seq, type, length, bytes).
     let mut model: Option<(u16, u8, u32, Vec<Option<u8>>)> = None;
     for _ in 0..64 {
-        let (Some(mt), Some(seq), Some(len), Some(off), Some(n)) = (inp.u8(), inp.u8(), inp.u16(), inp.u16(), inp.u8()) else {
+        let (Some(mt), Some(seq), Some(len), Some(off), Some(n)) = (inp.u8(), inp.u8(), inp.u16(), inp.u16(), inp.u8())
+        else {
             return;
         };
         let (mt, seq, len, off) = (mt & 3, u16::from(seq & 1), u32::from(len) % 1100, u32::from(off) % 1100);
@@ -183,27 +189,27 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         sel::HELLO_VERIFY => {
-            if let Ok(c) = parse_hello_verify_request(body) {
+            if let Ok(c) = hello_verify_request::parse(body) {
                 assert!(!c.is_empty() && c.len() + 3 == body.len());
             }
         }
         sel::PSK_SKE => {
-            if let Ok(h) = psk::parse_server_key_exchange(body) {
+            if let Ok(h) = server_key_exchange::parse_psk(body) {
                 assert_eq!(h.len() + 2, body.len());
             }
         }
         sel::PSK_CKE => {
-            if let Ok(id) = psk::parse_client_key_exchange(body) {
+            if let Ok(id) = client_key_exchange::parse_psk(body) {
                 assert!(!id.is_empty() && id.len() + 2 == body.len());
             }
         }
         sel::CERT_RPK => {
-            if let Ok(Some(spki)) = hecc::parse_certificate(body) {
+            if let Ok(Some(spki)) = certificate::parse_raw_public_key(body) {
                 let _ = ecc::parse_spki(spki);
             }
         }
         sel::CERT_X509 => {
-            if let Ok(Some(cert)) = hecc::parse_certificate_x509(body) {
+            if let Ok(Some(cert)) = certificate::parse_x509(body) {
                 assert!(!cert.is_empty());
                 if let Ok(spki) = ecc::x509_spki(cert) {
                     let _ = ecc::parse_spki(spki);
@@ -211,7 +217,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         sel::ECDHE_SKE => {
-            if let Ok(ske) = hecc::parse_server_key_exchange(body) {
+            if let Ok(ske) = server_key_exchange::parse_ecdhe(body) {
                 assert_eq!(ske.params.len(), 4 + ske.point.len());
                 if ecc::validate_point(ske.point).is_ok() {
                     let _ = ecc::verify(&fixed_point(2), &[7; 32], ske.signature);
@@ -219,7 +225,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         sel::ECDH_CKE => {
-            if let Ok(p) = hecc::parse_client_key_exchange(body) {
+            if let Ok(p) = client_key_exchange::parse_ecdh(body) {
                 if ecc::validate_point(p).is_ok() {
                     let mut out = [0u8; 32];
                     ecc::ecdh(&test_key(3), p, &mut out).expect("ECDH with a valid point");
@@ -227,10 +233,10 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         sel::CERT_REQUEST => {
-            let _ = hecc::parse_certificate_request(body);
+            let _ = certificate_request::parse(body);
         }
         sel::CERT_VERIFY => {
-            if let Ok((_alg, sig)) = hecc::parse_certificate_verify(body) {
+            if let Ok((_alg, sig)) = certificate_verify::parse(body) {
                 if ecc::parse_der_signature(sig).is_ok() {
                     let _ = ecc::verify(&fixed_point(1), &[9; 32], sig);
                 }
@@ -306,8 +312,8 @@ fuzz_target!(|data: &[u8]| {
             assert!(!k.verify(b"a", &ch2), "cookie valid after two rotations");
         }
         sel::FINISHED_PREMASTER => {
-            let f = handshake::parse_finished(body);
-            assert_eq!(f.is_ok(), body.len() == handshake::VERIFY_DATA_LEN);
+            let f = finished::parse(body);
+            assert_eq!(f.is_ok(), body.len() == nanodtls::keys::VERIFY_DATA_LEN);
             let mut out = [0u8; 600];
             if let Ok(n) = psk::premaster(body, &mut out) {
                 assert_eq!(n, 4 + 2 * body.len());

@@ -308,8 +308,16 @@ impl Net {
                     self.s2c.len(),
                     self.c.conn.timeout_ms(self.now),
                     self.s.conn.timeout_ms(self.now),
-                    (self.c.conn.stats().retransmits, self.c.conn.stats().peer_retransmits, self.c.conn.stats().tx_datagrams),
-                    (self.s.conn.stats().retransmits, self.s.conn.stats().peer_retransmits, self.s.conn.stats().tx_datagrams),
+                    (
+                        self.c.conn.stats().retransmits,
+                        self.c.conn.stats().peer_retransmits,
+                        self.c.conn.stats().tx_datagrams
+                    ),
+                    (
+                        self.s.conn.stats().retransmits,
+                        self.s.conn.stats().peer_retransmits,
+                        self.s.conn.stats().tx_datagrams
+                    ),
                 );
             }
             assert!(rounds < 5000, "the network never settles");

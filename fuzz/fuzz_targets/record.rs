@@ -69,8 +69,15 @@ fuzz_target!(|data: &[u8]| {
             let mut out = vec![0u8; HEADER_LEN + plain.len() + 8 + tag.bytes()];
             let mut w = Writer::new(&mut out);
             let split = plain.len() / 2;
-            record::write_record(&mut w, Some((&k, tag)), rec.ctype, rec.epoch, rec.seq, &[&plain[..split], &plain[split..]])
-                .unwrap();
+            record::write_record(
+                &mut w,
+                Some((&k, tag)),
+                rec.ctype,
+                rec.epoch,
+                rec.seq,
+                &[&plain[..split], &plain[split..]],
+            )
+            .unwrap();
             assert_eq!(w.len(), out.len());
             let mut rr = Reader::new(&out);
             let back = record::parse(&mut rr).unwrap();

@@ -159,7 +159,14 @@ fn run_endpoint_script(w: &mut World, data: &[u8]) {
         if tracing() {
             let Srv::Ep { ep, slots } = &w.srv else { unreachable!() };
             let peers: Vec<_> = ADDRS.iter().map(|a| ep.peer(slots, a).map(|c| (c.state(), c.last_alert()))).collect();
-            eprintln!("op {:2} now {} peers {:?} | client {:?} | to_server {}", code % eop::COUNT, w.now, peers, w.client.state(), w.to_server.len());
+            eprintln!(
+                "op {:2} now {} peers {:?} | client {:?} | to_server {}",
+                code % eop::COUNT,
+                w.now,
+                peers,
+                w.client.state(),
+                w.to_server.len()
+            );
         }
         match code % eop::COUNT {
             eop::FEED_RAW => {
@@ -167,7 +174,9 @@ fn run_endpoint_script(w: &mut World, data: &[u8]) {
                 ep_feed(w, addr(a), d, &mut t);
             }
             eop::FEED_RECORD => {
-                let (Some(a), Some(ty), Some(ep), Some(seq), Some(n)) = (inp.u8(), inp.u8(), inp.u8(), inp.u16(), inp.u8()) else {
+                let (Some(a), Some(ty), Some(ep), Some(seq), Some(n)) =
+                    (inp.u8(), inp.u8(), inp.u8(), inp.u16(), inp.u8())
+                else {
                     break;
                 };
                 let ty = if ty < 0x80 { 20 + ty % 5 } else { ty };
@@ -184,7 +193,12 @@ fn run_endpoint_script(w: &mut World, data: &[u8]) {
                 let mut frag = inp.bytes(usize::from(n)).to_vec();
                 frag.resize(usize::from(n), 0);
                 fake_seq += 1;
-                let rec = make_record(content::HANDSHAKE, 0, fake_seq, &make_fragment(mt, u32::from(len), u16::from(ms), u32::from(off), &frag));
+                let rec = make_record(
+                    content::HANDSHAKE,
+                    0,
+                    fake_seq,
+                    &make_fragment(mt, u32::from(len), u16::from(ms), u32::from(off), &frag),
+                );
                 ep_feed(w, addr(a), &rec, &mut t);
             }
             eop::DELIVER => {
@@ -193,7 +207,8 @@ fn run_endpoint_script(w: &mut World, data: &[u8]) {
                     continue;
                 }
                 let i = usize::from(idx) % w.to_server.len();
-                let mut d = if flags & 1 != 0 { w.to_server[i].clone() } else { w.to_server.remove(i).unwrap_or_default() };
+                let mut d =
+                    if flags & 1 != 0 { w.to_server[i].clone() } else { w.to_server.remove(i).unwrap_or_default() };
                 if flags & 2 != 0 {
                     let (Some(pos), Some(x)) = (inp.u16(), inp.u8()) else { break };
                     if !d.is_empty() {

@@ -187,11 +187,7 @@ pub const ENDPOINT_SLOTS: usize = 3;
 impl Setup {
     /// Decode from a setup byte and an MTU byte (bit 7: endpoint).
     pub fn decode(bits: u8, mtu: u8, endpoint_allowed: bool) -> Self {
-        Setup {
-            bits,
-            mtu: MTUS[usize::from(mtu & 7)],
-            endpoint: endpoint_allowed && mtu & 0x80 != 0,
-        }
+        Setup { bits, mtu: MTUS[usize::from(mtu & 7)], endpoint: endpoint_allowed && mtu & 0x80 != 0 }
     }
     /// Inverse of [`Setup::decode`]: (bits byte, mtu byte).
     pub fn encode(&self) -> (u8, u8) {
@@ -871,7 +867,8 @@ pub fn run_conn_script(w: &mut World, me_client: bool, data: &[u8]) {
         }
         let code = code % op::COUNT;
         if tracing() {
-            let (c, p): (&Connection, &Connection) = if me_client { (&w.client, w.server_conn_ref()) } else { (w.server_conn_ref(), &w.client) };
+            let (c, p): (&Connection, &Connection) =
+                if me_client { (&w.client, w.server_conn_ref()) } else { (w.server_conn_ref(), &w.client) };
             eprintln!(
                 "op {code:2} now {} me {:?} timer {:?} | peer {:?} timer {:?} | to_me {} me_out {}",
                 w.now,
@@ -896,7 +893,8 @@ pub fn run_conn_script(w: &mut World, me_client: bool, data: &[u8]) {
                 feed_me(w, me_client, &rec, &mut t);
             }
             op::FEED_FRAGMENT => {
-                let (Some(mt), Some(ms), Some(len), Some(off), Some(n)) = (inp.u8(), inp.u8(), inp.u16(), inp.u16(), inp.u8())
+                let (Some(mt), Some(ms), Some(len), Some(off), Some(n)) =
+                    (inp.u8(), inp.u8(), inp.u16(), inp.u16(), inp.u8())
                 else {
                     break;
                 };
@@ -973,7 +971,10 @@ pub fn run_conn_script(w: &mut World, me_client: bool, data: &[u8]) {
                 check_result(&r, "handle_timeout");
                 drain_conn(me, now, &mut me_out, "poll after timeout");
                 if let Some(0) = me.timeout_ms(now) {
-                    panic!("timer still due right after handle_timeout + poll (state {:?}): an event loop would spin", me.state());
+                    panic!(
+                        "timer still due right after handle_timeout + poll (state {:?}): an event loop would spin",
+                        me.state()
+                    );
                 }
                 if scale & 2 != 0 {
                     let peer = peer_conn(w, me_client);

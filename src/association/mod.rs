@@ -340,10 +340,7 @@ impl Association {
     /// Largest record plaintext either side may send: 2^14, or the
     /// negotiated max_fragment_length (RFC 6066).
     pub(crate) fn record_limit(&self) -> usize {
-        match self.hs.mfl_code {
-            1..=4 => 1usize << (8 + u32::from(self.hs.mfl_code)),
-            _ => 1 << 14,
-        }
+        crate::handshake::ext::max_fragment_length::record_limit(self.hs.mfl_code)
     }
 
     pub(crate) fn take_tx_records(&mut self, w: &mut Writer<'_>) -> Result<usize, Error> {
@@ -395,14 +392,14 @@ impl Association {
         let hash = self.hs.transcript.digest();
         let vd = crate::keys::verify_data(&self.hs.master, self.cfg.role == Role::Client, &hash);
         let seq = self.hs.next_send_seq()?;
-        let m = self.flight.push_message(1, msg::FINISHED, seq, |w| w.put(&vd))?;
+        let m = self.flight.push_message(1, msg::FINISHED, seq, |w| crate::handshake::msg::finished::write(w, &vd))?;
         self.hs.transcript.update(m);
         Ok(())
     }
 
     /// Check the peer's Finished against the transcript so far, then add it.
     pub(crate) fn verify_peer_finished(&mut self, message: &[u8], body: &[u8]) -> Result<(), Fatal> {
-        let got = crate::handshake::parse_finished(body).map_err(|_| Fatal::decode())?;
+        let got = crate::handshake::msg::finished::parse(body).map_err(|_| Fatal::decode())?;
         let hash = self.hs.transcript.digest();
         let want = crate::keys::verify_data(&self.hs.master, self.cfg.role == Role::Server, &hash);
         if !crate::crypto::ct_eq(&got, &want) {

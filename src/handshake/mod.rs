@@ -1,65 +1,18 @@
-//! Handshake messages: the DTLS handshake header, message and extension
-//! codecs, and reassembly of fragmented messages.
+//! The DTLS handshake (RFC 6347 section 4.2): the handshake header and
+//! fragments (4.2.2) here; one file per message in [`msg`], one per
+//! extension in [`ext`], reassembly of fragmented messages (4.2.3) in
+//! [`reassembly`], a handshake's state in `state`.
 
-#[cfg(feature = "ecc")]
-pub mod ecc;
 pub mod ext;
-pub mod hello;
-pub mod psk;
+pub mod msg;
 pub mod reassembly;
 pub(crate) mod state;
 
 use crate::codec::{Reader, Writer};
 use crate::error::Error;
 
-/// Handshake message types (RFC 5246 section 7.4, RFC 6347 section 4.3.2).
-pub mod msg {
-    /// hello_request
-    pub const HELLO_REQUEST: u8 = 0;
-    /// client_hello
-    pub const CLIENT_HELLO: u8 = 1;
-    /// server_hello
-    pub const SERVER_HELLO: u8 = 2;
-    /// hello_verify_request
-    pub const HELLO_VERIFY_REQUEST: u8 = 3;
-    /// certificate
-    pub const CERTIFICATE: u8 = 11;
-    /// server_key_exchange
-    pub const SERVER_KEY_EXCHANGE: u8 = 12;
-    /// certificate_request
-    pub const CERTIFICATE_REQUEST: u8 = 13;
-    /// server_hello_done
-    pub const SERVER_HELLO_DONE: u8 = 14;
-    /// certificate_verify
-    pub const CERTIFICATE_VERIFY: u8 = 15;
-    /// client_key_exchange
-    pub const CLIENT_KEY_EXCHANGE: u8 = 16;
-    /// finished
-    pub const FINISHED: u8 = 20;
-
-    /// Name of a handshake message type (for the debug log).
-    #[cfg(feature = "log")]
-    pub fn name(t: u8) -> &'static str {
-        match t {
-            HELLO_REQUEST => "HelloRequest",
-            CLIENT_HELLO => "ClientHello",
-            SERVER_HELLO => "ServerHello",
-            HELLO_VERIFY_REQUEST => "HelloVerifyRequest",
-            CERTIFICATE => "Certificate",
-            SERVER_KEY_EXCHANGE => "ServerKeyExchange",
-            CERTIFICATE_REQUEST => "CertificateRequest",
-            SERVER_HELLO_DONE => "ServerHelloDone",
-            CERTIFICATE_VERIFY => "CertificateVerify",
-            CLIENT_KEY_EXCHANGE => "ClientKeyExchange",
-            FINISHED => "Finished",
-            _ => "unknown",
-        }
-    }
-}
-
 /// Length of the DTLS handshake header.
 pub const HEADER_LEN: usize = 12;
-pub use crate::keys::VERIFY_DATA_LEN;
 
 /// The DTLS handshake header of one fragment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,11 +64,6 @@ pub fn write_header(w: &mut Writer<'_>, h: &FragmentHeader) -> Result<(), Error>
     w.u16(h.seq)?;
     w.u24(h.frag_off)?;
     w.u24(h.frag_len)
-}
-
-/// Parse a Finished body.
-pub fn parse_finished(body: &[u8]) -> Result<[u8; VERIFY_DATA_LEN], Error> {
-    body.try_into().map_err(|_| Error::Decode)
 }
 
 #[cfg(test)]

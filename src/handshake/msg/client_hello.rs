@@ -1,10 +1,10 @@
-//! ClientHello, ServerHello and HelloVerifyRequest (RFC 5246 7.4.1,
-//! RFC 6347 4.2.1).
+//! ClientHello (RFC 5246 7.4.1.2; RFC 6347 4.2.1: with the cookie of a
+//! HelloVerifyRequest).
 
-use crate::codec::Reader;
+use crate::codec::{Reader, Writer};
 use crate::error::Error;
-use crate::handshake::ext::Extensions;
-use crate::record::{DTLS10, DTLS12};
+use crate::handshake::ext::{self, Extensions};
+use crate::record::DTLS12;
 
 /// A parsed ClientHello, borrowing from the reassembled message.
 #[derive(Clone)]
@@ -84,54 +84,31 @@ impl<'a> ClientHello<'a> {
     }
 }
 
-/// A parsed ServerHello.
-#[derive(Clone)]
-pub struct ServerHello<'a> {
-    /// server_version.
-    pub version: u16,
-    /// Server random.
-    pub random: [u8; 32],
-    /// Session ID.
-    pub session_id: &'a [u8],
-    /// Chosen cipher suite.
-    pub suite: u16,
-    /// Chosen compression method.
-    pub compression: u8,
-    /// Extensions (validated).
-    pub extensions: Extensions<'a>,
-}
-
-impl<'a> ServerHello<'a> {
-    /// Parse a ServerHello body.
-    pub fn parse(body: &'a [u8]) -> Result<Self, Error> {
-        let mut r = Reader::new(body);
-        let version = r.u16()?;
-        let random = r.array()?;
-        let session_id = r.vec8()?;
-        if session_id.len() > 32 {
-            return Err(Error::Decode);
-        }
-        let suite = r.u16()?;
-        let compression = r.u8()?;
-        let ext_block = if r.is_empty() { &[][..] } else { r.vec16()? };
-        r.finish()?;
-        Ok(ServerHello { version, random, session_id, suite, compression, extensions: Extensions::parse(ext_block)? })
+/// Write a ClientHello body: DTLS 1.2, `random`, `session_id` (to resume,
+/// or empty), `cookie` (empty at first), `suites` (in preference order,
+/// 0 ends the list), null compression only (RFC 7925), and the extensions
+/// of `offer`.
+pub(crate) fn write(
+    w: &mut Writer<'_>,
+    random: &[u8; 32],
+    session_id: &[u8],
+    cookie: &[u8],
+    suites: &[u16],
+    offer: &ext::Offer<'_>,
+) -> Result<(), Error> {
+    w.u16(DTLS12)?;
+    w.put(random)?;
+    w.vec8(session_id)?;
+    w.vec8(cookie)?;
+    let l = w.begin_len(2)?;
+    for &s in suites.iter().take_while(|&&s| s != 0) {
+        w.u16(s)?;
     }
-}
-
-/// Parse a HelloVerifyRequest body; returns the cookie.
-pub fn parse_hello_verify_request(body: &[u8]) -> Result<&[u8], Error> {
-    let mut r = Reader::new(body);
-    let version = r.u16()?;
-    if version != DTLS10 && version != DTLS12 {
-        return Err(Error::Decode);
-    }
-    let cookie = r.vec8()?;
-    r.finish()?;
-    if cookie.is_empty() {
-        return Err(Error::Decode);
-    }
-    Ok(cookie)
+    w.end_len(l)?;
+    w.vec8(&[0])?;
+    let l = w.begin_len(2)?;
+    ext::write_offer(w, offer)?;
+    w.end_len(l)
 }
 
 #[cfg(test)]
@@ -180,13 +157,5 @@ mod tests {
         let mut trailing = body.clone();
         trailing.push(0);
         assert!(ClientHello::parse(&trailing).is_err());
-    }
-
-    #[test]
-    fn hello_verify_request_rules() {
-        assert_eq!(parse_hello_verify_request(&[0xfe, 0xff, 2, 9, 9]).unwrap(), &[9, 9]);
-        assert!(parse_hello_verify_request(&[0xfe, 0xff, 0]).is_err(), "empty cookie");
-        assert!(parse_hello_verify_request(&[0x03, 0x03, 1, 9]).is_err(), "TLS version");
-        assert!(parse_hello_verify_request(&[0xfe, 0xff, 3, 9]).is_err(), "overrun");
     }
 }

@@ -1,0 +1,89 @@
+//! client_certificate_type and server_certificate_type (RFC 7250): raw
+//! public keys are preferred; a peer that cannot use them gets X.509 (our
+//! certificate, and its leaf key pinned). A server's reading of the
+//! client's lists is in [`super::ec::EccCaps`].
+
+use super::{CLIENT_CERTIFICATE_TYPE, SERVER_CERTIFICATE_TYPE};
+use crate::alert;
+use crate::codec::Writer;
+use crate::error::{Error, Fatal};
+use crate::handshake::msg::certificate::{CERT_TYPE_RAW_PUBLIC_KEY, CERT_TYPE_X509};
+
+/// Raw public key first, X.509 accepted.
+const BOTH: [u8; 3] = [2, CERT_TYPE_RAW_PUBLIC_KEY, CERT_TYPE_X509];
+
+/// What a client offers (an ECDHE_ECDSA suite is among its suites).
+#[derive(Clone, Copy)]
+pub(crate) struct ClientOffer {
+    /// Send the two extensions at all (tests emulate a stack without RFC 7250).
+    pub types: bool,
+    /// We have a key (for client authentication).
+    pub own_key: bool,
+    /// We also have an X.509 certificate for it.
+    pub own_cert: bool,
+}
+
+/// Client offer: server_certificate_type {RPK, X.509}; with a key,
+/// client_certificate_type {RPK, X.509} (with a certificate) or {RPK}.
+pub(crate) fn write_offer(w: &mut Writer<'_>, o: &ClientOffer) -> Result<(), Error> {
+    if !o.types {
+        return Ok(());
+    }
+    w.u16(SERVER_CERTIFICATE_TYPE)?;
+    w.vec16(&BOTH)?;
+    if o.own_key && o.own_cert {
+        w.u16(CLIENT_CERTIFICATE_TYPE)?;
+        w.vec16(&BOTH)?;
+    } else if o.own_key {
+        w.u16(CLIENT_CERTIFICATE_TYPE)?;
+        w.vec16(&[1, CERT_TYPE_RAW_PUBLIC_KEY])?;
+    }
+    Ok(())
+}
+
+/// A server's answer: the type chosen for each extension the client sent.
+#[derive(Clone, Copy)]
+pub(crate) struct Answer {
+    /// Answer ec_point_formats (the client sent it).
+    pub point_formats: bool,
+    /// server_certificate_type to answer (0 X.509, 2 raw public key).
+    pub server: Option<u8>,
+    /// client_certificate_type to answer.
+    pub client: Option<u8>,
+}
+
+/// Server answer (with ec_point_formats, which answers RFC 8422's offer).
+pub(crate) fn write_answer(w: &mut Writer<'_>, a: &Answer) -> Result<(), Error> {
+    if a.point_formats {
+        super::ec::write_point_formats_answer(w)?;
+    }
+    // RFC 7250: answer the type extensions the client sent.
+    if let Some(t) = a.server {
+        w.u16(SERVER_CERTIFICATE_TYPE)?;
+        w.vec16(&[t])?;
+    }
+    if let Some(t) = a.client {
+        w.u16(CLIENT_CERTIFICATE_TYPE)?;
+        w.vec16(&[t])?;
+    }
+    Ok(())
+}
+
+/// Client: the server's server_certificate_type; true for X.509.
+pub(crate) fn read_server_answer(data: &[u8]) -> Result<bool, Fatal> {
+    match data {
+        [CERT_TYPE_RAW_PUBLIC_KEY] => Ok(false),
+        [CERT_TYPE_X509] => Ok(true),
+        _ => Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE)),
+    }
+}
+
+/// Client: the server's client_certificate_type (X.509 only if we have a
+/// certificate); true for X.509.
+pub(crate) fn read_client_answer(data: &[u8], have_cert: bool) -> Result<bool, Fatal> {
+    match data {
+        [CERT_TYPE_RAW_PUBLIC_KEY] => Ok(false),
+        [CERT_TYPE_X509] if have_cert => Ok(true),
+        _ => Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE)),
+    }
+}
