@@ -40,13 +40,13 @@
 /** Longest opaque peer address (e.g. a struct sockaddr_in6) a server endpoint stores per peer. */
 #define NANODTLS_MAX_PEER_ADDR 32
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 6840
+#define NANODTLS_CTX_SIZE 7040
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 855
+#define NANODTLS_CTX_WORDS 880
 /** Size of one nanodtls_peer slot in bytes. */
-#define NANODTLS_PEER_SIZE 6784
+#define NANODTLS_PEER_SIZE 6520
 /** Size of one nanodtls_peer slot in 64-bit words. */
-#define NANODTLS_PEER_WORDS 848
+#define NANODTLS_PEER_WORDS 815
 /** Largest blob nanodtls_session_export writes (it contains the master secret). */
 #define NANODTLS_SESSION_BLOB_MAX 236
 /** Size of one nanodtls_session_entry (server session cache) in bytes. */
@@ -54,9 +54,9 @@
 /** Size of one nanodtls_session_entry in 64-bit words. */
 #define NANODTLS_SESSION_ENTRY_WORDS 28
 /** Size of nanodtls_endpoint in bytes. */
-#define NANODTLS_ENDPOINT_SIZE 1384
+#define NANODTLS_ENDPOINT_SIZE 1264
 /** Size of nanodtls_endpoint in 64-bit words. */
-#define NANODTLS_ENDPOINT_WORDS 173
+#define NANODTLS_ENDPOINT_WORDS 158
 
 
 /**

@@ -6,6 +6,7 @@ use zeroize::Zeroizing;
 
 use crate::alert;
 use crate::association::{Association, State};
+use crate::auth::Credentials;
 use crate::config::Config;
 use crate::env::Env;
 use crate::error::{Error, Fatal};
@@ -32,15 +33,15 @@ const MAX_HELLO_VERIFY: u8 = 4;
 impl Association {
     /// Fix the list of suites to offer (those with credentials, in
     /// configured order); false if there is none.
-    pub(crate) fn choose_offered_suites(&mut self, env: &dyn Env) -> bool {
+    pub(crate) fn choose_offered_suites(&mut self, env: &dyn Env, creds: &Credentials) -> bool {
         self.hs.have_own_cert = env.own_certificate().is_some();
         let mut n = 0;
         let mut offered = [0u16; crate::config::MAX_SUITES];
         for s in self.cfg.suite_list() {
             let usable = match suite::info(s) {
-                Some((KeyExchange::Psk, _)) => self.psk.has_key(),
+                Some((KeyExchange::Psk, _)) => creds.psk.has_key(),
                 #[cfg(feature = "ecc")]
-                Some((KeyExchange::EcdheEcdsa, _)) => self.ecc.n_trusted > 0 || env.has_peer_key_verifier(),
+                Some((KeyExchange::EcdheEcdsa, _)) => creds.keys.any_trusted() || env.has_peer_key_verifier(),
                 _ => false,
             };
             if usable {
@@ -60,13 +61,13 @@ impl Association {
     }
 
     /// Pick the random and send flight 1 (credentials were checked by connect).
-    pub(crate) fn start_client(&mut self, env: &mut dyn Env, now: u64) -> Result<(), Fatal> {
+    pub(crate) fn start_client(&mut self, env: &mut dyn Env, now: u64, creds: &Credentials) -> Result<(), Fatal> {
         // RFC 7925: the whole random comes from the RNG (no gmt_unix_time).
         env.random(&mut self.hs.client_random).map_err(|_| Fatal::silent(Error::Rng))?;
         self.hs.deadline = now.saturating_add(u64::from(self.cfg.handshake_timeout_ms));
         self.flight.clear();
         self.flight.interval_ms = self.cfg.retransmit_initial_ms;
-        self.write_client_hello()?;
+        self.write_client_hello(creds)?;
         self.send_flight(true);
         self.state = State::ClientWaitServerHello;
         Ok(())
@@ -79,7 +80,7 @@ impl Association {
         sni: &'a [u8],
         cfg: &Config,
         hs: &Handshake,
-        #[cfg(feature = "ecc")] ecc: &crate::credentials::EccCreds,
+        #[cfg(feature = "ecc")] keys: &crate::auth::rpk::KeyCredentials,
     ) -> ext::Offer<'a> {
         ext::Offer {
             server_name: sni,
@@ -88,26 +89,28 @@ impl Association {
             #[cfg(feature = "ecc")]
             ecc: offers_ecc(hs).then_some(ext::cert_type::ClientOffer {
                 types: !hs.no_rpk_offer,
-                own_key: ecc.has_own,
+                own_key: keys.has_own(),
                 own_cert: hs.have_own_cert,
             }),
         }
     }
 
-    fn offer(&self) -> ext::Offer<'_> {
+    fn offer<'a>(&'a self, creds: &'a Credentials) -> ext::Offer<'a> {
+        let _ = creds;
         Self::extension_offer(
             self.sni.get(..usize::from(self.sni_len)).unwrap_or(&[]),
             &self.cfg,
             &self.hs,
             #[cfg(feature = "ecc")]
-            &self.ecc,
+            &creds.keys,
         )
     }
 
     /// Build ClientHello (with the stored cookie, if any) as a new flight.
     /// The transcript restarts with it (RFC 6347 4.2.1: the HelloVerifyRequest
     /// exchange is not part of the handshake transcript).
-    fn write_client_hello(&mut self) -> Result<(), Fatal> {
+    #[cfg_attr(not(feature = "ecc"), allow(unused_variables))]
+    fn write_client_hello(&mut self, creds: &Credentials) -> Result<(), Fatal> {
         self.flight.clear();
         self.hs.transcript.reset();
         let seq = self.hs.next_send_seq()?;
@@ -121,7 +124,7 @@ impl Association {
             &self.cfg,
             &self.hs,
             #[cfg(feature = "ecc")]
-            &self.ecc,
+            &creds.keys,
         );
         let m = self.flight.push_message(0, msg::CLIENT_HELLO, seq, |w| {
             client_hello::write(w, &random, session_id, cookie, &offered, &offer)
@@ -130,9 +133,11 @@ impl Association {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn client_message(
         &mut self,
         env: &mut dyn Env,
+        creds: &Credentials,
         now: u64,
         origin: &MsgOrigin,
         msg_type: u8,
@@ -179,16 +184,17 @@ impl Association {
                 self.hs.cookie.get_mut(..cookie.len()).ok_or(Fatal::internal(Error::Internal))?.copy_from_slice(cookie);
                 self.hs.cookie_len = cookie.len() as u8;
                 self.hs.peer_flight_first = origin.message_seq;
-                self.write_client_hello()?;
+                self.write_client_hello(creds)?;
                 self.send_flight(true);
                 Ok(())
             }
-            (State::ClientWaitServerHello, msg::SERVER_HELLO) => self.on_server_hello(origin, message, body),
+            (State::ClientWaitServerHello, msg::SERVER_HELLO) => self.on_server_hello(creds, origin, message, body),
             #[cfg(feature = "ecc")]
             (State::ClientWaitCertificate, msg::CERTIFICATE) => {
                 let spki = msg::certificate::peer_spki(body, self.hs.peer_cert_x509)?;
                 let spki = spki.ok_or(Fatal::alert(alert::BAD_CERTIFICATE))?;
-                self.accept_peer_key(env, spki)?;
+                let key = creds.keys.accept_peer_key(env, spki)?;
+                self.hs.ecc.set_peer(&key);
                 self.hs.transcript.update(message);
                 self.state = State::ClientWaitServerKeyExchange;
                 Ok(())
@@ -212,21 +218,21 @@ impl Association {
             }
             #[cfg(feature = "ecc")]
             (State::ClientWaitServerHelloDone, msg::CERTIFICATE_REQUEST)
-                if kx == Some(KeyExchange::EcdheEcdsa) && !self.ecc.cert_requested =>
+                if kx == Some(KeyExchange::EcdheEcdsa) && !self.hs.ecc.cert_requested =>
             {
                 let usable = msg::certificate_request::parse(body).map_err(|_| Fatal::decode())?;
-                if !usable && self.ecc.has_own {
+                if !usable && creds.keys.has_own() {
                     // We cannot sign anything the server accepts.
                     return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
                 }
-                self.ecc.cert_requested = true;
+                self.hs.ecc.cert_requested = true;
                 self.hs.transcript.update(message);
                 Ok(())
             }
             (State::ClientWaitServerHelloDone, msg::SERVER_HELLO_DONE) => {
                 server_hello_done::parse(body)?;
                 self.hs.transcript.update(message);
-                self.send_client_key_exchange_flight(env)
+                self.send_client_key_exchange_flight(env, creds)
             }
             (State::ClientWaitFinished, msg::FINISHED) => {
                 self.verify_peer_finished(message, body)?;
@@ -248,7 +254,13 @@ impl Association {
         }
     }
 
-    fn on_server_hello(&mut self, origin: &MsgOrigin, message: &[u8], body: &[u8]) -> Result<(), Fatal> {
+    fn on_server_hello(
+        &mut self,
+        creds: &Credentials,
+        origin: &MsgOrigin,
+        message: &[u8],
+        body: &[u8],
+    ) -> Result<(), Fatal> {
         let sh = ServerHello::parse(body).map_err(|_| Fatal::decode())?;
         if sh.version != DTLS12 {
             return Err(Fatal::alert(alert::PROTOCOL_VERSION));
@@ -257,7 +269,7 @@ impl Association {
             return Err(Fatal::alert(alert::ILLEGAL_PARAMETER));
         }
         let kx = suite::info(sh.suite).map(|(k, _)| k);
-        let answered = ext::read_answer(sh.extensions.clone(), &self.offer())?;
+        let answered = ext::read_answer(sh.extensions.clone(), &self.offer(creds))?;
         let ext::Answered { ems, reneg, mfl_code: mfl, heartbeat: hb_mode, server_x509, client_x509 } = answered;
         let sid = sh.session_id;
         let resuming = self.session.valid && !sid.is_empty() && crate::crypto::ct_eq(sid, self.session.id());
@@ -302,8 +314,8 @@ impl Association {
             #[cfg(feature = "ecc")]
             if self.session.peer_kind == crate::session::PeerKind::KeyHash {
                 if let Ok(h) = <[u8; 32]>::try_from(self.session.peer()) {
-                    self.ecc.peer_hash = h;
-                    self.ecc.has_peer = true;
+                    self.hs.ecc.peer_hash = h;
+                    self.hs.ecc.has_peer = true;
                 }
             }
             self.state = State::ClientWaitCcs;
@@ -331,8 +343,8 @@ impl Association {
         s.suite = self.hs.suite;
         s.ems = self.hs.ems;
         #[cfg(feature = "ecc")]
-        if self.ecc.has_peer {
-            s.set_peer(crate::session::PeerKind::KeyHash, &self.ecc.peer_hash);
+        if self.hs.ecc.has_peer {
+            s.set_peer(crate::session::PeerKind::KeyHash, &self.hs.ecc.peer_hash);
         }
         s.valid = true;
     }
@@ -340,7 +352,7 @@ impl Association {
     /// Verify the server's signed ECDHE parameters and keep its point.
     #[cfg(feature = "ecc")]
     fn on_ecdhe_server_key_exchange(&mut self, body: &[u8]) -> Result<(), Fatal> {
-        use crate::crypto::{ecc, sha256::Sha256};
+        use crate::crypto::ecc;
         let ske = server_key_exchange::parse_ecdhe(body).map_err(|e| match e {
             Error::Unsupported => Fatal::alert(alert::ILLEGAL_PARAMETER),
             _ => Fatal::decode(),
@@ -349,19 +361,15 @@ impl Association {
             return Err(Fatal::alert(alert::ILLEGAL_PARAMETER));
         }
         ecc::validate_point(ske.point).map_err(|_| Fatal::alert(alert::ILLEGAL_PARAMETER))?;
-        let mut h = Sha256::new();
-        h.update(&self.hs.client_random);
-        h.update(&self.hs.server_random);
-        h.update(ske.params);
-        ecc::verify(&self.ecc.peer_point, &h.digest(), ske.signature)
-            .map_err(|_| Fatal::alert(alert::DECRYPT_ERROR))?;
-        self.ecc.eph_point.copy_from_slice(ske.point);
+        let hash = keyex::ecdhe::signed_params_hash(&self.hs.client_random, &self.hs.server_random, ske.params);
+        ecc::verify(&self.hs.ecc.peer_point, &hash, ske.signature).map_err(|_| Fatal::alert(alert::DECRYPT_ERROR))?;
+        self.hs.ecc.eph_point.copy_from_slice(ske.point);
         Ok(())
     }
 
     /// Flight 5: [Certificate], ClientKeyExchange, [CertificateVerify],
     /// ChangeCipherSpec, Finished.
-    fn send_client_key_exchange_flight(&mut self, env: &mut dyn Env) -> Result<(), Fatal> {
+    fn send_client_key_exchange_flight(&mut self, env: &mut dyn Env, creds: &Credentials) -> Result<(), Fatal> {
         let _ = &env;
         self.flight.clear();
         let kx = suite::info(self.hs.suite).map(|(k, _)| k);
@@ -370,22 +378,22 @@ impl Association {
         let pms_len = match kx {
             Some(KeyExchange::Psk) => {
                 let seq = self.hs.next_send_seq()?;
-                let identity = self.psk.identity();
+                let identity = creds.psk.identity();
                 let m = self
                     .flight
                     .push_message(0, msg::CLIENT_KEY_EXCHANGE, seq, |w| client_key_exchange::write_psk(w, identity))?;
                 self.hs.transcript.update(m);
-                keyex::psk::premaster(self.psk.key(), &mut pms[..])?
+                keyex::psk::premaster(creds.psk.key(), &mut pms[..])?
             }
             #[cfg(feature = "ecc")]
-            Some(KeyExchange::EcdheEcdsa) => self.ecdhe_client_messages(env, &mut pms[..])?,
+            Some(KeyExchange::EcdheEcdsa) => self.ecdhe_client_messages(env, creds, &mut pms[..])?,
             #[allow(unreachable_patterns)]
             _ => return Err(Fatal::internal(Error::Internal)),
         };
         self.derive_keys(pms.get(..pms_len).unwrap_or(&[]));
         #[cfg(feature = "ecc")]
-        if kx == Some(KeyExchange::EcdheEcdsa) && self.ecc.cert_requested && self.ecc.sent_certificate {
-            self.push_certificate_verify()?;
+        if kx == Some(KeyExchange::EcdheEcdsa) && self.hs.ecc.cert_requested && self.hs.ecc.sent_certificate {
+            self.push_certificate_verify(creds)?;
         }
         self.flight.push_ccs(0)?;
         self.rl.write_epoch = 1;
@@ -398,15 +406,19 @@ impl Association {
     /// Certificate (if requested) and ClientKeyExchange; returns the
     /// premaster secret length written to `pms`.
     #[cfg(feature = "ecc")]
-    fn ecdhe_client_messages(&mut self, env: &mut dyn Env, pms: &mut [u8]) -> Result<usize, Fatal> {
-        use crate::crypto::ecc;
-        if self.ecc.cert_requested {
+    fn ecdhe_client_messages(
+        &mut self,
+        env: &mut dyn Env,
+        creds: &Credentials,
+        pms: &mut [u8],
+    ) -> Result<usize, Fatal> {
+        if self.hs.ecc.cert_requested {
             let seq = self.hs.next_send_seq()?;
-            let spki = self.ecc.own_spki();
+            let spki = creds.keys.own_spki();
             let cert = if self.hs.own_cert_x509 { env.own_certificate() } else { None };
             // Something to prove with CertificateVerify: our raw key, or our
             // X.509 certificate; otherwise an empty Certificate.
-            let present = self.ecc.has_own && (!self.hs.own_cert_x509 || cert.is_some());
+            let present = creds.keys.has_own() && (!self.hs.own_cert_x509 || cert.is_some());
             let m = self.flight.push_message(0, msg::CERTIFICATE, seq, |w| {
                 if present {
                     msg::certificate::write(w, &spki, cert)
@@ -415,55 +427,30 @@ impl Association {
                 }
             })?;
             self.hs.transcript.update(m);
-            self.ecc.sent_certificate = present;
+            self.hs.ecc.sent_certificate = present;
         }
-        let mut eph = Zeroizing::new([0u8; ecc::SCALAR_LEN]);
-        let mut point = [0u8; ecc::POINT_LEN];
         let mut rng = |b: &mut [u8]| env.random(b);
-        ecc::generate(&mut rng, &mut eph, &mut point).map_err(|_| Fatal::internal(Error::Rng))?;
-        let mut shared = Zeroizing::new([0u8; 32]);
-        // The server's point was validated with its ServerKeyExchange: a
-        // failure here is ours (this runs after ServerHelloDone was accepted).
-        ecc::ecdh(&eph, &self.ecc.eph_point, &mut shared).map_err(|_| Fatal::internal(Error::Internal))?;
+        let point = keyex::ecdhe::client_share(&mut rng, &self.hs.ecc.eph_point, pms)?;
         let seq = self.hs.next_send_seq()?;
         let m = self
             .flight
             .push_message(0, msg::CLIENT_KEY_EXCHANGE, seq, |w| client_key_exchange::write_ecdh(w, &point))?;
         self.hs.transcript.update(m);
-        let dst = pms.get_mut(..32).ok_or(Fatal::internal(Error::Internal))?;
-        dst.copy_from_slice(&shared[..]);
-        Ok(32)
+        Ok(keyex::ecdhe::PREMASTER_LEN)
     }
 
     /// CertificateVerify: our signature over the transcript so far.
     #[cfg(feature = "ecc")]
-    fn push_certificate_verify(&mut self) -> Result<(), Fatal> {
+    fn push_certificate_verify(&mut self, creds: &Credentials) -> Result<(), Fatal> {
         use crate::crypto::ecc;
         let hash = self.hs.transcript.digest();
         let mut sig = [0u8; ecc::MAX_SIG_LEN];
-        let n = ecc::sign(&self.ecc.own_scalar, &hash, &mut sig).map_err(Fatal::internal)?;
+        let n = ecc::sign(creds.keys.own_scalar(), &hash, &mut sig).map_err(Fatal::internal)?;
         let seq = self.hs.next_send_seq()?;
         let m = self.flight.push_message(0, msg::CERTIFICATE_VERIFY, seq, |w| {
             msg::certificate_verify::write(w, sig.get(..n).unwrap_or(&[]))
         })?;
         self.hs.transcript.update(m);
-        Ok(())
-    }
-
-    /// Accept the peer's raw public key if it is trusted (hash list) or the
-    /// application's verifier accepts it; remember it.
-    #[cfg(feature = "ecc")]
-    pub(crate) fn accept_peer_key(&mut self, env: &mut dyn Env, spki: &[u8]) -> Result<(), Fatal> {
-        use crate::crypto::{ecc, sha256::sha256};
-        let point = ecc::parse_spki(spki).map_err(|_| Fatal::alert(alert::BAD_CERTIFICATE))?;
-        let hash = sha256(&[spki]);
-        let trusted = self.ecc.is_trusted(&hash) || env.verify_peer_key(spki) == Some(true);
-        if !trusted {
-            return Err(Fatal::alert(alert::CERTIFICATE_UNKNOWN));
-        }
-        self.ecc.peer_point.copy_from_slice(point);
-        self.ecc.peer_hash = hash;
-        self.ecc.has_peer = true;
         Ok(())
     }
 }

@@ -16,10 +16,10 @@
 
 use zerocopy::FromZeros;
 
-use crate::association::PskSlot;
+use crate::auth::Credentials;
 use crate::codec::{Reader, Writer};
 use crate::config::{Config, Role};
-use crate::connection::{Connection, State};
+use crate::connection::{Engine, State};
 use crate::cookie::CookieKeys;
 use crate::env::Env;
 use crate::error::Error;
@@ -48,7 +48,7 @@ const EV_FAILED: u8 = 4;
 #[derive(FromZeros)]
 #[repr(C)]
 pub struct PeerSlot {
-    conn: Connection,
+    conn: Engine,
     last_active: u64,
     addr: [u8; NANODTLS_MAX_PEER_ADDR],
     addr_len: u8,
@@ -67,7 +67,7 @@ impl PeerSlot {
     }
 
     /// The connection of this slot.
-    pub fn connection(&self) -> &Connection {
+    pub fn connection(&self) -> &Engine {
         &self.conn
     }
 
@@ -137,9 +137,8 @@ struct PendingHvr {
 #[repr(C)]
 pub struct Endpoint {
     cfg: Config,
-    psk: PskSlot,
-    #[cfg(feature = "ecc")]
-    ecc: crate::credentials::EccCreds,
+    /// The credentials every peer uses (one copy, not one per slot).
+    creds: Credentials,
     cookies: CookieKeys,
     stats: EndpointStats,
     hvr: [PendingHvr; HVR_QUEUE],
@@ -194,71 +193,55 @@ impl Endpoint {
         Ok(())
     }
 
+    /// The credentials every peer uses (see [`Credentials`]). Changes apply
+    /// to the next message each peer's handshake processes.
+    pub fn credentials_mut(&mut self) -> &mut Credentials {
+        &mut self.creds
+    }
+
+    /// The credentials every peer uses.
+    pub fn credentials(&self) -> &Credentials {
+        &self.creds
+    }
+
     /// The PSK identity and key accepted by every peer (see
-    /// [`Connection::set_psk`]).
+    /// [`crate::Connection::set_psk`]).
     pub fn set_psk(&mut self, identity: &[u8], key: &[u8]) -> Result<(), Error> {
-        self.psk.set(identity, key)
+        self.creds.psk.set(identity, key)
     }
 
-    /// The PSK identity hint (see [`Connection::set_psk_hint`]).
+    /// The PSK identity hint (see [`crate::Connection::set_psk_hint`]).
     pub fn set_psk_hint(&mut self, hint: &[u8]) -> Result<(), Error> {
-        self.psk.set_hint(hint)
+        self.creds.psk.set_hint(hint)
     }
 
-    /// Our private key for every peer (see [`Connection::set_own_key`]).
+    /// Our private key for every peer (see [`crate::Connection::set_own_key`]).
     pub fn set_own_key(&mut self, key: &[u8]) -> Result<(), Error> {
-        #[cfg(feature = "ecc")]
-        return self.ecc.set_own_key(key);
-        #[cfg(not(feature = "ecc"))]
-        {
-            let _ = key;
-            Err(Error::Unsupported)
-        }
+        self.creds.set_own_key(key)
     }
 
     /// Our SubjectPublicKeyInfo, if a key is set.
     pub fn own_spki(&self) -> Option<[u8; 91]> {
-        #[cfg(feature = "ecc")]
-        return self.ecc.has_own.then(|| self.ecc.own_spki());
-        #[cfg(not(feature = "ecc"))]
-        None
+        self.creds.own_spki()
     }
 
     /// True if the X.509 certificate `der` carries our public key.
     pub fn certificate_matches_own_key(&self, der: &[u8]) -> bool {
-        #[cfg(feature = "ecc")]
-        return self.ecc.has_own && crate::crypto::ecc::x509_spki(der).is_ok_and(|spki| spki == self.ecc.own_spki());
-        #[cfg(not(feature = "ecc"))]
-        {
-            let _ = der;
-            false
-        }
+        self.creds.certificate_matches_own_key(der)
     }
 
     /// Trust a client raw public key (SubjectPublicKeyInfo DER).
     pub fn add_trusted_key(&mut self, spki: &[u8]) -> Result<(), Error> {
-        #[cfg(feature = "ecc")]
-        return self.ecc.add_trusted_spki(spki);
-        #[cfg(not(feature = "ecc"))]
-        {
-            let _ = spki;
-            Err(Error::Unsupported)
-        }
+        self.creds.add_trusted_key(spki)
     }
 
     /// Trust a client raw public key given as the SHA-256 of its SubjectPublicKeyInfo.
     pub fn add_trusted_key_hash(&mut self, hash: &[u8; 32]) -> Result<(), Error> {
-        #[cfg(feature = "ecc")]
-        return self.ecc.add_trusted_hash(hash);
-        #[cfg(not(feature = "ecc"))]
-        {
-            let _ = hash;
-            Err(Error::Unsupported)
-        }
+        self.creds.add_trusted_key_hash(hash)
     }
 
     /// Send the endpoint's debug log, and that of every peer it starts from
-    /// now on, to `sink` (feature `log`; see [`Connection::set_log_sink`]).
+    /// now on, to `sink` (feature `log`; see [`Engine::set_log_sink`]).
     #[cfg(feature = "log")]
     pub fn set_log_sink(&mut self, sink: crate::log::LogSink) {
         self.log = sink;
@@ -276,7 +259,7 @@ impl Endpoint {
     }
 
     /// The connection for `addr`, if any.
-    pub fn peer<'s>(&self, slots: &'s [PeerSlot], addr: &[u8]) -> Option<&'s Connection> {
+    pub fn peer<'s>(&self, slots: &'s [PeerSlot], addr: &[u8]) -> Option<&'s Engine> {
         slots.iter().find(|s| s.matches(addr)).map(|s| &s.conn)
     }
 
@@ -327,7 +310,7 @@ impl Endpoint {
                 // Only what the connection accepted counts as the peer's
                 // activity: junk from its address cannot keep a slot alive.
                 let before = slot.conn.accepted_input();
-                let r = slot.conn.feed(env, now, datagram);
+                let r = slot.conn.feed(&self.creds, env, now, datagram);
                 if slot.conn.accepted_input() != before {
                     slot.last_active = now;
                 }
@@ -405,7 +388,7 @@ impl Endpoint {
             if existing.is_some() { "restarted for a new handshake" } else { "allocated" },
             addr.len()
         );
-        let r = slot.conn.feed(env, now, datagram);
+        let r = slot.conn.feed(&self.creds, env, now, datagram);
         slot.note_state();
         r
     }
@@ -419,15 +402,6 @@ impl Endpoint {
         slot.conn.init(&cfg)?;
         #[cfg(feature = "log")]
         slot.conn.set_log_sink(self.log);
-        let t = &self.psk;
-        if t.has_key() {
-            slot.conn.set_psk(t.identity(), t.key())?;
-        }
-        if t.hint_len > 0 {
-            slot.conn.set_psk_hint(t.hint())?;
-        }
-        #[cfg(feature = "ecc")]
-        slot.conn.copy_ecc_configuration(&self.ecc);
         slot.addr.get_mut(..addr.len()).ok_or(Error::InvalidArgument)?.copy_from_slice(addr);
         slot.addr_len = addr.len() as u8;
         slot.in_use = true;
@@ -587,7 +561,7 @@ impl Endpoint {
         Ok(())
     }
 
-    /// Send a heartbeat request to the peer at `addr` (see [`Connection::heartbeat`]).
+    /// Send a heartbeat request to the peer at `addr` (see [`Engine::heartbeat`]).
     pub fn heartbeat(&mut self, slots: &mut [PeerSlot], env: &mut dyn Env, now: u64, addr: &[u8]) -> Result<(), Error> {
         Self::check_addr(addr)?;
         let slot = slots.iter_mut().find(|s| s.matches(addr)).ok_or(Error::UnknownPeer)?;
@@ -647,9 +621,7 @@ impl Endpoint {
 
     /// Wipe the endpoint's own secrets (template PSK, cookie secrets).
     pub fn wipe(&mut self) {
-        self.psk.wipe_key();
-        #[cfg(feature = "ecc")]
-        self.ecc.wipe();
+        self.creds.wipe();
         self.cookies.wipe();
         self.zero();
     }

@@ -64,8 +64,8 @@ mod tests {
     #[test]
     fn psk_key_schedule_known_answer() {
         let mut pms = [0u8; 36];
-        let n = crate::keyex::psk::premaster(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15], &mut pms)
-            .unwrap();
+        let n =
+            crate::keyex::psk::premaster(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15], &mut pms).unwrap();
         let cr = [0x11u8; 32];
         let sr = [0x22u8; 32];
         let mut ms = [0u8; 48];

@@ -65,13 +65,12 @@ pub mod log;
 
 pub mod alert;
 mod association;
+pub mod auth;
 mod client;
 pub mod codec;
 pub mod config;
 pub mod connection;
 pub mod cookie;
-#[cfg(feature = "ecc")]
-mod credentials;
 pub mod crypto;
 pub mod endpoint;
 pub mod env;
@@ -89,8 +88,9 @@ pub mod suite;
 pub mod ffi;
 
 pub use alert::AlertInfo;
+pub use auth::Credentials;
 pub use config::{Config, Role};
-pub use connection::{Connection, State, Stats};
+pub use connection::{Connection, Engine, State, Stats};
 pub use endpoint::{Endpoint, EndpointStats, Event, PeerSlot};
 pub use env::Env;
 pub use error::Error;

@@ -3,10 +3,13 @@
 //! formats are in handshake::msg, the extensions' rules in handshake::ext.
 
 use zerocopy::FromZeros;
+#[cfg(feature = "ecc")]
+use zeroize::Zeroize;
 use zeroize::Zeroizing;
 
 use crate::alert;
 use crate::association::{Association, State};
+use crate::auth::Credentials;
 use crate::codec::Writer;
 use crate::env::Env;
 use crate::error::{Error, Fatal};
@@ -15,13 +18,15 @@ use crate::handshake::ext::ec::EccCaps;
 use crate::handshake::msg::{self, client_hello::ClientHello, client_key_exchange, server_hello, server_key_exchange};
 use crate::handshake::{ext, MsgOrigin};
 use crate::keyex;
-use crate::sizes::{NANODTLS_MAX_PSK_IDENTITY, NANODTLS_MAX_PSK_KEY};
+use crate::sizes::NANODTLS_MAX_PSK_KEY;
 use crate::suite::{self, KeyExchange};
 
 impl Association {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn server_message(
         &mut self,
         env: &mut dyn Env,
+        creds: &Credentials,
         now: u64,
         origin: &MsgOrigin,
         msg_type: u8,
@@ -30,14 +35,15 @@ impl Association {
     ) -> Result<(), Fatal> {
         match (self.state, msg_type) {
             (State::ServerWaitClientHello, msg::CLIENT_HELLO) => {
-                self.on_client_hello(env, now, origin, message, body, &[])
+                self.on_client_hello(env, creds, now, origin, message, body, &[])
             }
             #[cfg(feature = "ecc")]
             (State::ServerWaitClientCertificate, msg::CERTIFICATE) => {
                 let spki = msg::certificate::peer_spki(body, self.hs.peer_cert_x509)?;
                 // client_auth is required when we ask: no key, no handshake.
                 let spki = spki.ok_or(Fatal::alert(alert::HANDSHAKE_FAILURE))?;
-                self.accept_peer_key(env, spki)?;
+                let key = creds.keys.accept_peer_key(env, spki)?;
+                self.hs.ecc.set_peer(&key);
                 self.hs.peer_flight_first = origin.message_seq;
                 self.hs.transcript.update(message);
                 self.state = State::ServerWaitClientKeyExchange;
@@ -47,7 +53,7 @@ impl Association {
                 match crate::suite::info(self.hs.suite).map(|(k, _)| k) {
                     #[cfg(feature = "ecc")]
                     Some(KeyExchange::EcdheEcdsa) => self.on_ecdh_client_key_exchange(origin, message, body),
-                    _ => self.on_client_key_exchange(env, origin, message, body),
+                    _ => self.on_client_key_exchange(env, creds, origin, message, body),
                 }
             }
             #[cfg(feature = "ecc")]
@@ -57,7 +63,7 @@ impl Association {
                     return Err(Fatal::alert(alert::ILLEGAL_PARAMETER));
                 }
                 let hash = self.hs.transcript.digest();
-                crate::crypto::ecc::verify(&self.ecc.peer_point, &hash, sig)
+                crate::crypto::ecc::verify(&self.hs.ecc.peer_point, &hash, sig)
                     .map_err(|_| Fatal::alert(alert::DECRYPT_ERROR))?;
                 self.hs.transcript.update(message);
                 self.state = State::ServerWaitCcs;
@@ -87,16 +93,16 @@ impl Association {
     }
 
     /// True if we can serve suite `s` to a client with `caps`.
-    fn server_can_use(&self, s: u16, env: &dyn Env, offered: &ext::Offered<'_>) -> bool {
+    fn server_can_use(&self, s: u16, env: &dyn Env, creds: &Credentials, offered: &ext::Offered<'_>) -> bool {
         let _ = offered;
         match suite::info(s) {
-            Some((KeyExchange::Psk, _)) => self.psk.has_key() || env.has_psk_lookup(),
+            Some((KeyExchange::Psk, _)) => creds.psk.has_key() || env.has_psk_lookup(),
             #[cfg(feature = "ecc")]
             Some((KeyExchange::EcdheEcdsa, _)) => {
                 let caps = &offered.ecc;
                 let can_present = caps.server_rpk || (caps.server_x509 && env.own_certificate().is_some());
-                let can_verify = self.ecc.n_trusted > 0 || env.has_peer_key_verifier();
-                self.ecc.has_own
+                let can_verify = creds.keys.any_trusted() || env.has_peer_key_verifier();
+                creds.keys.has_own()
                     && caps.p256
                     && caps.uncompressed
                     && caps.ecdsa_sha256
@@ -109,9 +115,11 @@ impl Association {
 
     /// Handle a ClientHello. `peer_addr` binds the cookie (empty for a
     /// single-peer context, whose caller owns the socket).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn on_client_hello(
         &mut self,
         env: &mut dyn Env,
+        creds: &Credentials,
         now: u64,
         origin: &MsgOrigin,
         message: &[u8],
@@ -156,7 +164,7 @@ impl Association {
             return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
         }
         let resume = self.can_resume(env, now, &ch, ems);
-        let chosen = self.cfg.suite_list().find(|&s| ch.offers(s) && self.server_can_use(s, env, &offered));
+        let chosen = self.cfg.suite_list().find(|&s| ch.offers(s) && self.server_can_use(s, env, creds, &offered));
         if !resume && chosen.is_none() {
             nd_log!(self.log =>
                 Warn,
@@ -220,7 +228,7 @@ impl Association {
         self.hs.peer_flight_first = origin.message_seq;
         self.hs.transcript.reset();
         self.hs.transcript.update(message);
-        self.send_server_hello_flight(env)
+        self.send_server_hello_flight(env, creds)
     }
 
     /// Append our ServerHello: version, random, session ID, suite, null
@@ -293,17 +301,13 @@ impl Association {
         match self.session.peer_kind {
             crate::session::PeerKind::PskIdentity => {
                 let id = self.session.peer();
-                if let Some(dst) = self.psk.identity.get_mut(..id.len()) {
-                    dst.copy_from_slice(id);
-                    self.psk.identity_len = id.len() as u16;
-                    self.hs.peer_identity_known = true;
-                }
+                self.hs.set_peer_identity(id);
             }
             #[cfg(feature = "ecc")]
             crate::session::PeerKind::KeyHash => {
                 if let Ok(h) = <[u8; 32]>::try_from(self.session.peer()) {
-                    self.ecc.peer_hash = h;
-                    self.ecc.has_peer = true;
+                    self.hs.ecc.peer_hash = h;
+                    self.hs.ecc.has_peer = true;
                 }
             }
             _ => {}
@@ -342,10 +346,10 @@ impl Association {
         s.suite = self.hs.suite;
         s.ems = self.hs.ems;
         match suite::info(self.hs.suite).map(|(k, _)| k) {
-            Some(KeyExchange::Psk) => s.set_peer(crate::session::PeerKind::PskIdentity, self.psk.identity()),
+            Some(KeyExchange::Psk) => s.set_peer(crate::session::PeerKind::PskIdentity, self.hs.peer_identity()),
             #[cfg(feature = "ecc")]
-            Some(KeyExchange::EcdheEcdsa) if self.ecc.has_peer => {
-                s.set_peer(crate::session::PeerKind::KeyHash, &self.ecc.peer_hash)
+            Some(KeyExchange::EcdheEcdsa) if self.hs.ecc.has_peer => {
+                s.set_peer(crate::session::PeerKind::KeyHash, &self.hs.ecc.peer_hash)
             }
             _ => {}
         }
@@ -380,7 +384,7 @@ impl Association {
     /// Flight 4: ServerHello, then for PSK [ServerKeyExchange with hint],
     /// for ECDHE_ECDSA Certificate, ServerKeyExchange, [CertificateRequest];
     /// then ServerHelloDone.
-    fn send_server_hello_flight(&mut self, env: &mut dyn Env) -> Result<(), Fatal> {
+    fn send_server_hello_flight(&mut self, env: &mut dyn Env, creds: &Credentials) -> Result<(), Fatal> {
         let _ = &env;
         let kx = suite::info(self.hs.suite).map(|(k, _)| k);
         let ecc = kx == Some(KeyExchange::EcdheEcdsa);
@@ -403,14 +407,14 @@ impl Association {
             });
             self.push_server_hello(answer)?;
             if ecc {
-                self.push_ecdhe_server_messages(env, client_auth)?;
+                self.push_ecdhe_server_messages(env, creds, client_auth)?;
             }
         }
         #[cfg(not(feature = "ecc"))]
         self.push_server_hello()?;
-        if kx == Some(KeyExchange::Psk) && self.psk.hint_len > 0 {
+        if kx == Some(KeyExchange::Psk) && !creds.psk.hint().is_empty() {
             let seq = self.hs.next_send_seq()?;
-            let hint = self.psk.hint();
+            let hint = creds.psk.hint();
             let m = self
                 .flight
                 .push_message(0, msg::SERVER_KEY_EXCHANGE, seq, |w| server_key_exchange::write_psk(w, hint))?;
@@ -427,23 +431,25 @@ impl Association {
     /// Certificate (our raw public key), ServerKeyExchange (fresh ECDHE key,
     /// signed), and CertificateRequest when the client must authenticate.
     #[cfg(feature = "ecc")]
-    fn push_ecdhe_server_messages(&mut self, env: &mut dyn Env, client_auth: bool) -> Result<(), Fatal> {
-        use crate::crypto::{ecc, sha256::Sha256};
+    fn push_ecdhe_server_messages(
+        &mut self,
+        env: &mut dyn Env,
+        creds: &Credentials,
+        client_auth: bool,
+    ) -> Result<(), Fatal> {
+        use crate::crypto::ecc;
         let seq = self.hs.next_send_seq()?;
-        let spki = self.ecc.own_spki();
+        let spki = creds.keys.own_spki();
         let cert = if self.hs.own_cert_x509 { env.own_certificate() } else { None };
         let m = self.flight.push_message(0, msg::CERTIFICATE, seq, |w| msg::certificate::write(w, &spki, cert))?;
         self.hs.transcript.update(m);
         let mut rng = |b: &mut [u8]| env.random(b);
-        ecc::generate(&mut rng, &mut self.ecc.eph_scalar, &mut self.ecc.eph_point)
+        ecc::generate(&mut rng, &mut self.hs.ecc.eph_scalar, &mut self.hs.ecc.eph_point)
             .map_err(|_| Fatal::internal(Error::Rng))?;
-        let params = server_key_exchange::ecdhe_params(&self.ecc.eph_point);
-        let mut h = Sha256::new();
-        h.update(&self.hs.client_random);
-        h.update(&self.hs.server_random);
-        h.update(&params);
+        let params = server_key_exchange::ecdhe_params(&self.hs.ecc.eph_point);
+        let hash = keyex::ecdhe::signed_params_hash(&self.hs.client_random, &self.hs.server_random, &params);
         let mut sig = [0u8; ecc::MAX_SIG_LEN];
-        let n = ecc::sign(&self.ecc.own_scalar, &h.digest(), &mut sig).map_err(Fatal::internal)?;
+        let n = ecc::sign(creds.keys.own_scalar(), &hash, &mut sig).map_err(Fatal::internal)?;
         let seq = self.hs.next_send_seq()?;
         let m = self.flight.push_message(0, msg::SERVER_KEY_EXCHANGE, seq, |w| {
             server_key_exchange::write_ecdhe(w, &params, sig.get(..n).unwrap_or(&[]))
@@ -453,7 +459,7 @@ impl Association {
             let seq = self.hs.next_send_seq()?;
             let m = self.flight.push_message(0, msg::CERTIFICATE_REQUEST, seq, msg::certificate_request::write)?;
             self.hs.transcript.update(m);
-            self.ecc.cert_requested = true;
+            self.hs.ecc.cert_requested = true;
         }
         Ok(())
     }
@@ -462,50 +468,37 @@ impl Association {
     /// secret, drop our ephemeral key.
     #[cfg(feature = "ecc")]
     fn on_ecdh_client_key_exchange(&mut self, origin: &MsgOrigin, message: &[u8], body: &[u8]) -> Result<(), Fatal> {
-        use crate::crypto::ecc;
         let point = client_key_exchange::parse_ecdh(body).map_err(|_| Fatal::decode())?;
-        let mut shared = Zeroizing::new([0u8; 32]);
+        let mut shared = Zeroizing::new([0u8; keyex::ecdhe::PREMASTER_LEN]);
         // A refused point keeps our ephemeral key: the genuine
         // ClientKeyExchange may still come (epoch 0 is unauthenticated).
-        ecc::ecdh(&self.ecc.eph_scalar, point, &mut shared).map_err(|_| Fatal::alert(alert::ILLEGAL_PARAMETER))?;
+        keyex::ecdhe::server_shared(&self.hs.ecc.eph_scalar, point, &mut shared)?;
         // Accepted: our ephemeral key has done its job.
-        self.ecc.wipe_ephemeral();
-        if !self.ecc.cert_requested {
+        self.hs.ecc.eph_scalar.zeroize();
+        if !self.hs.ecc.cert_requested {
             self.hs.peer_flight_first = origin.message_seq;
         }
         self.hs.transcript.update(message);
         self.derive_keys(&shared[..]);
-        self.state = if self.ecc.cert_requested { State::ServerWaitCertificateVerify } else { State::ServerWaitCcs };
+        self.state = if self.hs.ecc.cert_requested { State::ServerWaitCertificateVerify } else { State::ServerWaitCcs };
         Ok(())
     }
 
     fn on_client_key_exchange(
         &mut self,
         env: &mut dyn Env,
+        creds: &Credentials,
         origin: &MsgOrigin,
         message: &[u8],
         body: &[u8],
     ) -> Result<(), Fatal> {
         let identity = client_key_exchange::parse_psk(body).map_err(|_| Fatal::decode())?;
         let mut key = Zeroizing::new([0u8; NANODTLS_MAX_PSK_KEY]);
-        let key_len = if self.psk.has_key() && self.psk.identity() == identity {
-            let k = self.psk.key();
-            key.get_mut(..k.len()).ok_or(Fatal::internal(Error::Internal))?.copy_from_slice(k);
-            k.len()
-        } else {
-            match env.psk_for_identity(identity, &mut key[..]) {
-                Some(n) if n > 0 && n <= NANODTLS_MAX_PSK_KEY && identity.len() <= NANODTLS_MAX_PSK_IDENTITY => n,
-                // RFC 7925 profile: an unknown identity gets decrypt_error,
-                // which does not reveal whether the identity exists.
-                _ => {
-                    nd_log!(self.log => Warn, "server: unknown PSK identity ({} bytes): answering decrypt_error", identity.len());
-                    return Err(Fatal::alert(alert::DECRYPT_ERROR));
-                }
-            }
-        };
-        // Remember who the client is (readable by the application).
-        self.psk.set(identity, key.get(..key_len).unwrap_or(&[])).map_err(|_| Fatal::alert(alert::DECRYPT_ERROR))?;
-        self.hs.peer_identity_known = true;
+        let key_len = creds.psk.server_key(env, identity, &mut key).inspect_err(|_| {
+            nd_log!(self.log => Warn, "server: unknown PSK identity ({} bytes): answering decrypt_error", identity.len());
+        })?;
+        // Accepted: remember who the client is (readable by the application).
+        self.hs.set_peer_identity(identity);
         self.hs.peer_flight_first = origin.message_seq;
         self.hs.transcript.update(message);
         let mut pms = Zeroizing::new([0u8; 4 + 2 * NANODTLS_MAX_PSK_KEY]);

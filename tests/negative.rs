@@ -1042,7 +1042,7 @@ fn endpoint_without_cookies_keeps_a_connected_association_against_a_spoofed_hell
     let (n, _) = sim.server.ep.poll_datagram(&mut sim.server.slots, sim.now, &mut buf, &mut a).unwrap().unwrap();
     assert_eq!(buf[13], msg::HELLO_VERIFY_REQUEST, "{:?}", &buf[..n]);
     // The genuine connection still carries data.
-    Connection::write(&mut sim.client, b"still mine").unwrap();
+    nanodtls::Engine::write(&mut sim.client, b"still mine").unwrap();
     sim.run_for(100);
     assert_eq!(sim.out.app_delivered_to_server.last().map(|v| v.as_slice()), Some(&b"still mine"[..]));
 }

@@ -10,7 +10,6 @@
 pub mod heartbeat;
 
 use zerocopy::FromZeros;
-use zeroize::Zeroize;
 
 use crate::alert::{self, AlertInfo, PendingAlert, NO_ALERT};
 use crate::codec::{Reader, Writer};
@@ -23,7 +22,7 @@ use crate::handshake::msg;
 use crate::handshake::state::Handshake;
 use crate::record::{self, RecordState};
 use crate::session::SessionData;
-use crate::sizes::{NANODTLS_MAX_PSK_IDENTITY, NANODTLS_MAX_PSK_KEY, NANODTLS_MAX_SERVER_NAME, NANODTLS_TX_BUF};
+use crate::sizes::{NANODTLS_MAX_SERVER_NAME, NANODTLS_TX_BUF};
 
 /// Handshake and connection states. Each handshake state names what we
 /// wait for next.
@@ -122,61 +121,6 @@ pub struct Stats {
     pub resumptions: u32,
 }
 
-/// Pre-shared key material: the client's identity and key, or the server's
-/// single key (and, after a handshake, the identity the client used).
-#[derive(FromZeros)]
-#[repr(C)]
-pub(crate) struct PskSlot {
-    pub identity: [u8; NANODTLS_MAX_PSK_IDENTITY],
-    pub key: [u8; NANODTLS_MAX_PSK_KEY],
-    pub hint: [u8; 32],
-    pub identity_len: u16,
-    pub key_len: u16,
-    pub hint_len: u8,
-}
-
-impl PskSlot {
-    pub fn identity(&self) -> &[u8] {
-        self.identity.get(..usize::from(self.identity_len)).unwrap_or(&[])
-    }
-    pub fn key(&self) -> &[u8] {
-        self.key.get(..usize::from(self.key_len)).unwrap_or(&[])
-    }
-    pub fn hint(&self) -> &[u8] {
-        self.hint.get(..usize::from(self.hint_len)).unwrap_or(&[])
-    }
-    pub fn has_key(&self) -> bool {
-        self.key_len > 0
-    }
-    pub fn set(&mut self, identity: &[u8], key: &[u8]) -> Result<(), Error> {
-        if identity.is_empty()
-            || identity.len() > NANODTLS_MAX_PSK_IDENTITY
-            || key.is_empty()
-            || key.len() > NANODTLS_MAX_PSK_KEY
-        {
-            return Err(Error::InvalidArgument);
-        }
-        self.wipe_key();
-        self.identity.get_mut(..identity.len()).ok_or(Error::Internal)?.copy_from_slice(identity);
-        self.identity_len = identity.len() as u16;
-        self.key.get_mut(..key.len()).ok_or(Error::Internal)?.copy_from_slice(key);
-        self.key_len = key.len() as u16;
-        Ok(())
-    }
-    pub fn wipe_key(&mut self) {
-        self.key.zeroize();
-        self.key_len = 0;
-    }
-    pub fn set_hint(&mut self, hint: &[u8]) -> Result<(), Error> {
-        if hint.len() > self.hint.len() {
-            return Err(Error::InvalidArgument);
-        }
-        self.hint.get_mut(..hint.len()).ok_or(Error::Internal)?.copy_from_slice(hint);
-        self.hint_len = hint.len() as u8;
-        Ok(())
-    }
-}
-
 /// Protected records (application data) waiting to be polled.
 #[derive(FromZeros)]
 #[repr(C)]
@@ -195,9 +139,6 @@ pub(crate) struct Association {
     pub rl: RecordState,
     pub flight: Flight,
     pub tx: TxBuf,
-    pub psk: PskSlot,
-    #[cfg(feature = "ecc")]
-    pub ecc: crate::credentials::EccCreds,
     pub cookies: CookieKeys,
     /// Client: the session to offer / the one just established.
     pub session: SessionData,
@@ -327,8 +268,6 @@ impl Association {
     pub(crate) fn wipe_secrets(&mut self) {
         self.rl.wipe();
         self.hs.wipe();
-        #[cfg(feature = "ecc")]
-        self.ecc.wipe_ephemeral();
     }
 
     pub(crate) fn max_app_payload(&self) -> usize {

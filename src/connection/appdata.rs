@@ -3,7 +3,7 @@
 
 use zerocopy::FromZeros;
 
-use super::Connection;
+use super::Engine;
 use crate::association::State;
 use crate::codec::Writer;
 use crate::error::Error;
@@ -30,7 +30,7 @@ impl RxBuf {
     }
 }
 
-impl Connection {
+impl Engine {
     /// Queue application data as one record. `TooLarge` if it cannot fit
     /// one record within the MTU; `WouldBlock` if the transmit buffer is
     /// full (poll, then retry).

@@ -5,9 +5,10 @@
 //! What nothing in epoch 0 authenticates never changes state before the
 //! handshake layer accepted it (see the README, "Forged datagrams").
 
-use super::{appdata::RxBuf, Connection};
+use super::{appdata::RxBuf, Engine};
 use crate::alert::{self, AlertInfo};
 use crate::association::{Association, State};
+use crate::auth::Credentials;
 use crate::codec::Reader;
 use crate::config::Role;
 use crate::env::Env;
@@ -16,14 +17,20 @@ use crate::handshake::reassembly::{Insert, Reassembly};
 use crate::handshake::{self, msg, FragmentHeader, MsgOrigin};
 use crate::record::{self, content};
 
-impl Connection {
+impl Engine {
     /// Feed one received datagram. Records that are malformed, replayed,
     /// unauthenticated or unexpected are dropped and counted; the call then
     /// still succeeds. An error means the connection ended (see
     /// [`Connection::failure`] and [`Connection::last_alert`]), or a misuse
     /// (`ReadPending`: read the queued application data first; nothing was
     /// consumed).
-    pub fn feed(&mut self, env: &mut dyn Env, now: u64, datagram: &[u8]) -> Result<(), Error> {
+    pub(crate) fn feed(
+        &mut self,
+        creds: &Credentials,
+        env: &mut dyn Env,
+        now: u64,
+        datagram: &[u8],
+    ) -> Result<(), Error> {
         self.assoc.check_alive()?;
         if self.assoc.state == State::Idle {
             return Err(Error::WrongState);
@@ -46,7 +53,7 @@ impl Connection {
                 }
             };
             c.stats.rx_records = c.stats.rx_records.saturating_add(1);
-            if let Err(f) = process_record(c, &mut self.reasm, &mut self.rx, env, now, &rec, &mut resend) {
+            if let Err(f) = process_record(c, &mut self.reasm, &mut self.rx, creds, env, now, &rec, &mut resend) {
                 return Err(c.fail(f));
             }
         }
@@ -73,10 +80,12 @@ enum Payload<'d> {
 }
 
 /// Process one record of a datagram.
+#[allow(clippy::too_many_arguments)]
 fn process_record(
     c: &mut Association,
     reasm: &mut Reassembly,
     rx: &mut RxBuf,
+    creds: &Credentials,
     env: &mut dyn Env,
     now: u64,
     rec: &record::Record<'_>,
@@ -193,7 +202,7 @@ fn process_record(
                     c.note_old_fragment(&h, true, now, resend);
                     continue;
                 }
-                c.on_fragment(reasm, env, now, &origin, &h, frag, resend)?;
+                c.on_fragment(reasm, creds, env, now, &origin, &h, frag, resend)?;
                 if c.state == State::Failed {
                     break;
                 }
@@ -308,6 +317,7 @@ impl Association {
     fn on_fragment(
         &mut self,
         reasm: &mut Reassembly,
+        creds: &Credentials,
         env: &mut dyn Env,
         now: u64,
         origin: &MsgOrigin,
@@ -424,7 +434,7 @@ impl Association {
                 let r = match h.seq.checked_add(1) {
                     Some(next) => {
                         self.hs.recv_seq = next;
-                        self.on_message(env, now, origin, h.msg_type, reasm.message(), reasm.body())
+                        self.on_message(env, creds, now, origin, h.msg_type, reasm.message(), reasm.body())
                     }
                     None => Err(Fatal::unexpected()),
                 };
@@ -496,9 +506,11 @@ impl Association {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn on_message(
         &mut self,
         env: &mut dyn Env,
+        creds: &Credentials,
         now: u64,
         origin: &MsgOrigin,
         msg_type: u8,
@@ -510,9 +522,9 @@ impl Association {
         // init() refuses that role, so the other arm is never taken.
         match self.cfg.role {
             #[cfg(nanodtls_client)]
-            Role::Client => self.client_message(env, now, origin, msg_type, message, body),
+            Role::Client => self.client_message(env, creds, now, origin, msg_type, message, body),
             #[cfg(nanodtls_server)]
-            Role::Server => self.server_message(env, now, origin, msg_type, message, body),
+            Role::Server => self.server_message(env, creds, now, origin, msg_type, message, body),
             #[allow(unreachable_patterns)]
             _ => Err(Fatal::internal(Error::Unsupported)),
         }

@@ -22,6 +22,7 @@ use crate::alert::{self, AlertInfo};
 pub use crate::association::heartbeat::HeartbeatStatus;
 use crate::association::Association;
 pub use crate::association::{State, Stats};
+use crate::auth::Credentials;
 use crate::config::{Config, Role};
 use crate::env::Env;
 use crate::error::Error;
@@ -29,16 +30,20 @@ use crate::handshake::reassembly::Reassembly;
 use crate::session::SessionData;
 use crate::sizes::NANODTLS_MAX_SERVER_NAME;
 
-/// A DTLS 1.2 connection (one peer, either role).
+/// The engine of one peer: everything of a connection but its
+/// credentials, which the calls that need them get from the owner (a
+/// [`Connection`] has its own; an endpoint's peers share the endpoint's).
+/// The read-only API of a connection is here (a `Connection` derefs to
+/// its engine).
 #[derive(FromZeros)]
 #[repr(C)]
-pub struct Connection {
+pub struct Engine {
     pub(crate) assoc: Association,
     pub(crate) reasm: Reassembly,
     pub(crate) rx: appdata::RxBuf,
 }
 
-impl Connection {
+impl Engine {
     /// Reset `self` (which may hold anything, e.g. a previous connection) to
     /// a fresh connection with `cfg`. Secrets of the previous use are wiped
     /// by zeroing the whole structure first.
@@ -71,6 +76,71 @@ impl Connection {
         self.assoc.flight.interval_ms = cfg.retransmit_initial_ms;
         self.assoc.hs.transcript.reset();
         Ok(())
+    }
+
+    /// SHA-256 of the peer's SubjectPublicKeyInfo, once accepted.
+    pub fn peer_key_hash(&self) -> Option<[u8; 32]> {
+        #[cfg(feature = "ecc")]
+        return self.assoc.hs.ecc.has_peer.then_some(self.assoc.hs.ecc.peer_hash);
+        #[cfg(not(feature = "ecc"))]
+        None
+    }
+
+    /// Server: the PSK identity the client used (once its ClientKeyExchange
+    /// or resumed session told us; empty before, and on a client).
+    pub fn peer_psk_identity(&self) -> &[u8] {
+        self.assoc.hs.peer_identity()
+    }
+
+    /// True while the credentials may change (before the handshake starts).
+    fn configurable(&self) -> bool {
+        matches!(self.assoc.state, State::Idle | State::ServerWaitClientHello)
+    }
+
+    /// Client: start the handshake with `creds` (sends flight 1 on the next poll).
+    pub(crate) fn connect(&mut self, creds: &Credentials, env: &mut dyn Env, now: u64) -> Result<(), Error> {
+        if self.assoc.cfg.role != Role::Client || self.assoc.state != State::Idle {
+            return Err(Error::WrongState);
+        }
+        #[cfg(nanodtls_client)]
+        {
+            let c = &mut self.assoc;
+            if !c.choose_offered_suites(env, creds) {
+                nd_log!(c.log => Error, "client: connect: no credentials for any configured cipher suite");
+                return Err(Error::NoCredentials);
+            }
+            match c.start_client(env, now, creds) {
+                Ok(()) => {
+                    nd_log!(c.log =>
+                        Info,
+                        "client: connect: {} suites offered, session resumption {}, server_name {} bytes, mtu {}",
+                        c.hs.offered.iter().take_while(|&&s| s != 0).count(),
+                        crate::log::yes(c.session.valid),
+                        c.sni_len,
+                        c.cfg.mtu
+                    );
+                    Ok(())
+                }
+                Err(f) => Err(c.fail(f)),
+            }
+        }
+        #[cfg(not(nanodtls_client))]
+        {
+            let _ = (creds, env, now);
+            Err(Error::Unsupported)
+        }
+    }
+
+    /// Wipe every secret and reset to all-zero (the state of a never
+    /// initialised engine).
+    pub fn wipe(&mut self) {
+        // Secrets first with zeroize (volatile writes), then everything with
+        // one memset: through `&mut self` the stores cannot be elided, and
+        // plaintext in the buffers goes too.
+        self.assoc.wipe_secrets();
+        self.assoc.session.clear();
+        self.assoc.cookies.wipe();
+        self.zero();
     }
 
     /// Current state.
@@ -111,134 +181,6 @@ impl Connection {
     /// Sticky failure status, if the connection failed or closed.
     pub fn failure(&self) -> Option<Error> {
         Error::from_code(self.assoc.status)
-    }
-
-    /// The PSK identity in use: ours (client) or the client's (server, once
-    /// its ClientKeyExchange or resumed session told us; empty before).
-    pub fn psk_identity(&self) -> &[u8] {
-        match self.assoc.cfg.role {
-            Role::Server if !self.assoc.hs.peer_identity_known => &[],
-            _ => self.assoc.psk.identity(),
-        }
-    }
-
-    /// Set the PSK: client identity and key, or the single key a server
-    /// accepts (with the identity it expects). Copied in; wiped at deinit.
-    pub fn set_psk(&mut self, identity: &[u8], key: &[u8]) -> Result<(), Error> {
-        if !matches!(self.assoc.state, State::Idle | State::ServerWaitClientHello) {
-            return Err(Error::WrongState);
-        }
-        self.assoc.psk.set(identity, key)
-    }
-
-    /// Server: the PSK identity hint sent in ServerKeyExchange (empty: no
-    /// ServerKeyExchange is sent). At most 32 bytes.
-    pub fn set_psk_hint(&mut self, hint: &[u8]) -> Result<(), Error> {
-        if self.assoc.cfg.role != Role::Server || self.assoc.state != State::ServerWaitClientHello {
-            return Err(Error::WrongState);
-        }
-        self.assoc.psk.set_hint(hint)
-    }
-
-    /// Our private key for ECDHE_ECDSA: a raw 32-byte P-256 scalar, SEC1
-    /// `ECPrivateKey` DER or PKCS#8 DER. Copied in; wiped at deinit.
-    /// `Unsupported` in builds without the `ecc` feature.
-    pub fn set_own_key(&mut self, key: &[u8]) -> Result<(), Error> {
-        if !matches!(self.assoc.state, State::Idle | State::ServerWaitClientHello) {
-            return Err(Error::WrongState);
-        }
-        #[cfg(feature = "ecc")]
-        return self.assoc.ecc.set_own_key(key);
-        #[cfg(not(feature = "ecc"))]
-        {
-            let _ = key;
-            Err(Error::Unsupported)
-        }
-    }
-
-    /// Our SubjectPublicKeyInfo (DER, 91 bytes), if a key is set.
-    pub fn own_spki(&self) -> Option<[u8; 91]> {
-        #[cfg(feature = "ecc")]
-        return self.assoc.ecc.has_own.then(|| self.assoc.ecc.own_spki());
-        #[cfg(not(feature = "ecc"))]
-        None
-    }
-
-    /// Trust a peer raw public key given as SubjectPublicKeyInfo DER.
-    pub fn add_trusted_key(&mut self, spki: &[u8]) -> Result<(), Error> {
-        #[cfg(feature = "ecc")]
-        return self.assoc.ecc.add_trusted_spki(spki);
-        #[cfg(not(feature = "ecc"))]
-        {
-            let _ = spki;
-            Err(Error::Unsupported)
-        }
-    }
-
-    /// Trust a peer raw public key given as the SHA-256 of its SubjectPublicKeyInfo.
-    pub fn add_trusted_key_hash(&mut self, hash: &[u8; 32]) -> Result<(), Error> {
-        #[cfg(feature = "ecc")]
-        return self.assoc.ecc.add_trusted_hash(hash);
-        #[cfg(not(feature = "ecc"))]
-        {
-            let _ = hash;
-            Err(Error::Unsupported)
-        }
-    }
-
-    /// True if the X.509 certificate `der` carries our public key (so it
-    /// can be presented to peers that cannot use raw public keys).
-    pub fn certificate_matches_own_key(&self, der: &[u8]) -> bool {
-        #[cfg(feature = "ecc")]
-        return self.assoc.ecc.has_own
-            && crate::crypto::ecc::x509_spki(der).is_ok_and(|spki| spki == self.assoc.ecc.own_spki());
-        #[cfg(not(feature = "ecc"))]
-        {
-            let _ = der;
-            false
-        }
-    }
-
-    /// SHA-256 of the peer's SubjectPublicKeyInfo, once accepted.
-    pub fn peer_key_hash(&self) -> Option<[u8; 32]> {
-        #[cfg(feature = "ecc")]
-        return self.assoc.ecc.has_peer.then_some(self.assoc.ecc.peer_hash);
-        #[cfg(not(feature = "ecc"))]
-        None
-    }
-
-    /// Client: start the handshake (sends flight 1 on the next poll).
-    pub fn connect(&mut self, env: &mut dyn Env, now: u64) -> Result<(), Error> {
-        if self.assoc.cfg.role != Role::Client || self.assoc.state != State::Idle {
-            return Err(Error::WrongState);
-        }
-        #[cfg(nanodtls_client)]
-        {
-            let c = &mut self.assoc;
-            if !c.choose_offered_suites(env) {
-                nd_log!(c.log => Error, "client: connect: no credentials for any configured cipher suite");
-                return Err(Error::NoCredentials);
-            }
-            match c.start_client(env, now) {
-                Ok(()) => {
-                    nd_log!(c.log =>
-                        Info,
-                        "client: connect: {} suites offered, session resumption {}, server_name {} bytes, mtu {}",
-                        c.hs.offered.iter().take_while(|&&s| s != 0).count(),
-                        crate::log::yes(c.session.valid),
-                        c.sni_len,
-                        c.cfg.mtu
-                    );
-                    Ok(())
-                }
-                Err(f) => Err(c.fail(f)),
-            }
-        }
-        #[cfg(not(nanodtls_client))]
-        {
-            let _ = (env, now);
-            Err(Error::Unsupported)
-        }
     }
 
     /// Milliseconds until [`Connection::handle_timeout`] must be called, or
@@ -389,12 +331,6 @@ impl Connection {
         self.rx.pending()
     }
 
-    /// Endpoint: take the key pair and trusted keys of the endpoint's template.
-    #[cfg(feature = "ecc")]
-    pub(crate) fn copy_ecc_configuration(&mut self, template: &crate::credentials::EccCreds) {
-        self.assoc.ecc.copy_configuration(template);
-    }
-
     /// The client random of the current (or last) handshake.
     pub(crate) fn client_random(&self) -> &[u8; 32] {
         &self.assoc.hs.client_random
@@ -442,36 +378,146 @@ impl Connection {
     pub fn test_next_send_seq(&self) -> u16 {
         self.assoc.hs.send_seq
     }
+}
+
+/// A DTLS 1.2 connection (one peer, either role): an [`Engine`] and its
+/// own [`Credentials`]. The engine's read-only API (state, stats, poll,
+/// read, write, timers ...) is reached through `Deref`; what needs the
+/// credentials (connect, feed, the credential setters) is here.
+#[derive(FromZeros)]
+#[repr(C)]
+pub struct Connection {
+    pub(crate) engine: Engine,
+    pub(crate) creds: Credentials,
+}
+
+impl core::ops::Deref for Connection {
+    type Target = Engine;
+    fn deref(&self) -> &Engine {
+        &self.engine
+    }
+}
+
+impl core::ops::DerefMut for Connection {
+    fn deref_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+}
+
+impl Connection {
+    /// Reset `self` (which may hold anything, e.g. a previous connection) to
+    /// a fresh connection with `cfg` and no credentials. Secrets of the
+    /// previous use are wiped by zeroing the whole structure first.
+    pub fn init(&mut self, cfg: &Config) -> Result<(), Error> {
+        cfg.validate()?;
+        self.creds.wipe();
+        self.creds.zero();
+        self.engine.init(cfg)
+    }
+
+    /// [`Connection::init`] for a connection that is already all-zero.
+    pub(crate) fn init_zeroed(&mut self, cfg: &Config) -> Result<(), Error> {
+        self.engine.init_zeroed(cfg)
+    }
+
+    /// The credentials (read-only).
+    pub fn credentials(&self) -> &Credentials {
+        &self.creds
+    }
+
+    /// The PSK identity in use: ours (client) or the client's (server, once
+    /// its ClientKeyExchange or resumed session told us; empty before).
+    pub fn psk_identity(&self) -> &[u8] {
+        match self.engine.role() {
+            Role::Server => self.engine.peer_psk_identity(),
+            Role::Client => self.creds.psk.identity(),
+        }
+    }
+
+    /// Set the PSK: client identity and key, or the single key a server
+    /// accepts (with the identity it expects). Copied in; wiped at deinit.
+    pub fn set_psk(&mut self, identity: &[u8], key: &[u8]) -> Result<(), Error> {
+        if !self.engine.configurable() {
+            return Err(Error::WrongState);
+        }
+        self.creds.psk.set(identity, key)
+    }
+
+    /// Server: the PSK identity hint sent in ServerKeyExchange (empty: no
+    /// ServerKeyExchange is sent). At most 32 bytes.
+    pub fn set_psk_hint(&mut self, hint: &[u8]) -> Result<(), Error> {
+        if self.engine.role() != Role::Server || self.engine.state() != State::ServerWaitClientHello {
+            return Err(Error::WrongState);
+        }
+        self.creds.psk.set_hint(hint)
+    }
+
+    /// Our private key for ECDHE_ECDSA: a raw 32-byte P-256 scalar, SEC1
+    /// `ECPrivateKey` DER or PKCS#8 DER. Copied in; wiped at deinit.
+    /// `Unsupported` in builds without the `ecc` feature.
+    pub fn set_own_key(&mut self, key: &[u8]) -> Result<(), Error> {
+        if !self.engine.configurable() {
+            return Err(Error::WrongState);
+        }
+        self.creds.set_own_key(key)
+    }
+
+    /// Our SubjectPublicKeyInfo (DER, 91 bytes), if a key is set.
+    pub fn own_spki(&self) -> Option<[u8; 91]> {
+        self.creds.own_spki()
+    }
+
+    /// Trust a peer raw public key given as SubjectPublicKeyInfo DER.
+    pub fn add_trusted_key(&mut self, spki: &[u8]) -> Result<(), Error> {
+        self.creds.add_trusted_key(spki)
+    }
+
+    /// Trust a peer raw public key given as the SHA-256 of its SubjectPublicKeyInfo.
+    pub fn add_trusted_key_hash(&mut self, hash: &[u8; 32]) -> Result<(), Error> {
+        self.creds.add_trusted_key_hash(hash)
+    }
+
+    /// True if the X.509 certificate `der` carries our public key (so it
+    /// can be presented to peers that cannot use raw public keys).
+    pub fn certificate_matches_own_key(&self, der: &[u8]) -> bool {
+        self.creds.certificate_matches_own_key(der)
+    }
+
+    /// Client: start the handshake (sends flight 1 on the next poll).
+    pub fn connect(&mut self, env: &mut dyn Env, now: u64) -> Result<(), Error> {
+        self.engine.connect(&self.creds, env, now)
+    }
+
+    /// Feed one received datagram (see [`Engine::feed`]).
+    pub fn feed(&mut self, env: &mut dyn Env, now: u64, datagram: &[u8]) -> Result<(), Error> {
+        self.engine.feed(&self.creds, env, now, datagram)
+    }
 
     /// Wipe every secret and reset to all-zero (the state of a never
     /// initialised context).
     pub fn wipe(&mut self) {
-        // Secrets first with zeroize (volatile writes), then everything with
-        // one memset: through `&mut self` the stores cannot be elided, and
-        // plaintext in the buffers goes too.
-        self.assoc.wipe_secrets();
-        self.assoc.session.clear();
-        self.assoc.psk.wipe_key();
-        #[cfg(feature = "ecc")]
-        self.assoc.ecc.wipe();
-        self.assoc.cookies.wipe();
+        self.creds.wipe();
+        self.engine.wipe();
         self.zero();
     }
 }
 
 #[cfg(test)]
-#[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn connection_size_matches_the_knobs() {
-        let size = core::mem::size_of::<Connection>();
-        let budget = crate::sizes::CONN_BYTES;
-        assert!(
-            size <= budget && budget - size < 64,
-            "Connection is {size} bytes, CONN_BYTES {budget}: adjust CONN_STATE_BYTES in build.rs"
-        );
+    fn sizes_match_the_knobs() {
+        for (what, size, budget, knob) in [
+            ("Engine", core::mem::size_of::<Engine>(), crate::sizes::ENGINE_BYTES, "ENGINE_STATE_BYTES"),
+            ("Credentials", core::mem::size_of::<Credentials>(), crate::sizes::CREDS_BYTES, "CREDS_BYTES"),
+            ("Connection", core::mem::size_of::<Connection>(), crate::sizes::CONN_BYTES, "ENGINE_STATE_BYTES"),
+        ] {
+            assert!(
+                size <= budget && budget - size < 64,
+                "{what} is {size} bytes, the budget {budget}: adjust {knob} in build.rs"
+            );
+        }
     }
 
     /// Both roles in the default build; in a single-role build (run by

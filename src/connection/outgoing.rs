@@ -2,14 +2,14 @@
 //! records that fit the MTU and the peer's record limit, RFC 6347 4.2.3),
 //! queued application data and heartbeat, then the pending alert.
 
-use super::Connection;
+use super::Engine;
 use crate::association::State;
 use crate::codec::Writer;
 use crate::crypto::aead::TagLen;
 use crate::error::Error;
 use crate::record::{self, content};
 
-impl Connection {
+impl Engine {
     /// Produce the next datagram to send into `out` (at most the configured
     /// MTU). Returns `Ok(Some(len))`, or `Ok(None)` when there is nothing to
     /// send. `BufferTooSmall` if `out` cannot hold the next record (nothing

@@ -1001,7 +1001,7 @@ pub unsafe extern "C" fn nanodtls_get_info(ctx: *mut nanodtls_ctx, info: *mut na
     }
 }
 
-pub(crate) fn connection_info(conn: &Connection) -> nanodtls_info {
+pub(crate) fn connection_info(conn: &crate::connection::Engine) -> nanodtls_info {
     nanodtls_info {
         state: state_code(conn.state()),
         suite: conn.suite(),

@@ -8,7 +8,7 @@ use zerocopy::FromZeros;
 use super::ctx::{connection_info, nanodtls_info, nanodtls_session_entry, register_cache, Callbacks};
 use super::guard::{destroy, enter, initialise, Guarded};
 use super::*;
-use crate::connection::Connection;
+use crate::connection::Engine;
 use crate::endpoint::{Endpoint, Event, PeerSlot};
 use crate::env::Env;
 use crate::sizes::{NANODTLS_ENDPOINT_SIZE, NANODTLS_ENDPOINT_WORDS, NANODTLS_PEER_SIZE, NANODTLS_PEER_WORDS};
@@ -137,7 +137,7 @@ unsafe fn peer_getter<T>(
     addr: *const u8,
     addr_len: usize,
     out: *mut T,
-    get: impl FnOnce(&Connection) -> T,
+    get: impl FnOnce(&Engine) -> T,
 ) -> nanodtls_status {
     if out.is_null() {
         return NANODTLS_E_NULL;
@@ -858,7 +858,7 @@ pub unsafe extern "C" fn nanodtls_endpoint_peer_identity(
     unsafe {
         with_ep(ep, |e, slots, _| {
             let Some(c) = e.peer(slots, a) else { return NANODTLS_E_UNKNOWN_PEER };
-            let id = c.psk_identity();
+            let id = c.peer_psk_identity();
             if id.is_empty() {
                 return NANODTLS_E_STATE;
             }

@@ -8,13 +8,18 @@ use zeroize::Zeroize;
 use crate::crypto::sha256::Sha256;
 use crate::error::{Error, Fatal};
 use crate::keys::MASTER_LEN;
-use crate::sizes::NANODTLS_MAX_COOKIE;
+use crate::sizes::{NANODTLS_MAX_COOKIE, NANODTLS_MAX_PSK_IDENTITY};
 
 /// Handshake state.
 #[derive(FromZeros)]
 #[repr(C)]
 pub(crate) struct Handshake {
     pub transcript: Sha256,
+    /// Server: the PSK identity the client used.
+    pub peer_identity: [u8; NANODTLS_MAX_PSK_IDENTITY],
+    /// ECDHE_ECDSA: the peer's key and the ephemeral keys.
+    #[cfg(feature = "ecc")]
+    pub ecc: EcdheState,
     pub deadline: u64,
     pub client_random: [u8; 32],
     pub server_random: [u8; 32],
@@ -52,8 +57,9 @@ pub(crate) struct Handshake {
     pub have_own_cert: bool,
     /// Client (tests only): behave like a stack without RFC 7250.
     pub no_rpk_offer: bool,
-    /// Server: the client's PSK identity is known (ClientKeyExchange or resumption).
-    pub peer_identity_known: bool,
+    /// Server: length of the client's PSK identity (ClientKeyExchange or
+    /// resumption; 0 before).
+    pub peer_identity_len: u16,
     /// Negotiated max_fragment_length code (RFC 6066; 0 = none).
     pub mfl_code: u8,
     pub ems: bool,
@@ -65,6 +71,22 @@ pub(crate) struct Handshake {
 impl Handshake {
     pub fn wipe(&mut self) {
         self.master.zeroize();
+        #[cfg(feature = "ecc")]
+        self.ecc.eph_scalar.zeroize();
+    }
+
+    /// Server: the client's PSK identity (empty before it is known).
+    pub fn peer_identity(&self) -> &[u8] {
+        self.peer_identity.get(..usize::from(self.peer_identity_len)).unwrap_or(&[])
+    }
+
+    /// Server: remember the client's PSK identity (at most the knob; a
+    /// longer one was refused before).
+    pub fn set_peer_identity(&mut self, id: &[u8]) {
+        if let Some(dst) = self.peer_identity.get_mut(..id.len()) {
+            dst.copy_from_slice(id);
+            self.peer_identity_len = id.len() as u16;
+        }
     }
 
     /// Remember the alert a refused peer message would have caused (the
@@ -79,5 +101,36 @@ impl Handshake {
         let s = self.send_seq;
         self.send_seq = s.checked_add(1).ok_or(Fatal::internal(Error::Internal))?;
         Ok(s)
+    }
+}
+
+/// The ECDHE_ECDSA state of one handshake (RFC 8422).
+#[cfg(feature = "ecc")]
+#[derive(FromZeros)]
+#[repr(C)]
+pub(crate) struct EcdheState {
+    /// The peer's static key, once its Certificate was accepted.
+    pub peer_point: [u8; crate::crypto::ecc::POINT_LEN],
+    /// Server: our ephemeral public key; client: the server's.
+    pub eph_point: [u8; crate::crypto::ecc::POINT_LEN],
+    /// Server: our ephemeral private key, from ServerKeyExchange to ClientKeyExchange.
+    pub eph_scalar: [u8; crate::crypto::ecc::SCALAR_LEN],
+    /// SHA-256 of the peer's SubjectPublicKeyInfo.
+    pub peer_hash: [u8; 32],
+    /// The peer's key was accepted (or taken from a resumed session).
+    pub has_peer: bool,
+    /// Client: the server sent CertificateRequest. Server: we sent one.
+    pub cert_requested: bool,
+    /// Client: we answered a CertificateRequest with a key or certificate.
+    pub sent_certificate: bool,
+}
+
+#[cfg(feature = "ecc")]
+impl EcdheState {
+    /// Keep the peer key we accepted.
+    pub fn set_peer(&mut self, key: &crate::auth::rpk::PeerKey) {
+        self.peer_point = key.point;
+        self.peer_hash = key.hash;
+        self.has_peer = true;
     }
 }

@@ -1,4 +1,7 @@
-//! Premaster secrets (RFC 5246 8.1): plain PSK (RFC 4279) in [`psk`];
-//! ECDHE (RFC 8422) in `crypto::ecc` (its messages in handshake::msg).
+//! Premaster secrets (RFC 5246 8.1): plain PSK (RFC 4279) in [`psk`],
+//! ECDHE on P-256 (RFC 8422) in `ecdhe`; their messages are in
+//! handshake::msg.
 
+#[cfg(feature = "ecc")]
+pub mod ecdhe;
 pub mod psk;

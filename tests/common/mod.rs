@@ -210,10 +210,10 @@ impl Party for Box<Connection> {
         self.poll_datagram(now, out)
     }
     fn p_read(&mut self, out: &mut [u8]) -> Result<Option<usize>, Error> {
-        Connection::read(self, out)
+        nanodtls::Engine::read(self, out)
     }
     fn p_write(&mut self, _now: u64, d: &[u8]) -> Result<(), Error> {
-        Connection::write(self, d)
+        nanodtls::Engine::write(self, d)
     }
     fn p_timeout(&self, now: u64) -> Option<u64> {
         self.timeout_ms(now)
@@ -222,7 +222,7 @@ impl Party for Box<Connection> {
         self.handle_timeout(now)
     }
     fn p_state(&self) -> State {
-        Connection::state(self)
+        nanodtls::Engine::state(self)
     }
 }
 

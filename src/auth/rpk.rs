@@ -1,40 +1,37 @@
-//! Asymmetric credentials for ECDHE_ECDSA with raw public keys (RFC 7250):
-//! our key pair, the trusted peer keys (SHA-256 hashes of their
-//! SubjectPublicKeyInfo) and what we learnt about the peer.
+//! Our key pair and the peer keys we trust, for ECDHE_ECDSA with raw
+//! public keys (RFC 7250) or X.509 certificates whose leaf key is pinned:
+//! trust is by the SHA-256 of the peer's SubjectPublicKeyInfo, or the
+//! application's verdict (Env::verify_peer_key).
 
 use zerocopy::FromZeros;
 use zeroize::Zeroize;
 
+use crate::alert;
 use crate::crypto::ecc::{self, POINT_LEN, SCALAR_LEN, SPKI_LEN};
 use crate::crypto::sha256::sha256;
-use crate::error::Error;
+use crate::env::Env;
+use crate::error::{Error, Fatal};
 use crate::sizes::NANODTLS_MAX_TRUSTED_KEYS;
 
-/// Raw-public-key credentials and per-handshake ECC state.
+/// Our key pair and the trusted peer keys.
 #[derive(FromZeros)]
 #[repr(C)]
-pub(crate) struct EccCreds {
-    pub own_scalar: [u8; SCALAR_LEN],
-    pub own_point: [u8; POINT_LEN],
-    /// The peer's static key, once its Certificate was accepted.
-    pub peer_point: [u8; POINT_LEN],
-    /// Server: our ephemeral public key; client: the server's.
-    pub eph_point: [u8; POINT_LEN],
-    /// Server: our ephemeral private key, from ServerKeyExchange to ClientKeyExchange.
-    pub eph_scalar: [u8; SCALAR_LEN],
-    pub trusted: [[u8; 32]; NANODTLS_MAX_TRUSTED_KEYS],
-    /// SHA-256 of the peer's SubjectPublicKeyInfo.
-    pub peer_hash: [u8; 32],
-    pub n_trusted: u8,
-    pub has_own: bool,
-    pub has_peer: bool,
-    /// Client: the server sent CertificateRequest. Server: we sent one.
-    pub cert_requested: bool,
-    /// Client: we answered a CertificateRequest with a key or certificate.
-    pub sent_certificate: bool,
+pub struct KeyCredentials {
+    own_scalar: [u8; SCALAR_LEN],
+    own_point: [u8; POINT_LEN],
+    trusted: [[u8; 32]; NANODTLS_MAX_TRUSTED_KEYS],
+    n_trusted: u8,
+    has_own: bool,
 }
 
-impl EccCreds {
+/// A peer key we accepted: its point and the SHA-256 of its
+/// SubjectPublicKeyInfo.
+pub(crate) struct PeerKey {
+    pub point: [u8; POINT_LEN],
+    pub hash: [u8; 32],
+}
+
+impl KeyCredentials {
     /// Our private key (raw scalar, SEC1 DER or PKCS#8 DER).
     pub fn set_own_key(&mut self, key: &[u8]) -> Result<(), Error> {
         let mut scalar = [0u8; SCALAR_LEN];
@@ -48,6 +45,16 @@ impl EccCreds {
         });
         scalar.zeroize();
         r
+    }
+
+    /// True once our key is set.
+    pub fn has_own(&self) -> bool {
+        self.has_own
+    }
+
+    /// Our private scalar (for signing).
+    pub(crate) fn own_scalar(&self) -> &[u8; SCALAR_LEN] {
+        &self.own_scalar
     }
 
     /// Our SubjectPublicKeyInfo.
@@ -82,31 +89,38 @@ impl EccCreds {
         Ok(())
     }
 
+    /// True if some peer key is trusted by hash.
+    pub fn any_trusted(&self) -> bool {
+        self.n_trusted > 0
+    }
+
     /// True if `hash` is one of the trusted key hashes.
     pub fn is_trusted(&self, hash: &[u8; 32]) -> bool {
         let n = usize::from(self.n_trusted);
         self.trusted.get(..n).is_some_and(|t| t.iter().any(|h| crate::crypto::ct_eq(h, hash)))
     }
 
-    /// Copy our key pair and the trusted keys of `template` (an endpoint's
-    /// configuration) into a fresh connection.
-    pub fn copy_configuration(&mut self, template: &EccCreds) {
-        self.own_scalar = template.own_scalar;
-        self.own_point = template.own_point;
-        self.has_own = template.has_own;
-        self.trusted = template.trusted;
-        self.n_trusted = template.n_trusted;
+    /// Accept the peer's key (DER SubjectPublicKeyInfo) if it is trusted
+    /// (hash list) or the application's verifier accepts it.
+    pub(crate) fn accept_peer_key(&self, env: &mut dyn Env, spki: &[u8]) -> Result<PeerKey, Fatal> {
+        let point = ecc::parse_spki(spki).map_err(|_| Fatal::alert(alert::BAD_CERTIFICATE))?;
+        let hash = sha256(&[spki]);
+        if !(self.is_trusted(&hash) || env.verify_peer_key(spki) == Some(true)) {
+            return Err(Fatal::alert(alert::CERTIFICATE_UNKNOWN));
+        }
+        let mut p = [0u8; POINT_LEN];
+        p.copy_from_slice(point);
+        Ok(PeerKey { point: p, hash })
     }
 
-    /// Forget the ephemeral secret.
-    pub fn wipe_ephemeral(&mut self) {
-        self.eph_scalar.zeroize();
+    /// True if the X.509 certificate `der` carries our public key.
+    pub fn certificate_matches_own_key(&self, der: &[u8]) -> bool {
+        self.has_own && ecc::x509_spki(der).is_ok_and(|spki| spki == self.own_spki())
     }
 
-    /// Wipe every secret (own key included).
+    /// Wipe our private key.
     pub fn wipe(&mut self) {
         self.own_scalar.zeroize();
-        self.eph_scalar.zeroize();
         self.has_own = false;
     }
 }
