@@ -42,6 +42,25 @@ check() {
     fi
 }
 
+# check_refused NAME MESSAGE cmake-args...: configuring must fail with MESSAGE.
+check_refused() {
+    local name=$1 msg=$2
+    shift 2
+    local b="$W/$name"
+    rm -rf "$b"
+    if cmake -S "$SRC" -B "$b" "$@" >"$W/$name.log" 2>&1; then
+        fail=$((fail + 1))
+        echo "FAIL $name: configured, expected an error ($msg)"
+    elif tr -s ' \n' ' ' <"$W/$name.log" | grep -q "$msg"; then
+        pass=$((pass + 1))
+        echo "ok   $name -> refused ($msg)"
+    else
+        fail=$((fail + 1))
+        echo "FAIL $name: failed without '$msg':"
+        tail -n 8 "$W/$name.log" | sed 's/^/     /'
+    fi
+}
+
 check m0plus thumbv6m-none-eabi "$(expect_std thumbv6m-none-eabi)" --toolchain "$TC/arm-none-eabi-cortex-m0plus.cmake"
 check m4 thumbv7em-none-eabihf "$(expect_std thumbv7em-none-eabihf)" --toolchain "$TC/arm-none-eabi-cortex-m4.cmake"
 check m33 thumbv8m.main-none-eabihf "$(expect_std thumbv8m.main-none-eabihf)" --toolchain "$TC/arm-none-eabi-cortex-m33.cmake"
@@ -61,6 +80,18 @@ check rv32imc riscv32imc-unknown-none-elf "$(expect_std riscv32imc-unknown-none-
     "-DCMAKE_C_FLAGS=-march=rv32imc_zicsr -mabi=ilp32"
 check rv32imafc riscv32imafc-unknown-none-elf "$(expect_std riscv32imafc-unknown-none-elf)" --toolchain "$TC/riscv64-unknown-elf-rv32imac.cmake" \
     "-DCMAKE_C_FLAGS=-march=rv32imafc -mabi=ilp32f"
+# The float ABI decides, not the ISA: an FPU with the soft-float ABI gets a
+# soft-float target (objects of different float ABIs do not link).
+check rv32imafc-softabi riscv32imac-unknown-none-elf "$(expect_std riscv32imac-unknown-none-elf)" --toolchain "$TC/riscv64-unknown-elf-rv32imac.cmake" \
+    "-DCMAKE_C_FLAGS=-march=rv32imafc -mabi=ilp32"
+check rv64gc-lp64d riscv64gc-unknown-none-elf "$(expect_std riscv64gc-unknown-none-elf)" --toolchain "$TC/riscv64-unknown-elf-rv32imac.cmake" \
+    "-DCMAKE_C_FLAGS=-march=rv64gc -mabi=lp64d"
+check rv32emc riscv32emc-unknown-none-elf "$(expect_std riscv32emc-unknown-none-elf)" --toolchain "$TC/riscv64-unknown-elf-rv32imac.cmake" \
+    "-DCMAKE_C_FLAGS=-march=rv32emc -mabi=ilp32e"
+# No Rust target has the double-float RV32 ABI: an error, not a library
+# that fails to link later.
+check_refused rv32imafdc-ilp32d "no Rust bare-metal target" --toolchain "$TC/riscv64-unknown-elf-rv32imac.cmake" \
+    "-DCMAKE_C_FLAGS=-march=rv32imafdc -mabi=ilp32d"
 # Explicit overrides.
 check override thumbv7m-none-eabi "$(expect_std thumbv7m-none-eabi)" --toolchain "$TC/arm-none-eabi-cortex-m4.cmake" \
     -DNANODTLS_RUST_TARGET=thumbv7m-none-eabi
