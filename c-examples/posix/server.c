@@ -574,8 +574,14 @@ static void drain_events(struct server *s)
 }
 
 /* Feed one datagram from `addr`; READ_PENDING means that peer still has
- * unread data: read everything, then feed the same datagram again. */
-static void feed(struct server *s, const uint8_t *addr, size_t alen, const uint8_t *data, size_t len)
+ * unread data: read everything, then feed the same datagram again. Then
+ * send what the datagram produced, before the next one is fed: the
+ * endpoint keeps at most 4 HelloVerifyRequests waiting to be polled (and
+ * drops further ClientHellos, counted in dropped_hvr_busy), so a burst of
+ * new clients read in one go without polling in between would lose all
+ * but 4 cookie replies and leave those clients to their retransmission
+ * timers (1 s, 2 s, 4 s ...). Returns flush_out's result. */
+static int feed(struct server *s, const uint8_t *addr, size_t alen, const uint8_t *data, size_t len)
 {
     nanodtls_status st = NANODTLS_OK;
     int tries;
@@ -593,9 +599,11 @@ static void feed(struct server *s, const uint8_t *addr, size_t alen, const uint8
         peer_str(addr, alen, who, sizeof who);
         nd_vlog("feed from %s: %s", who, nanodtls_status_str(st));
     }
+    return flush_out(s);
 }
 
-/* Receive and feed every datagram waiting on the socket (bounded). */
+/* Receive and feed every datagram waiting on the socket (bounded),
+ * sending the replies to each before the next (see feed). */
 static int receive_all(struct server *s)
 {
     int budget;
@@ -627,7 +635,9 @@ static int receive_all(struct server *s)
             nd_addr_str((const struct sockaddr *)&ss, slen, who, sizeof who);
             nd_vlog("<- %zd bytes from %s", n, who);
         }
-        feed(s, (const uint8_t *)&ss, slen, g_rx, (size_t)n);
+        if (feed(s, (const uint8_t *)&ss, slen, g_rx, (size_t)n) != 0) {
+            return -1;
+        }
     }
     return 0;
 }
