@@ -13,7 +13,10 @@
 #   c         CMake build, ctest in Release and in Debug with ASan/UBSan,
 #             valgrind over the C harness, the CMake package (install +
 #             find_package, add_subdirectory), client-only and server-only
-#             tools against the full ones (scripts/role-test.sh)
+#             tools against the full ones (scripts/role-test.sh), endpoint
+#             slots through the tools: a burst of 20 clients, crashed peers,
+#             half-open handshakes sending junk (scripts/endpoint-exhaustion-test.sh,
+#             ~5 s)
 #   demo      scripts/demo.sh (our client and server over loopback)
 #   interop   tests/interop/run.py against OpenSSL, GnuTLS, Mbed TLS, tinydtls
 #   embedded  cross builds (Cortex-M0+/M4/M33, RISC-V; PSK-only and full)
@@ -104,6 +107,8 @@ stage_c() {
     scripts/cmake-package-test.sh host
     # Client-only and server-only libraries against the full tools.
     scripts/role-test.sh
+    # Slot exhaustion and recovery through nanodtls-server / -client.
+    scripts/endpoint-exhaustion-test.sh
 }
 
 stage_demo() { scripts/demo.sh; }

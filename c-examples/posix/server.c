@@ -7,7 +7,8 @@
  *                   [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...
  *                   [--client-auth] [--sni NAME] [--heartbeat [--heartbeat-interval MS]]
  *                   [--echo] [--once] [--mtu N] [--peers N] [--idle-timeout-ms N]
- *                   [--handshake-timeout-ms N] [--verbose]
+ *                   [--handshake-timeout-ms N] [--half-open-timeout-ms N] [--stats]
+ *                   [--verbose]
  *
  * Per peer it prints "HANDSHAKE OK <suite> <peer-ip>:<port>[ <identity>]"
  * (plus " resumed=1" for an abbreviated handshake), "PEER-KEY-SHA256
@@ -15,7 +16,9 @@
  * application record. --echo writes every record back to its sender;
  * otherwise lines typed on stdin go to the most recently connected peer.
  * --once exits after the first peer's connection ends. SIGINT/SIGTERM
- * close every connection (close_notify) and exit.
+ * close every connection (close_notify) and exit. --stats prints the
+ * endpoint's counters to stderr at exit ("STATS hello_verify_requests=N
+ * ...", one line).
  *
  * The endpoint identifies peers by opaque address bytes: here the raw
  * struct sockaddr_in / sockaddr_in6 from recvfrom() (normalised, see
@@ -54,6 +57,8 @@ struct options {
     int idle_set;
     unsigned long idle_timeout_ms;      /* with idle_set; 0 = never reclaim a connected peer */
     unsigned long handshake_timeout_ms; /* 0 = library default */
+    unsigned long half_open_timeout_ms; /* 0 = library default */
+    int stats;                          /* --stats: counters to stderr at exit */
 };
 
 /* What the tool itself remembers about a connected peer. */
@@ -98,7 +103,8 @@ static void usage(FILE *out)
             "                       [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...\n"
             "                       [--client-auth] [--sni NAME] [--heartbeat [--heartbeat-interval MS]]\n"
             "                       [--echo] [--once] [--mtu N] [--peers N] [--idle-timeout-ms N]\n"
-            "                       [--handshake-timeout-ms N] [--verbose]\n"
+            "                       [--handshake-timeout-ms N] [--half-open-timeout-ms N] [--stats]\n"
+            "                       [--verbose]\n"
             "\n"
             "  --host H         address to bind (IPv4 or IPv6; \"::\" also serves IPv4)\n"
             "  --port P         UDP port (0-65535; 0 picks a free one, see the\n"
@@ -128,6 +134,14 @@ static void usage(FILE *out)
             "  --handshake-timeout-ms N\n"
             "                   deadline of each peer's handshake (1-%lu; default: the\n"
             "                   library's)\n"
+            "  --half-open-timeout-ms N\n"
+            "                   when every slot is taken, a new client may take the\n"
+            "                   slot of a handshake that accepted nothing from its peer\n"
+            "                   for N ms (1-%lu; default: the library's, %d)\n"
+            "  --stats          at exit, print the endpoint's counters to stderr:\n"
+            "                   \"STATS hello_verify_requests=N slots_allocated=N\n"
+            "                   slots_reclaimed=N dropped_no_slot=N dropped_hvr_busy=N\n"
+            "                   dropped_unknown_peer=N peers_in_use=N\"\n"
             "  --verbose        log datagrams and peer state changes to stderr, with\n"
             "                   the library's debug log (\"nanodtls[LEVEL] message\")\n"
             "\n"
@@ -138,15 +152,27 @@ static void usage(FILE *out)
             "\"PEER-KEY-SHA256 <hex>\" when the client presented a key, then \"RECV <text>\"\n"
             "per record received. Keeps a cache of %d sessions for resumption.\n"
             "exit: 0 ok, 1 failure, 2 usage error\n",
-            ND_CREDS_HELP, ND_MTU_MIN, ND_MTU_MAX, MAX_PEERS, DEFAULT_PEERS, MAX_TIMEOUT_MS, N_SESSIONS);
+            ND_CREDS_HELP, ND_MTU_MIN, ND_MTU_MAX, MAX_PEERS, DEFAULT_PEERS, MAX_TIMEOUT_MS, MAX_TIMEOUT_MS,
+            NANODTLS_DEFAULT_HALF_OPEN_MS, N_SESSIONS);
 }
 
 #define usage_error(...) nd_usage_error("nanodtls-server", usage, __VA_ARGS__)
 
-enum { OPT_HOST, OPT_PORT, OPT_MTU, OPT_SNI, OPT_HB_INTERVAL, OPT_PEERS, OPT_IDLE, OPT_HS_TIMEOUT, OPT_COUNT };
+enum {
+    OPT_HOST,
+    OPT_PORT,
+    OPT_MTU,
+    OPT_SNI,
+    OPT_HB_INTERVAL,
+    OPT_PEERS,
+    OPT_IDLE,
+    OPT_HS_TIMEOUT,
+    OPT_HALF_OPEN,
+    OPT_COUNT
+};
 static const char *const option_names[OPT_COUNT] = {
     "--host", "--port", "--mtu", "--sni", "--heartbeat-interval", "--peers", "--idle-timeout-ms",
-    "--handshake-timeout-ms",
+    "--handshake-timeout-ms", "--half-open-timeout-ms",
 };
 
 /* Returns -1 when the options are fine, otherwise the exit code. */
@@ -177,6 +203,10 @@ static int parse_args(int argc, char **argv, struct options *o)
         }
         if (strcmp(argv[i], "--once") == 0) {
             o->once = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--stats") == 0) {
+            o->stats = 1;
             continue;
         }
         if (strcmp(argv[i], "--client-auth") == 0) {
@@ -236,6 +266,11 @@ static int parse_args(int argc, char **argv, struct options *o)
         case OPT_HS_TIMEOUT:
             if (nd_parse_ulong(v, 1, MAX_TIMEOUT_MS, &o->handshake_timeout_ms) != 0) {
                 return usage_error("bad --handshake-timeout-ms value '%s' (1-%lu)", v, MAX_TIMEOUT_MS);
+            }
+            break;
+        case OPT_HALF_OPEN:
+            if (nd_parse_ulong(v, 1, MAX_TIMEOUT_MS, &o->half_open_timeout_ms) != 0) {
+                return usage_error("bad --half-open-timeout-ms value '%s' (1-%lu)", v, MAX_TIMEOUT_MS);
             }
             break;
         default:
@@ -539,8 +574,14 @@ static void drain_events(struct server *s)
 }
 
 /* Feed one datagram from `addr`; READ_PENDING means that peer still has
- * unread data: read everything, then feed the same datagram again. */
-static void feed(struct server *s, const uint8_t *addr, size_t alen, const uint8_t *data, size_t len)
+ * unread data: read everything, then feed the same datagram again. Then
+ * send what the datagram produced, before the next one is fed: the
+ * endpoint keeps at most 4 HelloVerifyRequests waiting to be polled (and
+ * drops further ClientHellos, counted in dropped_hvr_busy), so a burst of
+ * new clients read in one go without polling in between would lose all
+ * but 4 cookie replies and leave those clients to their retransmission
+ * timers (1 s, 2 s, 4 s ...). Returns flush_out's result. */
+static int feed(struct server *s, const uint8_t *addr, size_t alen, const uint8_t *data, size_t len)
 {
     nanodtls_status st = NANODTLS_OK;
     int tries;
@@ -558,9 +599,11 @@ static void feed(struct server *s, const uint8_t *addr, size_t alen, const uint8
         peer_str(addr, alen, who, sizeof who);
         nd_vlog("feed from %s: %s", who, nanodtls_status_str(st));
     }
+    return flush_out(s);
 }
 
-/* Receive and feed every datagram waiting on the socket (bounded). */
+/* Receive and feed every datagram waiting on the socket (bounded),
+ * sending the replies to each before the next (see feed). */
 static int receive_all(struct server *s)
 {
     int budget;
@@ -592,7 +635,9 @@ static int receive_all(struct server *s)
             nd_addr_str((const struct sockaddr *)&ss, slen, who, sizeof who);
             nd_vlog("<- %zd bytes from %s", n, who);
         }
-        feed(s, (const uint8_t *)&ss, slen, g_rx, (size_t)n);
+        if (feed(s, (const uint8_t *)&ss, slen, g_rx, (size_t)n) != 0) {
+            return -1;
+        }
     }
     return 0;
 }
@@ -764,6 +809,25 @@ static int configure(struct server *s, const struct options *o)
     return 0;
 }
 
+/* --stats: the endpoint's counters, one line on stderr. */
+static void print_stats(void)
+{
+    nanodtls_endpoint_stats es;
+
+    memset(&es, 0, sizeof es);
+    if (nanodtls_endpoint_get_stats(&g_ep, &es) != NANODTLS_OK) {
+        fprintf(stderr, "STATS unavailable\n");
+        return;
+    }
+    fprintf(stderr,
+            "STATS hello_verify_requests=%lu slots_allocated=%lu slots_reclaimed=%lu dropped_no_slot=%lu "
+            "dropped_hvr_busy=%lu dropped_unknown_peer=%lu peers_in_use=%lu\n",
+            (unsigned long)es.hello_verify_requests, (unsigned long)es.slots_allocated,
+            (unsigned long)es.slots_reclaimed, (unsigned long)es.dropped_no_slot, (unsigned long)es.dropped_hvr_busy,
+            (unsigned long)es.dropped_unknown_peer, (unsigned long)es.peers_in_use);
+    fflush(stderr);
+}
+
 /* Close every connection we know of with close_notify. */
 static void close_all(struct server *s)
 {
@@ -816,8 +880,11 @@ static int run(const struct options *o)
         goto out;
     }
     initialised = 1;
-    if (o->idle_set) {
-        st = nanodtls_endpoint_set_timeouts(&g_ep, (uint32_t)o->idle_timeout_ms, NANODTLS_DEFAULT_HALF_OPEN_MS);
+    if (o->idle_set || o->half_open_timeout_ms != 0) {
+        uint32_t idle = o->idle_set ? (uint32_t)o->idle_timeout_ms : NANODTLS_DEFAULT_IDLE_MS;
+        uint32_t half_open =
+            o->half_open_timeout_ms != 0 ? (uint32_t)o->half_open_timeout_ms : NANODTLS_DEFAULT_HALF_OPEN_MS;
+        st = nanodtls_endpoint_set_timeouts(&g_ep, idle, half_open);
         if (st != NANODTLS_OK) {
             nd_print_failure("endpoint_set_timeouts", st, NULL);
             goto out;
@@ -884,6 +951,9 @@ static int run(const struct options *o)
     result = ND_EXIT_OK;
 
 out:
+    if (initialised && o->stats) {
+        print_stats();
+    }
     if (initialised) {
         (void)nanodtls_endpoint_deinit(&g_ep);
     }
