@@ -10,11 +10,11 @@ use nanodtls::connection::HeartbeatStatus;
 use nanodtls::record::content;
 #[cfg(feature = "ecc")]
 use nanodtls::suite;
-use nanodtls::{Config, Connection, Error, State};
+use nanodtls::{Config, Error, State};
 
 struct Lock {
-    c: Box<Connection>,
-    s: Box<Connection>,
+    c: Peer,
+    s: Peer,
     ce: TestEnv,
     se: TestEnv,
     queue: VecDeque<(bool, Vec<u8>)>,
@@ -24,7 +24,7 @@ struct Lock {
 }
 
 impl Lock {
-    fn new(c: Box<Connection>, s: Box<Connection>, ce: TestEnv, se: TestEnv) -> Lock {
+    fn new(c: Peer, s: Peer, ce: TestEnv, se: TestEnv) -> Lock {
         let mut l = Lock { c, s, ce, se, queue: VecDeque::new(), datagrams: 0, bytes: 0, now: 0 };
         l.c.connect(&mut l.ce, 0).unwrap();
         l.pump();
