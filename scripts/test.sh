@@ -18,8 +18,9 @@
 #   embedded  cross builds (Cortex-M0+/M4/M33, RISC-V; PSK-only and full)
 #             linked into images, the CMake target mapping, a Cortex-M0+
 #             install consumed through find_package, the Zephyr
-#             module check (and the FreeRTOS demo when FREERTOS_KERNEL_PATH
-#             points at a FreeRTOS-Kernel checkout)
+#             module check, the FreeRTOS demo against the real kernel
+#             (scripts/freertos-demo.sh: FREERTOS_KERNEL_PATH, else
+#             ../shared/freertos-kernel; SKIP where there is none)
 #   fuzz      replay of fuzz/regressions and a short cargo-fuzz run of every
 #             target (scripts/fuzz-smoke.sh; longer: scripts/fuzz-long.sh)
 set -euo pipefail
@@ -115,7 +116,7 @@ stage_embedded() {
     scripts/cross-cmake-test.sh
     scripts/cmake-package-test.sh cross
     scripts/check-zephyr-module.sh
-    if [ -n "${FREERTOS_KERNEL_PATH:-}" ]; then scripts/freertos-demo.sh; fi
+    scripts/freertos-demo.sh
 }
 
 stage_fuzz() { scripts/fuzz-smoke.sh; }
