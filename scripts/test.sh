@@ -14,7 +14,8 @@
 #             find_package, add_subdirectory), client-only and server-only
 #             tools against the full ones (scripts/role-test.sh)
 #   demo      scripts/demo.sh (our client and server over loopback)
-#   interop   tests/interop/run.py against OpenSSL, GnuTLS, Mbed TLS, tinydtls
+#   interop   tests/interop/run.py against OpenSSL, GnuTLS, Mbed TLS 2.28 and
+#             3.6.6 (built from ../shared, SKIP without it), tinydtls, libcoap
 #   embedded  cross builds (Cortex-M0+/M4/M33, RISC-V; PSK-only and full)
 #             linked into images, the CMake target mapping, a Cortex-M0+
 #             install consumed through find_package, the Zephyr
