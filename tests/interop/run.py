@@ -1518,15 +1518,21 @@ def our_client_case(env: Env, case: Case, d: Path) -> Result:
             relay.close()
 
 
-def our_server_case(env: Env, case: Case, d: Path) -> Result:
-    peer = PEERS[case.peer]
-    host = host_for(case.peer)
-    problems: list[str] = []
+def start_our_server(env: Env, case: Case, d: Path) -> tuple[Proc, int]:
+    """Our server (stdin open: lines typed there go to the peer) and the
+    port it reports."""
     ours = Proc("ours", our_server_argv(env, case), d, stdin_pipe=True)
     m = ours.wait_for(r"listening on .*:(\d+)\s*$", stream="err", timeout=5)
     if not m:
         raise RuntimeError(f"our server did not start: {tail(quiet(ours.stderr()))}")
-    port = int(m.group(1))
+    return ours, int(m.group(1))
+
+
+def our_server_case(env: Env, case: Case, d: Path) -> Result:
+    peer = PEERS[case.peer]
+    host = host_for(case.peer)
+    problems: list[str] = []
+    ours, port = start_our_server(env, case, d)
     relay = Relay(host, port, d / "wire.log", Impair(case.impair, toward="c2s")) if env.relay else None
     try:
         target = relay.port if relay else port
@@ -1663,11 +1669,7 @@ def our_server_reneg_case(env: Env, case: Case, d: Path) -> Result:
     server keeps serving and exits 0 when stopped."""
     peer = PEERS[case.peer]
     problems: list[str] = []
-    ours = Proc("ours", our_server_argv(env, case), d, stdin_pipe=True)
-    m = ours.wait_for(r"listening on .*:(\d+)\s*$", stream="err", timeout=5)
-    if not m:
-        raise RuntimeError(f"our server did not start: {tail(quiet(ours.stderr()))}")
-    port = int(m.group(1))
+    ours, port = start_our_server(env, case, d)
     relay = Relay("127.0.0.1", port, d / "wire.log") if env.relay else None
     try:
         theirs = peer.start_client(case, d, env.keys, relay.port if relay else port, 0)
@@ -1914,11 +1916,7 @@ def libcoap_case(env: Env, case: Case, d: Path) -> Result:
             if relay:
                 relay.close()
 
-    ours = Proc("ours", our_server_argv(env, case), d, stdin_pipe=True)
-    m = ours.wait_for(r"listening on .*:(\d+)\s*$", stream="err", timeout=5)
-    if not m:
-        raise RuntimeError(f"our server did not start: {tail(quiet(ours.stderr()))}")
-    port = int(m.group(1))
+    ours, port = start_our_server(env, case, d)
     relay = Relay("127.0.0.1", port, d / "wire.log") if env.relay else None
     try:
         target = relay.port if relay else port
