@@ -792,6 +792,36 @@ fn renegotiating_client_hello_gets_no_renegotiation() {
     assert_eq!(l.s.last_alert().level, alert::WARNING);
 }
 
+/// RFC 6347 4.2.2: a renegotiating handshake starts again at message_seq
+/// 0 (Mbed TLS sends its HelloRequest and its renegotiating ClientHello
+/// so). Inside the protected epoch that is a renegotiation attempt, not a
+/// retransmission: it is refused with no_renegotiation. A late epoch-0 copy
+/// of the original ClientHello (message_seq 0 too) is a retransmission.
+#[test]
+fn renegotiation_at_message_seq_0_gets_no_renegotiation() {
+    let mut l = connected_pair(36);
+    let hr = l.s.test_record(content::HANDSHAKE, 1, &hs_message(msg::HELLO_REQUEST, 0, &[])).unwrap();
+    l.c.feed(&mut l.ce, 0, &hr).unwrap();
+    assert_eq!(l.c.last_alert(), nanodtls::AlertInfo { level: 1, description: alert::NO_RENEGOTIATION, sent: true });
+    assert_eq!(l.c.state(), State::Connected);
+
+    let mut l = connected_pair(37);
+    let mut body = vec![0xfe, 0xfd];
+    body.extend_from_slice(&[1u8; 32]);
+    body.extend_from_slice(&[0, 0, 0, 2, 0xc0, 0xa8, 1, 0]);
+    let ch = l.c.test_record(content::HANDSHAKE, 1, &hs_message(msg::CLIENT_HELLO, 0, &body)).unwrap();
+    l.s.feed(&mut l.se, 0, &ch).unwrap();
+    assert_eq!(l.s.last_alert().description, alert::NO_RENEGOTIATION);
+    assert_eq!(l.s.state(), State::Connected);
+
+    // The same ClientHello in epoch 0: a late copy, no alert.
+    let mut l = connected_pair(38);
+    let before = l.s.last_alert();
+    l.s.feed(&mut l.se, 0, &hs_record(1, msg::CLIENT_HELLO, 0, &body)).unwrap();
+    assert_eq!(l.s.last_alert(), before);
+    assert_eq!(l.s.state(), State::Connected);
+}
+
 #[test]
 fn close_notify_both_ways() {
     for client_closes in [true, false] {

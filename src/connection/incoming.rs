@@ -331,7 +331,12 @@ impl Association {
                 h.seq
             }
             State::Connected => {
-                if h.seq < self.hs.recv_seq {
+                // A renegotiation request inside the protected epoch starts
+                // a new handshake with message_seq 0 (RFC 6347 4.2.2), below
+                // what we expect: it is no retransmission of ours to answer.
+                // In epoch 0 a low message_seq is a late copy of the
+                // original handshake.
+                if h.seq < self.hs.recv_seq && !(origin.epoch > 0 && self.is_renegotiation(h)) {
                     self.note_old_fragment(h, false, now, resend);
                 } else {
                     self.on_renegotiation_attempt(h);
@@ -482,14 +487,19 @@ impl Association {
         }
     }
 
+    /// True for the message that starts a renegotiation: HelloRequest
+    /// from a server, ClientHello from a client.
+    fn is_renegotiation(&self, h: &FragmentHeader) -> bool {
+        match self.cfg.role {
+            Role::Client => h.msg_type == msg::HELLO_REQUEST,
+            Role::Server => h.msg_type == msg::CLIENT_HELLO,
+        }
+    }
+
     /// A new handshake message after the handshake: renegotiation is never
     /// done; answer with a no_renegotiation warning (RFC 5746/7925).
     fn on_renegotiation_attempt(&mut self, h: &FragmentHeader) {
-        let is_reneg = match self.cfg.role {
-            Role::Client => h.msg_type == msg::HELLO_REQUEST,
-            Role::Server => h.msg_type == msg::CLIENT_HELLO,
-        };
-        if is_reneg && h.frag_off == 0 {
+        if self.is_renegotiation(h) && h.frag_off == 0 {
             self.queue_alert(alert::WARNING, alert::NO_RENEGOTIATION);
         } else {
             nd_drop!(self, dropped_unexpected, "{} after the handshake", crate::handshake::msg::name(h.msg_type));

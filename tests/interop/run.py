@@ -1980,9 +1980,6 @@ NA_HEARTBEAT = {
 }
 NA_TINY_ECC = ("the dtlssocket wrapper exposes PSK only (no ECDSA key or peer-key callbacks), "
                "so tinydtls' ECDHE-ECDSA cannot be driven")
-BUG_RENEG_SEQ0 = ("renegotiation requests are dropped as old retransmissions ('received before'), not answered "
-                "with no_renegotiation: RFC 6347 4.2.2 starts a new handshake's messages at message_seq 0 "
-                "(HelloRequest, renegotiating ClientHello); the renegotiation still never happens")
 NA_MBED_RESUME = ("python-mbedtls 2.10 exposes no session API (TLSSession is empty; no "
                   "mbedtls_ssl_get_session/set_session) and installs no server session cache")
 
@@ -2097,8 +2094,7 @@ def matrix() -> list[Case]:
             Case("mbedtls3", "ECDHE-ECDSA-CCM8 x509 chain mutual", role, "ECC-CCM8", auth="chain"),
             Case("mbedtls3", "max_fragment_length 512", role, "PSK-CCM8", feature="mfl"),
             Case("mbedtls3", "resume (session ID, tickets=0)", role, "PSK-CCM8", feature="resume"),
-            Case("mbedtls3", "renegotiation refused", role, "PSK-CCM8", feature="reneg",
-                 known_bug=BUG_RENEG_SEQ0, bug_symptom="did not receive our no_renegotiation alert"),
+            Case("mbedtls3", "renegotiation refused", role, "PSK-CCM8", feature="reneg"),
         ]
         # ---- tinydtls 0.8.6
         cases += [
