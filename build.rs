@@ -87,11 +87,11 @@ const KNOBS: &[Knob] = &[
     },
     Knob {
         name: "NANODTLS_MAX_HEARTBEAT_PAYLOAD",
-        default: 64,
+        default: 493,
         small: 32,
         min: 16,
         max: 16_384,
-        doc: "Largest payload of a peer's heartbeat request that is answered (kept until the response is polled; larger requests are dropped and counted).",
+        doc: "Largest payload of a peer's heartbeat request that is answered (kept in the context until the response is polled; larger requests are dropped and counted as oversize). The default answers any request that fits a 512-byte record (max_fragment_length 512; GnuTLS pings with 284 bytes); RFC 6520 asks every request to be answered, so lower it only for peers that ping small.",
     },
     Knob {
         name: "NANODTLS_MAX_PEER_ADDR",

@@ -33,18 +33,18 @@
 #define NANODTLS_MAX_SERVER_NAME 64
 /** Raw public keys (SHA-256 of their SubjectPublicKeyInfo) a context can trust. */
 #define NANODTLS_MAX_TRUSTED_KEYS 4
-/** Largest payload of a peer's heartbeat request that is answered (kept until the response is polled; larger requests are dropped and counted). */
-#define NANODTLS_MAX_HEARTBEAT_PAYLOAD 64
+/** Largest payload of a peer's heartbeat request that is answered (kept in the context until the response is polled; larger requests are dropped and counted as oversize). The default answers any request that fits a 512-byte record (max_fragment_length 512; GnuTLS pings with 284 bytes); RFC 6520 asks every request to be answered, so lower it only for peers that ping small. */
+#define NANODTLS_MAX_HEARTBEAT_PAYLOAD 493
 /** Longest opaque peer address (e.g. a struct sockaddr_in6) a server endpoint stores per peer. */
 #define NANODTLS_MAX_PEER_ADDR 32
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 3400
+#define NANODTLS_CTX_SIZE 3832
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 425
+#define NANODTLS_CTX_WORDS 479
 /** Size of one nanodtls_peer slot in bytes. */
-#define NANODTLS_PEER_SIZE 2880
+#define NANODTLS_PEER_SIZE 3312
 /** Size of one nanodtls_peer slot in 64-bit words. */
-#define NANODTLS_PEER_WORDS 360
+#define NANODTLS_PEER_WORDS 414
 /** Largest blob nanodtls_session_export writes (it contains the master secret). */
 #define NANODTLS_SESSION_BLOB_MAX 236
 /** Size of one nanodtls_session_entry (server session cache) in bytes. */
