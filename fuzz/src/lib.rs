@@ -23,7 +23,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use nanodtls::record::content;
 use nanodtls::session::CacheEntry;
-use nanodtls::{suite, Config, Connection, Endpoint, Env, Error, PeerSlot, Role, State};
+use nanodtls::{suite, Config, Connection, Endpoint, Engine, Env, Error, PeerSlot, Role, State};
 use zerocopy::FromZeros;
 
 /// PSK identity and key of every PSK setup.
@@ -445,7 +445,7 @@ pub fn check_result<T>(r: &Result<T, Error>, what: &str) {
 }
 
 /// Panic if a connection's sticky status is `Internal`.
-pub fn check_conn(c: &Connection, what: &str) {
+pub fn check_conn(c: &Engine, what: &str) {
     if c.failure() == Some(Error::Internal) {
         panic!("{what}: connection failed with Error::Internal");
     }
