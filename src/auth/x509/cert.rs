@@ -105,7 +105,9 @@ impl<'a> Cert<'a> {
             None => 1,
         };
         let serial = der::integer(t.expect(INTEGER)?)?;
-        if serial.len() > 20 {
+        // RFC 5280 4.1.2.2: at most 20 octets (plus the sign octet a
+        // positive 20-octet value needs).
+        if serial.len() > 21 || (serial.len() == 21 && serial.first() != Some(&0)) {
             return Err(Reason::Malformed);
         }
         // RFC 5280 4.1.1.2: the same algorithm inside and outside.
