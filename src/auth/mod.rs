@@ -5,6 +5,8 @@
 pub mod psk;
 #[cfg(feature = "ecc")]
 pub mod rpk;
+#[cfg(feature = "ecc")]
+pub mod x509;
 
 use zerocopy::FromZeros;
 
