@@ -37,26 +37,34 @@
 #define NANODTLS_MAX_SERVER_NAME 64
 /** Raw public keys (SHA-256 of their SubjectPublicKeyInfo) a context can trust. */
 #define NANODTLS_MAX_TRUSTED_KEYS 4
+/** Trust anchors (id, key, sliding window of used sequence numbers) a server can hold for the DerivedKey and AuthzCert modes (features derived-key, authz-cert). */
+#define NANODTLS_MAX_TRUST_ANCHORS 4
+/** Longest trust anchor id in bytes. */
+#define NANODTLS_MAX_TA_ID 32
+/** Sequence numbers per trust anchor window (a multiple of 32; RFC 6347 4.1.2.6 style): a seq more than this far below the highest one used is refused. */
+#define NANODTLS_TA_WINDOW 64
 /** Longest opaque peer address (e.g. a struct sockaddr_in6) a server endpoint stores per peer. */
 #define NANODTLS_MAX_PEER_ADDR 32
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 7040
+#define NANODTLS_CTX_SIZE 7448
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 880
+#define NANODTLS_CTX_WORDS 931
 /** Size of one nanodtls_peer slot in bytes. */
-#define NANODTLS_PEER_SIZE 6520
+#define NANODTLS_PEER_SIZE 6528
 /** Size of one nanodtls_peer slot in 64-bit words. */
-#define NANODTLS_PEER_WORDS 815
+#define NANODTLS_PEER_WORDS 816
 /** Largest blob nanodtls_session_export writes (it contains the master secret). */
 #define NANODTLS_SESSION_BLOB_MAX 236
+/** Largest trust anchor window state nanodtls_ta_export writes (see docs/ttp.md). */
+#define NANODTLS_TA_STATE_MAX 57
 /** Size of one nanodtls_session_entry (server session cache) in bytes. */
 #define NANODTLS_SESSION_ENTRY_SIZE 224
 /** Size of one nanodtls_session_entry in 64-bit words. */
 #define NANODTLS_SESSION_ENTRY_WORDS 28
 /** Size of nanodtls_endpoint in bytes. */
-#define NANODTLS_ENDPOINT_SIZE 1264
+#define NANODTLS_ENDPOINT_SIZE 1664
 /** Size of nanodtls_endpoint in 64-bit words. */
-#define NANODTLS_ENDPOINT_WORDS 158
+#define NANODTLS_ENDPOINT_WORDS 208
 
 
 /**
