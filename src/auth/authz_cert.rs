@@ -169,6 +169,7 @@ mod tests {
         out[..len].to_vec()
     }
 
+    #[allow(dead_code)]
     mod kat {
         include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/ttp_vectors.rs"));
     }

@@ -164,6 +164,7 @@ mod tests {
     use super::*;
     use zerocopy::FromZeros;
 
+    #[allow(dead_code)]
     mod kat {
         include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/ttp_vectors.rs"));
     }
