@@ -96,6 +96,13 @@ impl Engine {
         self.assoc.hs.peer_identity()
     }
 
+    /// Server: the client authenticated through a trust anchor (DerivedKey),
+    /// once its handshake succeeded: trust anchor id, client id and seq.
+    #[cfg(nanodtls_ttp)]
+    pub fn trust_anchor_peer(&self) -> Option<crate::auth::TtpPeer<'_>> {
+        self.assoc.hs.ttp.peer(self.assoc.hs.peer_identity())
+    }
+
     /// True while the credentials may change (before the handshake starts).
     fn configurable(&self) -> bool {
         matches!(self.assoc.state, State::Idle | State::ServerWaitClientHello)
@@ -464,6 +471,14 @@ impl Connection {
     /// Our SubjectPublicKeyInfo (DER, 91 bytes), if a key is set.
     pub fn own_spki(&self) -> Option<[u8; 91]> {
         self.creds.own_spki()
+    }
+
+    /// Server: the trust anchor table (DerivedKey, AuthzCert; docs/ttp.md).
+    /// Anchors may be added, reset, revoked or removed at any time: a
+    /// handshake in progress is checked again when it completes.
+    #[cfg(nanodtls_ttp)]
+    pub fn trust_anchors_mut(&mut self) -> &mut crate::auth::ta::TrustAnchors {
+        &mut self.creds.ta
     }
 
     /// Trust a peer raw public key given as SubjectPublicKeyInfo DER.
