@@ -15,7 +15,7 @@
 //! in this order: the nonce's format, the trust anchor is known, the seq
 //! is fresh in its window; only then is the key derived, and the handshake
 //! goes on as PSK. The window moves when the handshake succeeds
-//! ([`super::ta::TrustAnchors::commit`]). Every refusal is answered like
+//! (`super::ta::TrustAnchors::commit`). Every refusal is answered like
 //! an unknown PSK identity (decrypt_error, RFC 7925) and counted under its
 //! reason.
 

@@ -14,7 +14,7 @@
 //! A handshake only *checks* its seq when the client's credential arrives
 //! (before any key is derived or MAC computed); the window moves only when
 //! the handshake succeeds (the server verified the client's Finished),
-//! where the seq is checked again ([`TrustAnchors::commit`]). So two
+//! where the seq is checked again (`TrustAnchors::commit`). So two
 //! handshakes with one nonce may run at once, but only the first to finish
 //! gets in. The windows sit in `Cell`s: the handshake sees the credentials
 //! read-only (they are shared), and a context or endpoint is used from one

@@ -194,7 +194,7 @@ impl Engine {
         Error::from_code(self.assoc.status)
     }
 
-    /// Milliseconds until [`Connection::handle_timeout`] must be called, or
+    /// Milliseconds until [`Self::handle_timeout`] must be called, or
     /// None if no timer runs.
     pub fn timeout_ms(&self, now: u64) -> Option<u64> {
         let c = &self.assoc;
@@ -502,12 +502,12 @@ impl Connection {
         self.engine.connect(&self.creds, env, now)
     }
 
-    /// Feed one received datagram, decrypted in place (see [`Engine::feed`]).
+    /// Feed one received datagram, decrypted in place (see `Engine::feed`).
     pub fn feed(&mut self, env: &mut dyn Env, now: u64, datagram: &mut [u8]) -> Result<Fed, Error> {
         self.engine.feed(&self.creds, env, now, datagram)
     }
 
-    /// Produce the next datagram to send (see [`Engine::poll_datagram`]).
+    /// Produce the next datagram to send (see `Engine::poll_datagram`).
     pub fn poll_datagram(&mut self, env: &dyn Env, now: u64, out: &mut [u8]) -> Result<Option<usize>, Error> {
         self.engine.poll_datagram(&self.creds, env, now, out)
     }
