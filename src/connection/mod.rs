@@ -539,6 +539,37 @@ mod tests {
         }
     }
 
+    /// Where the bytes of an engine go, for embedded/README.md's RAM table
+    /// (`cargo test --lib --no-default-features --features psk,small
+    /// ram_breakdown -- --nocapture`); the parts add up to the whole.
+    #[test]
+    fn ram_breakdown() {
+        use core::mem::size_of_val;
+        let e = Engine::new_box_zeroed().unwrap();
+        let a = &e.assoc;
+        let parts = [
+            ("reassembly (message + fragment bitmap)", size_of_val(&e.reasm)),
+            ("handshake (randoms, transcript, cookie, PSK identity, keys in progress)", size_of_val(&a.hs)),
+            ("record state (keys, IVs, record numbers, replay window)", size_of_val(&a.rl)),
+            ("flight (items, timer)", size_of_val(&a.flight)),
+            ("pending HelloVerifyRequest", size_of_val(&a.hvr)),
+            ("cookie secrets", size_of_val(&a.cookies)),
+            ("session (master secret, id, peer identity)", size_of_val(&a.session)),
+            ("server name", size_of_val(&a.sni)),
+            ("heartbeat (echo store)", size_of_val(&a.hb)),
+            ("statistics", size_of_val(&a.stats)),
+            ("config", size_of_val(&a.cfg)),
+        ];
+        let mut sum = 0;
+        for (what, n) in parts {
+            std::println!("{n:6}  {what}");
+            sum += n;
+        }
+        let total = core::mem::size_of::<Engine>();
+        std::println!("{:6}  rest (alerts, state, flags, padding)\n{total:6}  Engine", total - sum);
+        assert!(sum <= total && total - sum < 128, "a field is missing from the breakdown");
+    }
+
     /// Both roles in the default build; in a single-role build (run by
     /// scripts/test.sh with `--features psk,client` and `psk,server`) the
     /// other role is refused with Unsupported, by Connection and Endpoint.
