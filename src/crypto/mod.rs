@@ -1,11 +1,13 @@
 //! Cryptographic building blocks: transcript hash, TLS 1.2 PRF, AEAD.
 //!
-//! SHA-256 is the crate's own compact implementation ([`sha256`]); AES
-//! comes from RustCrypto's `aes`, P-256 from `p256`/`ecdsa`. On top: the
-//! TLS-specific constructions (HMAC/PRF, CCM with interleaved MAC and
-//! keystream blocks). Secret temporaries are zeroized when done.
+//! SHA-256 and AES-128 are the crate's own compact implementations
+//! ([`sha256`], [`aes`]: constant-time, bitsliced); P-256 comes
+//! from RustCrypto (`p256`/`ecdsa`). On top: the TLS-specific
+//! constructions (HMAC/PRF, CCM with interleaved MAC and keystream blocks).
+//! Secret temporaries are zeroized when done.
 
 pub mod aead;
+pub mod aes;
 #[cfg(feature = "ecc")]
 pub mod ecc;
 pub mod prf;
