@@ -209,6 +209,77 @@ mod tests {
         assert_eq!(pt, hex("202122232425262728292a2b2c2d2e2f3031323334353637"));
     }
 
+    /// AES-128-CCM with a 12-byte nonce and a 16-byte tag: Project
+    /// Wycheproof `aes_ccm_test.json` (group ivSize 96, tagSize 128; tcId
+    /// 1, 2, 4, 9, 11, 25, 30: empty input, one byte, one block, a partial
+    /// fifth block, AAD in one block, AAD spanning two blocks (15 bytes plus
+    /// the length), 65 bytes of AAD). RFC 3610's packet vectors use a
+    /// 13-byte nonce (L = 2), which DTLS (L = 3) does not.
+    #[test]
+    fn ccm16_wycheproof_vectors() {
+        for (key, nonce, aad, msg, ct, tag) in [
+            ("bedcfb5a011ebc84600fcb296c15af0d", "438a547a94ea88dce46c6c85", "", "", "", "25d1a38495a7dea45bda049705627d10"),
+            ("384ea416ac3c2f51a76e7d8226346d4e", "b30c084727ad1c592ac21d12", "", "35", "d7", "6be3fd13b7065afc19e3b8a3b96b39fb"),
+            (
+                "ffdf4228361ea1f8165852136b3480f7",
+                "0e1666f2dc652f7708fb8f0d",
+                "",
+                "25b12e28ac0ef6ead0226a3b2288c800",
+                "aaf596fa5b00aaac27700146aec932a9",
+                "848b6735d32c96e4a0532bcdfaf33582",
+            ),
+            (
+                "42e38abef2dd7573248c5aefb3ecca54",
+                "064b3cfbe04d94d4d5c19b30",
+                "",
+                "2c763b9ec84903bcbb8aec15e678a3a955e4870edbf62d9d3c81c4f9ed6154877875779ca33cce8f73a55ca7af1d8d817fc6baac00ef962c5a0da339ce81427a3d59",
+                "4ca01b5b2a5e57bcc1a4b7f63f049dc477e3ee2e5c268efb346ff95b7dcd67f86ed0f11bb17c1dd7fb511d2f37b9684550c0d84be0f10030ccc4e0de5b74ef92ea54",
+                "c5a57dd6fa16aa9de8de20e6bd321396",
+            ),
+            (
+                "9415f925bcb41dc25e86c826dbc8bf68",
+                "bdffaa763b916ff0ee3f3ce4",
+                "705d676cd8a94451",
+                "feb36167eafc02c8e2bd6e13817686ba",
+                "08db327a88be7b48f430fd7bfccdf502",
+                "b7c249f810adacf99abded1f3b9130f2",
+            ),
+            (
+                "55e04c122780be52ed9328928039008c",
+                "0c908e58cddad69dea1a32c3",
+                "25591707c004f506f4b51e85e29f6a",
+                "26eb70672eef03667b34cc7d0df05872",
+                "89166dcd7d74a445dfd3526c5180d825",
+                "8b8ed5f97a168881c3b6efe91cfe7043",
+            ),
+            (
+                "5bf008f6f27cc21f5ae82fb7907b1d92",
+                "580af48bc1108604d5551343",
+                "482da24bb4fb9eaa0dbf403733597f5b3ee8338b5d09a1d6f9070bb069264abbcacc5657aa6353f179d1bb4c7fa00526789eaf08e0da258cbdb39e9877c68b4a75",
+                "ca89d6ae284afb6792cd894e07aa8336",
+                "1b89c6bcddefbe9233ee4093468a5f61",
+                "a49c7747dad42df6d729a01f4c50cf34",
+            ),
+        ] {
+            let key: [u8; 16] = hex(key).try_into().unwrap();
+            let nonce: [u8; 12] = hex(nonce).try_into().unwrap();
+            let (aad, msg, ct, tag) = (hex(aad), hex(msg), hex(ct), hex(tag));
+            let mut buf = msg.clone();
+            let mut t = [0u8; 16];
+            seal(TagLen::Sixteen, &key, &nonce, &aad, &mut buf, &mut t).unwrap();
+            assert_eq!(buf, ct);
+            assert_eq!(t.to_vec(), tag);
+            open(TagLen::Sixteen, &key, &nonce, &aad, &mut buf, &tag).unwrap();
+            assert_eq!(buf, msg);
+            // The last tag byte changed: refused, and the buffer wiped.
+            let mut bad = tag.clone();
+            bad[15] ^= 0x80;
+            let mut buf = ct.clone();
+            assert_eq!(open(TagLen::Sixteen, &key, &nonce, &aad, &mut buf, &bad), Err(Error::Decode));
+            assert!(buf.iter().all(|&b| b == 0));
+        }
+    }
+
     /// Differential test against the `ccm` crate (the RustCrypto reference
     /// implementation): every message length from 0 to 80 bytes and AAD
     /// lengths 0, 1, 13 (DTLS), 14 (exactly one block with its length
