@@ -6,7 +6,7 @@
 //! structs and `sizeof(nanodtls_ctx)` in C can never disagree.
 //!
 //! A knob can be overridden at build time with an environment variable of
-//! the same name, e.g. `NANODTLS_RX_BUF=600 cargo build`. The header is then
+//! the same name, e.g. `NANODTLS_MAX_HANDSHAKE_MSG=600 cargo build`. The header is then
 //! regenerated; point `NANODTLS_HEADER_OUT` at a file to receive a copy (the
 //! CMake glue does this so firmware builds always include a matching header).
 //! The committed `include/nanodtls.h` is the one for the default knobs and
@@ -30,20 +30,12 @@ struct Knob {
 
 const KNOBS: &[Knob] = &[
     Knob {
-        name: "NANODTLS_RX_BUF",
-        default: 1400,
-        small: 560,
-        min: 256,
-        max: 16_700,
-        doc: "Receive buffer per connection: the largest datagram whose records can all be processed, and the room for application data waiting for nanodtls_read().",
-    },
-    Knob {
-        name: "NANODTLS_TX_BUF",
-        default: 1400,
+        name: "NANODTLS_MTU",
+        default: 1280,
         small: 560,
         min: 128,
-        max: 16_700,
-        doc: "Transmit buffer per connection for protected application records and alerts waiting for nanodtls_poll_datagram().",
+        max: 16_384,
+        doc: "Default MTU (nanodtls_config.mtu): the largest datagram we send. No datagram is stored: the buffers you feed and poll with are the only ones; size them for your MTU and the peer's.",
     },
     Knob {
         name: "NANODTLS_MAX_HANDSHAKE_MSG",
@@ -52,14 +44,6 @@ const KNOBS: &[Knob] = &[
         min: 256,
         max: 16_384,
         doc: "Largest handshake message (body plus 12-byte header) that can be reassembled from the peer.",
-    },
-    Knob {
-        name: "NANODTLS_FLIGHT_BUF",
-        default: 1024,
-        small: 512,
-        min: 256,
-        max: 16_384,
-        doc: "Room for our own last flight, kept as plaintext messages for retransmission.",
     },
     Knob {
         name: "NANODTLS_MAX_PSK_IDENTITY",
@@ -102,6 +86,14 @@ const KNOBS: &[Knob] = &[
         doc: "Raw public keys (SHA-256 of their SubjectPublicKeyInfo) a context can trust.",
     },
     Knob {
+        name: "NANODTLS_MAX_HEARTBEAT_PAYLOAD",
+        default: 493,
+        small: 32,
+        min: 16,
+        max: 16_384,
+        doc: "Largest payload of a peer's heartbeat request that is answered (kept in the context until the response is polled; larger requests are dropped and counted as oversize). The default answers any request that fits a 512-byte record (max_fragment_length 512; GnuTLS pings with 284 bytes); RFC 6520 asks every request to be answered, so lower it only for peers that ping small.",
+    },
+    Knob {
         name: "NANODTLS_MAX_PEER_ADDR",
         default: 32,
         small: 32,
@@ -116,12 +108,12 @@ const KNOBS: &[Knob] = &[
 /// ...). A compile-time assertion in src/ffi checks that the Rust struct
 /// fits in the size the header announces, and a unit test checks that the
 /// slack stays small, so this number cannot silently go stale.
-const ENGINE_STATE_BYTES: usize = 884;
+const ENGINE_STATE_BYTES: usize = 920;
 /// The debug log's sink pointer (feature `log`).
 const LOG_BYTES: usize = 8;
 /// Extra per-handshake state with the `ecc` feature (the peer's key, the
 /// ephemeral keys).
-const ECC_HANDSHAKE_BYTES: usize = 200;
+const ECC_HANDSHAKE_BYTES: usize = 272;
 /// Credentials apart from the PSK buffers: the hint, lengths, and with
 /// `ecc` our key pair (the trusted-key table comes on top).
 const CREDS_BYTES: usize = 40;
@@ -167,11 +159,9 @@ fn main() {
     let get = |name: &str| values.iter().find(|(k, _)| k.name == name).map(|(_, v)| *v).unwrap();
 
     let hs = get("NANODTLS_MAX_HANDSHAKE_MSG");
-    let buffers = round8(get("NANODTLS_RX_BUF"))
-        + round8(get("NANODTLS_TX_BUF"))
-        + round8(hs)
+    let buffers = round8(hs)
         + round8(hs.div_ceil(8))
-        + round8(get("NANODTLS_FLIGHT_BUF"))
+        + round8(get("NANODTLS_MAX_HEARTBEAT_PAYLOAD") + 16)
         + round8(get("NANODTLS_MAX_COOKIE"))
         + round8(get("NANODTLS_MAX_SERVER_NAME"))
         // A server's handshake keeps the client's PSK identity.

@@ -17,6 +17,11 @@
 #                             ON to pass --no-default-features (then list
 #                             every wanted feature in NANODTLS_CARGO_FEATURES).
 #   NANODTLS_CARGO            The cargo executable (found automatically).
+#   NANODTLS_CARGO_DIR        Where cargo's target directories go (default:
+#                             <build>/nanodtls-cargo). CMake trees given the
+#                             same directory share one cargo build of each
+#                             feature selection (scripts/freertos-demo.sh
+#                             reuses the top-level build's library this way).
 #   NANODTLS_SYSTEM_LIBS      Extra libraries the static library needs at link
 #                             time. The library is #![no_std]: on Linux it only
 #                             needs libc (abort, memcpy, memmove, memset, bcmp),
@@ -37,9 +42,9 @@
 # core::panicking), fails to link with "undefined reference to
 # rust_eh_personality" (libcore is built with panic=unwind). Overriding the
 # crate type builds only the staticlib, with LTO. Cargo's artifacts go to a
-# target directory inside the CMake binary directory whose name is derived
-# from the feature selection, so different selections never overwrite each
-# other's library:
+# target directory inside the CMake binary directory (or NANODTLS_CARGO_DIR)
+# whose name is derived from the feature selection, so different selections
+# never overwrite each other's library:
 #
 #   <build>/nanodtls-cargo/<feature-tag>/[<triple>/]release/libnanodtls.a
 #
@@ -82,6 +87,8 @@ option(NANODTLS_CARGO_NO_DEFAULT_FEATURES
     "Build the nanodtls library with --no-default-features" OFF)
 set(NANODTLS_SYSTEM_LIBS "" CACHE STRING
     "Extra system libraries the nanodtls static library needs at link time")
+set(NANODTLS_CARGO_DIR "" CACHE PATH
+    "Directory for cargo's target directories (empty: <build>/nanodtls-cargo)")
 
 # The cargo on PATH wins (it is the one the user's rustc and rustup
 # toolchain selection go with); rustup's default location is a fallback.
@@ -143,7 +150,12 @@ if(NOT _nanodtls_tag)
 endif()
 set(NANODTLS_FEATURE_TAG "${_nanodtls_tag}")
 
-set(NANODTLS_CARGO_TARGET_DIR "${CMAKE_BINARY_DIR}/nanodtls-cargo/${_nanodtls_tag}")
+if(NANODTLS_CARGO_DIR)
+    get_filename_component(_nanodtls_cargo_dir "${NANODTLS_CARGO_DIR}" ABSOLUTE)
+else()
+    set(_nanodtls_cargo_dir "${CMAKE_BINARY_DIR}/nanodtls-cargo")
+endif()
+set(NANODTLS_CARGO_TARGET_DIR "${_nanodtls_cargo_dir}/${_nanodtls_tag}")
 if(NANODTLS_RUST_TARGET)
     set(_nanodtls_out_dir "${NANODTLS_CARGO_TARGET_DIR}/${NANODTLS_RUST_TARGET}/release")
 else()
@@ -230,3 +242,4 @@ unset(_nanodtls_deps)
 unset(_nanodtls_stamp)
 unset(_nanodtls_desc)
 unset(_nanodtls_env)
+unset(_nanodtls_cargo_dir)

@@ -51,15 +51,16 @@ fn run(c: &mut Connection, s: &mut Connection, ce: &mut Rng, se: &mut Rng) -> (u
     let (mut n, mut bytes) = (0, 0);
     let mut buf = [0u8; 1500];
     for _ in 0..20 {
-        while let Some(len) = c.poll_datagram(0, &mut buf).unwrap() {
+        // Handshake datagrams only: no application data to look at.
+        while let Some(len) = c.poll_datagram(ce, 0, &mut buf).unwrap() {
             n += 1;
             bytes += len;
-            s.feed(se, 0, &buf[..len]).unwrap();
+            s.feed(se, 0, &mut buf[..len]).unwrap();
         }
-        while let Some(len) = s.poll_datagram(0, &mut buf).unwrap() {
+        while let Some(len) = s.poll_datagram(se, 0, &mut buf).unwrap() {
             n += 1;
             bytes += len;
-            c.feed(ce, 0, &buf[..len]).unwrap();
+            c.feed(ce, 0, &mut buf[..len]).unwrap();
         }
     }
     assert_eq!((c.state(), s.state()), (State::Connected, State::Connected));

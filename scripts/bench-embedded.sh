@@ -240,9 +240,9 @@ row "heap: _sbrk calls / malloc" r_heap
 row "client instructions, PSK handshake" r_mi psk.client_insns
 row "server instructions, PSK handshake" r_mi psk.server_insns
 row "client library calls, PSK handshake" r_n psk.client_calls
-row "64 B record, client send (write+poll)" r_n psk_record_c2s.send_insns
-row "64 B record, server receive (feed+read)" r_n psk_record_c2s.recv_insns
-row "64 B record, client receive (feed+read)" r_n psk_record_s2c.recv_insns
+row "64 B record, client send (write: sealed into the datagram)" r_n psk_record_c2s.send_insns
+row "64 B record, server receive (feed: opened in place)" r_n psk_record_c2s.recv_insns
+row "64 B record, client receive (feed: opened in place)" r_n psk_record_s2c.recv_insns
 row "client instructions, ECDHE-ECDSA handshake (mutual RPK)" r_mi ecc.client_insns
 row "server instructions, ECDHE-ECDSA handshake" r_mi ecc.server_insns
 row "client key setup (set_own_key, trust)" r_mi ecc.client_setup_insns

@@ -343,17 +343,16 @@ SHIM
 M4F='set(CONFIG_CPU_CORTEX_M y)
 set(CONFIG_CPU_CORTEX_M4 y)
 set(CONFIG_FP_HARDABI y)'
-# The small profile with one knob changed (RX_BUF=@RX@).
+# The small profile with one knob changed (MTU=@RX@).
 KNOBS='set(CONFIG_NANODTLS_SMALL y)
-set(CONFIG_NANODTLS_RX_BUF @RX@)
-set(CONFIG_NANODTLS_TX_BUF 560)
+set(CONFIG_NANODTLS_MTU @RX@)
 set(CONFIG_NANODTLS_MAX_HANDSHAKE_MSG 512)
-set(CONFIG_NANODTLS_FLIGHT_BUF 512)
 set(CONFIG_NANODTLS_MAX_PSK_IDENTITY 64)
 set(CONFIG_NANODTLS_MAX_PSK_KEY 32)
 set(CONFIG_NANODTLS_MAX_COOKIE 32)
 set(CONFIG_NANODTLS_MAX_SERVER_NAME 32)
 set(CONFIG_NANODTLS_MAX_TRUSTED_KEYS 2)
+set(CONFIG_NANODTLS_MAX_HEARTBEAT_PAYLOAD 32)
 set(CONFIG_NANODTLS_MAX_PEER_ADDR 32)'
 knobs() { echo "${KNOBS/@RX@/$1}"; }
 
@@ -366,7 +365,7 @@ build_shim() {
 }
 hdr_knob() { sed -n "s/^#define $2 \([0-9]*\)\$/\1/p" "$1" 2>/dev/null; }
 
-# A: Cortex-M4F, PSK, small, RX_BUF 600.
+# A: Cortex-M4F, PSK, small, MTU 600.
 shim "$W/shim-a" "$M4F
 set(CONFIG_NANODTLS_PROFILE_PSK y)
 $(knobs 600)"
@@ -374,7 +373,7 @@ B="$W/build"
 hdr="$B/nanodtls/include/nanodtls.h"
 lib="$B/nanodtls/libnanodtls.a"
 if build_shim a1 "$W/shim-a" "$B"; then
-    if [ -f "$lib" ] && [ "$(hdr_knob "$hdr" NANODTLS_RX_BUF)" = 600 ] &&
+    if [ -f "$lib" ] && [ "$(hdr_knob "$hdr" NANODTLS_MTU)" = 600 ] &&
         [ "$(hdr_knob "$hdr" NANODTLS_MAX_PSK_KEY)" = 32 ] &&
         grep -q 'SHIM links=.*nanodtls_rust' "$W/a1.log" &&
         grep -q "target=thumbv7em-none-eabihf" "$B/nanodtls/nanodtls-config.txt" &&
@@ -407,21 +406,21 @@ if [ -f "$W/header-a.h" ]; then
     else
         bad "pristine rebuild with NANODTLS_ZEPHYR_CARGO_TARGET_DIR kept: no (or another) nanodtls.h (see $W/a2.log)"
     fi
-    # B: another selection (client role, RX_BUF 700) in the same cargo dir.
+    # B: another selection (client role, MTU 700) in the same cargo dir.
     shim "$W/shim-b" "$M4F
 set(CONFIG_NANODTLS_PROFILE_PSK y)
 set(CONFIG_NANODTLS_ROLES_CLIENT y)
 $(knobs 700)"
     if build_shim b "$W/shim-b" "$W/build-b" &&
-        [ "$(hdr_knob "$W/build-b/nanodtls/include/nanodtls.h" NANODTLS_RX_BUF)" = 700 ]; then
+        [ "$(hdr_knob "$W/build-b/nanodtls/include/nanodtls.h" NANODTLS_MTU)" = 700 ]; then
         rm -rf "$B"
         if build_shim a3 "$W/shim-a" "$B" && cmp -s "$hdr" "$W/header-a.h"; then
-            ok "pristine rebuild after another selection used the cargo dir: each build gets its own header (RX_BUF 700, then 600 again)"
+            ok "pristine rebuild after another selection used the cargo dir: each build gets its own header (MTU 700, then 600 again)"
         else
-            bad "pristine rebuild after another selection: header is not the selection's own (RX_BUF $(hdr_knob "$hdr" NANODTLS_RX_BUF), see $W/a3.log)"
+            bad "pristine rebuild after another selection: header is not the selection's own (MTU $(hdr_knob "$hdr" NANODTLS_MTU), see $W/a3.log)"
         fi
     else
-        bad "second selection (client, RX_BUF 700) in the shared cargo dir: build failed or wrong header (see $W/b.log)"
+        bad "second selection (client, MTU 700) in the shared cargo dir: build failed or wrong header (see $W/b.log)"
     fi
 else
     bad "pristine rebuild: skipped, the first build failed"

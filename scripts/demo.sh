@@ -39,14 +39,6 @@ command -v timeout >/dev/null 2>&1 || apt_install coreutils
 command -v cargo >/dev/null 2>&1 || [ -x "$HOME/.cargo/bin/cargo" ] ||
     die "cargo is missing: install a Rust toolchain (e.g. with rustup)"
 
-# --- Build --------------------------------------------------------------------
-log "configuring and building in $BUILD"
-cmake -S "$ROOT" -B "$BUILD" >/dev/null
-cmake --build "$BUILD" --target nanodtls-server nanodtls-client -j 2 >/dev/null ||
-    { cmake --build "$BUILD" --target nanodtls-server nanodtls-client; die "build failed"; }
-[ -x "$TOOLS/nanodtls-server" ] && [ -x "$TOOLS/nanodtls-client" ] || die "tools not built"
-
-# --- Run ------------------------------------------------------------------------
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/nanodtls-demo.XXXXXX")"
 # shellcheck source=lib/loopback-server.sh
 . "$ROOT/scripts/lib/loopback-server.sh"
@@ -57,6 +49,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# --- Build --------------------------------------------------------------------
+# CMake's and cargo's output (cargo writes its progress to stderr) go to a
+# log, shown only when the build fails.
+log "configuring and building in $BUILD"
+if ! { cmake -S "$ROOT" -B "$BUILD" &&
+    cmake --build "$BUILD" --target nanodtls-server nanodtls-client -j 2; } >"$WORK/build.log" 2>&1; then
+    cat "$WORK/build.log" >&2
+    die "build failed (output above)"
+fi
+[ -x "$TOOLS/nanodtls-server" ] && [ -x "$TOOLS/nanodtls-client" ] || die "tools not built"
+
+# --- Run ------------------------------------------------------------------------
 # Port 0: the kernel picks a free port; the server reports it on stderr.
 log "starting nanodtls-server on 127.0.0.1 (free port, --echo --once)"
 nd_server_start "$WORK" 30 "$TOOLS/nanodtls-server" --psk-id "$PSK_ID" --psk "$PSK" --echo --once

@@ -4,21 +4,30 @@
 # (c-examples/posix) on loopback, run the FreeRTOS client task against it
 # and check that the handshake completes and the echo comes back.
 #
+#   scripts/freertos-demo.sh                     the kernel in ../shared/freertos-kernel
 #   FREERTOS_KERNEL_PATH=/path/to/FreeRTOS-Kernel scripts/freertos-demo.sh
 #   scripts/freertos-demo.sh /path/to/FreeRTOS-Kernel
 #
-# The kernel is never part of this repository. Without a kernel path the
-# script prints SKIP and exits 0. Exit status: 0 OK (or skipped), 1 failure.
+# The kernel is never part of this repository: the argument, else
+# FREERTOS_KERNEL_PATH, else the team's copy in ../shared/freertos-kernel
+# beside the repository (read-only: everything is built in
+# target/freertos-demo). Without any of them the script prints SKIP and
+# exits 0. Exit status: 0 OK (or skipped), 1 failure.
 set -euo pipefail
 
 ND_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=lib/embedded-common.sh
 . "$ND_ROOT/scripts/lib/embedded-common.sh"
 
+SHARED_KERNEL="$ND_ROOT/../shared/freertos-kernel"
 KERNEL=${1:-${FREERTOS_KERNEL_PATH:-}}
 if [ -z "$KERNEL" ]; then
-    echo "freertos-demo: SKIP (FREERTOS_KERNEL_PATH is not set; point it at a FreeRTOS-Kernel checkout)"
-    exit 0
+    if [ ! -d "$SHARED_KERNEL" ]; then
+        echo "freertos-demo: SKIP (no FreeRTOS kernel: FREERTOS_KERNEL_PATH is not set and" \
+            "$(realpath -m "$SHARED_KERNEL") is absent)"
+        exit 0
+    fi
+    KERNEL=$SHARED_KERNEL
 fi
 if [ ! -f "$KERNEL/tasks.c" ] || [ ! -d "$KERNEL/portable/ThirdParty/GCC/Posix" ]; then
     echo "freertos-demo: SKIP ($KERNEL is not a FreeRTOS-Kernel checkout with the POSIX port)"
@@ -48,8 +57,10 @@ if ! cmake -S "$ND_ROOT" -B "$ND_ROOT/build" >"$OUT/server-build.log" 2>&1 ||
     tail -n 20 "$OUT/server-build.log" >&2
     nd_die "building nanodtls-server failed (log: $OUT/server-build.log)"
 fi
+# The example links the library cargo built for nanodtls-server just now
+# (one cargo build: the same command line, in the same target directory).
 if ! cmake -S "$ND_ROOT/c-examples/freertos" -B "$OUT/build" -DFREERTOS_KERNEL_PATH="$KERNEL" \
-    >"$OUT/build.log" 2>&1 ||
+    -DNANODTLS_CARGO_DIR="$ND_ROOT/build/nanodtls-cargo" >"$OUT/build.log" 2>&1 ||
     ! cmake --build "$OUT/build" >>"$OUT/build.log" 2>&1; then
     tail -n 25 "$OUT/build.log" >&2
     nd_die "building the FreeRTOS example failed (log: $OUT/build.log)"

@@ -18,12 +18,14 @@
 #             half-open handshakes sending junk (scripts/endpoint-exhaustion-test.sh,
 #             ~5 s)
 #   demo      scripts/demo.sh (our client and server over loopback)
-#   interop   tests/interop/run.py against OpenSSL, GnuTLS, Mbed TLS, tinydtls
+#   interop   tests/interop/run.py against OpenSSL, GnuTLS, Mbed TLS 2.28 and
+#             3.6.6 (built from ../shared, SKIP without it), tinydtls, libcoap
 #   embedded  cross builds (Cortex-M0+/M4/M33, RISC-V; PSK-only and full)
 #             linked into images, the CMake target mapping, a Cortex-M0+
 #             install consumed through find_package, the Zephyr
-#             module check (and the FreeRTOS demo when FREERTOS_KERNEL_PATH
-#             points at a FreeRTOS-Kernel checkout)
+#             module check, the FreeRTOS demo against the real kernel
+#             (scripts/freertos-demo.sh: FREERTOS_KERNEL_PATH, else
+#             ../shared/freertos-kernel; SKIP where there is none)
 #   fuzz      replay of fuzz/regressions and a short cargo-fuzz run of every
 #             target (scripts/fuzz-smoke.sh; longer: scripts/fuzz-long.sh)
 set -euo pipefail
@@ -122,7 +124,7 @@ stage_embedded() {
     scripts/cross-cmake-test.sh
     scripts/cmake-package-test.sh cross
     scripts/check-zephyr-module.sh
-    if [ -n "${FREERTOS_KERNEL_PATH:-}" ]; then scripts/freertos-demo.sh; fi
+    scripts/freertos-demo.sh
 }
 
 stage_fuzz() { scripts/fuzz-smoke.sh; }

@@ -5,8 +5,9 @@
 use zeroize::Zeroizing;
 
 use crate::alert;
-use crate::association::{Association, State};
+use crate::association::{Association, Sources, State};
 use crate::auth::Credentials;
+use crate::codec::Writer;
 use crate::config::Config;
 use crate::env::Env;
 use crate::error::{Error, Fatal};
@@ -67,7 +68,7 @@ impl Association {
         self.hs.deadline = now.saturating_add(u64::from(self.cfg.handshake_timeout_ms));
         self.flight.clear();
         self.flight.interval_ms = self.cfg.retransmit_initial_ms;
-        self.write_client_hello(creds)?;
+        self.write_client_hello(env, creds)?;
         self.send_flight(true);
         self.state = State::ClientWaitServerHello;
         Ok(())
@@ -109,28 +110,10 @@ impl Association {
     /// Build ClientHello (with the stored cookie, if any) as a new flight.
     /// The transcript restarts with it (RFC 6347 4.2.1: the HelloVerifyRequest
     /// exchange is not part of the handshake transcript).
-    #[cfg_attr(not(feature = "ecc"), allow(unused_variables))]
-    fn write_client_hello(&mut self, creds: &Credentials) -> Result<(), Fatal> {
+    fn write_client_hello(&mut self, env: &dyn Env, creds: &Credentials) -> Result<(), Fatal> {
         self.flight.clear();
         self.hs.transcript.reset();
-        let seq = self.hs.next_send_seq()?;
-        let random = self.hs.client_random;
-        let cookie = self.hs.cookie.get(..usize::from(self.hs.cookie_len)).unwrap_or(&[]);
-        // Offer the stored session for resumption (RFC 5246 7.4.1.2).
-        let session_id = if self.session.valid { self.session.id() } else { &[] };
-        let offered = self.hs.offered;
-        let offer = Self::extension_offer(
-            self.sni.get(..usize::from(self.sni_len)).unwrap_or(&[]),
-            &self.cfg,
-            &self.hs,
-            #[cfg(feature = "ecc")]
-            &creds.keys,
-        );
-        let m = self.flight.push_message(0, msg::CLIENT_HELLO, seq, |w| {
-            client_hello::write(w, &random, session_id, cookie, &offered, &offer)
-        })?;
-        self.hs.transcript.update(m);
-        Ok(())
+        self.push_message(creds, env, 0, msg::CLIENT_HELLO, write_body)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -184,7 +167,7 @@ impl Association {
                 self.hs.cookie.get_mut(..cookie.len()).ok_or(Fatal::internal(Error::Internal))?.copy_from_slice(cookie);
                 self.hs.cookie_len = cookie.len() as u8;
                 self.hs.peer_flight_first = origin.message_seq;
-                self.write_client_hello(creds)?;
+                self.write_client_hello(env, creds)?;
                 self.send_flight(true);
                 Ok(())
             }
@@ -240,9 +223,8 @@ impl Association {
                     // Abbreviated handshake: our CCS and Finished are the
                     // last flight (no timer; resent if the server resends).
                     self.flight.clear();
-                    self.flight.push_ccs(0)?;
-                    self.rl.write_epoch = 1;
-                    self.push_finished()?;
+                    self.push_ccs()?;
+                    self.push_finished(creds, env, write_body)?;
                     self.send_flight(false);
                 } else {
                     self.remember_session();
@@ -321,8 +303,9 @@ impl Association {
             self.state = State::ClientWaitCcs;
             return Ok(());
         }
-        // The server did not resume: the offered session is gone.
-        self.session.clear();
+        // The server did not resume: the offered session is gone (it is
+        // cleared with our next flight: until then the ClientHello that
+        // offered it may have to be sent again, the same).
         self.state = match kx {
             Some(KeyExchange::EcdheEcdsa) => State::ClientWaitCertificate,
             _ => State::ClientWaitServerHelloDone,
@@ -370,19 +353,16 @@ impl Association {
     /// Flight 5: [Certificate], ClientKeyExchange, [CertificateVerify],
     /// ChangeCipherSpec, Finished.
     fn send_client_key_exchange_flight(&mut self, env: &mut dyn Env, creds: &Credentials) -> Result<(), Fatal> {
-        let _ = &env;
         self.flight.clear();
+        // The ClientHello that offered a session is answered: a full
+        // handshake replaces the session.
+        self.session.clear();
         let kx = suite::info(self.hs.suite).map(|(k, _)| k);
         // Premaster secret: large enough for PSK (2 + N + 2 + N) and ECDH (32).
         let mut pms = Zeroizing::new([0u8; 4 + 2 * NANODTLS_MAX_PSK_KEY]);
         let pms_len = match kx {
             Some(KeyExchange::Psk) => {
-                let seq = self.hs.next_send_seq()?;
-                let identity = creds.psk.identity();
-                let m = self
-                    .flight
-                    .push_message(0, msg::CLIENT_KEY_EXCHANGE, seq, |w| client_key_exchange::write_psk(w, identity))?;
-                self.hs.transcript.update(m);
+                self.push_message(creds, env, 0, msg::CLIENT_KEY_EXCHANGE, write_body)?;
                 keyex::psk::premaster(creds.psk.key(), &mut pms[..])?
             }
             #[cfg(feature = "ecc")]
@@ -393,11 +373,10 @@ impl Association {
         self.derive_keys(pms.get(..pms_len).unwrap_or(&[]));
         #[cfg(feature = "ecc")]
         if kx == Some(KeyExchange::EcdheEcdsa) && self.hs.ecc.cert_requested && self.hs.ecc.sent_certificate {
-            self.push_certificate_verify(creds)?;
+            self.push_certificate_verify(env, creds)?;
         }
-        self.flight.push_ccs(0)?;
-        self.rl.write_epoch = 1;
-        self.push_finished()?;
+        self.push_ccs()?;
+        self.push_finished(creds, env, write_body)?;
         self.send_flight(true);
         self.state = State::ClientWaitCcs;
         Ok(())
@@ -413,44 +392,67 @@ impl Association {
         pms: &mut [u8],
     ) -> Result<usize, Fatal> {
         if self.hs.ecc.cert_requested {
-            let seq = self.hs.next_send_seq()?;
-            let spki = creds.keys.own_spki();
             let cert = if self.hs.own_cert_x509 { env.own_certificate() } else { None };
             // Something to prove with CertificateVerify: our raw key, or our
             // X.509 certificate; otherwise an empty Certificate.
-            let present = creds.keys.has_own() && (!self.hs.own_cert_x509 || cert.is_some());
-            let m = self.flight.push_message(0, msg::CERTIFICATE, seq, |w| {
-                if present {
-                    msg::certificate::write(w, &spki, cert)
-                } else {
-                    w.u24(0)
-                }
-            })?;
-            self.hs.transcript.update(m);
-            self.hs.ecc.sent_certificate = present;
+            self.hs.ecc.sent_certificate = creds.keys.has_own() && (!self.hs.own_cert_x509 || cert.is_some());
+            self.push_message(creds, env, 0, msg::CERTIFICATE, write_body)?;
         }
         let mut rng = |b: &mut [u8]| env.random(b);
         let point = keyex::ecdhe::client_share(&mut rng, &self.hs.ecc.eph_point, pms)?;
-        let seq = self.hs.next_send_seq()?;
-        let m = self
-            .flight
-            .push_message(0, msg::CLIENT_KEY_EXCHANGE, seq, |w| client_key_exchange::write_ecdh(w, &point))?;
-        self.hs.transcript.update(m);
+        // The server's point has served; ours goes into ClientKeyExchange.
+        self.hs.ecc.eph_point = point;
+        self.push_message(creds, env, 0, msg::CLIENT_KEY_EXCHANGE, write_body)?;
         Ok(keyex::ecdhe::PREMASTER_LEN)
     }
 
     /// CertificateVerify: our signature over the transcript so far.
     #[cfg(feature = "ecc")]
-    fn push_certificate_verify(&mut self, creds: &Credentials) -> Result<(), Fatal> {
+    fn push_certificate_verify(&mut self, env: &dyn Env, creds: &Credentials) -> Result<(), Fatal> {
         use crate::crypto::ecc;
         let hash = self.hs.transcript.digest();
-        let mut sig = [0u8; ecc::MAX_SIG_LEN];
-        let n = ecc::sign(creds.keys.own_scalar(), &hash, &mut sig).map_err(Fatal::internal)?;
-        let seq = self.hs.next_send_seq()?;
-        let m = self.flight.push_message(0, msg::CERTIFICATE_VERIFY, seq, |w| {
-            msg::certificate_verify::write(w, sig.get(..n).unwrap_or(&[]))
-        })?;
-        self.hs.transcript.update(m);
-        Ok(())
+        let n = ecc::sign(creds.keys.own_scalar(), &hash, &mut self.hs.ecc.sig).map_err(Fatal::internal)?;
+        self.hs.ecc.sig_len = n as u8;
+        self.push_message(creds, env, 0, msg::CERTIFICATE_VERIFY, write_body)
+    }
+}
+
+/// The body of our handshake message `msg_type` (flights 1, 3 and 5),
+/// written from the state each time it is sent (RFC 6347 4.2.4: a
+/// retransmitted flight is the same flight).
+pub(crate) fn write_body(src: &Sources<'_>, msg_type: u8, w: &mut Writer<'_>) -> Result<(), Error> {
+    let hs = src.hs;
+    match msg_type {
+        msg::CLIENT_HELLO => {
+            let cookie = hs.cookie.get(..usize::from(hs.cookie_len)).unwrap_or(&[]);
+            // Offer the stored session for resumption (RFC 5246 7.4.1.2).
+            let session_id = if src.session.valid { src.session.id() } else { &[] };
+            let offer = Association::extension_offer(
+                src.sni,
+                src.cfg,
+                hs,
+                #[cfg(feature = "ecc")]
+                &src.creds.keys,
+            );
+            client_hello::write(w, &hs.client_random, session_id, cookie, &hs.offered, &offer)
+        }
+        msg::CLIENT_KEY_EXCHANGE => match suite::info(hs.suite).map(|(k, _)| k) {
+            #[cfg(feature = "ecc")]
+            Some(KeyExchange::EcdheEcdsa) => client_key_exchange::write_ecdh(w, &hs.ecc.eph_point),
+            _ => client_key_exchange::write_psk(w, src.creds.psk.identity()),
+        },
+        #[cfg(feature = "ecc")]
+        msg::CERTIFICATE if hs.ecc.sent_certificate => {
+            let cert = if hs.own_cert_x509 { src.env.own_certificate() } else { None };
+            msg::certificate::write(w, &src.creds.keys.own_spki(), cert)
+        }
+        #[cfg(feature = "ecc")]
+        msg::CERTIFICATE => w.u24(0),
+        #[cfg(feature = "ecc")]
+        msg::CERTIFICATE_VERIFY => {
+            msg::certificate_verify::write(w, hs.ecc.sig.get(..usize::from(hs.ecc.sig_len)).unwrap_or(&[]))
+        }
+        msg::FINISHED => msg::finished::write(w, &hs.own_verify_data),
+        _ => Err(Error::Internal),
     }
 }

@@ -63,6 +63,11 @@ impl<'a> Reader<'a> {
         Ok(a)
     }
 
+    /// Everything not yet consumed, without consuming it.
+    pub fn peek(&self) -> &'a [u8] {
+        self.buf.get(self.pos..).unwrap_or(&[])
+    }
+
     /// Everything not yet consumed.
     pub fn rest(&mut self) -> &'a [u8] {
         let s = self.buf.get(self.pos..).unwrap_or(&[]);
@@ -121,19 +126,38 @@ impl<'a> Reader<'a> {
 }
 
 /// Cursor over an output slice.
+///
+/// Normally every byte must fit: writing past the end is
+/// `BufferTooSmall`. A *window* writer ([`Writer::window`]) instead
+/// produces a byte range of a longer virtual output: it counts every byte
+/// written (its [`Writer::len`] is the whole output's length), keeps those
+/// at virtual offsets `skip..skip + buf.len()` and drops the rest. Our
+/// flight is rebuilt that way, one fragment at a time, from the handshake
+/// state instead of being stored (length prefixes that fall inside the
+/// window are patched as usual).
 #[derive(Debug)]
 pub struct Writer<'a> {
     buf: &'a mut [u8],
+    /// Virtual position: bytes written so far.
     pos: usize,
+    /// Window writer: virtual offset of `buf[0]`.
+    skip: usize,
+    window: bool,
 }
 
 impl<'a> Writer<'a> {
     /// A writer positioned at the start of `buf`.
     pub fn new(buf: &'a mut [u8]) -> Self {
-        Writer { buf, pos: 0 }
+        Writer { buf, pos: 0, skip: 0, window: false }
     }
 
-    /// Bytes written so far.
+    /// A window writer: keeps the bytes at virtual offsets
+    /// `skip..skip + buf.len()` in `buf`, counts and drops the others.
+    pub fn window(buf: &'a mut [u8], skip: usize) -> Self {
+        Writer { buf, pos: 0, skip, window: true }
+    }
+
+    /// Bytes written so far (for a window writer: the whole virtual output).
     pub fn len(&self) -> usize {
         self.pos
     }
@@ -158,8 +182,12 @@ impl<'a> Writer<'a> {
         self.buf.get_mut(..self.pos).unwrap_or(&mut [])
     }
 
-    /// Reserve `n` bytes and return them for the caller to fill.
+    /// Reserve `n` bytes and return them for the caller to fill (not for a
+    /// window writer: `Internal`).
     pub fn reserve(&mut self, n: usize) -> Result<&mut [u8], Error> {
+        if self.window {
+            return Err(Error::Internal);
+        }
         let start = self.pos;
         let end = start.checked_add(n).ok_or(Error::BufferTooSmall)?;
         if end > self.buf.len() {
@@ -169,10 +197,32 @@ impl<'a> Writer<'a> {
         self.buf.get_mut(start..end).ok_or(Error::BufferTooSmall)
     }
 
+    /// Write `data` at virtual offset `at` (which must be below the
+    /// position): the part inside the window, or all of it.
+    fn place(&mut self, at: usize, data: &[u8]) -> Result<(), Error> {
+        if !self.window {
+            let dst = self.buf.get_mut(at..at + data.len()).ok_or(Error::BufferTooSmall)?;
+            dst.copy_from_slice(data);
+            return Ok(());
+        }
+        let (lo, hi) = (self.skip, self.skip.saturating_add(self.buf.len()));
+        let (a, b) = (at.max(lo), (at + data.len()).min(hi));
+        if a < b {
+            let src = data.get(a - at..b - at).ok_or(Error::Internal)?;
+            self.buf.get_mut(a - lo..b - lo).ok_or(Error::Internal)?.copy_from_slice(src);
+        }
+        Ok(())
+    }
+
     /// Append bytes.
     pub fn put(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.reserve(data.len())?.copy_from_slice(data);
-        Ok(())
+        let at = self.pos;
+        let end = at.checked_add(data.len()).ok_or(Error::BufferTooSmall)?;
+        if !self.window && end > self.buf.len() {
+            return Err(Error::BufferTooSmall);
+        }
+        self.pos = end;
+        self.place(at, data)
     }
 
     /// Append one byte.
@@ -221,7 +271,7 @@ impl<'a> Writer<'a> {
     /// with [`Writer::end_len`].
     pub fn begin_len(&mut self, width: usize) -> Result<LenMark, Error> {
         let at = self.pos;
-        self.reserve(width)?.fill(0);
+        self.put([0; 3].get(..width).ok_or(Error::Internal)?)?;
         Ok(LenMark { at, width })
     }
 
@@ -238,9 +288,7 @@ impl<'a> Writer<'a> {
             return Err(Error::InvalidArgument);
         }
         let bytes = (body as u32).to_be_bytes();
-        let dst = self.buf.get_mut(mark.at..mark.at + mark.width).ok_or(Error::Internal)?;
-        dst.copy_from_slice(bytes.get(4 - mark.width..).ok_or(Error::Internal)?);
-        Ok(())
+        self.place(mark.at, bytes.get(4 - mark.width..).ok_or(Error::Internal)?)
     }
 }
 
@@ -280,5 +328,40 @@ mod tests {
         assert_eq!(w.put(&[0; 4]), Err(Error::BufferTooSmall));
         assert_eq!(w.len(), 5);
         assert_eq!(w.u24(0x1000000), Err(Error::InvalidArgument));
+    }
+
+    /// The same output written whole and through every window, including
+    /// length prefixes cut by the window's edges.
+    #[test]
+    fn window_writer_produces_each_range_of_the_output() {
+        fn body(w: &mut Writer<'_>) -> Result<(), Error> {
+            w.u8(7)?;
+            let outer = w.begin_len(2)?;
+            w.put(&[1, 2, 3, 4, 5])?;
+            let inner = w.begin_len(3)?;
+            w.put(&[0xaa; 300])?;
+            w.end_len(inner)?;
+            w.vec8(&[9, 9])?;
+            w.end_len(outer)
+        }
+        let mut whole = [0u8; 400];
+        let mut w = Writer::new(&mut whole);
+        body(&mut w).unwrap();
+        let n = w.len();
+        assert_eq!(&whole[..4], &[7, 1, 55, 1]);
+        for cap in [1usize, 2, 3, 7, 64, 400] {
+            for skip in 0..n + 2 {
+                let mut part = [0u8; 400];
+                let mut w = Writer::window(&mut part[..cap], skip);
+                body(&mut w).unwrap();
+                assert_eq!(w.len(), n);
+                let end = (skip + cap).min(n);
+                if skip < end {
+                    assert_eq!(&part[..end - skip], &whole[skip..end], "cap {cap} skip {skip}");
+                }
+            }
+        }
+        let mut w = Writer::window(&mut [], 0);
+        assert_eq!(w.reserve(1), Err(Error::Internal));
     }
 }

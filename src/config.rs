@@ -85,7 +85,7 @@ impl Config {
             retransmit_max_ms: 60_000,
             handshake_timeout_ms: 120_000,
             cookie_lifetime_ms: 300_000,
-            mtu: core::cmp::min(1280, crate::sizes::NANODTLS_RX_BUF as u16),
+            mtu: crate::sizes::NANODTLS_MTU as u16,
             role,
             require_cookie: true,
             require_ems: false,

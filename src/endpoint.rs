@@ -19,7 +19,7 @@ use zerocopy::FromZeros;
 use crate::auth::Credentials;
 use crate::codec::{Reader, Writer};
 use crate::config::{Config, Role};
-use crate::connection::{Engine, State};
+use crate::connection::{Engine, Fed, State};
 use crate::cookie::CookieKeys;
 use crate::env::Env;
 use crate::error::Error;
@@ -145,7 +145,6 @@ pub struct Endpoint {
     idle_timeout_ms: u32,
     half_open_timeout_ms: u32,
     poll_cursor: u16,
-    read_cursor: u16,
     event_cursor: u16,
     /// Where the endpoint's and its peers' debug log goes (feature `log`).
     #[cfg(feature = "log")]
@@ -275,26 +274,34 @@ impl Endpoint {
         Ok(())
     }
 
-    /// Feed a datagram received from `addr`.
+    /// Feed a datagram received from `addr`, decrypted in place: as
+    /// [`Engine::feed`], the call stops after the first application-data
+    /// record (from the peer at `addr`), whose plaintext [`Fed::app`]
+    /// locates in `datagram`; feed the rest again.
     pub fn feed(
         &mut self,
         slots: &mut [PeerSlot],
         env: &mut dyn Env,
         now: u64,
         addr: &[u8],
-        datagram: &[u8],
-    ) -> Result<(), Error> {
+        datagram: &mut [u8],
+    ) -> Result<Fed, Error> {
+        let done = Fed { consumed: datagram.len(), app: None };
         Self::check_addr(addr)?;
         let existing = slots.iter().position(|s| s.matches(addr));
-        let hello = initial_client_hello(datagram);
+        let hello = initial_client_hello(datagram).map(|(rs, ms, m, b)| (rs, ms, m.len(), b.len()));
         if let Some(i) = existing {
             let slot = slots.get_mut(i).ok_or(Error::Internal)?;
             // A new handshake needs a ClientHello with a new client random:
             // the one of a failed or closed handshake (a retransmission, or a
             // replay) does not restart the slot.
-            let fresh = |body: &[u8]| ClientHello::parse(body).is_ok_and(|ch| &ch.random != slot.conn.client_random());
+            let fresh = || {
+                initial_client_hello(datagram)
+                    .and_then(|(_, _, _, body)| ClientHello::parse(body).ok())
+                    .is_some_and(|ch| &ch.random != slot.conn.client_random())
+            };
             let new_handshake = match (&hello, slot.conn.state()) {
-                (Some((_, _, _, body)), State::Closed | State::Failed | State::Connected) => fresh(body),
+                (Some(_), State::Closed | State::Failed | State::Connected) => fresh(),
                 _ => false,
             };
             if !new_handshake {
@@ -305,7 +312,7 @@ impl Endpoint {
                         "server: endpoint: drop [dropped_unknown_peer] the ClientHello of slot {}'s ended handshake again",
                         i
                     );
-                    return Ok(());
+                    return Ok(done);
                 }
                 // Only what the connection accepted counts as the peer's
                 // activity: junk from its address cannot keep a slot alive.
@@ -319,19 +326,20 @@ impl Endpoint {
             }
         }
         // A (possibly) new peer: only a ClientHello with a valid cookie gets a slot.
-        let Some((rec_seq, msg_seq, _message, body)) = hello else {
+        let Some((rec_seq, msg_seq, _, _)) = hello else {
             self.stats.dropped_unknown_peer = self.stats.dropped_unknown_peer.saturating_add(1);
             nd_log!(self.log =>
                 Debug,
                 "server: endpoint: drop [dropped_unknown_peer] {}-byte datagram from an unknown peer: not a ClientHello",
                 datagram.len()
             );
-            return Ok(());
+            return Ok(done);
         };
-        let Ok(ch) = ClientHello::parse(body) else {
+        let parsed = initial_client_hello(datagram).and_then(|(_, _, _, body)| ClientHello::parse(body).ok());
+        let Some(ch) = parsed else {
             self.stats.dropped_unknown_peer = self.stats.dropped_unknown_peer.saturating_add(1);
             nd_log!(self.log => Debug, "server: endpoint: drop [dropped_unknown_peer] malformed ClientHello from an unknown peer");
-            return Ok(());
+            return Ok(done);
         };
         // RFC 6347 4.2.8: a live association is replaced only after the
         // new client proved it can receive at this address (a cookie
@@ -347,7 +355,7 @@ impl Endpoint {
                     Debug,
                     "server: endpoint: drop [dropped_unknown_peer] the RNG failed to refresh the cookie secret"
                 );
-                return Ok(());
+                return Ok(done);
             }
             if !self.cookies.verify(addr, &ch) {
                 if replaces_live {
@@ -357,7 +365,7 @@ impl Endpoint {
                     );
                 }
                 self.queue_hello_verify(addr, rec_seq, msg_seq, &ch);
-                return Ok(());
+                return Ok(done);
             }
         }
         let i = match existing {
@@ -371,7 +379,7 @@ impl Endpoint {
                         "server: endpoint: drop [dropped_no_slot] ClientHello: all {} peer slots are busy",
                         slots.len()
                     );
-                    return Ok(());
+                    return Ok(done);
                 }
             },
         };
@@ -419,10 +427,8 @@ impl Endpoint {
             me.stats.slots_reclaimed = me.stats.slots_reclaimed.saturating_add(1);
             Some(i)
         };
-        // Finished connections whose data has been read.
-        if let Some(i) =
-            slots.iter().position(|s| matches!(s.conn.state(), State::Closed | State::Failed) && !s.conn.has_unread())
-        {
+        // Finished connections.
+        if let Some(i) = slots.iter().position(|s| matches!(s.conn.state(), State::Closed | State::Failed)) {
             nd_log!(self.log => Info, "server: endpoint: reclaiming peer slot {} (closed or failed)", i);
             return reclaim(i, self);
         }
@@ -489,6 +495,7 @@ impl Endpoint {
     pub fn poll_datagram(
         &mut self,
         slots: &mut [PeerSlot],
+        env: &dyn Env,
         now: u64,
         out: &mut [u8],
         addr_out: &mut [u8],
@@ -514,7 +521,7 @@ impl Endpoint {
             if addr_out.len() < a {
                 return Err(Error::BufferTooSmall);
             }
-            if let Some(n) = slot.conn.poll_datagram(now, out)? {
+            if let Some(n) = slot.conn.poll_datagram(&self.creds, env, now, out)? {
                 addr_out.get_mut(..a).ok_or(Error::Internal)?.copy_from_slice(slot.addr());
                 slot.note_state();
                 self.poll_cursor = ((i + 1) % count) as u16;
@@ -524,41 +531,21 @@ impl Endpoint {
         Ok(None)
     }
 
-    /// Next received application record from any peer:
-    /// `Ok(Some((len, addr_len)))` or `Ok(None)`.
-    pub fn read(
+    /// Seal application data for the peer at `addr` as one record straight
+    /// into `out` (see [`Engine::write`]); returns the datagram's length.
+    pub fn write(
         &mut self,
         slots: &mut [PeerSlot],
+        now: u64,
+        addr: &[u8],
+        data: &[u8],
         out: &mut [u8],
-        addr_out: &mut [u8],
-    ) -> Result<Option<(usize, usize)>, Error> {
-        let count = slots.len();
-        for k in 0..count {
-            let i = (usize::from(self.read_cursor) + k) % count;
-            let slot = slots.get_mut(i).ok_or(Error::Internal)?;
-            if !slot.in_use || !slot.conn.has_unread() {
-                continue;
-            }
-            let a = usize::from(slot.addr_len);
-            if addr_out.len() < a {
-                return Err(Error::BufferTooSmall);
-            }
-            if let Some(n) = slot.conn.read(out)? {
-                addr_out.get_mut(..a).ok_or(Error::Internal)?.copy_from_slice(slot.addr());
-                self.read_cursor = i as u16;
-                return Ok(Some((n, a)));
-            }
-        }
-        Ok(None)
-    }
-
-    /// Queue application data for the peer at `addr`.
-    pub fn write(&mut self, slots: &mut [PeerSlot], now: u64, addr: &[u8], data: &[u8]) -> Result<(), Error> {
+    ) -> Result<usize, Error> {
         Self::check_addr(addr)?;
         let slot = slots.iter_mut().find(|s| s.matches(addr)).ok_or(Error::UnknownPeer)?;
-        slot.conn.write(data)?;
+        let n = slot.conn.write(data, out)?;
         slot.last_active = now;
-        Ok(())
+        Ok(n)
     }
 
     /// Send a heartbeat request to the peer at `addr` (see [`Engine::heartbeat`]).

@@ -18,10 +18,8 @@ pub enum Error {
     ContextSize = -6,
     /// A callback called back into the same context.
     Reentrant = -7,
-    /// Application data from an earlier datagram is still unread: call
-    /// read until it reports DONE, then feed again.
-    ReadPending = -8,
-    /// The transmit buffer is full: poll datagrams, then retry.
+    /// Busy: the operation cannot start now (e.g. a heartbeat request is
+    /// still outstanding); retry later.
     WouldBlock = -9,
     /// The RNG callback failed; the handshake is abandoned.
     Rng = -10,
@@ -65,8 +63,7 @@ impl Error {
             Error::NotInitialized => c"context not initialised",
             Error::ContextSize => c"context size mismatch (header and library disagree)",
             Error::Reentrant => c"re-entrant call from a callback",
-            Error::ReadPending => c"unread application data pending: read first",
-            Error::WouldBlock => c"transmit buffer full: poll first",
+            Error::WouldBlock => c"busy: retry later (e.g. a heartbeat is outstanding)",
             Error::Rng => c"random number generator failed",
             Error::Timeout => c"handshake timed out",
             Error::AlertReceived => c"fatal alert received from peer",
@@ -97,7 +94,6 @@ impl Error {
             -5 => Error::NotInitialized,
             -6 => Error::ContextSize,
             -7 => Error::Reentrant,
-            -8 => Error::ReadPending,
             -9 => Error::WouldBlock,
             -10 => Error::Rng,
             -11 => Error::Timeout,
@@ -174,12 +170,14 @@ mod tests {
 
     #[test]
     fn codes_round_trip() {
-        for c in -21..=-1 {
+        for c in (-21..=-1).filter(|&c| c != -8) {
             let e = Error::from_code(c).unwrap();
             assert_eq!(e.code(), c);
             assert!(!e.as_str().is_empty());
         }
         assert_eq!(Error::from_code(0), None);
+        // -8 was NANODTLS_E_READ_PENDING (no receive queue any more): never reused.
+        assert_eq!(Error::from_code(-8), None);
         assert_eq!(Error::from_code(-22), None);
     }
 }

@@ -1,38 +1,43 @@
-//! Our outgoing flight (RFC 6347 section 4.2.4): kept as plaintext
-//! messages, cut into records that fit the datagram and the peer's record
-//! limit on every (re)transmission with fresh record sequence numbers
-//! (section 4.2.3), and its retransmission timer with doubling back-off
-//! (section 4.2.4.1).
+//! Our outgoing flight (RFC 6347 section 4.2.4): the list of its messages
+//! (type, message_seq, epoch, length), not their bytes. Each
+//! (re)transmission writes them again from the handshake state, fragment
+//! by fragment straight into the datagram, cut into records that fit the
+//! datagram and the peer's record limit, with fresh record sequence
+//! numbers (section 4.2.3); and the retransmission timer with doubling
+//! back-off (section 4.2.4.1).
 
 use zerocopy::FromZeros;
 
-use crate::codec::{Reader, Writer};
+use crate::codec::Writer;
 use crate::config::Role;
 use crate::error::Error;
 use crate::handshake::{self, FragmentHeader};
 use crate::record::{self, content, RecordState};
-use crate::sizes::NANODTLS_FLIGHT_BUF as CAP;
 
-const KIND_HANDSHAKE: u8 = 1;
-const KIND_CCS: u8 = 2;
-const ENTRY_HEADER: usize = 4;
+/// [`Item::msg_type`] of a ChangeCipherSpec (no handshake message has it).
+pub const CCS: u8 = 0xFF;
+/// Most items in one flight (ECDHE_ECDSA with a client certificate:
+/// Certificate, ClientKeyExchange, CertificateVerify, ChangeCipherSpec,
+/// Finished; the server's Certificate ... ServerHelloDone).
+pub const MAX_ITEMS: usize = 6;
 
-/// One item of a flight, as the sender sees it.
-#[derive(Clone, Copy, Debug)]
-pub enum Item<'a> {
-    /// A handshake message: full 12-byte header (unfragmented form) and body.
-    Handshake {
-        /// Epoch to send it in.
-        epoch: u16,
-        /// Header plus body.
-        message: &'a [u8],
-    },
-    /// ChangeCipherSpec, sent in `epoch`.
-    Ccs {
-        /// Epoch to send it in.
-        epoch: u16,
-    },
+/// One item of our flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromZeros)]
+#[repr(C)]
+pub struct Item {
+    /// Body length of the handshake message (0 for a ChangeCipherSpec).
+    pub len: u32,
+    /// message_seq of the handshake message.
+    pub seq: u16,
+    /// Handshake message type, or [`CCS`].
+    pub msg_type: u8,
+    /// Epoch it is sent in.
+    pub epoch: u8,
 }
+
+/// Writes the body of our handshake message `msg_type` (the same bytes
+/// every time: they are in the transcript).
+pub type BodyWriter<'b> = &'b mut dyn FnMut(u8, &mut Writer<'_>) -> Result<(), Error>;
 
 /// The retransmission timer of our flight.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, FromZeros)]
@@ -48,11 +53,11 @@ pub enum Timer {
     Armed = 2,
 }
 
-/// The flight store and its timer.
+/// The flight and its timer.
 #[derive(FromZeros)]
 #[repr(C)]
 pub struct Flight {
-    buf: [u8; CAP],
+    items: [Item; MAX_ITEMS],
     /// Next absolute time (ms) the timer fires, valid when Armed.
     pub next_at: u64,
     /// When the last (re)transmission of this flight was polled out.
@@ -61,9 +66,6 @@ pub struct Flight {
     pub interval_ms: u32,
     /// Offset in the current message body of the next fragment to send.
     frag: u32,
-    len: u16,
-    /// Offset of the entry being sent.
-    cursor: u16,
     /// Peer message_seq range [lo, hi) this flight answers: a retransmission
     /// of any of those messages makes us send this flight again.
     pub resp_lo: u16,
@@ -74,6 +76,10 @@ pub struct Flight {
     /// Datagrams produced by the current (re)transmission (for the log).
     #[cfg(feature = "log")]
     pub datagrams: u16,
+    /// Items in the flight.
+    count: u8,
+    /// Index of the item being sent.
+    cursor: u8,
     /// A (re)transmission is in progress: poll will produce datagrams.
     pub sending: bool,
     /// The retransmission timer.
@@ -83,7 +89,7 @@ pub struct Flight {
 impl Flight {
     /// Start a new, empty flight.
     pub fn clear(&mut self) {
-        self.len = 0;
+        self.count = 0;
         self.cursor = 0;
         self.frag = 0;
         self.sending = false;
@@ -95,7 +101,16 @@ impl Flight {
 
     /// True when the flight holds nothing.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.count == 0
+    }
+
+    /// Number of handshake messages (the log).
+    pub fn message_count(&self) -> usize {
+        self.items().iter().filter(|i| i.msg_type != CCS).count()
+    }
+
+    fn items(&self) -> &[Item] {
+        self.items.get(..usize::from(self.count)).unwrap_or(&[])
     }
 
     /// True if a message with `seq` belongs to the peer flight we answered.
@@ -103,46 +118,12 @@ impl Flight {
         !self.is_empty() && self.resp_lo <= seq && seq < self.resp_hi
     }
 
-    /// Append a handshake message. `body` writes the body; the header is
-    /// filled in here. Returns the whole message (header + body) so the
-    /// caller can add it to the transcript.
-    pub fn push_message(
-        &mut self,
-        epoch: u16,
-        msg_type: u8,
-        seq: u16,
-        body: impl FnOnce(&mut Writer<'_>) -> Result<(), Error>,
-    ) -> Result<&[u8], Error> {
-        let start = self.len as usize;
-        let region = self.buf.get_mut(start..).ok_or(Error::BufferTooSmall)?;
-        let mut w = Writer::new(region);
-        w.u8(KIND_HANDSHAKE)?;
-        w.u8(epoch as u8)?;
-        let entry_len = w.begin_len(2)?;
-        let hdr_at = w.len();
-        handshake::write_header(&mut w, &FragmentHeader { msg_type, length: 0, seq, frag_off: 0, frag_len: 0 })?;
-        body(&mut w)?;
-        let body_len = w.len() - hdr_at - handshake::HEADER_LEN;
-        w.end_len(entry_len)?;
-        let total = w.len();
-        // Patch length and fragment length in the handshake header.
-        let hdr = FragmentHeader { msg_type, length: body_len as u32, seq, frag_off: 0, frag_len: body_len as u32 };
-        let hdr_slot = w.written_mut().get_mut(hdr_at..hdr_at + handshake::HEADER_LEN).ok_or(Error::Internal)?;
-        handshake::write_header(&mut Writer::new(hdr_slot), &hdr)?;
-        let new_len = start + total;
-        self.len = u16::try_from(new_len).map_err(|_| Error::BufferTooSmall)?;
-        self.buf.get(start + ENTRY_HEADER..new_len).ok_or(Error::Internal)
-    }
-
-    /// Append a ChangeCipherSpec sent in `epoch`.
-    pub fn push_ccs(&mut self, epoch: u16) -> Result<(), Error> {
-        let start = self.len as usize;
-        let region = self.buf.get_mut(start..).ok_or(Error::BufferTooSmall)?;
-        let mut w = Writer::new(region);
-        w.u8(KIND_CCS)?;
-        w.u8(epoch as u8)?;
-        w.u16(0)?;
-        self.len = u16::try_from(start + w.len()).map_err(|_| Error::BufferTooSmall)?;
+    /// Append an item (a handshake message whose body length is known, or
+    /// a ChangeCipherSpec).
+    pub fn push(&mut self, item: Item) -> Result<(), Error> {
+        let slot = self.items.get_mut(usize::from(self.count)).ok_or(Error::Internal)?;
+        *slot = item;
+        self.count += 1;
         Ok(())
     }
 
@@ -207,35 +188,23 @@ impl Flight {
     }
 
     /// The item at the cursor and the body offset of its next fragment.
-    pub fn current(&self) -> Option<(Item<'_>, u32)> {
-        if !self.sending || self.cursor >= self.len {
+    fn current(&self) -> Option<(Item, u32)> {
+        if !self.sending {
             return None;
         }
-        let entry = self.buf.get(self.cursor as usize..self.len as usize)?;
-        let mut r = Reader::new(entry);
-        let kind = r.u8().ok()?;
-        let epoch = u16::from(r.u8().ok()?);
-        let data = r.vec16().ok()?;
-        match kind {
-            KIND_HANDSHAKE => Some((Item::Handshake { epoch, message: data }, self.frag)),
-            KIND_CCS => Some((Item::Ccs { epoch }, 0)),
-            _ => None,
-        }
+        self.items().get(usize::from(self.cursor)).map(|&i| (i, self.frag))
     }
 
     /// Record that the fragment up to body offset `frag` was sent; moves to
     /// the next item when `done`.
-    pub fn advance(&mut self, frag: u32, done: bool) {
+    fn advance(&mut self, frag: u32, done: bool) {
         if !done {
             self.frag = frag;
             return;
         }
         self.frag = 0;
-        let at = self.cursor as usize;
-        let len = self.buf.get(at + 2..at + 4).map(|b| usize::from(crate::codec::be16(b))).unwrap_or(0);
-        let next = at + ENTRY_HEADER + len;
-        self.cursor = next as u16;
-        if next >= self.len as usize {
+        self.cursor += 1;
+        if self.cursor >= self.count {
             self.sending = false;
         }
     }
@@ -250,94 +219,87 @@ impl Flight {
     }
 
     /// Fill one datagram (`w`, sized to the MTU) from the cursor: each
-    /// handshake message as one or more fragments, each in a record of
-    /// `epoch` sealed by `rl`, whose plaintext stays within `record_limit`
-    /// (the peer's max_fragment_length). A message that would fit whole
-    /// into a datagram of its own is not cut to fill this one. Returns the
-    /// number of records written; `BufferTooSmall` if not even one fits.
+    /// handshake message (its body written by `body`) as one or more
+    /// fragments, each in a record of its epoch sealed by `rl`, whose
+    /// plaintext stays within `record_limit` (the peer's
+    /// max_fragment_length). A message that would fit whole into a datagram
+    /// of its own is not cut to fill this one. Returns the number of
+    /// records written; `BufferTooSmall` if not even one fits.
     pub fn write_datagram(
         &mut self,
         rl: &mut RecordState,
         role: Role,
         record_limit: usize,
         w: &mut Writer<'_>,
+        body: BodyWriter<'_>,
     ) -> Result<u32, Error> {
         let limit = w.remaining();
         let tag_overhead = record::EXPLICIT_NONCE_LEN + rl.tag().bytes();
         let mut records = 0;
         while let Some((item, off)) = self.current() {
-            match item {
-                Item::Ccs { epoch } => {
-                    let need = record::HEADER_LEN + 1 + if epoch > 0 { tag_overhead } else { 0 };
-                    if w.remaining() < need {
-                        if w.is_empty() {
-                            return Err(Error::BufferTooSmall);
-                        }
-                        break;
+            let epoch = u16::from(item.epoch);
+            let seal = if epoch > 0 { tag_overhead } else { 0 };
+            if item.msg_type == CCS {
+                if w.remaining() < record::HEADER_LEN + 1 + seal {
+                    if w.is_empty() {
+                        return Err(Error::BufferTooSmall);
                     }
-                    rl.emit(role, w, content::CCS, epoch, &[&[1]])?;
-                    records += 1;
-                    self.advance(0, true);
+                    break;
                 }
-                Item::Handshake { epoch, message } => {
-                    let body = message.get(handshake::HEADER_LEN..).ok_or(Error::Internal)?;
-                    let total = body.len();
-                    let off_us = off as usize;
-                    let left = total.saturating_sub(off_us);
-                    let overhead =
-                        record::HEADER_LEN + handshake::HEADER_LEN + if epoch > 0 { tag_overhead } else { 0 };
-                    // A record's plaintext (handshake header + fragment)
-                    // stays within the negotiated max_fragment_length.
-                    let limit_room = record_limit.saturating_sub(handshake::HEADER_LEN);
-                    // Room for the headers and at least one body byte (or
-                    // just the headers for an empty message).
-                    if w.remaining() < overhead + usize::from(left > 0) {
-                        if w.is_empty() {
-                            return Err(Error::BufferTooSmall);
-                        }
-                        break;
-                    }
-                    let room = (w.remaining() - overhead).min(limit_room);
-                    // Prefer starting a new datagram over cutting a message
-                    // that would fit whole in one.
-                    if left > room && !w.is_empty() && left + overhead <= limit && left <= limit_room {
-                        break;
-                    }
-                    let n = core::cmp::min(left, room);
-                    let mut hb = [0u8; handshake::HEADER_LEN];
-                    let h = FragmentHeader {
-                        msg_type: message.first().copied().unwrap_or(0),
-                        length: total as u32,
-                        seq: message.get(4..6).map(crate::codec::be16).unwrap_or(0),
-                        frag_off: off,
-                        frag_len: n as u32,
-                    };
-                    handshake::write_header(&mut Writer::new(&mut hb), &h)?;
-                    let piece = body.get(off_us..off_us + n).ok_or(Error::Internal)?;
-                    rl.emit(role, w, content::HANDSHAKE, epoch, &[&hb, piece])?;
-                    records += 1;
-                    let done = off_us + n >= total;
-                    self.advance((off_us + n) as u32, done);
-                    if !done {
-                        break;
-                    }
+                rl.emit(role, w, content::CCS, epoch, &[&[1]])?;
+                records += 1;
+                self.advance(0, true);
+                continue;
+            }
+            let total = item.len as usize;
+            let off_us = off as usize;
+            let left = total.saturating_sub(off_us);
+            let overhead = record::HEADER_LEN + handshake::HEADER_LEN + seal;
+            // A record's plaintext (handshake header + fragment) stays
+            // within the negotiated max_fragment_length.
+            let limit_room = record_limit.saturating_sub(handshake::HEADER_LEN);
+            // Room for the headers and at least one body byte (or just the
+            // headers for an empty message).
+            if w.remaining() < overhead + usize::from(left > 0) {
+                if w.is_empty() {
+                    return Err(Error::BufferTooSmall);
                 }
+                break;
+            }
+            let room = (w.remaining() - overhead).min(limit_room);
+            // Prefer starting a new datagram over cutting a message that
+            // would fit whole in one.
+            if left > room && !w.is_empty() && left + overhead <= limit && left <= limit_room {
+                break;
+            }
+            let n = core::cmp::min(left, room);
+            let h = FragmentHeader {
+                msg_type: item.msg_type,
+                length: item.len,
+                seq: item.seq,
+                frag_off: off,
+                frag_len: n as u32,
+            };
+            rl.emit_with(role, w, content::HANDSHAKE, epoch, handshake::HEADER_LEN + n, &mut |dst| {
+                let (hdr, frag) = dst.split_at_mut(handshake::HEADER_LEN);
+                handshake::write_header(&mut Writer::new(hdr), &h)?;
+                let mut bw = Writer::window(frag, off_us);
+                body(item.msg_type, &mut bw)?;
+                // Written again from the state: it must be the message we
+                // sent (and hashed) before.
+                if bw.len() != total {
+                    return Err(Error::Internal);
+                }
+                Ok(())
+            })?;
+            records += 1;
+            let done = off_us + n >= total;
+            self.advance((off_us + n) as u32, done);
+            if !done {
+                break;
             }
         }
         Ok(records)
-    }
-
-    /// Iterate over the handshake messages (for tests and transcript checks).
-    pub fn messages(&self) -> impl Iterator<Item = &[u8]> {
-        let mut r = Reader::new(self.buf.get(..self.len as usize).unwrap_or(&[]));
-        core::iter::from_fn(move || loop {
-            let kind = r.u8().ok()?;
-            let _epoch = r.u8().ok()?;
-            let data = r.vec16().ok()?;
-            if kind == KIND_HANDSHAKE {
-                return Some(data);
-            }
-        })
     }
 }
 
@@ -345,24 +307,26 @@ impl Flight {
 mod tests {
     use super::*;
 
+    fn item(msg_type: u8, seq: u16, len: u32, epoch: u8) -> Item {
+        Item { len, seq, msg_type, epoch }
+    }
+
     #[test]
-    fn push_and_walk() {
+    fn items_are_walked_in_order() {
         let mut f = Flight::new_box_zeroed().unwrap();
         f.clear();
-        let m = f.push_message(0, 14, 5, |w| w.put(&[1, 2, 3])).unwrap().to_vec();
-        assert_eq!(m, [14, 0, 0, 3, 0, 5, 0, 0, 0, 0, 0, 3, 1, 2, 3]);
-        f.push_ccs(0).unwrap();
-        f.push_message(1, 20, 6, |w| w.put(&[9; 12])).unwrap();
-        assert_eq!(f.messages().count(), 2);
+        f.push(item(14, 5, 3, 0)).unwrap();
+        f.push(item(CCS, 0, 0, 0)).unwrap();
+        f.push(item(20, 6, 12, 1)).unwrap();
+        assert_eq!(f.message_count(), 2);
         f.start_sending();
-        let (it, off) = f.current().unwrap();
-        assert!(matches!(it, Item::Handshake { epoch: 0, .. }) && off == 0);
+        assert_eq!(f.current(), Some((item(14, 5, 3, 0), 0)));
         f.advance(2, false);
         assert_eq!(f.current().unwrap().1, 2);
         f.advance(3, true);
-        assert!(matches!(f.current().unwrap().0, Item::Ccs { epoch: 0 }));
+        assert_eq!(f.current().unwrap().0.msg_type, CCS);
         f.advance(0, true);
-        assert!(matches!(f.current().unwrap().0, Item::Handshake { epoch: 1, .. }));
+        assert_eq!(f.current().unwrap().0.epoch, 1);
         f.advance(12, true);
         assert!(!f.sending && f.current().is_none());
     }
@@ -371,8 +335,42 @@ mod tests {
     fn overflow_is_an_error_not_a_panic() {
         let mut f = Flight::new_box_zeroed().unwrap();
         f.clear();
-        let big = [0u8; CAP];
-        assert!(f.push_message(0, 1, 0, |w| w.put(&big)).is_err());
-        assert!(f.is_empty());
+        for _ in 0..MAX_ITEMS {
+            f.push(item(1, 0, 0, 0)).unwrap();
+        }
+        assert_eq!(f.push(item(1, 0, 0, 0)), Err(Error::Internal));
+    }
+
+    /// A message is cut into fragments that reassemble to the body its
+    /// writer produces; a writer that no longer produces the length the
+    /// flight was built with fails instead of sending something else.
+    #[test]
+    fn fragments_are_written_from_the_body_writer() {
+        let mut f = Flight::new_box_zeroed().unwrap();
+        let mut rl = RecordState::new_box_zeroed().unwrap();
+        f.clear();
+        f.push(item(11, 2, 300, 0)).unwrap();
+        f.send(0, 1, true, 1000);
+        let mut body = |_t: u8, w: &mut Writer<'_>| -> Result<(), Error> {
+            for i in 0..300u32 {
+                w.u8(i as u8)?;
+            }
+            Ok(())
+        };
+        let mut got = std::vec::Vec::new();
+        let mut dgram = [0u8; 128];
+        while f.sending {
+            let mut w = Writer::new(&mut dgram);
+            assert_eq!(f.write_datagram(&mut rl, Role::Server, 16_384, &mut w, &mut body).unwrap(), 1);
+            let rec = w.written();
+            // record header 13 + handshake header 12
+            assert_eq!(rec[13], 11);
+            got.extend_from_slice(&rec[25..]);
+        }
+        assert_eq!(got, (0..300u32).map(|i| i as u8).collect::<std::vec::Vec<_>>());
+        f.start_sending();
+        let mut short = |_t: u8, w: &mut Writer<'_>| w.put(&[0; 10]);
+        let mut w = Writer::new(&mut dgram);
+        assert_eq!(f.write_datagram(&mut rl, Role::Server, 16_384, &mut w, &mut short), Err(Error::Internal));
     }
 }

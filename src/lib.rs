@@ -23,17 +23,18 @@
 //! server.set_psk(b"client1", &[7; 16])?;
 //! let (mut rc, mut rs) = (Rng(1), Rng(2));
 //! client.connect(&mut rc, 0)?;
+//! // The only buffer: a datagram. Nothing is copied into the connections.
 //! let mut buf = [0u8; 1500];
 //! for _ in 0..10 {
-//!     while let Some(n) = client.poll_datagram(0, &mut buf)? { server.feed(&mut rs, 0, &buf[..n])?; }
-//!     while let Some(n) = server.poll_datagram(0, &mut buf)? { client.feed(&mut rc, 0, &buf[..n])?; }
+//!     while let Some(n) = client.poll_datagram(&rc, 0, &mut buf)? { server.feed(&mut rs, 0, &mut buf[..n])?; }
+//!     while let Some(n) = server.poll_datagram(&rs, 0, &mut buf)? { client.feed(&mut rc, 0, &mut buf[..n])?; }
 //! }
 //! assert_eq!(client.state(), nanodtls::State::Connected);
-//! client.write(b"hello")?;
-//! let n = client.poll_datagram(0, &mut buf)?.unwrap();
-//! server.feed(&mut rs, 0, &buf[..n])?;
-//! let mut app = [0u8; 64];
-//! assert_eq!(server.read(&mut app)?, Some(5));
+//! // Application data is sealed straight into the datagram to send ...
+//! let n = client.write(b"hello", &mut buf)?;
+//! // ... and opened in place: `fed.app` says where the plaintext is.
+//! let fed = server.feed(&mut rs, 0, &mut buf[..n])?;
+//! assert_eq!(&buf[fed.app.unwrap()], b"hello");
 //! # Ok(()) }
 //! ```
 //!
@@ -90,7 +91,7 @@ pub mod ffi;
 pub use alert::AlertInfo;
 pub use auth::Credentials;
 pub use config::{Config, Role};
-pub use connection::{Connection, Engine, State, Stats};
+pub use connection::{Connection, Engine, Fed, State, Stats};
 pub use endpoint::{Endpoint, EndpointStats, Event, PeerSlot};
 pub use env::Env;
 pub use error::Error;

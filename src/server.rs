@@ -8,7 +8,7 @@ use zeroize::Zeroize;
 use zeroize::Zeroizing;
 
 use crate::alert;
-use crate::association::{Association, State};
+use crate::association::{Association, Sources, State};
 use crate::auth::Credentials;
 use crate::codec::Writer;
 use crate::env::Env;
@@ -81,9 +81,8 @@ impl Association {
                 // flight: no timer, but it is resent if the client
                 // retransmits its flight 5.
                 self.flight.clear();
-                self.flight.push_ccs(0)?;
-                self.rl.write_epoch = 1;
-                self.push_finished()?;
+                self.push_ccs()?;
+                self.push_finished(creds, env, write_body)?;
                 self.send_flight(false);
                 self.established();
                 Ok(())
@@ -196,7 +195,7 @@ impl Association {
         // RFC 5746 3.6: answered in every ServerHello, resumed ones included.
         self.hs.peer_secure_renegotiation = reneg;
         if resume {
-            return self.resume(env, now, origin, message, &ch, ems);
+            return self.resume(env, creds, now, origin, message, &ch, ems);
         }
         let Some(chosen) = chosen else { return Err(Fatal::internal(Error::Internal)) };
         nd_log!(self.log =>
@@ -231,33 +230,6 @@ impl Association {
         self.send_server_hello_flight(env, creds)
     }
 
-    /// Append our ServerHello: version, random, session ID, suite, null
-    /// compression, and the extensions answering the client's (EMS,
-    /// renegotiation_info, SNI, max_fragment_length, heartbeat, and for
-    /// ECDHE_ECDSA point formats and certificate types).
-    #[cfg_attr(not(feature = "ecc"), allow(unused_variables))]
-    fn push_server_hello(&mut self, #[cfg(feature = "ecc")] ecc: Option<ext::cert_type::Answer>) -> Result<(), Fatal> {
-        let seq = self.hs.next_send_seq()?;
-        let random = self.hs.server_random;
-        let sid = self.hs.session_id;
-        let sid_len = usize::from(self.hs.session_id_len);
-        let suite = self.hs.suite;
-        let answer = ext::Answer {
-            ems: self.hs.ems,
-            reneg: self.hs.peer_secure_renegotiation,
-            server_name: self.sni_len > 0 && !self.hs.resumed,
-            mfl_code: self.hs.mfl_code,
-            heartbeat: self.hb.answer,
-            #[cfg(feature = "ecc")]
-            ecc,
-        };
-        let m = self.flight.push_message(0, msg::SERVER_HELLO, seq, |w| {
-            server_hello::write(w, &random, sid.get(..sid_len).unwrap_or(&[]), suite, &answer)
-        })?;
-        self.hs.transcript.update(m);
-        Ok(())
-    }
-
     /// True if the ClientHello offers a session the cache has and that is
     /// still acceptable (nothing changes but the entry's last use).
     fn can_resume(&self, env: &mut dyn Env, now: u64, ch: &ClientHello<'_>, ems: bool) -> bool {
@@ -277,9 +249,11 @@ impl Association {
     /// Resume the session the ClientHello offers ([`Core::can_resume`]
     /// said yes): send the abbreviated flight (ServerHello,
     /// ChangeCipherSpec, Finished).
+    #[allow(clippy::too_many_arguments)]
     fn resume(
         &mut self,
         env: &mut dyn Env,
+        creds: &Credentials,
         now: u64,
         origin: &MsgOrigin,
         message: &[u8],
@@ -321,14 +295,10 @@ impl Association {
         self.hs.transcript.update(message);
         // ServerHello, then CCS and Finished with keys from the cached master.
         self.flight.clear();
-        self.push_server_hello(
-            #[cfg(feature = "ecc")]
-            None,
-        )?;
+        self.push_message(creds, env, 0, msg::SERVER_HELLO, write_body)?;
         self.install_keys();
-        self.flight.push_ccs(0)?;
-        self.rl.write_epoch = 1;
-        self.push_finished()?;
+        self.push_ccs()?;
+        self.push_finished(creds, env, write_body)?;
         self.send_flight(true);
         self.state = State::ServerWaitCcs;
         Ok(())
@@ -360,32 +330,32 @@ impl Association {
         s.clear();
     }
 
-    /// Stateless HelloVerifyRequest, written straight to the transmit
-    /// buffer (replacing an older one that was not polled yet).
+    /// Stateless HelloVerifyRequest: polled next (replacing an older one
+    /// that was not polled yet). Nothing of ours moves: the record number
+    /// mirrors the ClientHello's (RFC 6347 4.2.1), so a spoofed ClientHello
+    /// cannot push our sequence numbers anywhere.
     fn send_hello_verify_request(&mut self, origin: &MsgOrigin, peer_addr: &[u8], ch: &ClientHello<'_>) {
         let Some(cookie) = self.cookies.issue(peer_addr, ch) else {
             return;
         };
-        let mut w = Writer::new(&mut self.tx.buf);
-        // Stateless (RFC 6347 4.2.1): the record number mirrors the
-        // ClientHello's and nothing of ours moves, so a spoofed ClientHello
-        // cannot push our sequence numbers anywhere.
-        if msg::hello_verify_request::write_record_to(&mut w, origin.record_seq, origin.message_seq, &cookie).is_ok() {
-            self.tx.len = w.len() as u16;
-            self.stats.hello_verify_requests = self.stats.hello_verify_requests.saturating_add(1);
-            nd_log!(self.log =>
-                Info,
-                "server: ClientHello without a valid cookie ({} bytes): HelloVerifyRequest sent",
-                ch.cookie.len()
-            );
-        }
+        self.hvr = crate::association::PendingHvr {
+            cookie,
+            record_seq: origin.record_seq,
+            message_seq: origin.message_seq,
+            pending: true,
+        };
+        self.stats.hello_verify_requests = self.stats.hello_verify_requests.saturating_add(1);
+        nd_log!(self.log =>
+            Info,
+            "server: ClientHello without a valid cookie ({} bytes): HelloVerifyRequest sent",
+            ch.cookie.len()
+        );
     }
 
     /// Flight 4: ServerHello, then for PSK [ServerKeyExchange with hint],
     /// for ECDHE_ECDSA Certificate, ServerKeyExchange, [CertificateRequest];
     /// then ServerHelloDone.
     fn send_server_hello_flight(&mut self, env: &mut dyn Env, creds: &Credentials) -> Result<(), Fatal> {
-        let _ = &env;
         let kx = suite::info(self.hs.suite).map(|(k, _)| k);
         let ecc = kx == Some(KeyExchange::EcdheEcdsa);
         let client_auth = ecc && self.cfg.client_auth;
@@ -395,34 +365,19 @@ impl Association {
             let caps = EccCaps::from_bits(self.hs.client_caps);
             // Raw public keys whenever the client can take them; X.509 (our
             // certificate, and pinning the client's leaf key) otherwise.
-            let own_x509 = ecc && !caps.server_rpk;
-            let peer_x509 = client_auth && !caps.client_rpk;
-            self.hs.own_cert_x509 = own_x509;
-            self.hs.peer_cert_x509 = peer_x509;
-            use crate::handshake::msg::certificate::{CERT_TYPE_RAW_PUBLIC_KEY as RPK, CERT_TYPE_X509 as X509};
-            let answer = ecc.then_some(ext::cert_type::Answer {
-                point_formats: caps.sent_point_formats,
-                server: caps.sent_server_cert_type.then_some(if own_x509 { X509 } else { RPK }),
-                client: (client_auth && caps.sent_client_cert_type).then_some(if peer_x509 { X509 } else { RPK }),
-            });
-            self.push_server_hello(answer)?;
-            if ecc {
-                self.push_ecdhe_server_messages(env, creds, client_auth)?;
-            }
+            self.hs.own_cert_x509 = ecc && !caps.server_rpk;
+            self.hs.peer_cert_x509 = client_auth && !caps.client_rpk;
+            self.hs.ecc.cert_requested = client_auth;
         }
-        #[cfg(not(feature = "ecc"))]
-        self.push_server_hello()?;
+        self.push_message(creds, env, 0, msg::SERVER_HELLO, write_body)?;
+        #[cfg(feature = "ecc")]
+        if ecc {
+            self.push_ecdhe_server_messages(env, creds)?;
+        }
         if kx == Some(KeyExchange::Psk) && !creds.psk.hint().is_empty() {
-            let seq = self.hs.next_send_seq()?;
-            let hint = creds.psk.hint();
-            let m = self
-                .flight
-                .push_message(0, msg::SERVER_KEY_EXCHANGE, seq, |w| server_key_exchange::write_psk(w, hint))?;
-            self.hs.transcript.update(m);
+            self.push_message(creds, env, 0, msg::SERVER_KEY_EXCHANGE, write_body)?;
         }
-        let seq = self.hs.next_send_seq()?;
-        let m = self.flight.push_message(0, msg::SERVER_HELLO_DONE, seq, |_| Ok(()))?;
-        self.hs.transcript.update(m);
+        self.push_message(creds, env, 0, msg::SERVER_HELLO_DONE, write_body)?;
         self.send_flight(true);
         self.state = if client_auth { State::ServerWaitClientCertificate } else { State::ServerWaitClientKeyExchange };
         Ok(())
@@ -431,35 +386,19 @@ impl Association {
     /// Certificate (our raw public key), ServerKeyExchange (fresh ECDHE key,
     /// signed), and CertificateRequest when the client must authenticate.
     #[cfg(feature = "ecc")]
-    fn push_ecdhe_server_messages(
-        &mut self,
-        env: &mut dyn Env,
-        creds: &Credentials,
-        client_auth: bool,
-    ) -> Result<(), Fatal> {
+    fn push_ecdhe_server_messages(&mut self, env: &mut dyn Env, creds: &Credentials) -> Result<(), Fatal> {
         use crate::crypto::ecc;
-        let seq = self.hs.next_send_seq()?;
-        let spki = creds.keys.own_spki();
-        let cert = if self.hs.own_cert_x509 { env.own_certificate() } else { None };
-        let m = self.flight.push_message(0, msg::CERTIFICATE, seq, |w| msg::certificate::write(w, &spki, cert))?;
-        self.hs.transcript.update(m);
+        self.push_message(creds, env, 0, msg::CERTIFICATE, write_body)?;
         let mut rng = |b: &mut [u8]| env.random(b);
         ecc::generate(&mut rng, &mut self.hs.ecc.eph_scalar, &mut self.hs.ecc.eph_point)
             .map_err(|_| Fatal::internal(Error::Rng))?;
         let params = server_key_exchange::ecdhe_params(&self.hs.ecc.eph_point);
         let hash = keyex::ecdhe::signed_params_hash(&self.hs.client_random, &self.hs.server_random, &params);
-        let mut sig = [0u8; ecc::MAX_SIG_LEN];
-        let n = ecc::sign(creds.keys.own_scalar(), &hash, &mut sig).map_err(Fatal::internal)?;
-        let seq = self.hs.next_send_seq()?;
-        let m = self.flight.push_message(0, msg::SERVER_KEY_EXCHANGE, seq, |w| {
-            server_key_exchange::write_ecdhe(w, &params, sig.get(..n).unwrap_or(&[]))
-        })?;
-        self.hs.transcript.update(m);
-        if client_auth {
-            let seq = self.hs.next_send_seq()?;
-            let m = self.flight.push_message(0, msg::CERTIFICATE_REQUEST, seq, msg::certificate_request::write)?;
-            self.hs.transcript.update(m);
-            self.hs.ecc.cert_requested = true;
+        let n = ecc::sign(creds.keys.own_scalar(), &hash, &mut self.hs.ecc.sig).map_err(Fatal::internal)?;
+        self.hs.ecc.sig_len = n as u8;
+        self.push_message(creds, env, 0, msg::SERVER_KEY_EXCHANGE, write_body)?;
+        if self.hs.ecc.cert_requested {
+            self.push_message(creds, env, 0, msg::CERTIFICATE_REQUEST, write_body)?;
         }
         Ok(())
     }
@@ -506,5 +445,69 @@ impl Association {
         self.derive_keys(pms.get(..n).unwrap_or(&[]));
         self.state = State::ServerWaitCcs;
         Ok(())
+    }
+}
+
+/// Our ServerHello's extensions, answering the client's (EMS,
+/// renegotiation_info, SNI, max_fragment_length, heartbeat, and for
+/// ECDHE_ECDSA point formats and certificate types).
+fn server_hello_answer(src: &Sources<'_>) -> ext::Answer {
+    let hs = src.hs;
+    ext::Answer {
+        ems: hs.ems,
+        reneg: hs.peer_secure_renegotiation,
+        server_name: !src.sni.is_empty() && !hs.resumed,
+        mfl_code: hs.mfl_code,
+        heartbeat: src.hb_answer,
+        #[cfg(feature = "ecc")]
+        ecc: (!hs.resumed && matches!(suite::info(hs.suite), Some((KeyExchange::EcdheEcdsa, _)))).then(|| {
+            use crate::handshake::msg::certificate::{CERT_TYPE_RAW_PUBLIC_KEY as RPK, CERT_TYPE_X509 as X509};
+            let caps = EccCaps::from_bits(hs.client_caps);
+            let client_auth = hs.ecc.cert_requested;
+            ext::cert_type::Answer {
+                point_formats: caps.sent_point_formats,
+                server: caps.sent_server_cert_type.then_some(if hs.own_cert_x509 { X509 } else { RPK }),
+                client: (client_auth && caps.sent_client_cert_type).then_some(if hs.peer_cert_x509 {
+                    X509
+                } else {
+                    RPK
+                }),
+            }
+        }),
+    }
+}
+
+/// The body of our handshake message `msg_type` (flights 2, 4 and 6),
+/// written from the state each time it is sent (RFC 6347 4.2.4: a
+/// retransmitted flight is the same flight).
+pub(crate) fn write_body(src: &Sources<'_>, msg_type: u8, w: &mut Writer<'_>) -> Result<(), Error> {
+    let hs = src.hs;
+    match msg_type {
+        msg::SERVER_HELLO => {
+            let sid = hs.session_id.get(..usize::from(hs.session_id_len)).unwrap_or(&[]);
+            server_hello::write(w, &hs.server_random, sid, hs.suite, &server_hello_answer(src))
+        }
+        #[cfg(feature = "ecc")]
+        msg::CERTIFICATE => {
+            let cert = if hs.own_cert_x509 { src.env.own_certificate() } else { None };
+            msg::certificate::write(w, &src.creds.keys.own_spki(), cert)
+        }
+        msg::SERVER_KEY_EXCHANGE => match suite::info(hs.suite).map(|(k, _)| k) {
+            #[cfg(feature = "ecc")]
+            Some(KeyExchange::EcdheEcdsa) => {
+                let params = server_key_exchange::ecdhe_params(&hs.ecc.eph_point);
+                server_key_exchange::write_ecdhe(
+                    w,
+                    &params,
+                    hs.ecc.sig.get(..usize::from(hs.ecc.sig_len)).unwrap_or(&[]),
+                )
+            }
+            _ => server_key_exchange::write_psk(w, src.creds.psk.hint()),
+        },
+        #[cfg(feature = "ecc")]
+        msg::CERTIFICATE_REQUEST => msg::certificate_request::write(w),
+        msg::SERVER_HELLO_DONE => Ok(()),
+        msg::FINISHED => msg::finished::write(w, &hs.own_verify_data),
+        _ => Err(Error::Internal),
     }
 }

@@ -12,21 +12,21 @@ use nanodtls::codec::Reader;
 use nanodtls::crypto::sha256::sha256;
 use nanodtls::handshake::msg;
 use nanodtls::record::{self, content};
-use nanodtls::{suite, Connection, Error, State};
+use nanodtls::{suite, Error, State};
 
 const CCM8: u16 = suite::ECDHE_ECDSA_AES_128_CCM_8;
 const CCM: u16 = suite::ECDHE_ECDSA_AES_128_CCM;
 
 struct Lock {
-    c: Box<Connection>,
-    s: Box<Connection>,
+    c: Peer,
+    s: Peer,
     ce: TestEnv,
     se: TestEnv,
     queue: VecDeque<(bool, Vec<u8>)>,
 }
 
 impl Lock {
-    fn new(c: Box<Connection>, s: Box<Connection>, seed: u64) -> Lock {
+    fn new(c: Peer, s: Peer, seed: u64) -> Lock {
         let mut l = Lock { c, s, ce: TestEnv::new(seed), se: TestEnv::new(seed + 7), queue: VecDeque::new() };
         l.c.connect(&mut l.ce, 0).unwrap();
         l.pump();
@@ -34,10 +34,10 @@ impl Lock {
     }
     fn pump(&mut self) {
         let mut buf = [0u8; 2048];
-        while let Some(n) = self.c.poll_datagram(0, &mut buf).unwrap() {
+        while let Some(n) = self.c.poll_with(&self.ce, 0, &mut buf).unwrap() {
             self.queue.push_back((true, buf[..n].to_vec()));
         }
-        while let Some(n) = self.s.poll_datagram(0, &mut buf).unwrap() {
+        while let Some(n) = self.s.poll_with(&self.se, 0, &mut buf).unwrap() {
             self.queue.push_back((false, buf[..n].to_vec()));
         }
     }

@@ -15,7 +15,7 @@ mod with_log {
         NANODTLS_LOG_WARN, NANODTLS_OK,
     };
     use nanodtls::log::{LogLevel, LINE_MAX};
-    use nanodtls::{Connection, Error, State, Stats};
+    use nanodtls::{Error, State, Stats};
 
     static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -36,14 +36,14 @@ mod with_log {
 
     /// A client and a server (single connection or endpoint) in lock step.
     struct Pair<S: Party> {
-        c: Box<Connection>,
+        c: Peer,
         s: S,
         ce: TestEnv,
         se: TestEnv,
         now: u64,
     }
 
-    fn psk_pair(server_key: &[u8]) -> Pair<Box<Connection>> {
+    fn psk_pair(server_key: &[u8]) -> Pair<Peer> {
         let mut c = new_conn(&client_config());
         c.set_psk(ID, KEY).unwrap();
         let mut s = new_conn(&server_config());
@@ -55,7 +55,7 @@ mod with_log {
     trait Hooked {
         fn log_to_hook(&mut self);
     }
-    impl Hooked for Box<Connection> {
+    impl Hooked for Peer {
         fn log_to_hook(&mut self) {
             self.set_log_sink(cap::sink());
         }
@@ -412,7 +412,7 @@ mod with_log {
         q.pump();
         // The first peer closes; the second one's retransmission gets its slot.
         q.s.ep.close_peer(&mut q.s.slots, b"10.0.0.1:5684").unwrap();
-        q.s.ep.poll_datagram(&mut q.s.slots, 0, &mut [0u8; 2048], &mut [0u8; 64]).unwrap();
+        q.s.poll_to(0, &mut [0u8; 2048], &mut [0u8; 64]).unwrap();
         q.now += 1000;
         q.c.handle_timeout(q.now).unwrap();
         q.pump();

@@ -10,13 +10,13 @@ use nanodtls::alert;
 use nanodtls::codec::{Reader, Writer};
 use nanodtls::handshake::{self, msg, FragmentHeader};
 use nanodtls::record::{self, content};
-use nanodtls::{Config, Connection, Error, State};
+use nanodtls::{Config, Error, State};
 
 /// Lock-step driver: every datagram goes into a FIFO and is delivered one
 /// at a time, so a test can stop at any point of the handshake.
 struct Lock {
-    c: Box<Connection>,
-    s: Box<Connection>,
+    c: Peer,
+    s: Peer,
     ce: TestEnv,
     se: TestEnv,
     queue: VecDeque<(bool, Vec<u8>)>,
@@ -25,7 +25,7 @@ struct Lock {
 }
 
 impl Lock {
-    fn with(c: Box<Connection>, s: Box<Connection>, seed: u64) -> Lock {
+    fn with(c: Peer, s: Peer, seed: u64) -> Lock {
         let mut l = Lock {
             c,
             s,
@@ -141,7 +141,7 @@ fn app_datagram(l: &mut Lock, from_client: bool, text: &[u8]) -> Vec<u8> {
     }
 }
 
-fn read_all(c: &mut Connection) -> Vec<Vec<u8>> {
+fn read_all(c: &mut Peer) -> Vec<Vec<u8>> {
     let mut out = vec![];
     let mut buf = [0u8; 2048];
     while let Ok(Some(n)) = c.read(&mut buf) {
@@ -493,7 +493,7 @@ fn fragment_lengths_that_overflow_are_dropped() {
 
 /// Let the handshake deadline of `c` pass: Timeout, and the alert it
 /// decided on for what it refused (None: nothing was refused, no alert).
-fn expire(c: &mut Connection) -> Option<u8> {
+fn expire(c: &mut Peer) -> Option<u8> {
     let t = u64::from(c.config().handshake_timeout_ms) + 1_000_000;
     assert_eq!(c.handle_timeout(t), Err(Error::Timeout));
     assert_eq!(c.failure(), Some(Error::Timeout));
@@ -719,7 +719,7 @@ fn psk_lookup_callback_serves_many_identities() {
     assert_eq!(l.se.lookups, 1);
 }
 
-fn server_with_table(s: &mut Box<Connection>) -> Box<Connection> {
+fn server_with_table(s: &mut Peer) -> Peer {
     std::mem::replace(s, new_conn(&server_config()))
 }
 
@@ -792,6 +792,36 @@ fn renegotiating_client_hello_gets_no_renegotiation() {
     assert_eq!(l.s.last_alert().level, alert::WARNING);
 }
 
+/// RFC 6347 4.2.2: a renegotiating handshake starts again at message_seq
+/// 0 (Mbed TLS sends its HelloRequest and its renegotiating ClientHello
+/// so). Inside the protected epoch that is a renegotiation attempt, not a
+/// retransmission: it is refused with no_renegotiation. A late epoch-0 copy
+/// of the original ClientHello (message_seq 0 too) is a retransmission.
+#[test]
+fn renegotiation_at_message_seq_0_gets_no_renegotiation() {
+    let mut l = connected_pair(36);
+    let hr = l.s.test_record(content::HANDSHAKE, 1, &hs_message(msg::HELLO_REQUEST, 0, &[])).unwrap();
+    l.c.feed(&mut l.ce, 0, &hr).unwrap();
+    assert_eq!(l.c.last_alert(), nanodtls::AlertInfo { level: 1, description: alert::NO_RENEGOTIATION, sent: true });
+    assert_eq!(l.c.state(), State::Connected);
+
+    let mut l = connected_pair(37);
+    let mut body = vec![0xfe, 0xfd];
+    body.extend_from_slice(&[1u8; 32]);
+    body.extend_from_slice(&[0, 0, 0, 2, 0xc0, 0xa8, 1, 0]);
+    let ch = l.c.test_record(content::HANDSHAKE, 1, &hs_message(msg::CLIENT_HELLO, 0, &body)).unwrap();
+    l.s.feed(&mut l.se, 0, &ch).unwrap();
+    assert_eq!(l.s.last_alert().description, alert::NO_RENEGOTIATION);
+    assert_eq!(l.s.state(), State::Connected);
+
+    // The same ClientHello in epoch 0: a late copy, no alert.
+    let mut l = connected_pair(38);
+    let before = l.s.last_alert();
+    l.s.feed(&mut l.se, 0, &hs_record(1, msg::CLIENT_HELLO, 0, &body)).unwrap();
+    assert_eq!(l.s.last_alert(), before);
+    assert_eq!(l.s.state(), State::Connected);
+}
+
 #[test]
 fn close_notify_both_ways() {
     for client_closes in [true, false] {
@@ -846,18 +876,27 @@ fn data_before_close_notify_in_one_datagram_is_still_readable() {
     assert_eq!(l.s.read(&mut buf), Err(Error::Closed));
 }
 
+/// Two application records in one datagram: the library decrypts in
+/// place and stops after each one, so every record comes out whole, in
+/// order, with nothing lost, and the rest is fed again from `consumed`.
 #[test]
-fn read_pending_blocks_feed_until_read() {
+fn two_app_records_in_one_datagram_come_out_one_feed_call_each() {
     let mut l = connected_pair(33);
     let a = app_datagram(&mut l, true, b"first");
     let b = app_datagram(&mut l, true, b"second");
-    l.s.feed(&mut l.se, 0, &a).unwrap();
-    assert_eq!(l.s.feed(&mut l.se, 0, &b), Err(Error::ReadPending));
-    let mut small = [0u8; 3];
-    assert_eq!(l.s.read(&mut small), Err(Error::BufferTooSmall), "record stays queued");
-    assert_eq!(read_all(&mut l.s), vec![b"first".to_vec()]);
-    l.s.feed(&mut l.se, 0, &b).unwrap();
-    assert_eq!(read_all(&mut l.s), vec![b"second".to_vec()]);
+    let mut both = [a.clone(), b.clone()].concat();
+    let fed = l.s.c.feed(&mut l.se, 0, &mut both).unwrap();
+    assert_eq!(fed.consumed, a.len(), "stops after the first application record");
+    assert_eq!(&both[fed.app.clone().unwrap()], b"first", "decrypted in place");
+    let rest = &mut both[a.len()..];
+    let fed2 = l.s.c.feed(&mut l.se, 0, rest).unwrap();
+    assert_eq!(fed2.consumed, b.len());
+    assert_eq!(&rest[fed2.app.unwrap()], b"second");
+    // Replayed: the same records again yield nothing.
+    let mut again = [a, b].concat();
+    let fed3 = l.s.c.feed(&mut l.se, 0, &mut again).unwrap();
+    assert_eq!((fed3.consumed, fed3.app), (again.len(), None));
+    assert_eq!(l.s.stats().dropped_replay, 2);
 }
 
 #[test]
@@ -865,14 +904,19 @@ fn write_limits() {
     let mut l = connected_pair(34);
     let max = l.c.max_write();
     assert!(max > 1000 && max < 1280);
-    assert_eq!(l.c.write(&vec![0u8; max + 1]), Err(Error::TooLarge));
-    l.c.write(&vec![0u8; max]).unwrap();
-    assert_eq!(l.c.write(&vec![0u8; max]), Err(Error::WouldBlock));
-    let mut buf = [0u8; 2048];
-    let n = l.c.poll_datagram(0, &mut buf).unwrap().unwrap();
+    let mut out = vec![0u8; 2048];
+    assert_eq!(l.c.c.write(&vec![0u8; max + 1], &mut out), Err(Error::TooLarge));
+    // Sealed straight into the caller's buffer: one too small is refused
+    // and uses no sequence number.
+    assert_eq!(l.c.c.write(&[0u8; 10], &mut out[..10 + 28]), Err(Error::BufferTooSmall));
+    let n = l.c.c.write(&[0u8; 10], &mut out[..10 + 29]).unwrap();
+    assert_eq!(n, 10 + 29, "13-byte header, 8-byte explicit nonce, 8-byte tag");
+    let seq1 = u64::from_be_bytes([0, 0, out[5], out[6], out[7], out[8], out[9], out[10]]);
+    let n = l.c.c.write(&vec![0u8; max], &mut out).unwrap();
     assert!(n <= 1280);
-    l.c.write(&vec![0u8; max]).unwrap();
-    l.c.write(&[]).unwrap();
+    let seq2 = u64::from_be_bytes([0, 0, out[5], out[6], out[7], out[8], out[9], out[10]]);
+    assert_eq!(seq2, seq1 + 1);
+    l.c.c.write(&[], &mut out).unwrap();
 }
 
 // ------------------------------------- more state-machine attacks (issue 6)
@@ -1034,15 +1078,15 @@ fn endpoint_without_cookies_keeps_a_connected_association_against_a_spoofed_hell
     body.extend_from_slice(&[0, 0, 0, 2, 0xc0, 0xa8, 1, 0]);
     let hello = hs_record(5, msg::CLIENT_HELLO, 0, &body);
     let addr = sim.server.addr.clone();
-    sim.server.ep.feed(&mut sim.server.slots, &mut sim.senv, sim.now, &addr, &hello).unwrap();
+    sim.server.feed_from(&mut sim.senv, sim.now, &addr, &hello).unwrap();
     assert_eq!(sim.server.ep.peer(&sim.server.slots, &addr).unwrap().state(), State::Connected);
     // It is answered with a HelloVerifyRequest instead.
     let mut buf = [0u8; 2048];
     let mut a = [0u8; 64];
-    let (n, _) = sim.server.ep.poll_datagram(&mut sim.server.slots, sim.now, &mut buf, &mut a).unwrap().unwrap();
+    let (n, _) = sim.server.poll_to(sim.now, &mut buf, &mut a).unwrap().unwrap();
     assert_eq!(buf[13], msg::HELLO_VERIFY_REQUEST, "{:?}", &buf[..n]);
     // The genuine connection still carries data.
-    nanodtls::Engine::write(&mut sim.client, b"still mine").unwrap();
+    sim.client.write(b"still mine").unwrap();
     sim.run_for(100);
     assert_eq!(sim.out.app_delivered_to_server.last().map(|v| v.as_slice()), Some(&b"still mine"[..]));
 }

@@ -10,11 +10,11 @@ use nanodtls::connection::HeartbeatStatus;
 use nanodtls::record::content;
 #[cfg(feature = "ecc")]
 use nanodtls::suite;
-use nanodtls::{Config, Connection, Error, State};
+use nanodtls::{Config, Error, State};
 
 struct Lock {
-    c: Box<Connection>,
-    s: Box<Connection>,
+    c: Peer,
+    s: Peer,
     ce: TestEnv,
     se: TestEnv,
     queue: VecDeque<(bool, Vec<u8>)>,
@@ -24,7 +24,7 @@ struct Lock {
 }
 
 impl Lock {
-    fn new(c: Box<Connection>, s: Box<Connection>, ce: TestEnv, se: TestEnv) -> Lock {
+    fn new(c: Peer, s: Peer, ce: TestEnv, se: TestEnv) -> Lock {
         let mut l = Lock { c, s, ce, se, queue: VecDeque::new(), datagrams: 0, bytes: 0, now: 0 };
         l.c.connect(&mut l.ce, 0).unwrap();
         l.pump();
@@ -453,6 +453,40 @@ fn heartbeat_with_bad_length_is_dropped() {
     l.s.feed(&mut l.se, 0, &rec).unwrap();
     assert!(l.s.poll_datagram(0, &mut buf).unwrap().is_some());
     assert_eq!(l.s.state(), State::Connected);
+}
+
+/// RFC 6520 4: every request is answered with its payload. The engine keeps
+/// the payload until the response is polled, up to
+/// NANODTLS_MAX_HEARTBEAT_PAYLOAD bytes (by default any request that fits a
+/// 512-byte record, e.g. GnuTLS's 284-byte pings); a larger one is dropped
+/// and counted as oversize, never truncated.
+#[test]
+fn heartbeat_payload_up_to_the_knob_is_echoed_larger_is_dropped() {
+    use nanodtls::sizes::NANODTLS_MAX_HEARTBEAT_PAYLOAD as MAX;
+    let mut l = hb_pair(true, true);
+    let mut buf = [0u8; 2048];
+    for (n, answered) in [(MAX, true), (MAX + 1, false)] {
+        let payload: Vec<u8> = (0..n).map(|i| i as u8 ^ 0x5a).collect();
+        let mut msg = vec![1u8, (n >> 8) as u8, n as u8];
+        msg.extend_from_slice(&payload);
+        msg.extend_from_slice(&[0; 16]);
+        let rec = l.c.test_record(content::HEARTBEAT, 1, &msg).unwrap();
+        let before = l.s.stats().dropped_oversize;
+        l.s.feed(&mut l.se, 0, &rec).unwrap();
+        let got = l.s.poll_datagram(0, &mut buf).unwrap();
+        assert_eq!(got.is_some(), answered, "payload of {n} bytes (knob {MAX})");
+        assert_eq!(l.s.stats().dropped_oversize, before + u32::from(!answered));
+        if let Some(len) = got {
+            // Delivered to the client, the response carries exactly the
+            // request's payload: 1 + 2 + n + 16 bytes of plaintext.
+            let rec = buf[..len].to_vec();
+            assert_eq!(rec[0], content::HEARTBEAT);
+            assert_eq!(usize::from(u16::from_be_bytes([rec[11], rec[12]])), 8 + 3 + n + 16 + 8);
+            l.c.feed(&mut l.ce, 0, &rec).unwrap();
+            assert_eq!(l.c.stats().dropped_malformed + l.c.stats().dropped_auth, 0);
+        }
+        assert_eq!(l.s.state(), State::Connected);
+    }
 }
 
 #[test]

@@ -4,16 +4,12 @@
 
 mod common;
 use common::*;
-use nanodtls::{Connection, State};
+use nanodtls::State;
 use proptest::prelude::*;
 
 /// Drive a clean lock-step handshake, stopping after `steps` deliveries.
 /// Returns the parties and every datagram sent so far.
-fn handshake_until(
-    steps: usize,
-    seed: u64,
-    mtu: u16,
-) -> (Box<Connection>, Box<Connection>, TestEnv, TestEnv, Vec<Vec<u8>>) {
+fn handshake_until(steps: usize, seed: u64, mtu: u16) -> (Peer, Peer, TestEnv, TestEnv, Vec<Vec<u8>>) {
     let mut cc = client_config();
     let mut sc = server_config();
     cc.mtu = mtu;
@@ -50,7 +46,7 @@ fn handshake_until(
     (c, s, ce, se, seen)
 }
 
-fn feed_junk(conn: &mut Connection, env: &mut TestEnv, junk: &[Vec<u8>]) {
+fn feed_junk(conn: &mut Peer, env: &mut TestEnv, junk: &[Vec<u8>]) {
     let mut buf = [0u8; 2048];
     for d in junk {
         let _ = conn.feed(env, 0, d);
@@ -150,9 +146,9 @@ proptest! {
         let mut abuf = [0u8; 64];
         for (i, d) in junk.iter().enumerate() {
             let addr = &addrs[i % addrs.len()];
-            let _ = ep.ep.feed(&mut ep.slots, &mut env, i as u64, addr, d);
-            while let Ok(Some(_)) = ep.ep.poll_datagram(&mut ep.slots, i as u64, &mut buf, &mut abuf) {}
-            while let Ok(Some(_)) = ep.ep.read(&mut ep.slots, &mut buf, &mut abuf) {}
+            let _ = ep.feed_from(&mut env, i as u64, addr, d);
+            while let Ok(Some(_)) = ep.poll_to(i as u64, &mut buf, &mut abuf) {}
+            while let Ok(Some(_)) = ep.read_any(&mut buf, &mut abuf) {}
             while let Ok(Some(_)) = ep.ep.poll_event(&mut ep.slots, &mut abuf) {}
             ep.ep.handle_timeout(&mut ep.slots, i as u64 * 1000);
         }

@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use nanodtls::{suite, Connection, Error, State};
+use nanodtls::{suite, Error, State};
 
 fn cfgs(mtu: u16, suite: u16) -> (nanodtls::Config, nanodtls::Config) {
     let mut c = client_config();
@@ -268,7 +268,7 @@ fn many_clients_share_an_endpoint() {
     let (c, s) = cfgs(1280, suite::PSK_AES_128_CCM_8);
     let mut ep = EndpointParty::new(&s, 3);
     let mut senv = TestEnv::new(50);
-    let mut clients: Vec<(Box<Connection>, TestEnv, Vec<u8>)> =
+    let mut clients: Vec<(Peer, TestEnv, Vec<u8>)> =
         (0..3).map(|i| (psk_client(&c), TestEnv::new(60 + i), format!("peer-{i}").into_bytes())).collect();
     let mut buf = [0u8; 1500];
     let mut addr = [0u8; 64];
@@ -278,10 +278,10 @@ fn many_clients_share_an_endpoint() {
     for _round in 0..10 {
         for (cl, _, a) in clients.iter_mut() {
             while let Some(n) = cl.poll_datagram(0, &mut buf).unwrap() {
-                ep.ep.feed(&mut ep.slots, &mut senv, 0, a, &buf[..n]).unwrap();
+                ep.feed_from(&mut senv, 0, a, &buf[..n]).unwrap();
             }
         }
-        while let Some((n, al)) = ep.ep.poll_datagram(&mut ep.slots, 0, &mut buf, &mut addr).unwrap() {
+        while let Some((n, al)) = ep.poll_to(0, &mut buf, &mut addr).unwrap() {
             let (cl, env, _) = clients.iter_mut().find(|(_, _, a)| a[..] == addr[..al]).unwrap();
             cl.feed(env, 0, &buf[..n]).unwrap();
         }
@@ -291,8 +291,8 @@ fn many_clients_share_an_endpoint() {
         assert_eq!(ep.ep.peer(&ep.slots, a).unwrap().state(), State::Connected);
         cl.write(a).unwrap();
         let n = cl.poll_datagram(0, &mut buf).unwrap().unwrap();
-        ep.ep.feed(&mut ep.slots, &mut senv, 0, a, &buf[..n]).unwrap();
-        let (n, al) = ep.ep.read(&mut ep.slots, &mut buf, &mut addr).unwrap().unwrap();
+        ep.feed_from(&mut senv, 0, a, &buf[..n]).unwrap();
+        let (n, al) = ep.read_any(&mut buf, &mut addr).unwrap().unwrap();
         assert_eq!(&buf[..n], &a[..]);
         assert_eq!(&addr[..al], &a[..]);
     }
@@ -308,9 +308,9 @@ fn many_clients_share_an_endpoint() {
     extra.connect(&mut env, 0).unwrap();
     for _ in 0..3 {
         while let Some(n) = extra.poll_datagram(0, &mut buf).unwrap() {
-            ep.ep.feed(&mut ep.slots, &mut senv, 0, b"peer-x", &buf[..n]).unwrap();
+            ep.feed_from(&mut senv, 0, b"peer-x", &buf[..n]).unwrap();
         }
-        while let Some((n, _)) = ep.ep.poll_datagram(&mut ep.slots, 0, &mut buf, &mut addr).unwrap() {
+        while let Some((n, _)) = ep.poll_to(0, &mut buf, &mut addr).unwrap() {
             extra.feed(&mut env, 0, &buf[..n]).unwrap();
         }
     }
@@ -322,9 +322,9 @@ fn many_clients_share_an_endpoint() {
     extra.handle_timeout(now).unwrap();
     for _ in 0..5 {
         while let Some(n) = extra.poll_datagram(now, &mut buf).unwrap() {
-            ep.ep.feed(&mut ep.slots, &mut senv, now, b"peer-x", &buf[..n]).unwrap();
+            ep.feed_from(&mut senv, now, b"peer-x", &buf[..n]).unwrap();
         }
-        while let Some((n, al)) = ep.ep.poll_datagram(&mut ep.slots, now, &mut buf, &mut addr).unwrap() {
+        while let Some((n, al)) = ep.poll_to(now, &mut buf, &mut addr).unwrap() {
             if &addr[..al] == b"peer-x" {
                 extra.feed(&mut env, now, &buf[..n]).unwrap();
             }

@@ -18,12 +18,12 @@ use common::*;
 use nanodtls::codec::{Reader, Writer};
 use nanodtls::handshake::{self, msg, FragmentHeader};
 use nanodtls::record::{self, content};
-use nanodtls::{Connection, State};
+use nanodtls::State;
 
 /// A client and a server (connection or endpoint) in lock step, with a
 /// virtual clock for the retransmission timers.
 struct Run<S: Party> {
-    c: Box<Connection>,
+    c: Peer,
     s: S,
     ce: TestEnv,
     se: TestEnv,
@@ -32,7 +32,7 @@ struct Run<S: Party> {
 }
 
 impl<S: Party> Run<S> {
-    fn new(c: Box<Connection>, s: S, seed: u64) -> Self {
+    fn new(c: Peer, s: S, seed: u64) -> Self {
         let mut r = Run { c, s, ce: TestEnv::new(seed), se: TestEnv::new(seed + 500), queue: VecDeque::new(), now: 0 };
         r.c.connect(&mut r.ce, 0).unwrap();
         r.pump();
@@ -169,7 +169,7 @@ fn forgeries(next: &[u8], to_server: bool) -> Vec<(&'static str, Vec<u8>)> {
 /// For every datagram of a clean handshake and every forgery: inject the
 /// forgery just before that datagram reaches its receiver; the handshake
 /// must still complete, and the receiver must not fail or send an alert.
-fn every_forgery_before_every_datagram<S: Party>(name: &str, make: &dyn Fn() -> (Box<Connection>, S)) {
+fn every_forgery_before_every_datagram<S: Party>(name: &str, make: &dyn Fn() -> (Peer, S)) {
     let mut clean = {
         let (c, s) = make();
         Run::new(c, s, 7)
@@ -435,14 +435,16 @@ impl Ep {
     }
 
     fn feed(&mut self, now: u64, addr: &[u8], d: &[u8]) {
-        let _ = self.ep.feed(&mut self.slots, &mut self.env, now, addr, d);
+        let (ep, slots, env) = (&mut self.ep, &mut self.slots, &mut self.env);
+        let _ = feed_all(d, |b| ep.feed(slots, env, now, addr, b));
     }
 
     /// Everything the endpoint sends to `addr` (the rest is dropped).
     fn poll_for(&mut self, now: u64, addr: &[u8]) -> Vec<Vec<u8>> {
         let mut out = vec![];
         let (mut buf, mut a) = ([0u8; 2048], [0u8; 64]);
-        while let Some((n, al)) = self.ep.poll_datagram(&mut self.slots, now, &mut buf, &mut a).unwrap() {
+        while let Some((n, al)) = self.ep.poll_datagram(&mut self.slots, &CertEnv(None), now, &mut buf, &mut a).unwrap()
+        {
             if &a[..al] == addr {
                 out.push(buf[..n].to_vec());
             }
@@ -453,7 +455,7 @@ impl Ep {
     /// A client at `addr` does the cookie exchange and sends its second
     /// ClientHello, then goes silent (crashed): a half-open slot. Returns
     /// the client and that ClientHello.
-    fn half_open(&mut self, now: u64, addr: &[u8], seed: u64) -> (Box<Connection>, Vec<u8>) {
+    fn half_open(&mut self, now: u64, addr: &[u8], seed: u64) -> (Peer, Vec<u8>) {
         let mut c = psk_client(&client_config());
         let mut env = TestEnv::new(seed);
         c.connect(&mut env, now).unwrap();

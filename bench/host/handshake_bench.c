@@ -92,6 +92,7 @@ static double nanodtls_handshake(void)
     nanodtls_platform plat = {rng, clock_ms, NULL};
     uint8_t kc[32], ks[32], spki_c[NANODTLS_SPKI_LEN], spki_s[NANODTLS_SPKI_LEN], buf[1500];
     size_t n;
+    nanodtls_input in;
     int st;
 
     nanodtls_config_default(&cc, NANODTLS_ROLE_CLIENT);
@@ -116,11 +117,12 @@ static double nanodtls_handshake(void)
     if ((st = nanodtls_connect(&g_c)))
         die("connect", st);
     for (int round = 0; round < 10; round++) {
+        /* Handshake datagrams carry no application data: one feed each. */
         while (nanodtls_poll_datagram(&g_c, buf, sizeof buf, &n) == NANODTLS_OK)
-            if ((st = nanodtls_feed(&g_s, buf, n)) < 0)
+            if ((st = nanodtls_feed(&g_s, buf, n, &in)) < 0)
                 die("server feed", st);
         while (nanodtls_poll_datagram(&g_s, buf, sizeof buf, &n) == NANODTLS_OK)
-            if ((st = nanodtls_feed(&g_c, buf, n)) < 0)
+            if ((st = nanodtls_feed(&g_c, buf, n, &in)) < 0)
                 die("client feed", st);
         if (nanodtls_state(&g_c) == NANODTLS_STATE_CONNECTED && nanodtls_state(&g_s) == NANODTLS_STATE_CONNECTED)
             break;

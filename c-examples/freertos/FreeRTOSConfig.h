@@ -59,7 +59,12 @@
 
 /* API functions included. */
 #define INCLUDE_vTaskDelay 1
-#define INCLUDE_vTaskDelete 1
+/* 0: vTaskEndScheduler() then leaves the idle task alone. Deleting it can
+ * hang the POSIX port of FreeRTOS-Kernel V11.1.0 for good (the cancelled
+ * idle thread dies holding its event mutex, vPortCancelThread waits on it:
+ * FreeRTOS-Kernel issue #1217, fixed in V11.2.0); the example deletes no
+ * task of its own. */
+#define INCLUDE_vTaskDelete 0
 #define INCLUDE_vTaskSuspend 1
 #define INCLUDE_xTaskGetSchedulerState 1
 #define INCLUDE_xTaskGetCurrentTaskHandle 1

@@ -14,13 +14,14 @@
 #include "net_port.h"
 #include "trng_port.h"
 
-/* Datagram buffers: the MTU we announce, and what the library accepts. */
-#define DTLS_MTU 1280
-#define DGRAM_MAX (NANODTLS_RX_BUF > DTLS_MTU ? NANODTLS_RX_BUF : DTLS_MTU)
+/* The one datagram buffer: received datagrams are decrypted in place in
+ * it (the application data is read from there), ours are polled and
+ * sealed into it. The library keeps no datagram of its own. */
+#define DTLS_MTU NANODTLS_MTU
+#define DGRAM_MAX (DTLS_MTU > 1280 ? DTLS_MTU : 1280)
 
 static nanodtls_ctx s_ctx; /* owned by this task */
 static uint8_t s_dgram[DGRAM_MAX];
-static uint8_t s_app[NANODTLS_RX_BUF];
 
 static int rng(void *user, uint8_t *buf, size_t len)
 {
@@ -68,7 +69,7 @@ static int run(struct dtls_task_args *a)
 
     nanodtls_set_panic_hook(on_panic);
     nanodtls_config_default(&cfg, NANODTLS_ROLE_CLIENT);
-    cfg.mtu = DTLS_MTU < NANODTLS_RX_BUF ? DTLS_MTU : NANODTLS_RX_BUF;
+    cfg.mtu = DTLS_MTU;
     st = nanodtls_init(&s_ctx, sizeof s_ctx, &cfg, &plat);
     if (st == NANODTLS_OK)
         st = nanodtls_set_psk(&s_ctx, (const uint8_t *)a->psk_identity, strlen(a->psk_identity), a->psk,
@@ -88,8 +89,8 @@ static int run(struct dtls_task_args *a)
 
     for (;;) {
         uint32_t wait = 100;
-        size_t n;
         int got;
+        int replied = 0;
 
         if (flush() != 0)
             break;
@@ -100,9 +101,22 @@ static int run(struct dtls_task_args *a)
         if (nanodtls_timeout_ms(&s_ctx, &wait) == NANODTLS_DONE || wait > 100)
             wait = 100;
         got = net_recv(s_dgram, sizeof s_dgram, wait);
-        if (got > 0)
-            st = nanodtls_feed(&s_ctx, s_dgram, (size_t)got);
-        else if (got == 0)
+        if (got > 0) {
+            size_t at = 0;
+            /* One application record per call; MORE: records are left. */
+            do {
+                nanodtls_input in;
+                st = nanodtls_feed(&s_ctx, s_dgram + at, (size_t)got - at, &in);
+                if (st < 0)
+                    break;
+                if (in.app_data != NULL) {
+                    printf("RECV %.*s\n", (int)in.app_len, (const char *)in.app_data);
+                    if (sent && in.app_len == strlen(a->message) && memcmp(in.app_data, a->message, in.app_len) == 0)
+                        replied = 1;
+                }
+                at += in.consumed;
+            } while (st == NANODTLS_MORE);
+        } else if (got == 0)
             st = nanodtls_handle_timeout(&s_ctx);
         else
             st = NANODTLS_OK; /* transient socket error: DTLS retransmits */
@@ -112,22 +126,23 @@ static int run(struct dtls_task_args *a)
             printf("FAIL %s (alert %s)\n", nanodtls_status_str(st), nanodtls_alert_name(alert.description));
             return -1;
         }
-        while (nanodtls_read(&s_ctx, s_app, sizeof s_app, &n) == NANODTLS_OK) {
-            printf("RECV %.*s\n", (int)n, (const char *)s_app);
-            if (sent && n == strlen(a->message) && memcmp(s_app, a->message, n) == 0) {
-                nanodtls_close(&s_ctx);
-                flush();
-                return 0;
-            }
+        if (replied) {
+            nanodtls_close(&s_ctx);
+            flush();
+            return 0;
         }
         if (!sent && nanodtls_state(&s_ctx) == NANODTLS_STATE_CONNECTED) {
             uint16_t suite = 0;
             nanodtls_get_suite(&s_ctx, &suite);
             printf("HANDSHAKE OK %s\n", nanodtls_suite_name(suite));
-            st = nanodtls_write(&s_ctx, (const uint8_t *)a->message, strlen(a->message));
+            size_t n = 0;
+            /* Sealed straight into the datagram buffer, then sent. */
+            st = nanodtls_write(&s_ctx, (const uint8_t *)a->message, strlen(a->message), s_dgram, sizeof s_dgram, &n);
             if (st != NANODTLS_OK) {
                 printf("FAIL write: %s\n", nanodtls_status_str(st));
                 return -1;
+            }
+            (void)net_send(s_dgram, n);
             }
             sent = 1;
         }

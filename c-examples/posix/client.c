@@ -23,9 +23,11 @@
  *   1. poll all datagrams out of the library and send them;
  *   2. wait (poll()) for the socket, stdin, the library's retransmission
  *      timer (nanodtls_timeout_ms) or our own deadline;
- *   3. feed a received datagram in (nanodtls_feed) and read the
- *      application data out (nanodtls_read); or run the timer
- *      (nanodtls_handle_timeout).
+ *   3. feed a received datagram in (nanodtls_feed: decrypted in place,
+ *      one application record per call, NANODTLS_MORE while records are
+ *      left); or run the timer (nanodtls_handle_timeout).
+ * Application data goes out with nanodtls_write, sealed straight into
+ * the datagram buffer that is then sent.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -300,37 +302,27 @@ static int flush_out(struct client *c)
     return 0;
 }
 
-/* Read every queued application record and print it. */
-static void drain_reads(struct client *c)
+/* Feed one datagram (decrypted in place in `data`): each call processes
+ * records up to the next application record, which is printed; MORE
+ * means records are left. Returns the feed status (protocol errors are
+ * handled through the state). */
+static nanodtls_status feed(struct client *c, uint8_t *data, size_t len)
 {
-    for (;;) {
-        size_t n = 0;
-        nanodtls_status st = nanodtls_read(&c->ctx, g_app, sizeof g_app, &n);
-        if (st != NANODTLS_OK) {
-            /* DONE, or the sticky status of a closed/failed connection
-             * (handled by the main loop through nanodtls_state). */
+    nanodtls_status st;
+    size_t at = 0;
+
+    do {
+        nanodtls_input in;
+        st = nanodtls_feed(&c->ctx, data + at, len - at, &in);
+        if (st != NANODTLS_OK && st != NANODTLS_MORE) {
             break;
         }
-        c->received++;
-        nd_print_recv(g_app, n);
-    }
-}
-
-/* Feed one datagram. READ_PENDING means data from an earlier datagram is
- * still queued: read it, then feed the same datagram again. Returns the
- * feed status (protocol errors are handled through the state). */
-static nanodtls_status feed(struct client *c, const uint8_t *data, size_t len)
-{
-    nanodtls_status st = NANODTLS_OK;
-    int tries;
-
-    for (tries = 0; tries < 2; tries++) {
-        st = nanodtls_feed(&c->ctx, data, len);
-        drain_reads(c);
-        if (st != NANODTLS_E_READ_PENDING) {
-            break;
+        if (in.app_data != NULL) {
+            c->received++;
+            nd_print_recv(in.app_data, in.app_len);
         }
-    }
+        at += in.consumed;
+    } while (st == NANODTLS_MORE);
     note_state(c);
     return st;
 }
@@ -371,19 +363,19 @@ static int receive_all(struct client *c)
     return 0;
 }
 
-/* Write one record, polling the transmit buffer empty if it is full. */
+/* Write one record: sealed straight into the transmit buffer, sent. */
 static int write_record(struct client *c, const uint8_t *data, size_t len)
 {
-    nanodtls_status st = nanodtls_write(&c->ctx, data, len);
-    if (st == NANODTLS_E_WOULD_BLOCK) {
-        if (flush_out(c) != 0) {
-            return -1;
-        }
-        st = nanodtls_write(&c->ctx, data, len);
-    }
+    size_t n = 0;
+    nanodtls_status st = nanodtls_write(&c->ctx, data, len, g_tx, sizeof g_tx, &n);
     if (st != NANODTLS_OK) {
         nd_print_failure("write", st, NULL);
         return -1;
+    }
+    if (send(c->fd, g_tx, n, 0) < 0) {
+        nd_vlog("-> send of %zu bytes failed: %s", n, strerror(errno));
+    } else {
+        nd_vlog("-> %zu bytes", n);
     }
     c->sent++;
     return flush_out(c);

@@ -378,13 +378,28 @@ static struct peer_info *latest_peer(struct server *s)
 /* ---- The loop's steps --------------------------------------------------- */
 
 /* Send every queued datagram to its peer. */
+/* Send g_tx[0..n] to the peer address `addr`. */
+static void send_to(struct server *s, const uint8_t *addr, size_t alen, size_t n)
+{
+    struct sockaddr_storage ss;
+
+    memset(&ss, 0, sizeof ss);
+    memcpy(&ss, addr, alen);
+    if (sendto(s->fd, g_tx, n, 0, (const struct sockaddr *)&ss, (socklen_t)alen) < 0) {
+        nd_vlog("-> sendto of %zu bytes failed: %s", n, strerror(errno));
+    } else if (nd_verbose) {
+        char who[ND_ADDR_STR_MAX];
+        peer_str(addr, alen, who, sizeof who);
+        nd_vlog("-> %zu bytes to %s", n, who);
+    }
+}
+
 static int flush_out(struct server *s)
 {
     for (;;) {
         uint8_t addr[NANODTLS_MAX_PEER_ADDR];
         size_t n = 0;
         size_t alen = 0;
-        struct sockaddr_storage ss;
         nanodtls_status st =
             nanodtls_endpoint_poll_datagram(&g_ep, g_tx, sizeof g_tx, &n, addr, sizeof addr, &alen);
 
@@ -395,15 +410,7 @@ static int flush_out(struct server *s)
             nd_print_failure("endpoint_poll_datagram", st, NULL);
             return -1;
         }
-        memset(&ss, 0, sizeof ss);
-        memcpy(&ss, addr, alen);
-        if (sendto(s->fd, g_tx, n, 0, (const struct sockaddr *)&ss, (socklen_t)alen) < 0) {
-            nd_vlog("-> sendto of %zu bytes failed: %s", n, strerror(errno));
-        } else if (nd_verbose) {
-            char who[ND_ADDR_STR_MAX];
-            peer_str(addr, alen, who, sizeof who);
-            nd_vlog("-> %zu bytes to %s", n, who);
-        }
+        send_to(s, addr, alen, n);
     }
 }
 
@@ -418,7 +425,8 @@ static size_t max_record(const uint8_t *addr, size_t alen)
 }
 
 /* Write data to a peer as records of at most max_record() bytes, each
- * sent in its own datagram. */
+ * sealed straight into g_tx and sent in its own datagram (`data` must not
+ * be g_tx). */
 static void write_to_peer(struct server *s, const uint8_t *addr, size_t alen, const uint8_t *data, size_t len)
 {
     size_t max = max_record(addr, alen);
@@ -426,10 +434,9 @@ static void write_to_peer(struct server *s, const uint8_t *addr, size_t alen, co
 
     do {
         size_t n = len - off < max ? len - off : max;
-        nanodtls_status st = max == 0 ? NANODTLS_E_UNKNOWN_PEER : nanodtls_endpoint_write(&g_ep, addr, alen, data + off, n);
-        if (st == NANODTLS_E_WOULD_BLOCK && flush_out(s) == 0) {
-            st = nanodtls_endpoint_write(&g_ep, addr, alen, data + off, n);
-        }
+        size_t dlen = 0;
+        nanodtls_status st = max == 0 ? NANODTLS_E_UNKNOWN_PEER
+                                      : nanodtls_endpoint_write(&g_ep, addr, alen, data + off, n, g_tx, sizeof g_tx, &dlen);
         if (st != NANODTLS_OK) {
             char who[ND_ADDR_STR_MAX];
             peer_str(addr, alen, who, sizeof who);
@@ -440,31 +447,8 @@ static void write_to_peer(struct server *s, const uint8_t *addr, size_t alen, co
         /* One record per datagram: a peer that asked for
          * max_fragment_length may read a datagram into a buffer of one
          * record (GnuTLS 3.7 drops what follows the first record). */
-        (void)flush_out(s);
+        send_to(s, addr, alen, dlen);
     } while (off < len);
-}
-
-/* Read every queued application record (from any peer), print it and
- * echo it back with --echo. */
-static void drain_reads(struct server *s)
-{
-    for (;;) {
-        uint8_t addr[NANODTLS_MAX_PEER_ADDR];
-        size_t n = 0;
-        size_t alen = 0;
-        nanodtls_status st = nanodtls_endpoint_read(&g_ep, g_app, sizeof g_app, &n, addr, sizeof addr, &alen);
-
-        if (st != NANODTLS_OK) {
-            if (st != NANODTLS_DONE) {
-                nd_vlog("endpoint_read: %s", nanodtls_status_str(st));
-            }
-            return;
-        }
-        nd_print_recv(g_app, n);
-        if (s->opt->echo) {
-            write_to_peer(s, addr, alen, g_app, n);
-        }
-    }
 }
 
 /* --once: note how the first peer's connection went. */
@@ -573,26 +557,34 @@ static void drain_events(struct server *s)
     }
 }
 
-/* Feed one datagram from `addr`; READ_PENDING means that peer still has
- * unread data: read everything, then feed the same datagram again. Then
- * send what the datagram produced, before the next one is fed: the
- * endpoint keeps at most 4 HelloVerifyRequests waiting to be polled (and
- * drops further ClientHellos, counted in dropped_hvr_busy), so a burst of
- * new clients read in one go without polling in between would lose all
- * but 4 cookie replies and leave those clients to their retransmission
- * timers (1 s, 2 s, 4 s ...). Returns flush_out's result. */
-static int feed(struct server *s, const uint8_t *addr, size_t alen, const uint8_t *data, size_t len)
+/* Feed one datagram from `addr` (decrypted in place in `data`): each call
+ * processes records up to the next application record, which is printed
+ * (and echoed with --echo); MORE means records are left. Then send what
+ * the datagram produced, before the next one is fed: the endpoint keeps
+ * at most 4 HelloVerifyRequests waiting to be polled (and drops further
+ * ClientHellos, counted in dropped_hvr_busy), so a burst of new clients
+ * read in one go without polling in between would lose all but 4 cookie
+ * replies and leave those clients to their retransmission timers (1 s,
+ * 2 s, 4 s ...). Returns flush_out's result. */
+static int feed(struct server *s, const uint8_t *addr, size_t alen, uint8_t *data, size_t len)
 {
-    nanodtls_status st = NANODTLS_OK;
-    int tries;
+    nanodtls_status st;
+    size_t at = 0;
 
-    for (tries = 0; tries < 2; tries++) {
-        st = nanodtls_endpoint_feed(&g_ep, addr, alen, data, len);
-        drain_reads(s);
-        if (st != NANODTLS_E_READ_PENDING) {
+    do {
+        nanodtls_input in;
+        st = nanodtls_endpoint_feed(&g_ep, addr, alen, data + at, len - at, &in);
+        if (st != NANODTLS_OK && st != NANODTLS_MORE) {
             break;
         }
-    }
+        if (in.app_data != NULL) {
+            nd_print_recv(in.app_data, in.app_len);
+            if (s->opt->echo) {
+                write_to_peer(s, addr, alen, in.app_data, in.app_len);
+            }
+        }
+        at += in.consumed;
+    } while (st == NANODTLS_MORE);
     /* Per-peer failures are also reported as events (drain_events). */
     if (st < 0 && nd_verbose) {
         char who[ND_ADDR_STR_MAX];

@@ -26,10 +26,10 @@ STUB_STATUS(nanodtls_deinit, struct nanodtls_ctx *c U)
 STUB_STATUS(nanodtls_set_psk, struct nanodtls_ctx *c U, const uint8_t *i U, size_t il U, const uint8_t *k U,
             size_t kl U)
 STUB_STATUS(nanodtls_connect, struct nanodtls_ctx *c U)
-STUB_STATUS(nanodtls_feed, struct nanodtls_ctx *c U, const uint8_t *d U, size_t l U)
+STUB_STATUS(nanodtls_feed, struct nanodtls_ctx *c U, uint8_t *d U, size_t l U, struct nanodtls_input *in U)
 STUB_STATUS(nanodtls_poll_datagram, struct nanodtls_ctx *c U, uint8_t *o U, size_t cap U, size_t *l U)
-STUB_STATUS(nanodtls_read, struct nanodtls_ctx *c U, uint8_t *o U, size_t cap U, size_t *l U)
-STUB_STATUS(nanodtls_write, struct nanodtls_ctx *c U, const uint8_t *d U, size_t l U)
+STUB_STATUS(nanodtls_write, struct nanodtls_ctx *c U, const uint8_t *d U, size_t l U, uint8_t *o U, size_t cap U,
+            size_t *ol U)
 STUB_STATUS(nanodtls_timeout_ms, struct nanodtls_ctx *c U, uint32_t *ms U)
 STUB_STATUS(nanodtls_handle_timeout, struct nanodtls_ctx *c U)
 STUB_STATUS(nanodtls_error, struct nanodtls_ctx *c U)

@@ -14,8 +14,10 @@
 #include "nd_board.h"
 
 static nanodtls_ctx g_ctx;
-static uint8_t g_buf[NANODTLS_RX_BUF];
-static volatile uint8_t g_radio[NANODTLS_RX_BUF];
+/* The only datagram buffer: received datagrams are decrypted in place in
+ * it, ours are polled and sealed into it (the library stores none). */
+static uint8_t g_buf[NANODTLS_MTU];
+static volatile uint8_t g_radio[NANODTLS_MTU];
 static volatile size_t g_radio_len;
 static volatile uint32_t g_ticks;
 static volatile uint32_t g_trng;
@@ -94,18 +96,28 @@ int main(void)
             radio_send(g_buf, n);
         n = radio_recv(g_buf, sizeof g_buf);
         if (n > 0) {
-            if (nanodtls_feed(&g_ctx, g_buf, n) < 0)
+            nanodtls_input in;
+            size_t at = 0;
+            int32_t st;
+            do {
+                st = nanodtls_feed(&g_ctx, g_buf + at, n - at, &in);
+                if (st < 0)
+                    break;
+                if (in.app_data != NULL)
+                    radio_send(in.app_data, in.app_len); /* the application's turn */
+                at += in.consumed;
+            } while (st == NANODTLS_MORE);
+            if (st < 0)
                 break;
         } else if (nanodtls_timeout_ms(&g_ctx, &ms) == NANODTLS_OK && ms == 0) {
             if (nanodtls_handle_timeout(&g_ctx) < 0)
                 break;
         }
-        while (nanodtls_read(&g_ctx, g_buf, sizeof g_buf, &n) == NANODTLS_OK)
-            radio_send(g_buf, n);
         if (nanodtls_state(&g_ctx) == NANODTLS_STATE_CONNECTED) {
             static const uint8_t hello[] = "hello";
-            if (nanodtls_write(&g_ctx, hello, sizeof hello - 1) != NANODTLS_OK)
+            if (nanodtls_write(&g_ctx, hello, sizeof hello - 1, g_buf, sizeof g_buf, &n) != NANODTLS_OK)
                 break;
+            radio_send(g_buf, n);
         }
     }
     nd_puts(nanodtls_status_str(nanodtls_error(&g_ctx)));

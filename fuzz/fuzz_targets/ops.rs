@@ -12,7 +12,16 @@
 //! - Closed and Failed are terminal; a Connected side only becomes Closed
 //!   after a close() on either side, and only becomes Failed after its
 //!   peer failed and sent a fatal alert;
-//! - application data read is intact, was written by the peer and is read
+//! - feed, write and poll keep the invariants of the harness's wrappers
+//!   (`feed_all`, `feed_conn`: consumed advances within the datagram, the
+//!   application range is one record's plaintext, a replayed datagram
+//!   yields nothing; `write_conn`: one record within the MTU, a refused
+//!   small buffer uses no sequence number; `Outbox::sent`: polls emit no
+//!   application data and record numbers never repeat);
+//! - application data a feed reports is the plaintext of a genuine
+//!   application record the peer sealed in this session (so a record that
+//!   fails authentication, e.g. corrupted, reports none) and carries that
+//!   record's payload; it is intact, was written by the peer and is read
 //!   at most once; a record written while both sides were Connected and
 //!   delivered intact (not dropped or corrupted, fresh for the replay
 //!   window) to a Connected peer is read exactly once;
@@ -26,7 +35,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use libfuzzer_sys::fuzz_target;
 use nanodtls::codec::Reader;
 use nanodtls::record::{self, content};
-use nanodtls::{Connection, Error, State};
+use nanodtls::{Connection, State};
 use nanodtls_fuzz::*;
 
 mod o {
@@ -58,8 +67,11 @@ struct Peer {
     conn: Box<Connection>,
     env: FuzzEnv,
     is_client: bool,
-    /// Ids written and not yet seen leaving in a polled datagram, in order.
-    pending_ids: VecDeque<u32>,
+    /// What it sent: written datagrams waiting for the next poll_all, and
+    /// its record numbers.
+    out: Outbox,
+    /// Application data its feeds delivered, not yet read.
+    rx: VecDeque<Vec<u8>>,
     closed_op: bool,
     terminal: Option<State>,
     was_connected: bool,
@@ -94,34 +106,45 @@ impl Net {
         }
     }
 
-    /// Remember the genuine records of a datagram `client` (or the server) sent.
+    /// Remember the genuine records of a datagram `client` (or the server)
+    /// sent; its application records were noted when they were written.
     fn note(&mut self, client: bool, d: &[u8]) {
-        let p = if client { &mut self.c } else { &mut self.s };
         let mut r = Reader::new(d);
         let mut at = 0usize;
         while let Ok(rec) = record::parse(&mut r) {
             let end = at + record::HEADER_LEN + rec.fragment.len();
-            let app_id = if rec.ctype == content::APPLICATION_DATA {
-                Some(p.pending_ids.pop_front().expect("an application record nobody wrote"))
+            let bytes = &d[at..end];
+            if rec.ctype == content::APPLICATION_DATA {
+                assert!(
+                    self.records.get(bytes).is_some_and(|i| i.app_id.is_some() && i.gen == self.gen),
+                    "an application record nobody wrote"
+                );
             } else {
-                None
-            };
-            self.records.insert(
-                d[at..end].to_vec(),
-                RecInfo { from_client: client, gen: self.gen, epoch: rec.epoch, seq: rec.seq, app_id },
-            );
+                self.records.insert(
+                    bytes.to_vec(),
+                    RecInfo { from_client: client, gen: self.gen, epoch: rec.epoch, seq: rec.seq, app_id: None },
+                );
+            }
             at = end;
         }
         assert_eq!(at, d.len(), "a polled datagram is not a sequence of whole records");
     }
 
-    /// Poll both sides into the queues, noting every genuine record.
+    /// Poll both sides into the queues (written datagrams first), noting
+    /// every genuine record.
     fn poll_all(&mut self) {
         for client in [true, false] {
             let now = self.now;
             let mut out = VecDeque::new();
             let p = if client { &mut self.c } else { &mut self.s };
-            drain_conn(&mut p.conn, now, &mut out, if client { "client poll" } else { "server poll" });
+            drain_conn(
+                &mut p.conn,
+                &p.env,
+                now,
+                &mut p.out,
+                &mut out,
+                if client { "client poll" } else { "server poll" },
+            );
             for d in out {
                 self.note(client, &d);
                 if client { &mut self.c2s } else { &mut self.s2c }.push_back(d);
@@ -134,17 +157,10 @@ impl Net {
         }
     }
 
+    /// The application reads what the feeds delivered to one side.
     fn read_side(&mut self, client: bool) {
-        let mut buf = vec![0u8; 17_000];
         let (me, _) = self.side(client);
-        let mut got = Vec::new();
-        for i in 0.. {
-            assert!(i < 4096, "read never ends");
-            let r = me.conn.read(&mut buf);
-            check_result(&r, "read");
-            let Ok(Some(n)) = r else { break };
-            got.push(buf[..n].to_vec());
-        }
+        let got: Vec<_> = me.rx.drain(..).collect();
         for d in got {
             let Some(id) = check_app_payload(!client, &d) else {
                 panic!("read returned {} bytes the peer never wrote: {:02x?}", d.len(), &d[..d.len().min(32)]);
@@ -180,16 +196,32 @@ impl Net {
             }
         }
         let now = self.now;
+        let tag = self.setup.tag_len();
         let connected_before = self.side(to_client).0.conn.state() == State::Connected;
-        let (y, _) = self.side(to_client);
-        let mut r = y.conn.feed(&mut y.env, now, d);
-        if r == Err(Error::ReadPending) {
-            self.read_side(to_client);
-            let (y, _) = self.side(to_client);
-            r = y.conn.feed(&mut y.env, now, d);
-            assert_ne!(r, Err(Error::ReadPending), "still ReadPending after reading everything");
+        let y = if to_client { &mut self.c } else { &mut self.s };
+        let fed = feed_conn(&mut y.conn, &mut y.env, now, d, tag, "feed");
+        for a in fed.apps {
+            // Only a genuine application record of the peer, of this
+            // session, authenticates; its plaintext is what was sealed.
+            let info = self.records.get(&d[a.record.clone()]);
+            let Some(&RecInfo { from_client, gen: g, app_id: Some(sealed), .. }) = info else {
+                panic!(
+                    "feed reported {} bytes of application data from a record that is no genuine application record (bytes {:?} of the datagram): an unauthentic record was accepted",
+                    a.data.len(),
+                    a.record
+                );
+            };
+            assert!(
+                from_client != to_client && g == gen,
+                "feed reported application data of another session or direction"
+            );
+            assert_eq!(
+                check_app_payload(!to_client, &a.data),
+                Some(sealed),
+                "feed reported other bytes than record #{sealed} sealed"
+            );
+            y.rx.push_back(a.data);
         }
-        check_result(&r, "feed");
         let connected_after = self.side(to_client).0.conn.state() == State::Connected;
         if connected_before && connected_after {
             self.expected.extend(candidates);
@@ -253,17 +285,19 @@ impl Net {
         self.next_id += 1;
         let id = self.next_id;
         let p = app_payload(client, id, len);
+        let (mtu, tag, gen) = (self.setup.mtu, self.setup.tag_len(), self.gen);
         let (me, _) = self.side(client);
-        let r = me.conn.write(&p);
-        check_result(&r, "write");
-        if r.is_ok() {
-            me.pending_ids.push_back(id);
-            self.written_by_client.insert(id, client);
-            if both {
-                self.eligible.insert(id);
-            }
+        let r = write_conn(&mut me.conn, &p, mtu, tag, "write");
+        let Ok(d) = r else { return false };
+        let rec = record::parse(&mut Reader::new(&d)).expect("write_conn checked the record");
+        let info = RecInfo { from_client: client, gen, epoch: rec.epoch, seq: rec.seq, app_id: Some(id) };
+        me.out.written("write", b"", d.clone());
+        self.records.insert(d, info);
+        self.written_by_client.insert(id, client);
+        if both {
+            self.eligible.insert(id);
         }
-        r.is_ok()
+        true
     }
 
     fn reconnect(&mut self) {
@@ -283,7 +317,8 @@ impl Net {
         self.s.conn = self.setup.new_server(&mut self.s.env);
         self.gen += 1;
         for p in [&mut self.c, &mut self.s] {
-            p.pending_ids.clear();
+            p.out.reset();
+            p.rx.clear();
             p.closed_op = false;
             p.terminal = None;
             p.was_connected = false;
@@ -356,12 +391,13 @@ impl Net {
     }
 }
 
-fn peer(conn: Box<Connection>, env: FuzzEnv, is_client: bool) -> Peer {
+fn peer(conn: Box<Connection>, env: FuzzEnv, out: Outbox, is_client: bool) -> Peer {
     Peer {
         conn,
         env,
         is_client,
-        pending_ids: VecDeque::new(),
+        out,
+        rx: VecDeque::new(),
         closed_op: false,
         terminal: None,
         was_connected: false,
@@ -381,8 +417,8 @@ fuzz_target!(|data: &[u8]| {
         setup,
         now: w.now,
         gen: 0,
-        c: peer(w.client, w.cenv, true),
-        s: peer(server, w.senv, false),
+        c: peer(w.client, w.cenv, w.cout, true),
+        s: peer(server, w.senv, w.sout, false),
         c2s: VecDeque::new(),
         s2c: VecDeque::new(),
         records: HashMap::new(),

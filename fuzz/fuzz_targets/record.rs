@@ -1,6 +1,7 @@
-//! Record layer: `record::parse` in a loop over a datagram, `open_in_place`
-//! with a fixed key, a seal/open round trip of every parsed fragment, and
-//! the anti-replay window checked against a model.
+//! Record layer: `record::parse` in a loop over a datagram (and
+//! `parse_header`, which `feed` frames records with, agreeing with it),
+//! `open_in_place` with a fixed key, a seal/open round trip of every parsed
+//! fragment, and the anti-replay window checked against a model.
 //!
 //! Input: one selector byte (bit 0: 16-byte tag instead of 8; bit 1: the
 //! fixed key of the other direction), then the datagram.
@@ -33,7 +34,19 @@ fuzz_target!(|data: &[u8]| {
     let mut records = 0usize;
     while !r.is_empty() {
         let before = r.remaining();
-        let Ok(rec) = record::parse(&mut r) else { break };
+        let head = record::parse_header(r.peek());
+        let parsed = record::parse(&mut r);
+        // feed frames with parse_header: it must accept exactly what parse
+        // accepts, with the same fields, and never a fragment past the end.
+        assert_eq!(
+            head.as_ref().ok(),
+            parsed.as_ref().ok().map(|rec| rec.head()).as_ref(),
+            "parse_header and parse disagree"
+        );
+        if let Ok(h) = &head {
+            assert!(HEADER_LEN + h.len <= before, "parse_header accepted a fragment past the end");
+        }
+        let Ok(rec) = parsed else { break };
         records += 1;
         // Framing: exactly header + fragment consumed, header echoes the fields.
         assert_eq!(before - r.remaining(), HEADER_LEN + rec.fragment.len());
@@ -46,7 +59,7 @@ fuzz_target!(|data: &[u8]| {
 
         // Decrypt with the fixed key.
         let mut buf = rec.fragment.to_vec();
-        if let Ok(range) = record::open_in_place(&rec, &k, tag, &mut buf) {
+        if let Ok(range) = record::open_in_place(&rec.head(), &k, tag, &mut buf) {
             assert!(range.start == record::EXPLICIT_NONCE_LEN && range.end + tag.bytes() == buf.len());
             // An authentic record re-seals to the same bytes when it was
             // written the way we write records (DTLS 1.2, explicit nonce =
@@ -83,14 +96,14 @@ fuzz_target!(|data: &[u8]| {
             let back = record::parse(&mut rr).unwrap();
             assert!(rr.is_empty());
             let mut b = back.fragment.to_vec();
-            let range = record::open_in_place(&back, &k, tag, &mut b).expect("round trip must authenticate");
+            let range = record::open_in_place(&back.head(), &k, tag, &mut b).expect("round trip must authenticate");
             assert_eq!(&b[range], plain);
             // Any single flipped bit must fail authentication.
             let flip = (rec.seq as usize) % b.len().max(1);
             let mut bad = back.fragment.to_vec();
             if !bad.is_empty() {
                 bad[flip] ^= 0x80;
-                assert!(record::open_in_place(&back, &k, tag, &mut bad).is_err(), "forgery accepted");
+                assert!(record::open_in_place(&back.head(), &k, tag, &mut bad).is_err(), "forgery accepted");
             }
             // Plaintext records round trip too.
             let mut out = vec![0u8; HEADER_LEN + plain.len()];

@@ -6,10 +6,13 @@
 //! server receives first), MTU byte (bit 7: an Endpoint), then the ops.
 //! Single connection: `nanodtls_fuzz::run_conn_script`. Endpoint: the ops
 //! below, where datagrams come from one of four addresses (the first is the
-//! genuine client's).
+//! genuine client's). The endpoint's feed, write and poll go through the
+//! harness's checked wrappers (`Srv::feed`, `write_endpoint`,
+//! `drain_endpoint`); application data is checked when a feed reports it
+//! (READ only lets the application take it).
 #![no_main]
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use libfuzzer_sys::fuzz_target;
 use nanodtls::record::content;
@@ -43,6 +46,15 @@ struct Ep {
     client_written: HashSet<u32>,
     read_ids: HashSet<u32>,
     allocated: u32,
+    /// Application records the genuine client sealed (whole record) and their payload ids.
+    client_sealed: HashMap<Vec<u8>, u32>,
+    /// Records the client protected with fuzzer content (FEED_AUTH).
+    crafted_records: HashSet<Vec<u8>>,
+    /// Application data delivered to the endpoint and not yet taken (READ).
+    rx: VecDeque<Vec<u8>>,
+    my_writes: u32,
+    /// Our payload ids the genuine client received.
+    client_read_ids: HashSet<u32>,
 }
 
 /// Bug id: without require_cookie, an Endpoint replaces a Connected
@@ -58,37 +70,45 @@ fn ep_feed(w: &mut World, a: &[u8], d: &[u8], t: &mut Ep) {
     if tracing() {
         eprintln!("   feed from {:?}: {} bytes {:02x?}", String::from_utf8_lossy(a), d.len(), &d[..d.len().min(64)]);
     }
-    let Srv::Ep { ep, slots } = &mut w.srv else { unreachable!() };
-    let mut r = ep.feed(slots, &mut w.senv, now, a, d);
-    if r == Err(Error::ReadPending) {
-        ep_read(w, t);
-        let Srv::Ep { ep, slots } = &mut w.srv else { unreachable!() };
-        r = ep.feed(slots, &mut w.senv, now, a, d);
-        assert_ne!(r, Err(Error::ReadPending), "endpoint feed still ReadPending after reading everything");
-    }
-    check_result(&r, "endpoint feed");
-}
-
-fn ep_read(w: &mut World, t: &mut Ep) {
-    let Srv::Ep { ep, slots } = &mut w.srv else { unreachable!() };
-    let mut buf = vec![0u8; 17_000];
-    let mut a = [0u8; 64];
-    for _ in 0..4096 {
-        let r = ep.read(slots, &mut buf, &mut a);
-        check_result(&r, "endpoint read");
-        let Ok(Some((n, al))) = r else { return };
-        let from = &a[..al];
-        if t.crafted {
+    let tag = w.setup.tag_len();
+    let fed = w.srv.feed(&mut w.senv, now, a, d, tag);
+    for app in fed.apps {
+        let rec = &d[app.record.clone()];
+        if t.crafted_records.contains(rec) {
+            // The fuzzer chose this content (a misbehaving client).
+            t.rx.push_back(app.data);
             continue;
         }
-        assert_eq!(from, ADDR_A, "application data from {from:02x?}: only the genuine client can authenticate");
-        let Some(id) = check_app_payload(true, &buf[..n]) else {
-            panic!("endpoint read {n} bytes the client never wrote");
+        let n = app.data.len();
+        assert_eq!(a, ADDR_A, "application data from {a:02x?}: only the genuine client can authenticate");
+        let Some(&sealed) = t.client_sealed.get(rec) else {
+            panic!("endpoint feed reported {n} bytes from a record the client never sealed: an unauthentic record was accepted");
         };
+        let Some(id) = check_app_payload(true, &app.data) else {
+            panic!("endpoint feed reported {n} bytes the client never wrote");
+        };
+        assert_eq!(id, sealed, "endpoint feed reported payload #{id} from the record that sealed #{sealed}");
         assert!(t.client_written.contains(&id), "payload #{id} never written");
-        assert!(t.read_ids.insert(id), "payload #{id} read twice");
+        assert!(t.read_ids.insert(id), "payload #{id} delivered twice");
+        t.rx.push_back(app.data);
     }
-    panic!("endpoint read never ended");
+}
+
+/// The application takes what the feeds delivered (checked in [`ep_feed`]).
+fn ep_read(t: &mut Ep) {
+    t.rx.clear();
+}
+
+/// Deliver a datagram from the endpoint to the genuine client: what it
+/// reports must be our intact payloads, each at most once.
+fn client_feed(w: &mut World, d: &[u8], t: &mut Ep) {
+    for app in w.feed_client(d).apps {
+        let Some(id) = check_app_payload(false, &app.data) else {
+            panic!("the genuine client got {} bytes of application data the endpoint never wrote", app.data.len());
+        };
+        assert!(id >= 1 && id <= t.my_writes, "the genuine client got payload #{id}, never written");
+        assert!(t.client_read_ids.insert(id), "the genuine client got payload #{id} twice");
+    }
 }
 
 fn ep_observe(w: &mut World, t: &mut Ep, reclaimed_before: u32) {
@@ -140,10 +160,15 @@ fn run_endpoint_script(w: &mut World, data: &[u8]) {
             Srv::Ep { ep, .. } => ep.stats().slots_allocated,
             _ => unreachable!(),
         },
+        client_sealed: HashMap::new(),
+        crafted_records: HashSet::new(),
+        rx: VecDeque::new(),
+        my_writes: 0,
+        client_read_ids: HashSet::new(),
     };
     let mtu = w.setup.mtu;
+    let tag = w.setup.tag_len();
     let mut fake_seq = 0x100u64;
-    let mut my_writes = 0u32;
     let mut buf = vec![0u8; 17_000];
     let reclaimed_before = match &w.srv {
         Srv::Ep { ep, .. } => ep.stats().slots_reclaimed,
@@ -224,35 +249,39 @@ fn run_endpoint_script(w: &mut World, data: &[u8]) {
                 let mut out = VecDeque::new();
                 {
                     let Srv::Ep { ep, slots } = &mut w.srv else { unreachable!() };
-                    drain_endpoint(ep, slots, now, mtu, &mut out);
+                    drain_endpoint(ep, slots, &w.senv, now, mtu, &mut w.sout, &mut out);
                 }
                 if flags & 1 == 0 {
                     for d in out {
-                        let _ = w.feed_client(&d);
+                        client_feed(w, &d, &mut t);
                     }
                 }
-                drain_conn(&mut w.client, now, &mut w.to_server, "client poll");
+                w.pump_client();
                 while w.to_server.len() > 64 {
                     w.to_server.pop_front();
                 }
             }
-            eop::READ => ep_read(w, &mut t),
+            eop::READ => ep_read(&mut t),
             eop::WRITE => {
                 let Some(n) = inp.u8() else { break };
-                my_writes += 1;
-                let p = app_payload(false, my_writes, usize::from(n) * 4);
+                t.my_writes += 1;
+                let p = app_payload(false, t.my_writes, usize::from(n) * 4);
                 let now = w.now;
                 let Srv::Ep { ep, slots } = &mut w.srv else { unreachable!() };
-                let r = ep.write(slots, now, ADDR_A, &p);
-                check_result(&r, "endpoint write");
+                if let Ok(d) = write_endpoint(ep, slots, now, ADDR_A, &p, mtu, tag) {
+                    w.sout.track_allocations(ep.stats().slots_allocated);
+                    w.sout.written("endpoint write", ADDR_A, d);
+                }
             }
             eop::PEER_WRITE => {
                 let Some(n) = inp.u8() else { break };
                 let id = t.client_writes + 1;
                 let p = app_payload(true, id, usize::from(n) * 4);
-                if w.client.write(&p).is_ok() {
+                if let Ok(d) = write_conn(&mut w.client, &p, mtu, tag, "client write") {
                     t.client_writes = id;
                     t.client_written.insert(id);
+                    t.client_sealed.insert(d.clone(), id);
+                    w.cout.written("client write", b"", d);
                 }
             }
             eop::TIME => {
@@ -262,13 +291,13 @@ fn run_endpoint_script(w: &mut World, data: &[u8]) {
                 let Srv::Ep { ep, slots } = &mut w.srv else { unreachable!() };
                 ep.handle_timeout(slots, now);
                 let mut out = VecDeque::new();
-                drain_endpoint(ep, slots, now, mtu, &mut out);
+                drain_endpoint(ep, slots, &w.senv, now, mtu, &mut w.sout, &mut out);
                 if let Some(0) = ep.timeout_ms(slots, now) {
                     panic!("endpoint timer still due right after handle_timeout + poll");
                 }
                 if scale & 2 != 0 {
                     let _ = w.client.handle_timeout(now);
-                    drain_conn(&mut w.client, now, &mut w.to_server, "client poll");
+                    w.pump_client();
                 }
             }
             eop::HEARTBEAT => {
@@ -292,24 +321,49 @@ fn run_endpoint_script(w: &mut World, data: &[u8]) {
                 let payload = inp.bytes(usize::from(n)).to_vec();
                 if let Ok(rec) = w.client.test_record(ty, 1, &payload) {
                     t.crafted = true;
+                    t.crafted_records.insert(rec.clone());
                     ep_feed(w, ADDR_A, &rec, &mut t);
                 }
             }
             eop::POLL_SMALL => {
                 let (Some(size), Some(asize)) = (inp.u8(), inp.u8()) else { break };
                 let now = w.now;
+                let mut before = w.srv.dup();
                 let Srv::Ep { ep, slots } = &mut w.srv else { unreachable!() };
                 let mut a = [0u8; 64];
                 let size = usize::from(size);
                 let asz = usize::from(asize % 40);
-                let r = ep.poll_datagram(slots, now, &mut buf[..size], &mut a[..asz]);
+                let r = ep.poll_datagram(slots, &w.senv, now, &mut buf[..size], &mut a[..asz]);
                 check_result(&r, "endpoint poll (small buffers)");
-                if let Ok(Some((n, al))) = r {
-                    assert!(n <= size && n <= usize::from(mtu) && al <= asz);
-                    if &a[..al] == ADDR_A {
-                        let d = buf[..n].to_vec();
-                        let _ = w.feed_client(&d);
+                match r {
+                    Ok(Some((n, al))) => {
+                        assert!(n <= size && n <= usize::from(mtu) && al <= asz);
+                        w.sout.track_allocations(ep.stats().slots_allocated);
+                        w.sout.sent("endpoint poll (small buffers)", &a[..al], &buf[..n], true);
+                        if &a[..al] == ADDR_A {
+                            let d = buf[..n].to_vec();
+                            client_feed(w, &d, &mut t);
+                        }
                     }
+                    Err(Error::BufferTooSmall) => {
+                        // Nothing lost; and with room for any address (32
+                        // bytes), the refusal was about the datagram.
+                        let mut after = w.srv.dup();
+                        let env = &w.senv;
+                        let poll = |s: &mut Srv, b: &mut [u8]| {
+                            let Srv::Ep { ep, slots } = s else { unreachable!() };
+                            let mut a = [0u8; 64];
+                            ep.poll_datagram(slots, env, now, b, &mut a).map(|o| o.map(|(n, al)| (n, a[..al].to_vec())))
+                        };
+                        check_poll_refusal(
+                            "endpoint poll (small buffers)",
+                            (asz >= 32).then_some(size.min(usize::from(mtu))),
+                            |x: &(usize, Vec<u8>)| x.0,
+                            |b| poll(&mut before, b),
+                            |b| poll(&mut after, b),
+                        );
+                    }
+                    _ => {}
                 }
             }
             eop::MULTI => {
@@ -344,7 +398,7 @@ fn run_endpoint_script(w: &mut World, data: &[u8]) {
         }
         ep_observe(w, &mut t, reclaimed_before);
     }
-    ep_read(w, &mut t);
+    ep_read(&mut t);
     ep_observe(w, &mut t, reclaimed_before);
 }
 

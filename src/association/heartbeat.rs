@@ -9,6 +9,7 @@ use crate::codec::{Reader, Writer};
 use crate::env::Env;
 use crate::error::Error;
 use crate::record::content;
+use crate::sizes::NANODTLS_MAX_HEARTBEAT_PAYLOAD;
 
 /// Heartbeat (RFC 6520) state.
 #[derive(FromZeros)]
@@ -17,6 +18,12 @@ pub(crate) struct Heartbeat {
     /// Payload and padding of our outstanding request.
     pub payload: [u8; HB_PAYLOAD],
     pub padding: [u8; HB_PADDING],
+    /// The response to the peer's last request, waiting to be polled:
+    /// its payload (`echo_len` bytes), then our fresh padding.
+    pub echo: [u8; NANODTLS_MAX_HEARTBEAT_PAYLOAD + HB_PADDING],
+    pub echo_len: u16,
+    /// A response must go out with the next poll.
+    pub respond: bool,
     pub sent_at: u64,
     pub next_at: u64,
     pub rtt_ms: u32,
@@ -127,6 +134,18 @@ impl Association {
         Ok(())
     }
 
+    /// Write the response to the peer's request (type 2, its payload, our
+    /// padding) as one protected record.
+    pub(crate) fn write_heartbeat_response(&mut self, w: &mut Writer<'_>) -> Result<(), Error> {
+        let n = self.hb.echo_len;
+        let head = [2u8, (n >> 8) as u8, n as u8];
+        let body = self.hb.echo.get(..usize::from(n) + HB_PADDING).ok_or(Error::Internal)?;
+        self.rl.emit(self.cfg.role, w, content::HEARTBEAT, 1, &[&head, body])?;
+        self.hb.respond = false;
+        self.stats.tx_records = self.stats.tx_records.saturating_add(1);
+        Ok(())
+    }
+
     /// A heartbeat message (RFC 6520 section 4): answer requests, match
     /// responses, silently drop anything malformed (the Heartbleed class).
     pub(crate) fn on_heartbeat(&mut self, env: &mut dyn Env, now: u64, data: &[u8]) {
@@ -146,20 +165,25 @@ impl Association {
         };
         match kind {
             1 if self.hb.answer => {
-                // Response: same payload, fresh random padding.
-                let mut pad = [0u8; HB_PADDING];
-                if env.random(&mut pad).is_err() {
+                // Response: same payload, fresh random padding; kept until
+                // polled (a newer request replaces it).
+                let n = payload.len();
+                let Some(dst) = self.hb.echo.get_mut(..n + HB_PADDING) else {
+                    nd_drop!(
+                        self,
+                        dropped_oversize,
+                        "heartbeat request with a {}-byte payload (NANODTLS_MAX_HEARTBEAT_PAYLOAD)",
+                        n
+                    );
+                    return;
+                };
+                let (p, pad) = dst.split_at_mut(n);
+                if env.random(pad).is_err() {
                     return;
                 }
-                let Ok(n) = u16::try_from(payload.len()) else { return };
-                let head = [2u8, (n >> 8) as u8, n as u8];
-                let role = self.cfg.role;
-                let start = usize::from(self.tx.len);
-                let Some(region) = self.tx.buf.get_mut(start..) else { return };
-                let mut w = Writer::new(region);
-                if self.rl.emit(role, &mut w, content::HEARTBEAT, 1, &[&head, payload, &pad]).is_ok() {
-                    self.tx.len = (start + w.len()) as u16;
-                }
+                p.copy_from_slice(payload);
+                self.hb.echo_len = n as u16;
+                self.hb.respond = true;
             }
             2 if self.hb.status == HeartbeatStatus::Pending && crate::crypto::ct_eq(payload, &self.hb.payload) => {
                 self.hb.status = HeartbeatStatus::Ok;

@@ -12,17 +12,19 @@ pub mod heartbeat;
 use zerocopy::FromZeros;
 
 use crate::alert::{self, AlertInfo, PendingAlert, NO_ALERT};
-use crate::codec::{Reader, Writer};
+use crate::auth::Credentials;
+use crate::codec::Writer;
 use crate::config::{Config, Role};
 use crate::cookie::CookieKeys;
 use crate::crypto::aead::TagLen;
+use crate::env::Env;
 use crate::error::{Error, Fatal};
-use crate::flight::Flight;
+use crate::flight::{self, Flight, Item};
 use crate::handshake::msg;
 use crate::handshake::state::Handshake;
 use crate::record::{self, RecordState};
 use crate::session::SessionData;
-use crate::sizes::{NANODTLS_MAX_SERVER_NAME, NANODTLS_TX_BUF};
+use crate::sizes::NANODTLS_MAX_SERVER_NAME;
 
 /// Handshake and connection states. Each handshake state names what we
 /// wait for next.
@@ -121,12 +123,39 @@ pub struct Stats {
     pub resumptions: u32,
 }
 
-/// Protected records (application data) waiting to be polled.
+/// A HelloVerifyRequest waiting to be polled (single-connection server;
+/// the endpoint keeps its own queue). Stateless: the record number and
+/// message_seq mirror the ClientHello's (RFC 6347 4.2.1).
 #[derive(FromZeros)]
 #[repr(C)]
-pub(crate) struct TxBuf {
-    pub buf: [u8; NANODTLS_TX_BUF],
-    pub len: u16,
+pub(crate) struct PendingHvr {
+    pub cookie: [u8; crate::cookie::COOKIE_LEN],
+    pub record_seq: u64,
+    pub message_seq: u16,
+    pub pending: bool,
+}
+
+/// Writes the body of one of our handshake messages from [`Sources`]:
+/// `client::write_body` or `server::write_body`.
+pub(crate) type BodyFn = fn(&Sources<'_>, u8, &mut Writer<'_>) -> Result<(), Error>;
+
+/// What our handshake messages are written from: the handshake state, the
+/// configuration, the credentials and what the environment lends (our
+/// certificate). The same sources give the same bytes, so a flight is
+/// written again for each retransmission rather than stored.
+pub(crate) struct Sources<'a> {
+    pub hs: &'a Handshake,
+    pub cfg: &'a Config,
+    /// Client: the server_name we send; server: the one received.
+    pub sni: &'a [u8],
+    /// Client: the session offered for resumption.
+    pub session: &'a SessionData,
+    /// Negotiated: we answer the peer's heartbeat requests.
+    pub hb_answer: bool,
+    pub creds: &'a Credentials,
+    /// Lends our X.509 certificate (ECDHE_ECDSA only).
+    #[cfg_attr(not(feature = "ecc"), allow(dead_code))]
+    pub env: &'a dyn Env,
 }
 
 /// One association's state (RFC 6347 4.2.8): everything but the receive
@@ -138,7 +167,7 @@ pub(crate) struct Association {
     pub hs: Handshake,
     pub rl: RecordState,
     pub flight: Flight,
-    pub tx: TxBuf,
+    pub hvr: PendingHvr,
     pub cookies: CookieKeys,
     /// Client: the session to offer / the one just established.
     pub session: SessionData,
@@ -272,35 +301,13 @@ impl Association {
 
     pub(crate) fn max_app_payload(&self) -> usize {
         let overhead = record::protected_overhead(self.rl.tag());
-        let mtu = usize::from(self.cfg.mtu);
-        core::cmp::min(mtu, NANODTLS_TX_BUF).saturating_sub(overhead).min(self.record_limit())
+        usize::from(self.cfg.mtu).saturating_sub(overhead).min(self.record_limit())
     }
 
     /// Largest record plaintext either side may send: 2^14, or the
     /// negotiated max_fragment_length (RFC 6066).
     pub(crate) fn record_limit(&self) -> usize {
         crate::handshake::ext::max_fragment_length::record_limit(self.hs.mfl_code)
-    }
-
-    pub(crate) fn take_tx_records(&mut self, w: &mut Writer<'_>) -> Result<usize, Error> {
-        // Whole records only, as many as fit.
-        let total = usize::from(self.tx.len);
-        let mut at = 0usize;
-        while at < total {
-            let rest = self.tx.buf.get(at..total).ok_or(Error::Internal)?;
-            let mut r = Reader::new(rest);
-            let rec = record::parse(&mut r).map_err(|_| Error::Internal)?;
-            let n = record::HEADER_LEN + rec.fragment.len();
-            if n > w.remaining() {
-                break;
-            }
-            w.put(rest.get(..n).ok_or(Error::Internal)?)?;
-            self.stats.tx_records = self.stats.tx_records.saturating_add(1);
-            at += n;
-        }
-        self.tx.buf.copy_within(at..total, 0);
-        self.tx.len = (total - at) as u16;
-        Ok(at)
     }
 
     /// Derive master secret and traffic keys from the premaster secret.
@@ -326,14 +333,68 @@ impl Association {
         self.rl.keys_ready = true;
     }
 
-    /// Append our Finished (epoch 1) to the flight and the transcript.
-    pub(crate) fn push_finished(&mut self) -> Result<(), Fatal> {
-        let hash = self.hs.transcript.digest();
-        let vd = crate::keys::verify_data(&self.hs.master, self.cfg.role == Role::Client, &hash);
+    /// The parts of the association our messages are written from.
+    pub(crate) fn sources<'a>(&'a self, creds: &'a Credentials, env: &'a dyn Env) -> Sources<'a> {
+        Sources {
+            hs: &self.hs,
+            cfg: &self.cfg,
+            sni: self.sni.get(..usize::from(self.sni_len)).unwrap_or(&[]),
+            session: &self.session,
+            hb_answer: self.hb.answer,
+            creds,
+            env,
+        }
+    }
+
+    /// Append our handshake message `msg_type`, sent in `epoch`, to the
+    /// flight and the transcript. `body` writes it from the state; the
+    /// flight keeps only its type, message_seq and length, and writes it
+    /// again for each (re)transmission.
+    pub(crate) fn push_message(
+        &mut self,
+        creds: &Credentials,
+        env: &dyn Env,
+        epoch: u8,
+        msg_type: u8,
+        body: BodyFn,
+    ) -> Result<(), Fatal> {
         let seq = self.hs.next_send_seq()?;
-        let m = self.flight.push_message(1, msg::FINISHED, seq, |w| crate::handshake::msg::finished::write(w, &vd))?;
-        self.hs.transcript.update(m);
+        // The length: a pass that keeps nothing.
+        let mut w = Writer::window(&mut [], 0);
+        body(&self.sources(creds, env), msg_type, &mut w)?;
+        let len = w.len();
+        let length = u32::try_from(len).map_err(|_| Fatal::internal(Error::TooLarge))?;
+        let mut hdr = [0u8; crate::handshake::HEADER_LEN];
+        let h = crate::handshake::FragmentHeader { msg_type, length, seq, frag_off: 0, frag_len: length };
+        crate::handshake::write_header(&mut Writer::new(&mut hdr), &h)?;
+        self.hs.transcript.update(&hdr);
+        // The transcript, a block at a time (no copy of the message is kept).
+        let mut block = [0u8; 64];
+        let mut off = 0;
+        while off < len {
+            let mut w = Writer::window(&mut block, off);
+            body(&self.sources(creds, env), msg_type, &mut w)?;
+            let n = (len - off).min(block.len());
+            self.hs.transcript.update(block.get(..n).unwrap_or(&[]));
+            off += n;
+        }
+        self.flight.push(Item { len: length, seq, msg_type, epoch })?;
         Ok(())
+    }
+
+    /// Append a ChangeCipherSpec (epoch 0) to the flight; what follows is
+    /// sent in epoch 1.
+    pub(crate) fn push_ccs(&mut self) -> Result<(), Fatal> {
+        self.flight.push(Item { len: 0, seq: 0, msg_type: flight::CCS, epoch: 0 })?;
+        self.rl.write_epoch = 1;
+        Ok(())
+    }
+
+    /// Append our Finished (epoch 1) to the flight and the transcript.
+    pub(crate) fn push_finished(&mut self, creds: &Credentials, env: &dyn Env, body: BodyFn) -> Result<(), Fatal> {
+        let hash = self.hs.transcript.digest();
+        self.hs.own_verify_data = crate::keys::verify_data(&self.hs.master, self.cfg.role == Role::Client, &hash);
+        self.push_message(creds, env, 1, msg::FINISHED, body)
     }
 
     /// Check the peer's Finished against the transcript so far, then add it.

@@ -5,7 +5,7 @@
 //! What nothing in epoch 0 authenticates never changes state before the
 //! handshake layer accepted it (see the README, "Forged datagrams").
 
-use super::{appdata::RxBuf, Engine};
+use super::Engine;
 use crate::alert::{self, AlertInfo};
 use crate::association::{Association, State};
 use crate::auth::Credentials;
@@ -15,46 +15,66 @@ use crate::env::Env;
 use crate::error::{Error, Fatal};
 use crate::handshake::reassembly::{Insert, Reassembly};
 use crate::handshake::{self, msg, FragmentHeader, MsgOrigin};
-use crate::record::{self, content};
+use crate::record::{self, content, RecordHeader};
+
+/// What one [`Engine::feed`] call did with a datagram.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Fed {
+    /// Bytes of the datagram processed. Less than its length when the call
+    /// stopped after an application-data record: feed the rest again.
+    pub consumed: usize,
+    /// Where the plaintext of that application-data record is, decrypted
+    /// in place inside the datagram (None: the call met none).
+    pub app: Option<core::ops::Range<usize>>,
+}
 
 impl Engine {
-    /// Feed one received datagram. Records that are malformed, replayed,
-    /// unauthenticated or unexpected are dropped and counted; the call then
-    /// still succeeds. An error means the connection ended (see
-    /// [`Connection::failure`] and [`Connection::last_alert`]), or a misuse
-    /// (`ReadPending`: read the queued application data first; nothing was
-    /// consumed).
+    /// Feed one received datagram. Its records are processed in order and
+    /// decrypted in place (the datagram buffer is overwritten); the call
+    /// stops after the first application-data record and says where its
+    /// plaintext is ([`Fed::app`]) and how much of the datagram it
+    /// processed ([`Fed::consumed`]): feed the rest again. Records that
+    /// are malformed, replayed, unauthenticated or unexpected are dropped
+    /// and counted; the call then still succeeds. An error means the
+    /// connection ended (see [`Engine::failure`] and [`Engine::last_alert`]).
     pub(crate) fn feed(
         &mut self,
         creds: &Credentials,
         env: &mut dyn Env,
         now: u64,
-        datagram: &[u8],
-    ) -> Result<(), Error> {
+        datagram: &mut [u8],
+    ) -> Result<Fed, Error> {
         self.assoc.check_alive()?;
         if self.assoc.state == State::Idle {
             return Err(Error::WrongState);
         }
-        if self.rx.pending() {
-            return Err(Error::ReadPending);
-        }
-        self.rx.clear();
         let c = &mut self.assoc;
         c.stats.rx_datagrams = c.stats.rx_datagrams.saturating_add(1);
         c.stats.rx_bytes = c.stats.rx_bytes.saturating_add(datagram.len() as u32);
-        let mut r = Reader::new(datagram);
+        let total = datagram.len();
+        let mut fed = Fed::default();
         let mut resend = false;
-        while !r.is_empty() && c.state != State::Failed {
-            let rec = match record::parse(&mut r) {
-                Ok(rec) => rec,
+        while fed.consumed < total && c.state != State::Failed {
+            let head = match record::parse_header(datagram.get(fed.consumed..).unwrap_or(&[])) {
+                Ok(h) => h,
                 Err(_) => {
-                    nd_drop!(c, dropped_malformed, "unparsable record in a {}-byte datagram", datagram.len());
+                    nd_drop!(c, dropped_malformed, "unparsable record in a {}-byte datagram", total);
+                    fed.consumed = total;
                     break;
                 }
             };
+            let start = fed.consumed + record::HEADER_LEN;
+            let end = start + head.len;
+            fed.consumed = end;
+            let Some(fragment) = datagram.get_mut(start..end) else { break };
             c.stats.rx_records = c.stats.rx_records.saturating_add(1);
-            if let Err(f) = process_record(c, &mut self.reasm, &mut self.rx, creds, env, now, &rec, &mut resend) {
-                return Err(c.fail(f));
+            match process_record(c, &mut self.reasm, creds, env, now, &head, fragment, &mut resend) {
+                Ok(Some(app)) => {
+                    fed.app = Some(start + app.start..start + app.end);
+                    break;
+                }
+                Ok(None) => {}
+                Err(f) => return Err(c.fail(f)),
             }
         }
         if resend && c.state != State::Failed && !c.flight.is_empty() {
@@ -67,30 +87,25 @@ impl Engine {
             c.flight.start_sending();
         }
         c.check_deadline(now)?;
-        c.result()
+        c.result()?;
+        Ok(fed)
     }
 }
 
-/// Payload location of a record being processed.
-enum Payload<'d> {
-    /// Plaintext record: the fragment inside the caller's datagram.
-    Datagram(&'d [u8]),
-    /// Decrypted into the receive buffer at this range.
-    Rx(core::ops::Range<usize>),
-}
-
-/// Process one record of a datagram.
+/// Process one record of a datagram; its fragment is decrypted in place.
+/// `Some(range)`: an application-data record whose plaintext is at
+/// `range` in the fragment.
 #[allow(clippy::too_many_arguments)]
 fn process_record(
     c: &mut Association,
     reasm: &mut Reassembly,
-    rx: &mut RxBuf,
     creds: &Credentials,
     env: &mut dyn Env,
     now: u64,
-    rec: &record::Record<'_>,
+    rec: &RecordHeader,
+    fragment: &mut [u8],
     resend: &mut bool,
-) -> Result<(), Fatal> {
+) -> Result<Option<core::ops::Range<usize>>, Fatal> {
     let epoch = rec.epoch;
     let current = c.rl.read_epoch;
     if epoch > current || epoch > 1 {
@@ -102,32 +117,23 @@ fn process_record(
             epoch,
             current
         );
-        return Ok(());
+        return Ok(None);
     }
     if epoch == 1 && !c.rl.window.is_fresh(rec.seq) {
         nd_drop!(c, dropped_replay, "replayed or too old record: epoch {} seq {}", epoch, rec.seq);
-        return Ok(());
+        return Ok(None);
     }
-    let payload = if epoch == 0 {
+    let plain = if epoch == 0 {
         if rec.version != record::DTLS12 && rec.version != record::DTLS10 {
             nd_drop!(c, dropped_malformed, "record version {:#06x} is not DTLS 1.0/1.2", rec.version);
-            return Ok(());
+            return Ok(None);
         }
-        Payload::Datagram(rec.fragment)
+        0..fragment.len()
     } else {
-        // Decrypt behind the queued application data, leaving room for the
-        // 2-byte length prefix of a queue item.
-        let start = usize::from(rx.len) + 2;
-        let end = start + rec.fragment.len();
-        let Some(dst) = rx.buf.get_mut(start..end) else {
-            nd_drop!(c, dropped_oversize, "protected record of {} bytes does not fit the receive buffer", end - start);
-            return Ok(());
-        };
-        dst.copy_from_slice(rec.fragment);
         let role = c.cfg.role;
         let tag = c.rl.tag();
-        match record::open_in_place(rec, c.rl.read_keys(role), tag, dst) {
-            Ok(r) => Payload::Rx(start + r.start..start + r.end),
+        match record::open_in_place(rec, c.rl.read_keys(role), tag, fragment) {
+            Ok(r) => r,
             Err(_) => {
                 nd_drop!(
                     c,
@@ -155,7 +161,7 @@ fn process_record(
                     }
                     c.hs.note_rejection(alert::BAD_RECORD_MAC);
                 }
-                return Ok(());
+                return Ok(None);
             }
         }
     };
@@ -164,10 +170,7 @@ fn process_record(
         c.accepted = c.accepted.wrapping_add(1);
     }
     let old_epoch = epoch < current;
-    let plain_len = match &payload {
-        Payload::Datagram(d) => d.len(),
-        Payload::Rx(r) => r.len(),
-    };
+    let plain_len = plain.len();
     if plain_len > c.record_limit() {
         // Authenticated but over the negotiated limit: a protocol violation.
         if epoch > 0 {
@@ -181,12 +184,9 @@ fn process_record(
             return Err(Fatal::alert(alert::RECORD_OVERFLOW));
         }
         nd_drop!(c, dropped_oversize, "record of {} bytes exceeds the record limit {}", plain_len, c.record_limit());
-        return Ok(());
+        return Ok(None);
     }
-    let data: &[u8] = match &payload {
-        Payload::Datagram(d) => d,
-        Payload::Rx(r) => rx.buf.get(r.clone()).unwrap_or(&[]),
-    };
+    let data: &[u8] = fragment.get(plain.clone()).unwrap_or(&[]);
     match rec.ctype {
         content::HANDSHAKE => {
             let mut r = Reader::new(data);
@@ -207,52 +207,42 @@ fn process_record(
                     break;
                 }
             }
-            Ok(())
+            Ok(None)
         }
         content::CCS => {
             if old_epoch {
                 nd_drop!(c, dropped_epoch, "ChangeCipherSpec in old epoch {}", epoch);
-                return Ok(());
+                return Ok(None);
             }
-            c.on_ccs(data, epoch)
+            c.on_ccs(data, epoch).map(|()| None)
         }
         content::ALERT => {
             if old_epoch {
                 // Unauthenticated alerts cannot end a protected connection.
                 nd_drop!(c, dropped_epoch, "alert in old epoch {}", epoch);
-                return Ok(());
+                return Ok(None);
             }
-            c.on_alert(data)
+            c.on_alert(data).map(|()| None)
         }
         content::APPLICATION_DATA => {
             if c.state != State::Connected || epoch != 1 {
                 nd_drop!(c, dropped_unexpected, "application data in {:?}, epoch {}", c.state, epoch);
-                return Ok(());
+                return Ok(None);
             }
-            if let Payload::Rx(range) = payload {
-                // Move the plaintext down to sit right after its length prefix.
-                let at = usize::from(rx.len);
-                let n = range.len();
-                rx.buf.copy_within(range, at + 2);
-                if let Some(p) = rx.buf.get_mut(at..at + 2) {
-                    p.copy_from_slice(&(n as u16).to_be_bytes());
-                }
-                rx.len = (at + 2 + n) as u16;
-                c.stats.app_records_rx = c.stats.app_records_rx.saturating_add(1);
-            }
-            Ok(())
+            c.stats.app_records_rx = c.stats.app_records_rx.saturating_add(1);
+            Ok(Some(plain))
         }
         content::HEARTBEAT => {
             if c.state != State::Connected || epoch != 1 {
                 nd_drop!(c, dropped_unexpected, "heartbeat in {:?}, epoch {}", c.state, epoch);
-                return Ok(());
+                return Ok(None);
             }
             c.on_heartbeat(env, now, data);
-            Ok(())
+            Ok(None)
         }
         _ => {
             nd_drop!(c, dropped_unexpected, "record of unknown content type {}", rec.ctype);
-            Ok(())
+            Ok(None)
         }
     }
 }
@@ -341,7 +331,12 @@ impl Association {
                 h.seq
             }
             State::Connected => {
-                if h.seq < self.hs.recv_seq {
+                // A renegotiation request inside the protected epoch starts
+                // a new handshake with message_seq 0 (RFC 6347 4.2.2), below
+                // what we expect: it is no retransmission of ours to answer.
+                // In epoch 0 a low message_seq is a late copy of the
+                // original handshake.
+                if h.seq < self.hs.recv_seq && !(origin.epoch > 0 && self.is_renegotiation(h)) {
                     self.note_old_fragment(h, false, now, resend);
                 } else {
                     self.on_renegotiation_attempt(h);
@@ -492,14 +487,19 @@ impl Association {
         }
     }
 
+    /// True for the message that starts a renegotiation: HelloRequest
+    /// from a server, ClientHello from a client.
+    fn is_renegotiation(&self, h: &FragmentHeader) -> bool {
+        match self.cfg.role {
+            Role::Client => h.msg_type == msg::HELLO_REQUEST,
+            Role::Server => h.msg_type == msg::CLIENT_HELLO,
+        }
+    }
+
     /// A new handshake message after the handshake: renegotiation is never
     /// done; answer with a no_renegotiation warning (RFC 5746/7925).
     fn on_renegotiation_attempt(&mut self, h: &FragmentHeader) {
-        let is_reneg = match self.cfg.role {
-            Role::Client => h.msg_type == msg::HELLO_REQUEST,
-            Role::Server => h.msg_type == msg::CLIENT_HELLO,
-        };
-        if is_reneg && h.frag_off == 0 {
+        if self.is_renegotiation(h) && h.frag_off == 0 {
             self.queue_alert(alert::WARNING, alert::NO_RENEGOTIATION);
         } else {
             nd_drop!(self, dropped_unexpected, "{} after the handshake", crate::handshake::msg::name(h.msg_type));

@@ -1,12 +1,15 @@
 //! One DTLS connection: the sans-IO engine behind both roles.
 //!
 //! A [`Connection`] never touches a socket, a clock or an RNG. The caller
-//! feeds datagrams in ([`Connection::feed`], `incoming.rs`), polls datagrams
-//! out ([`Connection::poll_datagram`], `outgoing.rs`), reads and writes
-//! application data (`appdata.rs`), reports the time, and passes an [`Env`]
-//! for randomness, PSK lookup, key verdicts and the session cache. All
-//! memory is inside the struct, which is valid when all-zero so C can place
-//! it in `static` storage.
+//! feeds datagrams in ([`Connection::feed`], `incoming.rs`: records are
+//! decrypted in place, application data is left where it arrived), polls
+//! datagrams out ([`Connection::poll_datagram`], `outgoing.rs`: our flight
+//! is written from the handshake state straight into the caller's buffer),
+//! writes application data straight into the caller's datagram buffer
+//! (`appdata.rs`), reports the time, and passes an [`Env`] for randomness,
+//! PSK lookup, key verdicts and the session cache. No datagram, record or
+//! flight is stored: the struct holds only the state, and is valid when
+//! all-zero so C can place it in `static` storage.
 //!
 //! The association's state and transitions are in `crate::association`;
 //! the handshake state machines in `crate::client` and `crate::server`,
@@ -15,6 +18,8 @@
 mod appdata;
 mod incoming;
 mod outgoing;
+
+pub use incoming::Fed;
 
 use zerocopy::FromZeros;
 
@@ -40,7 +45,6 @@ use crate::sizes::NANODTLS_MAX_SERVER_NAME;
 pub struct Engine {
     pub(crate) assoc: Association,
     pub(crate) reasm: Reassembly,
-    pub(crate) rx: appdata::RxBuf,
 }
 
 impl Engine {
@@ -326,11 +330,6 @@ impl Engine {
         self.assoc.accepted
     }
 
-    /// True while received application data waits for [`Connection::read`].
-    pub fn has_unread(&self) -> bool {
-        self.rx.pending()
-    }
-
     /// The client random of the current (or last) handshake.
     pub(crate) fn client_random(&self) -> &[u8; 32] {
         &self.assoc.hs.client_random
@@ -488,9 +487,14 @@ impl Connection {
         self.engine.connect(&self.creds, env, now)
     }
 
-    /// Feed one received datagram (see [`Engine::feed`]).
-    pub fn feed(&mut self, env: &mut dyn Env, now: u64, datagram: &[u8]) -> Result<(), Error> {
+    /// Feed one received datagram, decrypted in place (see [`Engine::feed`]).
+    pub fn feed(&mut self, env: &mut dyn Env, now: u64, datagram: &mut [u8]) -> Result<Fed, Error> {
         self.engine.feed(&self.creds, env, now, datagram)
+    }
+
+    /// Produce the next datagram to send (see [`Engine::poll_datagram`]).
+    pub fn poll_datagram(&mut self, env: &dyn Env, now: u64, out: &mut [u8]) -> Result<Option<usize>, Error> {
+        self.engine.poll_datagram(&self.creds, env, now, out)
     }
 
     /// Wipe every secret and reset to all-zero (the state of a never
@@ -549,10 +553,16 @@ mod tests {
     fn zeroed_connection_is_inert() {
         let mut c = Connection::new_box_zeroed().unwrap();
         assert_eq!(c.state(), State::Idle);
+        struct NoEnv;
+        impl Env for NoEnv {
+            fn random(&mut self, _: &mut [u8]) -> Result<(), Error> {
+                Err(Error::Rng)
+            }
+        }
         let mut out = [0u8; 64];
-        assert_eq!(c.poll_datagram(0, &mut out), Ok(None));
-        assert_eq!(c.read(&mut out), Ok(None));
-        assert_eq!(c.write(b"x"), Err(Error::WrongState));
+        assert_eq!(c.poll_datagram(&NoEnv, 0, &mut out), Ok(None));
+        assert_eq!(c.feed(&mut NoEnv, 0, &mut out), Err(Error::WrongState));
+        assert_eq!(c.write(b"x", &mut out), Err(Error::WrongState));
         assert_eq!(c.timeout_ms(0), None);
     }
 }

@@ -3,9 +3,12 @@
 //! queued application data and heartbeat, then the pending alert.
 
 use super::Engine;
-use crate::association::State;
+use crate::association::{Association, BodyFn, Sources, State};
+use crate::auth::Credentials;
 use crate::codec::Writer;
+use crate::config::Role;
 use crate::crypto::aead::TagLen;
+use crate::env::Env;
 use crate::error::Error;
 use crate::record::{self, content};
 
@@ -14,7 +17,13 @@ impl Engine {
     /// MTU). Returns `Ok(Some(len))`, or `Ok(None)` when there is nothing to
     /// send. `BufferTooSmall` if `out` cannot hold the next record (nothing
     /// is lost; retry with a bigger buffer).
-    pub fn poll_datagram(&mut self, now: u64, out: &mut [u8]) -> Result<Option<usize>, Error> {
+    pub(crate) fn poll_datagram(
+        &mut self,
+        creds: &Credentials,
+        env: &dyn Env,
+        now: u64,
+        out: &mut [u8],
+    ) -> Result<Option<usize>, Error> {
         let c = &mut self.assoc;
         let mut limit = core::cmp::min(out.len(), usize::from(c.cfg.mtu));
         if c.hs.mfl_code != 0 {
@@ -24,11 +33,41 @@ impl Engine {
         }
         let role = c.cfg.role;
         let mut w = Writer::new(out.get_mut(..limit).ok_or(Error::Internal)?);
-        // Order: our flight, then application data written before any
-        // close, then the pending alert (so close_notify follows the data).
-        if c.flight.sending {
+        // Order: a HelloVerifyRequest (stateless), our flight, heartbeat
+        // messages, then the pending alert.
+        if c.hvr.pending {
+            let h = &c.hvr;
+            crate::handshake::msg::hello_verify_request::write_record_to(
+                &mut w,
+                h.record_seq,
+                h.message_seq,
+                &h.cookie,
+            )?;
+            c.hvr.pending = false;
+        } else if c.flight.sending {
             let limit = c.record_limit();
-            let records = c.flight.write_datagram(&mut c.rl, role, limit, &mut w)?;
+            // Our messages are written again from the state: split the
+            // association into the flight and record layer being advanced
+            // and the sources the bodies come from.
+            let Association { flight, rl, hs, cfg, sni, sni_len, session, hb, .. } = c;
+            let src = Sources {
+                hs,
+                cfg,
+                sni: sni.get(..usize::from(*sni_len)).unwrap_or(&[]),
+                session,
+                hb_answer: hb.answer,
+                creds,
+                env,
+            };
+            let write: BodyFn = match role {
+                #[cfg(nanodtls_client)]
+                Role::Client => crate::client::write_body,
+                #[cfg(nanodtls_server)]
+                Role::Server => crate::server::write_body,
+                #[allow(unreachable_patterns)]
+                _ => return Err(Error::Unsupported),
+            };
+            let records = flight.write_datagram(rl, role, limit, &mut w, &mut |t, bw| write(&src, t, bw))?;
             c.stats.tx_records = c.stats.tx_records.saturating_add(records);
             #[cfg(feature = "log")]
             if !w.is_empty() {
@@ -40,16 +79,13 @@ impl Engine {
                     Debug,
                     "{}: flight sent: {} handshake message(s) in {} datagram(s){}",
                     crate::log::role(role),
-                    c.flight.messages().count(),
+                    c.flight.message_count(),
                     c.flight.datagrams,
                     if c.flight.deadline().is_some() { " (timer armed)" } else { "" }
                 );
             }
-        } else if c.tx.len > 0 {
-            let n = c.take_tx_records(&mut w)?;
-            if n == 0 {
-                return Err(Error::BufferTooSmall);
-            }
+        } else if c.hb.respond && c.state == State::Connected {
+            c.write_heartbeat_response(&mut w)?;
         } else if c.heartbeat_due() {
             c.write_heartbeat_request(&mut w)?;
         } else if c.alert_out.pending {

@@ -367,23 +367,39 @@ pub unsafe extern "C" fn nanodtls_connect(ctx: *mut nanodtls_ctx) -> nanodtls_st
     }
 }
 
-/// Feed one received datagram (`len` bytes). Bad records are dropped and
-/// counted (see nanodtls_get_stats) and the call still returns OK. Returns
-/// NANODTLS_E_READ_PENDING without consuming anything while application
-/// data from an earlier datagram is unread. A negative protocol status
-/// (ALERT_SENT, ALERT_RECEIVED, TIMEOUT, CLOSED) means the connection ended.
+/// Feed one received datagram (`len` bytes in `datagram`, which the call
+/// overwrites: records are decrypted in place). Records are processed in
+/// order up to and including the first application-data record; `*input`
+/// tells how many bytes were processed (`consumed`) and where that
+/// record's plaintext is (`app_data`, `app_len`: inside `datagram`, NULL
+/// if none). NANODTLS_OK: the whole datagram was processed.
+/// NANODTLS_MORE: more records follow: handle the data, then feed
+/// `datagram + consumed` (`len - consumed` bytes) again. Bad records are
+/// dropped and counted (see nanodtls_get_stats) and the call still
+/// succeeds. A negative protocol status (ALERT_SENT, ALERT_RECEIVED,
+/// TIMEOUT, CLOSED) means the connection ended. Every call may queue
+/// datagrams: poll after it. NANODTLS_E_NULL if `input` is NULL.
 #[no_mangle]
-pub unsafe extern "C" fn nanodtls_feed(ctx: *mut nanodtls_ctx, data: *const u8, len: usize) -> nanodtls_status {
-    // SAFETY: pointer/length pair from the caller.
-    let d = match unsafe { in_slice(data, len) } {
+pub unsafe extern "C" fn nanodtls_feed(
+    ctx: *mut nanodtls_ctx,
+    datagram: *mut u8,
+    len: usize,
+    input: *mut nanodtls_input,
+) -> nanodtls_status {
+    if input.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/length pair of a writable buffer from the caller.
+    let d = match unsafe { out_slice(datagram, len) } {
         Ok(d) => d,
         Err(e) => return e.code(),
     };
-    // SAFETY: see with_ctx.
+    // SAFETY: see with_ctx; input is non-NULL and writable per contract.
     unsafe {
         with_ctx(ctx, |conn, cb| {
             let now = cb.now();
-            status(conn.feed(cb, now, d))
+            let r = conn.feed(cb, now, d);
+            report_fed(r, d, input)
         })
     }
 }
@@ -411,7 +427,7 @@ pub unsafe extern "C" fn nanodtls_poll_datagram(
     unsafe {
         with_ctx(ctx, |conn, cb| {
             let now = cb.now();
-            match conn.poll_datagram(now, o) {
+            match conn.poll_datagram(&*cb, now, o) {
                 Ok(Some(n)) => {
                     out_len.write(n);
                     NANODTLS_OK
@@ -423,14 +439,18 @@ pub unsafe extern "C" fn nanodtls_poll_datagram(
     }
 }
 
-/// Read the next received application record into `out`. NANODTLS_OK:
-/// `*out_len` bytes were written. NANODTLS_DONE: nothing pending.
-/// NANODTLS_E_BUFFER_TOO_SMALL: the record is larger than `out_cap` and
-/// stays queued. After close or failure, queued data is still returned,
-/// then the sticky status (e.g. NANODTLS_E_CLOSED).
+/// Seal `len` bytes of application data as one record straight into
+/// `out`: on NANODTLS_OK, `out[0..*out_len]` is the datagram to send to the
+/// peer. Only when connected. NANODTLS_E_TOO_LARGE if `len` cannot fit one
+/// record (see nanodtls_max_write); NANODTLS_E_BUFFER_TOO_SMALL if
+/// `out_cap` cannot hold the record (nothing was sealed; `len` plus 29
+/// bytes always suffices). `data` and `out` must not overlap
+/// (NANODTLS_E_INVALID_ARG). Zero-length writes are allowed.
 #[no_mangle]
-pub unsafe extern "C" fn nanodtls_read(
+pub unsafe extern "C" fn nanodtls_write(
     ctx: *mut nanodtls_ctx,
+    data: *const u8,
+    len: usize,
     out: *mut u8,
     out_cap: usize,
     out_len: *mut usize,
@@ -438,37 +458,21 @@ pub unsafe extern "C" fn nanodtls_read(
     if out_len.is_null() {
         return NANODTLS_E_NULL;
     }
-    // SAFETY: pointer/capacity pair from the caller.
-    let o = match unsafe { out_slice(out, out_cap) } {
-        Ok(o) => o,
+    // SAFETY: pointer/length pairs from the caller, checked not to overlap.
+    let (d, o) = match unsafe { in_out_slices(data, len, out, out_cap) } {
+        Ok(p) => p,
         Err(e) => return e.code(),
     };
     // SAFETY: see with_ctx; out_len is non-NULL and writable per contract.
     unsafe {
-        with_ctx(ctx, |conn, _| match conn.read(o) {
-            Ok(Some(n)) => {
+        with_ctx(ctx, |conn, _| match conn.write(d, o) {
+            Ok(n) => {
                 out_len.write(n);
                 NANODTLS_OK
             }
-            Ok(None) => NANODTLS_DONE,
             Err(e) => e.code(),
         })
     }
-}
-
-/// Send `len` bytes of application data as one record (poll to get the
-/// datagram). Only when connected. NANODTLS_E_TOO_LARGE if it cannot fit
-/// one record (see nanodtls_max_write); NANODTLS_E_WOULD_BLOCK if the
-/// transmit buffer is full (poll, then retry). Zero-length writes are allowed.
-#[no_mangle]
-pub unsafe extern "C" fn nanodtls_write(ctx: *mut nanodtls_ctx, data: *const u8, len: usize) -> nanodtls_status {
-    // SAFETY: pointer/length pair from the caller.
-    let d = match unsafe { in_slice(data, len) } {
-        Ok(d) => d,
-        Err(e) => return e.code(),
-    };
-    // SAFETY: see with_ctx.
-    unsafe { with_ctx(ctx, |conn, _| status(conn.write(d))) }
 }
 
 /// The largest payload one nanodtls_write accepts (depends on MTU and suite).

@@ -613,28 +613,38 @@ pub unsafe extern "C" fn nanodtls_endpoint_heartbeat_status(
 }
 
 /// Feed a datagram received from the peer address `addr` (1 to
-/// NANODTLS_MAX_PEER_ADDR opaque bytes, e.g. a struct sockaddr). Unknown
-/// addresses only get a slot after a valid cookie exchange. Errors of one
-/// peer's connection are returned (and reported as an event); other peers
-/// are unaffected.
+/// NANODTLS_MAX_PEER_ADDR opaque bytes, e.g. a struct sockaddr; compared
+/// as bytes, so the same peer must always give the same bytes). The
+/// datagram is decrypted in place and reported through `*input` exactly as
+/// by nanodtls_feed (NANODTLS_OK, or NANODTLS_MORE: feed the rest again);
+/// application data comes from the peer at `addr`. Unknown addresses
+/// only get a slot after a valid cookie exchange. Errors of one peer's
+/// connection are returned (and reported as an event); other peers are
+/// unaffected. Poll after each call.
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_endpoint_feed(
     ep: *mut nanodtls_endpoint,
     addr: *const u8,
     addr_len: usize,
-    data: *const u8,
+    datagram: *mut u8,
     len: usize,
+    input: *mut nanodtls_input,
 ) -> nanodtls_status {
-    // SAFETY: pointer/length pairs from the caller.
-    let (a, d) = match unsafe { (in_slice(addr, addr_len), in_slice(data, len)) } {
-        (Ok(a), Ok(d)) => (a, d),
-        (Err(e), _) | (_, Err(e)) => return e.code(),
+    if input.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/length pairs from the caller (the datagram writable
+    // and apart from the address).
+    let (a, d) = match unsafe { in_out_slices(addr, addr_len, datagram, len) } {
+        Ok(p) => p,
+        Err(e) => return e.code(),
     };
-    // SAFETY: see with_ep.
+    // SAFETY: see with_ep; input non-NULL and writable.
     unsafe {
         with_ep(ep, |e, slots, cb| {
             let now = cb.now();
-            status(e.feed(slots, cb, now, a, d))
+            let r = e.feed(slots, cb, now, a, d);
+            report_fed(r, d, input)
         })
     }
 }
@@ -664,7 +674,7 @@ pub unsafe extern "C" fn nanodtls_endpoint_poll_datagram(
     unsafe {
         with_ep(ep, |e, slots, cb| {
             let now = cb.now();
-            match e.poll_datagram(slots, now, o, ao) {
+            match e.poll_datagram(slots, &*cb, now, o, ao) {
                 Ok(Some((n, a))) => {
                     out_len.write(n);
                     addr_len.write(a);
@@ -677,43 +687,11 @@ pub unsafe extern "C" fn nanodtls_endpoint_poll_datagram(
     }
 }
 
-/// Read the next application record from any peer. NANODTLS_OK: the data
-/// is in `out[0..*out_len]`, from `addr_out[0..*addr_len]`. NANODTLS_DONE:
-/// nothing pending.
-#[no_mangle]
-pub unsafe extern "C" fn nanodtls_endpoint_read(
-    ep: *mut nanodtls_endpoint,
-    out: *mut u8,
-    out_cap: usize,
-    out_len: *mut usize,
-    addr_out: *mut u8,
-    addr_cap: usize,
-    addr_len: *mut usize,
-) -> nanodtls_status {
-    if out_len.is_null() || addr_len.is_null() {
-        return NANODTLS_E_NULL;
-    }
-    // SAFETY: pointer/capacity pairs from the caller (distinct buffers).
-    let (o, ao) = match unsafe { (out_slice(out, out_cap), out_slice(addr_out, addr_cap)) } {
-        (Ok(o), Ok(a)) => (o, a),
-        (Err(e), _) | (_, Err(e)) => return e.code(),
-    };
-    // SAFETY: see with_ep; out_len/addr_len non-NULL and writable.
-    unsafe {
-        with_ep(ep, |e, slots, _| match e.read(slots, o, ao) {
-            Ok(Some((n, a))) => {
-                out_len.write(n);
-                addr_len.write(a);
-                NANODTLS_OK
-            }
-            Ok(None) => NANODTLS_DONE,
-            Err(err) => err.code(),
-        })
-    }
-}
-
-/// Send application data to the connected peer at `addr` (one record).
-/// NANODTLS_E_UNKNOWN_PEER if there is no such peer.
+/// Seal application data for the connected peer at `addr` as one record
+/// straight into `out`, as nanodtls_write does: on NANODTLS_OK
+/// `out[0..*out_len]` is the datagram to send to `addr`.
+/// NANODTLS_E_UNKNOWN_PEER if there is no such peer. `data` and `out`
+/// must not overlap.
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_endpoint_write(
     ep: *mut nanodtls_endpoint,
@@ -721,17 +699,30 @@ pub unsafe extern "C" fn nanodtls_endpoint_write(
     addr_len: usize,
     data: *const u8,
     len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
 ) -> nanodtls_status {
-    // SAFETY: pointer/length pairs from the caller.
-    let (a, d) = match unsafe { (in_slice(addr, addr_len), in_slice(data, len)) } {
-        (Ok(a), Ok(d)) => (a, d),
+    if out_len.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/length pairs from the caller; data and out checked
+    // not to overlap (the address is only read).
+    let (a, (d, o)) = match unsafe { (in_slice(addr, addr_len), in_out_slices(data, len, out, out_cap)) } {
+        (Ok(a), Ok(p)) => (a, p),
         (Err(e), _) | (_, Err(e)) => return e.code(),
     };
-    // SAFETY: see with_ep.
+    // SAFETY: see with_ep; out_len non-NULL and writable.
     unsafe {
         with_ep(ep, |e, slots, cb| {
             let now = cb.now();
-            status(e.write(slots, now, a, d))
+            match e.write(slots, now, a, d, o) {
+                Ok(n) => {
+                    out_len.write(n);
+                    NANODTLS_OK
+                }
+                Err(err) => err.code(),
+            }
         })
     }
 }

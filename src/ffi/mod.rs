@@ -44,8 +44,12 @@ pub type nanodtls_status = i32;
 
 /// Success.
 pub const NANODTLS_OK: nanodtls_status = 0;
-/// Nothing (more) to do: no datagram to send, no data to read, no timer.
+/// Nothing (more) to do: no datagram to send, no event, no timer.
 pub const NANODTLS_DONE: nanodtls_status = 1;
+/// nanodtls_feed / nanodtls_endpoint_feed stopped after an
+/// application-data record and the datagram holds more records: handle
+/// the data, then feed the rest (from `consumed` on) again.
+pub const NANODTLS_MORE: nanodtls_status = 2;
 /// A required pointer was NULL.
 pub const NANODTLS_E_NULL: nanodtls_status = -1;
 /// An argument is out of range (length, enum value, configuration field).
@@ -60,8 +64,6 @@ pub const NANODTLS_E_NOT_INITIALIZED: nanodtls_status = -5;
 pub const NANODTLS_E_CTX_SIZE: nanodtls_status = -6;
 /// Called from inside one of this context's callbacks.
 pub const NANODTLS_E_REENTRANT: nanodtls_status = -7;
-/// Unread application data is queued: call nanodtls_read until DONE, then feed again.
-pub const NANODTLS_E_READ_PENDING: nanodtls_status = -8;
 /// The transmit buffer is full: poll datagrams, then write again.
 pub const NANODTLS_E_WOULD_BLOCK: nanodtls_status = -9;
 /// The RNG callback failed; the handshake was abandoned.
@@ -91,9 +93,9 @@ pub const NANODTLS_E_UNKNOWN_PEER: nanodtls_status = -21;
 
 /// Smallest nanodtls_config.mtu accepted.
 pub const NANODTLS_MIN_MTU: u16 = 128;
-/// Largest nanodtls_config.mtu accepted. Peers built with smaller receive
-/// buffers (NANODTLS_RX_BUF) drop larger datagrams: negotiate
-/// max_fragment_length or keep the MTU within the peer's buffer.
+/// Largest nanodtls_config.mtu accepted. Peers with smaller receive
+/// buffers drop larger datagrams: negotiate max_fragment_length or keep
+/// the MTU within the peer's buffer.
 pub const NANODTLS_MAX_MTU: u16 = 16384;
 
 /// Role value for nanodtls_config.role: client.
@@ -301,6 +303,52 @@ pub(crate) fn status(r: Result<(), Error>) -> nanodtls_status {
     }
 }
 
+/// What one nanodtls_feed (or nanodtls_endpoint_feed) call did with the
+/// datagram: how much of it was processed and where its application data
+/// is. The data is decrypted in place: `app_data` points into the
+/// caller's datagram buffer (valid until that buffer is reused).
+#[repr(C)]
+pub struct nanodtls_input {
+    /// Bytes of the datagram processed by this call (all of it unless the
+    /// call returned NANODTLS_MORE).
+    pub consumed: usize,
+    /// The plaintext of the application-data record the call stopped
+    /// after, inside the datagram buffer; NULL when there is none.
+    pub app_data: *const u8,
+    /// Length of that plaintext (0 when there is none; a record may also
+    /// carry 0 bytes).
+    pub app_len: usize,
+}
+
+/// Report a feed's outcome through `input`: NANODTLS_OK when the whole
+/// datagram was processed, NANODTLS_MORE when records are left.
+///
+/// # Safety
+/// `input` non-NULL and writable; `datagram` the buffer `fed` refers to.
+pub(crate) unsafe fn report_fed(
+    r: Result<crate::Fed, Error>,
+    datagram: &[u8],
+    input: *mut nanodtls_input,
+) -> nanodtls_status {
+    let fed = match r {
+        Ok(f) => f,
+        Err(e) => return e.code(),
+    };
+    let app = fed.app.and_then(|r| datagram.get(r));
+    let v = nanodtls_input {
+        consumed: fed.consumed,
+        app_data: app.map_or(core::ptr::null(), |a| a.as_ptr()),
+        app_len: app.map_or(0, |a| a.len()),
+    };
+    // SAFETY: caller contract.
+    unsafe { input.write(v) };
+    if fed.consumed < datagram.len() {
+        NANODTLS_MORE
+    } else {
+        NANODTLS_OK
+    }
+}
+
 pub(crate) fn state_code(s: crate::State) -> i32 {
     use crate::State;
     match s {
@@ -324,7 +372,6 @@ const _: () = {
         (NANODTLS_E_NOT_INITIALIZED, E::NotInitialized),
         (NANODTLS_E_CTX_SIZE, E::ContextSize),
         (NANODTLS_E_REENTRANT, E::Reentrant),
-        (NANODTLS_E_READ_PENDING, E::ReadPending),
         (NANODTLS_E_WOULD_BLOCK, E::WouldBlock),
         (NANODTLS_E_RNG, E::Rng),
         (NANODTLS_E_TIMEOUT, E::Timeout),
@@ -457,6 +504,26 @@ pub(crate) unsafe fn out_slice<'a>(ptr: *mut u8, cap: usize) -> Result<&'a mut [
     Ok(unsafe { core::slice::from_raw_parts_mut(ptr, cap) })
 }
 
+/// Build an input slice and an output slice from two C pairs that must not
+/// overlap (`InvalidArgument` if they do).
+///
+/// # Safety
+/// As [`in_slice`] for `data`/`len` and [`out_slice`] for `out`/`cap`
+/// (apart from each other).
+pub(crate) unsafe fn in_out_slices<'a>(
+    data: *const u8,
+    len: usize,
+    out: *mut u8,
+    cap: usize,
+) -> Result<(&'a [u8], &'a mut [u8]), Error> {
+    let (a, b) = (data as usize, out as usize);
+    if len > 0 && cap > 0 && a < b.saturating_add(cap) && b < a.saturating_add(len) {
+        return Err(Error::InvalidArgument);
+    }
+    // SAFETY: caller contract; the two ranges are disjoint (checked).
+    unsafe { Ok((in_slice(data, len)?, out_slice(out, cap)?)) }
+}
+
 /// Copy `src` to the start of `out` and store its length in `*out_len`:
 /// NANODTLS_OK, or NANODTLS_E_BUFFER_TOO_SMALL with nothing written.
 ///
@@ -487,6 +554,7 @@ pub extern "C" fn nanodtls_status_str(status: nanodtls_status) -> *const c_char 
     let s: &'static CStr = match status {
         NANODTLS_OK => c"ok",
         NANODTLS_DONE => c"done",
+        NANODTLS_MORE => c"more records in the datagram: feed the rest",
         _ => match Error::from_code(status) {
             Some(e) => e.as_cstr(),
             None => c"unknown status",

@@ -26,6 +26,8 @@ pub(crate) struct Handshake {
     pub session_id: [u8; 32],
     pub master: [u8; MASTER_LEN],
     pub cookie: [u8; NANODTLS_MAX_COOKIE],
+    /// The verify_data of our Finished (our flight is written again from it).
+    pub own_verify_data: [u8; crate::keys::VERIFY_DATA_LEN],
     pub suite: u16,
     /// Next message_seq we send.
     pub send_seq: u16,
@@ -111,12 +113,17 @@ impl Handshake {
 pub(crate) struct EcdheState {
     /// The peer's static key, once its Certificate was accepted.
     pub peer_point: [u8; crate::crypto::ecc::POINT_LEN],
-    /// Server: our ephemeral public key; client: the server's.
+    /// Server: our ephemeral public key; client: the server's, then (from
+    /// our ClientKeyExchange on) ours.
     pub eph_point: [u8; crate::crypto::ecc::POINT_LEN],
     /// Server: our ephemeral private key, from ServerKeyExchange to ClientKeyExchange.
     pub eph_scalar: [u8; crate::crypto::ecc::SCALAR_LEN],
     /// SHA-256 of the peer's SubjectPublicKeyInfo.
     pub peer_hash: [u8; 32],
+    /// Our signature in the flight being sent (server: ServerKeyExchange;
+    /// client: CertificateVerify): the flight is written again from it.
+    pub sig: [u8; crate::crypto::ecc::MAX_SIG_LEN],
+    pub sig_len: u8,
     /// The peer's key was accepted (or taken from a resumed session).
     pub has_peer: bool,
     /// Client: the server sent CertificateRequest. Server: we sent one.

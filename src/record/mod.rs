@@ -7,7 +7,7 @@ pub mod protect;
 pub mod replay;
 pub mod state;
 
-pub use protect::{open_in_place, protected_overhead, write_record, DirectionKeys};
+pub use protect::{open_in_place, protected_overhead, write_record, write_record_with, DirectionKeys};
 pub use replay::ReplayWindow;
 pub use state::RecordState;
 
@@ -69,11 +69,39 @@ pub struct Record<'a> {
     pub fragment: &'a [u8],
 }
 
-/// Parse the next record from a datagram. On `Err` the rest of the datagram
-/// must be discarded (the length field cannot be trusted).
-pub fn parse<'a>(r: &mut Reader<'a>) -> Result<Record<'a>, Error> {
-    let header: [u8; HEADER_LEN] = r.array()?;
-    let mut h = Reader::new(&header);
+impl Record<'_> {
+    /// The header fields.
+    pub fn head(&self) -> RecordHeader {
+        RecordHeader {
+            ctype: self.ctype,
+            version: self.version,
+            epoch: self.epoch,
+            seq: self.seq,
+            len: self.fragment.len(),
+        }
+    }
+}
+
+/// The fields of a record header; the fragment of `len` bytes follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordHeader {
+    /// Content type.
+    pub ctype: u8,
+    /// Version field.
+    pub version: u16,
+    /// Epoch.
+    pub epoch: u16,
+    /// 48-bit sequence number.
+    pub seq: u64,
+    /// Fragment length.
+    pub len: usize,
+}
+
+/// Parse the record header at the start of `bytes` and check that its
+/// fragment is there. On `Err` the rest of the datagram must be discarded
+/// (the length field cannot be trusted).
+pub fn parse_header(bytes: &[u8]) -> Result<RecordHeader, Error> {
+    let mut h = Reader::new(bytes);
     let ctype = h.u8()?;
     let version = h.u16()?;
     let epoch = h.u16()?;
@@ -85,8 +113,19 @@ pub fn parse<'a>(r: &mut Reader<'a>) -> Result<Record<'a>, Error> {
     if version != DTLS12 && version != DTLS10 {
         return Err(Error::Decode);
     }
-    let fragment = r.take(len)?;
-    Ok(Record { ctype, version, epoch, seq, header, fragment })
+    if h.remaining() < len {
+        return Err(Error::Decode);
+    }
+    Ok(RecordHeader { ctype, version, epoch, seq, len })
+}
+
+/// Parse the next record from a datagram. On `Err` the rest of the datagram
+/// must be discarded (the length field cannot be trusted).
+pub fn parse<'a>(r: &mut Reader<'a>) -> Result<Record<'a>, Error> {
+    let h = parse_header(r.peek())?;
+    let header: [u8; HEADER_LEN] = r.array()?;
+    let fragment = r.take(h.len)?;
+    Ok(Record { ctype: h.ctype, version: h.version, epoch: h.epoch, seq: h.seq, header, fragment })
 }
 
 /// Write a record header.

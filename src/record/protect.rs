@@ -4,7 +4,7 @@
 
 use zerocopy::FromZeros;
 
-use super::{write_header, Record, DTLS12, EXPLICIT_NONCE_LEN, HEADER_LEN, MAX_SEQ};
+use super::{write_header, RecordHeader, DTLS12, EXPLICIT_NONCE_LEN, HEADER_LEN, MAX_SEQ};
 use crate::codec::Writer;
 use crate::crypto::aead::{self, TagLen};
 use crate::error::Error;
@@ -61,6 +61,28 @@ pub fn write_record(
     parts: &[&[u8]],
 ) -> Result<(), Error> {
     let plain_len: usize = parts.iter().map(|p| p.len()).sum();
+    write_record_with(w, keys, ctype, epoch, seq, plain_len, &mut |dst| {
+        let mut at = 0;
+        for p in parts {
+            dst.get_mut(at..at + p.len()).ok_or(Error::Internal)?.copy_from_slice(p);
+            at += p.len();
+        }
+        Ok(())
+    })
+}
+
+/// Append one record of `plain_len` plaintext bytes, which `fill` writes
+/// in place (then they are sealed there when `keys` are given). If `fill`
+/// fails, a partial record stays in `w`: the caller drops the datagram.
+pub fn write_record_with(
+    w: &mut Writer<'_>,
+    keys: Option<(&DirectionKeys, TagLen)>,
+    ctype: u8,
+    epoch: u16,
+    seq: u64,
+    plain_len: usize,
+    fill: &mut dyn FnMut(&mut [u8]) -> Result<(), Error>,
+) -> Result<(), Error> {
     let overhead = match keys {
         Some((_, tag)) => EXPLICIT_NONCE_LEN + tag.bytes(),
         None => 0,
@@ -74,12 +96,7 @@ pub fn write_record(
     }
     write_header(w, ctype, epoch, seq, total)?;
     match keys {
-        None => {
-            for p in parts {
-                w.put(p)?;
-            }
-            Ok(())
-        }
+        None => fill(w.reserve(plain_len)?),
         Some((k, tag)) => {
             let mut explicit = [0u8; 8];
             explicit[..2].copy_from_slice(&epoch.to_be_bytes());
@@ -89,12 +106,7 @@ pub fn write_record(
             let n = nonce(k, &explicit);
             let body = w.reserve(plain_len + tag.bytes())?;
             let (ct, t) = body.split_at_mut(plain_len);
-            let mut at = 0;
-            for p in parts {
-                let dst = ct.get_mut(at..at + p.len()).ok_or(Error::Internal)?;
-                dst.copy_from_slice(p);
-                at += p.len();
-            }
+            fill(ct)?;
             aead::seal(tag, &k.key, &n, &a, ct, t)
         }
     }
@@ -103,7 +115,7 @@ pub fn write_record(
 /// Verify and decrypt a protected record's fragment held in `buf` (copied
 /// there by the caller). Returns the plaintext range within `buf`.
 pub fn open_in_place(
-    rec: &Record<'_>,
+    rec: &RecordHeader,
     keys: &DirectionKeys,
     tag: TagLen,
     buf: &mut [u8],
@@ -140,7 +152,7 @@ mod tests {
         let rec = parse(&mut r).unwrap();
         assert_eq!((rec.epoch, rec.seq, rec.ctype), (1, 7, 23));
         let mut tmp = rec.fragment.to_vec();
-        let range = open_in_place(&rec, &keys, TagLen::Eight, &mut tmp).unwrap();
+        let range = open_in_place(&rec.head(), &keys, TagLen::Eight, &mut tmp).unwrap();
         assert_eq!(&tmp[range], b"ping");
         // Any flipped bit in header or body fails authentication.
         for i in 0..n {
@@ -152,7 +164,7 @@ mod tests {
                 continue;
             }
             let mut tmp = rec.fragment.to_vec();
-            assert!(open_in_place(&rec, &keys, TagLen::Eight, &mut tmp).is_err(), "bit {i}");
+            assert!(open_in_place(&rec.head(), &keys, TagLen::Eight, &mut tmp).is_err(), "bit {i}");
         }
     }
 }

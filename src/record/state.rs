@@ -83,20 +83,37 @@ impl RecordState {
         parts: &[&[u8]],
     ) -> Result<(), Error> {
         let plain: usize = parts.iter().map(|p| p.len()).sum();
-        let need = HEADER_LEN + plain + if epoch > 0 { EXPLICIT_NONCE_LEN + self.tag().bytes() } else { 0 };
+        self.emit_with(role, w, ctype, epoch, plain, &mut |dst| {
+            let mut at = 0;
+            for p in parts {
+                dst.get_mut(at..at + p.len()).ok_or(Error::Internal)?.copy_from_slice(p);
+                at += p.len();
+            }
+            Ok(())
+        })
+    }
+
+    /// Write one record in `epoch` of `plain_len` plaintext bytes that
+    /// `fill` writes in place (see [`protect::write_record_with`]).
+    pub fn emit_with(
+        &mut self,
+        role: Role,
+        w: &mut Writer<'_>,
+        ctype: u8,
+        epoch: u16,
+        plain_len: usize,
+        fill: &mut dyn FnMut(&mut [u8]) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let need = HEADER_LEN + plain_len + if epoch > 0 { EXPLICIT_NONCE_LEN + self.tag().bytes() } else { 0 };
         if w.remaining() < need {
             return Err(Error::BufferTooSmall);
         }
-        let seq = self.next_seq(epoch)?;
-        if epoch == 0 {
-            protect::write_record(w, None, ctype, 0, seq, parts)
-        } else {
-            if !self.keys_ready {
-                return Err(Error::Internal);
-            }
-            let tag = self.tag();
-            protect::write_record(w, Some((self.write_keys(role), tag)), ctype, epoch, seq, parts)
+        if epoch > 0 && !self.keys_ready {
+            return Err(Error::Internal);
         }
+        let seq = self.next_seq(epoch)?;
+        let keys = (epoch > 0).then(|| (self.write_keys(role), self.tag()));
+        protect::write_record_with(w, keys, ctype, epoch, seq, plain_len, fill)
     }
 
     /// Wipe the traffic keys.

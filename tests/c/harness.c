@@ -30,6 +30,7 @@ void t_run(const char *name, void (*fn)(void))
     unsigned long before = t_failed;
 
     fprintf(stderr, "--- %s\n", name);
+    t_queues_reset();
     fn();
     t_tests_run++;
     if (t_failed != before) {
@@ -141,7 +142,7 @@ size_t t_collect(nanodtls_ctx *ctx, t_flight *f)
 
     while (f->n < T_FLIGHT_MAX) {
         t_dgram *d = &f->d[f->n];
-        nanodtls_status st = nanodtls_poll_datagram(ctx, d->data, sizeof d->data, &d->len);
+        nanodtls_status st = t_poll(ctx, d->data, sizeof d->data, &d->len);
         if (st != NANODTLS_OK) {
             if (st != NANODTLS_DONE) {
                 t_fail(__FILE__, __LINE__, "poll_datagram: %s", nanodtls_status_str(st));
@@ -155,13 +156,217 @@ size_t t_collect(nanodtls_ctx *ctx, t_flight *f)
     return got;
 }
 
+/* ---- The application's queues (see harness.h) ---------------------------- */
+
+#define T_QUEUES 8
+#define T_QUEUE_LEN 16
+
+typedef struct t_queue {
+    const void *owner;
+    t_dgram item[T_QUEUE_LEN];
+    size_t head, n;
+} t_queue;
+
+static t_queue t_rxq[T_QUEUES];
+static t_queue t_txq[T_QUEUES];
+
+void t_queues_reset(void)
+{
+    memset(t_rxq, 0, sizeof t_rxq);
+    memset(t_txq, 0, sizeof t_txq);
+}
+
+static t_queue *t_queue_of(t_queue *qs, const void *owner)
+{
+    size_t i;
+
+    for (i = 0; i < T_QUEUES; i++) {
+        if (qs[i].owner == owner) {
+            return &qs[i];
+        }
+    }
+    for (i = 0; i < T_QUEUES; i++) {
+        if (qs[i].owner == NULL) {
+            qs[i].owner = owner;
+            qs[i].head = qs[i].n = 0;
+            return &qs[i];
+        }
+    }
+    t_fail(__FILE__, __LINE__, "more than %d contexts with queues", T_QUEUES);
+    return &qs[0];
+}
+
+static void t_push(t_queue *q, const uint8_t *data, size_t len, const uint8_t *addr, size_t addr_len)
+{
+    t_dgram *d;
+
+    if (q->n == T_QUEUE_LEN || len > T_DGRAM_MAX || addr_len > sizeof d->addr) {
+        t_fail(__FILE__, __LINE__, "test queue overflow");
+        return;
+    }
+    d = &q->item[(q->head + q->n) % T_QUEUE_LEN];
+    memcpy(d->data, data, len);
+    d->len = len;
+    if (addr_len > 0) {
+        memcpy(d->addr, addr, addr_len);
+    }
+    d->addr_len = addr_len;
+    q->n++;
+}
+
+static t_dgram *t_front(t_queue *q)
+{
+    return q->n > 0 ? &q->item[q->head] : NULL;
+}
+
+static void t_pop(t_queue *q)
+{
+    q->head = (q->head + 1) % T_QUEUE_LEN;
+    q->n--;
+}
+
+/* Take the front item into out / addr_out (NULL addr_out: no address). */
+static nanodtls_status t_take(t_queue *q, uint8_t *out, size_t cap, size_t *n, uint8_t *addr_out, size_t addr_cap,
+                              size_t *addr_len)
+{
+    t_dgram *d = t_front(q);
+
+    if (d == NULL) {
+        return NANODTLS_DONE;
+    }
+    if (d->len > cap || (addr_out != NULL && d->addr_len > addr_cap)) {
+        return NANODTLS_E_BUFFER_TOO_SMALL;
+    }
+    if (d->len > 0) {
+        memcpy(out, d->data, d->len);
+    }
+    *n = d->len;
+    if (addr_out != NULL) {
+        memcpy(addr_out, d->addr, d->addr_len);
+        *addr_len = d->addr_len;
+    }
+    t_pop(q);
+    return NANODTLS_OK;
+}
+
+nanodtls_status t_feed(nanodtls_ctx *ctx, const uint8_t *data, size_t len)
+{
+    static uint8_t buf[T_DGRAM_MAX];
+    size_t at = 0;
+    nanodtls_status st;
+
+    if (len > sizeof buf) {
+        return NANODTLS_E_INVALID_ARG;
+    }
+    memcpy(buf, data, len);
+    do {
+        nanodtls_input in;
+        st = nanodtls_feed(ctx, buf + at, len - at, &in);
+        if (st != NANODTLS_OK && st != NANODTLS_MORE) {
+            return st;
+        }
+        if (in.app_data != NULL) {
+            t_push(t_queue_of(t_rxq, ctx), in.app_data, in.app_len, NULL, 0);
+        }
+        at += in.consumed;
+    } while (st == NANODTLS_MORE);
+    return NANODTLS_OK;
+}
+
+nanodtls_status t_read(nanodtls_ctx *ctx, uint8_t *out, size_t cap, size_t *n)
+{
+    nanodtls_status st = t_take(t_queue_of(t_rxq, ctx), out, cap, n, NULL, 0, NULL);
+
+    if (st == NANODTLS_DONE && nanodtls_state(ctx) >= NANODTLS_STATE_CLOSED) {
+        return nanodtls_error(ctx);
+    }
+    return st;
+}
+
+nanodtls_status t_write(nanodtls_ctx *ctx, const uint8_t *data, size_t len)
+{
+    static uint8_t out[T_DGRAM_MAX];
+    size_t n = 0;
+    nanodtls_status st = nanodtls_write(ctx, data, len, out, sizeof out, &n);
+
+    if (st == NANODTLS_OK) {
+        t_push(t_queue_of(t_txq, ctx), out, n, NULL, 0);
+    }
+    return st;
+}
+
+nanodtls_status t_poll(nanodtls_ctx *ctx, uint8_t *out, size_t cap, size_t *n)
+{
+    t_queue *q = t_queue_of(t_txq, ctx);
+
+    if (t_front(q) != NULL) {
+        return t_take(q, out, cap, n, NULL, 0, NULL);
+    }
+    return nanodtls_poll_datagram(ctx, out, cap, n);
+}
+
+nanodtls_status t_ep_feed(nanodtls_endpoint *ep, const uint8_t *addr, size_t addr_len, const uint8_t *data,
+                          size_t len)
+{
+    static uint8_t buf[T_DGRAM_MAX];
+    size_t at = 0;
+    nanodtls_status st;
+
+    if (len > sizeof buf) {
+        return NANODTLS_E_INVALID_ARG;
+    }
+    memcpy(buf, data, len);
+    do {
+        nanodtls_input in;
+        st = nanodtls_endpoint_feed(ep, addr, addr_len, buf + at, len - at, &in);
+        if (st != NANODTLS_OK && st != NANODTLS_MORE) {
+            return st;
+        }
+        if (in.app_data != NULL) {
+            t_push(t_queue_of(t_rxq, ep), in.app_data, in.app_len, addr, addr_len);
+        }
+        at += in.consumed;
+    } while (st == NANODTLS_MORE);
+    return NANODTLS_OK;
+}
+
+nanodtls_status t_ep_read(nanodtls_endpoint *ep, uint8_t *out, size_t cap, size_t *n, uint8_t *addr_out,
+                          size_t addr_cap, size_t *addr_len)
+{
+    return t_take(t_queue_of(t_rxq, ep), out, cap, n, addr_out, addr_cap, addr_len);
+}
+
+nanodtls_status t_ep_write(nanodtls_endpoint *ep, const uint8_t *addr, size_t addr_len, const uint8_t *data,
+                           size_t len)
+{
+    static uint8_t out[T_DGRAM_MAX];
+    size_t n = 0;
+    nanodtls_status st = nanodtls_endpoint_write(ep, addr, addr_len, data, len, out, sizeof out, &n);
+
+    if (st == NANODTLS_OK) {
+        t_push(t_queue_of(t_txq, ep), out, n, addr, addr_len);
+    }
+    return st;
+}
+
+nanodtls_status t_ep_poll(nanodtls_endpoint *ep, uint8_t *out, size_t cap, size_t *n, uint8_t *addr_out,
+                          size_t addr_cap, size_t *addr_len)
+{
+    t_queue *q = t_queue_of(t_txq, ep);
+
+    if (t_front(q) != NULL) {
+        return t_take(q, out, cap, n, addr_out, addr_cap, addr_len);
+    }
+    return nanodtls_endpoint_poll_datagram(ep, out, cap, n, addr_out, addr_cap, addr_len);
+}
+
 nanodtls_status t_deliver(nanodtls_ctx *ctx, const t_flight *f)
 {
     nanodtls_status first = NANODTLS_OK;
     size_t i;
 
     for (i = 0; i < f->n; i++) {
-        nanodtls_status st = nanodtls_feed(ctx, f->d[i].data, f->d[i].len);
+        nanodtls_status st = t_feed(ctx, f->d[i].data, f->d[i].len);
         if (st != NANODTLS_OK && first == NANODTLS_OK) {
             first = st;
         }
@@ -175,8 +380,7 @@ size_t t_collect_ep(nanodtls_endpoint *ep, t_flight *f)
 
     while (f->n < T_FLIGHT_MAX) {
         t_dgram *d = &f->d[f->n];
-        nanodtls_status st =
-            nanodtls_endpoint_poll_datagram(ep, d->data, sizeof d->data, &d->len, d->addr, sizeof d->addr, &d->addr_len);
+        nanodtls_status st = t_ep_poll(ep, d->data, sizeof d->data, &d->len, d->addr, sizeof d->addr, &d->addr_len);
         if (st != NANODTLS_OK) {
             if (st != NANODTLS_DONE) {
                 t_fail(__FILE__, __LINE__, "endpoint_poll_datagram: %s", nanodtls_status_str(st));
@@ -195,8 +399,7 @@ nanodtls_status t_deliver_ep(nanodtls_endpoint *ep, const void *addr, size_t add
     size_t i;
 
     for (i = 0; i < f->n; i++) {
-        nanodtls_status st =
-            nanodtls_endpoint_feed(ep, (const uint8_t *)addr, addr_len, f->d[i].data, f->d[i].len);
+        nanodtls_status st = t_ep_feed(ep, (const uint8_t *)addr, addr_len, f->d[i].data, f->d[i].len);
         if (st != NANODTLS_OK && first == NANODTLS_OK) {
             first = st;
         }
@@ -215,7 +418,7 @@ nanodtls_status t_deliver_to(nanodtls_ctx *ctx, const void *addr, size_t addr_le
         if (d->addr_len != addr_len || memcmp(d->addr, addr, addr_len) != 0) {
             continue;
         }
-        st = nanodtls_feed(ctx, d->data, d->len);
+        st = t_feed(ctx, d->data, d->len);
         if (st != NANODTLS_OK && first == NANODTLS_OK) {
             first = st;
         }

@@ -129,6 +129,36 @@ typedef struct t_flight {
     size_t n;
 } t_flight;
 
+/* ---- The application's queues ------------------------------------------
+ * The library stores no datagram: nanodtls_feed decrypts in place and
+ * reports one application record per call (NANODTLS_MORE: feed the rest),
+ * nanodtls_write seals straight into the caller's buffer. The tests keep
+ * a receive queue and a send queue per context / endpoint, as an
+ * application would:
+ * - t_feed copies the datagram, feeds it until every record is processed
+ *   and queues the application records (returns the last status that is
+ *   not OK/MORE, or NANODTLS_OK);
+ * - t_read takes the next queued record (NANODTLS_OK / NANODTLS_DONE /
+ *   NANODTLS_E_BUFFER_TOO_SMALL; with nothing queued on a closed or
+ *   failed context, its nanodtls_error status);
+ * - t_write seals a record (nanodtls_write) and queues the datagram, which
+ *   t_poll (and t_collect) hand out before the library's own datagrams.
+ * The endpoint versions keep the peer address with each item. */
+nanodtls_status t_feed(nanodtls_ctx *ctx, const uint8_t *data, size_t len);
+nanodtls_status t_read(nanodtls_ctx *ctx, uint8_t *out, size_t cap, size_t *n);
+nanodtls_status t_write(nanodtls_ctx *ctx, const uint8_t *data, size_t len);
+nanodtls_status t_poll(nanodtls_ctx *ctx, uint8_t *out, size_t cap, size_t *n);
+nanodtls_status t_ep_feed(nanodtls_endpoint *ep, const uint8_t *addr, size_t addr_len, const uint8_t *data,
+                          size_t len);
+nanodtls_status t_ep_read(nanodtls_endpoint *ep, uint8_t *out, size_t cap, size_t *n, uint8_t *addr_out,
+                          size_t addr_cap, size_t *addr_len);
+nanodtls_status t_ep_write(nanodtls_endpoint *ep, const uint8_t *addr, size_t addr_len, const uint8_t *data,
+                           size_t len);
+nanodtls_status t_ep_poll(nanodtls_endpoint *ep, uint8_t *out, size_t cap, size_t *n, uint8_t *addr_out,
+                          size_t addr_cap, size_t *addr_len);
+/* Forget every queue (between tests that reuse contexts). */
+void t_queues_reset(void);
+
 /* Poll every datagram `ctx` has into `f` (appending). Returns how many. */
 size_t t_collect(nanodtls_ctx *ctx, t_flight *f);
 

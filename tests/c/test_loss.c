@@ -103,11 +103,11 @@ static void check_data(void)
     uint8_t buf[32];
     size_t n = 0;
 
-    T_ST(nanodtls_write(&g_client, (const uint8_t *)"after loss", 10), NANODTLS_OK);
+    T_ST(t_write(&g_client, (const uint8_t *)"after loss", 10), NANODTLS_OK);
     g_f.n = 0;
     t_collect(&g_client, &g_f);
     T_ST(t_deliver(&g_server, &g_f), NANODTLS_OK);
-    T_ST(nanodtls_read(&g_server, buf, sizeof buf, &n), NANODTLS_OK);
+    T_ST(t_read(&g_server, buf, sizeof buf, &n), NANODTLS_OK);
     T_CHECK(n == 10 && memcmp(buf, "after loss", 10) == 0);
 }
 
@@ -330,11 +330,11 @@ static void test_endpoint_drop_server_flight(void)
     /* The endpoint reported the connection, and data flows. */
     T_ST(nanodtls_endpoint_poll_event(&g_ep, &ev, eaddr, sizeof eaddr, &alen), NANODTLS_OK);
     T_EQ(ev.kind, NANODTLS_EVENT_CONNECTED);
-    T_ST(nanodtls_write(&g_client, (const uint8_t *)"ok", 2), NANODTLS_OK);
+    T_ST(t_write(&g_client, (const uint8_t *)"ok", 2), NANODTLS_OK);
     g_f.n = 0;
     t_collect(&g_client, &g_f);
     T_ST(t_deliver_ep(&g_ep, addr, sizeof addr, &g_f), NANODTLS_OK);
-    T_ST(nanodtls_endpoint_read(&g_ep, buf, sizeof buf, &n, eaddr, sizeof eaddr, &alen), NANODTLS_OK);
+    T_ST(t_ep_read(&g_ep, buf, sizeof buf, &n, eaddr, sizeof eaddr, &alen), NANODTLS_OK);
     T_CHECK(n == 2 && memcmp(buf, "ok", 2) == 0);
     T_CHECK(alen == sizeof addr && memcmp(eaddr, addr, alen) == 0);
     T_ST(nanodtls_endpoint_deinit(&g_ep), NANODTLS_OK);

@@ -31,21 +31,21 @@ static int handshake_and_data(nanodtls_ctx *c, nanodtls_ctx *s)
     if (!t_handshake(c, s, 10)) {
         return 0;
     }
-    if (nanodtls_write(c, (const uint8_t *)"ping", 4) != NANODTLS_OK) {
+    if (t_write(c, (const uint8_t *)"ping", 4) != NANODTLS_OK) {
         return 0;
     }
     f.n = 0;
     t_collect(c, &f);
-    if (t_deliver(s, &f) != NANODTLS_OK || nanodtls_read(s, buf, sizeof buf, &n) != NANODTLS_OK || n != 4 ||
+    if (t_deliver(s, &f) != NANODTLS_OK || t_read(s, buf, sizeof buf, &n) != NANODTLS_OK || n != 4 ||
         memcmp(buf, "ping", 4) != 0) {
         return 0;
     }
-    if (nanodtls_write(s, (const uint8_t *)"pong", 4) != NANODTLS_OK) {
+    if (t_write(s, (const uint8_t *)"pong", 4) != NANODTLS_OK) {
         return 0;
     }
     f.n = 0;
     t_collect(s, &f);
-    return t_deliver(c, &f) == NANODTLS_OK && nanodtls_read(c, buf, sizeof buf, &n) == NANODTLS_OK && n == 4 &&
+    return t_deliver(c, &f) == NANODTLS_OK && t_read(c, buf, sizeof buf, &n) == NANODTLS_OK && n == 4 &&
            memcmp(buf, "pong", 4) == 0;
 }
 
@@ -61,7 +61,12 @@ static void every_ctx_call(nanodtls_ctx *c, nanodtls_status want)
     nanodtls_stats stats;
     nanodtls_alert alert_before;
     size_t max = 999;
+    nanodtls_input in;
+    nanodtls_input in_before;
+    uint8_t out[64];
 
+    memset(&in, 0x66, sizeof in);
+    memcpy(&in_before, &in, sizeof in);
     memset(buf, 0x5a, sizeof buf);
     memset(&alert, 0x77, sizeof alert);
     memcpy(&alert_before, &alert, sizeof alert);
@@ -70,10 +75,9 @@ static void every_ctx_call(nanodtls_ctx *c, nanodtls_status want)
     T_ST(nanodtls_set_psk_hint(c, (const uint8_t *)"hint", 4), want);
     T_ST(nanodtls_set_psk_lookup(c, NULL, NULL), want);
     T_ST(nanodtls_connect(c), want);
-    T_ST(nanodtls_feed(c, buf, 13), want);
+    T_ST(nanodtls_feed(c, buf, 13, &in), want);
     T_ST(nanodtls_poll_datagram(c, buf, sizeof buf, &n), want);
-    T_ST(nanodtls_read(c, buf, sizeof buf, &n), want);
-    T_ST(nanodtls_write(c, buf, 4), want);
+    T_ST(nanodtls_write(c, buf, 4, out, sizeof out, &n), want);
     T_ST(nanodtls_max_write(c, &max), want);
     T_ST(nanodtls_timeout_ms(c, &ms), want);
     T_ST(nanodtls_handle_timeout(c), want);
@@ -96,6 +100,7 @@ static void every_ctx_call(nanodtls_ctx *c, nanodtls_status want)
     T_EQ(suite, 0xabcd);
     T_EQ(max, 999);
     T_CHECK(memcmp(&alert, &alert_before, sizeof alert) == 0);
+    T_CHECK(memcmp(&in, &in_before, sizeof in) == 0);
 }
 
 static void every_endpoint_call(nanodtls_endpoint *ep, nanodtls_status want)
@@ -108,7 +113,10 @@ static void every_endpoint_call(nanodtls_endpoint *ep, nanodtls_status want)
     nanodtls_event ev;
     nanodtls_stats stats;
     nanodtls_endpoint_stats est;
+    nanodtls_input in;
+    uint8_t out[64];
 
+    memset(&in, 0x66, sizeof in);
     memset(buf, 0, sizeof buf);
     memset(addr, 1, sizeof addr);
     T_ST(nanodtls_endpoint_deinit(ep), want);
@@ -122,10 +130,9 @@ static void every_endpoint_call(nanodtls_endpoint *ep, nanodtls_status want)
     T_ST(nanodtls_endpoint_set_verify_callback(ep, NULL, NULL), want);
     T_ST(nanodtls_endpoint_get_own_spki(ep, buf, sizeof buf, &n), want);
     T_ST(nanodtls_endpoint_peer_key_hash(ep, addr, 4, buf, sizeof buf), want);
-    T_ST(nanodtls_endpoint_feed(ep, addr, 4, buf, 13), want);
+    T_ST(nanodtls_endpoint_feed(ep, addr, 4, buf, 13, &in), want);
     T_ST(nanodtls_endpoint_poll_datagram(ep, buf, sizeof buf, &n, addr, sizeof addr, &alen), want);
-    T_ST(nanodtls_endpoint_read(ep, buf, sizeof buf, &n, addr, sizeof addr, &alen), want);
-    T_ST(nanodtls_endpoint_write(ep, addr, 4, buf, 4), want);
+    T_ST(nanodtls_endpoint_write(ep, addr, 4, buf, 4, out, sizeof out, &n), want);
     T_ST(nanodtls_endpoint_close_peer(ep, addr, 4), want);
     T_ST(nanodtls_endpoint_timeout_ms(ep, &ms), want);
     T_ST(nanodtls_endpoint_handle_timeout(ep), want);
@@ -136,6 +143,7 @@ static void every_endpoint_call(nanodtls_endpoint *ep, nanodtls_status want)
     T_EQ(n, 4242);
     T_EQ(alen, 4343);
     T_EQ(ms, 555);
+    T_CHECK(t_all_bytes(&in, sizeof in, 0x66));
 }
 
 static void setup_pair(t_party *cp, t_party *sp)
@@ -152,7 +160,7 @@ static void test_strings_never_null(void)
     long code;
     unsigned d;
     unsigned long s;
-    const int32_t extremes[] = {INT32_MIN, INT32_MIN + 1, -1000, -22, 2, 1000, INT32_MAX};
+    const int32_t extremes[] = {INT32_MIN, INT32_MIN + 1, -1000, -22, 3, 1000, INT32_MAX};
     size_t i;
 
     for (code = -64; code <= 64; code++) {
@@ -406,25 +414,25 @@ static void test_wrong_state(void)
     uint8_t buf[64];
     size_t n = 0;
     uint16_t suite = 0x1111;
+    nanodtls_input in;
 
     setup_pair(&cp, &sp);
     T_ST(t_setup_ctx(&g_client, NANODTLS_ROLE_CLIENT, &cp, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
     T_ST(t_setup_ctx(&g_server, NANODTLS_ROLE_SERVER, &sp, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
 
     memcpy(g_snap, &g_client, sizeof g_snap);
-    T_ST(nanodtls_write(&g_client, (const uint8_t *)"x", 1), NANODTLS_E_STATE); /* before connect */
-    T_ST(nanodtls_feed(&g_client, buf, 0), NANODTLS_E_STATE);                  /* before connect */
+    T_ST(nanodtls_write(&g_client, (const uint8_t *)"x", 1, buf, sizeof buf, &n), NANODTLS_E_STATE); /* before connect */
+    T_ST(nanodtls_feed(&g_client, buf, 0, &in), NANODTLS_E_STATE);                              /* before connect */
     T_ST(nanodtls_get_suite(&g_client, &suite), NANODTLS_E_STATE);
     T_EQ(suite, 0x1111);
     T_ST(nanodtls_set_psk_hint(&g_client, (const uint8_t *)"h", 1), NANODTLS_E_STATE); /* client */
     T_ST(nanodtls_set_psk_lookup(&g_client, NULL, NULL), NANODTLS_E_STATE);           /* client */
     T_ST(nanodtls_poll_datagram(&g_client, buf, sizeof buf, &n), NANODTLS_DONE);
-    T_ST(nanodtls_read(&g_client, buf, sizeof buf, &n), NANODTLS_DONE);
     T_CHECK(memcmp(g_snap, &g_client, sizeof g_snap) == 0);
 
     memcpy(g_snap, &g_server, sizeof g_snap);
     T_ST(nanodtls_connect(&g_server), NANODTLS_E_STATE);
-    T_ST(nanodtls_write(&g_server, (const uint8_t *)"x", 1), NANODTLS_E_STATE);
+    T_ST(nanodtls_write(&g_server, (const uint8_t *)"x", 1, buf, sizeof buf, &n), NANODTLS_E_STATE);
     T_ST(nanodtls_set_psk_hint(&g_server, buf, 33), NANODTLS_E_INVALID_ARG);
     T_CHECK(memcmp(g_snap, &g_server, sizeof g_snap) == 0);
     T_ST(nanodtls_set_psk_hint(&g_server, (const uint8_t *)"hint", 4), NANODTLS_OK);
@@ -433,7 +441,7 @@ static void test_wrong_state(void)
     memcpy(g_snap, &g_client, sizeof g_snap);
     T_ST(nanodtls_connect(&g_client), NANODTLS_E_STATE); /* twice */
     T_ST(nanodtls_set_psk(&g_client, (const uint8_t *)"x", 1, T_KEY, 16), NANODTLS_E_STATE);
-    T_ST(nanodtls_write(&g_client, (const uint8_t *)"x", 1), NANODTLS_E_STATE); /* handshaking */
+    T_ST(nanodtls_write(&g_client, (const uint8_t *)"x", 1, buf, sizeof buf, &n), NANODTLS_E_STATE); /* handshaking */
     T_CHECK(memcmp(g_snap, &g_client, sizeof g_snap) == 0);
 
     /* Still fine: the handshake (with an identity hint) completes. */
@@ -444,8 +452,8 @@ static void test_wrong_state(void)
     /* After close: writes and feeds report the sticky CLOSED status. */
     T_ST(nanodtls_close(&g_client), NANODTLS_OK);
     T_ST(nanodtls_close(&g_client), NANODTLS_OK); /* idempotent */
-    T_ST(nanodtls_write(&g_client, (const uint8_t *)"x", 1), NANODTLS_E_CLOSED);
-    T_ST(nanodtls_feed(&g_client, buf, 0), NANODTLS_E_CLOSED);
+    T_ST(nanodtls_write(&g_client, (const uint8_t *)"x", 1, buf, sizeof buf, &n), NANODTLS_E_CLOSED);
+    T_ST(nanodtls_feed(&g_client, buf, 0, &in), NANODTLS_E_CLOSED);
     T_ST(nanodtls_connect(&g_client), NANODTLS_E_STATE);
     T_ST(nanodtls_error(&g_client), NANODTLS_E_CLOSED);
     T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
@@ -456,10 +464,12 @@ static void test_lengths_and_buffers(void)
 {
     t_party cp, sp;
     static uint8_t buf[2048];
+    static uint8_t out[2048];
     static t_flight f;
     size_t n = 4711;
     size_t max = 0;
     uint8_t id[4];
+    nanodtls_input in;
 
     setup_pair(&cp, &sp);
     T_ST(t_setup_ctx(&g_client, NANODTLS_ROLE_CLIENT, &cp, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
@@ -470,13 +480,13 @@ static void test_lengths_and_buffers(void)
     T_ST(nanodtls_poll_datagram(&g_client, NULL, 10, &n), NANODTLS_E_NULL);
     T_ST(nanodtls_poll_datagram(&g_client, buf, 10, NULL), NANODTLS_E_NULL);
     T_ST(nanodtls_poll_datagram(&g_client, buf, SIZE_MAX, &n), NANODTLS_E_INVALID_ARG);
-    T_ST(nanodtls_feed(&g_client, NULL, 5), NANODTLS_E_NULL);
-    T_ST(nanodtls_feed(&g_client, buf, SIZE_MAX), NANODTLS_E_INVALID_ARG);
-    T_ST(nanodtls_read(&g_client, NULL, 10, &n), NANODTLS_E_NULL);
-    T_ST(nanodtls_read(&g_client, buf, 10, NULL), NANODTLS_E_NULL);
-    T_ST(nanodtls_read(&g_client, buf, SIZE_MAX, &n), NANODTLS_E_INVALID_ARG);
-    T_ST(nanodtls_write(&g_client, NULL, 5), NANODTLS_E_NULL);
-    T_ST(nanodtls_write(&g_client, buf, SIZE_MAX), NANODTLS_E_INVALID_ARG);
+    T_ST(nanodtls_feed(&g_client, NULL, 5, &in), NANODTLS_E_NULL);
+    T_ST(nanodtls_feed(&g_client, buf, SIZE_MAX, &in), NANODTLS_E_INVALID_ARG);
+    T_ST(nanodtls_feed(&g_client, buf, 5, NULL), NANODTLS_E_NULL);
+    T_ST(nanodtls_write(&g_client, NULL, 5, out, sizeof out, &n), NANODTLS_E_NULL);
+    T_ST(nanodtls_write(&g_client, buf, SIZE_MAX, out, sizeof out, &n), NANODTLS_E_INVALID_ARG);
+    T_ST(nanodtls_write(&g_client, buf, 5, NULL, 10, &n), NANODTLS_E_NULL);
+    T_ST(nanodtls_write(&g_client, buf, 5, out, sizeof out, NULL), NANODTLS_E_NULL);
     T_ST(nanodtls_max_write(&g_client, NULL), NANODTLS_E_NULL);
     T_ST(nanodtls_timeout_ms(&g_client, NULL), NANODTLS_E_NULL);
     T_ST(nanodtls_last_alert(&g_client, NULL), NANODTLS_E_NULL);
@@ -494,40 +504,88 @@ static void test_lengths_and_buffers(void)
     T_CHECK(memcmp(g_snap, &g_client, sizeof g_snap) == 0);
 
     /* Feeding an empty datagram is allowed (and counted). */
-    T_ST(nanodtls_feed(&g_client, NULL, 0), NANODTLS_OK);
+    memset(&in, 0x66, sizeof in);
+    T_ST(nanodtls_feed(&g_client, NULL, 0, &in), NANODTLS_OK);
+    T_EQ(in.consumed, 0);
+    T_CHECK(in.app_data == NULL);
+    T_EQ(in.app_len, 0);
 
     T_REQUIRE(t_handshake(&g_client, &g_server, 10));
 
     /* Connected: zero-length and maximum-size writes, oversize rejected. */
     T_ST(nanodtls_max_write(&g_client, &max), NANODTLS_OK);
-    T_CHECK(max > 0 && max < sizeof buf);
+    T_CHECK(max > 0 && max + 29 < sizeof out);
     memcpy(g_snap, &g_client, sizeof g_snap);
-    T_ST(nanodtls_write(&g_client, buf, max + 1), NANODTLS_E_TOO_LARGE);
+    T_ST(nanodtls_write(&g_client, buf, max + 1, out, sizeof out, &n), NANODTLS_E_TOO_LARGE);
+    /* The record is sealed straight into `out`: too small a buffer is
+     * refused with nothing sealed (no sequence number used). */
+    T_ST(nanodtls_write(&g_client, buf, 10, out, 10 + 28, &n), NANODTLS_E_BUFFER_TOO_SMALL);
+    T_ST(nanodtls_write(&g_client, buf, 10, NULL, 0, &n), NANODTLS_E_BUFFER_TOO_SMALL);
+    /* Data and output must not overlap. */
+    T_ST(nanodtls_write(&g_client, out + 5, 10, out, sizeof out, &n), NANODTLS_E_INVALID_ARG);
+    T_EQ(n, 4711);
     T_CHECK(memcmp(g_snap, &g_client, sizeof g_snap) == 0);
     memset(buf, 'm', max);
-    T_ST(nanodtls_write(&g_client, NULL, 0), NANODTLS_OK);
+    T_ST(t_write(&g_client, NULL, 0), NANODTLS_OK);
     f.n = 0;
     T_EQ(t_collect(&g_client, &f), 1);
-    T_ST(t_deliver(&g_server, &f), NANODTLS_OK);
-    T_ST(nanodtls_read(&g_server, buf, sizeof buf, &n), NANODTLS_OK);
-    T_EQ(n, 0);
-    T_ST(nanodtls_write(&g_client, buf, max), NANODTLS_OK);
-    f.n = 0;
-    T_EQ(t_collect(&g_client, &f), 1);
-    T_ST(t_deliver(&g_server, &f), NANODTLS_OK);
-    /* A too small buffer leaves the record queued. */
-    n = 4711;
-    T_ST(nanodtls_read(&g_server, buf, max - 1, &n), NANODTLS_E_BUFFER_TOO_SMALL);
-    T_ST(nanodtls_read(&g_server, NULL, 0, &n), NANODTLS_E_BUFFER_TOO_SMALL);
-    T_EQ(n, 4711);
-    /* Unread data: feed refuses (READ_PENDING) without consuming. */
-    T_ST(nanodtls_feed(&g_server, f.d[0].data, f.d[0].len), NANODTLS_E_READ_PENDING);
-    memset(buf, 0, sizeof buf);
-    T_ST(nanodtls_read(&g_server, buf, sizeof buf, &n), NANODTLS_OK);
-    T_EQ(n, max);
-    T_CHECK(t_all_bytes(buf, max, 'm'));
-    T_ST(nanodtls_read(&g_server, buf, sizeof buf, &n), NANODTLS_DONE);
+    /* Opened in place: app_data points into the fed datagram. */
+    memcpy(out, f.d[0].data, f.d[0].len);
+    T_ST(nanodtls_feed(&g_server, out, f.d[0].len, &in), NANODTLS_OK);
+    T_EQ(in.consumed, f.d[0].len);
+    T_CHECK(in.app_data == out + 13 + 8);
+    T_EQ(in.app_len, 0);
+    T_ST(nanodtls_write(&g_client, buf, max, out, max + 29, &n), NANODTLS_OK);
+    T_EQ(n, max + 29);
+    T_ST(nanodtls_feed(&g_server, out, n, &in), NANODTLS_OK);
+    T_EQ(in.app_len, max);
+    T_CHECK(in.app_data == out + 13 + 8);
+    T_CHECK(t_all_bytes(in.app_data, max, 'm'));
 
+    T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_server), NANODTLS_OK);
+}
+
+/* Several application records in one datagram: each feed call stops after
+ * one (NANODTLS_MORE) and the rest is fed again from `consumed`; a replay
+ * of the whole datagram yields nothing. */
+static void test_feed_more_records(void)
+{
+    t_party cp, sp;
+    static uint8_t dgram[2048];
+    static uint8_t copy[2048];
+    size_t len = 0, n = 0, at = 0, lens[3];
+    nanodtls_input in;
+    nanodtls_stats st;
+    const char *texts[3] = {"one", "", "three"};
+    int i;
+
+    setup_pair(&cp, &sp);
+    T_ST(t_setup_ctx(&g_client, NANODTLS_ROLE_CLIENT, &cp, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
+    T_ST(t_setup_ctx(&g_server, NANODTLS_ROLE_SERVER, &sp, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
+    T_ST(nanodtls_connect(&g_client), NANODTLS_OK);
+    T_REQUIRE(t_handshake(&g_client, &g_server, 10));
+    for (i = 0; i < 3; i++) {
+        T_ST(nanodtls_write(&g_client, (const uint8_t *)texts[i], strlen(texts[i]), dgram + len, sizeof dgram - len,
+                            &n),
+             NANODTLS_OK);
+        lens[i] = n;
+        len += n;
+    }
+    memcpy(copy, dgram, len);
+    for (i = 0; i < 3; i++) {
+        T_ST(nanodtls_feed(&g_server, dgram + at, len - at, &in), i < 2 ? NANODTLS_MORE : NANODTLS_OK);
+        T_EQ(in.consumed, lens[i]);
+        T_REQUIRE(in.app_data != NULL);
+        T_EQ(in.app_len, strlen(texts[i]));
+        T_CHECK(memcmp(in.app_data, texts[i], in.app_len) == 0);
+        at += in.consumed;
+    }
+    T_ST(nanodtls_feed(&g_server, copy, len, &in), NANODTLS_OK);
+    T_EQ(in.consumed, len);
+    T_CHECK(in.app_data == NULL);
+    T_ST(nanodtls_get_stats(&g_server, &st), NANODTLS_OK);
+    T_EQ(st.dropped_replay, 3);
     T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
     T_ST(nanodtls_deinit(&g_server), NANODTLS_OK);
 }
@@ -536,23 +594,26 @@ static void test_misuse_keeps_context_usable(void)
 {
     t_party cp, sp;
     uint8_t buf[64];
+    uint8_t out[64];
     size_t n;
+    nanodtls_input in;
 
     setup_pair(&cp, &sp);
     T_ST(t_setup_ctx(&g_client, NANODTLS_ROLE_CLIENT, &cp, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
     T_ST(t_setup_ctx(&g_server, NANODTLS_ROLE_SERVER, &sp, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
     /* A burst of misuse on both sides. */
-    T_ST(nanodtls_feed(&g_client, NULL, 3), NANODTLS_E_NULL);
-    T_ST(nanodtls_write(&g_client, buf, 1), NANODTLS_E_STATE);
+    T_ST(nanodtls_feed(&g_client, NULL, 3, &in), NANODTLS_E_NULL);
+    T_ST(nanodtls_write(&g_client, buf, 1, out, sizeof out, &n), NANODTLS_E_STATE);
     T_ST(nanodtls_connect(&g_server), NANODTLS_E_STATE);
     T_ST(nanodtls_poll_datagram(&g_server, buf, SIZE_MAX, &n), NANODTLS_E_INVALID_ARG);
     T_ST(nanodtls_set_psk(&g_server, NULL, 1, NULL, 1), NANODTLS_E_NULL);
-    T_ST(nanodtls_read(&g_server, buf, sizeof buf, NULL), NANODTLS_E_NULL);
+    T_ST(nanodtls_feed(&g_server, buf, sizeof buf, NULL), NANODTLS_E_NULL);
     /* Junk datagrams are dropped, not fatal. */
     memset(buf, 0x16, sizeof buf);
-    T_ST(nanodtls_feed(&g_server, buf, sizeof buf), NANODTLS_OK);
+    T_ST(nanodtls_feed(&g_server, buf, sizeof buf, &in), NANODTLS_OK);
     T_ST(nanodtls_connect(&g_client), NANODTLS_OK);
-    T_ST(nanodtls_feed(&g_client, buf, sizeof buf), NANODTLS_OK);
+    memset(buf, 0x16, sizeof buf);
+    T_ST(nanodtls_feed(&g_client, buf, sizeof buf, &in), NANODTLS_OK);
     T_CHECK(handshake_and_data(&g_client, &g_server));
     T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
     T_ST(nanodtls_deinit(&g_server), NANODTLS_OK);
@@ -572,7 +633,7 @@ static void test_rng_failure(void)
     T_EQ(nanodtls_state(&g_client), NANODTLS_STATE_FAILED);
     T_ST(nanodtls_error(&g_client), NANODTLS_E_RNG);
     T_ST(nanodtls_poll_datagram(&g_client, buf, sizeof buf, &n), NANODTLS_DONE); /* nothing to send */
-    T_ST(nanodtls_write(&g_client, buf, 1), NANODTLS_E_RNG);
+    T_ST(nanodtls_write(&g_client, buf, 1, buf + 1, sizeof buf - 1, &n), NANODTLS_E_RNG);
     T_ST(nanodtls_connect(&g_client), NANODTLS_E_STATE);
     T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
 
@@ -595,6 +656,7 @@ static void reenter_ctx_from_rng(t_party *self)
     nanodtls_platform plat;
     uint8_t buf[16];
     size_t n = 0;
+    nanodtls_input in;
 
     if (self->hook_runs++ > 0) {
         return; /* once is enough */
@@ -603,7 +665,7 @@ static void reenter_ctx_from_rng(t_party *self)
     nanodtls_config_default(&cfg, NANODTLS_ROLE_CLIENT);
     t_platform(&plat, self);
     self->hook_results[0] = nanodtls_state(c);
-    self->hook_results[1] = nanodtls_feed(c, buf, sizeof buf);
+    self->hook_results[1] = nanodtls_feed(c, buf, sizeof buf, &in);
     self->hook_results[2] = nanodtls_poll_datagram(c, buf, sizeof buf, &n);
     self->hook_results[3] = nanodtls_deinit(c);
     self->hook_results[4] = nanodtls_init(c, sizeof *c, &cfg, &plat);
@@ -611,6 +673,9 @@ static void reenter_ctx_from_rng(t_party *self)
     /* Every other entry point behaves the same way. */
     every_ctx_call(c, NANODTLS_E_REENTRANT);
 }
+
+static uint8_t g_reenter_out[64];
+static size_t g_reenter_len;
 
 static void reenter_ctx_from_clock(t_party *self)
 {
@@ -622,7 +687,7 @@ static void reenter_ctx_from_clock(t_party *self)
     }
     self->hook_results[0] = nanodtls_state(c);
     self->hook_results[1] = nanodtls_timeout_ms(c, &ms);
-    self->hook_results[2] = nanodtls_write(c, (const uint8_t *)"x", 1);
+    self->hook_results[2] = nanodtls_write(c, (const uint8_t *)"x", 1, g_reenter_out, sizeof g_reenter_out, &g_reenter_len);
 }
 
 /* Server PSK lookup that also tries to call back into its context. */
@@ -751,9 +816,11 @@ static void test_endpoint_misuse(void)
     nanodtls_platform plat;
     uint8_t big[NANODTLS_MAX_PEER_ADDR + 1];
     uint8_t buf[64];
+    uint8_t out[64];
     size_t n = 31;
     size_t alen = 32;
     nanodtls_stats stats;
+    nanodtls_input in;
 
     setup_pair(&cp, &sp);
     memset(big, 7, sizeof big);
@@ -768,14 +835,17 @@ static void test_endpoint_misuse(void)
     T_ST(nanodtls_endpoint_set_psk(&g_ep, big, SIZE_MAX, T_KEY, 16), NANODTLS_E_INVALID_ARG);
     T_ST(nanodtls_endpoint_set_psk(&g_ep, big, 1, NULL, 16), NANODTLS_E_NULL);
     T_ST(nanodtls_endpoint_set_psk_hint(&g_ep, big, 33), NANODTLS_E_INVALID_ARG);
-    T_ST(nanodtls_endpoint_feed(&g_ep, big, 0, buf, sizeof buf), NANODTLS_E_INVALID_ARG);
-    T_ST(nanodtls_endpoint_feed(&g_ep, NULL, 0, buf, sizeof buf), NANODTLS_E_INVALID_ARG);
-    T_ST(nanodtls_endpoint_feed(&g_ep, NULL, 4, buf, sizeof buf), NANODTLS_E_NULL);
-    T_ST(nanodtls_endpoint_feed(&g_ep, big, sizeof big, buf, sizeof buf), NANODTLS_E_INVALID_ARG);
-    T_ST(nanodtls_endpoint_feed(&g_ep, big, 4, buf, SIZE_MAX), NANODTLS_E_INVALID_ARG);
-    T_ST(nanodtls_endpoint_feed(&g_ep, big, 4, NULL, 1), NANODTLS_E_NULL);
-    T_ST(nanodtls_endpoint_write(&g_ep, big, 4, buf, 1), NANODTLS_E_UNKNOWN_PEER);
-    T_ST(nanodtls_endpoint_write(&g_ep, big, 0, buf, 1), NANODTLS_E_INVALID_ARG);
+    T_ST(nanodtls_endpoint_feed(&g_ep, big, 0, buf, sizeof buf, &in), NANODTLS_E_INVALID_ARG);
+    T_ST(nanodtls_endpoint_feed(&g_ep, NULL, 0, buf, sizeof buf, &in), NANODTLS_E_INVALID_ARG);
+    T_ST(nanodtls_endpoint_feed(&g_ep, NULL, 4, buf, sizeof buf, &in), NANODTLS_E_NULL);
+    T_ST(nanodtls_endpoint_feed(&g_ep, big, sizeof big, buf, sizeof buf, &in), NANODTLS_E_INVALID_ARG);
+    T_ST(nanodtls_endpoint_feed(&g_ep, big, 4, buf, SIZE_MAX, &in), NANODTLS_E_INVALID_ARG);
+    T_ST(nanodtls_endpoint_feed(&g_ep, big, 4, NULL, 1, &in), NANODTLS_E_NULL);
+    T_ST(nanodtls_endpoint_feed(&g_ep, big, 4, buf, sizeof buf, NULL), NANODTLS_E_NULL);
+    T_ST(nanodtls_endpoint_write(&g_ep, big, 4, buf, 1, out, sizeof out, &n), NANODTLS_E_UNKNOWN_PEER);
+    T_ST(nanodtls_endpoint_write(&g_ep, big, 0, buf, 1, out, sizeof out, &n), NANODTLS_E_INVALID_ARG);
+    T_ST(nanodtls_endpoint_write(&g_ep, big, 4, buf, 1, out, sizeof out, NULL), NANODTLS_E_NULL);
+    T_ST(nanodtls_endpoint_write(&g_ep, big, 4, buf, 10, buf + 5, 20, &n), NANODTLS_E_INVALID_ARG);
     T_ST(nanodtls_endpoint_close_peer(&g_ep, big, 4), NANODTLS_E_UNKNOWN_PEER);
     T_ST(nanodtls_endpoint_peer_identity(&g_ep, big, 4, buf, sizeof buf, &n), NANODTLS_E_UNKNOWN_PEER);
     T_ST(nanodtls_endpoint_peer_identity(&g_ep, big, 4, buf, sizeof buf, NULL), NANODTLS_E_NULL);
@@ -785,8 +855,6 @@ static void test_endpoint_misuse(void)
     T_ST(nanodtls_endpoint_poll_datagram(&g_ep, buf, sizeof buf, &n, big, sizeof big, NULL), NANODTLS_E_NULL);
     T_ST(nanodtls_endpoint_poll_datagram(&g_ep, buf, SIZE_MAX, &n, big, sizeof big, &alen), NANODTLS_E_INVALID_ARG);
     T_ST(nanodtls_endpoint_poll_datagram(&g_ep, buf, sizeof buf, &n, big, sizeof big, &alen), NANODTLS_DONE);
-    T_ST(nanodtls_endpoint_read(&g_ep, buf, sizeof buf, &n, big, sizeof big, &alen), NANODTLS_DONE);
-    T_ST(nanodtls_endpoint_read(&g_ep, NULL, 5, &n, big, sizeof big, &alen), NANODTLS_E_NULL);
     T_ST(nanodtls_endpoint_poll_event(&g_ep, NULL, big, sizeof big, &alen), NANODTLS_E_NULL);
     T_ST(nanodtls_endpoint_timeout_ms(&g_ep, NULL), NANODTLS_E_NULL);
     T_ST(nanodtls_endpoint_get_stats(&g_ep, NULL), NANODTLS_E_NULL);
@@ -795,7 +863,7 @@ static void test_endpoint_misuse(void)
     T_CHECK(memcmp(g_snap_peers, g_peers, sizeof g_peers) == 0);
 
     /* Garbage from unknown peers costs no slot. */
-    T_ST(nanodtls_endpoint_feed(&g_ep, big, 4, buf, sizeof buf), NANODTLS_OK);
+    T_ST(nanodtls_endpoint_feed(&g_ep, big, 4, buf, sizeof buf, &in), NANODTLS_OK);
     T_CHECK(memcmp(g_snap_peers, g_peers, sizeof g_peers) == 0);
     T_ST(nanodtls_endpoint_deinit(&g_ep), NANODTLS_OK);
     T_CHECK(t_all_bytes(g_peers, sizeof g_peers, 0));
@@ -863,6 +931,7 @@ int main(void)
     T_RUN(test_set_psk_bounds);
     T_RUN(test_wrong_state);
     T_RUN(test_lengths_and_buffers);
+    T_RUN(test_feed_more_records);
     T_RUN(test_misuse_keeps_context_usable);
     T_RUN(test_rng_failure);
     T_RUN(test_reentrant_callbacks);

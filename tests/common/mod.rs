@@ -3,6 +3,8 @@
 //! server connection or an endpoint with peer slots).
 #![allow(dead_code)]
 
+use std::collections::VecDeque;
+
 use nanodtls::{Config, Connection, Endpoint, Env, Error, PeerSlot, Role, State};
 use zerocopy::FromZeros;
 
@@ -124,6 +126,128 @@ impl TestEnv {
     }
 }
 
+/// An environment for the calls that only borrow from it (poll: our
+/// X.509 certificate, if any).
+pub struct CertEnv(pub Option<Vec<u8>>);
+
+impl Env for CertEnv {
+    fn random(&mut self, _: &mut [u8]) -> Result<(), Error> {
+        Err(Error::Rng)
+    }
+    fn own_certificate(&self) -> Option<&[u8]> {
+        self.0.as_deref()
+    }
+}
+
+/// A connection driven the way an application does it: each fed datagram
+/// is copied (the library decrypts it in place) and fed in pieces until
+/// every record is processed, the application data it yields queued for
+/// [`Peer::read`]; each [`Peer::write`] seals a datagram straight away,
+/// queued for [`Peer::poll_datagram`], which hands those out first. The
+/// tests keep their feed / read / write / poll shape on top of the
+/// library's zero-copy calls.
+pub struct Peer {
+    pub c: Box<Connection>,
+    pub rx: VecDeque<Vec<u8>>,
+    pub tx: VecDeque<Vec<u8>>,
+    /// What poll lends from the environment (our X.509 certificate).
+    pub cert: Option<Vec<u8>>,
+}
+
+impl std::ops::Deref for Peer {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.c
+    }
+}
+
+impl std::ops::DerefMut for Peer {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.c
+    }
+}
+
+/// Feed `d` (a copy: it is decrypted in place) to `feed` piece by piece
+/// until all of it is processed; the application records it yields.
+pub fn feed_all(
+    d: &[u8],
+    mut feed: impl FnMut(&mut [u8]) -> Result<nanodtls::Fed, Error>,
+) -> Result<Vec<Vec<u8>>, Error> {
+    let mut buf = d.to_vec();
+    let mut at = 0;
+    let mut apps = Vec::new();
+    loop {
+        let fed = feed(&mut buf[at..])?;
+        assert!(fed.consumed > 0 || at == buf.len(), "feed made no progress");
+        if let Some(r) = fed.app {
+            apps.push(buf[at + r.start..at + r.end].to_vec());
+        }
+        at += fed.consumed;
+        if at >= buf.len() {
+            return Ok(apps);
+        }
+    }
+}
+
+impl Peer {
+    pub fn new(c: Box<Connection>) -> Self {
+        Peer { c, rx: VecDeque::new(), tx: VecDeque::new(), cert: None }
+    }
+
+    /// Feed one datagram; its application data waits for [`Peer::read`].
+    pub fn feed(&mut self, env: &mut dyn Env, now: u64, d: &[u8]) -> Result<(), Error> {
+        let c = &mut self.c;
+        let apps = feed_all(d, |b| c.feed(env, now, b))?;
+        self.rx.extend(apps);
+        Ok(())
+    }
+
+    /// The next application record received.
+    pub fn read(&mut self, out: &mut [u8]) -> Result<Option<usize>, Error> {
+        match self.rx.front() {
+            Some(a) => {
+                let n = a.len();
+                out.get_mut(..n).ok_or(Error::BufferTooSmall)?.copy_from_slice(a);
+                self.rx.pop_front();
+                Ok(Some(n))
+            }
+            None => match self.c.state() {
+                State::Failed | State::Closed => Err(self.c.failure().unwrap_or(Error::Closed)),
+                _ => Ok(None),
+            },
+        }
+    }
+
+    /// True while received application data waits for [`Peer::read`].
+    pub fn has_unread(&self) -> bool {
+        !self.rx.is_empty()
+    }
+
+    /// Seal `d` as one record (the datagram waits for the next poll).
+    pub fn write(&mut self, d: &[u8]) -> Result<(), Error> {
+        let mut out = vec![0u8; d.len() + 64];
+        let n = self.c.write(d, &mut out)?;
+        out.truncate(n);
+        self.tx.push_back(out);
+        Ok(())
+    }
+
+    /// The next datagram: written application data first, then the library's.
+    pub fn poll_datagram(&mut self, now: u64, out: &mut [u8]) -> Result<Option<usize>, Error> {
+        let env = CertEnv(self.cert.clone());
+        self.poll_with(&env, now, out)
+    }
+
+    /// [`Peer::poll_datagram`] lending `env` (e.g. our X.509 certificate).
+    pub fn poll_with(&mut self, env: &dyn Env, now: u64, out: &mut [u8]) -> Result<Option<usize>, Error> {
+        if let Some(d) = self.tx.pop_front() {
+            out.get_mut(..d.len()).ok_or(Error::BufferTooSmall)?.copy_from_slice(&d);
+            return Ok(Some(d.len()));
+        }
+        self.c.poll_datagram(env, now, out)
+    }
+}
+
 /// A fixed P-256 private key for tests (scalar n).
 pub fn test_key(n: u8) -> [u8; 32] {
     let mut k = [n; 32];
@@ -139,7 +263,7 @@ pub fn test_spki(n: u8) -> Vec<u8> {
 }
 
 /// An ECDHE_ECDSA-only client with key `own` (if any) trusting `trust`.
-pub fn ecc_client(own: Option<u8>, trust: &[u8], suite: u16) -> Box<Connection> {
+pub fn ecc_client(own: Option<u8>, trust: &[u8], suite: u16) -> Peer {
     let mut cfg = client_config();
     cfg.suites = [suite, 0, 0, 0];
     let mut c = new_conn(&cfg);
@@ -153,7 +277,7 @@ pub fn ecc_client(own: Option<u8>, trust: &[u8], suite: u16) -> Box<Connection> 
 }
 
 /// A server with key `own`, trusting `trust`, optionally requiring client keys.
-pub fn ecc_server(own: u8, trust: &[u8], client_auth: bool) -> Box<Connection> {
+pub fn ecc_server(own: u8, trust: &[u8], client_auth: bool) -> Peer {
     let mut cfg = server_config();
     cfg.client_auth = client_auth;
     let mut s = new_conn(&cfg);
@@ -172,19 +296,19 @@ pub fn server_config() -> Config {
     Config::new(Role::Server)
 }
 
-pub fn new_conn(cfg: &Config) -> Box<Connection> {
+pub fn new_conn(cfg: &Config) -> Peer {
     let mut c = Connection::new_box_zeroed().unwrap();
     c.init(cfg).unwrap();
-    c
+    Peer::new(c)
 }
 
-pub fn psk_client(cfg: &Config) -> Box<Connection> {
+pub fn psk_client(cfg: &Config) -> Peer {
     let mut c = new_conn(cfg);
     c.set_psk(PSK_ID, &PSK).unwrap();
     c
 }
 
-pub fn psk_server(cfg: &Config) -> Box<Connection> {
+pub fn psk_server(cfg: &Config) -> Peer {
     let mut s = new_conn(cfg);
     s.set_psk(PSK_ID, &PSK).unwrap();
     s
@@ -202,18 +326,18 @@ pub trait Party {
     fn p_state(&self) -> State;
 }
 
-impl Party for Box<Connection> {
+impl Party for Peer {
     fn p_feed(&mut self, env: &mut TestEnv, now: u64, d: &[u8]) -> Result<(), Error> {
-        Connection::feed(self, env, now, d)
+        self.feed(env, now, d)
     }
     fn p_poll(&mut self, now: u64, out: &mut [u8]) -> Result<Option<usize>, Error> {
         self.poll_datagram(now, out)
     }
     fn p_read(&mut self, out: &mut [u8]) -> Result<Option<usize>, Error> {
-        nanodtls::Engine::read(self, out)
+        self.read(out)
     }
     fn p_write(&mut self, _now: u64, d: &[u8]) -> Result<(), Error> {
-        nanodtls::Engine::write(self, d)
+        self.write(d)
     }
     fn p_timeout(&self, now: u64) -> Option<u64> {
         self.timeout_ms(now)
@@ -226,11 +350,15 @@ impl Party for Box<Connection> {
     }
 }
 
-/// A server endpoint with its slots, seen from one client address.
+/// A server endpoint with its slots, seen from one client address; the
+/// application data it received and the datagrams written, with their
+/// peer addresses, queued as [`Peer`] does.
 pub struct EndpointParty {
     pub ep: Box<Endpoint>,
     pub slots: Vec<PeerSlot>,
     pub addr: Vec<u8>,
+    pub rx: VecDeque<(Vec<u8>, Vec<u8>)>,
+    pub tx: VecDeque<(Vec<u8>, Vec<u8>)>,
 }
 
 impl EndpointParty {
@@ -242,17 +370,54 @@ impl EndpointParty {
         for _ in 0..n {
             slots.push(*PeerSlot::new_box_zeroed().unwrap());
         }
-        EndpointParty { ep, slots, addr: b"10.0.0.1:5684".to_vec() }
+        EndpointParty { ep, slots, addr: b"10.0.0.1:5684".to_vec(), rx: VecDeque::new(), tx: VecDeque::new() }
+    }
+
+    /// Feed a datagram from `addr`; its application data is queued.
+    pub fn feed_from(&mut self, env: &mut dyn Env, now: u64, addr: &[u8], d: &[u8]) -> Result<(), Error> {
+        let (ep, slots) = (&mut self.ep, &mut self.slots);
+        let apps = feed_all(d, |b| ep.feed(slots, env, now, addr, b))?;
+        self.rx.extend(apps.into_iter().map(|a| (addr.to_vec(), a)));
+        Ok(())
+    }
+
+    /// The next datagram to send and its address length (written data first).
+    pub fn poll_to(&mut self, now: u64, out: &mut [u8], addr_out: &mut [u8]) -> Result<Option<(usize, usize)>, Error> {
+        if let Some((a, d)) = self.tx.pop_front() {
+            out[..d.len()].copy_from_slice(&d);
+            addr_out[..a.len()].copy_from_slice(&a);
+            return Ok(Some((d.len(), a.len())));
+        }
+        self.ep.poll_datagram(&mut self.slots, &CertEnv(None), now, out, addr_out)
+    }
+
+    /// The next application record from any peer and its address length.
+    pub fn read_any(&mut self, out: &mut [u8], addr_out: &mut [u8]) -> Result<Option<(usize, usize)>, Error> {
+        Ok(self.rx.pop_front().map(|(a, d)| {
+            out[..d.len()].copy_from_slice(&d);
+            addr_out[..a.len()].copy_from_slice(&a);
+            (d.len(), a.len())
+        }))
+    }
+
+    /// Seal application data for the peer at `addr` (queued for poll).
+    pub fn write_to(&mut self, now: u64, addr: &[u8], d: &[u8]) -> Result<(), Error> {
+        let mut out = vec![0u8; d.len() + 64];
+        let n = self.ep.write(&mut self.slots, now, addr, d, &mut out)?;
+        out.truncate(n);
+        self.tx.push_back((addr.to_vec(), out));
+        Ok(())
     }
 }
 
 impl Party for EndpointParty {
     fn p_feed(&mut self, env: &mut TestEnv, now: u64, d: &[u8]) -> Result<(), Error> {
-        self.ep.feed(&mut self.slots, env, now, &self.addr, d)
+        let addr = self.addr.clone();
+        self.feed_from(env, now, &addr, d)
     }
     fn p_poll(&mut self, now: u64, out: &mut [u8]) -> Result<Option<usize>, Error> {
         let mut a = [0u8; 64];
-        Ok(match self.ep.poll_datagram(&mut self.slots, now, out, &mut a)? {
+        Ok(match self.poll_to(now, out, &mut a)? {
             Some((n, al)) => {
                 assert_eq!(&a[..al], &self.addr[..]);
                 Some(n)
@@ -262,10 +427,11 @@ impl Party for EndpointParty {
     }
     fn p_read(&mut self, out: &mut [u8]) -> Result<Option<usize>, Error> {
         let mut a = [0u8; 64];
-        Ok(self.ep.read(&mut self.slots, out, &mut a)?.map(|(n, _)| n))
+        Ok(self.read_any(out, &mut a)?.map(|(n, _)| n))
     }
     fn p_write(&mut self, now: u64, d: &[u8]) -> Result<(), Error> {
-        self.ep.write(&mut self.slots, now, &self.addr, d)
+        let addr = self.addr.clone();
+        self.write_to(now, &addr, d)
     }
     fn p_timeout(&self, now: u64) -> Option<u64> {
         self.ep.timeout_ms(&self.slots, now)
@@ -321,7 +487,7 @@ pub struct Sim<S: Party> {
     pub now: u64,
     pub rng: XorShift,
     pub link: Link,
-    pub client: Box<Connection>,
+    pub client: Peer,
     pub server: S,
     pub cenv: TestEnv,
     pub senv: TestEnv,
@@ -335,7 +501,7 @@ pub struct Sim<S: Party> {
 }
 
 impl<S: Party> Sim<S> {
-    pub fn new(client: Box<Connection>, server: S, link: Link, seed: u64) -> Self {
+    pub fn new(client: Peer, server: S, link: Link, seed: u64) -> Self {
         Sim {
             now: 0,
             rng: XorShift(seed.wrapping_add(0x1234_5678_9abc_def1)),
@@ -418,20 +584,12 @@ impl<S: Party> Sim<S> {
 
     fn deliver(&mut self, p: Packet) {
         if p.to_server {
-            let mut r = self.server.p_feed(&mut self.senv, self.now, &p.data);
-            if r == Err(Error::ReadPending) {
-                self.drain_reads();
-                r = self.server.p_feed(&mut self.senv, self.now, &p.data);
-            }
+            let r = self.server.p_feed(&mut self.senv, self.now, &p.data);
             if let Err(e) = r {
                 self.out.server_error.get_or_insert(e);
             }
         } else {
-            let mut r = Connection::feed(&mut self.client, &mut self.cenv, self.now, &p.data);
-            if r == Err(Error::ReadPending) {
-                self.drain_reads();
-                r = Connection::feed(&mut self.client, &mut self.cenv, self.now, &p.data);
-            }
+            let r = self.client.feed(&mut self.cenv, self.now, &p.data);
             if let Err(e) = r {
                 self.out.client_error.get_or_insert(e);
             }
@@ -518,7 +676,7 @@ impl<S: Party> Sim<S> {
     }
 }
 
-pub fn pair(cfg_c: &Config, cfg_s: &Config, link: Link, seed: u64) -> Sim<Box<Connection>> {
+pub fn pair(cfg_c: &Config, cfg_s: &Config, link: Link, seed: u64) -> Sim<Peer> {
     Sim::new(psk_client(cfg_c), psk_server(cfg_s), link, seed)
 }
 

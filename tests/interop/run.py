@@ -4,17 +4,21 @@
 Runs build/c-examples/posix/nanodtls-client and nanodtls-server against
 independent peers on loopback -- OpenSSL 3.0 s_server/s_client, GnuTLS 3.7
 gnutls-serv/gnutls-cli, Mbed TLS 2.28 (python-mbedtls, mbedtls_peer.py),
-tinydtls (dtlssocket, tinydtls_peer.py) and libcoap 4.3 (coap-server-* /
-coap-client-*) -- in both roles where the peer can, and prints one table
-(peer x case x our role: PASS / FAIL / N-A). Exit status 1 if any case
-fails, 2 if the tools or peers are missing.
+Mbed TLS 3.6.6 ssl_server2/ssl_client2 (built once from
+../shared/peers/mbedtls-3.6.6 into target/interop/, SKIP where that tree is
+absent), tinydtls (dtlssocket, tinydtls_peer.py) and libcoap 4.3
+(coap-server-* / coap-client-*) -- in both roles where the peer can, and
+prints one table (peer x case x our role: PASS / FAIL / N-A). Exit status 1
+if any case fails, 2 if the tools or peers are missing.
 
 Cases: PSK (CCM-8, CCM), ECDHE-ECDSA with raw public keys (GnuTLS, libcoap)
 or X.509 certificates (OpenSSL, Mbed TLS: our side pins the peer's key and
-presents --cert), mutual authentication, session resumption (in one
-process and across process restarts), max_fragment_length, SNI, heartbeat,
-must-fail cases (wrong PSK, untrusted key, SNI mismatch) and a lossy relay
-(drop a flight once, duplicate everything, reverse every flight at MTU 128).
+presents --cert; with Mbed TLS 3.6.6 a root -> intermediate -> leaf PKI),
+mutual authentication, session resumption (in one process and across
+process restarts), max_fragment_length, SNI, heartbeat, renegotiation
+refusal, must-fail cases (wrong PSK, untrusted key, SNI mismatch) and a
+lossy relay (drop a flight once, duplicate everything, reverse every flight
+at MTU 128).
 
 Every datagram goes through a loopback relay (unless --no-relay) that logs
 it to work/<case>/wire.log (records, handshake messages, fragments,
@@ -31,6 +35,7 @@ in a private network namespace with only loopback (`unshare -n`, root).
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import os
 import re
@@ -51,6 +56,14 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 WORK = HERE / "work"
 KEYS = WORK / "keys"
+
+# Team material beside the repository (CI has it too, read-only): used where
+# it exists, SKIP (with the reason) where it does not; nothing is built in it.
+SHARED = ROOT.parent / "shared"
+MBEDTLS3_SRC = SHARED / "peers" / "mbedtls-3.6.6"
+CERTS_CHAIN = SHARED / "peers" / "certs-chain"      # root -> intermediate -> server/client leaves (P-256)
+# ssl_server2/ssl_client2 are built there once (build.sh), again only when missing.
+MBEDTLS3_BUILD = Path(os.environ.get("NANODTLS_MBEDTLS3_BUILD", ROOT / "target" / "interop" / MBEDTLS3_SRC.name))
 
 PSK_ID = "client1"
 LONG_PSK_ID = "client1-" + "0123456789abcdef" * 7    # 120 bytes (ours: max 128)
@@ -296,6 +309,11 @@ class Keys:
     def f(self, name: str) -> str:
         return str(self.d / name)
 
+    @staticmethod
+    def chain(name: str) -> str:
+        """A file of the certs-chain PKI (read where it is)."""
+        return str(CERTS_CHAIN / name)
+
 
 def make_keys() -> Keys:
     """P-256 keys for "server", "client" and "rogue" (trusted by nobody) in
@@ -327,6 +345,18 @@ def make_keys() -> Keys:
             p.chmod(0o600)
     (KEYS / "psk.passwd").write_text(f"{PSK_ID}:{PSK}\n")   # gnutls-serv --pskpasswd
     (KEYS / "psk-long.passwd").write_text(f"{LONG_PSK_ID}:{PSK}\n")
+    if (CERTS_CHAIN / "root.crt").is_file():
+        # Our tools present one certificate (the leaf), so the peer trusts
+        # the intermediate as well as the root; we pin the peer's leaf key
+        # ("chain-server", "chain-client": the SPKI hashes our tools print).
+        (KEYS / "chain-ca.crt").write_text("".join((CERTS_CHAIN / f).read_text() for f in ("inter.crt", "root.crt")))
+        for n in ("server", "client"):
+            r = subprocess.run(["openssl", "x509", "-in", Keys.chain(f"{n}.crt"), "-noout", "-pubkey"],
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                raise RuntimeError(f"openssl x509 -pubkey {n}.crt: {r.stderr.strip()}")
+            der = base64.b64decode("".join(ln for ln in r.stdout.splitlines() if not ln.startswith("-----")))
+            k.spki_sha256[f"chain-{n}"] = hashlib.sha256(der).hexdigest()
     return k
 
 
@@ -435,6 +465,7 @@ class WireStats:
     heartbeat: dict = field(default_factory=lambda: {"c2s": 0, "s2c": 0})
     app_lens: dict = field(default_factory=lambda: {"c2s": [], "s2c": []})
     alerts: dict = field(default_factory=lambda: {"c2s": [], "s2c": []})
+    records: list = field(default_factory=list)   # (direction, content type, epoch) of every record, in order
     ch: dict | None = None       # last whole ClientHello: exts, sid_len
     sh: dict | None = None       # ServerHello: exts, sid_len, suite
 
@@ -540,6 +571,7 @@ class Relay:
         st.count[direction] += 1
         st.max_size[direction] = max(st.max_size[direction], len(data))
         for r in recs:
+            st.records.append((direction, r.ct, r.epoch))
             if r.hs is not None:
                 st.hs_types[direction].append(r.hs)
             if r.ct == 24:
@@ -723,17 +755,19 @@ class Case:
     name: str             # column shown in the table
     role: str             # our role: client | server
     suite: str | None     # key of SUITES; None: n-a
-    auth: str = "psk"     # psk | rpk | cert (ECDHE-ECDSA: raw public keys or X.509 both ways)
+    auth: str = "psk"     # psk | rpk | cert | chain (ECDHE-ECDSA: raw public keys or X.509 both ways;
+                          # chain: the certs-chain PKI, the peer sends leaf + intermediate)
     mutual: bool = True   # ECDHE-ECDSA: the client authenticates too
     mtu: int | None = None        # --mtu for our tool
     peer_mtu: int | None = None   # the peer's MTU option
     psk_id: str = PSK_ID
     negative: str = ""    # must fail: wrong-psk | untrusted-key | sni-mismatch | no-heartbeat
-    feature: str = ""     # resume | resume-file | resume-fallback | mfl | sni | heartbeat | coap | coap-sni-ip
+    feature: str = ""     # resume | resume-file | resume-fallback | mfl | sni | heartbeat | reneg | coap | coap-sni-ip
     impair: str = ""      # drop-sflight | drop-sfinal | dup | reverse
     expect_frag: tuple[str, ...] = ()   # "ours"/"theirs": must send fragmented handshake messages
     na_reason: str = ""
     known_bug: str = ""   # a library bug makes this case fail: reported, not counted as FAIL
+    bug_symptom: str = ""  # with known_bug: only problems containing this text are the bug's (others FAIL)
 
     @property
     def id(self) -> str:
@@ -751,7 +785,7 @@ class Case:
     @property
     def persistent(self) -> bool:
         """Our server runs without --once and is stopped at the end."""
-        return self.conns > 1 or self.feature == "heartbeat"
+        return self.conns > 1 or self.feature in ("heartbeat", "reneg")
 
 
 @dataclass
@@ -783,15 +817,32 @@ def _bracket(host: str) -> str:
 # our tools' command lines
 # --------------------------------------------------------------------------
 
-def peer_key_files(case: Case, k: Keys, who: str) -> tuple[str, str | None]:
-    """(trusted key file for --rpk-peer, certificate or None) describing
-    `who` ("server"/"client") as our tool should pin it."""
-    name = who
+def pinned_key_file(case: Case, k: Keys, who: str) -> str:
+    """The file our tool pins `who` ("server"/"client") with (--rpk-peer)."""
     if case.auth == "rpk":
-        return k.f(f"{name}.pub"), None
+        return k.f(f"{who}.pub")
+    if case.auth == "chain":
+        return k.chain(f"{who}.crt")      # the leaf: its key is pinned, the chain is not validated
     if case.peer == "mbedtls":  # DER variants: exercise the DER paths
-        return k.f(f"{name}.crt.der"), k.f(f"{name}.crt.der")
-    return k.f(f"{name}.crt"), k.f(f"{name}.crt")
+        return k.f(f"{who}.crt.der")
+    return k.f(f"{who}.crt")
+
+
+def own_key_files(case: Case, k: Keys, who: str) -> tuple[str, str | None]:
+    """Our tool's --key and --cert (None: raw public keys) as `who`."""
+    if case.auth == "chain":
+        return k.chain(f"{who}.key"), k.chain(f"{who}.crt")
+    der = case.peer == "mbedtls"      # DER variants: exercise the DER paths
+    if who == "server":
+        key = k.f("server.sec1.der" if der else "server.sec1.pem")
+    else:
+        key = k.f("client.key.der" if der else "client.key")
+    cert = k.f(f"{who}.crt.der" if der else f"{who}.crt") if case.auth == "cert" else None
+    return key, cert
+
+
+def key_cert_args(key: str, cert: str | None) -> list[str]:
+    return ["--key", key] + (["--cert", cert] if cert else [])
 
 
 def our_client_argv(env: Env, case: Case, port: int, extra: list[str] | None = None) -> list[str]:
@@ -805,14 +856,12 @@ def our_client_argv(env: Env, case: Case, port: int, extra: list[str] | None = N
         argv += ["--psk-id", case.psk_id, "--psk", COAP_PSK_HEX if case.peer == "libcoap" else
                  (WRONG_PSK if case.negative == "wrong-psk" else PSK)]
     else:
-        pin, _ = peer_key_files(case, k, "server")
+        pin = pinned_key_file(case, k, "server")
         if case.negative == "untrusted-key":
             pin = k.f("rogue.pub")      # we trust somebody else: the server's key must be refused
         argv += ["--rpk-peer", pin]
         if case.mutual:
-            argv += ["--key", k.f("client.key.der" if case.peer == "mbedtls" else "client.key")]
-            if case.auth == "cert":
-                argv += ["--cert", k.f("client.crt.der" if case.peer == "mbedtls" else "client.crt")]
+            argv += key_cert_args(*own_key_files(case, k, "client"))
     if case.mtu:
         argv += ["--mtu", str(case.mtu)]
     if case.feature == "mfl":
@@ -838,12 +887,9 @@ def our_server_argv(env: Env, case: Case) -> list[str]:
     if not s.ecc:
         argv += ["--psk-id", case.psk_id, "--psk", COAP_PSK_HEX if case.peer == "libcoap" else PSK]
     else:
-        argv += ["--key", k.f("server.sec1.der" if case.peer == "mbedtls" else "server.sec1.pem")]
-        if case.auth == "cert":
-            argv += ["--cert", k.f("server.crt.der" if case.peer == "mbedtls" else "server.crt")]
+        argv += key_cert_args(*own_key_files(case, k, "server"))
         if case.mutual:
-            pin, _ = peer_key_files(case, k, "client")
-            argv += ["--client-auth", "--rpk-peer", pin]
+            argv += ["--client-auth", "--rpk-peer", pinned_key_file(case, k, "client")]
     if case.mtu:
         argv += ["--mtu", str(case.mtu)]
     if case.negative and case.negative != "no-heartbeat":
@@ -857,7 +903,7 @@ def our_server_argv(env: Env, case: Case) -> list[str]:
         # answers ("Peer has closed the GnuTLS connection"): the data goes
         # first, the pings start after 1.5 s.
         argv += ["--heartbeat", "--heartbeat-interval", "1500" if case.peer == "gnutls" else "300"]
-    if case.feature.startswith("coap"):
+    if case.feature.startswith("coap") or (case.peer in PEERS and PEERS[case.peer].echo_client):
         argv.append("--echo")
     argv.append("--verbose")   # stderr only: datagrams and states, for the record
     return argv
@@ -886,6 +932,10 @@ class Peer:
     name = ""
     stdin_driven = False       # their client sends/prints through stdin/stdout
     reply = "stdin"            # their server: "stdin" (we type the reply) | "echo" | "auto"
+    serves_until_stopped = False       # their server keeps serving until we stop it
+    reports_server_resumption = False  # their server says when it resumed a session
+    echo_client = False        # their client sends a request per connection and waits for
+                               # the answer: our server echoes it (--echo)
 
     def reply_text(self, case: Case) -> str:
         # OpenSSL's and GnuTLS' DTLS write refuses more than the negotiated
@@ -909,6 +959,7 @@ class Peer:
 class OpenSSL(Peer):
     name = "openssl"
     stdin_driven = True
+    reports_server_resumption = True
 
     def _ecc_common(self) -> list[str]:
         return ["-groups", "P-256", "-sigalgs", "ECDSA+SHA256"]
@@ -996,6 +1047,7 @@ class GnuTLS(Peer):
     name = "gnutls"
     stdin_driven = True
     reply = "echo"
+    serves_until_stopped = True
 
     def priority(self, case: Case) -> str:
         s = case.s
@@ -1164,7 +1216,147 @@ class Tiny(PyDriver):
     script = "tinydtls_peer.py"
 
 
-PEERS: dict[str, Peer] = {"openssl": OpenSSL(), "gnutls": GnuTLS(), "mbedtls": Mbed(), "tinydtls": Tiny()}
+MBED3_NAMES = {s.mbed: s.iana for s in SUITES.values()}
+
+
+class Mbed3(Peer):
+    """Mbed TLS 3.6.6's own test programs, ssl_server2 and ssl_client2
+    (MBEDTLS3_BUILD). ssl_client2 sends an HTTP GET per connection and waits
+    for one answer (our server echoes it); ssl_server2 answers each request
+    with its HTTP response. Both run with debug_level=3: their verdicts
+    (handshakes done, session resumed, alerts received decrypted) are in
+    the debug log. Tickets are off on both sides (we have none): resumption
+    is by session ID, from ssl_server2's cache."""
+    name = "mbedtls3"
+    reply = "auto"
+    serves_until_stopped = True
+    reports_server_resumption = True
+    echo_client = True
+
+    @staticmethod
+    def program(which: str) -> Path:
+        return MBEDTLS3_BUILD / "programs" / "ssl" / which
+
+    def _common(self, case: Case, k: Keys, server: bool) -> list[str]:
+        s = case.s
+        a = ["dtls=1", "tickets=0", "debug_level=3", f"force_ciphersuite={s.mbed}"]
+        if not s.ecc:
+            a += [f"psk={WRONG_PSK if case.negative == 'wrong-psk' and not server else PSK}",
+                  f"psk_identity={case.psk_id}"]
+        else:
+            # The certs-chain PKI: each side sends leaf + intermediate; our
+            # tools send their leaf only, so the intermediate is trusted too.
+            me = "server" if server else "client"
+            a += [f"ca_file={k.f('chain-ca.crt')}",
+                  f"auth_mode={'required' if case.mutual or not server else 'none'}"]
+            if server or case.mutual:
+                a += [f"crt_file={k.chain(me + '-chain.crt')}", f"key_file={k.chain(me + '.key')}"]
+        if case.feature == "reneg":
+            a += ["renegotiation=1", "renegotiate=1"]
+        return a
+
+    def start_server(self, case: Case, d: Path, k: Keys) -> tuple[Proc, int]:
+        port = free_udp_port()
+        argv = [str(self.program("ssl_server2")), "server_addr=127.0.0.1", f"server_port={port}",
+                # A second read: the connection ends with our close_notify,
+                # not with ssl_server2's (ours would then hit a server that
+                # is waiting for the next client).
+                "exchanges=2"] + self._common(case, k, True)
+        if case.feature == "mfl":
+            argv += [f"response_size={MFL}"]   # one record of exactly the negotiated 512 bytes
+        p = Proc("peer", argv, d)
+        if not p.wait_for(r"Waiting for a remote connection", timeout=5):
+            raise RuntimeError(f"ssl_server2 did not start: {tail(p.stdout() + p.stderr())}")
+        return p, port
+
+    def start_client(self, case: Case, d: Path, k: Keys, port: int, conn: int) -> Proc:
+        argv = [str(self.program("ssl_client2")), "server_addr=127.0.0.1", f"server_port={port}",
+                f"server_name={self.host(case)}"] + self._common(case, k, False)
+        if case.conns > 1:
+            argv += ["reconnect=1"]           # the second connection resumes the first one's session
+        if case.feature == "mfl":
+            argv += [f"max_frag_len={MFL}", f"request_size={MFL}"]
+        if case.feature == "reneg":
+            argv += ["hs_timeout=500-2000"]   # give up on an unanswered renegotiation within 4 s
+        return Proc("peer", argv, d)
+
+    @staticmethod
+    def host(case: Case) -> str:
+        return SNI_NAME if case.s.ecc else "localhost"   # checked against the server certificate's SAN
+
+    def request(self, case: Case) -> str:
+        """ssl_client2's HTTP GET (padded with 'A' to request_size)."""
+        head = f"GET / HTTP/1.0\r\nHost: {self.host(case)}\r\nExtra-header: "
+        end = "\r\n\r\n"
+        if case.feature == "mfl":
+            head += "A" * (MFL - len(head) - len(end))
+        return head + end
+
+    def response(self, case: Case) -> str:
+        """ssl_server2's HTTP response (padded with 'B' to response_size)."""
+        r = ("HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n<h2>Mbed TLS Test Server</h2>\r\n"
+             f"<p>Successful connection using: {case.s.mbed}</p>\r\n")
+        return r + "B" * (MFL - len(r)) if case.feature == "mfl" else r
+
+    @staticmethod
+    def printed(text: str) -> str:
+        """What our tools print after RECV (one line end dropped)."""
+        return text[:-2] if text.endswith("\r\n") else text
+
+    def reply_text(self, case: Case) -> str:
+        return self.printed(self.request(case))
+
+    def expected_recv(self, case: Case) -> str:
+        return self.printed(self.response(case))
+
+    def _out(self, case: Case, p: Proc, resumed: str) -> PeerOut:
+        out = p.stdout()
+        suites = re.findall(r"^\s*\[ Ciphersuite is (\S+) \]", out, re.M)
+        errs = re.findall(r"^\s*(! .*|Last error was: .*)$", out, re.M)
+        notes = "chain verified" if case.s.ecc and "Verifying peer X.509 certificate... ok" in out else ""
+        return PeerOut(len(re.findall(r"\|3\| <= handshake wrapup$", out, re.M)),
+                       MBED3_NAMES.get(suites[0], suites[0]) if suites else "", out.count(resumed), notes,
+                       " | ".join(errs[:2]))
+
+    def server_out(self, case: Case, p: Proc) -> PeerOut:
+        return self._out(case, p, "session successfully restored from cache")
+
+    def client_out(self, case: Case, p: Proc) -> PeerOut:
+        return self._out(case, p, "a session has been resumed")
+
+    def client_received(self, case: Case, p: Proc, text: str) -> bool:
+        # Once per connection: what it read back (our echo of its request).
+        got = re.findall(r"< Read from server: \d+ bytes read\n\n" + re.escape(text), p.stdout())
+        return len(got) >= case.conns
+
+    def renegotiation(self, p: Proc) -> tuple[bool, bool]:
+        """(asked for a renegotiation, got a warning no_renegotiation alert)
+        from its debug log, where alerts appear decrypted."""
+        out = p.stdout()
+        asked = "=> write hello request" in out or "=> renegotiate" in out
+        return asked, "got an alert message, type: [1:100]" in out
+
+
+PEERS: dict[str, Peer] = {"openssl": OpenSSL(), "gnutls": GnuTLS(), "mbedtls": Mbed(), "mbedtls3": Mbed3(),
+                          "tinydtls": Tiny()}
+
+
+def renegotiation_problems(case: Case, peer: Mbed3, theirs: Proc) -> tuple[list[str], str]:
+    """The peer asked for a renegotiation: we must refuse it with a warning
+    no_renegotiation alert (what nanodtls means to send; RFC 5246 7.2.2),
+    which the peer's log shows decrypted, and no second handshake may
+    happen."""
+    problems = []
+    asked, refused = peer.renegotiation(theirs)
+    if not asked:
+        problems.append(f"{case.peer} did not ask for a renegotiation: the case proves nothing")
+    elif not refused:
+        problems.append(f"{case.peer} did not receive our no_renegotiation alert (its log shows no warning "
+                        "alert 100)")
+    po = peer.client_out(case, theirs) if case.role == "server" else peer.server_out(case, theirs)
+    if po.handshakes > 1:
+        problems.append(f"{case.peer} completed {po.handshakes} handshakes: the renegotiation happened")
+    return problems, "renegotiation refused with no_renegotiation; " if asked and refused else ""
 
 
 # --------------------------------------------------------------------------
@@ -1179,7 +1371,7 @@ def key_hash_problems(case: Case, out: str, env: Env, who: str) -> list[str]:
     """ECDHE-ECDSA: did our tool print the peer's key hash, and the right one?"""
     if not case.s.ecc:
         return []
-    want = env.keys.spki_sha256[who]
+    want = env.keys.spki_sha256[f"chain-{who}" if case.auth == "chain" else who]
     got = re.findall(r"^PEER-KEY-SHA256 ([0-9a-f]{64})$", out, re.M)
     if not got:
         return [f"our tool printed no PEER-KEY-SHA256 (expected the {who} key)"]
@@ -1231,10 +1423,10 @@ def our_client_case(env: Env, case: Case, d: Path) -> Result:
                 time.sleep(0.03)
             rcs.append(ours.wait(1))
         # Their server: s_server exits after -naccept; the drivers linger
-        # until close_notify; gnutls-serv runs until stopped.
+        # until close_notify; gnutls-serv and ssl_server2 run until stopped.
         if case.peer == "openssl":
             theirs.wait(0.5 if case.negative else 3)
-        elif case.peer != "gnutls":
+        elif not peer.serves_until_stopped:
             theirs.wait(0.5 if case.negative else 5)
         else:
             time.sleep(0.2)
@@ -1290,8 +1482,12 @@ def our_client_case(env: Env, case: Case, d: Path) -> Result:
                                 f"{case.conns}: {tail(theirs.stdout() + theirs.stderr())}")
             if peer.reply != "echo" and po.suite and po.suite != case.s.iana:
                 problems.append(f"{case.peer} server negotiated {po.suite}")
-            if case.feature == "resume" and case.peer == "openssl" and po.resumed < 1:
-                problems.append("s_server did not report 'Reused session-id' for the second connection")
+            if case.feature == "resume" and peer.reports_server_resumption and po.resumed < 1:
+                problems.append(f"{case.peer} server did not report resuming the session for the second connection")
+            if case.feature == "reneg":
+                p_reneg, d_reneg = renegotiation_problems(case, peer, theirs)
+                problems += p_reneg
+                detail += d_reneg
             if case.feature == "heartbeat":
                 m = re.search(r"^HEARTBEAT OK rtt=(\d+)$", out, re.M)
                 if not m:
@@ -1322,20 +1518,26 @@ def our_client_case(env: Env, case: Case, d: Path) -> Result:
             relay.close()
 
 
-def our_server_case(env: Env, case: Case, d: Path) -> Result:
-    peer = PEERS[case.peer]
-    host = host_for(case.peer)
-    problems: list[str] = []
+def start_our_server(env: Env, case: Case, d: Path) -> tuple[Proc, int]:
+    """Our server (stdin open: lines typed there go to the peer) and the
+    port it reports."""
     ours = Proc("ours", our_server_argv(env, case), d, stdin_pipe=True)
     m = ours.wait_for(r"listening on .*:(\d+)\s*$", stream="err", timeout=5)
     if not m:
         raise RuntimeError(f"our server did not start: {tail(quiet(ours.stderr()))}")
-    port = int(m.group(1))
+    return ours, int(m.group(1))
+
+
+def our_server_case(env: Env, case: Case, d: Path) -> Result:
+    peer = PEERS[case.peer]
+    host = host_for(case.peer)
+    problems: list[str] = []
+    ours, port = start_our_server(env, case, d)
     relay = Relay(host, port, d / "wire.log", Impair(case.impair, toward="c2s")) if env.relay else None
     try:
         target = relay.port if relay else port
         theirs_line = peer.reply_text(case)
-        ours_line = OURS_LONG if case.feature == "mfl" else OURS_LINE
+        ours_line = theirs_line if peer.echo_client else OURS_LONG if case.feature == "mfl" else OURS_LINE
         # gnutls-cli --resume runs both connections itself; s_client needs two runs.
         runs = case.conns if (case.conns > 1 and case.peer == "openssl") else 1
         procs: list[Proc] = []
@@ -1361,7 +1563,8 @@ def our_server_case(env: Env, case: Case, d: Path) -> Result:
                            else rf"^RECV {re.escape(theirs_line)}$")
             if ours.wait_for(want_theirs, count=conn + 1, unless_dead=p):
                 got_theirs += 1
-                ours.write_line(ours_line)
+                if not peer.echo_client:
+                    ours.write_line(ours_line)
             if peer.stdin_driven:
                 p.wait_for(re.escape(ours_line), unless_dead=ours)
                 if case.negative == "no-heartbeat":
@@ -1459,11 +1662,54 @@ def our_server_case(env: Env, case: Case, d: Path) -> Result:
             relay.close()
 
 
+def our_server_reneg_case(env: Env, case: Case, d: Path) -> Result:
+    """Their client renegotiates right after the handshake (ssl_client2
+    renegotiate=1, before any data): we refuse, it gives up and exits 1 (with
+    our alert: "Unexpected message at ServerHello in renegotiation"); our
+    server keeps serving and exits 0 when stopped."""
+    peer = PEERS[case.peer]
+    problems: list[str] = []
+    ours, port = start_our_server(env, case, d)
+    relay = Relay("127.0.0.1", port, d / "wire.log") if env.relay else None
+    try:
+        theirs = peer.start_client(case, d, env.keys, relay.port if relay else port, 0)
+        peer_rc = theirs.wait(STEP_TIMEOUT)
+        ours.terminate()
+        our_rc = ours.wait(5)
+        theirs.stop()
+        ours.stop()
+        out = ours.stdout()
+        hss = list(re.finditer(r"^HANDSHAKE OK (\S+) ", out, re.M))
+        if len(hss) != 1 or hss[0].group(1) != case.s.iana:
+            problems.append(f"our server printed {[h.group(0) for h in hss]}, expected one HANDSHAKE OK "
+                            f"{case.s.iana}: {tail(quiet(ours.stderr()))}")
+        po = peer.client_out(case, theirs)
+        if po.handshakes < 1:
+            problems.append(f"{case.peer} client completed no handshake: {tail(theirs.stdout())}")
+        if peer_rc is None:
+            problems.append(f"{case.peer} client did not give up on the renegotiation within {STEP_TIMEOUT:.0f} s")
+        if our_rc != 0:
+            problems.append(f"our server exit {our_rc}: {tail(quiet(ours.stderr()))}")
+        p_reneg, detail = renegotiation_problems(case, peer, theirs)
+        problems += p_reneg
+        detail += (hss[0].group(1) if hss else "") + \
+            f" ({case.peer} client: exit {peer_rc}, {po.errors or 'no error'})"
+        if relay:
+            problems += wire_checks(case, relay, our_dir="s2c")
+            detail += wire_summary(case, relay, our_dir="s2c")
+        return verdict(case, detail, problems)
+    finally:
+        if relay:
+            relay.close()
+
+
 def verdict(case: Case, detail: str, problems: list[str]) -> Result:
     if case.known_bug:
-        if problems:
-            return Result(case, "known-bug", case.known_bug, problems)
-        problems = [f"passes although marked as a known library bug ({case.known_bug}): update run.py"]
+        if problems and all(case.bug_symptom in p for p in problems):
+            return Result(case, "known-bug", f"{case.known_bug}. Seen: {detail}" if detail else case.known_bug,
+                          problems)
+        if not problems:
+            problems = [f"passes although marked as a known library bug ({case.known_bug}): update run.py"]
     return Result(case, "fail" if problems else "pass", detail, problems)
 
 
@@ -1569,7 +1815,23 @@ def wire_checks(case: Case, relay: Relay, our_dir: str) -> list[str]:
     if case.negative == "no-heartbeat" and st.heartbeat[our_dir]:
         probs.append(f"we sent {st.heartbeat[our_dir]} heartbeat record(s) although it was not negotiated "
                      "(RFC 6520 section 2)")
+    if case.feature == "reneg":
+        asked, _ = after_renegotiation_request(st, our_dir)
+        if not asked:
+            probs.append("the relay saw no renegotiation request (no encrypted handshake record from the peer "
+                         "after its Finished)")
     return probs
+
+
+def after_renegotiation_request(st: WireStats, our_dir: str) -> tuple[int, list[tuple[str, int, int]]]:
+    """The peer's encrypted handshake records after its Finished (its
+    renegotiation request and retransmissions: HelloRequest or ClientHello),
+    and every record from the first of them on."""
+    their_dir = "s2c" if our_dir == "c2s" else "c2s"
+    at = [i for i, (d, ct, epoch) in enumerate(st.records) if d == their_dir and ct == 22 and epoch > 0]
+    if len(at) < 2:
+        return 0, []
+    return len(at) - 1, st.records[at[1]:]
 
 
 def wire_summary(case: Case, relay: Relay, our_dir: str) -> str:
@@ -1591,6 +1853,11 @@ def wire_summary(case: Case, relay: Relay, our_dir: str) -> str:
         s += (f", app records ours {conns[0].app_lens[our_dir]} theirs {conns[0].app_lens[their_dir]}")
     if case.feature == "heartbeat":
         s += f", heartbeat records ours {conns[0].heartbeat[our_dir]} theirs {conns[0].heartbeat[their_dir]}"
+    if case.feature == "reneg":
+        asked, after = after_renegotiation_request(conns[0], our_dir)
+        ours = [ct for d, ct, _ in after if d == our_dir]
+        s += (f", after their renegotiation request ({asked} record(s)) ours: {ours.count(21)} alert "
+              f"(close_notify included), {ours.count(22)} handshake, {ours.count(23)} app_data record(s)")
     alerts = [f"{'ours' if d == our_dir else 'theirs'} {lvl}/{desc}" for d in ("c2s", "s2c")
               for lvl, desc in conns[0].alerts[d]]
     if alerts and case.negative:
@@ -1649,11 +1916,7 @@ def libcoap_case(env: Env, case: Case, d: Path) -> Result:
             if relay:
                 relay.close()
 
-    ours = Proc("ours", our_server_argv(env, case), d, stdin_pipe=True)
-    m = ours.wait_for(r"listening on .*:(\d+)\s*$", stream="err", timeout=5)
-    if not m:
-        raise RuntimeError(f"our server did not start: {tail(quiet(ours.stderr()))}")
-    port = int(m.group(1))
+    ours, port = start_our_server(env, case, d)
     relay = Relay("127.0.0.1", port, d / "wire.log") if env.relay else None
     try:
         target = relay.port if relay else port
@@ -1823,6 +2086,16 @@ def matrix() -> list[Case]:
                 Case("mbedtls", "SNI", role, "PSK-CCM8", feature="sni"),
                 Case("mbedtls", "SNI mismatch (must fail)", role, "PSK-CCM8", negative="sni-mismatch"),
             ]
+        # ---- Mbed TLS 3.6.6 (ssl_server2 / ssl_client2)
+        cases += [
+            Case("mbedtls3", "PSK-AES128-CCM8", role, "PSK-CCM8"),
+            Case("mbedtls3", "PSK-AES128-CCM", role, "PSK-CCM"),
+            Case("mbedtls3", "wrong-PSK (must fail)", role, "PSK-CCM8", negative="wrong-psk"),
+            Case("mbedtls3", "ECDHE-ECDSA-CCM8 x509 chain mutual", role, "ECC-CCM8", auth="chain"),
+            Case("mbedtls3", "max_fragment_length 512", role, "PSK-CCM8", feature="mfl"),
+            Case("mbedtls3", "resume (session ID, tickets=0)", role, "PSK-CCM8", feature="resume"),
+            Case("mbedtls3", "renegotiation refused", role, "PSK-CCM8", feature="reneg"),
+        ]
         # ---- tinydtls 0.8.6
         cases += [
             Case("tinydtls", "PSK-AES128-CCM8", role, "PSK-CCM8"),
@@ -1876,7 +2149,7 @@ def matrix() -> list[Case]:
                          impair="reverse", psk_id=long_id, peer_mtu=pm,
                          mtu=160 if (peer == "mbedtls" and role == "client" and auth != "psk") else 128),
                 ]
-    order = {"openssl": 0, "gnutls": 1, "mbedtls": 2, "tinydtls": 3, "libcoap": 4}
+    order = {"openssl": 0, "gnutls": 1, "mbedtls": 2, "mbedtls3": 3, "tinydtls": 4, "libcoap": 5}
     cases.sort(key=lambda c: (order[c.peer], c.name.startswith("lossy"), bool(c.negative), c.name, c.role))
     return cases
 
@@ -1893,7 +2166,35 @@ def check_peers(peers: set[str]) -> list[str]:
             r = subprocess.run([sys.executable, "-c", f"import {mod}"], capture_output=True)
             if r.returncode != 0:
                 missing.append(f"python module {mod} for {peer}")
+    if "mbedtls3" in peers:
+        err = build_mbedtls3()
+        if err:
+            missing.append(f"Mbed TLS 3.6.6 ssl_server2/ssl_client2 ({err})")
     return missing
+
+
+def shared_missing(case: Case) -> str:
+    """Why the case cannot run here (a piece of ../shared is absent), or ''."""
+    for needed, path in ((case.peer == "mbedtls3", MBEDTLS3_SRC / "build.sh"),
+                         (case.auth == "chain", CERTS_CHAIN / "root.crt")):
+        if needed and not path.is_file():
+            return f"{path.parent} is absent (no {path.name})"
+    return ""
+
+
+def build_mbedtls3() -> str:
+    """ssl_server2 and ssl_client2 from MBEDTLS3_SRC (read-only) into
+    MBEDTLS3_BUILD, once: '' when they are there, else what went wrong."""
+    progs = [Mbed3.program(n) for n in ("ssl_server2", "ssl_client2")]
+    if all(os.access(p, os.X_OK) for p in progs):
+        return ""
+    print(f"interop: building Mbed TLS 3.6.6 ssl_server2/ssl_client2 into {MBEDTLS3_BUILD}", flush=True)
+    t0 = time.monotonic()
+    r = subprocess.run(["sh", str(MBEDTLS3_SRC / "build.sh"), str(MBEDTLS3_BUILD)], capture_output=True, text=True)
+    if r.returncode != 0 or not all(os.access(p, os.X_OK) for p in progs):
+        return f"{MBEDTLS3_SRC}/build.sh failed: {tail(r.stderr + r.stdout)}"
+    print(f"interop: built in {time.monotonic() - t0:.0f}s", flush=True)
+    return ""
 
 
 def run_case(env: Env, case: Case) -> Result:
@@ -1910,6 +2211,8 @@ def run_case(env: Env, case: Case) -> Result:
     try:
         if case.peer == "libcoap":
             return libcoap_case(env, case, d)
+        if case.feature == "reneg" and case.role == "server":
+            return our_server_reneg_case(env, case, d)
         if case.role == "client":
             return our_client_case(env, case, d)
         return our_server_case(env, case, d)
@@ -2003,6 +2306,12 @@ def main() -> int:
     if args.impair:
         for c in cases:
             c.impair = args.impair
+    not_run = [(c, why) for c in cases if (why := shared_missing(c))]
+    for why in sorted({why for _, why in not_run}):
+        which = [c for c, w in not_run if w == why]
+        print(f"interop: SKIP {len(which)} case(s) ({', '.join(sorted({c.peer for c in which}))}): {why}",
+              flush=True)
+    cases = [c for c in cases if not shared_missing(c)]
     lacking = check_peers({c.peer for c in cases if c.suite})
     if lacking:
         print("interop: missing peer(s): " + "; ".join(lacking), file=sys.stderr)
@@ -2034,7 +2343,8 @@ def main() -> int:
 
     n = {k: sum(r.status == k for r in results) for k in MARKS}
     summary = (f"interop: {n['pass']} passed, {n['fail']} failed, {n['n-a'] + n['known-bug']} skipped "
-               f"({n['n-a']} n-a, {n['known-bug']} known library bugs) in {time.monotonic() - t_start:.0f}s")
+               f"({n['n-a']} n-a, {n['known-bug']} known library bugs) in {time.monotonic() - t_start:.0f}s"
+               + (f"; {len(not_run)} not run (SKIP: a piece of ../shared is absent)" if not_run else ""))
     bugs = sorted({r.case.known_bug for r in results if r.status == "known-bug"})
     print()
     print_table(results)

@@ -44,13 +44,16 @@ typedef struct sockaddr_in nd_sockaddr_in;
 typedef struct sockaddr nd_sockaddr;
 #endif
 
-/* Datagrams: the MTU we configure, and what the library can receive. */
-#define ND_MTU (NANODTLS_RX_BUF < 1280 ? NANODTLS_RX_BUF : 1280)
-#define ND_DGRAM_MAX (NANODTLS_RX_BUF > 1280 ? NANODTLS_RX_BUF : 1280)
+/* Datagrams: the MTU we configure (the library's default, NANODTLS_MTU),
+ * and the one buffer everything goes through: received datagrams are
+ * decrypted in place in it (the application data is read from there),
+ * our datagrams are polled and sealed into it. The library keeps no
+ * datagram of its own. */
+#define ND_MTU NANODTLS_MTU
+#define ND_DGRAM_MAX (NANODTLS_MTU > 1280 ? NANODTLS_MTU : 1280)
 
 static nanodtls_ctx g_ctx; /* NANODTLS_CTX_SIZE bytes, static storage */
 static uint8_t g_dgram[ND_DGRAM_MAX];
-static uint8_t g_app[NANODTLS_RX_BUF];
 
 static int rng(void *user, uint8_t *buf, size_t len)
 {
@@ -164,7 +167,7 @@ static int run(int sock)
 	}
 	nanodtls_config_default(&cfg, NANODTLS_ROLE_CLIENT);
 	cfg.mtu = ND_MTU;
-	if (NANODTLS_RX_BUF < 1280) {
+	if (NANODTLS_MTU < 1280) {
 		cfg.max_fragment_length = 512; /* small-buffer build */
 	}
 	st = nanodtls_init(&g_ctx, sizeof(g_ctx), &cfg, &plat);
@@ -186,8 +189,8 @@ static int run(int sock)
 	for (;;) {
 		uint32_t wait_ms = 1000;
 		struct zsock_pollfd pfd = {.fd = sock, .events = ZSOCK_POLLIN};
-		size_t n;
 		int r;
+		bool got_reply = false;
 
 		st = flush(sock);
 		if (st != NANODTLS_OK) {
@@ -205,8 +208,25 @@ static int run(int sock)
 		if (r > 0 && (pfd.revents & ZSOCK_POLLIN)) {
 			ssize_t got = zsock_recv(sock, g_dgram, sizeof(g_dgram), 0);
 
-			if (got > 0) {
-				st = nanodtls_feed(&g_ctx, g_dgram, (size_t)got);
+			size_t at = 0;
+
+			/* One application record per call; MORE: records are left. */
+			while (got > 0 && at < (size_t)got) {
+				nanodtls_input in;
+
+				st = nanodtls_feed(&g_ctx, g_dgram + at, (size_t)got - at, &in);
+				if (st < 0) {
+					break;
+				}
+				if (in.app_data != NULL) {
+					printk("received %u bytes: %.*s\n", (unsigned int)in.app_len,
+					       (int)in.app_len, (const char *)in.app_data);
+					got_reply = sent;
+				}
+				at += in.consumed;
+				if (st != NANODTLS_MORE) {
+					break;
+				}
 			}
 		} else if (r == 0) {
 			st = nanodtls_handle_timeout(&g_ctx);
@@ -219,14 +239,11 @@ static int run(int sock)
 			       nanodtls_alert_name(alert.description));
 			break;
 		}
-		while (nanodtls_read(&g_ctx, g_app, sizeof(g_app), &n) == NANODTLS_OK) {
-			printk("received %u bytes: %.*s\n", (unsigned int)n, (int)n, (const char *)g_app);
-			if (sent) {
-				nanodtls_close(&g_ctx);
-				flush(sock);
-				printk("done\n");
-				return 0;
-			}
+		if (got_reply) {
+			nanodtls_close(&g_ctx);
+			flush(sock);
+			printk("done\n");
+			return 0;
 		}
 		if (!sent && nanodtls_state(&g_ctx) == NANODTLS_STATE_CONNECTED) {
 			static const char msg[] = CONFIG_NANODTLS_SAMPLE_MESSAGE;
@@ -234,10 +251,17 @@ static int run(int sock)
 
 			nanodtls_get_suite(&g_ctx, &suite);
 			printk("HANDSHAKE OK %s\n", nanodtls_suite_name(suite));
-			st = nanodtls_write(&g_ctx, (const uint8_t *)msg, sizeof(msg) - 1);
+			size_t n = 0;
+
+			/* Sealed straight into the datagram buffer, then sent. */
+			st = nanodtls_write(&g_ctx, (const uint8_t *)msg, sizeof(msg) - 1, g_dgram,
+					    sizeof(g_dgram), &n);
 			if (st != NANODTLS_OK) {
 				printk("write failed: %s\n", nanodtls_status_str(st));
 				break;
+			}
+			if (zsock_send(sock, g_dgram, n, 0) < 0) {
+				printk("send failed: %d\n", errno);
 			}
 			sent = true;
 		}

@@ -3,7 +3,7 @@
 use crate::codec::{Reader, Writer};
 use crate::error::Error;
 use crate::handshake::{write_header, FragmentHeader, HEADER_LEN};
-use crate::record::{content, write_record, DTLS10, DTLS12};
+use crate::record::{content, write_record_with, DTLS10, DTLS12};
 
 /// Parse a HelloVerifyRequest body; returns the cookie.
 pub fn parse(body: &[u8]) -> Result<&[u8], Error> {
@@ -24,12 +24,7 @@ pub fn parse(body: &[u8]) -> Result<&[u8], Error> {
 /// number and message_seq mirror the ClientHello's, and the version is
 /// DTLS 1.0 whatever will be negotiated.
 pub(crate) fn write_record_to(w: &mut Writer<'_>, rec_seq: u64, msg_seq: u16, cookie: &[u8]) -> Result<(), Error> {
-    let mut body = [0u8; 3 + 255];
-    let mut bw = Writer::new(&mut body);
-    bw.u16(DTLS10)?;
-    bw.vec8(cookie)?;
-    let blen = bw.len();
-    let mut hdr = [0u8; HEADER_LEN];
+    let blen = 3 + cookie.len();
     let h = FragmentHeader {
         msg_type: super::HELLO_VERIFY_REQUEST,
         length: blen as u32,
@@ -37,8 +32,12 @@ pub(crate) fn write_record_to(w: &mut Writer<'_>, rec_seq: u64, msg_seq: u16, co
         frag_off: 0,
         frag_len: blen as u32,
     };
-    write_header(&mut Writer::new(&mut hdr), &h)?;
-    write_record(w, None, content::HANDSHAKE, 0, rec_seq, &[&hdr, body.get(..blen).unwrap_or(&[])])
+    write_record_with(w, None, content::HANDSHAKE, 0, rec_seq, HEADER_LEN + blen, &mut |dst| {
+        let mut bw = Writer::new(dst);
+        write_header(&mut bw, &h)?;
+        bw.u16(DTLS10)?;
+        bw.vec8(cookie)
+    })
 }
 
 #[cfg(test)]
