@@ -94,6 +94,30 @@ const KNOBS: &[Knob] = &[
         doc: "Largest payload of a peer's heartbeat request that is answered (kept in the context until the response is polled; larger requests are dropped and counted as oversize). The default answers any request that fits a 512-byte record (max_fragment_length 512; GnuTLS pings with 284 bytes); RFC 6520 asks every request to be answered, so lower it only for peers that ping small.",
     },
     Knob {
+        name: "NANODTLS_MAX_TRUST_ANCHORS",
+        default: 4,
+        small: 2,
+        min: 1,
+        max: 32,
+        doc: "Trust anchors (id, key, sliding window of used sequence numbers) a server can hold for the DerivedKey and AuthzCert modes (features derived-key, authz-cert).",
+    },
+    Knob {
+        name: "NANODTLS_MAX_TA_ID",
+        default: 32,
+        small: 16,
+        min: 1,
+        max: 255,
+        doc: "Longest trust anchor id in bytes.",
+    },
+    Knob {
+        name: "NANODTLS_TA_WINDOW",
+        default: 64,
+        small: 32,
+        min: 32,
+        max: 1024,
+        doc: "Sequence numbers per trust anchor window (a multiple of 32; RFC 6347 4.1.2.6 style): a seq more than this far below the highest one used is refused.",
+    },
+    Knob {
         name: "NANODTLS_MAX_PEER_ADDR",
         default: 32,
         small: 32,
@@ -118,6 +142,13 @@ const ECC_HANDSHAKE_BYTES: usize = 272;
 /// `ecc` our key pair (the trusted-key table comes on top).
 const CREDS_BYTES: usize = 40;
 const ECC_CREDS_BYTES: usize = 104;
+/// The trust anchor table (features `derived-key`, `authz-cert`): per
+/// anchor its key, window state, generation and flags on top of the id and
+/// the window bitmap; for the table its statistics and configuration.
+const TA_FIXED_BYTES: usize = 48;
+const TA_TABLE_BYTES: usize = 48;
+/// Per-handshake state of a trust anchor mode (which anchor, seq, generation).
+const TTP_HANDSHAKE_BYTES: usize = 12;
 /// Bytes of the C context wrapper around a connection (magic, guard,
 /// platform callbacks).
 const CTX_WRAPPER_BYTES: usize = 120;
@@ -169,16 +200,29 @@ fn main() {
         // The session keeps the peer identity (a PSK identity or a key hash).
         + round8(get("NANODTLS_MAX_PSK_IDENTITY").max(32));
     let ecc = env::var_os("CARGO_FEATURE_ECC").is_some();
+    let derived_key = env::var_os("CARGO_FEATURE_DERIVED_KEY").is_some();
+    let authz_cert = env::var_os("CARGO_FEATURE_AUTHZ_CERT").is_some();
+    let ttp = derived_key || authz_cert;
+    let window = get("NANODTLS_TA_WINDOW");
+    assert!(window % 32 == 0, "NANODTLS_TA_WINDOW = {window} must be a multiple of 32");
+    let ta_id = get("NANODTLS_MAX_TA_ID");
+    let ta_bytes = (TA_FIXED_BYTES + window / 8 + ta_id).div_ceil(4) * 4;
+    let ta_state_max = 17 + ta_id + window / 8;
     // One peer: an endpoint slot has an engine only; a context, an engine and credentials.
     let log = env::var_os("CARGO_FEATURE_LOG").is_some();
     let engine = round8(
-        buffers + ENGINE_STATE_BYTES + if ecc { ECC_HANDSHAKE_BYTES } else { 0 } + if log { LOG_BYTES } else { 0 },
+        buffers
+            + ENGINE_STATE_BYTES
+            + if ecc { ECC_HANDSHAKE_BYTES } else { 0 }
+            + if log { LOG_BYTES } else { 0 }
+            + if ttp { TTP_HANDSHAKE_BYTES } else { 0 },
     );
     let creds = round8(
         get("NANODTLS_MAX_PSK_IDENTITY")
             + get("NANODTLS_MAX_PSK_KEY")
             + CREDS_BYTES
-            + if ecc { ECC_CREDS_BYTES + 32 * get("NANODTLS_MAX_TRUSTED_KEYS") } else { 0 },
+            + if ecc { ECC_CREDS_BYTES + 32 * get("NANODTLS_MAX_TRUSTED_KEYS") } else { 0 }
+            + if ttp { TA_TABLE_BYTES + ta_bytes * get("NANODTLS_MAX_TRUST_ANCHORS") } else { 0 },
     );
     let conn = engine + creds;
     let ctx = conn + CTX_WRAPPER_BYTES;
@@ -214,6 +258,8 @@ fn main() {
     .unwrap();
     writeln!(rs, "/// Largest exported session blob.\npub const NANODTLS_SESSION_BLOB_MAX: usize = {session_blob};")
         .unwrap();
+    writeln!(rs, "/// Largest trust anchor window state nanodtls_ta_export writes.\npub const NANODTLS_TA_STATE_MAX: usize = {ta_state_max};")
+        .unwrap();
     writeln!(rs, "/// Size of one `nanodtls_session_entry` in bytes.\npub const NANODTLS_SESSION_ENTRY_SIZE: usize = {session_entry};").unwrap();
     writeln!(rs, "/// Size of one `nanodtls_session_entry` in 64-bit words.\npub const NANODTLS_SESSION_ENTRY_WORDS: usize = {};", session_entry / 8).unwrap();
     fs::write(out.join("sizes.rs"), rs).expect("write sizes.rs");
@@ -230,6 +276,7 @@ fn main() {
     writeln!(defs, "/** Size of one nanodtls_peer slot in 64-bit words. */\n#define NANODTLS_PEER_WORDS {}", peer / 8)
         .unwrap();
     writeln!(defs, "/** Largest blob nanodtls_session_export writes (it contains the master secret). */\n#define NANODTLS_SESSION_BLOB_MAX {session_blob}").unwrap();
+    writeln!(defs, "/** Largest trust anchor window state nanodtls_ta_export writes (see docs/ttp.md). */\n#define NANODTLS_TA_STATE_MAX {ta_state_max}").unwrap();
     writeln!(defs, "/** Size of one nanodtls_session_entry (server session cache) in bytes. */\n#define NANODTLS_SESSION_ENTRY_SIZE {session_entry}").unwrap();
     writeln!(
         defs,
@@ -270,6 +317,8 @@ fn main() {
     let default_build = !small
         && ecc
         && env::var_os("CARGO_FEATURE_PSK").is_some()
+        && derived_key
+        && authz_cert
         && KNOBS.iter().all(|k| env::var_os(k.name).is_none());
     // Roles: `client` alone or `server` alone builds one role; neither or
     // both builds both.
@@ -282,6 +331,11 @@ fn main() {
     }
     if want_server || !want_client {
         println!("cargo:rustc-cfg=nanodtls_server");
+    }
+    // Either trust anchor mode: the shared table and windows (src/auth/ta.rs).
+    println!("cargo:rustc-check-cfg=cfg(nanodtls_ttp)");
+    if ttp {
+        println!("cargo:rustc-cfg=nanodtls_ttp");
     }
     println!("cargo:rustc-check-cfg=cfg(nanodtls_default_knobs)");
     if default_build {

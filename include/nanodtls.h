@@ -35,26 +35,34 @@
 #define NANODTLS_MAX_TRUSTED_KEYS 4
 /** Largest payload of a peer's heartbeat request that is answered (kept in the context until the response is polled; larger requests are dropped and counted as oversize). The default answers any request that fits a 512-byte record (max_fragment_length 512; GnuTLS pings with 284 bytes); RFC 6520 asks every request to be answered, so lower it only for peers that ping small. */
 #define NANODTLS_MAX_HEARTBEAT_PAYLOAD 493
+/** Trust anchors (id, key, sliding window of used sequence numbers) a server can hold for the DerivedKey and AuthzCert modes (features derived-key, authz-cert). */
+#define NANODTLS_MAX_TRUST_ANCHORS 4
+/** Longest trust anchor id in bytes. */
+#define NANODTLS_MAX_TA_ID 32
+/** Sequence numbers per trust anchor window (a multiple of 32; RFC 6347 4.1.2.6 style): a seq more than this far below the highest one used is refused. */
+#define NANODTLS_TA_WINDOW 64
 /** Longest opaque peer address (e.g. a struct sockaddr_in6) a server endpoint stores per peer. */
 #define NANODTLS_MAX_PEER_ADDR 32
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 3832
+#define NANODTLS_CTX_SIZE 4248
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 479
+#define NANODTLS_CTX_WORDS 531
 /** Size of one nanodtls_peer slot in bytes. */
-#define NANODTLS_PEER_SIZE 3312
+#define NANODTLS_PEER_SIZE 3328
 /** Size of one nanodtls_peer slot in 64-bit words. */
-#define NANODTLS_PEER_WORDS 414
+#define NANODTLS_PEER_WORDS 416
 /** Largest blob nanodtls_session_export writes (it contains the master secret). */
 #define NANODTLS_SESSION_BLOB_MAX 236
+/** Largest trust anchor window state nanodtls_ta_export writes (see docs/ttp.md). */
+#define NANODTLS_TA_STATE_MAX 57
 /** Size of one nanodtls_session_entry (server session cache) in bytes. */
 #define NANODTLS_SESSION_ENTRY_SIZE 224
 /** Size of one nanodtls_session_entry in 64-bit words. */
 #define NANODTLS_SESSION_ENTRY_WORDS 28
 /** Size of nanodtls_endpoint in bytes. */
-#define NANODTLS_ENDPOINT_SIZE 1264
+#define NANODTLS_ENDPOINT_SIZE 1664
 /** Size of nanodtls_endpoint in 64-bit words. */
-#define NANODTLS_ENDPOINT_WORDS 158
+#define NANODTLS_ENDPOINT_WORDS 208
 
 
 /**
@@ -199,6 +207,39 @@
  * Log level: every handshake message, flight and dropped record, and why.
  */
 #define NANODTLS_LOG_DEBUG 4
+
+/**
+ * nanodtls_ta_peer.mode: the client used DerivedKey (a PSK derived from
+ * the trust anchor's key; its identity is the nonce).
+ */
+#define NANODTLS_TTP_DERIVED_KEY 1
+
+/**
+ * nanodtls_ta_peer.mode: the client used an AuthzCert (MacCert).
+ */
+#define NANODTLS_TTP_AUTHZ_CERT 2
+
+/**
+ * The certificate type codepoint of AuthzCert by default (the seed's
+ * choice; IANA has since assigned 3 to 1609Dot2, RFC 8902).
+ */
+#define NANODTLS_AUTHZ_CERT_TYPE_DEFAULT 3
+
+/**
+ * Largest MacCert nanodtls_authz_cert_encode writes (a P-256
+ * SubjectPublicKeyInfo and a 255-byte trust anchor id).
+ */
+#define NANODTLS_AUTHZ_CERT_MAX 388
+
+/**
+ * Shortest trust anchor key (K_RS-TA) in bytes.
+ */
+#define NANODTLS_TA_KEY_MIN 16
+
+/**
+ * Longest trust anchor key (K_RS-TA) in bytes.
+ */
+#define NANODTLS_TA_KEY_MAX 32
 
 /**
  * Status code returned by (almost) every function: 0 OK, 1 DONE,
@@ -588,6 +629,87 @@ typedef void (*nanodtls_log_fn)(void *user, uint8_t level, const char *msg, size
  * if it does, the library aborts or spins.
  */
 typedef void (*nanodtls_panic_hook_fn)(void);
+
+/**
+ * Counters of the trust anchor modes (all trust anchors together). Each
+ * refusal is counted once per refused message, under its reason (a client
+ * that retransmits a refused flight is counted again).
+ */
+typedef struct nanodtls_ta_stats {
+  /**
+   * DerivedKey: identities that passed every check (a key was derived).
+   */
+  uint32_t derived;
+  /**
+   * AuthzCert: certificates that passed every check.
+   */
+  uint32_t authz_checked;
+  /**
+   * Handshakes that completed and marked their seq used.
+   */
+  uint32_t accepted;
+  /**
+   * Malformed nonces (identities starting with "DK.") or MacCerts.
+   */
+  uint32_t refused_malformed;
+  /**
+   * Unknown trust anchor id.
+   */
+  uint32_t refused_unknown_ta;
+  /**
+   * Seq already used, or revoked.
+   */
+  uint32_t refused_replayed;
+  /**
+   * Seq left of the window (more than NANODTLS_TA_WINDOW below the
+   * highest seq used).
+   */
+  uint32_t refused_too_old;
+  /**
+   * AuthzCert: the key is not a valid P-256 SubjectPublicKeyInfo.
+   */
+  uint32_t refused_bad_spki;
+  /**
+   * AuthzCert: the MAC does not verify.
+   */
+  uint32_t refused_bad_mac;
+  /**
+   * Refused when the handshake was about to complete: the seq was used
+   * meanwhile (a concurrent handshake with the same nonce), revoked, or
+   * the trust anchor was reset or removed.
+   */
+  uint32_t refused_at_commit;
+} nanodtls_ta_stats;
+
+/**
+ * A client authenticated through a trust anchor (see nanodtls_get_ta_peer).
+ */
+typedef struct nanodtls_ta_peer {
+  /**
+   * NANODTLS_TTP_DERIVED_KEY or NANODTLS_TTP_AUTHZ_CERT.
+   */
+  uint8_t mode;
+  /**
+   * The credential's sequence number.
+   */
+  uint32_t seq;
+  /**
+   * Bytes of `ta_id` used.
+   */
+  size_t ta_id_len;
+  /**
+   * The trust anchor's id.
+   */
+  uint8_t ta_id[NANODTLS_MAX_TA_ID];
+  /**
+   * Bytes of `client_id` used (may be 0).
+   */
+  size_t client_id_len;
+  /**
+   * The client's id from the nonce (any bytes; not NUL-terminated).
+   */
+  uint8_t client_id[NANODTLS_MAX_PSK_IDENTITY];
+} nanodtls_ta_peer;
 
 /**
  * Success.
@@ -1385,6 +1507,223 @@ nanodtls_status nanodtls_set_log_hook(nanodtls_log_fn hook, void *user, uint8_t 
  * Register the panic hook (NULL removes it). Global to the library.
  */
 void nanodtls_set_panic_hook(nanodtls_panic_hook_fn hook);
+
+/**
+ * Server: add a trust anchor to this context (DerivedKey, and AuthzCert
+ * once the handshake supports it; docs/ttp.md). `ta_id`: 1 to
+ * NANODTLS_MAX_TA_ID bytes without '.'; `key` (K_RS-TA):
+ * NANODTLS_TA_KEY_MIN to NANODTLS_TA_KEY_MAX bytes, COPIED in and
+ * zeroized by nanodtls_ta_remove, nanodtls_ta_reset and nanodtls_deinit;
+ * `derived_key_len`: the length of the PSKs derived from it, 16 or 32 (at
+ * most NANODTLS_MAX_PSK_KEY). Its window of used sequence numbers starts
+ * empty (load a saved one with nanodtls_ta_import). A server context with
+ * trust anchors accepts PSK suites even without nanodtls_set_psk; a client
+ * identity starting with "DK." is then handled by DerivedKey alone.
+ * NANODTLS_E_INVALID_ARG for a bad argument or an id already present,
+ * NANODTLS_E_NO_SLOT when NANODTLS_MAX_TRUST_ANCHORS are configured,
+ * NANODTLS_E_STATE on a client context.
+ */
+nanodtls_status nanodtls_ta_add(struct nanodtls_ctx *ctx,
+                                const uint8_t *ta_id,
+                                size_t ta_id_len,
+                                const uint8_t *key,
+                                size_t key_len,
+                                size_t derived_key_len);
+
+/**
+ * Server: remove a trust anchor (its key is zeroized). A handshake that
+ * was checked against it is refused when it completes.
+ * NANODTLS_E_INVALID_ARG if there is no trust anchor with that id.
+ */
+nanodtls_status nanodtls_ta_remove(struct nanodtls_ctx *ctx,
+                                   const uint8_t *ta_id,
+                                   size_t ta_id_len);
+
+/**
+ * Server: reset a trust anchor: a new key (COPIED in; the old one is
+ * zeroized), and its window back to empty, so every seq is fresh again
+ * (the trust anchor starts a new sequence with the new key). Handshakes
+ * checked against the old key are refused when they complete.
+ * NANODTLS_E_INVALID_ARG for an unknown id or a bad key length.
+ */
+nanodtls_status nanodtls_ta_reset(struct nanodtls_ctx *ctx,
+                                  const uint8_t *ta_id,
+                                  size_t ta_id_len,
+                                  const uint8_t *key,
+                                  size_t key_len);
+
+/**
+ * Server: revoke sequence number `seq` of a trust anchor (mark it used):
+ * a client presenting it is refused from now on, also one whose handshake
+ * is under way. A seq above the highest one used slides the window to it,
+ * so every seq more than NANODTLS_TA_WINDOW below it is refused too.
+ * NANODTLS_E_INVALID_ARG for an unknown id.
+ */
+nanodtls_status nanodtls_ta_revoke(struct nanodtls_ctx *ctx,
+                                   const uint8_t *ta_id,
+                                   size_t ta_id_len,
+                                   uint32_t seq);
+
+/**
+ * Server: write the window of used sequence numbers of a trust anchor to
+ * `out` (at most NANODTLS_TA_STATE_MAX bytes; `*out_len` gets the length)
+ * so it survives a reboot: keep it in flash and give it to
+ * nanodtls_ta_import after nanodtls_ta_add at the next start. Save it
+ * after every successful handshake with a trust anchor credential (the
+ * `accepted` counter of nanodtls_ta_get_stats grew): a seq used after the
+ * last save is usable again after a reboot. The blob holds no key
+ * (format: docs/ttp.md, version 1, with a check value).
+ * NANODTLS_E_INVALID_ARG for an unknown id, NANODTLS_E_BUFFER_TOO_SMALL.
+ */
+nanodtls_status nanodtls_ta_export(struct nanodtls_ctx *ctx,
+                                   const uint8_t *ta_id,
+                                   size_t ta_id_len,
+                                   uint8_t *out,
+                                   size_t out_cap,
+                                   size_t *out_len);
+
+/**
+ * Server: merge a window written by nanodtls_ta_export (or
+ * nanodtls_endpoint_ta_export, possibly of a build with another
+ * NANODTLS_TA_WINDOW) into the trust anchor it names, which must have been
+ * added. The merge never re-opens a seq: what the blob counts as used and
+ * what is used here both stay refused. NANODTLS_E_INVALID_ARG for a
+ * malformed or corrupted blob or an unknown trust anchor (nothing changes).
+ */
+nanodtls_status nanodtls_ta_import(struct nanodtls_ctx *ctx, const uint8_t *blob, size_t len);
+
+/**
+ * Server: copy the trust anchor counters (refusals by reason, keys
+ * derived, handshakes accepted).
+ */
+nanodtls_status nanodtls_ta_get_stats(struct nanodtls_ctx *ctx, struct nanodtls_ta_stats *stats);
+
+/**
+ * Server: who the client is, when it authenticated through a trust anchor
+ * and its handshake completed: the mode, trust anchor id, client id and
+ * seq (copied into `*peer`), for the application to authorise it.
+ * NANODTLS_E_STATE if the handshake has not completed or used no trust
+ * anchor (an ordinary PSK or key).
+ */
+nanodtls_status nanodtls_get_ta_peer(struct nanodtls_ctx *ctx, struct nanodtls_ta_peer *peer);
+
+/**
+ * Endpoint: add a trust anchor shared by every peer (see nanodtls_ta_add;
+ * the key is COPIED in and zeroized by nanodtls_endpoint_ta_remove,
+ * _reset and nanodtls_endpoint_deinit). One window per trust anchor
+ * serves all peer slots, so a nonce used by one peer is refused for all.
+ */
+nanodtls_status nanodtls_endpoint_ta_add(struct nanodtls_endpoint *ep,
+                                         const uint8_t *ta_id,
+                                         size_t ta_id_len,
+                                         const uint8_t *key,
+                                         size_t key_len,
+                                         size_t derived_key_len);
+
+/**
+ * Endpoint: remove a trust anchor (see nanodtls_ta_remove).
+ */
+nanodtls_status nanodtls_endpoint_ta_remove(struct nanodtls_endpoint *ep,
+                                            const uint8_t *ta_id,
+                                            size_t ta_id_len);
+
+/**
+ * Endpoint: reset a trust anchor with a new key (see nanodtls_ta_reset).
+ */
+nanodtls_status nanodtls_endpoint_ta_reset(struct nanodtls_endpoint *ep,
+                                           const uint8_t *ta_id,
+                                           size_t ta_id_len,
+                                           const uint8_t *key,
+                                           size_t key_len);
+
+/**
+ * Endpoint: revoke a sequence number (see nanodtls_ta_revoke).
+ */
+nanodtls_status nanodtls_endpoint_ta_revoke(struct nanodtls_endpoint *ep,
+                                            const uint8_t *ta_id,
+                                            size_t ta_id_len,
+                                            uint32_t seq);
+
+/**
+ * Endpoint: write a trust anchor's window (see nanodtls_ta_export).
+ */
+nanodtls_status nanodtls_endpoint_ta_export(struct nanodtls_endpoint *ep,
+                                            const uint8_t *ta_id,
+                                            size_t ta_id_len,
+                                            uint8_t *out,
+                                            size_t out_cap,
+                                            size_t *out_len);
+
+/**
+ * Endpoint: merge a saved window (see nanodtls_ta_import).
+ */
+nanodtls_status nanodtls_endpoint_ta_import(struct nanodtls_endpoint *ep,
+                                            const uint8_t *blob,
+                                            size_t len);
+
+/**
+ * Endpoint: copy the trust anchor counters (all peers together).
+ */
+nanodtls_status nanodtls_endpoint_ta_get_stats(struct nanodtls_endpoint *ep,
+                                               struct nanodtls_ta_stats *stats);
+
+/**
+ * Endpoint: who the peer at `addr` is, when it authenticated through a
+ * trust anchor (see nanodtls_get_ta_peer). NANODTLS_E_UNKNOWN_PEER if no
+ * slot holds that peer.
+ */
+nanodtls_status nanodtls_endpoint_peer_ta(struct nanodtls_endpoint *ep,
+                                          const uint8_t *addr,
+                                          size_t addr_len,
+                                          struct nanodtls_ta_peer *peer);
+
+/**
+ * Trust anchor side of DerivedKey (no context needed): build the nonce
+ * `"DK." ta_id "." client_id "." seq` into `nonce_out` (`*nonce_len` gets
+ * its length) and derive the client's PSK, `key_len` (16 or 32) bytes of
+ * HMAC-SHA256(K, HMAC-SHA256(K, nonce) || nonce), into `key_out`. The
+ * client then uses the nonce as its PSK identity and the key as its PSK.
+ * `ta_id`: 1 to 255 bytes without '.'; `client_id`: any bytes (may be
+ * empty, may contain '.'); `ta_key`: NANODTLS_TA_KEY_MIN to
+ * NANODTLS_TA_KEY_MAX bytes. The caller owns the outputs: wipe the key
+ * when done. A trust anchor must never issue a seq twice.
+ * NANODTLS_E_INVALID_ARG, NANODTLS_E_BUFFER_TOO_SMALL (nothing written).
+ */
+nanodtls_status nanodtls_ttp_derive(const uint8_t *ta_id,
+                                    size_t ta_id_len,
+                                    const uint8_t *ta_key,
+                                    size_t ta_key_len,
+                                    const uint8_t *client_id,
+                                    size_t client_id_len,
+                                    uint32_t seq,
+                                    size_t key_len,
+                                    uint8_t *nonce_out,
+                                    size_t nonce_cap,
+                                    size_t *nonce_len,
+                                    uint8_t *key_out,
+                                    size_t key_cap);
+
+/**
+ * Trust anchor side of AuthzCert (no context needed): write the MacCert
+ * (docs/ttp.md: spki<1..2^24-1>, trust_anchor_id<1..2^8-1>, uint32 seq,
+ * mac_algorithm 3, mac_length 32, HMAC-SHA256 over the encoding with
+ * mac_length 0) for the client key `spki` (a P-256 SubjectPublicKeyInfo
+ * DER, or an X.509 certificate DER whose key is taken) into `out` (at
+ * most NANODTLS_AUTHZ_CERT_MAX bytes; `*out_len` gets the length).
+ * `ta_id`: 1 to 255 bytes; `ta_key`: NANODTLS_TA_KEY_MIN to
+ * NANODTLS_TA_KEY_MAX bytes (read only; not kept). NANODTLS_E_INVALID_ARG
+ * (e.g. a key that is not a valid P-256 point), NANODTLS_E_BUFFER_TOO_SMALL.
+ */
+nanodtls_status nanodtls_authz_cert_encode(const uint8_t *ta_id,
+                                           size_t ta_id_len,
+                                           const uint8_t *ta_key,
+                                           size_t ta_key_len,
+                                           uint32_t seq,
+                                           const uint8_t *spki,
+                                           size_t spki_len,
+                                           uint8_t *out,
+                                           size_t out_cap,
+                                           size_t *out_len);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -8,15 +8,19 @@
 #   deps      install what the rest needs (scripts/install-deps.sh, idempotent)
 #   rust      rustfmt, the module layering (scripts/check-layers.py: calls go
 #             down, no import cycle), clippy (no warnings), cargo test for the default build
-#             (PSK + ECC) and the PSK-only profile, header freshness; the
-#             single-role (client-only, server-only) builds
+#             (PSK + ECC + trust anchor modes), the PSK-only profile and PSK +
+#             DerivedKey, header freshness, the trust anchor vectors
+#             (tests/vectors/ttp_vectors.py --check); the single-role
+#             (client-only, server-only) builds
 #   c         CMake build, ctest in Release and in Debug with ASan/UBSan,
 #             valgrind over the C harness, the CMake package (install +
 #             find_package, add_subdirectory), client-only and server-only
 #             tools against the full ones (scripts/role-test.sh), endpoint
 #             slots through the tools: a burst of 20 clients, crashed peers,
 #             half-open handshakes sending junk (scripts/endpoint-exhaustion-test.sh,
-#             ~5 s)
+#             ~5 s); DerivedKey end to end: nanodtls-ta derive, our client
+#             and OpenSSL's s_client against nanodtls-server --ta, replay,
+#             window and restart (scripts/ttp-test.sh, ~20 s)
 #   demo      scripts/demo.sh (our client and server over loopback)
 #   interop   tests/interop/run.py against OpenSSL, GnuTLS, Mbed TLS 2.28 and
 #             3.6.6 (built from ../shared, SKIP without it), tinydtls, libcoap
@@ -81,6 +85,11 @@ stage_rust() {
     cargo clippy --quiet --all-targets --no-default-features --features psk -- -D warnings
     cargo test --quiet
     cargo test --quiet --no-default-features --features psk
+    # The trust anchor modes in a firmware-like profile (PSK + DerivedKey),
+    # and the known-answer vectors still what their script computes.
+    cargo clippy --quiet --all-targets --no-default-features --features psk,derived-key -- -D warnings
+    cargo test --quiet --no-default-features --features psk,derived-key --lib --test ttp
+    python3 tests/vectors/ttp_vectors.py --check
     # Single-role libraries: lint-clean, and the other role is refused.
     local f
     for f in psk,client psk,ecc,server; do
@@ -111,6 +120,8 @@ stage_c() {
     scripts/role-test.sh
     # Slot exhaustion and recovery through nanodtls-server / -client.
     scripts/endpoint-exhaustion-test.sh
+    # DerivedKey through nanodtls-ta, nanodtls-client, s_client and nanodtls-server --ta.
+    scripts/ttp-test.sh
 }
 
 stage_demo() { scripts/demo.sh; }

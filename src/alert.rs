@@ -21,6 +21,8 @@ pub const HANDSHAKE_FAILURE: u8 = 40;
 pub const BAD_CERTIFICATE: u8 = 42;
 /// unsupported_certificate
 pub const UNSUPPORTED_CERTIFICATE: u8 = 43;
+/// certificate_expired
+pub const CERTIFICATE_EXPIRED: u8 = 45;
 /// certificate_unknown
 pub const CERTIFICATE_UNKNOWN: u8 = 46;
 /// illegal_parameter
@@ -61,6 +63,7 @@ pub const fn name(description: u8) -> &'static core::ffi::CStr {
         HANDSHAKE_FAILURE => c"handshake_failure",
         BAD_CERTIFICATE => c"bad_certificate",
         UNSUPPORTED_CERTIFICATE => c"unsupported_certificate",
+        CERTIFICATE_EXPIRED => c"certificate_expired",
         CERTIFICATE_UNKNOWN => c"certificate_unknown",
         ILLEGAL_PARAMETER => c"illegal_parameter",
         UNKNOWN_CA => c"unknown_ca",

@@ -275,7 +275,7 @@ impl Endpoint {
     }
 
     /// Feed a datagram received from `addr`, decrypted in place: as
-    /// [`Engine::feed`], the call stops after the first application-data
+    /// `Engine::feed`, the call stops after the first application-data
     /// record (from the peer at `addr`), whose plaintext [`Fed::app`]
     /// locates in `datagram`; feed the rest again.
     pub fn feed(

@@ -39,12 +39,37 @@
 //! ```
 //!
 //! # Module map
-//! - [`codec`]: bounded reader/writer; [`record`]: record layer and replay window
-//! - [`handshake`]: messages, extensions, reassembly; [`flight`]: our flight and its timer
-//! - [`crypto`], [`keys`]: PRF, AEAD, key schedule; [`cookie`]: stateless cookies
-//! - [`connection`] (with `client.rs` / `server.rs`): the engine; [`endpoint`]: many peers
-//! - `ffi`: the C ABI (the only `unsafe` code)
-//! - [`log`]: the optional debug log (cargo feature `log`) behind `nanodtls_set_log_hook`
+//! Calls go down: `client.rs` / `server.rs` (what to do in each state) ->
+//! [`connection`] (the engine: records in and out, application data,
+//! alerts, timers) -> `association` / [`handshake`] / [`auth`] / [`keyex`]
+//! -> [`record`] / [`crypto`] / [`codec`]. `ffi` (the C ABI, the only
+//! `unsafe` code) is a leaf that nothing imports; the log hook is reached
+//! through [`log`]'s own sink.
+//!
+//! # Where each RFC section lives
+//! | RFC section | file |
+//! |---|---|
+//! | RFC 6347 4.1 record header, epochs, sequence numbers | `record/mod.rs`, `record/state.rs` |
+//! | RFC 6347 4.1.2.6 replay window | `record/replay.rs` |
+//! | RFC 6655 / RFC 7251 AES-CCM(-8) record protection | `record/protect.rs`, `crypto/aead.rs` |
+//! | RFC 6347 4.2.1 HelloVerifyRequest, stateless cookies | `handshake/msg/hello_verify_request.rs`, `cookie.rs` |
+//! | RFC 6347 4.2.3 fragmentation and reassembly | `handshake/reassembly.rs` (in), `flight.rs` (out) |
+//! | RFC 6347 4.2.4 timeout and retransmission | `flight.rs`, `connection/mod.rs` |
+//! | RFC 5246 7.4 handshake messages, one per file | `handshake/msg/*.rs` |
+//! | RFC 5246 7.4.9 Finished, RFC 5246 5 PRF, key block | `handshake/msg/finished.rs`, `crypto/prf.rs`, `keys.rs` |
+//! | RFC 7627 extended master secret | `handshake/ext/extended_master_secret.rs`, `keys.rs` |
+//! | RFC 5746 renegotiation_info (and refusing renegotiation) | `handshake/ext/renegotiation_info.rs`, `connection/incoming.rs` |
+//! | RFC 6066 3 server_name, 4 max_fragment_length | `handshake/ext/server_name.rs`, `handshake/ext/max_fragment_length.rs` |
+//! | RFC 6520 heartbeat | `handshake/ext/heartbeat.rs`, `association/heartbeat.rs` |
+//! | RFC 8422 / RFC 4492 curves and point formats | `handshake/ext/ec.rs` |
+//! | RFC 7250 raw public keys, certificate types | `handshake/ext/cert_type.rs`, `auth/rpk.rs` |
+//! | RFC 4279 PSK | `auth/psk.rs`, `keyex/psk.rs` |
+//! | RFC 8422 ECDHE-ECDSA on P-256 | `keyex/ecdhe.rs`, `crypto/ecc.rs` |
+//! | RFC 5280 6 / RFC 7925 4.4 X.509 path validation (feature `x509`) | `auth/x509/{der,cert,path}.rs` |
+//! | RFC 5246 7.4.1.2 session-ID resumption, the deep-sleep session export | `session.rs` |
+//! | RFC 7925 alerts and profile rules | `alert.rs`, `config.rs` |
+//! | trusted-third-party modes (DerivedKey, AuthzCert) | `auth/ta.rs`, `auth/derived_key.rs`, `auth/authz_cert.rs` |
+//! | many peers: demultiplexing, slots, cookies (RFC 6347 4.2.1) | `endpoint.rs` |
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(unsafe_code)]

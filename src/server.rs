@@ -76,6 +76,15 @@ impl Association {
             }
             (State::ServerWaitFinished, msg::FINISHED) => {
                 self.verify_peer_finished(message, body)?;
+                // Trust anchor modes: the seq is checked again and marked
+                // used only now (docs/ttp.md).
+                #[cfg(nanodtls_ttp)]
+                if creds.commit_trust_anchor(&mut self.hs.ttp).map_err(|(f, _why)| {
+                    nd_log!(self.log => Warn, "server: {} (seq {}): refused at the end of the handshake", _why, self.hs.ttp.seq);
+                    f
+                })? {
+                    nd_log!(self.log => Info, "server: trust anchor {} seq {} accepted and marked used", self.hs.ttp.ta, self.hs.ttp.seq);
+                }
                 self.cache_session(env, now);
                 // Flight 6: ChangeCipherSpec, Finished. It is the last
                 // flight: no timer, but it is resent if the client
@@ -95,7 +104,7 @@ impl Association {
     fn server_can_use(&self, s: u16, env: &dyn Env, creds: &Credentials, offered: &ext::Offered<'_>) -> bool {
         let _ = offered;
         match suite::info(s) {
-            Some((KeyExchange::Psk, _)) => creds.psk.has_key() || env.has_psk_lookup(),
+            Some((KeyExchange::Psk, _)) => creds.psk.has_key() || env.has_psk_lookup() || creds.has_trust_anchors(),
             #[cfg(feature = "ecc")]
             Some((KeyExchange::EcdheEcdsa, _)) => {
                 let caps = &offered.ecc;
@@ -309,6 +318,11 @@ impl Association {
         if self.hs.resumed || self.hs.session_id_len == 0 {
             return;
         }
+        // A trust anchor credential is good for one handshake (docs/ttp.md).
+        #[cfg(nanodtls_ttp)]
+        if self.hs.ttp.mode != crate::auth::TTP_NONE {
+            return;
+        }
         let mut s = crate::session::SessionData::new_zeroed();
         s.master = self.hs.master;
         s.id = self.hs.session_id;
@@ -433,11 +447,17 @@ impl Association {
     ) -> Result<(), Fatal> {
         let identity = client_key_exchange::parse_psk(body).map_err(|_| Fatal::decode())?;
         let mut key = Zeroizing::new([0u8; NANODTLS_MAX_PSK_KEY]);
-        let key_len = creds.psk.server_key(env, identity, &mut key).inspect_err(|_| {
-            nd_log!(self.log => Warn, "server: unknown PSK identity ({} bytes): answering decrypt_error", identity.len());
+        let found = creds.server_psk(env, identity, &mut key).map_err(|(f, _why)| {
+            nd_log!(self.log => Warn, "server: {} ({} bytes): answering decrypt_error", _why, identity.len());
+            f
         })?;
+        let key_len = found.len;
         // Accepted: remember who the client is (readable by the application).
         self.hs.set_peer_identity(identity);
+        #[cfg(nanodtls_ttp)]
+        {
+            self.hs.ttp = found.ttp;
+        }
         self.hs.peer_flight_first = origin.message_seq;
         self.hs.transcript.update(message);
         let mut pms = Zeroizing::new([0u8; 4 + 2 * NANODTLS_MAX_PSK_KEY]);

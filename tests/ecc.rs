@@ -544,7 +544,7 @@ fn x509_certificate_with_an_unpinned_key_is_refused() {
 
 #[test]
 fn x509_leaf_key_extraction_is_strict() {
-    use nanodtls::crypto::ecc::x509_spki;
+    use nanodtls::auth::x509::der::x509_spki;
     let cert = test_cert(2);
     assert_eq!(x509_spki(&cert).unwrap(), &test_spki(2)[..]);
     for cut in 0..cert.len() {

@@ -143,7 +143,6 @@ static int run(struct dtls_task_args *a)
                 return -1;
             }
             (void)net_send(s_dgram, n);
-            }
             sent = 1;
         }
     }

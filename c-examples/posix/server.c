@@ -8,7 +8,7 @@
  *                   [--client-auth] [--sni NAME] [--heartbeat [--heartbeat-interval MS]]
  *                   [--echo] [--once] [--mtu N] [--peers N] [--idle-timeout-ms N]
  *                   [--handshake-timeout-ms N] [--half-open-timeout-ms N] [--stats]
- *                   [--verbose]
+ *                   [--ta ID:HEXKEY[:16|32]]... [--ta-state FILE] [--verbose]
  *
  * Per peer it prints "HANDSHAKE OK <suite> <peer-ip>:<port>[ <identity>]"
  * (plus " resumed=1" for an abbreviated handshake), "PEER-KEY-SHA256
@@ -19,6 +19,14 @@
  * close every connection (close_notify) and exit. --stats prints the
  * endpoint's counters to stderr at exit ("STATS hello_verify_requests=N
  * ...", one line).
+ *
+ * --ta adds a trust anchor (docs/ttp.md): DerivedKey clients (PSK
+ * identity "DK.<ID>.<client>.<seq>", key derived from HEXKEY) are
+ * accepted once per seq; on success "TRUST-ANCHOR DK ta=<ID>
+ * client=<client> seq=<seq>" follows the HANDSHAKE OK line. --ta-state
+ * keeps the trust anchors' windows of used seqs in FILE (loaded at start,
+ * saved after each such handshake), so a nonce stays used across
+ * restarts.
  *
  * The endpoint identifies peers by opaque address bytes: here the raw
  * struct sockaddr_in / sockaddr_in6 from recvfrom() (normalised, see
@@ -59,6 +67,10 @@ struct options {
     unsigned long handshake_timeout_ms; /* 0 = library default */
     unsigned long half_open_timeout_ms; /* 0 = library default */
     int stats;                          /* --stats: counters to stderr at exit */
+    const char *ta_specs[NANODTLS_MAX_TRUST_ANCHORS]; /* --ta ID:HEXKEY[:16|32] */
+    int n_ta;
+    char ta_ids[NANODTLS_MAX_TRUST_ANCHORS][NANODTLS_MAX_TA_ID + 1];
+    const char *ta_state;               /* --ta-state FILE */
 };
 
 /* What the tool itself remembers about a connected peer. */
@@ -104,7 +116,7 @@ static void usage(FILE *out)
             "                       [--client-auth] [--sni NAME] [--heartbeat [--heartbeat-interval MS]]\n"
             "                       [--echo] [--once] [--mtu N] [--peers N] [--idle-timeout-ms N]\n"
             "                       [--handshake-timeout-ms N] [--half-open-timeout-ms N] [--stats]\n"
-            "                       [--verbose]\n"
+            "                       [--ta ID:HEXKEY[:16|32]]... [--ta-state FILE] [--verbose]\n"
             "\n"
             "  --host H         address to bind (IPv4 or IPv6; \"::\" also serves IPv4)\n"
             "  --port P         UDP port (0-65535; 0 picks a free one, see the\n"
@@ -142,18 +154,30 @@ static void usage(FILE *out)
             "                   \"STATS hello_verify_requests=N slots_allocated=N\n"
             "                   slots_reclaimed=N dropped_no_slot=N dropped_hvr_busy=N\n"
             "                   dropped_unknown_peer=N peers_in_use=N\"\n"
+            "  --ta ID:HEXKEY[:16|32]\n"
+            "                   trust anchor ID (no '.' or ':') with key HEXKEY (16-32\n"
+            "                   bytes): DerivedKey clients (PSK identity\n"
+            "                   \"DK.ID.<client>.<seq>\", key from nanodtls-ta derive;\n"
+            "                   16- or 32-byte keys, default 16) get in once per seq;\n"
+            "                   prints \"TRUST-ANCHOR DK ta=ID client=C seq=N\".\n"
+            "                   Repeatable (up to %d)\n"
+            "  --ta-state FILE  load the trust anchors' windows of used seqs from FILE\n"
+            "                   at start (if it exists) and save them after every\n"
+            "                   handshake that used a trust anchor; --stats adds a\n"
+            "                   \"TA-STATS ...\" line\n"
             "  --verbose        log datagrams and peer state changes to stderr, with\n"
             "                   the library's debug log (\"nanodtls[LEVEL] message\")\n"
             "\n"
-            "Credentials: a PSK (the identity clients must use) and/or --key (with\n"
-            "--cert for clients without raw public keys) for the ECDHE-ECDSA suites.\n"
+            "Credentials: a PSK (the identity clients must use), --ta trust anchors,\n"
+            "and/or --key (with --cert for clients without raw public keys) for the\n"
+            "ECDHE-ECDSA suites.\n"
             "\n"
             "stdout: \"HANDSHAKE OK <suite> <peer>[ <identity>][ resumed=1]\" per peer,\n"
             "\"PEER-KEY-SHA256 <hex>\" when the client presented a key, then \"RECV <text>\"\n"
             "per record received. Keeps a cache of %d sessions for resumption.\n"
             "exit: 0 ok, 1 failure, 2 usage error\n",
             ND_CREDS_HELP, ND_MTU_MIN, ND_MTU_MAX, MAX_PEERS, DEFAULT_PEERS, MAX_TIMEOUT_MS, MAX_TIMEOUT_MS,
-            NANODTLS_DEFAULT_HALF_OPEN_MS, N_SESSIONS);
+            NANODTLS_DEFAULT_HALF_OPEN_MS, NANODTLS_MAX_TRUST_ANCHORS, N_SESSIONS);
 }
 
 #define usage_error(...) nd_usage_error("nanodtls-server", usage, __VA_ARGS__)
@@ -168,11 +192,13 @@ enum {
     OPT_IDLE,
     OPT_HS_TIMEOUT,
     OPT_HALF_OPEN,
+    OPT_TA,
+    OPT_TA_STATE,
     OPT_COUNT
 };
 static const char *const option_names[OPT_COUNT] = {
     "--host", "--port", "--mtu", "--sni", "--heartbeat-interval", "--peers", "--idle-timeout-ms",
-    "--handshake-timeout-ms", "--half-open-timeout-ms",
+    "--handshake-timeout-ms", "--half-open-timeout-ms", "--ta", "--ta-state",
 };
 
 /* Returns -1 when the options are fine, otherwise the exit code. */
@@ -273,6 +299,15 @@ static int parse_args(int argc, char **argv, struct options *o)
                 return usage_error("bad --half-open-timeout-ms value '%s' (1-%lu)", v, MAX_TIMEOUT_MS);
             }
             break;
+        case OPT_TA:
+            if (o->n_ta >= NANODTLS_MAX_TRUST_ANCHORS) {
+                return usage_error("at most %d --ta", NANODTLS_MAX_TRUST_ANCHORS);
+            }
+            o->ta_specs[o->n_ta++] = v;
+            break;
+        case OPT_TA_STATE:
+            o->ta_state = v;
+            break;
         default:
             return usage_error("unknown argument: %s", argv[i]);
         }
@@ -286,8 +321,11 @@ static int parse_args(int argc, char **argv, struct options *o)
     if (nd_parse_ulong(o->port, 0, 65535, &port) != 0) {
         return usage_error("bad --port value '%s' (0-65535)", o->port);
     }
-    if (o->creds.psk_id == NULL && o->creds.psk_hex == NULL && o->creds.key_path == NULL) {
-        return usage_error("credentials needed: --psk-id and --psk, and/or --key");
+    if (o->creds.psk_id == NULL && o->creds.psk_hex == NULL && o->creds.key_path == NULL && o->n_ta == 0) {
+        return usage_error("credentials needed: --psk-id and --psk, --ta, and/or --key");
+    }
+    if (o->ta_state != NULL && o->n_ta == 0) {
+        return usage_error("--ta-state needs --ta");
     }
     if (o->client_auth && o->creds.n_peers == 0) {
         return usage_error("--client-auth needs the trusted client keys (--rpk-peer)");
@@ -301,6 +339,8 @@ static int parse_args(int argc, char **argv, struct options *o)
     }
     return -1;
 }
+
+static void save_ta_state(const struct options *o);
 
 /* ---- Peer bookkeeping -------------------------------------------------- */
 
@@ -535,6 +575,17 @@ static void drain_events(struct server *s)
                 nd_print_hex(hash, sizeof hash);
                 putchar('\n');
             }
+            if (s->opt->n_ta > 0) {
+                nanodtls_ta_peer tp;
+                if (nanodtls_endpoint_peer_ta(&g_ep, addr, alen, &tp) == NANODTLS_OK) {
+                    printf("TRUST-ANCHOR %s ta=", tp.mode == NANODTLS_TTP_DERIVED_KEY ? "DK" : "AUTHZ");
+                    nd_print_escaped(tp.ta_id, tp.ta_id_len);
+                    fputs(" client=", stdout);
+                    nd_print_escaped(tp.client_id, tp.client_id_len);
+                    printf(" seq=%lu\n", (unsigned long)tp.seq);
+                    save_ta_state(s->opt);
+                }
+            }
             fflush(stdout);
             nd_vlog("peer %s: resumed=%u extended_master_secret=%u heartbeat=%u record_limit=%u", who,
                     info.resumed, info.extended_master_secret, info.heartbeat, info.record_limit);
@@ -751,8 +802,137 @@ static uint64_t heartbeat_tick(struct server *s)
     return next;
 }
 
+/* ---- Trust anchors (--ta, --ta-state) ----------------------------------- */
+
+/* Largest --ta-state file: one line of hex per trust anchor. */
+#define TA_STATE_FILE_MAX ((size_t)NANODTLS_MAX_TRUST_ANCHORS * (2 * NANODTLS_TA_STATE_MAX + 1))
+
+/* Parse "ID:HEXKEY[:16|32]" and add the trust anchor. Returns 0 or -1 (printed). */
+static int add_ta(struct options *o, int k)
+{
+    const char *spec = o->ta_specs[k];
+    const char *c1 = strchr(spec, ':');
+    const char *c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
+    char hex[2 * NANODTLS_TA_KEY_MAX + 1];
+    uint8_t key[NANODTLS_TA_KEY_MAX];
+    size_t id_len = c1 != NULL ? (size_t)(c1 - spec) : 0;
+    size_t hex_len = c1 == NULL ? 0 : c2 != NULL ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1);
+    size_t key_len = 0;
+    unsigned long dlen = 16;
+    nanodtls_status st;
+
+    if (id_len == 0 || id_len > NANODTLS_MAX_TA_ID || hex_len == 0 || hex_len >= sizeof hex ||
+        (c2 != NULL && (nd_parse_ulong(c2 + 1, 16, 32, &dlen) != 0 || (dlen != 16 && dlen != 32)))) {
+        fprintf(stderr, "nanodtls-server: bad --ta '%s': ID:HEXKEY or ID:HEXKEY:16|32 (ID 1-%d bytes)\n", spec,
+                NANODTLS_MAX_TA_ID);
+        return -1;
+    }
+    memcpy(o->ta_ids[k], spec, id_len);
+    o->ta_ids[k][id_len] = '\0';
+    memcpy(hex, c1 + 1, hex_len);
+    hex[hex_len] = '\0';
+    if (nd_parse_hex(hex, key, sizeof key, &key_len) != 0) {
+        fprintf(stderr, "nanodtls-server: bad --ta key for '%s': %d to %d bytes in hex\n", o->ta_ids[k],
+                NANODTLS_TA_KEY_MIN, NANODTLS_TA_KEY_MAX);
+        nd_wipe(hex, sizeof hex);
+        return -1;
+    }
+    st = nanodtls_endpoint_ta_add(&g_ep, (const uint8_t *)o->ta_ids[k], id_len, key, key_len, (size_t)dlen);
+    nd_wipe(hex, sizeof hex);
+    nd_wipe(key, sizeof key);
+    if (st != NANODTLS_OK) {
+        fprintf(stderr, "--ta %s: ", o->ta_ids[k]);
+        nd_print_failure("(no '.' in the id, a 16-32 byte key)", st, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+/* --ta-state: merge the saved windows (one hex line per trust anchor;
+ * lines of trust anchors not given with --ta are skipped). A missing file
+ * is an empty state. Returns 0 or -1 (printed). */
+static int load_ta_state(const struct options *o)
+{
+    static uint8_t text[TA_STATE_FILE_MAX + 1];
+    size_t len = 0, at = 0;
+    int lines = 0;
+
+    if (o->ta_state == NULL) {
+        return 0;
+    }
+    if (nd_read_file(o->ta_state, text, sizeof text - 1, &len) != 0) {
+        if (errno == ENOENT) {
+            fprintf(stderr, "--ta-state %s: no such file yet: every window starts empty\n", o->ta_state);
+            return 0;
+        }
+        fprintf(stderr, "--ta-state %s: %s\n", o->ta_state, strerror(errno));
+        return -1;
+    }
+    text[len] = '\0';
+    while (at < len) {
+        char *line = (char *)text + at;
+        char *nl = strchr(line, '\n');
+        uint8_t blob[NANODTLS_TA_STATE_MAX];
+        size_t n = 0;
+        nanodtls_status st;
+        if (nl != NULL) {
+            *nl = '\0';
+        }
+        at += strlen(line) + 1;
+        if (line[0] == '\0') {
+            continue;
+        }
+        if (nd_parse_hex(line, blob, sizeof blob, &n) != 0) {
+            fprintf(stderr, "--ta-state %s: line %d is not hex\n", o->ta_state, lines + 1);
+            return -1;
+        }
+        st = nanodtls_endpoint_ta_import(&g_ep, blob, n);
+        if (st != NANODTLS_OK) {
+            fprintf(stderr, "--ta-state %s: line %d: %s (corrupted, or a trust anchor not given with --ta): skipped\n",
+                    o->ta_state, lines + 1, nanodtls_status_str(st));
+        }
+        lines++;
+    }
+    nd_vlog("--ta-state %s: %d windows loaded", o->ta_state, lines);
+    return 0;
+}
+
+/* --ta-state: save every trust anchor's window (FILE.tmp, then renamed). */
+static void save_ta_state(const struct options *o)
+{
+    static uint8_t text[TA_STATE_FILE_MAX];
+    static char tmp[4096];
+    size_t used = 0;
+    int k;
+
+    if (o->ta_state == NULL) {
+        return;
+    }
+    for (k = 0; k < o->n_ta; k++) {
+        uint8_t blob[NANODTLS_TA_STATE_MAX];
+        size_t n = 0, j;
+        if (nanodtls_endpoint_ta_export(&g_ep, (const uint8_t *)o->ta_ids[k], strlen(o->ta_ids[k]), blob, sizeof blob,
+                                        &n) != NANODTLS_OK) {
+            continue;
+        }
+        for (j = 0; j < n && used + 3 <= sizeof text; j++) {
+            static const char digits[] = "0123456789abcdef";
+            text[used++] = (uint8_t)digits[blob[j] >> 4];
+            text[used++] = (uint8_t)digits[blob[j] & 15];
+        }
+        text[used++] = '\n';
+    }
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", o->ta_state) >= sizeof tmp) {
+        fprintf(stderr, "--ta-state: path too long\n");
+        return;
+    }
+    if (nd_write_private_file(tmp, text, used) != 0 || rename(tmp, o->ta_state) != 0) {
+        fprintf(stderr, "--ta-state %s: not saved: %s\n", o->ta_state, strerror(errno));
+    }
+}
+
 /* Give the endpoint our credentials. Returns 0 or -1 (printed). */
-static int configure(struct server *s, const struct options *o)
+static int configure(struct server *s, struct options *o)
 {
     const nd_creds *cr = &o->creds;
     nanodtls_status st;
@@ -780,6 +960,14 @@ static int configure(struct server *s, const struct options *o)
             return -1;
         }
     }
+    for (k = 0; k < o->n_ta; k++) {
+        if (add_ta(o, k) != 0) {
+            return -1;
+        }
+    }
+    if (load_ta_state(o) != 0) {
+        return -1;
+    }
     for (k = 0; k < cr->n_peers; k++) {
         st = nanodtls_endpoint_add_trusted_key(&g_ep, cr->peer_der[k], cr->peer_len[k]);
         if (st != NANODTLS_OK) {
@@ -801,8 +989,9 @@ static int configure(struct server *s, const struct options *o)
     return 0;
 }
 
-/* --stats: the endpoint's counters, one line on stderr. */
-static void print_stats(void)
+/* --stats: the endpoint's counters, one line on stderr (and one for the
+ * trust anchors). */
+static void print_stats(const struct options *o)
 {
     nanodtls_endpoint_stats es;
 
@@ -817,6 +1006,18 @@ static void print_stats(void)
             (unsigned long)es.hello_verify_requests, (unsigned long)es.slots_allocated,
             (unsigned long)es.slots_reclaimed, (unsigned long)es.dropped_no_slot, (unsigned long)es.dropped_hvr_busy,
             (unsigned long)es.dropped_unknown_peer, (unsigned long)es.peers_in_use);
+    if (o->n_ta > 0) {
+        nanodtls_ta_stats ts;
+        memset(&ts, 0, sizeof ts);
+        if (nanodtls_endpoint_ta_get_stats(&g_ep, &ts) == NANODTLS_OK) {
+            fprintf(stderr,
+                    "TA-STATS derived=%lu accepted=%lu refused_malformed=%lu refused_unknown_ta=%lu "
+                    "refused_replayed=%lu refused_too_old=%lu refused_at_commit=%lu\n",
+                    (unsigned long)ts.derived, (unsigned long)ts.accepted, (unsigned long)ts.refused_malformed,
+                    (unsigned long)ts.refused_unknown_ta, (unsigned long)ts.refused_replayed,
+                    (unsigned long)ts.refused_too_old, (unsigned long)ts.refused_at_commit);
+        }
+    }
     fflush(stderr);
 }
 
@@ -833,7 +1034,7 @@ static void close_all(struct server *s)
     (void)flush_out(s);
 }
 
-static int run(const struct options *o)
+static int run(struct options *o)
 {
     struct server *s = &g_server;
     nanodtls_config cfg;
@@ -944,7 +1145,7 @@ static int run(const struct options *o)
 
 out:
     if (initialised && o->stats) {
-        print_stats();
+        print_stats(o);
     }
     if (initialised) {
         (void)nanodtls_endpoint_deinit(&g_ep);

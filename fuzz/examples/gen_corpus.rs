@@ -417,6 +417,30 @@ fn key_inputs(o: &mut Out) {
     o.add("handshake_msgs", "g-fin", hs_input(20, &[1, 2, 3, 4, 5, 6, 7, 8]));
 }
 
+/// `x509` inputs from the test PKI: DER walks, certificates, genuine
+/// chains under each policy (see fuzz_targets/x509.rs for the format).
+fn x509_inputs(o: &mut Out) {
+    use nanodtls_fuzz::pki::*;
+    for c in [ROOT, INT, INT1, INT2, OTHER_ROOT, SERVER, SERVER3, CLIENT_EUI, CLIENT_CN, SELF_SIGNED] {
+        o.add("x509", "g-der", hs_input(0, c));
+        o.add("x509", "g-cert", hs_input(1, c));
+    }
+    o.add("x509", "g-der", hs_input(0, ROOT_SPKI));
+    let time = 4;
+    let (server, client, any) = (0u8, 1u8 << 3, 2u8 << 3);
+    let knob = |n: u8| n << 5;
+    o.add("x509", "g-path", path_input(time | server | knob(4), 0x01, &[SERVER, INT]));
+    o.add("x509", "g-path", path_input(server, 0x02, &[SERVER, INT, ROOT]));
+    o.add("x509", "g-path", path_input(time | server | knob(3), 0x01, &[SERVER3, INT2, INT1]));
+    o.add("x509", "g-path", path_input(server | knob(2), 0x02, &[SERVER3, INT2, INT1]));
+    o.add("x509", "g-path", path_input(time | (3 << 3), 0x04, &[SERVER]));
+    o.add("x509", "g-path", path_input(time | client | knob(4), 0x01, &[CLIENT_EUI, INT]));
+    o.add("x509", "g-path", path_input(client, 0x03, &[CLIENT_CN, INT2, INT1]));
+    o.add("x509", "g-path", path_input(time | any, 0x09, &[CLIENT_CN, INT2, INT1, ROOT]));
+    o.add("x509", "g-path", path_input(time | server, 0x10, &[SELF_SIGNED]));
+    o.add("x509", "g-path", path_input(server, 0x08, &[SERVER, INT]));
+}
+
 /// Interop captures: "c2s <hex>" / "s2c <hex>" lines.
 fn interop_inputs(o: &mut Out, dir: &Path) {
     let Ok(rd) = fs::read_dir(dir) else {
@@ -522,6 +546,7 @@ fn main() {
         }
     }
     key_inputs(&mut o);
+    x509_inputs(&mut o);
     interop_inputs(&mut o, &here.join("interop"));
     o.write();
 }

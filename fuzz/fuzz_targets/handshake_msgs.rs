@@ -4,6 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use nanodtls::auth::x509::der;
 use nanodtls::codec::Reader;
 use nanodtls::cookie::CookieKeys;
 use nanodtls::crypto::ecc;
@@ -205,14 +206,14 @@ fuzz_target!(|data: &[u8]| {
         }
         sel::CERT_RPK => {
             if let Ok(Some(spki)) = certificate::parse_raw_public_key(body) {
-                let _ = ecc::parse_spki(spki);
+                let _ = der::parse_spki(spki);
             }
         }
         sel::CERT_X509 => {
             if let Ok(Some(cert)) = certificate::parse_x509(body) {
                 assert!(!cert.is_empty());
-                if let Ok(spki) = ecc::x509_spki(cert) {
-                    let _ = ecc::parse_spki(spki);
+                if let Ok(spki) = der::x509_spki(cert) {
+                    let _ = der::parse_spki(spki);
                 }
             }
         }
@@ -255,20 +256,20 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         sel::SPKI => {
-            if let Ok(p) = ecc::parse_spki(body) {
+            if let Ok(p) = der::parse_spki(body) {
                 assert_eq!(p.len(), 65);
                 ecc::validate_point(p).expect("parse_spki returned an invalid point");
             }
         }
         sel::X509_SPKI => {
-            if let Ok(spki) = ecc::x509_spki(body) {
+            if let Ok(spki) = der::x509_spki(body) {
                 assert!(spki.len() <= body.len());
-                let _ = ecc::parse_spki(spki);
+                let _ = der::parse_spki(spki);
             }
         }
         sel::PRIVATE_KEY => {
             let mut out = [0u8; 32];
-            match ecc::parse_private_key(body, &mut out) {
+            match der::parse_private_key(body, &mut out) {
                 Ok(()) => assert!(ecc::valid_scalar(&out)),
                 Err(_) => {}
             }

@@ -6,6 +6,7 @@
 use zerocopy::FromZeros;
 use zeroize::Zeroize;
 
+use super::x509::der;
 use crate::alert;
 use crate::crypto::ecc::{self, POINT_LEN, SCALAR_LEN, SPKI_LEN};
 use crate::crypto::sha256::sha256;
@@ -35,7 +36,7 @@ impl KeyCredentials {
     /// Our private key (raw scalar, SEC1 DER or PKCS#8 DER).
     pub fn set_own_key(&mut self, key: &[u8]) -> Result<(), Error> {
         let mut scalar = [0u8; SCALAR_LEN];
-        let r = ecc::parse_private_key(key, &mut scalar).and_then(|()| {
+        let r = der::parse_private_key(key, &mut scalar).and_then(|()| {
             let mut point = [0u8; POINT_LEN];
             ecc::public_point(&scalar, &mut point)?;
             self.own_scalar = scalar;
@@ -67,11 +68,11 @@ impl KeyCredentials {
     /// Trust a peer key given as its SubjectPublicKeyInfo (DER), or as an
     /// X.509 certificate (DER) whose key is pinned.
     pub fn add_trusted_spki(&mut self, der: &[u8]) -> Result<(), Error> {
-        let spki = if ecc::parse_spki(der).is_ok() {
+        let spki = if der::parse_spki(der).is_ok() {
             der
         } else {
-            let inner = ecc::x509_spki(der).map_err(|_| Error::InvalidArgument)?;
-            ecc::parse_spki(inner).map_err(|_| Error::InvalidArgument)?;
+            let inner = der::x509_spki(der).map_err(|_| Error::InvalidArgument)?;
+            der::parse_spki(inner).map_err(|_| Error::InvalidArgument)?;
             inner
         };
         self.add_trusted_hash(&sha256(&[spki]))
@@ -103,7 +104,7 @@ impl KeyCredentials {
     /// Accept the peer's key (DER SubjectPublicKeyInfo) if it is trusted
     /// (hash list) or the application's verifier accepts it.
     pub(crate) fn accept_peer_key(&self, env: &mut dyn Env, spki: &[u8]) -> Result<PeerKey, Fatal> {
-        let point = ecc::parse_spki(spki).map_err(|_| Fatal::alert(alert::BAD_CERTIFICATE))?;
+        let point = der::parse_spki(spki).map_err(|_| Fatal::alert(alert::BAD_CERTIFICATE))?;
         let hash = sha256(&[spki]);
         if !(self.is_trusted(&hash) || env.verify_peer_key(spki) == Some(true)) {
             return Err(Fatal::alert(alert::CERTIFICATE_UNKNOWN));
@@ -115,7 +116,7 @@ impl KeyCredentials {
 
     /// True if the X.509 certificate `der` carries our public key.
     pub fn certificate_matches_own_key(&self, der: &[u8]) -> bool {
-        self.has_own && ecc::x509_spki(der).is_ok_and(|spki| spki == self.own_spki())
+        self.has_own && der::x509_spki(der).is_ok_and(|spki| spki == self.own_spki())
     }
 
     /// Wipe our private key.

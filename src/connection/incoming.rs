@@ -17,7 +17,7 @@ use crate::handshake::reassembly::{Insert, Reassembly};
 use crate::handshake::{self, msg, FragmentHeader, MsgOrigin};
 use crate::record::{self, content, RecordHeader};
 
-/// What one [`Engine::feed`] call did with a datagram.
+/// What one `Engine::feed` call did with a datagram.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Fed {
     /// Bytes of the datagram processed. Less than its length when the call

@@ -96,6 +96,13 @@ impl Engine {
         self.assoc.hs.peer_identity()
     }
 
+    /// Server: the client authenticated through a trust anchor (DerivedKey),
+    /// once its handshake succeeded: trust anchor id, client id and seq.
+    #[cfg(nanodtls_ttp)]
+    pub fn trust_anchor_peer(&self) -> Option<crate::auth::TtpPeer<'_>> {
+        self.assoc.hs.ttp.peer(self.assoc.hs.peer_identity())
+    }
+
     /// True while the credentials may change (before the handshake starts).
     fn configurable(&self) -> bool {
         matches!(self.assoc.state, State::Idle | State::ServerWaitClientHello)
@@ -187,7 +194,7 @@ impl Engine {
         Error::from_code(self.assoc.status)
     }
 
-    /// Milliseconds until [`Connection::handle_timeout`] must be called, or
+    /// Milliseconds until [`Self::handle_timeout`] must be called, or
     /// None if no timer runs.
     pub fn timeout_ms(&self, now: u64) -> Option<u64> {
         let c = &self.assoc;
@@ -466,6 +473,14 @@ impl Connection {
         self.creds.own_spki()
     }
 
+    /// Server: the trust anchor table (DerivedKey, AuthzCert; docs/ttp.md).
+    /// Anchors may be added, reset, revoked or removed at any time: a
+    /// handshake in progress is checked again when it completes.
+    #[cfg(nanodtls_ttp)]
+    pub fn trust_anchors_mut(&mut self) -> &mut crate::auth::ta::TrustAnchors {
+        &mut self.creds.ta
+    }
+
     /// Trust a peer raw public key given as SubjectPublicKeyInfo DER.
     pub fn add_trusted_key(&mut self, spki: &[u8]) -> Result<(), Error> {
         self.creds.add_trusted_key(spki)
@@ -487,12 +502,12 @@ impl Connection {
         self.engine.connect(&self.creds, env, now)
     }
 
-    /// Feed one received datagram, decrypted in place (see [`Engine::feed`]).
+    /// Feed one received datagram, decrypted in place (see `Engine::feed`).
     pub fn feed(&mut self, env: &mut dyn Env, now: u64, datagram: &mut [u8]) -> Result<Fed, Error> {
         self.engine.feed(&self.creds, env, now, datagram)
     }
 
-    /// Produce the next datagram to send (see [`Engine::poll_datagram`]).
+    /// Produce the next datagram to send (see `Engine::poll_datagram`).
     pub fn poll_datagram(&mut self, env: &dyn Env, now: u64, out: &mut [u8]) -> Result<Option<usize>, Error> {
         self.engine.poll_datagram(&self.creds, env, now, out)
     }

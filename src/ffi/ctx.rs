@@ -213,7 +213,7 @@ pub(crate) const CTX_INNER_SIZE: usize = core::mem::size_of::<CtxInner>();
 ///
 /// # Safety
 /// `ctx` must be NULL or point to a `nanodtls_ctx` the caller may access.
-unsafe fn with_ctx(
+pub(super) unsafe fn with_ctx(
     ctx: *mut nanodtls_ctx,
     f: impl FnOnce(&mut Connection, &mut Callbacks) -> nanodtls_status,
 ) -> nanodtls_status {

@@ -108,7 +108,7 @@ pub struct nanodtls_endpoint_stats {
 /// # Safety
 /// `ep` must be NULL or point to a nanodtls_endpoint; if initialised, the
 /// slot array given to init must still be valid (API contract).
-unsafe fn with_ep(
+pub(super) unsafe fn with_ep(
     ep: *mut nanodtls_endpoint,
     f: impl FnOnce(&mut Endpoint, &mut [PeerSlot], &mut Callbacks) -> nanodtls_status,
 ) -> nanodtls_status {

@@ -20,6 +20,7 @@ mod endpoint;
 mod guard;
 mod log;
 mod panic;
+mod ttp;
 
 pub use ctx::*;
 pub use endpoint::*;
@@ -33,6 +34,7 @@ pub use log::{
     NANODTLS_LOG_WARN,
 };
 pub use panic::*;
+pub use ttp::*;
 
 use core::ffi::{c_char, c_int, c_void, CStr};
 

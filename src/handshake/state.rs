@@ -21,6 +21,9 @@ pub(crate) struct Handshake {
     #[cfg(feature = "ecc")]
     pub ecc: EcdheState,
     pub deadline: u64,
+    /// Server: what a trust anchor mode commits when the handshake succeeds.
+    #[cfg(nanodtls_ttp)]
+    pub ttp: crate::auth::TtpPending,
     pub client_random: [u8; 32],
     pub server_random: [u8; 32],
     pub session_id: [u8; 32],

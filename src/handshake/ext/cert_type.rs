@@ -1,7 +1,7 @@
 //! client_certificate_type and server_certificate_type (RFC 7250): raw
 //! public keys are preferred; a peer that cannot use them gets X.509 (our
 //! certificate, and its leaf key pinned). A server's reading of the
-//! client's lists is in [`super::ec::EccCaps`].
+//! client's lists is in `super::ec::EccCaps`.
 
 use super::{CLIENT_CERTIFICATE_TYPE, SERVER_CERTIFICATE_TYPE};
 use crate::alert;

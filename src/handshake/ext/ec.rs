@@ -2,7 +2,7 @@
 //! ec_point_formats) and signature_algorithms (RFC 5246 7.4.1.4.1): a
 //! client offering ECDHE_ECDSA asks for secp256r1, uncompressed points and
 //! ecdsa_secp256r1_sha256; a server records what the client can do in
-//! [`EccCaps`] (together with the certificate types, cert_type.rs).
+//! `EccCaps` (together with the certificate types, cert_type.rs).
 
 use super::{list16, list16_contains, list8, EC_POINT_FORMATS, SIGNATURE_ALGORITHMS, SUPPORTED_GROUPS};
 use crate::alert;

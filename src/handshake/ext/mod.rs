@@ -1,8 +1,8 @@
 //! Hello extensions (RFC 5246 7.4.1.4): the identifiers, a checked
 //! iterator, and the negotiation in one place. A client writes its offer
-//! ([`write_offer`]) and checks the server's answer ([`read_answer`]); a
-//! server reads the offer ([`read_offer`]) and writes its answer
-//! ([`write_answer`]). Each extension has its file: its encoding and its
+//! (`write_offer`) and checks the server's answer (`read_answer`); a
+//! server reads the offer (`read_offer`) and writes its answer
+//! (`write_answer`). Each extension has its file: its encoding and its
 //! rule, both sides.
 
 #[cfg(feature = "ecc")]

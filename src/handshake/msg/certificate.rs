@@ -43,7 +43,7 @@ pub(crate) fn peer_spki(body: &[u8], x509: bool) -> Result<Option<&[u8]>, Fatal>
     if x509 {
         match parse_x509(body).map_err(|_| Fatal::decode())? {
             Some(cert) => {
-                crate::crypto::ecc::x509_spki(cert).map(Some).map_err(|_| Fatal::alert(alert::BAD_CERTIFICATE))
+                crate::auth::x509::der::x509_spki(cert).map(Some).map_err(|_| Fatal::alert(alert::BAD_CERTIFICATE))
             }
             None => Ok(None),
         }
