@@ -3,18 +3,19 @@
 //!
 //! CCM is CBC-MAC plus CTR. The CBC-MAC chain is sequential, but the CTR
 //! keystream blocks are independent, so each AES call here computes one MAC
-//! block and one keystream block together. RustCrypto's constant-time
-//! (fixsliced) software AES encrypts two blocks for the price of one on
-//! 32-bit CPUs, so a 64-byte DTLS record takes 6 AES calls instead of the 9
-//! a MAC-then-CTR implementation makes (measured on Cortex-M4 in QEMU:
-//! embedded/README.md). The AES itself is the `aes` crate; the `ccm` crate
+//! block and one keystream block together ([`Aes128::encrypt2`], which the
+//! bitsliced AES computes for the price of one block): a 64-byte
+//! DTLS record takes 6 AES calls instead of the 9 a MAC-then-CTR
+//! implementation makes. Sealing and opening share one schedule: the
+//! keystream block for data block i is computed one call before the MAC
+//! absorbs block i, because opening must decrypt it first. The `ccm` crate
 //! is the reference this implementation is tested against
 //! (`matches_the_ccm_crate`).
 
-use aes::cipher::{BlockEncrypt, KeyInit};
-use aes::{Aes128, Block};
 use zeroize::Zeroize;
 
+use super::aes::{Aes128, BLOCK};
+use super::xor_into;
 use crate::error::Error;
 
 /// Authentication tag length of the negotiated CCM variant.
@@ -54,8 +55,10 @@ pub fn seal(
     tag_out: &mut [u8],
 ) -> Result<(), Error> {
     let dst = tag_out.get_mut(..tag.bytes()).ok_or(Error::BufferTooSmall)?;
-    let mut t = ccm(tag, key, nonce, aad, buf, Direction::Seal)?;
-    dst.copy_from_slice(t.get(..dst.len()).ok_or(Error::Internal)?);
+    let mut t = ccm(tag, key, nonce, aad, buf, false)?;
+    for (d, s) in dst.iter_mut().zip(t.iter()) {
+        *d = *s;
+    }
     t.zeroize();
     Ok(())
 }
@@ -73,7 +76,7 @@ pub fn open(
     if tag_in.len() != tag.bytes() {
         return Err(Error::Decode);
     }
-    let mut t = ccm(tag, key, nonce, aad, buf, Direction::Open)?;
+    let mut t = ccm(tag, key, nonce, aad, buf, true)?;
     let ok = super::ct_eq(t.get(..tag.bytes()).ok_or(Error::Internal)?, tag_in);
     t.zeroize();
     if ok {
@@ -84,151 +87,100 @@ pub fn open(
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Direction {
-    Seal,
-    Open,
+/// Flags || nonce || 0: B_0 and the counter blocks A_i before their
+/// 3-byte number (set with [`set_number`]).
+fn nonce_block(flags: u8, nonce: &[u8; NONCE_LEN]) -> [u8; BLOCK] {
+    let mut b = [0u8; BLOCK];
+    if let Some((f, rest)) = b.split_first_mut() {
+        *f = flags;
+        if let Some(n) = rest.first_chunk_mut::<NONCE_LEN>() {
+            *n = *nonce;
+        }
+    }
+    b
 }
 
-/// Counter block A_i: flags (L - 1) || nonce || i (RFC 3610 2.3).
-fn counter(nonce: &[u8; NONCE_LEN], i: usize) -> Block {
-    let mut a = [0u8; 16];
-    a[0] = (L - 1) as u8;
-    a[1..1 + NONCE_LEN].copy_from_slice(nonce);
-    let be = (i as u32).to_be_bytes();
-    a[1 + NONCE_LEN..].copy_from_slice(&be[1..]);
-    Block::from(a)
-}
-
-/// XOR `src` into the front of `dst`.
-fn xor_into(dst: &mut [u8], src: &[u8]) {
-    for (d, s) in dst.iter_mut().zip(src) {
-        *d ^= *s;
+/// The last L = 3 bytes of a B_0 / A_i block: `n` big-endian.
+fn set_number(b: &mut [u8; BLOCK], n: usize) {
+    if let (Some(dst), [_, x, y, z]) = (b.last_chunk_mut::<3>(), (n as u32).to_be_bytes()) {
+        *dst = [x, y, z];
     }
 }
 
-/// One AES call on [MAC input, counter block] (the second is optional).
-fn step(aes: &Aes128, mac: &mut Block, ctr: Option<Block>) -> Option<Block> {
-    match ctr {
-        Some(c) => {
-            let mut pair = [*mac, c];
-            aes.encrypt_blocks(&mut pair);
-            let [m, k] = pair;
-            *mac = m;
-            Some(k)
-        }
-        None => {
-            aes.encrypt_block(mac);
-            None
-        }
-    }
-}
-
-/// CCM over `buf` in place (encrypting or decrypting); returns the full
-/// 16-byte tag value T = MAC xor S_0, of which the first `tag.bytes()` count.
+/// CCM over `buf` in place (encrypting, or decrypting with `open`);
+/// returns the full 16-byte tag value T = MAC xor S_0, of which the first
+/// `tag.bytes()` count.
 ///
-/// Schedule (m = number of 16-byte data blocks):
-/// - seal: [B_0, A_0], then each AAD block alone, then [X xor P_j, A_j]
-///   for j = 1..m (C_j = P_j xor S_j right after the call);
-/// - open: P_j is needed for the MAC, so S_j comes one call early: the last
-///   call before the data computes S_1 (and B_0's call S_0 when there is
-///   AAD), data call j computes S_(j+1), or S_0 for the last block when it
-///   is still missing.
+/// MAC inputs: step 0 is B_0, steps 1..=n the AAD blocks (2-byte length,
+/// the AAD, zero padding), steps n+1..=n+m the data blocks. Step t also
+/// encrypts counter block t - n + 1 when n <= t < n + m (S_i is ready one
+/// step before block i is absorbed), and S_0 at step 0 when there is AAD,
+/// else at the last step; other steps encrypt the MAC block alone.
 fn ccm(
     tag: TagLen,
     key: &[u8; 16],
     nonce: &[u8; 12],
     aad: &[u8],
     buf: &mut [u8],
-    dir: Direction,
-) -> Result<Block, Error> {
+    open: bool,
+) -> Result<[u8; BLOCK], Error> {
     if buf.len() > MAX_MSG || aad.len() > MAX_AAD {
         return Err(Error::InvalidArgument);
     }
-    let aes = Aes128::new(key.into());
-    let m_blocks = buf.len().div_ceil(16);
+    let mut aes = Aes128::unkeyed();
+    aes.set_key(key);
+    let m = buf.len().div_ceil(BLOCK);
+    let n = if aad.is_empty() { 0 } else { (aad.len() + 2).div_ceil(BLOCK) };
 
-    // B_0: flags || nonce || message length (RFC 3610 2.2).
-    let mut b0 = [0u8; 16];
-    let adata = if aad.is_empty() { 0u8 } else { 0x40 };
-    b0[0] = adata | ((((tag.bytes() - 2) / 2) as u8) << 3) | (L - 1) as u8;
-    b0[1..1 + NONCE_LEN].copy_from_slice(nonce);
-    let len_be = (buf.len() as u32).to_be_bytes();
-    b0[1 + NONCE_LEN..].copy_from_slice(&len_be[1..]);
+    // B_0: flags (Adata, M' = (M - 2) / 2, L' = L - 1), nonce, length.
+    let flags = (if n > 0 { 0x40 } else { 0 }) | ((((tag.bytes() - 2) / 2) as u8) << 3) | (L - 1) as u8;
+    let mut mac = nonce_block(flags, nonce);
+    set_number(&mut mac, buf.len());
+    let mut ks = [0u8; BLOCK];
+    let mut s0 = [0u8; BLOCK];
+    let mut data = buf.chunks_mut(BLOCK);
 
-    // The AAD as MAC input: 2-byte length || aad, zero-padded to blocks.
-    let aad_len = (aad.len() as u16).to_be_bytes();
-    let aad_total = if aad.is_empty() { 0 } else { aad.len() + 2 };
-    let aad_blocks = aad_total.div_ceil(16);
-    let aad_byte = |i: usize| -> u8 {
-        match i {
-            0 | 1 => aad_len.get(i).copied().unwrap_or(0),
-            _ => aad.get(i - 2).copied().unwrap_or(0),
-        }
-    };
-
-    let mut mac = Block::from(b0);
-    let mut s0: Option<Block> = None;
-    // Keystream block for the next data block (open only).
-    let mut next_ks: Option<Block> = None;
-
-    // Call 1: B_0, with S_0 (seal, or open with AAD) or S_1 (open, no AAD).
-    let first_ctr = match dir {
-        Direction::Seal => Some(0),
-        Direction::Open if aad_blocks > 0 => Some(0),
-        Direction::Open if m_blocks > 0 => Some(1),
-        Direction::Open => Some(0),
-    };
-    let ks = step(&aes, &mut mac, first_ctr.map(|i| counter(nonce, i)));
-    match first_ctr {
-        Some(0) => s0 = ks,
-        _ => next_ks = ks,
-    }
-
-    for b in 0..aad_blocks {
-        for (k, x) in mac.iter_mut().enumerate() {
-            *x ^= aad_byte(b * 16 + k);
-        }
-        let last_before_data = b + 1 == aad_blocks;
-        let ctr = (dir == Direction::Open && last_before_data && m_blocks > 0).then(|| counter(nonce, 1));
-        if let Some(ks) = step(&aes, &mut mac, ctr) {
-            next_ks = Some(ks);
-        }
-    }
-
-    for (j, chunk) in buf.chunks_mut(16).enumerate() {
-        let idx = j + 1;
-        match dir {
-            Direction::Seal => {
-                xor_into(&mut mac, chunk);
-                let ks = step(&aes, &mut mac, Some(counter(nonce, idx))).ok_or(Error::Internal)?;
-                xor_into(chunk, &ks);
-            }
-            Direction::Open => {
-                let mut ks = next_ks.take().ok_or(Error::Internal)?;
-                xor_into(chunk, &ks);
-                ks.zeroize();
-                xor_into(&mut mac, chunk);
-                let ctr = if idx < m_blocks {
-                    Some(counter(nonce, idx + 1))
-                } else if s0.is_none() {
-                    Some(counter(nonce, 0))
-                } else {
-                    None
-                };
-                let want_s0 = idx == m_blocks && s0.is_none();
-                let ks = step(&aes, &mut mac, ctr);
-                if want_s0 {
-                    s0 = ks;
-                } else {
-                    next_ks = ks;
+    for t in 0..=n + m {
+        if t >= 1 && t <= n {
+            // AAD block t - 1 of 2-byte length || aad.
+            let (dst, from) = match mac.split_first_chunk_mut::<2>() {
+                Some((len, rest)) if t == 1 => {
+                    xor_into(len, &(aad.len() as u16).to_be_bytes());
+                    (rest, 0)
                 }
+                _ => (mac.as_mut_slice(), 16 * (t - 1) - 2),
+            };
+            xor_into(dst, aad.get(from..).unwrap_or(&[]));
+        } else if t > n {
+            let chunk = data.next().ok_or(Error::Internal)?;
+            if open {
+                xor_into(chunk, &ks);
+            }
+            xor_into(&mut mac, chunk);
+            if !open {
+                xor_into(chunk, &ks);
             }
         }
+        let ctr = if t >= n && t < n + m {
+            Some(t - n + 1)
+        } else if (t == 0 && n > 0) || (n == 0 && t == m) {
+            Some(0)
+        } else {
+            None
+        };
+        match ctr {
+            Some(i) => {
+                // A_i, encrypted in place into S_i.
+                let s = if i == 0 { &mut s0 } else { &mut ks };
+                *s = nonce_block((L - 1) as u8, nonce);
+                set_number(s, i);
+                aes.encrypt2(&mut mac, s);
+            }
+            None => aes.encrypt1(&mut mac),
+        }
     }
-
-    let mut s0 = s0.ok_or(Error::Internal)?;
     xor_into(&mut mac, &s0);
+    ks.zeroize();
     s0.zeroize();
     Ok(mac)
 }
@@ -241,9 +193,8 @@ mod tests {
         (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
     }
 
-    /// NIST SP 800-38C / RFC 3610-style vector for AES-128-CCM with
-    /// a 12-byte nonce and 8-byte tag: CAVS "VNT" set, 12-byte nonce
-    /// example from NIST SP 800-38C Appendix C, Example 3 (tag 8 bytes).
+    /// AES-128-CCM-8 with a 12-byte nonce: NIST SP 800-38C appendix C,
+    /// example 3 (20 bytes of AAD, 24 of payload, Tlen = 64).
     #[test]
     fn ccm8_nist_example3() {
         let key: [u8; 16] = hex("404142434445464748494a4b4c4d4e4f").try_into().unwrap();
@@ -256,6 +207,77 @@ mod tests {
         assert_eq!(tag.to_vec(), hex("484392fbc1b09951"));
         open(TagLen::Eight, &key, &nonce, &aad, &mut pt, &tag).unwrap();
         assert_eq!(pt, hex("202122232425262728292a2b2c2d2e2f3031323334353637"));
+    }
+
+    /// AES-128-CCM with a 12-byte nonce and a 16-byte tag: Project
+    /// Wycheproof `aes_ccm_test.json` (group ivSize 96, tagSize 128; tcId
+    /// 1, 2, 4, 9, 11, 25, 30: empty input, one byte, one block, a partial
+    /// fifth block, AAD in one block, AAD spanning two blocks (15 bytes plus
+    /// the length), 65 bytes of AAD). RFC 3610's packet vectors use a
+    /// 13-byte nonce (L = 2), which DTLS (L = 3) does not.
+    #[test]
+    fn ccm16_wycheproof_vectors() {
+        for (key, nonce, aad, msg, ct, tag) in [
+            ("bedcfb5a011ebc84600fcb296c15af0d", "438a547a94ea88dce46c6c85", "", "", "", "25d1a38495a7dea45bda049705627d10"),
+            ("384ea416ac3c2f51a76e7d8226346d4e", "b30c084727ad1c592ac21d12", "", "35", "d7", "6be3fd13b7065afc19e3b8a3b96b39fb"),
+            (
+                "ffdf4228361ea1f8165852136b3480f7",
+                "0e1666f2dc652f7708fb8f0d",
+                "",
+                "25b12e28ac0ef6ead0226a3b2288c800",
+                "aaf596fa5b00aaac27700146aec932a9",
+                "848b6735d32c96e4a0532bcdfaf33582",
+            ),
+            (
+                "42e38abef2dd7573248c5aefb3ecca54",
+                "064b3cfbe04d94d4d5c19b30",
+                "",
+                "2c763b9ec84903bcbb8aec15e678a3a955e4870edbf62d9d3c81c4f9ed6154877875779ca33cce8f73a55ca7af1d8d817fc6baac00ef962c5a0da339ce81427a3d59",
+                "4ca01b5b2a5e57bcc1a4b7f63f049dc477e3ee2e5c268efb346ff95b7dcd67f86ed0f11bb17c1dd7fb511d2f37b9684550c0d84be0f10030ccc4e0de5b74ef92ea54",
+                "c5a57dd6fa16aa9de8de20e6bd321396",
+            ),
+            (
+                "9415f925bcb41dc25e86c826dbc8bf68",
+                "bdffaa763b916ff0ee3f3ce4",
+                "705d676cd8a94451",
+                "feb36167eafc02c8e2bd6e13817686ba",
+                "08db327a88be7b48f430fd7bfccdf502",
+                "b7c249f810adacf99abded1f3b9130f2",
+            ),
+            (
+                "55e04c122780be52ed9328928039008c",
+                "0c908e58cddad69dea1a32c3",
+                "25591707c004f506f4b51e85e29f6a",
+                "26eb70672eef03667b34cc7d0df05872",
+                "89166dcd7d74a445dfd3526c5180d825",
+                "8b8ed5f97a168881c3b6efe91cfe7043",
+            ),
+            (
+                "5bf008f6f27cc21f5ae82fb7907b1d92",
+                "580af48bc1108604d5551343",
+                "482da24bb4fb9eaa0dbf403733597f5b3ee8338b5d09a1d6f9070bb069264abbcacc5657aa6353f179d1bb4c7fa00526789eaf08e0da258cbdb39e9877c68b4a75",
+                "ca89d6ae284afb6792cd894e07aa8336",
+                "1b89c6bcddefbe9233ee4093468a5f61",
+                "a49c7747dad42df6d729a01f4c50cf34",
+            ),
+        ] {
+            let key: [u8; 16] = hex(key).try_into().unwrap();
+            let nonce: [u8; 12] = hex(nonce).try_into().unwrap();
+            let (aad, msg, ct, tag) = (hex(aad), hex(msg), hex(ct), hex(tag));
+            let mut buf = msg.clone();
+            let mut t = [0u8; 16];
+            seal(TagLen::Sixteen, &key, &nonce, &aad, &mut buf, &mut t).unwrap();
+            assert_eq!(buf, ct);
+            assert_eq!(t.to_vec(), tag);
+            open(TagLen::Sixteen, &key, &nonce, &aad, &mut buf, &tag).unwrap();
+            assert_eq!(buf, msg);
+            // The last tag byte changed: refused, and the buffer wiped.
+            let mut bad = tag.clone();
+            bad[15] ^= 0x80;
+            let mut buf = ct.clone();
+            assert_eq!(open(TagLen::Sixteen, &key, &nonce, &aad, &mut buf, &bad), Err(Error::Decode));
+            assert!(buf.iter().all(|&b| b == 0));
+        }
     }
 
     /// Differential test against the `ccm` crate (the RustCrypto reference
@@ -285,11 +307,11 @@ mod tests {
                     seal(tl, &key, &nonce, &aad, &mut ours, &mut tag).unwrap();
                     let mut theirs = pt.clone();
                     let want: std::vec::Vec<u8> = match tl {
-                        TagLen::Eight => ccm::Ccm::<Aes128, U8, U12>::new(&key.into())
+                        TagLen::Eight => ccm::Ccm::<aes::Aes128, U8, U12>::new(&key.into())
                             .encrypt_in_place_detached(&nonce.into(), &aad, &mut theirs)
                             .unwrap()
                             .to_vec(),
-                        TagLen::Sixteen => ccm::Ccm::<Aes128, U16, U12>::new(&key.into())
+                        TagLen::Sixteen => ccm::Ccm::<aes::Aes128, U16, U12>::new(&key.into())
                             .encrypt_in_place_detached(&nonce.into(), &aad, &mut theirs)
                             .unwrap()
                             .to_vec(),
@@ -335,10 +357,10 @@ mod tests {
             seal(tl, &key, &nonce, &aad, &mut ct, &mut tag).unwrap();
             let mut theirs = pt.clone();
             let want: std::vec::Vec<u8> = if sixteen {
-                ccm::Ccm::<Aes128, U16, U12>::new(&key.into())
+                ccm::Ccm::<aes::Aes128, U16, U12>::new(&key.into())
                     .encrypt_in_place_detached(&nonce.into(), &aad, &mut theirs).unwrap().to_vec()
             } else {
-                ccm::Ccm::<Aes128, U8, U12>::new(&key.into())
+                ccm::Ccm::<aes::Aes128, U8, U12>::new(&key.into())
                     .encrypt_in_place_detached(&nonce.into(), &aad, &mut theirs).unwrap().to_vec()
             };
             proptest::prop_assert_eq!(&ct, &theirs);

@@ -1,66 +1,77 @@
 //! TLS 1.2 PRF with HMAC-SHA256 (RFC 5246 section 5) and HMAC (RFC 2104).
 //!
-//! Built on the crate's plain-data [`Sha256`]: the keyed inner and outer
-//! states are computed once per key and copied for each HMAC, which keeps
-//! the stack small (a few hundred bytes) on microcontrollers.
+//! Built on the crate's plain-data [`Sha256`]. A keyed [`HmacSha256`] keeps
+//! only the two chaining values after the key pads (64 bytes): each MAC
+//! resumes the inner hash from the first and hashes the 32-byte inner
+//! digest from the second, so keying costs two compressions once and no
+//! state is copied per MAC. The PRF runs all its MACs through one hasher
+//! on its stack and wipes it once at the end.
 
 use zeroize::Zeroize;
 
-use super::sha256::Sha256;
-
-const BLOCK: usize = 64;
+use super::sha256::{compress, Sha256, BLOCK_LEN};
+use super::xor_into;
 
 /// HMAC-SHA256 with the key pads already absorbed.
-#[derive(Clone)]
 pub struct HmacSha256 {
-    inner: Sha256,
-    outer: Sha256,
+    /// SHA-256 chaining value after `key ^ ipad`.
+    inner: [u32; 8],
+    /// SHA-256 chaining value after `key ^ opad`.
+    outer: [u32; 8],
 }
 
 impl HmacSha256 {
     /// Key the MAC (keys longer than a block are hashed first, RFC 2104).
     pub fn new(key: &[u8]) -> Self {
-        let mut hashed = [0u8; 32];
-        let key = if key.len() > BLOCK {
-            hashed = super::sha256::sha256(&[key]);
-            &hashed[..]
+        let mut pad = [0x36u8; BLOCK_LEN];
+        if key.len() > BLOCK_LEN {
+            let mut hashed = super::sha256::sha256(&[key]);
+            xor_into(&mut pad, &hashed);
+            hashed.zeroize();
         } else {
-            key
-        };
-        let mut pad = [0x36u8; BLOCK];
-        for (p, k) in pad.iter_mut().zip(key) {
-            *p ^= k;
+            xor_into(&mut pad, key);
         }
-        let mut inner = Sha256::new();
-        inner.update(&pad);
-        for p in pad.iter_mut() {
-            *p ^= 0x36 ^ 0x5c;
-        }
-        let mut outer = Sha256::new();
-        outer.update(&pad);
+        let mut mac = HmacSha256 { inner: super::sha256::IV, outer: super::sha256::IV };
+        compress(&mut mac.inner, &pad);
+        // key ^ opad = key ^ ipad ^ (0x36 ^ 0x5c).
+        xor_into(&mut pad, &[0x36 ^ 0x5c; BLOCK_LEN]);
+        compress(&mut mac.outer, &pad);
         pad.zeroize();
-        hashed.zeroize();
-        HmacSha256 { inner, outer }
+        mac
+    }
+
+    /// Begin a MAC in `h`: the inner hash after the key pad. Feed the
+    /// message with [`Sha256::update`], then call [`HmacSha256::end`].
+    pub fn start(&self, h: &mut Sha256) {
+        h.restart_from(&self.inner, 1);
+    }
+
+    /// The MAC of what was fed to `h` since [`HmacSha256::start`]. `h` is
+    /// left holding keyed state: wipe it ([`Sha256::wipe`]) when done.
+    pub fn end(&self, h: &mut Sha256) -> [u8; 32] {
+        let mut inner = h.finish();
+        h.restart_from(&self.outer, 1);
+        h.update(&inner);
+        inner.zeroize();
+        h.finish()
     }
 
     /// MAC of the concatenation of `parts`.
     pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
-        let mut h = self.inner.clone();
+        let mut h = Sha256::resume(&self.inner, 1);
         for p in parts {
             h.update(p);
         }
-        let mut inner = h.finish();
-        let mut o = self.outer.clone();
-        o.update(&inner);
-        inner.zeroize();
-        o.finish()
+        let out = self.end(&mut h);
+        h.wipe();
+        out
     }
 }
 
 impl Drop for HmacSha256 {
     fn drop(&mut self) {
-        self.inner.wipe();
-        self.outer.wipe();
+        self.inner.zeroize();
+        self.outer.zeroize();
     }
 }
 
@@ -73,56 +84,37 @@ pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
 /// The seed may be given in pieces (e.g. client_random, server_random).
 pub fn prf(secret: &[u8], label: &[u8], seed: &[&[u8]], out: &mut [u8]) {
     let mac = HmacSha256::new(secret);
-    // A(1) = HMAC(secret, label || seed); seeds have at most 3 pieces here.
-    let mut a = mac.mac(&with_label(label, seed, None));
+    let mut h = Sha256::resume(&mac.inner, 1);
+    // A(1) = HMAC(secret, label || seed).
+    absorb(&mut h, label, seed);
+    let mut a = mac.end(&mut h);
     let mut chunks = out.chunks_mut(32).peekable();
     while let Some(chunk) = chunks.next() {
-        let mut block = mac.mac(&with_label(label, seed, Some(&a)));
-        chunk.copy_from_slice(block.get(..chunk.len()).unwrap_or(&[]));
+        // HMAC(secret, A(i) || label || seed).
+        mac.start(&mut h);
+        h.update(&a);
+        absorb(&mut h, label, seed);
+        let mut block = mac.end(&mut h);
+        if let Some(b) = block.get(..chunk.len()) {
+            chunk.copy_from_slice(b);
+        }
         block.zeroize();
-        // A(i+1) only when another block follows (saves one HMAC, two
-        // SHA-256 compressions, per PRF call).
+        // A(i+1) = HMAC(secret, A(i)), only when another block follows.
         if chunks.peek().is_some() {
-            let next = mac.mac(&[&a]);
+            mac.start(&mut h);
+            h.update(&a);
             a.zeroize();
-            a = next;
+            a = mac.end(&mut h);
         }
     }
     a.zeroize();
+    h.wipe();
 }
 
-/// `[prefix] || label || seed...` as a parts list (seed at most 3 pieces).
-fn with_label<'a>(label: &'a [u8], seed: &[&'a [u8]], prefix: Option<&'a [u8; 32]>) -> PartList<'a> {
-    let mut p = PartList { parts: [&[]; 5], n: 0 };
-    if let Some(a) = prefix {
-        p.push(a);
-    }
-    p.push(label);
-    for s in seed.iter().take(3) {
-        p.push(s);
-    }
-    p
-}
-
-/// A fixed-capacity list of byte slices.
-struct PartList<'a> {
-    parts: [&'a [u8]; 5],
-    n: usize,
-}
-
-impl<'a> PartList<'a> {
-    fn push(&mut self, s: &'a [u8]) {
-        if let Some(slot) = self.parts.get_mut(self.n) {
-            *slot = s;
-            self.n += 1;
-        }
-    }
-}
-
-impl<'a> core::ops::Deref for PartList<'a> {
-    type Target = [&'a [u8]];
-    fn deref(&self) -> &Self::Target {
-        self.parts.get(..self.n).unwrap_or(&[])
+fn absorb(h: &mut Sha256, label: &[u8], seed: &[&[u8]]) {
+    h.update(label);
+    for s in seed {
+        h.update(s);
     }
 }
 
@@ -155,10 +147,93 @@ mod tests {
         assert_eq!(out, out2);
     }
 
-    /// RFC 4231 test case 2.
+    /// RFC 4231 test cases 1-4, 6 and 7 (6 and 7: a 131-byte key, hashed
+    /// first) and the truncated case 5.
     #[test]
-    fn hmac_known_answer() {
-        let tag = hmac_sha256(b"Jefe", &[b"what do ya want ", b"for nothing?"]);
-        assert_eq!(tag.to_vec(), hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
+    fn hmac_rfc4231() {
+        let cases: [(std::vec::Vec<u8>, std::vec::Vec<u8>, &str); 6] = [
+            (vec![0x0b; 20], b"Hi There".to_vec(), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+            (
+                b"Jefe".to_vec(),
+                b"what do ya want for nothing?".to_vec(),
+                "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+            ),
+            (vec![0xaa; 20], vec![0xdd; 50], "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"),
+            ((1..=25).collect(), vec![0xcd; 50], "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"),
+            (
+                vec![0xaa; 131],
+                b"Test Using Larger Than Block-Size Key - Hash Key First".to_vec(),
+                "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+            ),
+            (
+                vec![0xaa; 131],
+                b"This is a test using a larger than block-size key and a larger than block-size data. \
+                  The key needs to be hashed before being used by the HMAC algorithm."
+                    .to_vec(),
+                "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2",
+            ),
+        ];
+        for (key, data, want) in cases {
+            assert_eq!(hmac_sha256(&key, &[&data]).to_vec(), hex(want), "key {key:02x?}");
+            // In pieces, and through start/update/end.
+            let (x, y) = data.split_at(data.len() / 3);
+            assert_eq!(hmac_sha256(&key, &[x, b"", y]).to_vec(), hex(want));
+            let mac = HmacSha256::new(&key);
+            let mut h = Sha256::new();
+            mac.start(&mut h);
+            h.update(&data);
+            assert_eq!(mac.end(&mut h).to_vec(), hex(want));
+        }
+        let t = hmac_sha256(&[0x0c; 20], &[b"Test With Truncation"]);
+        assert_eq!(t[..16].to_vec(), hex("a3b6167473100ee06e0c796c2955552b"));
+    }
+
+    /// RFC 2104 HMAC and RFC 5246 P_SHA256 written directly on the `sha2`
+    /// crate, as the reference for the randomized tests.
+    fn ref_hmac(key: &[u8], msg: &[u8]) -> [u8; 32] {
+        use sha2::Digest;
+        let mut k = [0u8; 64];
+        if key.len() > 64 {
+            k[..32].copy_from_slice(&sha2::Sha256::digest(key));
+        } else {
+            k[..key.len()].copy_from_slice(key);
+        }
+        let ipad: std::vec::Vec<u8> = k.iter().map(|b| b ^ 0x36).collect();
+        let opad: std::vec::Vec<u8> = k.iter().map(|b| b ^ 0x5c).collect();
+        let inner = sha2::Sha256::digest([&ipad[..], msg].concat());
+        sha2::Sha256::digest([&opad[..], &inner[..]].concat()).into()
+    }
+
+    fn ref_prf(secret: &[u8], label_seed: &[u8], len: usize) -> std::vec::Vec<u8> {
+        let mut out = std::vec::Vec::new();
+        let mut a = ref_hmac(secret, label_seed);
+        while out.len() < len {
+            out.extend_from_slice(&ref_hmac(secret, &[&a[..], label_seed].concat()));
+            a = ref_hmac(secret, &a);
+        }
+        out.truncate(len);
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 256, failure_persistence: None, ..proptest::prelude::ProptestConfig::default()
+        })]
+        /// Keys of 0..200 bytes (both sides of the 64-byte block), messages
+        /// of 0..300 bytes, PRF outputs of 0..130 bytes, against the
+        /// reference above.
+        #[test]
+        fn random_hmac_and_prf_match_the_reference(
+            key in proptest::collection::vec(0u8.., 0..200),
+            msg in proptest::collection::vec(0u8.., 0..300),
+            label in proptest::collection::vec(0u8.., 0..30),
+            len in 0usize..130,
+        ) {
+            proptest::prop_assert_eq!(hmac_sha256(&key, &[&msg]), ref_hmac(&key, &msg));
+            let mut out = vec![0u8; len];
+            let (s1, s2) = msg.split_at(msg.len() / 2);
+            prf(&key, &label, &[s1, s2], &mut out);
+            proptest::prop_assert_eq!(out, ref_prf(&key, &[&label[..], &msg[..]].concat(), len));
+        }
     }
 }
