@@ -256,7 +256,10 @@ typedef struct nanodtls_config {
    */
   uint32_t handshake_timeout_ms;
   /**
-   * Server: cookie secret lifetime in ms (default 300000).
+   * Server: cookie secret lifetime in ms (default 300000). A
+   * HelloVerifyRequest cookie is accepted for at least this long after it
+   * was issued and never once its secret is twice this old, also when no
+   * ClientHello came in between (secrets rotate every lifetime).
    */
   uint32_t cookie_lifetime_ms;
   /**

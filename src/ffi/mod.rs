@@ -202,7 +202,10 @@ pub struct nanodtls_config {
     pub retransmit_max_ms: u32,
     /// Handshake deadline in ms (default 120000).
     pub handshake_timeout_ms: u32,
-    /// Server: cookie secret lifetime in ms (default 300000).
+    /// Server: cookie secret lifetime in ms (default 300000). A
+    /// HelloVerifyRequest cookie is accepted for at least this long after it
+    /// was issued and never once its secret is twice this old, also when no
+    /// ClientHello came in between (secrets rotate every lifetime).
     pub cookie_lifetime_ms: u32,
     /// 1 = negotiate heartbeat (RFC 6520): answer requests, allow nanodtls_heartbeat (default 0).
     pub heartbeat: u8,

