@@ -550,6 +550,13 @@ typedef struct nanodtls_endpoint_stats {
    */
   uint32_t dropped_hvr_busy;
   /**
+   * ClientHellos longer than NANODTLS_MAX_HANDSHAKE_MSG (what a peer can
+   * reassemble) refused before they took a slot; their valid cookie
+   * proved the address, so each was answered with a fatal internal_error
+   * alert at once (raise the knob, or make the client's hello smaller).
+   */
+  uint32_t refused_too_large;
+  /**
    * Peer slots in use now.
    */
   uint32_t peers_in_use;
@@ -1233,6 +1240,11 @@ nanodtls_status nanodtls_endpoint_heartbeat_status(struct nanodtls_endpoint *ep,
  * addresses only get a slot after a valid cookie exchange. Errors of one
  * peer's connection are returned (and reported as an event); other peers
  * are unaffected.
+ *
+ * A new peer's ClientHello must come unfragmented (a fragmented one is
+ * dropped, dropped_unknown_peer). One longer than
+ * NANODTLS_MAX_HANDSHAKE_MSG never takes a slot: with a valid cookie it
+ * is answered with a fatal internal_error alert at once (refused_too_large).
  */
 nanodtls_status nanodtls_endpoint_feed(struct nanodtls_endpoint *ep,
                                        const uint8_t *addr,

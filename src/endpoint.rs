@@ -7,7 +7,10 @@
 //! is reclaimed in this order: a closed or failed connection; a half-open
 //! handshake with no traffic for `half_open_timeout_ms`; a connected peer
 //! idle for longer than `idle_timeout_ms` (if that is not 0). Otherwise the
-//! ClientHello is dropped and counted.
+//! ClientHello is dropped and counted. A ClientHello longer than
+//! `NANODTLS_MAX_HANDSHAKE_MSG` (what a slot can reassemble) never takes a
+//! slot: once its cookie is verified it is refused with a stateless fatal
+//! internal_error alert.
 //!
 //! A ClientHello with a *new* client random from the address of a connected
 //! peer (the device rebooted, RFC 6347 4.2.8) always goes through the cookie
@@ -16,6 +19,7 @@
 
 use zerocopy::FromZeros;
 
+use crate::alert;
 use crate::auth::Credentials;
 use crate::codec::{Reader, Writer};
 use crate::config::{Config, Role};
@@ -26,7 +30,7 @@ use crate::error::Error;
 use crate::handshake::msg::client_hello::ClientHello;
 use crate::handshake::{self, msg};
 use crate::record::{self, content};
-use crate::sizes::NANODTLS_MAX_PEER_ADDR;
+use crate::sizes::{NANODTLS_MAX_HANDSHAKE_MSG, NANODTLS_MAX_PEER_ADDR};
 
 /// Endpoint events, reported once each by [`Endpoint::poll_event`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,12 +120,17 @@ pub struct EndpointStats {
     pub dropped_unknown_peer: u32,
     /// HelloVerifyRequests not sent because the queue of unpolled ones was full.
     pub dropped_hvr_busy: u32,
+    /// ClientHellos longer than `NANODTLS_MAX_HANDSHAKE_MSG` (what a peer
+    /// can reassemble) refused before they took a slot, with a fatal
+    /// internal_error alert (their cookie proved the address).
+    pub refused_too_large: u32,
 }
 
-/// HelloVerifyRequests that can wait for poll at once.
-const HVR_QUEUE: usize = 4;
+/// HelloVerifyRequests (and other stateless replies) that can wait for
+/// poll at once.
+pub const HVR_QUEUE: usize = 4;
 
-/// A HelloVerifyRequest waiting to be polled.
+/// A stateless reply (HelloVerifyRequest or alert) waiting to be polled.
 #[derive(FromZeros)]
 #[repr(C)]
 struct PendingHvr {
@@ -319,7 +328,7 @@ impl Endpoint {
             }
         }
         // A (possibly) new peer: only a ClientHello with a valid cookie gets a slot.
-        let Some((rec_seq, msg_seq, _message, body)) = hello else {
+        let Some((rec_seq, msg_seq, message, body)) = hello else {
             self.stats.dropped_unknown_peer = self.stats.dropped_unknown_peer.saturating_add(1);
             nd_log!(self.log =>
                 Debug,
@@ -359,6 +368,28 @@ impl Endpoint {
                 self.queue_hello_verify(addr, rec_seq, msg_seq, &ch);
                 return Ok(());
             }
+        }
+        // A ClientHello the peer's reassembly buffer cannot hold would take
+        // a slot, get no answer and keep it until it is reclaimed: refuse it
+        // before. The address is proven (or cookies are off), so say why at
+        // once: internal_error (RFC 5246 7.2.2: a failure "unrelated to the
+        // peer or the correctness of the protocol (such as a memory
+        // allocation failure)"; the ClientHello is legal, our buffer is too
+        // small). handshake_failure would claim the offered parameters were
+        // unacceptable, which we never got to decide.
+        if message.len() > NANODTLS_MAX_HANDSHAKE_MSG {
+            self.stats.refused_too_large = self.stats.refused_too_large.saturating_add(1);
+            nd_log!(self.log =>
+                Warn,
+                "server: endpoint: refused a {}-byte ClientHello: over NANODTLS_MAX_HANDSHAKE_MSG ({}), answered internal_error",
+                message.len(),
+                NANODTLS_MAX_HANDSHAKE_MSG
+            );
+            self.queue_reply(addr, |w| {
+                let body = [alert::FATAL, alert::INTERNAL_ERROR];
+                record::write_record(w, None, content::ALERT, 0, rec_seq, &[&body])
+            });
+            return Ok(());
         }
         let i = match existing {
             Some(i) => i,
@@ -458,23 +489,35 @@ impl Endpoint {
         None
     }
 
-    fn queue_hello_verify(&mut self, addr: &[u8], rec_seq: u64, msg_seq: u16, ch: &ClientHello<'_>) {
+    /// Queue a stateless datagram for `addr`, written by `write`: false if
+    /// the queue is full (counted in dropped_hvr_busy: the client will
+    /// retransmit its ClientHello) or it could not be written.
+    fn queue_reply(&mut self, addr: &[u8], write: impl FnOnce(&mut Writer<'_>) -> Result<(), Error>) -> bool {
         let Some(slot) = self.hvr.iter_mut().find(|h| h.len == 0) else {
-            // The queue is full; the client will retransmit its ClientHello.
             self.stats.dropped_hvr_busy = self.stats.dropped_hvr_busy.saturating_add(1);
             nd_log!(self.log => Debug, "server: endpoint: drop [dropped_hvr_busy] ClientHello: HelloVerifyRequest queue full");
-            return;
+            return false;
         };
-        let Some(cookie) = self.cookies.issue(addr, ch) else { return };
         let mut w = Writer::new(&mut slot.datagram);
-        if crate::handshake::msg::hello_verify_request::write_record_to(&mut w, rec_seq, msg_seq, &cookie).is_err() {
-            return;
+        if write(&mut w).is_err() {
+            return false;
         }
         let n = w.len();
-        let Some(dst) = slot.addr.get_mut(..addr.len()) else { return };
+        let Some(dst) = slot.addr.get_mut(..addr.len()) else { return false };
         dst.copy_from_slice(addr);
         slot.addr_len = addr.len() as u8;
         slot.len = n as u8;
+        true
+    }
+
+    fn queue_hello_verify(&mut self, addr: &[u8], rec_seq: u64, msg_seq: u16, ch: &ClientHello<'_>) {
+        let Some(cookie) = self.cookies.issue(addr, ch) else { return };
+        let write = |w: &mut Writer<'_>| {
+            crate::handshake::msg::hello_verify_request::write_record_to(w, rec_seq, msg_seq, &cookie)
+        };
+        if !self.queue_reply(addr, write) {
+            return;
+        }
         self.stats.hello_verify_requests = self.stats.hello_verify_requests.saturating_add(1);
         nd_log!(self.log =>
             Debug,

@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use nanodtls::handshake::msg;
+use nanodtls::handshake::{self, msg};
 use nanodtls::record::{self, content};
 use nanodtls::{Connection, Endpoint, PeerSlot};
 
@@ -84,4 +84,85 @@ fn a_cookie_from_before_a_long_silence_is_refused() {
             assert_eq!(first_handshake_type(&out[0]), Some(msg::HELLO_VERIFY_REQUEST));
         }
     }
+}
+
+/// `datagram` (one record with an unfragmented ClientHello) with a padding
+/// extension (RFC 7685) that makes the message `extra + 4` bytes longer.
+/// The cookie does not cover extensions, so it stays valid.
+fn pad_client_hello(datagram: &[u8], extra: usize) -> Vec<u8> {
+    let h = record::HEADER_LEN;
+    let b = h + handshake::HEADER_LEN;
+    assert_eq!(datagram[h], msg::CLIENT_HELLO);
+    let body = &datagram[b..];
+    let mut at = 2 + 32;
+    at += 1 + usize::from(body[at]); // session_id
+    at += 1 + usize::from(body[at]); // cookie
+    at += 2 + usize::from(u16::from_be_bytes([body[at], body[at + 1]])); // suites
+    at += 1 + usize::from(body[at]); // compression methods
+    let mut out = datagram[..b].to_vec();
+    out.extend_from_slice(&body[..at]);
+    let exts_len = if at < body.len() { usize::from(u16::from_be_bytes([body[at], body[at + 1]])) } else { 0 };
+    out.extend_from_slice(&((exts_len + 4 + extra) as u16).to_be_bytes());
+    if at < body.len() {
+        out.extend_from_slice(&body[at + 2..]);
+    }
+    out.extend_from_slice(&[0, 21]);
+    out.extend_from_slice(&(extra as u16).to_be_bytes());
+    out.resize(out.len() + extra, 0);
+    let body_len = (out.len() - b) as u32;
+    out[h + 1..h + 4].copy_from_slice(&body_len.to_be_bytes()[1..]);
+    out[h + 9..h + 12].copy_from_slice(&body_len.to_be_bytes()[1..]);
+    let rec_len = (out.len() - h) as u16;
+    out[11..13].copy_from_slice(&rec_len.to_be_bytes());
+    out
+}
+
+#[test]
+fn a_client_hello_too_large_to_reassemble_is_refused_before_it_takes_a_slot() {
+    // Reported: a ClientHello over NANODTLS_MAX_HANDSHAKE_MSG with a valid
+    // cookie got no answer and held a slot for the half-open timeout.
+    let max = nanodtls::sizes::NANODTLS_MAX_HANDSHAKE_MSG;
+    let mut e = Ep::new(1);
+    let (mut c, mut env, ch2) = second_hello(&mut e, 0, b"client-a", 1);
+    let message_len = ch2.len() - record::HEADER_LEN;
+    // Exactly the limit still fits (and is served).
+    let mut fits = Ep::new(1);
+    let (_, _, ch2_fits) = second_hello(&mut fits, 0, b"client-a", 1);
+    let at_limit = pad_client_hello(&ch2_fits, max - message_len - 4);
+    assert_eq!(at_limit.len() - record::HEADER_LEN, max);
+    fits.feed(0, b"client-a", &at_limit).unwrap();
+    assert_eq!(fits.ep.stats().slots_allocated, 1);
+    assert_eq!(fits.ep.stats().refused_too_large, 0);
+    assert_eq!(first_handshake_type(&fits.poll_for(0, b"client-a")[0]), Some(msg::SERVER_HELLO));
+    // One byte more: refused, no slot, a fatal internal_error at once.
+    let over = pad_client_hello(&ch2, max - message_len - 3);
+    e.feed(0, b"client-a", &over).unwrap();
+    assert_eq!(e.ep.stats().slots_allocated, 0);
+    assert_eq!(e.ep.stats().refused_too_large, 1);
+    assert_eq!(e.ep.peers_in_use(&e.slots), 0);
+    let out = e.poll_for(0, b"client-a");
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0][0], content::ALERT);
+    assert_eq!(&out[0][3..5], &[0, 0], "epoch 0");
+    assert_eq!(&out[0][5..11], &over[5..11], "the ClientHello's record sequence number");
+    assert_eq!(&out[0][record::HEADER_LEN..], &[2, 80]);
+    // The client learns it at once instead of waiting for its deadline.
+    assert_eq!(c.feed(&mut env, 0, &out[0]), Err(nanodtls::Error::AlertReceived));
+    assert_eq!(c.last_alert().description, 80);
+    // The slot stays free for the next client.
+    let (_, _, other) = second_hello(&mut e, 5, b"client-b", 2);
+    e.feed(5, b"client-b", &other).unwrap();
+    assert_eq!(e.ep.stats().slots_allocated, 1);
+    // Without a valid cookie the oversized ClientHello is only answered with
+    // a HelloVerifyRequest (nothing is said to an unproven address).
+    let mut fresh = psk_client(&client_config());
+    let mut fenv = TestEnv::new(3);
+    fresh.connect(&mut fenv, 10).unwrap();
+    let mut buf = [0u8; 2048];
+    let n = fresh.poll_datagram(10, &mut buf).unwrap().unwrap();
+    e.feed(10, b"client-c", &pad_client_hello(&buf[..n], max)).unwrap();
+    let out = e.poll_for(10, b"client-c");
+    assert_eq!(out.len(), 1);
+    assert_eq!(first_handshake_type(&out[0]), Some(msg::HELLO_VERIFY_REQUEST));
+    assert_eq!(e.ep.stats().refused_too_large, 1);
 }

@@ -99,6 +99,11 @@ pub struct nanodtls_endpoint_stats {
     pub dropped_unknown_peer: u32,
     /// HelloVerifyRequests not sent because the queue of unpolled ones was full.
     pub dropped_hvr_busy: u32,
+    /// ClientHellos longer than NANODTLS_MAX_HANDSHAKE_MSG (what a peer can
+    /// reassemble) refused before they took a slot; their valid cookie
+    /// proved the address, so each was answered with a fatal internal_error
+    /// alert at once (raise the knob, or make the client's hello smaller).
+    pub refused_too_large: u32,
     /// Peer slots in use now.
     pub peers_in_use: u32,
 }
@@ -617,6 +622,11 @@ pub unsafe extern "C" fn nanodtls_endpoint_heartbeat_status(
 /// addresses only get a slot after a valid cookie exchange. Errors of one
 /// peer's connection are returned (and reported as an event); other peers
 /// are unaffected.
+///
+/// A new peer's ClientHello must come unfragmented (a fragmented one is
+/// dropped, dropped_unknown_peer). One longer than
+/// NANODTLS_MAX_HANDSHAKE_MSG never takes a slot: with a valid cookie it
+/// is answered with a fatal internal_error alert at once (refused_too_large).
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_endpoint_feed(
     ep: *mut nanodtls_endpoint,
@@ -899,6 +909,7 @@ pub unsafe extern "C" fn nanodtls_endpoint_get_stats(
                 dropped_no_slot: s.dropped_no_slot,
                 dropped_unknown_peer: s.dropped_unknown_peer,
                 dropped_hvr_busy: s.dropped_hvr_busy,
+                refused_too_large: s.refused_too_large,
                 peers_in_use: e.peers_in_use(slots) as u32,
             });
             NANODTLS_OK

@@ -68,6 +68,40 @@ static void second_hello(nanodtls_ctx *c, const uint8_t *addr, t_dgram *d)
     T_ST(nanodtls_poll_datagram(c, d->data, sizeof d->data, &d->len), NANODTLS_OK);
 }
 
+/* Append a padding extension (RFC 7685) to the unfragmented ClientHello
+ * in `d` (one record) so that the message grows by `extra` + 4 bytes.
+ * The cookie does not cover extensions: it stays valid. */
+static void pad_client_hello(t_dgram *d, size_t extra)
+{
+    uint8_t *rec = d->data;
+    uint8_t *body = rec + 25;
+    size_t blen = d->len - 25;
+    size_t at = 2 + 32;
+    size_t exts_len;
+
+    T_REQUIRE(rec[13] == 1 && d->len + 4 + extra <= sizeof d->data);
+    at += 1 + (size_t)body[at];                           /* session_id */
+    at += 1 + (size_t)body[at];                           /* cookie */
+    at += 2 + ((size_t)body[at] << 8 | body[at + 1]);     /* cipher_suites */
+    at += 1 + (size_t)body[at];                           /* compression_methods */
+    T_REQUIRE(at + 2 <= blen);                            /* our client sends extensions */
+    exts_len = ((size_t)body[at] << 8 | body[at + 1]) + 4 + extra;
+    body[at] = (uint8_t)(exts_len >> 8);
+    body[at + 1] = (uint8_t)exts_len;
+    body[blen] = 0;
+    body[blen + 1] = 21; /* padding */
+    body[blen + 2] = (uint8_t)(extra >> 8);
+    body[blen + 3] = (uint8_t)extra;
+    memset(body + blen + 4, 0, extra);
+    blen += 4 + extra;
+    rec[14] = rec[22] = (uint8_t)(blen >> 16); /* length and fragment_length */
+    rec[15] = rec[23] = (uint8_t)(blen >> 8);
+    rec[16] = rec[24] = (uint8_t)blen;
+    d->len = 25 + blen;
+    rec[11] = (uint8_t)((d->len - 13) >> 8);
+    rec[12] = (uint8_t)(d->len - 13);
+}
+
 static void test_cookies_expire_on_an_idle_server(void)
 {
     /* Reported: a cookie was accepted after 30 days of clock time (the
@@ -100,8 +134,51 @@ static void test_cookies_expire_on_an_idle_server(void)
     }
 }
 
+static void test_too_large_client_hello_is_refused_before_a_slot(void)
+{
+    /* Reported: a ClientHello over NANODTLS_MAX_HANDSHAKE_MSG with a valid
+     * cookie got no answer and held a slot for the half-open timeout. */
+    t_party cp;
+    t_dgram ch2;
+    nanodtls_endpoint_stats es;
+    nanodtls_alert a;
+    const t_dgram *al;
+
+    ep_setup(1, 1000);
+    client_setup(&g_client, &cp, 12);
+    second_hello(&g_client, ADDR_A, &ch2);
+    /* One byte over the limit (the message is everything after the record header). */
+    pad_client_hello(&ch2, NANODTLS_MAX_HANDSHAKE_MSG + 1 - (ch2.len - 13) - 4);
+    T_EQ(ch2.len - 13, NANODTLS_MAX_HANDSHAKE_MSG + 1);
+    T_ST(nanodtls_endpoint_feed(&g_ep, ADDR_A, 16, ch2.data, ch2.len), NANODTLS_OK);
+    T_ST(nanodtls_endpoint_get_stats(&g_ep, &es), NANODTLS_OK);
+    T_EQ(es.refused_too_large, 1);
+    T_EQ(es.slots_allocated, 0);
+    T_EQ(es.peers_in_use, 0);
+    /* Answered at once: a fatal internal_error in epoch 0 with the
+     * ClientHello's record sequence number. */
+    g_f.n = 0;
+    T_EQ(t_collect_ep(&g_ep, &g_f), 1);
+    al = &g_f.d[0];
+    T_EQ(al->len, 15);
+    T_EQ(al->data[0], 21);
+    T_CHECK(memcmp(al->data + 3, "\0\0", 2) == 0);
+    T_CHECK(memcmp(al->data + 5, ch2.data + 5, 6) == 0);
+    T_EQ(al->data[13], 2);
+    T_EQ(al->data[14], 80);
+    T_ST(nanodtls_feed(&g_client, al->data, al->len), NANODTLS_E_ALERT_RECEIVED);
+    T_EQ(nanodtls_state(&g_client), NANODTLS_STATE_FAILED);
+    T_ST(nanodtls_last_alert(&g_client, &a), NANODTLS_OK);
+    T_EQ(a.description, 80);
+    T_EQ(a.sent, 0);
+    T_CHECK(strcmp(nanodtls_alert_name(80), "internal_error") == 0);
+    T_ST(nanodtls_endpoint_deinit(&g_ep), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
+}
+
 int main(void)
 {
     T_RUN(test_cookies_expire_on_an_idle_server);
+    T_RUN(test_too_large_client_hello_is_refused_before_a_slot);
     return t_finish("test_endpoint");
 }
