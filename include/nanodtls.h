@@ -168,6 +168,13 @@
 #define NANODTLS_DEFAULT_IDLE_MS 60000
 
 /**
+ * Stateless replies (HelloVerifyRequests, refusals of ClientHellos that
+ * are too large) an endpoint holds until they are polled; see
+ * nanodtls_endpoint_feed.
+ */
+#define NANODTLS_ENDPOINT_REPLY_QUEUE 4
+
+/**
  * nanodtls_event.kind: a handshake completed.
  */
 #define NANODTLS_EVENT_CONNECTED 1
@@ -1241,6 +1248,22 @@ nanodtls_status nanodtls_endpoint_heartbeat_status(struct nanodtls_endpoint *ep,
  * peer's connection are returned (and reported as an event); other peers
  * are unaffected.
  *
+ * Poll after each feed: call nanodtls_endpoint_poll_datagram until
+ * NANODTLS_DONE before feeding the next datagram. Replies are queued, not
+ * sent: a peer's flight waits in its slot, and HelloVerifyRequests (and
+ * the refusals below) wait in one queue of NANODTLS_ENDPOINT_REPLY_QUEUE
+ * entries shared by all new peers. While it is full, ClientHellos from
+ * new peers are dropped (counted in dropped_hvr_busy) and those clients
+ * wait for their retransmission timer (1 s, 2 s, 4 s ...): a burst of
+ * datagrams fed without polling in between loses all but the first few
+ * cookie replies.
+ *
+ * Addresses are compared as bytes: the same peer must always come with
+ * the same bytes, or it is another peer to the endpoint (e.g. zero
+ * sin_zero of a struct sockaddr_in and sin6_flowinfo of a sockaddr_in6,
+ * and pass the same length every time; see nd_normalize_addr in
+ * c-examples/posix).
+ *
  * A new peer's ClientHello must come unfragmented (a fragmented one is
  * dropped, dropped_unknown_peer). One longer than
  * NANODTLS_MAX_HANDSHAKE_MSG never takes a slot: with a valid cookie it
@@ -1255,7 +1278,9 @@ nanodtls_status nanodtls_endpoint_feed(struct nanodtls_endpoint *ep,
 /**
  * Take the next datagram to send and its destination address.
  * NANODTLS_OK: `out[0..*out_len]` goes to `addr_out[0..*addr_len]`.
- * NANODTLS_DONE: nothing to send.
+ * NANODTLS_DONE: nothing to send. Call it until DONE after every other
+ * endpoint call (feed, write, close_peer, heartbeat, handle_timeout):
+ * each may queue datagrams.
  */
 nanodtls_status nanodtls_endpoint_poll_datagram(struct nanodtls_endpoint *ep,
                                                 uint8_t *out,

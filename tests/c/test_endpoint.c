@@ -176,9 +176,54 @@ static void test_too_large_client_hello_is_refused_before_a_slot(void)
     T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
 }
 
+static void test_reply_queue_holds_the_documented_number(void)
+{
+    /* nanodtls_endpoint_feed: poll after each feed; the queue of
+     * HelloVerifyRequests holds NANODTLS_ENDPOINT_REPLY_QUEUE. */
+    static nanodtls_ctx clients[NANODTLS_ENDPOINT_REPLY_QUEUE + 1];
+    static t_flight hellos;
+    t_party cps[NANODTLS_ENDPOINT_REPLY_QUEUE + 1];
+    nanodtls_endpoint_stats es;
+    uint8_t addr[16];
+    size_t i;
+    int polled;
+
+    hellos.n = 0;
+    for (i = 0; i < NANODTLS_ENDPOINT_REPLY_QUEUE + 1; i++) {
+        client_setup(&clients[i], &cps[i], 20 + i);
+        T_EQ(t_collect(&clients[i], &hellos), 1);
+    }
+    /* The same burst of first ClientHellos, fed without and with polling
+     * in between. */
+    for (polled = 0; polled < 2; polled++) {
+        size_t sent = 0;
+        ep_setup(1, 1000);
+        for (i = 0; i < hellos.n; i++) {
+            memset(addr, (int)('a' + i), sizeof addr);
+            T_ST(nanodtls_endpoint_feed(&g_ep, addr, sizeof addr, hellos.d[i].data, hellos.d[i].len),
+                 NANODTLS_OK);
+            if (polled) {
+                g_f.n = 0;
+                sent += t_collect_ep(&g_ep, &g_f);
+            }
+        }
+        g_f.n = 0;
+        sent += t_collect_ep(&g_ep, &g_f);
+        T_ST(nanodtls_endpoint_get_stats(&g_ep, &es), NANODTLS_OK);
+        T_EQ(es.hello_verify_requests, polled ? hellos.n : NANODTLS_ENDPOINT_REPLY_QUEUE);
+        T_EQ(es.dropped_hvr_busy, polled ? 0 : 1);
+        T_EQ(sent, es.hello_verify_requests);
+        T_ST(nanodtls_endpoint_deinit(&g_ep), NANODTLS_OK);
+    }
+    for (i = 0; i < NANODTLS_ENDPOINT_REPLY_QUEUE + 1; i++) {
+        T_ST(nanodtls_deinit(&clients[i]), NANODTLS_OK);
+    }
+}
+
 int main(void)
 {
     T_RUN(test_cookies_expire_on_an_idle_server);
     T_RUN(test_too_large_client_hello_is_refused_before_a_slot);
+    T_RUN(test_reply_queue_holds_the_documented_number);
     return t_finish("test_endpoint");
 }
