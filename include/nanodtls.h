@@ -564,9 +564,24 @@ typedef struct nanodtls_endpoint_stats {
    */
   uint32_t refused_too_large;
   /**
-   * Peer slots in use now.
+   * Peer slots holding a peer now, in any state: peers_handshaking +
+   * peers_connected + peers_ended. A connection that ended keeps its
+   * slot (its stats and info stay readable) until a new peer takes it.
    */
   uint32_t peers_in_use;
+  /**
+   * Slots whose handshake is under way now (after the cookie exchange).
+   */
+  uint32_t peers_handshaking;
+  /**
+   * Connected peers now.
+   */
+  uint32_t peers_connected;
+  /**
+   * Slots of connections that ended (closed or failed) and were not
+   * reclaimed yet; a new peer takes them first.
+   */
+  uint32_t peers_ended;
 } nanodtls_endpoint_stats;
 
 /**
@@ -1360,7 +1375,8 @@ nanodtls_status nanodtls_endpoint_peer_stats(struct nanodtls_endpoint *ep,
                                              struct nanodtls_stats *stats);
 
 /**
- * Endpoint counters (cookies, slot allocation and reclamation, drops).
+ * Endpoint counters (cookies, slot allocation and reclamation, drops)
+ * and the slots in use now, by state.
  */
 nanodtls_status nanodtls_endpoint_get_stats(struct nanodtls_endpoint *ep,
                                             struct nanodtls_endpoint_stats *stats);

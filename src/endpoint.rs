@@ -126,6 +126,19 @@ pub struct EndpointStats {
     pub refused_too_large: u32,
 }
 
+/// The slots in use by the state of their connection
+/// ([`Endpoint::peer_counts`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PeerCounts {
+    /// Handshakes under way.
+    pub handshaking: usize,
+    /// Connected peers.
+    pub connected: usize,
+    /// Connections that ended (closed or failed) whose slot was not
+    /// reclaimed yet.
+    pub ended: usize,
+}
+
 /// HelloVerifyRequests (and other stateless replies) that can wait for
 /// poll at once.
 pub const HVR_QUEUE: usize = 4;
@@ -272,9 +285,24 @@ impl Endpoint {
         slots.iter().find(|s| s.matches(addr)).map(|s| &s.conn)
     }
 
-    /// Number of slots in use.
+    /// Number of slots in use (in any state, see [`Endpoint::peer_counts`]).
     pub fn peers_in_use(&self, slots: &[PeerSlot]) -> usize {
         slots.iter().filter(|s| s.in_use).count()
+    }
+
+    /// The slots in use by state: a connection that ended (closed or
+    /// failed) keeps its slot until a new peer needs it.
+    pub fn peer_counts(&self, slots: &[PeerSlot]) -> PeerCounts {
+        let mut n = PeerCounts::default();
+        for s in slots.iter().filter(|s| s.in_use) {
+            let c = match s.conn.state() {
+                State::Connected => &mut n.connected,
+                State::Closed | State::Failed => &mut n.ended,
+                _ => &mut n.handshaking,
+            };
+            *c += 1;
+        }
+        n
     }
 
     fn check_addr(addr: &[u8]) -> Result<(), Error> {

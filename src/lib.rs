@@ -91,7 +91,7 @@ pub use alert::AlertInfo;
 pub use auth::Credentials;
 pub use config::{Config, Role};
 pub use connection::{Connection, Engine, State, Stats};
-pub use endpoint::{Endpoint, EndpointStats, Event, PeerSlot};
+pub use endpoint::{Endpoint, EndpointStats, Event, PeerCounts, PeerSlot};
 pub use env::Env;
 pub use error::Error;
 

@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use nanodtls::handshake::{self, msg};
 use nanodtls::record::{self, content};
-use nanodtls::{Connection, Endpoint, PeerSlot};
+use nanodtls::{Connection, Endpoint, PeerCounts, PeerSlot, State};
 
 /// An endpoint with `n` slots and its own RNG environment.
 struct Ep {
@@ -165,4 +165,57 @@ fn a_client_hello_too_large_to_reassemble_is_refused_before_it_takes_a_slot() {
     assert_eq!(out.len(), 1);
     assert_eq!(first_handshake_type(&out[0]), Some(msg::HELLO_VERIFY_REQUEST));
     assert_eq!(e.ep.stats().refused_too_large, 1);
+}
+
+/// A client at `addr` that completes its handshake with the endpoint at `now`.
+fn connect(e: &mut Ep, now: u64, addr: &[u8], seed: u64) -> (Box<Connection>, TestEnv) {
+    let mut c = psk_client(&client_config());
+    let mut env = TestEnv::new(seed);
+    c.connect(&mut env, now).unwrap();
+    let mut buf = [0u8; 2048];
+    for _ in 0..10 {
+        while let Some(n) = c.poll_datagram(now, &mut buf).unwrap() {
+            e.feed(now, addr, &buf[..n]).unwrap();
+        }
+        for d in e.poll_for(now, addr) {
+            c.feed(&mut env, now, &d).unwrap();
+        }
+    }
+    assert_eq!(c.state(), State::Connected);
+    (c, env)
+}
+
+#[test]
+fn the_slot_counts_tell_handshaking_connected_and_ended_peers_apart() {
+    // Reported: peers_in_use counted closed peers until their slot was
+    // reclaimed, so a server whose clients had all gone looked busy.
+    let mut e = Ep::new(3);
+    let counts = |e: &Ep| e.ep.peer_counts(&e.slots);
+    assert_eq!(counts(&e), PeerCounts::default());
+    let (mut a, mut aenv) = connect(&mut e, 0, b"client-a", 1);
+    let (_, _, ch2) = second_hello(&mut e, 0, b"client-b", 2);
+    e.feed(0, b"client-b", &ch2).unwrap();
+    e.poll_for(0, b"client-b");
+    assert_eq!(counts(&e), PeerCounts { handshaking: 1, connected: 1, ended: 0 });
+    assert_eq!(e.ep.peers_in_use(&e.slots), 2);
+    // A closes: its slot stays (until a new peer needs it) but it is not busy.
+    a.close().unwrap();
+    let mut buf = [0u8; 2048];
+    let n = a.poll_datagram(0, &mut buf).unwrap().unwrap();
+    e.feed(1, b"client-a", &buf[..n]).unwrap();
+    for d in e.poll_for(1, b"client-a") {
+        let _ = a.feed(&mut aenv, 1, &d);
+    }
+    assert_eq!(counts(&e), PeerCounts { handshaking: 1, connected: 0, ended: 1 });
+    assert_eq!(e.ep.peers_in_use(&e.slots), 2);
+    // B's handshake fails at its deadline: ended too.
+    let t = u64::from(server_config().handshake_timeout_ms);
+    e.ep.handle_timeout(&mut e.slots, t);
+    assert_eq!(counts(&e), PeerCounts { handshaking: 0, connected: 0, ended: 2 });
+    // A new client takes the free slot, then one of the ended ones.
+    connect(&mut e, t + 1, b"client-c", 3);
+    connect(&mut e, t + 2, b"client-d", 4);
+    connect(&mut e, t + 3, b"client-e", 5);
+    assert_eq!(counts(&e), PeerCounts { handshaking: 0, connected: 3, ended: 0 });
+    assert_eq!(e.ep.stats().slots_reclaimed, 2);
 }

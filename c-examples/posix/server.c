@@ -141,7 +141,10 @@ static void usage(FILE *out)
             "  --stats          at exit, print the endpoint's counters to stderr:\n"
             "                   \"STATS hello_verify_requests=N slots_allocated=N\n"
             "                   slots_reclaimed=N dropped_no_slot=N dropped_hvr_busy=N\n"
-            "                   dropped_unknown_peer=N refused_too_large=N peers_in_use=N\"\n"
+            "                   dropped_unknown_peer=N refused_too_large=N peers_in_use=N\n"
+            "                   peers_handshaking=N peers_connected=N peers_ended=N\"\n"
+            "                   (peers_in_use = handshaking + connected + ended: a\n"
+            "                   closed or failed peer keeps its slot until reclaimed)\n"
             "  --verbose        log datagrams and peer state changes to stderr, with\n"
             "                   the library's debug log (\"nanodtls[LEVEL] message\")\n"
             "\n"
@@ -821,11 +824,13 @@ static void print_stats(void)
     }
     fprintf(stderr,
             "STATS hello_verify_requests=%lu slots_allocated=%lu slots_reclaimed=%lu dropped_no_slot=%lu "
-            "dropped_hvr_busy=%lu dropped_unknown_peer=%lu refused_too_large=%lu peers_in_use=%lu\n",
+            "dropped_hvr_busy=%lu dropped_unknown_peer=%lu refused_too_large=%lu peers_in_use=%lu "
+            "peers_handshaking=%lu peers_connected=%lu peers_ended=%lu\n",
             (unsigned long)es.hello_verify_requests, (unsigned long)es.slots_allocated,
             (unsigned long)es.slots_reclaimed, (unsigned long)es.dropped_no_slot, (unsigned long)es.dropped_hvr_busy,
             (unsigned long)es.dropped_unknown_peer, (unsigned long)es.refused_too_large,
-            (unsigned long)es.peers_in_use);
+            (unsigned long)es.peers_in_use, (unsigned long)es.peers_handshaking, (unsigned long)es.peers_connected,
+            (unsigned long)es.peers_ended);
     fflush(stderr);
 }
 

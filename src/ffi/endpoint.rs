@@ -110,8 +110,17 @@ pub struct nanodtls_endpoint_stats {
     /// proved the address, so each was answered with a fatal internal_error
     /// alert at once (raise the knob, or make the client's hello smaller).
     pub refused_too_large: u32,
-    /// Peer slots in use now.
+    /// Peer slots holding a peer now, in any state: peers_handshaking +
+    /// peers_connected + peers_ended. A connection that ended keeps its
+    /// slot (its stats and info stay readable) until a new peer takes it.
     pub peers_in_use: u32,
+    /// Slots whose handshake is under way now (after the cookie exchange).
+    pub peers_handshaking: u32,
+    /// Connected peers now.
+    pub peers_connected: u32,
+    /// Slots of connections that ended (closed or failed) and were not
+    /// reclaimed yet; a new peer takes them first.
+    pub peers_ended: u32,
 }
 
 /// Run `f` with the endpoint and its slots.
@@ -913,7 +922,8 @@ pub unsafe extern "C" fn nanodtls_endpoint_peer_stats(
     unsafe { peer_getter(ep, addr, addr_len, stats, |c| nanodtls_stats::from(c.stats())) }
 }
 
-/// Endpoint counters (cookies, slot allocation and reclamation, drops).
+/// Endpoint counters (cookies, slot allocation and reclamation, drops)
+/// and the slots in use now, by state.
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_endpoint_get_stats(
     ep: *mut nanodtls_endpoint,
@@ -926,6 +936,7 @@ pub unsafe extern "C" fn nanodtls_endpoint_get_stats(
     unsafe {
         with_ep(ep, |e, slots, _| {
             let s = e.stats();
+            let n = e.peer_counts(slots);
             stats.write(nanodtls_endpoint_stats {
                 hello_verify_requests: s.hello_verify_requests,
                 slots_allocated: s.slots_allocated,
@@ -935,6 +946,9 @@ pub unsafe extern "C" fn nanodtls_endpoint_get_stats(
                 dropped_hvr_busy: s.dropped_hvr_busy,
                 refused_too_large: s.refused_too_large,
                 peers_in_use: e.peers_in_use(slots) as u32,
+                peers_handshaking: n.handshaking as u32,
+                peers_connected: n.connected as u32,
+                peers_ended: n.ended as u32,
             });
             NANODTLS_OK
         })

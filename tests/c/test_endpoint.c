@@ -11,6 +11,7 @@
 #include "harness.h"
 
 static nanodtls_ctx g_client;
+static nanodtls_ctx g_client2;
 static nanodtls_endpoint g_ep;
 static nanodtls_peer g_peers[2];
 static uint64_t g_clock;
@@ -18,6 +19,7 @@ static t_flight g_f;
 static t_party g_sp;
 
 static const uint8_t ADDR_A[16] = {'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'A'};
+static const uint8_t ADDR_B[16] = {'B', 'B', 'B', 'B', 'B', 'B', 'B', 'B', 'B', 'B', 'B', 'B', 'B', 'B', 'B', 'B'};
 
 /* An endpoint over `n` of g_peers with the test PSK; the clock at `t0`. */
 static void ep_setup(size_t n, uint64_t t0)
@@ -56,15 +58,27 @@ static size_t ep_round(nanodtls_ctx *c, const uint8_t *addr)
     return moved;
 }
 
+/* Run client `c` at `addr` against the endpoint until it is connected
+ * (at most 10 rounds). */
+static void ep_connect(nanodtls_ctx *c, const uint8_t *addr)
+{
+    int r;
+    for (r = 0; r < 10 && nanodtls_state(c) != NANODTLS_STATE_CONNECTED; r++) {
+        ep_round(c, addr);
+    }
+    T_EQ(nanodtls_state(c), NANODTLS_STATE_CONNECTED);
+}
+
 /* The client's ClientHello with the cookie, taken off the wire into `d`:
  * its first ClientHello and the HelloVerifyRequest are exchanged. */
 static void second_hello(nanodtls_ctx *c, const uint8_t *addr, t_dgram *d)
 {
-    nanodtls_endpoint_stats es;
+    nanodtls_endpoint_stats before, es;
 
+    T_ST(nanodtls_endpoint_get_stats(&g_ep, &before), NANODTLS_OK);
     ep_round(c, addr); /* ClientHello -> HelloVerifyRequest -> client */
     T_ST(nanodtls_endpoint_get_stats(&g_ep, &es), NANODTLS_OK);
-    T_EQ(es.hello_verify_requests, 1);
+    T_EQ(es.hello_verify_requests, before.hello_verify_requests + 1);
     T_ST(nanodtls_poll_datagram(c, d->data, sizeof d->data, &d->len), NANODTLS_OK);
 }
 
@@ -220,10 +234,52 @@ static void test_reply_queue_holds_the_documented_number(void)
     }
 }
 
+/* The endpoint's slot gauges: (in use, handshaking, connected, ended). */
+static void check_peers(uint32_t in_use, uint32_t handshaking, uint32_t connected, uint32_t ended)
+{
+    nanodtls_endpoint_stats es;
+    T_ST(nanodtls_endpoint_get_stats(&g_ep, &es), NANODTLS_OK);
+    T_EQ(es.peers_in_use, in_use);
+    T_EQ(es.peers_handshaking, handshaking);
+    T_EQ(es.peers_connected, connected);
+    T_EQ(es.peers_ended, ended);
+}
+
+static void test_peer_gauges_by_state(void)
+{
+    /* Reported: peers_in_use counted closed peers until they were
+     * reclaimed; the split tells them apart. */
+    t_party cpa, cpb;
+    t_dgram ch2;
+
+    ep_setup(2, 1000);
+    check_peers(0, 0, 0, 0);
+    client_setup(&g_client, &cpa, 31);
+    ep_connect(&g_client, ADDR_A);
+    client_setup(&g_client2, &cpb, 32);
+    second_hello(&g_client2, ADDR_B, &ch2);
+    T_ST(nanodtls_endpoint_feed(&g_ep, ADDR_B, 16, ch2.data, ch2.len), NANODTLS_OK);
+    g_f.n = 0;
+    (void)t_collect_ep(&g_ep, &g_f); /* B's flight 4, never delivered */
+    check_peers(2, 1, 1, 0);
+    /* A closes: its slot stays until a new peer needs it. */
+    T_ST(nanodtls_close(&g_client), NANODTLS_OK);
+    ep_round(&g_client, ADDR_A);
+    check_peers(2, 1, 0, 1);
+    /* B's handshake reaches its deadline. */
+    g_clock += 120000;
+    T_ST(nanodtls_endpoint_handle_timeout(&g_ep), NANODTLS_OK);
+    check_peers(2, 0, 0, 2);
+    T_ST(nanodtls_endpoint_deinit(&g_ep), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_client2), NANODTLS_OK);
+}
+
 int main(void)
 {
     T_RUN(test_cookies_expire_on_an_idle_server);
     T_RUN(test_too_large_client_hello_is_refused_before_a_slot);
     T_RUN(test_reply_queue_holds_the_documented_number);
+    T_RUN(test_peer_gauges_by_state);
     return t_finish("test_endpoint");
 }
