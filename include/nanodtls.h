@@ -564,6 +564,13 @@ typedef struct nanodtls_endpoint_stats {
    */
   uint32_t refused_too_large;
   /**
+   * ClientHellos dropped because the RNG callback failed while refreshing
+   * the cookie secret (nanodtls_endpoint_feed returned NANODTLS_E_RNG).
+   * An RNG failure inside a peer's handshake ends that handshake
+   * instead (NANODTLS_EVENT_FAILED with status NANODTLS_E_RNG).
+   */
+  uint32_t rng_failures;
+  /**
    * Peer slots holding a peer now, in any state: peers_handshaking +
    * peers_connected + peers_ended. A connection that ended keeps its
    * slot (its stats and info stay readable) until a new peer takes it.
@@ -819,7 +826,9 @@ nanodtls_status nanodtls_connect(struct nanodtls_ctx *ctx);
  * counted (see nanodtls_get_stats) and the call still returns OK. Returns
  * NANODTLS_E_READ_PENDING without consuming anything while application
  * data from an earlier datagram is unread. A negative protocol status
- * (ALERT_SENT, ALERT_RECEIVED, TIMEOUT, CLOSED) means the connection ended.
+ * (ALERT_SENT, ALERT_RECEIVED, TIMEOUT, CLOSED, RNG) means the connection
+ * ended; NANODTLS_E_RNG: the RNG callback failed (a server also when it
+ * refreshes its cookie secret for a ClientHello).
  */
 nanodtls_status nanodtls_feed(struct nanodtls_ctx *ctx, const uint8_t *data, size_t len);
 
@@ -1278,6 +1287,10 @@ nanodtls_status nanodtls_endpoint_heartbeat_status(struct nanodtls_endpoint *ep,
  * sin_zero of a struct sockaddr_in and sin6_flowinfo of a sockaddr_in6,
  * and pass the same length every time; see nd_normalize_addr in
  * c-examples/posix).
+ *
+ * NANODTLS_E_RNG: the RNG callback failed while the endpoint refreshed
+ * its cookie secret; the datagram was dropped, nothing else changed
+ * (counted in rng_failures; the client retransmits).
  *
  * A new peer's ClientHello must come unfragmented (a fragmented one is
  * dropped, dropped_unknown_peer). One longer than

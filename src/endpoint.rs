@@ -124,6 +124,9 @@ pub struct EndpointStats {
     /// can reassemble) refused before they took a slot, with a fatal
     /// internal_error alert (their cookie proved the address).
     pub refused_too_large: u32,
+    /// ClientHellos dropped because the RNG failed to refresh the cookie
+    /// secret ([`Endpoint::feed`] returned `Error::Rng`).
+    pub rng_failures: u32,
 }
 
 /// The slots in use by the state of their connection
@@ -312,7 +315,9 @@ impl Endpoint {
         Ok(())
     }
 
-    /// Feed a datagram received from `addr`.
+    /// Feed a datagram received from `addr`. `Err(Error::Rng)`: the RNG
+    /// failed to refresh the cookie secret; the datagram was dropped and
+    /// nothing changed. Other errors are those of the peer's connection.
     pub fn feed(
         &mut self,
         slots: &mut [PeerSlot],
@@ -379,12 +384,14 @@ impl Endpoint {
             let lifetime = self.cfg.cookie_lifetime_ms;
             let mut rng = |b: &mut [u8]| env.random(b);
             if self.cookies.refresh(now, lifetime, &mut rng).is_err() {
-                self.stats.dropped_unknown_peer = self.stats.dropped_unknown_peer.saturating_add(1);
+                // Our own failure, not the peer's: say so (the ClientHello is
+                // dropped, nothing changed; the client will retransmit).
+                self.stats.rng_failures = self.stats.rng_failures.saturating_add(1);
                 nd_log!(self.log =>
-                    Debug,
-                    "server: endpoint: drop [dropped_unknown_peer] the RNG failed to refresh the cookie secret"
+                    Warn,
+                    "server: endpoint: the RNG failed to refresh the cookie secret: ClientHello dropped [rng_failures]"
                 );
-                return Ok(());
+                return Err(Error::Rng);
             }
             if !self.cookies.verify(addr, &ch) {
                 if replaces_live {

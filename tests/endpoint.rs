@@ -219,3 +219,26 @@ fn the_slot_counts_tell_handshaking_connected_and_ended_peers_apart() {
     assert_eq!(counts(&e), PeerCounts { handshaking: 0, connected: 3, ended: 0 });
     assert_eq!(e.ep.stats().slots_reclaimed, 2);
 }
+
+#[test]
+fn an_rng_failure_refreshing_the_cookie_secret_is_reported() {
+    // Reported: the ClientHello was dropped and counted as a datagram from
+    // an unknown peer; nothing said the RNG had failed.
+    let mut e = Ep::new(1);
+    let mut c = psk_client(&client_config());
+    let mut cenv = TestEnv::new(1);
+    c.connect(&mut cenv, 0).unwrap();
+    let mut buf = [0u8; 2048];
+    let n = c.poll_datagram(0, &mut buf).unwrap().unwrap();
+    e.env.fail_rng = true;
+    assert_eq!(e.feed(0, b"client-a", &buf[..n]), Err(nanodtls::Error::Rng));
+    assert_eq!(e.ep.stats().rng_failures, 1);
+    assert_eq!(e.ep.stats().dropped_unknown_peer, 0);
+    assert_eq!(e.ep.stats().hello_verify_requests, 0);
+    assert!(e.poll_for(0, b"client-a").is_empty());
+    // Nothing changed: once the RNG works again the client gets through.
+    e.env.fail_rng = false;
+    assert_eq!(e.feed(1, b"client-a", &buf[..n]), Ok(()));
+    assert_eq!(e.ep.stats().hello_verify_requests, 1);
+    assert_eq!(e.ep.stats().rng_failures, 1);
+}

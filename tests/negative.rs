@@ -746,6 +746,26 @@ fn no_credentials_and_rng_failure_are_clear() {
 }
 
 #[test]
+fn a_server_whose_rng_fails_for_the_cookie_secret_says_so() {
+    // Reported: the ClientHello was dropped and counted as unexpected, so a
+    // server with a broken RNG just looked unreachable. Like an RNG failure
+    // for the ServerHello random it ends the handshake, with its own status.
+    let mut c = psk_client(&client_config());
+    let mut cenv = TestEnv::new(29);
+    c.connect(&mut cenv, 0).unwrap();
+    let mut buf = [0u8; 2048];
+    let n = c.poll_datagram(0, &mut buf).unwrap().unwrap();
+    let mut s = psk_server(&server_config());
+    let mut senv = TestEnv::new(30);
+    senv.fail_rng = true;
+    assert_eq!(s.feed(&mut senv, 0, &buf[..n]), Err(Error::Rng));
+    assert_eq!(s.state(), State::Failed);
+    assert_eq!(s.failure(), Some(Error::Rng));
+    assert_eq!(s.stats().dropped_unexpected, 0);
+    assert_eq!(s.poll_datagram(0, &mut buf), Ok(None), "nothing sent");
+}
+
+#[test]
 fn config_and_psk_misuse_is_rejected() {
     let mut c = new_conn(&client_config());
     assert_eq!(c.set_psk(b"", &PSK), Err(Error::InvalidArgument));

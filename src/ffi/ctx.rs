@@ -371,7 +371,9 @@ pub unsafe extern "C" fn nanodtls_connect(ctx: *mut nanodtls_ctx) -> nanodtls_st
 /// counted (see nanodtls_get_stats) and the call still returns OK. Returns
 /// NANODTLS_E_READ_PENDING without consuming anything while application
 /// data from an earlier datagram is unread. A negative protocol status
-/// (ALERT_SENT, ALERT_RECEIVED, TIMEOUT, CLOSED) means the connection ended.
+/// (ALERT_SENT, ALERT_RECEIVED, TIMEOUT, CLOSED, RNG) means the connection
+/// ended; NANODTLS_E_RNG: the RNG callback failed (a server also when it
+/// refreshes its cookie secret for a ClientHello).
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_feed(ctx: *mut nanodtls_ctx, data: *const u8, len: usize) -> nanodtls_status {
     // SAFETY: pointer/length pair from the caller.

@@ -110,6 +110,11 @@ pub struct nanodtls_endpoint_stats {
     /// proved the address, so each was answered with a fatal internal_error
     /// alert at once (raise the knob, or make the client's hello smaller).
     pub refused_too_large: u32,
+    /// ClientHellos dropped because the RNG callback failed while refreshing
+    /// the cookie secret (nanodtls_endpoint_feed returned NANODTLS_E_RNG).
+    /// An RNG failure inside a peer's handshake ends that handshake
+    /// instead (NANODTLS_EVENT_FAILED with status NANODTLS_E_RNG).
+    pub rng_failures: u32,
     /// Peer slots holding a peer now, in any state: peers_handshaking +
     /// peers_connected + peers_ended. A connection that ended keeps its
     /// slot (its stats and info stay readable) until a new peer takes it.
@@ -654,6 +659,10 @@ pub unsafe extern "C" fn nanodtls_endpoint_heartbeat_status(
 /// and pass the same length every time; see nd_normalize_addr in
 /// c-examples/posix).
 ///
+/// NANODTLS_E_RNG: the RNG callback failed while the endpoint refreshed
+/// its cookie secret; the datagram was dropped, nothing else changed
+/// (counted in rng_failures; the client retransmits).
+///
 /// A new peer's ClientHello must come unfragmented (a fragmented one is
 /// dropped, dropped_unknown_peer). One longer than
 /// NANODTLS_MAX_HANDSHAKE_MSG never takes a slot: with a valid cookie it
@@ -945,6 +954,7 @@ pub unsafe extern "C" fn nanodtls_endpoint_get_stats(
                 dropped_unknown_peer: s.dropped_unknown_peer,
                 dropped_hvr_busy: s.dropped_hvr_busy,
                 refused_too_large: s.refused_too_large,
+                rng_failures: s.rng_failures,
                 peers_in_use: e.peers_in_use(slots) as u32,
                 peers_handshaking: n.handshaking as u32,
                 peers_connected: n.connected as u32,

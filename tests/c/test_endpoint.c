@@ -275,11 +275,39 @@ static void test_peer_gauges_by_state(void)
     T_ST(nanodtls_deinit(&g_client2), NANODTLS_OK);
 }
 
+static void test_rng_failure_for_the_cookie_secret(void)
+{
+    /* Reported: the endpoint dropped the ClientHello and counted it as a
+     * datagram from an unknown peer; nothing said the RNG had failed. */
+    t_party cp;
+    nanodtls_endpoint_stats es;
+
+    ep_setup(1, 1000);
+    client_setup(&g_client, &cp, 41);
+    g_f.n = 0;
+    T_EQ(t_collect(&g_client, &g_f), 1);
+    g_sp.rng_fail = 1;
+    T_ST(nanodtls_endpoint_feed(&g_ep, ADDR_A, 16, g_f.d[0].data, g_f.d[0].len), NANODTLS_E_RNG);
+    T_ST(nanodtls_endpoint_get_stats(&g_ep, &es), NANODTLS_OK);
+    T_EQ(es.rng_failures, 1);
+    T_EQ(es.dropped_unknown_peer, 0);
+    T_EQ(es.hello_verify_requests, 0);
+    /* Nothing changed: with a working RNG the same ClientHello is answered. */
+    g_sp.rng_fail = 0;
+    T_ST(nanodtls_endpoint_feed(&g_ep, ADDR_A, 16, g_f.d[0].data, g_f.d[0].len), NANODTLS_OK);
+    T_ST(nanodtls_endpoint_get_stats(&g_ep, &es), NANODTLS_OK);
+    T_EQ(es.hello_verify_requests, 1);
+    T_EQ(es.rng_failures, 1);
+    T_ST(nanodtls_endpoint_deinit(&g_ep), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
+}
+
 int main(void)
 {
     T_RUN(test_cookies_expire_on_an_idle_server);
     T_RUN(test_too_large_client_hello_is_refused_before_a_slot);
     T_RUN(test_reply_queue_holds_the_documented_number);
     T_RUN(test_peer_gauges_by_state);
+    T_RUN(test_rng_failure_for_the_cookie_secret);
     return t_finish("test_endpoint");
 }

@@ -586,6 +586,31 @@ static void test_rng_failure(void)
     T_ST(nanodtls_deinit(&g_server), NANODTLS_OK);
 }
 
+static void test_server_rng_failure_for_the_cookie_secret(void)
+{
+    /* Reported: a server whose RNG failed while refreshing its cookie
+     * secret dropped the ClientHello silently (counted as unexpected). */
+    t_party cp, sp;
+    t_dgram d;
+    nanodtls_stats ss;
+
+    setup_pair(&cp, &sp);
+    T_ST(t_setup_ctx(&g_client, NANODTLS_ROLE_CLIENT, &cp, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
+    T_ST(t_setup_ctx(&g_server, NANODTLS_ROLE_SERVER, &sp, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
+    T_ST(nanodtls_connect(&g_client), NANODTLS_OK);
+    T_ST(nanodtls_poll_datagram(&g_client, d.data, sizeof d.data, &d.len), NANODTLS_OK);
+    sp.rng_fail = 1;
+    T_ST(nanodtls_feed(&g_server, d.data, d.len), NANODTLS_E_RNG);
+    T_CHECK(sp.rng_calls > 0);
+    T_EQ(nanodtls_state(&g_server), NANODTLS_STATE_FAILED);
+    T_ST(nanodtls_error(&g_server), NANODTLS_E_RNG);
+    T_ST(nanodtls_get_stats(&g_server, &ss), NANODTLS_OK);
+    T_EQ(ss.dropped_unexpected, 0);
+    T_ST(nanodtls_poll_datagram(&g_server, d.data, sizeof d.data, &d.len), NANODTLS_DONE); /* no alert */
+    T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_server), NANODTLS_OK);
+}
+
 /* ---- Re-entrancy ---------------------------------------------------------- */
 
 static void reenter_ctx_from_rng(t_party *self)
@@ -865,6 +890,7 @@ int main(void)
     T_RUN(test_lengths_and_buffers);
     T_RUN(test_misuse_keeps_context_usable);
     T_RUN(test_rng_failure);
+    T_RUN(test_server_rng_failure_for_the_cookie_secret);
     T_RUN(test_reentrant_callbacks);
     T_RUN(test_reentrant_endpoint);
     T_RUN(test_endpoint_misuse);
