@@ -835,8 +835,9 @@ nanodtls_status nanodtls_feed(struct nanodtls_ctx *ctx, const uint8_t *data, siz
 /**
  * Take the next datagram to send. On NANODTLS_OK, `out[0..*out_len]`
  * holds it (at most the configured MTU). NANODTLS_DONE: nothing to send.
- * NANODTLS_E_BUFFER_TOO_SMALL: `out_cap` cannot hold the next record
- * (nothing is lost; use a buffer of at least the MTU).
+ * NANODTLS_E_BUFFER_TOO_SMALL: `out_cap` cannot hold the next record, or
+ * is below NANODTLS_MIN_MTU while something waits (nothing is lost; use a
+ * buffer of at least the MTU).
  */
 nanodtls_status nanodtls_poll_datagram(struct nanodtls_ctx *ctx,
                                        uint8_t *out,
@@ -1308,7 +1309,10 @@ nanodtls_status nanodtls_endpoint_feed(struct nanodtls_endpoint *ep,
  * NANODTLS_OK: `out[0..*out_len]` goes to `addr_out[0..*addr_len]`.
  * NANODTLS_DONE: nothing to send. Call it until DONE after every other
  * endpoint call (feed, write, close_peer, heartbeat, handle_timeout):
- * each may queue datagrams.
+ * each may queue datagrams. NANODTLS_E_BUFFER_TOO_SMALL (nothing taken):
+ * `out_cap` or `addr_cap` cannot hold the next datagram or its address,
+ * or `out_cap` is below NANODTLS_MIN_MTU while a datagram waits; use a
+ * buffer of at least the MTU.
  */
 nanodtls_status nanodtls_endpoint_poll_datagram(struct nanodtls_endpoint *ep,
                                                 uint8_t *out,

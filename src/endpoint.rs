@@ -564,6 +564,8 @@ impl Endpoint {
 
     /// Next datagram to send: `Ok(Some((len, addr_len)))` with the datagram
     /// in `out` and the destination in `addr_out`, or `Ok(None)`.
+    /// `BufferTooSmall` (nothing taken) if `out` or `addr_out` cannot hold
+    /// it, or `out` is smaller than [`crate::config::MIN_MTU`].
     pub fn poll_datagram(
         &mut self,
         slots: &mut [PeerSlot],
@@ -571,6 +573,13 @@ impl Endpoint {
         out: &mut [u8],
         addr_out: &mut [u8],
     ) -> Result<Option<(usize, usize)>, Error> {
+        // As for a connection: below the smallest MTU, BufferTooSmall
+        // whenever a datagram waits (nothing is taken).
+        let out = if out.len() < usize::from(crate::config::MIN_MTU) {
+            out.get_mut(..0).ok_or(Error::Internal)?
+        } else {
+            out
+        };
         if let Some(h) = self.hvr.iter_mut().find(|h| h.len > 0) {
             let n = usize::from(h.len);
             let a = usize::from(h.addr_len);

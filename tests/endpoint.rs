@@ -242,3 +242,29 @@ fn an_rng_failure_refreshing_the_cookie_secret_is_reported() {
     assert_eq!(e.ep.stats().hello_verify_requests, 1);
     assert_eq!(e.ep.stats().rng_failures, 1);
 }
+
+#[test]
+fn an_endpoint_poll_buffer_below_the_minimum_mtu_is_refused() {
+    // As for a connection (tests/negative.rs): BufferTooSmall whenever a
+    // datagram waits, for a HelloVerifyRequest and for a peer's flight.
+    let min = usize::from(nanodtls::config::MIN_MTU);
+    let mut e = Ep::new(1);
+    let mut c = psk_client(&client_config());
+    let mut env = TestEnv::new(1);
+    c.connect(&mut env, 0).unwrap();
+    let mut buf = [0u8; 2048];
+    let mut a = [0u8; 64];
+    let n = c.poll_datagram(0, &mut buf).unwrap().unwrap();
+    e.feed(0, b"client-a", &buf[..n]).unwrap();
+    let small = e.ep.poll_datagram(&mut e.slots, 0, &mut buf[..min - 1], &mut a);
+    assert_eq!(small, Err(nanodtls::Error::BufferTooSmall), "HelloVerifyRequest (44 bytes) waits");
+    let hvr = e.poll_for(0, b"client-a");
+    assert_eq!(hvr.len(), 1);
+    c.feed(&mut env, 0, &hvr[0]).unwrap();
+    let n = c.poll_datagram(0, &mut buf).unwrap().unwrap();
+    e.feed(0, b"client-a", &buf[..n]).unwrap();
+    let small = e.ep.poll_datagram(&mut e.slots, 0, &mut buf[..60], &mut a);
+    assert_eq!(small, Err(nanodtls::Error::BufferTooSmall), "the ServerHello flight waits");
+    assert_eq!(first_handshake_type(&e.poll_for(0, b"client-a")[0]), Some(msg::SERVER_HELLO));
+    assert_eq!(e.ep.poll_datagram(&mut e.slots, 0, &mut buf[..60], &mut a), Ok(None));
+}

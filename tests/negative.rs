@@ -881,6 +881,36 @@ fn read_pending_blocks_feed_until_read() {
 }
 
 #[test]
+fn a_poll_buffer_below_the_minimum_mtu_is_refused_not_filled_with_fragments() {
+    // Reported: a 26-byte buffer cut the handshake into 26-byte datagrams
+    // instead of BufferTooSmall as documented.
+    let min = usize::from(nanodtls::config::MIN_MTU);
+    let mut c = psk_client(&client_config());
+    let mut env = TestEnv::new(35);
+    c.connect(&mut env, 0).unwrap();
+    let mut buf = [0u8; 2048];
+    for size in [0, 1, 26, min - 1] {
+        assert_eq!(c.poll_datagram(0, &mut buf[..size]), Err(Error::BufferTooSmall), "{size}-byte buffer");
+    }
+    assert_eq!(c.stats().tx_datagrams, 0, "nothing taken");
+    // At the minimum the (whole, unfragmented) ClientHello comes out.
+    let n = c.poll_datagram(0, &mut buf[..min]).unwrap().unwrap();
+    assert!(n > 26 && n <= min);
+    assert_eq!(&buf[14..17], &buf[22..25], "not a fragment");
+    assert_eq!(c.poll_datagram(0, &mut buf), Ok(None));
+    // Nothing waiting: a small buffer is no error.
+    assert_eq!(c.poll_datagram(0, &mut buf[..10]), Ok(None));
+    // The same for application data and alerts.
+    let mut l = connected_pair(36);
+    l.c.write(b"ping").unwrap();
+    assert_eq!(l.c.poll_datagram(0, &mut buf[..40]), Err(Error::BufferTooSmall));
+    assert!(l.c.poll_datagram(0, &mut buf).unwrap().is_some());
+    l.c.close().unwrap();
+    assert_eq!(l.c.poll_datagram(0, &mut buf[..40]), Err(Error::BufferTooSmall));
+    assert!(l.c.poll_datagram(0, &mut buf).unwrap().is_some());
+}
+
+#[test]
 fn write_limits() {
     let mut l = connected_pair(34);
     let max = l.c.max_write();

@@ -392,8 +392,9 @@ pub unsafe extern "C" fn nanodtls_feed(ctx: *mut nanodtls_ctx, data: *const u8, 
 
 /// Take the next datagram to send. On NANODTLS_OK, `out[0..*out_len]`
 /// holds it (at most the configured MTU). NANODTLS_DONE: nothing to send.
-/// NANODTLS_E_BUFFER_TOO_SMALL: `out_cap` cannot hold the next record
-/// (nothing is lost; use a buffer of at least the MTU).
+/// NANODTLS_E_BUFFER_TOO_SMALL: `out_cap` cannot hold the next record, or
+/// is below NANODTLS_MIN_MTU while something waits (nothing is lost; use a
+/// buffer of at least the MTU).
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_poll_datagram(
     ctx: *mut nanodtls_ctx,

@@ -693,7 +693,10 @@ pub unsafe extern "C" fn nanodtls_endpoint_feed(
 /// NANODTLS_OK: `out[0..*out_len]` goes to `addr_out[0..*addr_len]`.
 /// NANODTLS_DONE: nothing to send. Call it until DONE after every other
 /// endpoint call (feed, write, close_peer, heartbeat, handle_timeout):
-/// each may queue datagrams.
+/// each may queue datagrams. NANODTLS_E_BUFFER_TOO_SMALL (nothing taken):
+/// `out_cap` or `addr_cap` cannot hold the next datagram or its address,
+/// or `out_cap` is below NANODTLS_MIN_MTU while a datagram waits; use a
+/// buffer of at least the MTU.
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_endpoint_poll_datagram(
     ep: *mut nanodtls_endpoint,

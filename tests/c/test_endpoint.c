@@ -302,6 +302,42 @@ static void test_rng_failure_for_the_cookie_secret(void)
     T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
 }
 
+static void test_poll_buffer_below_the_minimum_mtu(void)
+{
+    /* nanodtls_endpoint_poll_datagram refuses a buffer below
+     * NANODTLS_MIN_MTU while a datagram waits, as nanodtls_poll_datagram. */
+    t_party cp;
+    t_dgram d;
+    uint8_t addr[NANODTLS_MAX_PEER_ADDR];
+    size_t alen = 0;
+
+    ep_setup(1, 1000);
+    client_setup(&g_client, &cp, 51);
+    g_f.n = 0;
+    T_EQ(t_collect(&g_client, &g_f), 1);
+    T_ST(t_deliver_ep(&g_ep, ADDR_A, 16, &g_f), NANODTLS_OK);
+    d.len = 4711;
+    T_ST(nanodtls_endpoint_poll_datagram(&g_ep, d.data, NANODTLS_MIN_MTU - 1, &d.len, addr, sizeof addr, &alen),
+         NANODTLS_E_BUFFER_TOO_SMALL);
+    T_EQ(d.len, 4711);
+    /* Nothing was taken: the HelloVerifyRequest comes with a full buffer. */
+    T_ST(nanodtls_endpoint_poll_datagram(&g_ep, d.data, sizeof d.data, &d.len, addr, sizeof addr, &alen),
+         NANODTLS_OK);
+    T_EQ(d.data[13], 3);
+    T_ST(nanodtls_feed(&g_client, d.data, d.len), NANODTLS_OK);
+    g_f.n = 0;
+    T_EQ(t_collect(&g_client, &g_f), 1);
+    T_ST(t_deliver_ep(&g_ep, ADDR_A, 16, &g_f), NANODTLS_OK);
+    /* The slot's ServerHello flight likewise. */
+    T_ST(nanodtls_endpoint_poll_datagram(&g_ep, d.data, 40, &d.len, addr, sizeof addr, &alen),
+         NANODTLS_E_BUFFER_TOO_SMALL);
+    T_ST(nanodtls_endpoint_poll_datagram(&g_ep, d.data, sizeof d.data, &d.len, addr, sizeof addr, &alen),
+         NANODTLS_OK);
+    T_EQ(d.data[13], 2);
+    T_ST(nanodtls_endpoint_deinit(&g_ep), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
+}
+
 int main(void)
 {
     T_RUN(test_cookies_expire_on_an_idle_server);
@@ -309,5 +345,6 @@ int main(void)
     T_RUN(test_reply_queue_holds_the_documented_number);
     T_RUN(test_peer_gauges_by_state);
     T_RUN(test_rng_failure_for_the_cookie_secret);
+    T_RUN(test_poll_buffer_below_the_minimum_mtu);
     return t_finish("test_endpoint");
 }

@@ -490,6 +490,10 @@ static void test_lengths_and_buffers(void)
     /* No room at all for the ClientHello: nothing is lost. */
     T_ST(nanodtls_poll_datagram(&g_client, NULL, 0, &n), NANODTLS_E_BUFFER_TOO_SMALL);
     T_ST(nanodtls_poll_datagram(&g_client, buf, 0, &n), NANODTLS_E_BUFFER_TOO_SMALL);
+    /* Nor below NANODTLS_MIN_MTU (reported: 26 bytes cut the handshake
+     * into 26-byte datagrams instead). */
+    T_ST(nanodtls_poll_datagram(&g_client, buf, 26, &n), NANODTLS_E_BUFFER_TOO_SMALL);
+    T_ST(nanodtls_poll_datagram(&g_client, buf, NANODTLS_MIN_MTU - 1, &n), NANODTLS_E_BUFFER_TOO_SMALL);
     T_EQ(n, 4711);
     T_CHECK(memcmp(g_snap, &g_client, sizeof g_snap) == 0);
 
