@@ -292,7 +292,15 @@ typedef struct nanodtls_ctx {
 typedef int (*nanodtls_rng_fn)(void *user, uint8_t *buf, size_t len);
 
 /**
- * Clock callback: a monotonic millisecond counter.
+ * Clock callback: a monotonic millisecond counter, 64 bits wide (e.g.
+ * milliseconds since boot). Widen a 32-bit tick counter as
+ * c-examples/freertos/dtls_task.c does (now_ms: count its wrap-arounds
+ * into the high 32 bits), so it never wraps. Should the value still go
+ * back (a clock that restarts at 0, a corrected wall clock), the library
+ * takes the step as no time elapsed and its own time goes on from where
+ * it was, so retransmissions and deadlines keep their schedule; a clock
+ * that stands still stops every timer. Not a wall clock: nothing is
+ * compared with dates.
  */
 typedef uint64_t (*nanodtls_now_fn)(void *user);
 
@@ -306,7 +314,7 @@ typedef struct nanodtls_platform {
    */
   nanodtls_rng_fn rng;
   /**
-   * Monotonic milliseconds (required).
+   * Monotonic milliseconds (required; see nanodtls_now_fn).
    */
   nanodtls_now_fn now_ms;
   /**

@@ -37,6 +37,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Every `now` is the time in milliseconds from a monotonic clock; timers
+//! are absolute times, so a `now` that goes back stalls them for as long as
+//! the step. Pass a clock that never goes back (the C API guards against
+//! steps back itself: see `nanodtls_now_fn` in the header).
+//!
 //! # Module map
 //! - [`codec`]: bounded reader/writer; [`record`]: record layer and replay window
 //! - [`handshake`]: messages, extensions, reassembly; [`flight`]: our flight and its timer

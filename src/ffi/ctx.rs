@@ -40,6 +40,10 @@ pub(crate) struct Callbacks {
     pub cache_len: usize,
     pub own_cert: *const u8,
     pub own_cert_len: usize,
+    /// The clock callback's last value, and the time the library made of
+    /// it (see [`Callbacks::now`]).
+    pub clock_raw: u64,
+    pub clock_ms: u64,
 }
 
 impl Callbacks {
@@ -61,16 +65,29 @@ impl Callbacks {
             cache_len: 0,
             own_cert: core::ptr::null(),
             own_cert_len: 0,
+            clock_raw: 0,
+            clock_ms: 0,
         })
     }
 
-    pub(crate) fn now(&self) -> u64 {
-        match self.now_ms {
+    /// The time in ms for the engine: the clock callback's value, except
+    /// that a step back (a clock that restarted at 0, a wrapped 32-bit tick
+    /// count, a corrected wall clock) counts as no time elapsed, and the
+    /// time goes on from where it was at the callback's pace. The engine's
+    /// timers are absolute times; taken as they come, a step back would
+    /// stall them for as long as the step.
+    pub(crate) fn now(&mut self) -> u64 {
+        let raw = match self.now_ms {
             // SAFETY: the application registered this callback with its user
             // pointer through nanodtls_platform and promised it is callable.
             Some(f) => unsafe { f(self.user) },
             None => 0,
-        }
+        };
+        // A step back (raw < clock_raw) adds nothing.
+        let elapsed = raw.saturating_sub(self.clock_raw);
+        self.clock_raw = raw;
+        self.clock_ms = self.clock_ms.saturating_add(elapsed);
+        self.clock_ms
     }
 }
 
@@ -1028,6 +1045,40 @@ pub unsafe extern "C" fn nanodtls_close(ctx: *mut nanodtls_ctx) -> nanodtls_stat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    unsafe extern "C" fn test_clock(user: *mut c_void) -> u64 {
+        // SAFETY: the test passes the pointer of a live Cell<u64>, not
+        // borrowed during the call.
+        unsafe { user.cast::<u64>().read() }
+    }
+
+    unsafe extern "C" fn test_rng(_: *mut c_void, _: *mut u8, _: usize) -> core::ffi::c_int {
+        1
+    }
+
+    #[test]
+    fn a_clock_that_goes_back_counts_as_no_time_elapsed() {
+        let raw = core::cell::Cell::new(0u64);
+        let plat = nanodtls_platform { rng: Some(test_rng), now_ms: Some(test_clock), user: raw.as_ptr().cast() };
+        let mut cb = Callbacks::from_platform(&plat).unwrap();
+        // (callback value, library time): monotonic values pass unchanged,
+        // a step back (a restart at 0, a 32-bit wrap) adds nothing, and the
+        // time goes on from there at the callback's pace.
+        for (r, want) in [
+            (5_000, 5_000),
+            (5_000, 5_000),
+            (6_000, 6_000),
+            (0, 6_000),
+            (400, 6_400),
+            (100, 6_400),
+            (u64::from(u32::MAX), 6_400 + u64::from(u32::MAX) - 100),
+            (3, 6_400 + u64::from(u32::MAX) - 100),
+            (u64::MAX, u64::MAX),
+        ] {
+            raw.set(r);
+            assert_eq!(cb.now(), want, "after the callback said {r}");
+        }
+    }
 
     /// Runtime (not const) on purpose: the bound holds for the host, and
     /// 32-bit targets legitimately have more slack.

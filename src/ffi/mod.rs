@@ -135,7 +135,15 @@ pub const NANODTLS_HEARTBEAT_FAILED: u8 = 3;
 /// RNG callback: fill `buf` with `len` cryptographically secure random
 /// bytes; return 0 on success, anything else on failure.
 pub type nanodtls_rng_fn = Option<unsafe extern "C" fn(user: *mut c_void, buf: *mut u8, len: usize) -> c_int>;
-/// Clock callback: a monotonic millisecond counter.
+/// Clock callback: a monotonic millisecond counter, 64 bits wide (e.g.
+/// milliseconds since boot). Widen a 32-bit tick counter as
+/// c-examples/freertos/dtls_task.c does (now_ms: count its wrap-arounds
+/// into the high 32 bits), so it never wraps. Should the value still go
+/// back (a clock that restarts at 0, a corrected wall clock), the library
+/// takes the step as no time elapsed and its own time goes on from where
+/// it was, so retransmissions and deadlines keep their schedule; a clock
+/// that stands still stops every timer. Not a wall clock: nothing is
+/// compared with dates.
 pub type nanodtls_now_fn = Option<unsafe extern "C" fn(user: *mut c_void) -> u64>;
 /// Server PSK lookup: write the key for `identity` into `key` (capacity
 /// `key_cap`), set `*key_len`, return 0; return non-zero if the identity
@@ -169,7 +177,7 @@ pub type nanodtls_sni_fn = Option<unsafe extern "C" fn(user: *mut c_void, name: 
 pub struct nanodtls_platform {
     /// Random bytes (required).
     pub rng: nanodtls_rng_fn,
-    /// Monotonic milliseconds (required).
+    /// Monotonic milliseconds (required; see nanodtls_now_fn).
     pub now_ms: nanodtls_now_fn,
     /// Passed to the callbacks.
     pub user: *mut c_void,
