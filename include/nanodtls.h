@@ -251,7 +251,12 @@ typedef struct nanodtls_config {
    */
   uint16_t suites[4];
   /**
-   * Initial retransmission timeout in ms (default 1000; RFC 7925 suggests 9000 on slow links).
+   * Initial retransmission timeout in ms, doubled on every
+   * retransmission up to retransmit_max_ms (default 1000: RFC 6347
+   * 4.2.4.1's value, right for round trips well below a second). RFC
+   * 7925 section 11 recommends 9000 on constrained links (6LoWPAN,
+   * NB-IoT), where 1 s causes spurious retransmissions; raise
+   * handshake_timeout_ms with it.
    */
   uint32_t retransmit_initial_ms;
   /**
@@ -259,7 +264,9 @@ typedef struct nanodtls_config {
    */
   uint32_t retransmit_max_ms;
   /**
-   * Handshake deadline in ms (default 120000).
+   * Handshake deadline in ms (default 120000). A peer that silently
+   * drops our Finished (a wrong PSK, against OpenSSL or GnuTLS) shows up
+   * only here, as NANODTLS_E_TIMEOUT; the debug log warns early.
    */
   uint32_t handshake_timeout_ms;
   /**

@@ -204,11 +204,18 @@ pub struct nanodtls_config {
     /// ECDHE_ECDSA CCM-8, PSK CCM, ECDHE_ECDSA CCM; a client offers only
     /// those it has credentials for).
     pub suites: [u16; 4],
-    /// Initial retransmission timeout in ms (default 1000; RFC 7925 suggests 9000 on slow links).
+    /// Initial retransmission timeout in ms, doubled on every
+    /// retransmission up to retransmit_max_ms (default 1000: RFC 6347
+    /// 4.2.4.1's value, right for round trips well below a second). RFC
+    /// 7925 section 11 recommends 9000 on constrained links (6LoWPAN,
+    /// NB-IoT), where 1 s causes spurious retransmissions; raise
+    /// handshake_timeout_ms with it.
     pub retransmit_initial_ms: u32,
     /// Cap of the doubling retransmission timeout in ms (default 60000).
     pub retransmit_max_ms: u32,
-    /// Handshake deadline in ms (default 120000).
+    /// Handshake deadline in ms (default 120000). A peer that silently
+    /// drops our Finished (a wrong PSK, against OpenSSL or GnuTLS) shows up
+    /// only here, as NANODTLS_E_TIMEOUT; the debug log warns early.
     pub handshake_timeout_ms: u32,
     /// Server: cookie secret lifetime in ms (default 300000). A
     /// HelloVerifyRequest cookie is accepted for at least this long after it
