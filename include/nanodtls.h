@@ -763,6 +763,14 @@ const char *nanodtls_suite_name(uint16_t suite);
 const char *nanodtls_alert_name(uint8_t description);
 
 /**
+ * The name of a nanodtls_state() value: "IDLE", "HANDSHAKING",
+ * "CONNECTED", "CLOSED" or "FAILED" (the NANODTLS_STATE_* suffixes). A
+ * negative value (nanodtls_state's status for misuse) gives its
+ * nanodtls_status_str text, anything else "unknown state". Never NULL.
+ */
+const char *nanodtls_state_name(int32_t state);
+
+/**
  * Fill `cfg` with the defaults for `role` (NANODTLS_ROLE_CLIENT or
  * NANODTLS_ROLE_SERVER).
  */

@@ -526,6 +526,24 @@ pub extern "C" fn nanodtls_alert_name(description: u8) -> *const c_char {
     crate::alert::name(description).as_ptr()
 }
 
+/// The name of a nanodtls_state() value: "IDLE", "HANDSHAKING",
+/// "CONNECTED", "CLOSED" or "FAILED" (the NANODTLS_STATE_* suffixes). A
+/// negative value (nanodtls_state's status for misuse) gives its
+/// nanodtls_status_str text, anything else "unknown state". Never NULL.
+#[no_mangle]
+pub extern "C" fn nanodtls_state_name(state: i32) -> *const c_char {
+    let s: &'static CStr = match state {
+        NANODTLS_STATE_IDLE => c"IDLE",
+        NANODTLS_STATE_HANDSHAKING => c"HANDSHAKING",
+        NANODTLS_STATE_CONNECTED => c"CONNECTED",
+        NANODTLS_STATE_CLOSED => c"CLOSED",
+        NANODTLS_STATE_FAILED => c"FAILED",
+        s if s < 0 => return nanodtls_status_str(s),
+        _ => c"unknown state",
+    };
+    s.as_ptr()
+}
+
 /// Fill `cfg` with the defaults for `role` (NANODTLS_ROLE_CLIENT or
 /// NANODTLS_ROLE_SERVER).
 #[no_mangle]
@@ -548,6 +566,25 @@ pub unsafe extern "C" fn nanodtls_config_default(cfg: *mut nanodtls_config, role
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_state_has_a_name() {
+        // SAFETY: nanodtls_state_name returns pointers to static C strings.
+        let name = |s: i32| unsafe { CStr::from_ptr(nanodtls_state_name(s)) }.to_str().unwrap();
+        assert_eq!(name(NANODTLS_STATE_IDLE), "IDLE");
+        assert_eq!(name(NANODTLS_STATE_HANDSHAKING), "HANDSHAKING");
+        assert_eq!(name(NANODTLS_STATE_CONNECTED), "CONNECTED");
+        assert_eq!(name(NANODTLS_STATE_CLOSED), "CLOSED");
+        assert_eq!(name(NANODTLS_STATE_FAILED), "FAILED");
+        assert_eq!(name(NANODTLS_E_NOT_INITIALIZED), Error::NotInitialized.as_str());
+        assert_eq!(name(5), "unknown state");
+        assert_eq!(name(i32::MIN), "unknown status");
+        // Every state the engine has maps to one of the named values.
+        use crate::State as S;
+        for st in [S::Idle, S::ClientWaitServerHello, S::ServerWaitFinished, S::Connected, S::Closed, S::Failed] {
+            assert_ne!(name(state_code(st)), "unknown state", "{st:?}");
+        }
+    }
 
     #[test]
     fn every_alert_we_send_has_a_name() {

@@ -331,6 +331,33 @@ static void test_unknown_identity(void)
     T_CHECK(strcmp(nanodtls_alert_name(51), "decrypt_error") == 0);
 }
 
+static void test_state_names(void)
+{
+    t_party cp, sp;
+
+    g_clock = 1000;
+    t_party_init(&cp, 61, &g_clock);
+    t_party_init(&sp, 62, &g_clock);
+    T_ST(t_setup_ctx(&g_client, NANODTLS_ROLE_CLIENT, &cp, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
+    T_ST(t_setup_ctx(&g_server, NANODTLS_ROLE_SERVER, &sp, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
+    T_CHECK(strcmp(nanodtls_state_name(nanodtls_state(&g_client)), "IDLE") == 0);
+    T_CHECK(strcmp(nanodtls_state_name(nanodtls_state(&g_server)), "HANDSHAKING") == 0);
+    T_ST(nanodtls_connect(&g_client), NANODTLS_OK);
+    T_CHECK(strcmp(nanodtls_state_name(nanodtls_state(&g_client)), "HANDSHAKING") == 0);
+    T_REQUIRE(t_handshake(&g_client, &g_server, 10));
+    T_CHECK(strcmp(nanodtls_state_name(nanodtls_state(&g_client)), "CONNECTED") == 0);
+    T_ST(nanodtls_close(&g_client), NANODTLS_OK);
+    T_CHECK(strcmp(nanodtls_state_name(nanodtls_state(&g_client)), "CLOSED") == 0);
+    T_CHECK(strcmp(nanodtls_state_name(NANODTLS_STATE_FAILED), "FAILED") == 0);
+    /* Misuse statuses read as their status text; unknown values. */
+    T_CHECK(strcmp(nanodtls_state_name(nanodtls_state(NULL)), nanodtls_status_str(NANODTLS_E_NULL)) == 0);
+    T_CHECK(strcmp(nanodtls_state_name(99), "unknown state") == 0);
+    T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_server), NANODTLS_OK);
+    T_CHECK(strcmp(nanodtls_state_name(nanodtls_state(&g_client)), nanodtls_status_str(NANODTLS_E_NOT_INITIALIZED)) ==
+            0);
+}
+
 /* ---- Endpoint ----------------------------------------------------------- */
 
 struct ep_client {
@@ -645,6 +672,7 @@ int main(void)
     T_RUN(test_ccm16_suite);
     T_RUN(test_wrong_key);
     T_RUN(test_unknown_identity);
+    T_RUN(test_state_names);
     T_RUN(test_endpoint_two_peers);
     T_RUN(test_endpoint_wrong_key);
     T_RUN(test_endpoint_reclaims_crashed_peers);
