@@ -40,9 +40,9 @@
 /** Longest opaque peer address (e.g. a struct sockaddr_in6) a server endpoint stores per peer. */
 #define NANODTLS_MAX_PEER_ADDR 32
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 7040
+#define NANODTLS_CTX_SIZE 7056
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 880
+#define NANODTLS_CTX_WORDS 882
 /** Size of one nanodtls_peer slot in bytes. */
 #define NANODTLS_PEER_SIZE 6520
 /** Size of one nanodtls_peer slot in 64-bit words. */
@@ -54,9 +54,9 @@
 /** Size of one nanodtls_session_entry in 64-bit words. */
 #define NANODTLS_SESSION_ENTRY_WORDS 28
 /** Size of nanodtls_endpoint in bytes. */
-#define NANODTLS_ENDPOINT_SIZE 1264
+#define NANODTLS_ENDPOINT_SIZE 1456
 /** Size of nanodtls_endpoint in 64-bit words. */
-#define NANODTLS_ENDPOINT_WORDS 158
+#define NANODTLS_ENDPOINT_WORDS 182
 
 
 /**
@@ -188,6 +188,22 @@
  * nanodtls_event.kind: a connection failed (alert or timeout).
  */
 #define NANODTLS_EVENT_FAILED 3
+
+/**
+ * nanodtls_event.kind: the slot of a peer that had a user pointer
+ * (nanodtls_endpoint_set_peer_user) went to another peer or to a new
+ * handshake from the same address; the endpoint forgot the peer, and
+ * nanodtls_event.user hands the pointer back (once): free what it points
+ * to now.
+ */
+#define NANODTLS_EVENT_RELEASED 4
+
+/**
+ * Released peers (NANODTLS_EVENT_RELEASED) an endpoint holds until they
+ * are polled. While that many wait, slots holding a user pointer are not
+ * reclaimed: poll events regularly.
+ */
+#define NANODTLS_ENDPOINT_RELEASE_QUEUE 4
 
 /**
  * Log level: errors (the connection failed).
@@ -541,6 +557,12 @@ typedef struct nanodtls_event {
    * The peer's sticky status (NANODTLS_OK for CONNECTED).
    */
   nanodtls_status status;
+  /**
+   * The peer's pointer set with nanodtls_endpoint_set_peer_user (NULL if
+   * none). For NANODTLS_EVENT_RELEASED the pointer the released peer
+   * had (alert, suite and status are then zero).
+   */
+  void *user;
 } nanodtls_event;
 
 /**
@@ -1128,7 +1150,9 @@ size_t nanodtls_peer_size(void);
  * or failed connection, of the handshake that accepted nothing for longest
  * (at least NANODTLS_DEFAULT_HALF_OPEN_MS), or of the connected peer
  * silent for longest (at least NANODTLS_DEFAULT_IDLE_MS); otherwise it is
- * dropped (counted in dropped_no_slot) and retries. Only records that
+ * dropped (counted in dropped_no_slot) and retries. A slot holding a user
+ * pointer (nanodtls_endpoint_set_peer_user) is taken only if its
+ * NANODTLS_EVENT_RELEASED can be queued. Only records that
  * authenticate (or, during a handshake, accepted messages) count as a
  * peer's activity. Change the two timeouts with
  * nanodtls_endpoint_set_timeouts.
@@ -1387,14 +1411,48 @@ nanodtls_status nanodtls_endpoint_timeout_ms(struct nanodtls_endpoint *ep, uint3
 nanodtls_status nanodtls_endpoint_handle_timeout(struct nanodtls_endpoint *ep);
 
 /**
- * Take the next event (a peer connected, closed or failed) and the
- * peer's address. NANODTLS_DONE when there is none.
+ * Take the next event (a peer connected, closed or failed, or a peer with
+ * a user pointer was released) and the peer's address. NANODTLS_DONE
+ * when there is none.
  */
 nanodtls_status nanodtls_endpoint_poll_event(struct nanodtls_endpoint *ep,
                                              struct nanodtls_event *event,
                                              uint8_t *addr_out,
                                              size_t addr_cap,
                                              size_t *addr_len);
+
+/**
+ * Attach an application pointer to the peer at `addr` (e.g. its entry in
+ * your own table of clients); NULL detaches it. The library never
+ * dereferences it. Lifetime: it stays with the peer, and comes with its
+ * events (nanodtls_event.user) and nanodtls_endpoint_get_peer_user, also
+ * after CLOSED or FAILED (the slot, its stats and info stay until
+ * reused), until the peer's slot goes to another peer or to a new
+ * handshake from the same address (see the slot policy at
+ * nanodtls_endpoint_init; a silent connected peer can lose its slot
+ * without any other event). Then the endpoint forgets the peer and
+ * reports NANODTLS_EVENT_RELEASED with its address and this pointer,
+ * once: free what it points to then. At most
+ * NANODTLS_ENDPOINT_RELEASE_QUEUE such reports wait to be polled; while
+ * the queue is full, slots with a pointer are not reclaimed (new clients
+ * are dropped, dropped_no_slot). nanodtls_endpoint_deinit releases every
+ * peer without reporting. NANODTLS_E_UNKNOWN_PEER if no slot holds `addr`.
+ */
+nanodtls_status nanodtls_endpoint_set_peer_user(struct nanodtls_endpoint *ep,
+                                                const uint8_t *addr,
+                                                size_t addr_len,
+                                                void *user);
+
+/**
+ * The pointer attached to the peer at `addr` with
+ * nanodtls_endpoint_set_peer_user (NULL if none) into `*user`.
+ * NANODTLS_E_UNKNOWN_PEER if no slot holds `addr` (its slot was reused:
+ * see NANODTLS_EVENT_RELEASED).
+ */
+nanodtls_status nanodtls_endpoint_get_peer_user(struct nanodtls_endpoint *ep,
+                                                const uint8_t *addr,
+                                                size_t addr_len,
+                                                void **user);
 
 /**
  * Copy the PSK identity the peer at `addr` used.

@@ -10,7 +10,9 @@
 //! ClientHello is dropped and counted. A ClientHello longer than
 //! `NANODTLS_MAX_HANDSHAKE_MSG` (what a slot can reassemble) never takes a
 //! slot: once its cookie is verified it is refused with a stateless fatal
-//! internal_error alert.
+//! internal_error alert. A slot whose peer has an application value
+//! ([`Endpoint::set_peer_user`]) is reused only once its [`Event::Released`]
+//! (which hands the value back) can be queued.
 //!
 //! A ClientHello with a *new* client random from the address of a connected
 //! peer (the device rebooted, RFC 6347 4.2.8) always goes through the cookie
@@ -42,6 +44,10 @@ pub enum Event {
     Closed = 2,
     /// A connection failed (alert, timeout).
     Failed = 3,
+    /// The slot of a peer with an application value
+    /// ([`Endpoint::set_peer_user`]) went to another peer or a new
+    /// handshake: the endpoint forgot it; the value comes with the event.
+    Released = 4,
 }
 
 const EV_CONNECTED: u8 = 1;
@@ -54,6 +60,8 @@ const EV_FAILED: u8 = 4;
 pub struct PeerSlot {
     conn: Engine,
     last_active: u64,
+    /// The application's value for this peer (0: none).
+    user: usize,
     addr: [u8; NANODTLS_MAX_PEER_ADDR],
     addr_len: u8,
     in_use: bool,
@@ -96,6 +104,7 @@ impl PeerSlot {
 
     fn release(&mut self) {
         self.conn.wipe();
+        self.user = 0;
         self.in_use = false;
         self.addr_len = 0;
         self.events = 0;
@@ -156,6 +165,21 @@ struct PendingHvr {
     addr_len: u8,
 }
 
+/// Peers with an application value whose slot went to someone else, that
+/// can wait for [`Endpoint::poll_event`] at once. While all are taken,
+/// slots with an application value are not reclaimed.
+pub const RELEASE_QUEUE: usize = 4;
+
+/// A peer whose slot was reused, waiting to be reported.
+#[derive(FromZeros)]
+#[repr(C)]
+struct Released {
+    user: usize,
+    addr: [u8; NANODTLS_MAX_PEER_ADDR],
+    /// 0: the entry is free.
+    addr_len: u8,
+}
+
 /// Server endpoint state (the template for new peers, cookie secrets and
 /// the pending HelloVerifyRequest).
 #[derive(FromZeros)]
@@ -167,6 +191,7 @@ pub struct Endpoint {
     cookies: CookieKeys,
     stats: EndpointStats,
     hvr: [PendingHvr; HVR_QUEUE],
+    released: [Released; RELEASE_QUEUE],
     idle_timeout_ms: u32,
     half_open_timeout_ms: u32,
     poll_cursor: u16,
@@ -426,6 +451,18 @@ impl Endpoint {
             });
             return Ok(());
         }
+        if let Some(old) = existing.and_then(|i| slots.get(i)) {
+            if old.user != 0 && !self.release_room() {
+                // Its application value could not be handed back.
+                self.stats.dropped_no_slot = self.stats.dropped_no_slot.saturating_add(1);
+                nd_log!(self.log =>
+                    Warn,
+                    "server: endpoint: drop [dropped_no_slot] ClientHello: {} released peers wait for poll_event",
+                    RELEASE_QUEUE
+                );
+                return Ok(());
+            }
+        }
         let i = match existing {
             Some(i) => i,
             None => match self.allocate(slots, now) {
@@ -459,8 +496,21 @@ impl Endpoint {
         r
     }
 
-    /// Copy the template into a slot for a new peer.
-    fn start_slot(&self, slot: &mut PeerSlot, addr: &[u8], now: u64) -> Result<(), Error> {
+    /// True if a released peer can be queued for its report.
+    fn release_room(&self) -> bool {
+        self.released.iter().any(|r| r.addr_len == 0)
+    }
+
+    /// Copy the template into a slot for a new peer. A previous peer with
+    /// an application value is queued for its Released event (the callers
+    /// checked there is room).
+    fn start_slot(&mut self, slot: &mut PeerSlot, addr: &[u8], now: u64) -> Result<(), Error> {
+        if slot.in_use && slot.user != 0 {
+            let r = self.released.iter_mut().find(|r| r.addr_len == 0).ok_or(Error::Internal)?;
+            r.user = slot.user;
+            r.addr = slot.addr;
+            r.addr_len = slot.addr_len;
+        }
         slot.release();
         // The endpoint did the cookie exchange before the slot existed.
         let mut cfg = self.cfg;
@@ -481,14 +531,18 @@ impl Endpoint {
         if let Some(i) = slots.iter().position(|s| !s.in_use) {
             return Some(i);
         }
+        // A peer with an application value is reclaimed only if its
+        // Released event can be queued.
+        let room = self.release_room();
+        let takeable = |s: &PeerSlot| s.user == 0 || room;
         let reclaim = |i: usize, me: &mut Self| {
             me.stats.slots_reclaimed = me.stats.slots_reclaimed.saturating_add(1);
             Some(i)
         };
         // Finished connections whose data has been read.
-        if let Some(i) =
-            slots.iter().position(|s| matches!(s.conn.state(), State::Closed | State::Failed) && !s.conn.has_unread())
-        {
+        if let Some(i) = slots.iter().position(|s| {
+            matches!(s.conn.state(), State::Closed | State::Failed) && !s.conn.has_unread() && takeable(s)
+        }) {
             nd_log!(self.log => Info, "server: endpoint: reclaiming peer slot {} (closed or failed)", i);
             return reclaim(i, self);
         }
@@ -497,7 +551,9 @@ impl Endpoint {
         if let Some((i, _)) = slots
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.conn.state().handshaking() && now.saturating_sub(s.last_active) >= half_open)
+            .filter(|(_, s)| {
+                s.conn.state().handshaking() && now.saturating_sub(s.last_active) >= half_open && takeable(s)
+            })
             .min_by_key(|(_, s)| s.last_active)
         {
             nd_log!(self.log =>
@@ -514,7 +570,9 @@ impl Endpoint {
             if let Some((i, _)) = slots
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| s.conn.state() == State::Connected && now.saturating_sub(s.last_active) >= idle)
+                .filter(|(_, s)| {
+                    s.conn.state() == State::Connected && now.saturating_sub(s.last_active) >= idle && takeable(s)
+                })
                 .min_by_key(|(_, s)| s.last_active)
             {
                 nd_log!(self.log => Info, "server: endpoint: reclaiming peer slot {} (connected but idle for {} ms)", i, idle);
@@ -680,6 +738,24 @@ impl Endpoint {
 
     /// Take the next event: `Some((event, addr_len))` with the peer address in `addr_out`.
     pub fn poll_event(&mut self, slots: &mut [PeerSlot], addr_out: &mut [u8]) -> Result<Option<(Event, usize)>, Error> {
+        Ok(self.poll_event_with_user(slots, addr_out)?.map(|(ev, a, _)| (ev, a)))
+    }
+
+    /// [`Endpoint::poll_event`], with the peer's application value (0 if
+    /// none; for [`Event::Released`] the value the released peer had).
+    pub fn poll_event_with_user(
+        &mut self,
+        slots: &mut [PeerSlot],
+        addr_out: &mut [u8],
+    ) -> Result<Option<(Event, usize, usize)>, Error> {
+        if let Some(r) = self.released.iter_mut().find(|r| r.addr_len > 0) {
+            let a = usize::from(r.addr_len);
+            let dst = addr_out.get_mut(..a).ok_or(Error::BufferTooSmall)?;
+            dst.copy_from_slice(r.addr.get(..a).ok_or(Error::Internal)?);
+            let user = r.user;
+            r.zero();
+            return Ok(Some((Event::Released, a, user)));
+        }
         let count = slots.len();
         for k in 0..count {
             let i = (usize::from(self.event_cursor) + k) % count;
@@ -701,9 +777,25 @@ impl Endpoint {
                 Event::Failed
             };
             self.event_cursor = i as u16;
-            return Ok(Some((ev, a)));
+            return Ok(Some((ev, a, slot.user)));
         }
         Ok(None)
+    }
+
+    /// Attach the application's value `user` (0: none) to the peer at
+    /// `addr`; it stays until the peer's slot goes to another peer or a
+    /// new handshake, which [`Event::Released`] reports with the value.
+    /// `UnknownPeer` if no slot holds that peer.
+    pub fn set_peer_user(&mut self, slots: &mut [PeerSlot], addr: &[u8], user: usize) -> Result<(), Error> {
+        Self::check_addr(addr)?;
+        let slot = slots.iter_mut().find(|s| s.matches(addr)).ok_or(Error::UnknownPeer)?;
+        slot.user = user;
+        Ok(())
+    }
+
+    /// The application's value of the peer at `addr` (0 if none set).
+    pub fn peer_user(&self, slots: &[PeerSlot], addr: &[u8]) -> Option<usize> {
+        slots.iter().find(|s| s.matches(addr)).map(|s| s.user)
     }
 
     /// Wipe the endpoint's own secrets (template PSK, cookie secrets).

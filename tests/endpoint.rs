@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use nanodtls::handshake::{self, msg};
 use nanodtls::record::{self, content};
-use nanodtls::{Connection, Endpoint, PeerCounts, PeerSlot, State};
+use nanodtls::{Connection, Endpoint, Event, PeerCounts, PeerSlot, State};
 
 /// An endpoint with `n` slots and its own RNG environment.
 struct Ep {
@@ -267,4 +267,106 @@ fn an_endpoint_poll_buffer_below_the_minimum_mtu_is_refused() {
     assert_eq!(small, Err(nanodtls::Error::BufferTooSmall), "the ServerHello flight waits");
     assert_eq!(first_handshake_type(&e.poll_for(0, b"client-a")[0]), Some(msg::SERVER_HELLO));
     assert_eq!(e.ep.poll_datagram(&mut e.slots, 0, &mut buf[..60], &mut a), Ok(None));
+}
+
+/// Every pending event: (event, address, user value).
+fn events(e: &mut Ep) -> Vec<(Event, Vec<u8>, usize)> {
+    let mut out = vec![];
+    let mut a = [0u8; 64];
+    while let Some((ev, n, user)) = e.ep.poll_event_with_user(&mut e.slots, &mut a).unwrap() {
+        out.push((ev, a[..n].to_vec(), user));
+    }
+    out
+}
+
+/// The client `c` closes; its close_notify reaches the endpoint.
+fn close(e: &mut Ep, now: u64, addr: &[u8], c: &mut Connection) {
+    c.close().unwrap();
+    let mut buf = [0u8; 2048];
+    let n = c.poll_datagram(now, &mut buf).unwrap().unwrap();
+    e.feed(now, addr, &buf[..n]).unwrap();
+    e.poll_for(now, addr);
+}
+
+#[test]
+fn a_peer_user_value_lives_until_the_slot_is_released_and_comes_back_once() {
+    let mut e = Ep::new(1);
+    let (mut a, _) = connect(&mut e, 0, b"client-a", 1);
+    assert_eq!(events(&mut e), vec![(Event::Connected, b"client-a".to_vec(), 0)]);
+    assert_eq!(e.ep.set_peer_user(&mut e.slots, b"client-x", 7), Err(nanodtls::Error::UnknownPeer));
+    e.ep.set_peer_user(&mut e.slots, b"client-a", 0xa1).unwrap();
+    assert_eq!(e.ep.peer_user(&e.slots, b"client-a"), Some(0xa1));
+    // Closed: the slot (and the value) stay until someone needs the slot.
+    close(&mut e, 1, b"client-a", &mut a);
+    assert_eq!(events(&mut e), vec![(Event::Closed, b"client-a".to_vec(), 0xa1)]);
+    assert_eq!(e.ep.peer_user(&e.slots, b"client-a"), Some(0xa1));
+    // B takes the slot: A is released, its value handed back once.
+    connect(&mut e, 2, b"client-b", 2);
+    assert_eq!(
+        events(&mut e),
+        vec![(Event::Released, b"client-a".to_vec(), 0xa1), (Event::Connected, b"client-b".to_vec(), 0)]
+    );
+    assert_eq!(e.ep.peer_user(&e.slots, b"client-a"), None);
+    assert_eq!(e.ep.peer_user(&e.slots, b"client-b"), Some(0));
+    // A connected peer that goes silent loses its slot to a new client
+    // without any other event: Released says so.
+    e.ep.set_timeouts(1000, 10_000);
+    e.ep.set_peer_user(&mut e.slots, b"client-b", 0xb2).unwrap();
+    connect(&mut e, 1002, b"client-c", 3);
+    assert_eq!(
+        events(&mut e),
+        vec![(Event::Released, b"client-b".to_vec(), 0xb2), (Event::Connected, b"client-c".to_vec(), 0)]
+    );
+    assert_eq!(e.ep.stats().slots_reclaimed, 2);
+    // The same address starting over (a rebooted device): the old
+    // association's value comes back before the new one connects.
+    e.ep.set_peer_user(&mut e.slots, b"client-c", 0xc3).unwrap();
+    connect(&mut e, 1003, b"client-c", 4);
+    assert_eq!(
+        events(&mut e),
+        vec![(Event::Released, b"client-c".to_vec(), 0xc3), (Event::Connected, b"client-c".to_vec(), 0)]
+    );
+    // A peer without a value is released silently, as before.
+    connect(&mut e, 3000, b"client-d", 5);
+    assert_eq!(events(&mut e), vec![(Event::Connected, b"client-d".to_vec(), 0)]);
+}
+
+#[test]
+fn a_slot_with_a_user_value_is_not_reclaimed_while_its_release_cannot_be_reported() {
+    use nanodtls::endpoint::RELEASE_QUEUE;
+    let mut e = Ep::new(1);
+    let addr = |i: usize| format!("client-{i}").into_bytes();
+    let (mut c, _) = connect(&mut e, 0, &addr(0), 10);
+    // RELEASE_QUEUE peers with values are released, nobody polls events.
+    for i in 0..RELEASE_QUEUE {
+        e.ep.set_peer_user(&mut e.slots, &addr(i), 100 + i).unwrap();
+        close(&mut e, 0, &addr(i), &mut c);
+        c = connect(&mut e, 0, &addr(i + 1), 11 + i as u64).0;
+    }
+    // The next one cannot be reported: its slot is not taken.
+    let n = RELEASE_QUEUE;
+    e.ep.set_peer_user(&mut e.slots, &addr(n), 100 + n).unwrap();
+    close(&mut e, 0, &addr(n), &mut c);
+    let before = e.ep.stats().dropped_no_slot;
+    let mut late = psk_client(&client_config());
+    let mut lenv = TestEnv::new(50);
+    late.connect(&mut lenv, 0).unwrap();
+    let mut buf = [0u8; 2048];
+    for _ in 0..3 {
+        while let Some(n) = late.poll_datagram(0, &mut buf).unwrap() {
+            e.feed(0, b"late", &buf[..n]).unwrap();
+        }
+        for d in e.poll_for(0, b"late") {
+            late.feed(&mut lenv, 0, &d).unwrap();
+        }
+    }
+    assert_eq!(late.state(), State::ClientWaitServerHello);
+    assert_eq!(e.ep.stats().dropped_no_slot, before + 1);
+    assert_eq!(e.ep.peer_user(&e.slots, &addr(n)), Some(100 + n));
+    // Once the events are polled the slot goes, and its release is reported.
+    let ev = events(&mut e);
+    let released: Vec<usize> = ev.iter().filter(|(k, _, _)| *k == Event::Released).map(|(_, _, u)| *u).collect();
+    assert_eq!(released, (100..100 + RELEASE_QUEUE).collect::<Vec<_>>());
+    connect(&mut e, 1, b"late2", 60);
+    assert_eq!(events(&mut e)[0], (Event::Released, addr(n), 100 + n));
 }

@@ -64,7 +64,7 @@ pub(crate) const PEER_SLOT_SIZE: usize = core::mem::size_of::<PeerSlot>();
 
 /// One endpoint event.
 #[repr(C)]
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 pub struct nanodtls_event {
     /// NANODTLS_EVENT_CONNECTED, _CLOSED or _FAILED.
     pub kind: u8,
@@ -74,6 +74,22 @@ pub struct nanodtls_event {
     pub suite: u16,
     /// The peer's sticky status (NANODTLS_OK for CONNECTED).
     pub status: nanodtls_status,
+    /// The peer's pointer set with nanodtls_endpoint_set_peer_user (NULL if
+    /// none). For NANODTLS_EVENT_RELEASED the pointer the released peer
+    /// had (alert, suite and status are then zero).
+    pub user: *mut c_void,
+}
+
+impl Default for nanodtls_event {
+    fn default() -> Self {
+        nanodtls_event {
+            kind: 0,
+            alert: nanodtls_alert::default(),
+            suite: 0,
+            status: NANODTLS_OK,
+            user: core::ptr::null_mut(),
+        }
+    }
 }
 
 /// Stateless replies (HelloVerifyRequests, refusals of ClientHellos that
@@ -88,6 +104,17 @@ pub const NANODTLS_EVENT_CONNECTED: u8 = 1;
 pub const NANODTLS_EVENT_CLOSED: u8 = 2;
 /// nanodtls_event.kind: a connection failed (alert or timeout).
 pub const NANODTLS_EVENT_FAILED: u8 = 3;
+/// nanodtls_event.kind: the slot of a peer that had a user pointer
+/// (nanodtls_endpoint_set_peer_user) went to another peer or to a new
+/// handshake from the same address; the endpoint forgot the peer, and
+/// nanodtls_event.user hands the pointer back (once): free what it points
+/// to now.
+pub const NANODTLS_EVENT_RELEASED: u8 = 4;
+/// Released peers (NANODTLS_EVENT_RELEASED) an endpoint holds until they
+/// are polled. While that many wait, slots holding a user pointer are not
+/// reclaimed: poll events regularly.
+pub const NANODTLS_ENDPOINT_RELEASE_QUEUE: usize = 4;
+const _: () = assert!(NANODTLS_ENDPOINT_RELEASE_QUEUE == crate::endpoint::RELEASE_QUEUE);
 
 /// Endpoint counters.
 #[repr(C)]
@@ -184,6 +211,38 @@ unsafe fn peer_getter<T>(
     }
 }
 
+/// As [`peer_getter`], with the endpoint and its slots: `get` returns
+/// None for an unknown peer.
+///
+/// # Safety
+/// As [`peer_getter`].
+unsafe fn peer_getter_slot<T>(
+    ep: *mut nanodtls_endpoint,
+    addr: *const u8,
+    addr_len: usize,
+    out: *mut T,
+    get: impl FnOnce(&Endpoint, &[PeerSlot], &[u8]) -> Option<T>,
+) -> nanodtls_status {
+    if out.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/length pair from the caller.
+    let a = match unsafe { in_slice(addr, addr_len) } {
+        Ok(a) => a,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ep; out is non-NULL and writable (caller contract).
+    unsafe {
+        with_ep(ep, |e, slots, _| match get(e, slots, a) {
+            Some(v) => {
+                out.write(v);
+                NANODTLS_OK
+            }
+            None => NANODTLS_E_UNKNOWN_PEER,
+        })
+    }
+}
+
 /// Size in bytes of nanodtls_endpoint expected by this library.
 #[no_mangle]
 pub extern "C" fn nanodtls_endpoint_size() -> usize {
@@ -220,7 +279,9 @@ pub extern "C" fn nanodtls_peer_size() -> usize {
 /// or failed connection, of the handshake that accepted nothing for longest
 /// (at least NANODTLS_DEFAULT_HALF_OPEN_MS), or of the connected peer
 /// silent for longest (at least NANODTLS_DEFAULT_IDLE_MS); otherwise it is
-/// dropped (counted in dropped_no_slot) and retries. Only records that
+/// dropped (counted in dropped_no_slot) and retries. A slot holding a user
+/// pointer (nanodtls_endpoint_set_peer_user) is taken only if its
+/// NANODTLS_EVENT_RELEASED can be queued. Only records that
 /// authenticate (or, during a handshake, accepted messages) count as a
 /// peer's activity. Change the two timeouts with
 /// nanodtls_endpoint_set_timeouts.
@@ -842,8 +903,9 @@ pub unsafe extern "C" fn nanodtls_endpoint_handle_timeout(ep: *mut nanodtls_endp
     }
 }
 
-/// Take the next event (a peer connected, closed or failed) and the
-/// peer's address. NANODTLS_DONE when there is none.
+/// Take the next event (a peer connected, closed or failed, or a peer with
+/// a user pointer was released) and the peer's address. NANODTLS_DONE
+/// when there is none.
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_endpoint_poll_event(
     ep: *mut nanodtls_endpoint,
@@ -862,9 +924,10 @@ pub unsafe extern "C" fn nanodtls_endpoint_poll_event(
     };
     // SAFETY: see with_ep; event/addr_len non-NULL and writable.
     unsafe {
-        with_ep(ep, |e, slots, _| match e.poll_event(slots, ao) {
-            Ok(Some((ev, a))) => {
-                let peer = ao.get(..a).and_then(|addr| e.peer(slots, addr));
+        with_ep(ep, |e, slots, _| match e.poll_event_with_user(slots, ao) {
+            Ok(Some((ev, a, user))) => {
+                // A released peer's slot belongs to someone else now.
+                let peer = if ev == Event::Released { None } else { ao.get(..a).and_then(|addr| e.peer(slots, addr)) };
                 let (alert, suite, st) = match peer {
                     Some(c) => {
                         let al = c.last_alert();
@@ -880,13 +943,67 @@ pub unsafe extern "C" fn nanodtls_endpoint_poll_event(
                     Event::Connected => NANODTLS_EVENT_CONNECTED,
                     Event::Closed => NANODTLS_EVENT_CLOSED,
                     Event::Failed => NANODTLS_EVENT_FAILED,
+                    Event::Released => NANODTLS_EVENT_RELEASED,
                 };
-                event.write(nanodtls_event { kind, alert, suite, status: st });
+                let user = core::ptr::with_exposed_provenance_mut::<c_void>(user);
+                event.write(nanodtls_event { kind, alert, suite, status: st, user });
                 addr_len.write(a);
                 NANODTLS_OK
             }
             Ok(None) => NANODTLS_DONE,
             Err(err) => err.code(),
+        })
+    }
+}
+
+/// Attach an application pointer to the peer at `addr` (e.g. its entry in
+/// your own table of clients); NULL detaches it. The library never
+/// dereferences it. Lifetime: it stays with the peer, and comes with its
+/// events (nanodtls_event.user) and nanodtls_endpoint_get_peer_user, also
+/// after CLOSED or FAILED (the slot, its stats and info stay until
+/// reused), until the peer's slot goes to another peer or to a new
+/// handshake from the same address (see the slot policy at
+/// nanodtls_endpoint_init; a silent connected peer can lose its slot
+/// without any other event). Then the endpoint forgets the peer and
+/// reports NANODTLS_EVENT_RELEASED with its address and this pointer,
+/// once: free what it points to then. At most
+/// NANODTLS_ENDPOINT_RELEASE_QUEUE such reports wait to be polled; while
+/// the queue is full, slots with a pointer are not reclaimed (new clients
+/// are dropped, dropped_no_slot). nanodtls_endpoint_deinit releases every
+/// peer without reporting. NANODTLS_E_UNKNOWN_PEER if no slot holds `addr`.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_set_peer_user(
+    ep: *mut nanodtls_endpoint,
+    addr: *const u8,
+    addr_len: usize,
+    user: *mut c_void,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let a = match unsafe { in_slice(addr, addr_len) } {
+        Ok(a) => a,
+        Err(e) => return e.code(),
+    };
+    // The pointer is kept as an integer and only ever handed back.
+    let value = user.expose_provenance();
+    // SAFETY: see with_ep.
+    unsafe { with_ep(ep, |e, slots, _| status(e.set_peer_user(slots, a, value))) }
+}
+
+/// The pointer attached to the peer at `addr` with
+/// nanodtls_endpoint_set_peer_user (NULL if none) into `*user`.
+/// NANODTLS_E_UNKNOWN_PEER if no slot holds `addr` (its slot was reused:
+/// see NANODTLS_EVENT_RELEASED).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_get_peer_user(
+    ep: *mut nanodtls_endpoint,
+    addr: *const u8,
+    addr_len: usize,
+    user: *mut *mut c_void,
+) -> nanodtls_status {
+    // SAFETY: the caller's pointers, as peer_getter requires.
+    unsafe {
+        peer_getter_slot(ep, addr, addr_len, user, |e, slots, a| {
+            e.peer_user(slots, a).map(core::ptr::with_exposed_provenance_mut::<c_void>)
         })
     }
 }

@@ -380,6 +380,7 @@ const _: () = assert!(
     NANODTLS_EVENT_CONNECTED == crate::Event::Connected as u8
         && NANODTLS_EVENT_CLOSED == crate::Event::Closed as u8
         && NANODTLS_EVENT_FAILED == crate::Event::Failed as u8
+        && NANODTLS_EVENT_RELEASED == crate::Event::Released as u8
 );
 #[cfg(feature = "log")]
 const _: () = {

@@ -338,6 +338,77 @@ static void test_poll_buffer_below_the_minimum_mtu(void)
     T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
 }
 
+/* Take the next endpoint event; returns 0 if there is none. */
+static int next_event(nanodtls_event *ev, uint8_t *addr, size_t *alen)
+{
+    return nanodtls_endpoint_poll_event(&g_ep, ev, addr, NANODTLS_MAX_PEER_ADDR, alen) == NANODTLS_OK;
+}
+
+static void test_peer_user_pointer_and_its_release(void)
+{
+    /* A per-peer application pointer: it comes with the peer's events,
+     * stays after CLOSED, and is handed back once by
+     * NANODTLS_EVENT_RELEASED when the slot goes to another peer. */
+    struct app_peer {
+        int id;
+        int freed;
+    } apps[2] = {{1, 0}, {2, 0}};
+    t_party cpa, cpb;
+    nanodtls_event ev;
+    uint8_t addr[NANODTLS_MAX_PEER_ADDR];
+    size_t alen = 0;
+    void *user = &apps[1];
+
+    ep_setup(1, 1000);
+    client_setup(&g_client, &cpa, 81);
+    ep_connect(&g_client, ADDR_A);
+    T_REQUIRE(next_event(&ev, addr, &alen));
+    T_EQ(ev.kind, NANODTLS_EVENT_CONNECTED);
+    T_CHECK(ev.user == NULL);
+    /* Misuse changes nothing. */
+    T_ST(nanodtls_endpoint_set_peer_user(&g_ep, ADDR_B, 16, &apps[0]), NANODTLS_E_UNKNOWN_PEER);
+    T_ST(nanodtls_endpoint_set_peer_user(NULL, ADDR_A, 16, &apps[0]), NANODTLS_E_NULL);
+    T_ST(nanodtls_endpoint_set_peer_user(&g_ep, NULL, 16, &apps[0]), NANODTLS_E_NULL);
+    T_ST(nanodtls_endpoint_get_peer_user(&g_ep, ADDR_A, 16, NULL), NANODTLS_E_NULL);
+    T_ST(nanodtls_endpoint_get_peer_user(&g_ep, ADDR_B, 16, &user), NANODTLS_E_UNKNOWN_PEER);
+    T_CHECK(user == &apps[1]);
+    T_ST(nanodtls_endpoint_get_peer_user(&g_ep, ADDR_A, 16, &user), NANODTLS_OK);
+    T_CHECK(user == NULL);
+    T_ST(nanodtls_endpoint_set_peer_user(&g_ep, ADDR_A, 16, &apps[0]), NANODTLS_OK);
+    T_ST(nanodtls_endpoint_get_peer_user(&g_ep, ADDR_A, 16, &user), NANODTLS_OK);
+    T_CHECK(user == &apps[0]);
+    /* A closes: the event carries the pointer, which stays. */
+    T_ST(nanodtls_close(&g_client), NANODTLS_OK);
+    ep_round(&g_client, ADDR_A);
+    T_REQUIRE(next_event(&ev, addr, &alen));
+    T_EQ(ev.kind, NANODTLS_EVENT_CLOSED);
+    T_CHECK(ev.user == &apps[0]);
+    T_ST(nanodtls_endpoint_get_peer_user(&g_ep, ADDR_A, 16, &user), NANODTLS_OK);
+    T_CHECK(user == &apps[0]);
+    /* B takes A's slot: A is released and its pointer handed back, once. */
+    client_setup(&g_client2, &cpb, 82);
+    ep_connect(&g_client2, ADDR_B);
+    T_REQUIRE(next_event(&ev, addr, &alen));
+    T_EQ(ev.kind, NANODTLS_EVENT_RELEASED);
+    T_EQ(alen, 16);
+    T_CHECK(memcmp(addr, ADDR_A, 16) == 0);
+    T_CHECK(ev.user == &apps[0]);
+    T_EQ(ev.status, NANODTLS_OK);
+    T_EQ(ev.suite, 0);
+    ((struct app_peer *)ev.user)->freed = 1;
+    T_REQUIRE(next_event(&ev, addr, &alen));
+    T_EQ(ev.kind, NANODTLS_EVENT_CONNECTED);
+    T_CHECK(memcmp(addr, ADDR_B, 16) == 0);
+    T_CHECK(ev.user == NULL);
+    T_CHECK(!next_event(&ev, addr, &alen));
+    T_ST(nanodtls_endpoint_get_peer_user(&g_ep, ADDR_A, 16, &user), NANODTLS_E_UNKNOWN_PEER);
+    T_EQ(apps[0].freed, 1);
+    T_EQ(apps[1].freed, 0);
+    T_ST(nanodtls_endpoint_deinit(&g_ep), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_client2), NANODTLS_OK);
+}
+
 int main(void)
 {
     T_RUN(test_cookies_expire_on_an_idle_server);
@@ -346,5 +417,6 @@ int main(void)
     T_RUN(test_peer_gauges_by_state);
     T_RUN(test_rng_failure_for_the_cookie_secret);
     T_RUN(test_poll_buffer_below_the_minimum_mtu);
+    T_RUN(test_peer_user_pointer_and_its_release);
     return t_finish("test_endpoint");
 }

@@ -133,6 +133,12 @@ static void every_endpoint_call(nanodtls_endpoint *ep, nanodtls_status want)
     T_ST(nanodtls_endpoint_peer_identity(ep, addr, 4, buf, sizeof buf, &n), want);
     T_ST(nanodtls_endpoint_peer_stats(ep, addr, 4, &stats), want);
     T_ST(nanodtls_endpoint_get_stats(ep, &est), want);
+    T_ST(nanodtls_endpoint_set_peer_user(ep, addr, 4, &n), want);
+    {
+        void *user = &alen;
+        T_ST(nanodtls_endpoint_get_peer_user(ep, addr, 4, &user), want);
+        T_CHECK(user == &alen);
+    }
     T_EQ(n, 4242);
     T_EQ(alen, 4343);
     T_EQ(ms, 555);
