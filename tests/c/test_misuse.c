@@ -171,6 +171,14 @@ static void test_strings_never_null(void)
         T_REQUIRE(str != NULL);
         T_CHECK(strcmp(str, "unknown status") == 0);
     }
+    for (i = 0; i < sizeof extremes / sizeof extremes[0]; i++) {
+        const char *str = nanodtls_state_name(extremes[i]);
+        T_REQUIRE(str != NULL);
+        T_CHECK(str[0] != '\0');
+    }
+    for (code = -64; code <= 64; code++) {
+        T_REQUIRE(nanodtls_state_name((int32_t)code) != NULL);
+    }
     for (d = 0; d <= 255; d++) {
         const char *str = nanodtls_alert_name((uint8_t)d);
         T_REQUIRE(str != NULL);
