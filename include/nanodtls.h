@@ -9,7 +9,15 @@
  * length follows each buffer; (NULL, 0) is an empty input; outputs are
  * written only on success. Misuse returns an error and changes nothing.
  * Secrets are copied in and zeroized by nanodtls_deinit. A context is not
- * thread-safe.
+ * thread-safe, and a live one must never be copied (see nanodtls_ctx).
+ *
+ * Sending: the library never sends, it queues. Any call may queue
+ * datagrams (connect, feed, handle_timeout, write, heartbeat, close, and
+ * their endpoint counterparts: flights, retransmissions, alerts,
+ * close_notify): call nanodtls_poll_datagram (nanodtls_endpoint_poll_datagram)
+ * until NANODTLS_DONE after each call, before waiting for input. A loop
+ * ends when nanodtls_state is NANODTLS_STATE_FAILED or _CLOSED after that
+ * poll (the last alert is then out).
  */
 
 #ifndef NANODTLS_H
@@ -301,8 +309,17 @@ typedef struct nanodtls_config {
 /**
  * Opaque connection context. Its size is a compile-time constant, so it
  * can live in static storage: `static nanodtls_ctx ctx;`. Initialise it
- * with nanodtls_init(&ctx, sizeof ctx, ...). Never copy an initialised
- * context.
+ * with nanodtls_init(&ctx, sizeof ctx, ...).
+ *
+ * Never copy an initialised context (memcpy, struct assignment, saving it
+ * to flash and restoring it after deep sleep or a reset): AES-CCM's nonce
+ * is the record's epoch and sequence number, so a copy that is used (or
+ * restored) sends new records under sequence numbers the original already
+ * used, with the same key: two plaintexts under one CCM nonce reveal
+ * their XOR and weaken the records' authentication (and the peer drops
+ * repeated sequence numbers as replays anyway). To reconnect cheaply after sleep, keep the session
+ * (nanodtls_session_export / nanodtls_session_import): a resumed handshake
+ * derives fresh keys.
  */
 typedef struct nanodtls_ctx {
   uint64_t _opaque[NANODTLS_CTX_WORDS];
@@ -867,7 +884,9 @@ nanodtls_status nanodtls_set_psk_lookup(struct nanodtls_ctx *ctx,
 nanodtls_status nanodtls_connect(struct nanodtls_ctx *ctx);
 
 /**
- * Feed one received datagram (`len` bytes). Bad records are dropped and
+ * Feed one received datagram (`len` bytes), then poll: it may queue
+ * datagrams (the next flight, a retransmission, an alert, close_notify).
+ * Bad records are dropped and
  * counted (see nanodtls_get_stats) and the call still returns OK. Returns
  * NANODTLS_E_READ_PENDING without consuming anything while application
  * data from an earlier datagram is unread. A negative protocol status
@@ -1091,7 +1110,8 @@ nanodtls_status nanodtls_heartbeat_status(struct nanodtls_ctx *ctx,
  * NANODTLS_SESSION_BLOB_MAX bytes) to keep it across deep sleep or a
  * reboot. THE BLOB CONTAINS THE SESSION'S MASTER SECRET: keep it where
  * only this device can read it, and wipe it when done. NANODTLS_E_STATE
- * if there is no resumable session.
+ * if there is no resumable session. Keep this blob, never a copy of the
+ * context (see nanodtls_ctx: a restored context reuses CCM nonces).
  */
 nanodtls_status nanodtls_session_export(struct nanodtls_ctx *ctx,
                                         uint8_t *out,

@@ -13,8 +13,17 @@ use crate::Connection;
 
 /// Opaque connection context. Its size is a compile-time constant, so it
 /// can live in static storage: `static nanodtls_ctx ctx;`. Initialise it
-/// with nanodtls_init(&ctx, sizeof ctx, ...). Never copy an initialised
-/// context.
+/// with nanodtls_init(&ctx, sizeof ctx, ...).
+///
+/// Never copy an initialised context (memcpy, struct assignment, saving it
+/// to flash and restoring it after deep sleep or a reset): AES-CCM's nonce
+/// is the record's epoch and sequence number, so a copy that is used (or
+/// restored) sends new records under sequence numbers the original already
+/// used, with the same key: two plaintexts under one CCM nonce reveal
+/// their XOR and weaken the records' authentication (and the peer drops
+/// repeated sequence numbers as replays anyway). To reconnect cheaply after sleep, keep the session
+/// (nanodtls_session_export / nanodtls_session_import): a resumed handshake
+/// derives fresh keys.
 #[repr(C)]
 pub struct nanodtls_ctx {
     _opaque: [u64; NANODTLS_CTX_WORDS],
@@ -384,7 +393,9 @@ pub unsafe extern "C" fn nanodtls_connect(ctx: *mut nanodtls_ctx) -> nanodtls_st
     }
 }
 
-/// Feed one received datagram (`len` bytes). Bad records are dropped and
+/// Feed one received datagram (`len` bytes), then poll: it may queue
+/// datagrams (the next flight, a retransmission, an alert, close_notify).
+/// Bad records are dropped and
 /// counted (see nanodtls_get_stats) and the call still returns OK. Returns
 /// NANODTLS_E_READ_PENDING without consuming anything while application
 /// data from an earlier datagram is unread. A negative protocol status
@@ -938,7 +949,8 @@ pub unsafe extern "C" fn nanodtls_heartbeat_status(
 /// NANODTLS_SESSION_BLOB_MAX bytes) to keep it across deep sleep or a
 /// reboot. THE BLOB CONTAINS THE SESSION'S MASTER SECRET: keep it where
 /// only this device can read it, and wipe it when done. NANODTLS_E_STATE
-/// if there is no resumable session.
+/// if there is no resumable session. Keep this blob, never a copy of the
+/// context (see nanodtls_ctx: a restored context reuses CCM nonces).
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_session_export(
     ctx: *mut nanodtls_ctx,

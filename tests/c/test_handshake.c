@@ -358,6 +358,75 @@ static void test_state_names(void)
             0);
 }
 
+/* The README's main loop, as written, against an in-memory server: it
+ * ends, on CLOSED, after its close_notify went out. */
+static void test_readme_loop_ends_after_the_last_alert(void)
+{
+    static t_flight to_client;
+    t_party cp, sp;
+    uint8_t out[1500];
+    uint8_t app[256];
+    size_t next = 0;
+    int sent = 0, got = 0, rounds = 0;
+    nanodtls_alert a;
+
+    g_clock = 1000;
+    t_party_init(&cp, 71, &g_clock);
+    t_party_init(&sp, 72, &g_clock);
+    T_ST(t_setup_ctx(&g_client, NANODTLS_ROLE_CLIENT, &cp, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
+    T_ST(t_setup_ctx(&g_server, NANODTLS_ROLE_SERVER, &sp, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
+    T_ST(nanodtls_connect(&g_client), NANODTLS_OK);
+    to_client.n = 0;
+    for (;;) {
+        size_t n;
+        uint32_t ms;
+        int32_t state;
+        T_REQUIRE(rounds++ < 50);
+        while (nanodtls_poll_datagram(&g_client, out, sizeof out, &n) == NANODTLS_OK) {
+            /* sendto(): the server answers (and echoes) at once. */
+            T_ST(nanodtls_feed(&g_server, out, n), NANODTLS_OK);
+            while (nanodtls_read(&g_server, app, sizeof app, &n) == NANODTLS_OK) {
+                T_ST(nanodtls_write(&g_server, app, n), NANODTLS_OK);
+            }
+            t_collect(&g_server, &to_client);
+        }
+        state = nanodtls_state(&g_client);
+        if (state == NANODTLS_STATE_FAILED || state == NANODTLS_STATE_CLOSED) {
+            break;
+        }
+        if (nanodtls_timeout_ms(&g_client, &ms) != NANODTLS_OK) {
+            ms = 1000;
+        }
+        if (next < to_client.n) { /* wait_for_datagram() */
+            T_ST(nanodtls_feed(&g_client, to_client.d[next].data, to_client.d[next].len), NANODTLS_OK);
+            next++;
+        } else {
+            g_clock += ms;
+            T_ST(nanodtls_handle_timeout(&g_client), NANODTLS_OK);
+        }
+        while (nanodtls_read(&g_client, app, sizeof app, &n) == NANODTLS_OK) {
+            got += n == 4 && memcmp(app, "ping", 4) == 0;
+        }
+        if (nanodtls_state(&g_client) == NANODTLS_STATE_CONNECTED && !sent) {
+            T_ST(nanodtls_write(&g_client, (const uint8_t *)"ping", 4), NANODTLS_OK);
+            sent = 1;
+        }
+        if (nanodtls_state(&g_client) == NANODTLS_STATE_CONNECTED && got) {
+            T_ST(nanodtls_close(&g_client), NANODTLS_OK);
+        }
+    }
+    T_CHECK(strcmp(nanodtls_state_name(nanodtls_state(&g_client)), "CLOSED") == 0);
+    T_ST(nanodtls_error(&g_client), NANODTLS_E_CLOSED);
+    T_EQ(got, 1);
+    /* The close_notify went out before the loop ended. */
+    T_EQ(nanodtls_state(&g_server), NANODTLS_STATE_CLOSED);
+    T_ST(nanodtls_last_alert(&g_server, &a), NANODTLS_OK);
+    T_EQ(a.description, 0);
+    T_EQ(a.sent, 0);
+    T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_server), NANODTLS_OK);
+}
+
 /* ---- Endpoint ----------------------------------------------------------- */
 
 struct ep_client {
@@ -673,6 +742,7 @@ int main(void)
     T_RUN(test_wrong_key);
     T_RUN(test_unknown_identity);
     T_RUN(test_state_names);
+    T_RUN(test_readme_loop_ends_after_the_last_alert);
     T_RUN(test_endpoint_two_peers);
     T_RUN(test_endpoint_wrong_key);
     T_RUN(test_endpoint_reclaims_crashed_peers);
