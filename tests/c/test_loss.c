@@ -2,7 +2,8 @@
  * Loss: drop whole flights once and let the retransmission timers, driven
  * by a virtual clock through nanodtls_timeout_ms / nanodtls_handle_timeout
  * (and the endpoint equivalents), complete the handshake. Also checks the
- * RFC 6347 timer doubling and the overall handshake deadline.
+ * RFC 6347 timer doubling and the overall handshake deadline, and that a
+ * clock that goes back mid-handshake counts as no time elapsed.
  */
 #include <string.h>
 
