@@ -9,7 +9,15 @@
  * length follows each buffer; (NULL, 0) is an empty input; outputs are
  * written only on success. Misuse returns an error and changes nothing.
  * Secrets are copied in and zeroized by nanodtls_deinit. A context is not
- * thread-safe.
+ * thread-safe, and a live one must never be copied (see nanodtls_ctx).
+ *
+ * Sending: the library never sends, it queues. Any call may queue
+ * datagrams (connect, feed, handle_timeout, write, heartbeat, close, and
+ * their endpoint counterparts: flights, retransmissions, alerts,
+ * close_notify): call nanodtls_poll_datagram (nanodtls_endpoint_poll_datagram)
+ * until NANODTLS_DONE after each call, before waiting for input. A loop
+ * ends when nanodtls_state is NANODTLS_STATE_FAILED or _CLOSED after that
+ * poll (the last alert is then out).
  */
 
 #ifndef NANODTLS_H
@@ -44,9 +52,9 @@
 /** Longest opaque peer address (e.g. a struct sockaddr_in6) a server endpoint stores per peer. */
 #define NANODTLS_MAX_PEER_ADDR 32
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 4248
+#define NANODTLS_CTX_SIZE 4264
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 531
+#define NANODTLS_CTX_WORDS 533
 /** Size of one nanodtls_peer slot in bytes. */
 #define NANODTLS_PEER_SIZE 3328
 /** Size of one nanodtls_peer slot in 64-bit words. */
@@ -60,9 +68,9 @@
 /** Size of one nanodtls_session_entry in 64-bit words. */
 #define NANODTLS_SESSION_ENTRY_WORDS 28
 /** Size of nanodtls_endpoint in bytes. */
-#define NANODTLS_ENDPOINT_SIZE 1664
+#define NANODTLS_ENDPOINT_SIZE 1856
 /** Size of nanodtls_endpoint in 64-bit words. */
-#define NANODTLS_ENDPOINT_WORDS 208
+#define NANODTLS_ENDPOINT_WORDS 232
 
 
 /**
@@ -174,6 +182,13 @@
 #define NANODTLS_DEFAULT_IDLE_MS 60000
 
 /**
+ * Stateless replies (HelloVerifyRequests, refusals of ClientHellos that
+ * are too large) an endpoint holds until they are polled; see
+ * nanodtls_endpoint_feed.
+ */
+#define NANODTLS_ENDPOINT_REPLY_QUEUE 4
+
+/**
  * nanodtls_event.kind: a handshake completed.
  */
 #define NANODTLS_EVENT_CONNECTED 1
@@ -187,6 +202,22 @@
  * nanodtls_event.kind: a connection failed (alert or timeout).
  */
 #define NANODTLS_EVENT_FAILED 3
+
+/**
+ * nanodtls_event.kind: the slot of a peer that had a user pointer
+ * (nanodtls_endpoint_set_peer_user) went to another peer or to a new
+ * handshake from the same address; the endpoint forgot the peer, and
+ * nanodtls_event.user hands the pointer back (once): free what it points
+ * to now.
+ */
+#define NANODTLS_EVENT_RELEASED 4
+
+/**
+ * Released peers (NANODTLS_EVENT_RELEASED) an endpoint holds until they
+ * are polled. While that many wait, slots holding a user pointer are not
+ * reclaimed: poll events regularly.
+ */
+#define NANODTLS_ENDPOINT_RELEASE_QUEUE 4
 
 /**
  * Log level: errors (the connection failed).
@@ -283,7 +314,12 @@ typedef struct nanodtls_config {
    */
   uint16_t suites[4];
   /**
-   * Initial retransmission timeout in ms (default 1000; RFC 7925 suggests 9000 on slow links).
+   * Initial retransmission timeout in ms, doubled on every
+   * retransmission up to retransmit_max_ms (default 1000: RFC 6347
+   * 4.2.4.1's value, right for round trips well below a second). RFC
+   * 7925 section 11 recommends 9000 on constrained links (6LoWPAN,
+   * NB-IoT), where 1 s causes spurious retransmissions; raise
+   * handshake_timeout_ms with it.
    */
   uint32_t retransmit_initial_ms;
   /**
@@ -291,11 +327,16 @@ typedef struct nanodtls_config {
    */
   uint32_t retransmit_max_ms;
   /**
-   * Handshake deadline in ms (default 120000).
+   * Handshake deadline in ms (default 120000). A peer that silently
+   * drops our Finished (a wrong PSK, against OpenSSL or GnuTLS) shows up
+   * only here, as NANODTLS_E_TIMEOUT; the debug log warns early.
    */
   uint32_t handshake_timeout_ms;
   /**
-   * Server: cookie secret lifetime in ms (default 300000).
+   * Server: cookie secret lifetime in ms (default 300000). A
+   * HelloVerifyRequest cookie is accepted for at least this long after it
+   * was issued and never once its secret is twice this old, also when no
+   * ClientHello came in between (secrets rotate every lifetime).
    */
   uint32_t cookie_lifetime_ms;
   /**
@@ -307,8 +348,17 @@ typedef struct nanodtls_config {
 /**
  * Opaque connection context. Its size is a compile-time constant, so it
  * can live in static storage: `static nanodtls_ctx ctx;`. Initialise it
- * with nanodtls_init(&ctx, sizeof ctx, ...). Never copy an initialised
- * context.
+ * with nanodtls_init(&ctx, sizeof ctx, ...).
+ *
+ * Never copy an initialised context (memcpy, struct assignment, saving it
+ * to flash and restoring it after deep sleep or a reset): AES-CCM's nonce
+ * is the record's epoch and sequence number, so a copy that is used (or
+ * restored) sends new records under sequence numbers the original already
+ * used, with the same key: two plaintexts under one CCM nonce reveal
+ * their XOR and weaken the records' authentication (and the peer drops
+ * repeated sequence numbers as replays anyway). To reconnect cheaply after sleep, keep the session
+ * (nanodtls_session_export / nanodtls_session_import): a resumed handshake
+ * derives fresh keys.
  */
 typedef struct nanodtls_ctx {
   uint64_t _opaque[NANODTLS_CTX_WORDS];
@@ -321,7 +371,15 @@ typedef struct nanodtls_ctx {
 typedef int (*nanodtls_rng_fn)(void *user, uint8_t *buf, size_t len);
 
 /**
- * Clock callback: a monotonic millisecond counter.
+ * Clock callback: a monotonic millisecond counter, 64 bits wide (e.g.
+ * milliseconds since boot). Widen a 32-bit tick counter as
+ * c-examples/freertos/dtls_task.c does (now_ms: count its wrap-arounds
+ * into the high 32 bits), so it never wraps. Should the value still go
+ * back (a clock that restarts at 0, a corrected wall clock), the library
+ * takes the step as no time elapsed and its own time goes on from where
+ * it was, so retransmissions and deadlines keep their schedule; a clock
+ * that stands still stops every timer. Not a wall clock: nothing is
+ * compared with dates.
  */
 typedef uint64_t (*nanodtls_now_fn)(void *user);
 
@@ -335,7 +393,7 @@ typedef struct nanodtls_platform {
    */
   nanodtls_rng_fn rng;
   /**
-   * Monotonic milliseconds (required).
+   * Monotonic milliseconds (required; see nanodtls_now_fn).
    */
   nanodtls_now_fn now_ms;
   /**
@@ -579,6 +637,12 @@ typedef struct nanodtls_event {
    * The peer's sticky status (NANODTLS_OK for CONNECTED).
    */
   nanodtls_status status;
+  /**
+   * The peer's pointer set with nanodtls_endpoint_set_peer_user (NULL if
+   * none). For NANODTLS_EVENT_RELEASED the pointer the released peer
+   * had (alert, suite and status are then zero).
+   */
+  void *user;
 } nanodtls_event;
 
 /**
@@ -610,9 +674,38 @@ typedef struct nanodtls_endpoint_stats {
    */
   uint32_t dropped_hvr_busy;
   /**
-   * Peer slots in use now.
+   * ClientHellos longer than NANODTLS_MAX_HANDSHAKE_MSG (what a peer can
+   * reassemble) refused before they took a slot; their valid cookie
+   * proved the address, so each was answered with a fatal internal_error
+   * alert at once (raise the knob, or make the client's hello smaller).
+   */
+  uint32_t refused_too_large;
+  /**
+   * ClientHellos dropped because the RNG callback failed while refreshing
+   * the cookie secret (nanodtls_endpoint_feed returned NANODTLS_E_RNG).
+   * An RNG failure inside a peer's handshake ends that handshake
+   * instead (NANODTLS_EVENT_FAILED with status NANODTLS_E_RNG).
+   */
+  uint32_t rng_failures;
+  /**
+   * Peer slots holding a peer now, in any state: peers_handshaking +
+   * peers_connected + peers_ended. A connection that ended keeps its
+   * slot (its stats and info stay readable) until a new peer takes it.
    */
   uint32_t peers_in_use;
+  /**
+   * Slots whose handshake is under way now (after the cookie exchange).
+   */
+  uint32_t peers_handshaking;
+  /**
+   * Connected peers now.
+   */
+  uint32_t peers_connected;
+  /**
+   * Slots of connections that ended (closed or failed) and were not
+   * reclaimed yet; a new peer takes them first.
+   */
+  uint32_t peers_ended;
 } nanodtls_endpoint_stats;
 
 /**
@@ -855,6 +948,14 @@ const char *nanodtls_suite_name(uint16_t suite);
 const char *nanodtls_alert_name(uint8_t description);
 
 /**
+ * The name of a nanodtls_state() value: "IDLE", "HANDSHAKING",
+ * "CONNECTED", "CLOSED" or "FAILED" (the NANODTLS_STATE_* suffixes). A
+ * negative value (nanodtls_state's status for misuse) gives its
+ * nanodtls_status_str text, anything else "unknown state". Never NULL.
+ */
+const char *nanodtls_state_name(int32_t state);
+
+/**
  * Fill `cfg` with the defaults for `role` (NANODTLS_ROLE_CLIENT or
  * NANODTLS_ROLE_SERVER).
  */
@@ -939,8 +1040,11 @@ nanodtls_status nanodtls_connect(struct nanodtls_ctx *ctx);
  * `datagram + consumed` (`len - consumed` bytes) again. Bad records are
  * dropped and counted (see nanodtls_get_stats) and the call still
  * succeeds. A negative protocol status (ALERT_SENT, ALERT_RECEIVED,
- * TIMEOUT, CLOSED) means the connection ended. Every call may queue
- * datagrams: poll after it. NANODTLS_E_NULL if `input` is NULL.
+ * TIMEOUT, CLOSED, RNG) means the connection ended; NANODTLS_E_RNG: the
+ * RNG callback failed (a server also when it refreshes its cookie secret
+ * for a ClientHello). Every call may queue datagrams (the next flight, a
+ * retransmission, an alert, close_notify): poll after it.
+ * NANODTLS_E_NULL if `input` is NULL.
  */
 nanodtls_status nanodtls_feed(struct nanodtls_ctx *ctx,
                               uint8_t *datagram,
@@ -950,8 +1054,9 @@ nanodtls_status nanodtls_feed(struct nanodtls_ctx *ctx,
 /**
  * Take the next datagram to send. On NANODTLS_OK, `out[0..*out_len]`
  * holds it (at most the configured MTU). NANODTLS_DONE: nothing to send.
- * NANODTLS_E_BUFFER_TOO_SMALL: `out_cap` cannot hold the next record
- * (nothing is lost; use a buffer of at least the MTU).
+ * NANODTLS_E_BUFFER_TOO_SMALL: `out_cap` cannot hold the next record, or
+ * is below NANODTLS_MIN_MTU while something waits (nothing is lost; use a
+ * buffer of at least the MTU).
  */
 nanodtls_status nanodtls_poll_datagram(struct nanodtls_ctx *ctx,
                                        uint8_t *out,
@@ -1156,7 +1261,8 @@ nanodtls_status nanodtls_heartbeat_status(struct nanodtls_ctx *ctx,
  * NANODTLS_SESSION_BLOB_MAX bytes) to keep it across deep sleep or a
  * reboot. THE BLOB CONTAINS THE SESSION'S MASTER SECRET: keep it where
  * only this device can read it, and wipe it when done. NANODTLS_E_STATE
- * if there is no resumable session.
+ * if there is no resumable session. Keep this blob, never a copy of the
+ * context (see nanodtls_ctx: a restored context reuses CCM nonces).
  */
 nanodtls_status nanodtls_session_export(struct nanodtls_ctx *ctx,
                                         uint8_t *out,
@@ -1215,7 +1321,9 @@ size_t nanodtls_peer_size(void);
  * or failed connection, of the handshake that accepted nothing for longest
  * (at least NANODTLS_DEFAULT_HALF_OPEN_MS), or of the connected peer
  * silent for longest (at least NANODTLS_DEFAULT_IDLE_MS); otherwise it is
- * dropped (counted in dropped_no_slot) and retries. Only records that
+ * dropped (counted in dropped_no_slot) and retries. A slot holding a user
+ * pointer (nanodtls_endpoint_set_peer_user) is taken only if its
+ * NANODTLS_EVENT_RELEASED can be queued. Only records that
  * authenticate (or, during a handshake, accepted messages) count as a
  * peer's activity. Change the two timeouts with
  * nanodtls_endpoint_set_timeouts.
@@ -1385,7 +1493,32 @@ nanodtls_status nanodtls_endpoint_heartbeat_status(struct nanodtls_endpoint *ep,
  * application data comes from the peer at `addr`. Unknown addresses
  * only get a slot after a valid cookie exchange. Errors of one peer's
  * connection are returned (and reported as an event); other peers are
- * unaffected. Poll after each call.
+ * unaffected.
+ *
+ * Poll after each feed: call nanodtls_endpoint_poll_datagram until
+ * NANODTLS_DONE before feeding the next datagram. Replies are queued, not
+ * sent: a peer's flight waits in its slot, and HelloVerifyRequests (and
+ * the refusals below) wait in one queue of NANODTLS_ENDPOINT_REPLY_QUEUE
+ * entries shared by all new peers. While it is full, ClientHellos from
+ * new peers are dropped (counted in dropped_hvr_busy) and those clients
+ * wait for their retransmission timer (1 s, 2 s, 4 s ...): a burst of
+ * datagrams fed without polling in between loses all but the first few
+ * cookie replies.
+ *
+ * Addresses are compared as bytes: the same peer must always come with
+ * the same bytes, or it is another peer to the endpoint (e.g. zero
+ * sin_zero of a struct sockaddr_in and sin6_flowinfo of a sockaddr_in6,
+ * and pass the same length every time; see nd_normalize_addr in
+ * c-examples/posix).
+ *
+ * NANODTLS_E_RNG: the RNG callback failed while the endpoint refreshed
+ * its cookie secret; the datagram was dropped, nothing else changed
+ * (counted in rng_failures; the client retransmits).
+ *
+ * A new peer's ClientHello must come unfragmented (a fragmented one is
+ * dropped, dropped_unknown_peer). One longer than
+ * NANODTLS_MAX_HANDSHAKE_MSG never takes a slot: with a valid cookie it
+ * is answered with a fatal internal_error alert at once (refused_too_large).
  */
 nanodtls_status nanodtls_endpoint_feed(struct nanodtls_endpoint *ep,
                                        const uint8_t *addr,
@@ -1397,7 +1530,12 @@ nanodtls_status nanodtls_endpoint_feed(struct nanodtls_endpoint *ep,
 /**
  * Take the next datagram to send and its destination address.
  * NANODTLS_OK: `out[0..*out_len]` goes to `addr_out[0..*addr_len]`.
- * NANODTLS_DONE: nothing to send.
+ * NANODTLS_DONE: nothing to send. Call it until DONE after every other
+ * endpoint call (feed, write, close_peer, heartbeat, handle_timeout):
+ * each may queue datagrams. NANODTLS_E_BUFFER_TOO_SMALL (nothing taken):
+ * `out_cap` or `addr_cap` cannot hold the next datagram or its address,
+ * or `out_cap` is below NANODTLS_MIN_MTU while a datagram waits; use a
+ * buffer of at least the MTU.
  */
 nanodtls_status nanodtls_endpoint_poll_datagram(struct nanodtls_endpoint *ep,
                                                 uint8_t *out,
@@ -1442,14 +1580,48 @@ nanodtls_status nanodtls_endpoint_timeout_ms(struct nanodtls_endpoint *ep, uint3
 nanodtls_status nanodtls_endpoint_handle_timeout(struct nanodtls_endpoint *ep);
 
 /**
- * Take the next event (a peer connected, closed or failed) and the
- * peer's address. NANODTLS_DONE when there is none.
+ * Take the next event (a peer connected, closed or failed, or a peer with
+ * a user pointer was released) and the peer's address. NANODTLS_DONE
+ * when there is none.
  */
 nanodtls_status nanodtls_endpoint_poll_event(struct nanodtls_endpoint *ep,
                                              struct nanodtls_event *event,
                                              uint8_t *addr_out,
                                              size_t addr_cap,
                                              size_t *addr_len);
+
+/**
+ * Attach an application pointer to the peer at `addr` (e.g. its entry in
+ * your own table of clients); NULL detaches it. The library never
+ * dereferences it. Lifetime: it stays with the peer, and comes with its
+ * events (nanodtls_event.user) and nanodtls_endpoint_get_peer_user, also
+ * after CLOSED or FAILED (the slot, its stats and info stay until
+ * reused), until the peer's slot goes to another peer or to a new
+ * handshake from the same address (see the slot policy at
+ * nanodtls_endpoint_init; a silent connected peer can lose its slot
+ * without any other event). Then the endpoint forgets the peer and
+ * reports NANODTLS_EVENT_RELEASED with its address and this pointer,
+ * once: free what it points to then. At most
+ * NANODTLS_ENDPOINT_RELEASE_QUEUE such reports wait to be polled; while
+ * the queue is full, slots with a pointer are not reclaimed (new clients
+ * are dropped, dropped_no_slot). nanodtls_endpoint_deinit releases every
+ * peer without reporting. NANODTLS_E_UNKNOWN_PEER if no slot holds `addr`.
+ */
+nanodtls_status nanodtls_endpoint_set_peer_user(struct nanodtls_endpoint *ep,
+                                                const uint8_t *addr,
+                                                size_t addr_len,
+                                                void *user);
+
+/**
+ * The pointer attached to the peer at `addr` with
+ * nanodtls_endpoint_set_peer_user (NULL if none) into `*user`.
+ * NANODTLS_E_UNKNOWN_PEER if no slot holds `addr` (its slot was reused:
+ * see NANODTLS_EVENT_RELEASED).
+ */
+nanodtls_status nanodtls_endpoint_get_peer_user(struct nanodtls_endpoint *ep,
+                                                const uint8_t *addr,
+                                                size_t addr_len,
+                                                void **user);
 
 /**
  * Copy the PSK identity the peer at `addr` used.
@@ -1470,7 +1642,8 @@ nanodtls_status nanodtls_endpoint_peer_stats(struct nanodtls_endpoint *ep,
                                              struct nanodtls_stats *stats);
 
 /**
- * Endpoint counters (cookies, slot allocation and reclamation, drops).
+ * Endpoint counters (cookies, slot allocation and reclamation, drops)
+ * and the slots in use now, by state.
  */
 nanodtls_status nanodtls_endpoint_get_stats(struct nanodtls_endpoint *ep,
                                             struct nanodtls_endpoint_stats *stats);

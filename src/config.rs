@@ -35,7 +35,8 @@ pub struct Config {
     pub retransmit_max_ms: u32,
     /// Overall handshake deadline from connect() / the first verified ClientHello.
     pub handshake_timeout_ms: u32,
-    /// Server: lifetime of a cookie secret before it rotates.
+    /// Server: lifetime of a cookie secret before it rotates; a cookie is
+    /// refused once its secret is two lifetimes old, traffic or not.
     pub cookie_lifetime_ms: u32,
     /// Cipher suites in order of preference; 0 ends the list.
     pub suites: [u16; MAX_SUITES],

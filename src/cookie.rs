@@ -53,26 +53,42 @@ fn compute(secret: &[u8; 32], addr: &[u8], ch: &ClientHello<'_>) -> [u8; COOKIE_
 impl CookieKeys {
     /// Make sure a current secret exists and is younger than `lifetime_ms`,
     /// rotating (current becomes previous) when it is not.
+    ///
+    /// Rotation is lazy (it happens when a ClientHello needs a secret), but
+    /// its outcome is that of a rotation every `lifetime_ms`: a secret is
+    /// current for one lifetime and previous for the next, so a cookie is
+    /// refused once its secret is two lifetimes old, however long the server
+    /// saw no traffic in between. Call this before [`CookieKeys::verify`].
+    /// On an RNG failure nothing changes (the caller must then not verify).
     pub fn refresh(
         &mut self,
         now: u64,
         lifetime_ms: u32,
         rng: &mut dyn FnMut(&mut [u8]) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let expired = now.saturating_sub(self.born_ms) >= u64::from(lifetime_ms.max(1));
-        if self.have_current && !expired {
+        let lifetime = u64::from(lifetime_ms.max(1));
+        let age = now.saturating_sub(self.born_ms);
+        if self.have_current && age < lifetime {
             return Ok(());
         }
         let mut fresh = [0u8; 32];
         rng(&mut fresh)?;
-        if self.have_current {
+        if self.have_current && age < lifetime.saturating_mul(2) {
+            // The rotation that was due at born + lifetime: the old secret
+            // stays valid as the previous one until born + 2 * lifetime.
             self.previous = self.current;
             self.have_previous = true;
+            self.born_ms = self.born_ms.saturating_add(lifetime);
+        } else {
+            // Idle for two lifetimes or more (or the first secret): what
+            // the old secrets issued has expired.
+            self.previous.zeroize();
+            self.have_previous = false;
+            self.born_ms = now;
         }
         self.current = fresh;
         fresh.zeroize();
         self.have_current = true;
-        self.born_ms = now;
         Ok(())
     }
 
@@ -147,5 +163,50 @@ mod tests {
         // RNG failure leaves the old secret in place.
         let mut bad = |_: &mut [u8]| Err(Error::Rng);
         assert_eq!(k.refresh(9000, 1000, &mut bad), Err(Error::Rng));
+    }
+
+    #[test]
+    fn cookies_expire_on_an_idle_server() {
+        // Reported: rotation only happened when a ClientHello came, so the
+        // first one after a long silence rotated once and the stale secret
+        // became the "previous" one: a cookie was accepted after 30 days.
+        const L: u32 = 300_000;
+        let mut ctr = 0u8;
+        let mut rng = |b: &mut [u8]| {
+            ctr += 1;
+            b.fill(ctr);
+            Ok(())
+        };
+        let with_cookie = |k: &CookieKeys| {
+            let c = k.issue(b"addr1", &ClientHello::parse(&ch_body(1, b"")).unwrap()).unwrap();
+            ch_body(1, &c)
+        };
+        let valid_at = |issued: u64, at: u64, rng: &mut dyn FnMut(&mut [u8]) -> Result<(), Error>| {
+            let mut k = CookieKeys::new_zeroed();
+            k.refresh(0, L, rng).unwrap();
+            k.refresh(issued, L, rng).unwrap();
+            let ch = with_cookie(&k);
+            k.refresh(at, L, rng).unwrap();
+            k.verify(b"addr1", &ClientHello::parse(&ch).unwrap())
+        };
+        let l = u64::from(L);
+        let day = 86_400_000;
+        // No traffic between issue and use: valid for at least one
+        // lifetime, never from a secret two lifetimes old.
+        assert!(valid_at(0, l - 1, &mut rng));
+        assert!(valid_at(0, l, &mut rng), "previous secret");
+        assert!(valid_at(0, 2 * l - 1, &mut rng));
+        assert!(!valid_at(0, 2 * l, &mut rng));
+        assert!(!valid_at(0, 30 * day, &mut rng), "30 days idle");
+        // Issued late in its secret's life (the secret is current from 0 to
+        // L): still valid for the next lifetime, not beyond.
+        assert!(valid_at(l - 1, 2 * l - 1, &mut rng));
+        assert!(!valid_at(l - 1, 2 * l, &mut rng));
+        // Issued after a lazy rotation at 1.5 L: that secret took over at
+        // L (the rotation that was due), so it expires at 3 L.
+        assert!(valid_at(l + l / 2, 3 * l - 1, &mut rng));
+        assert!(!valid_at(l + l / 2, 3 * l, &mut rng));
+        // The first secret after a long silence lives a full lifetime again.
+        assert!(valid_at(30 * day, 30 * day + 2 * l - 1, &mut rng));
     }
 }

@@ -7,7 +7,12 @@
 //! is reclaimed in this order: a closed or failed connection; a half-open
 //! handshake with no traffic for `half_open_timeout_ms`; a connected peer
 //! idle for longer than `idle_timeout_ms` (if that is not 0). Otherwise the
-//! ClientHello is dropped and counted.
+//! ClientHello is dropped and counted. A ClientHello longer than
+//! `NANODTLS_MAX_HANDSHAKE_MSG` (what a slot can reassemble) never takes a
+//! slot: once its cookie is verified it is refused with a stateless fatal
+//! internal_error alert. A slot whose peer has an application value
+//! ([`Endpoint::set_peer_user`]) is reused only once its [`Event::Released`]
+//! (which hands the value back) can be queued.
 //!
 //! A ClientHello with a *new* client random from the address of a connected
 //! peer (the device rebooted, RFC 6347 4.2.8) always goes through the cookie
@@ -16,6 +21,7 @@
 
 use zerocopy::FromZeros;
 
+use crate::alert;
 use crate::auth::Credentials;
 use crate::codec::{Reader, Writer};
 use crate::config::{Config, Role};
@@ -26,7 +32,7 @@ use crate::error::Error;
 use crate::handshake::msg::client_hello::ClientHello;
 use crate::handshake::{self, msg};
 use crate::record::{self, content};
-use crate::sizes::NANODTLS_MAX_PEER_ADDR;
+use crate::sizes::{NANODTLS_MAX_HANDSHAKE_MSG, NANODTLS_MAX_PEER_ADDR};
 
 /// Endpoint events, reported once each by [`Endpoint::poll_event`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +44,10 @@ pub enum Event {
     Closed = 2,
     /// A connection failed (alert, timeout).
     Failed = 3,
+    /// The slot of a peer with an application value
+    /// ([`Endpoint::set_peer_user`]) went to another peer or a new
+    /// handshake: the endpoint forgot it; the value comes with the event.
+    Released = 4,
 }
 
 const EV_CONNECTED: u8 = 1;
@@ -50,6 +60,8 @@ const EV_FAILED: u8 = 4;
 pub struct PeerSlot {
     conn: Engine,
     last_active: u64,
+    /// The application's value for this peer (0: none).
+    user: usize,
     addr: [u8; NANODTLS_MAX_PEER_ADDR],
     addr_len: u8,
     in_use: bool,
@@ -92,6 +104,7 @@ impl PeerSlot {
 
     fn release(&mut self) {
         self.conn.wipe();
+        self.user = 0;
         self.in_use = false;
         self.addr_len = 0;
         self.events = 0;
@@ -116,18 +129,54 @@ pub struct EndpointStats {
     pub dropped_unknown_peer: u32,
     /// HelloVerifyRequests not sent because the queue of unpolled ones was full.
     pub dropped_hvr_busy: u32,
+    /// ClientHellos longer than `NANODTLS_MAX_HANDSHAKE_MSG` (what a peer
+    /// can reassemble) refused before they took a slot, with a fatal
+    /// internal_error alert (their cookie proved the address).
+    pub refused_too_large: u32,
+    /// ClientHellos dropped because the RNG failed to refresh the cookie
+    /// secret ([`Endpoint::feed`] returned `Error::Rng`).
+    pub rng_failures: u32,
 }
 
-/// HelloVerifyRequests that can wait for poll at once.
-const HVR_QUEUE: usize = 4;
+/// The slots in use by the state of their connection
+/// ([`Endpoint::peer_counts`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PeerCounts {
+    /// Handshakes under way.
+    pub handshaking: usize,
+    /// Connected peers.
+    pub connected: usize,
+    /// Connections that ended (closed or failed) whose slot was not
+    /// reclaimed yet.
+    pub ended: usize,
+}
 
-/// A HelloVerifyRequest waiting to be polled.
+/// HelloVerifyRequests (and other stateless replies) that can wait for
+/// poll at once.
+pub const HVR_QUEUE: usize = 4;
+
+/// A stateless reply (HelloVerifyRequest or alert) waiting to be polled.
 #[derive(FromZeros)]
 #[repr(C)]
 struct PendingHvr {
     datagram: [u8; 64],
     addr: [u8; NANODTLS_MAX_PEER_ADDR],
     len: u8,
+    addr_len: u8,
+}
+
+/// Peers with an application value whose slot went to someone else, that
+/// can wait for [`Endpoint::poll_event`] at once. While all are taken,
+/// slots with an application value are not reclaimed.
+pub const RELEASE_QUEUE: usize = 4;
+
+/// A peer whose slot was reused, waiting to be reported.
+#[derive(FromZeros)]
+#[repr(C)]
+struct Released {
+    user: usize,
+    addr: [u8; NANODTLS_MAX_PEER_ADDR],
+    /// 0: the entry is free.
     addr_len: u8,
 }
 
@@ -142,6 +191,7 @@ pub struct Endpoint {
     cookies: CookieKeys,
     stats: EndpointStats,
     hvr: [PendingHvr; HVR_QUEUE],
+    released: [Released; RELEASE_QUEUE],
     idle_timeout_ms: u32,
     half_open_timeout_ms: u32,
     poll_cursor: u16,
@@ -262,9 +312,24 @@ impl Endpoint {
         slots.iter().find(|s| s.matches(addr)).map(|s| &s.conn)
     }
 
-    /// Number of slots in use.
+    /// Number of slots in use (in any state, see [`Endpoint::peer_counts`]).
     pub fn peers_in_use(&self, slots: &[PeerSlot]) -> usize {
         slots.iter().filter(|s| s.in_use).count()
+    }
+
+    /// The slots in use by state: a connection that ended (closed or
+    /// failed) keeps its slot until a new peer needs it.
+    pub fn peer_counts(&self, slots: &[PeerSlot]) -> PeerCounts {
+        let mut n = PeerCounts::default();
+        for s in slots.iter().filter(|s| s.in_use) {
+            let c = match s.conn.state() {
+                State::Connected => &mut n.connected,
+                State::Closed | State::Failed => &mut n.ended,
+                _ => &mut n.handshaking,
+            };
+            *c += 1;
+        }
+        n
     }
 
     fn check_addr(addr: &[u8]) -> Result<(), Error> {
@@ -277,7 +342,9 @@ impl Endpoint {
     /// Feed a datagram received from `addr`, decrypted in place: as
     /// `Engine::feed`, the call stops after the first application-data
     /// record (from the peer at `addr`), whose plaintext [`Fed::app`]
-    /// locates in `datagram`; feed the rest again.
+    /// locates in `datagram`; feed the rest again. `Err(Error::Rng)`: the
+    /// RNG failed to refresh the cookie secret; the datagram was dropped and
+    /// nothing changed. Other errors are those of the peer's connection.
     pub fn feed(
         &mut self,
         slots: &mut [PeerSlot],
@@ -326,7 +393,7 @@ impl Endpoint {
             }
         }
         // A (possibly) new peer: only a ClientHello with a valid cookie gets a slot.
-        let Some((rec_seq, msg_seq, _, _)) = hello else {
+        let Some((rec_seq, msg_seq, message_len, _)) = hello else {
             self.stats.dropped_unknown_peer = self.stats.dropped_unknown_peer.saturating_add(1);
             nd_log!(self.log =>
                 Debug,
@@ -350,12 +417,14 @@ impl Endpoint {
             let lifetime = self.cfg.cookie_lifetime_ms;
             let mut rng = |b: &mut [u8]| env.random(b);
             if self.cookies.refresh(now, lifetime, &mut rng).is_err() {
-                self.stats.dropped_unknown_peer = self.stats.dropped_unknown_peer.saturating_add(1);
+                // Our own failure, not the peer's: say so (the ClientHello is
+                // dropped, nothing changed; the client will retransmit).
+                self.stats.rng_failures = self.stats.rng_failures.saturating_add(1);
                 nd_log!(self.log =>
-                    Debug,
-                    "server: endpoint: drop [dropped_unknown_peer] the RNG failed to refresh the cookie secret"
+                    Warn,
+                    "server: endpoint: the RNG failed to refresh the cookie secret: ClientHello dropped [rng_failures]"
                 );
-                return Ok(done);
+                return Err(Error::Rng);
             }
             if !self.cookies.verify(addr, &ch) {
                 if replaces_live {
@@ -365,6 +434,40 @@ impl Endpoint {
                     );
                 }
                 self.queue_hello_verify(addr, rec_seq, msg_seq, &ch);
+                return Ok(done);
+            }
+        }
+        // A ClientHello the peer's reassembly buffer cannot hold would take
+        // a slot, get no answer and keep it until it is reclaimed: refuse it
+        // before. The address is proven (or cookies are off), so say why at
+        // once: internal_error (RFC 5246 7.2.2: a failure "unrelated to the
+        // peer or the correctness of the protocol (such as a memory
+        // allocation failure)"; the ClientHello is legal, our buffer is too
+        // small). handshake_failure would claim the offered parameters were
+        // unacceptable, which we never got to decide.
+        if message_len > NANODTLS_MAX_HANDSHAKE_MSG {
+            self.stats.refused_too_large = self.stats.refused_too_large.saturating_add(1);
+            nd_log!(self.log =>
+                Warn,
+                "server: endpoint: refused a {}-byte ClientHello: over NANODTLS_MAX_HANDSHAKE_MSG ({}), answered internal_error",
+                message_len,
+                NANODTLS_MAX_HANDSHAKE_MSG
+            );
+            self.queue_reply(addr, |w| {
+                let body = [alert::FATAL, alert::INTERNAL_ERROR];
+                record::write_record(w, None, content::ALERT, 0, rec_seq, &[&body])
+            });
+            return Ok(done);
+        }
+        if let Some(old) = existing.and_then(|i| slots.get(i)) {
+            if old.user != 0 && !self.release_room() {
+                // Its application value could not be handed back.
+                self.stats.dropped_no_slot = self.stats.dropped_no_slot.saturating_add(1);
+                nd_log!(self.log =>
+                    Warn,
+                    "server: endpoint: drop [dropped_no_slot] ClientHello: {} released peers wait for poll_event",
+                    RELEASE_QUEUE
+                );
                 return Ok(done);
             }
         }
@@ -401,8 +504,21 @@ impl Endpoint {
         r
     }
 
-    /// Copy the template into a slot for a new peer.
-    fn start_slot(&self, slot: &mut PeerSlot, addr: &[u8], now: u64) -> Result<(), Error> {
+    /// True if a released peer can be queued for its report.
+    fn release_room(&self) -> bool {
+        self.released.iter().any(|r| r.addr_len == 0)
+    }
+
+    /// Copy the template into a slot for a new peer. A previous peer with
+    /// an application value is queued for its Released event (the callers
+    /// checked there is room).
+    fn start_slot(&mut self, slot: &mut PeerSlot, addr: &[u8], now: u64) -> Result<(), Error> {
+        if slot.in_use && slot.user != 0 {
+            let r = self.released.iter_mut().find(|r| r.addr_len == 0).ok_or(Error::Internal)?;
+            r.user = slot.user;
+            r.addr = slot.addr;
+            r.addr_len = slot.addr_len;
+        }
         slot.release();
         // The endpoint did the cookie exchange before the slot existed.
         let mut cfg = self.cfg;
@@ -423,12 +539,18 @@ impl Endpoint {
         if let Some(i) = slots.iter().position(|s| !s.in_use) {
             return Some(i);
         }
+        // A peer with an application value is reclaimed only if its
+        // Released event can be queued.
+        let room = self.release_room();
+        let takeable = |s: &PeerSlot| s.user == 0 || room;
         let reclaim = |i: usize, me: &mut Self| {
             me.stats.slots_reclaimed = me.stats.slots_reclaimed.saturating_add(1);
             Some(i)
         };
         // Finished connections.
-        if let Some(i) = slots.iter().position(|s| matches!(s.conn.state(), State::Closed | State::Failed)) {
+        if let Some(i) =
+            slots.iter().position(|s| matches!(s.conn.state(), State::Closed | State::Failed) && takeable(s))
+        {
             nd_log!(self.log => Info, "server: endpoint: reclaiming peer slot {} (closed or failed)", i);
             return reclaim(i, self);
         }
@@ -437,7 +559,9 @@ impl Endpoint {
         if let Some((i, _)) = slots
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.conn.state().handshaking() && now.saturating_sub(s.last_active) >= half_open)
+            .filter(|(_, s)| {
+                s.conn.state().handshaking() && now.saturating_sub(s.last_active) >= half_open && takeable(s)
+            })
             .min_by_key(|(_, s)| s.last_active)
         {
             nd_log!(self.log =>
@@ -454,7 +578,9 @@ impl Endpoint {
             if let Some((i, _)) = slots
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| s.conn.state() == State::Connected && now.saturating_sub(s.last_active) >= idle)
+                .filter(|(_, s)| {
+                    s.conn.state() == State::Connected && now.saturating_sub(s.last_active) >= idle && takeable(s)
+                })
                 .min_by_key(|(_, s)| s.last_active)
             {
                 nd_log!(self.log => Info, "server: endpoint: reclaiming peer slot {} (connected but idle for {} ms)", i, idle);
@@ -464,23 +590,35 @@ impl Endpoint {
         None
     }
 
-    fn queue_hello_verify(&mut self, addr: &[u8], rec_seq: u64, msg_seq: u16, ch: &ClientHello<'_>) {
+    /// Queue a stateless datagram for `addr`, written by `write`: false if
+    /// the queue is full (counted in dropped_hvr_busy: the client will
+    /// retransmit its ClientHello) or it could not be written.
+    fn queue_reply(&mut self, addr: &[u8], write: impl FnOnce(&mut Writer<'_>) -> Result<(), Error>) -> bool {
         let Some(slot) = self.hvr.iter_mut().find(|h| h.len == 0) else {
-            // The queue is full; the client will retransmit its ClientHello.
             self.stats.dropped_hvr_busy = self.stats.dropped_hvr_busy.saturating_add(1);
             nd_log!(self.log => Debug, "server: endpoint: drop [dropped_hvr_busy] ClientHello: HelloVerifyRequest queue full");
-            return;
+            return false;
         };
-        let Some(cookie) = self.cookies.issue(addr, ch) else { return };
         let mut w = Writer::new(&mut slot.datagram);
-        if crate::handshake::msg::hello_verify_request::write_record_to(&mut w, rec_seq, msg_seq, &cookie).is_err() {
-            return;
+        if write(&mut w).is_err() {
+            return false;
         }
         let n = w.len();
-        let Some(dst) = slot.addr.get_mut(..addr.len()) else { return };
+        let Some(dst) = slot.addr.get_mut(..addr.len()) else { return false };
         dst.copy_from_slice(addr);
         slot.addr_len = addr.len() as u8;
         slot.len = n as u8;
+        true
+    }
+
+    fn queue_hello_verify(&mut self, addr: &[u8], rec_seq: u64, msg_seq: u16, ch: &ClientHello<'_>) {
+        let Some(cookie) = self.cookies.issue(addr, ch) else { return };
+        let write = |w: &mut Writer<'_>| {
+            crate::handshake::msg::hello_verify_request::write_record_to(w, rec_seq, msg_seq, &cookie)
+        };
+        if !self.queue_reply(addr, write) {
+            return;
+        }
         self.stats.hello_verify_requests = self.stats.hello_verify_requests.saturating_add(1);
         nd_log!(self.log =>
             Debug,
@@ -492,6 +630,8 @@ impl Endpoint {
 
     /// Next datagram to send: `Ok(Some((len, addr_len)))` with the datagram
     /// in `out` and the destination in `addr_out`, or `Ok(None)`.
+    /// `BufferTooSmall` (nothing taken) if `out` or `addr_out` cannot hold
+    /// it, or `out` is smaller than [`crate::config::MIN_MTU`].
     pub fn poll_datagram(
         &mut self,
         slots: &mut [PeerSlot],
@@ -500,6 +640,13 @@ impl Endpoint {
         out: &mut [u8],
         addr_out: &mut [u8],
     ) -> Result<Option<(usize, usize)>, Error> {
+        // As for a connection: below the smallest MTU, BufferTooSmall
+        // whenever a datagram waits (nothing is taken).
+        let out = if out.len() < usize::from(crate::config::MIN_MTU) {
+            out.get_mut(..0).ok_or(Error::Internal)?
+        } else {
+            out
+        };
         if let Some(h) = self.hvr.iter_mut().find(|h| h.len > 0) {
             let n = usize::from(h.len);
             let a = usize::from(h.addr_len);
@@ -580,6 +727,24 @@ impl Endpoint {
 
     /// Take the next event: `Some((event, addr_len))` with the peer address in `addr_out`.
     pub fn poll_event(&mut self, slots: &mut [PeerSlot], addr_out: &mut [u8]) -> Result<Option<(Event, usize)>, Error> {
+        Ok(self.poll_event_with_user(slots, addr_out)?.map(|(ev, a, _)| (ev, a)))
+    }
+
+    /// [`Endpoint::poll_event`], with the peer's application value (0 if
+    /// none; for [`Event::Released`] the value the released peer had).
+    pub fn poll_event_with_user(
+        &mut self,
+        slots: &mut [PeerSlot],
+        addr_out: &mut [u8],
+    ) -> Result<Option<(Event, usize, usize)>, Error> {
+        if let Some(r) = self.released.iter_mut().find(|r| r.addr_len > 0) {
+            let a = usize::from(r.addr_len);
+            let dst = addr_out.get_mut(..a).ok_or(Error::BufferTooSmall)?;
+            dst.copy_from_slice(r.addr.get(..a).ok_or(Error::Internal)?);
+            let user = r.user;
+            r.zero();
+            return Ok(Some((Event::Released, a, user)));
+        }
         let count = slots.len();
         for k in 0..count {
             let i = (usize::from(self.event_cursor) + k) % count;
@@ -601,9 +766,25 @@ impl Endpoint {
                 Event::Failed
             };
             self.event_cursor = i as u16;
-            return Ok(Some((ev, a)));
+            return Ok(Some((ev, a, slot.user)));
         }
         Ok(None)
+    }
+
+    /// Attach the application's value `user` (0: none) to the peer at
+    /// `addr`; it stays until the peer's slot goes to another peer or a
+    /// new handshake, which [`Event::Released`] reports with the value.
+    /// `UnknownPeer` if no slot holds that peer.
+    pub fn set_peer_user(&mut self, slots: &mut [PeerSlot], addr: &[u8], user: usize) -> Result<(), Error> {
+        Self::check_addr(addr)?;
+        let slot = slots.iter_mut().find(|s| s.matches(addr)).ok_or(Error::UnknownPeer)?;
+        slot.user = user;
+        Ok(())
+    }
+
+    /// The application's value of the peer at `addr` (0 if none set).
+    pub fn peer_user(&self, slots: &[PeerSlot], addr: &[u8]) -> Option<usize> {
+        slots.iter().find(|s| s.matches(addr)).map(|s| s.user)
     }
 
     /// Wipe the endpoint's own secrets (template PSK, cookie secrets).

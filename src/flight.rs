@@ -109,6 +109,11 @@ impl Flight {
         self.items().iter().filter(|i| i.msg_type != CCS).count()
     }
 
+    /// True if the flight carries a handshake message of `msg_type`.
+    pub fn has_message(&self, msg_type: u8) -> bool {
+        self.items().iter().any(|i| i.msg_type == msg_type)
+    }
+
     fn items(&self) -> &[Item] {
         self.items.get(..usize::from(self.count)).unwrap_or(&[])
     }

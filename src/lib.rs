@@ -38,6 +38,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Every `now` is the time in milliseconds from a monotonic clock; timers
+//! are absolute times, so a `now` that goes back stalls them for as long as
+//! the step. Pass a clock that never goes back (the C API guards against
+//! steps back itself: see `nanodtls_now_fn` in the header).
+//!
 //! # Module map
 //! Calls go down: `client.rs` / `server.rs` (what to do in each state) ->
 //! [`connection`] (the engine: records in and out, application data,
@@ -117,7 +122,7 @@ pub use alert::AlertInfo;
 pub use auth::Credentials;
 pub use config::{Config, Role};
 pub use connection::{Connection, Engine, Fed, State, Stats};
-pub use endpoint::{Endpoint, EndpointStats, Event, PeerSlot};
+pub use endpoint::{Endpoint, EndpointStats, Event, PeerCounts, PeerSlot};
 pub use env::Env;
 pub use error::Error;
 

@@ -142,8 +142,10 @@ impl Association {
         if self.cfg.require_cookie {
             let mut rng = |b: &mut [u8]| env.random(b);
             if self.cookies.refresh(now, self.cfg.cookie_lifetime_ms, &mut rng).is_err() {
-                nd_drop!(self, dropped_unexpected, "ClientHello: the RNG failed to refresh the cookie secret");
-                return Ok(());
+                // Our own failure, like one for the ServerHello random: the
+                // handshake cannot go on (no alert: nothing was sent yet).
+                nd_log!(self.log => Error, "server: the RNG failed to refresh the cookie secret");
+                return Err(Fatal::silent(Error::Rng));
             }
             if !self.cookies.verify(peer_addr, &ch) {
                 self.send_hello_verify_request(origin, peer_addr, &ch);

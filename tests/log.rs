@@ -89,6 +89,16 @@ mod with_log {
             moved
         }
 
+        /// One exchange: the client's datagrams to the server, the server's back.
+        fn pump_once(&mut self, buf: &mut [u8]) {
+            while let Ok(Some(len)) = self.c.poll_datagram(self.now, buf) {
+                let _ = self.s.p_feed(&mut self.se, self.now, &buf[..len]);
+            }
+            while let Ok(Some(len)) = self.s.p_poll(self.now, buf) {
+                let _ = self.c.feed(&mut self.ce, self.now, &buf[..len]);
+            }
+        }
+
         /// Connect and run; with timers until both sides are done.
         fn handshake(&mut self) {
             self.c.log_to_hook();
@@ -336,6 +346,45 @@ mod with_log {
             has(&log, 3, "client: timeout in ClientWaitCcs: retransmitting flight (retransmission 1), next"),
             "{all}"
         );
+    }
+
+    #[test]
+    fn a_peer_that_silently_drops_our_finished_gets_a_wrong_psk_hint() {
+        // Reported: against OpenSSL with a wrong PSK (it drops the Finished
+        // it cannot decrypt, without an alert) the client waited for its
+        // deadline with no hint. Our server behaves the same way here.
+        let _g = serial();
+        assert_eq!(cap::start(NANODTLS_LOG_WARN), NANODTLS_OK);
+        let log = wrong_key_run();
+        check_all(&log);
+        let all = format!("{log:#?}");
+        let hint = "client: no answer to our Finished, sent twice: wrong PSK? (the peer may drop it silently)";
+        assert_eq!(log.iter().filter(|(l, m)| *l == NANODTLS_LOG_WARN && m == hint).count(), 1, "once: {all}");
+        // Right after the first retransmission went unanswered (1 s + 2 s),
+        // long before the deadline.
+        assert_eq!(cap::start(NANODTLS_LOG_DEBUG), NANODTLS_OK);
+        let log = wrong_key_run();
+        let at = log.iter().position(|(_, m)| m == hint).unwrap();
+        assert!(log[..at].iter().any(|(_, m)| m.contains("retransmitting flight (retransmission 2)")), "{log:#?}");
+        assert!(!log[..at].iter().any(|(_, m)| m.contains("retransmission 3")), "{log:#?}");
+        // One lost Finished flight that the retransmission repairs: no hint.
+        assert_eq!(cap::start(NANODTLS_LOG_WARN), NANODTLS_OK);
+        let mut p = psk_pair(KEY);
+        p.c.log_to_hook();
+        p.s.log_to_hook();
+        p.c.connect(&mut p.ce, p.now).unwrap();
+        let mut buf = [0u8; 2048];
+        for _ in 0..2 {
+            p.pump_once(&mut buf);
+        }
+        while p.c.poll_datagram(p.now, &mut buf).unwrap().is_some() {} // flight 5 lost
+        p.now += p.c.timeout_ms(p.now).unwrap();
+        p.c.handle_timeout(p.now).unwrap();
+        p.pump();
+        assert_eq!((p.c.state(), p.s.state()), (State::Connected, State::Connected));
+        assert_eq!(p.c.stats().retransmits, 1);
+        let log = cap::take();
+        assert!(log.is_empty(), "{log:#?}");
     }
 
     #[test]

@@ -746,6 +746,26 @@ fn no_credentials_and_rng_failure_are_clear() {
 }
 
 #[test]
+fn a_server_whose_rng_fails_for_the_cookie_secret_says_so() {
+    // Reported: the ClientHello was dropped and counted as unexpected, so a
+    // server with a broken RNG just looked unreachable. Like an RNG failure
+    // for the ServerHello random it ends the handshake, with its own status.
+    let mut c = psk_client(&client_config());
+    let mut cenv = TestEnv::new(29);
+    c.connect(&mut cenv, 0).unwrap();
+    let mut buf = [0u8; 2048];
+    let n = c.poll_datagram(0, &mut buf).unwrap().unwrap();
+    let mut s = psk_server(&server_config());
+    let mut senv = TestEnv::new(30);
+    senv.fail_rng = true;
+    assert_eq!(s.feed(&mut senv, 0, &buf[..n]), Err(Error::Rng));
+    assert_eq!(s.state(), State::Failed);
+    assert_eq!(s.failure(), Some(Error::Rng));
+    assert_eq!(s.stats().dropped_unexpected, 0);
+    assert_eq!(s.poll_datagram(0, &mut buf), Ok(None), "nothing sent");
+}
+
+#[test]
 fn config_and_psk_misuse_is_rejected() {
     let mut c = new_conn(&client_config());
     assert_eq!(c.set_psk(b"", &PSK), Err(Error::InvalidArgument));
@@ -897,6 +917,34 @@ fn two_app_records_in_one_datagram_come_out_one_feed_call_each() {
     let fed3 = l.s.c.feed(&mut l.se, 0, &mut again).unwrap();
     assert_eq!((fed3.consumed, fed3.app), (again.len(), None));
     assert_eq!(l.s.stats().dropped_replay, 2);
+}
+
+#[test]
+fn a_poll_buffer_below_the_minimum_mtu_is_refused_not_filled_with_fragments() {
+    // Reported: a 26-byte buffer cut the handshake into 26-byte datagrams
+    // instead of BufferTooSmall as documented.
+    let min = usize::from(nanodtls::config::MIN_MTU);
+    let mut c = psk_client(&client_config());
+    let mut env = TestEnv::new(35);
+    c.connect(&mut env, 0).unwrap();
+    let mut buf = [0u8; 2048];
+    for size in [0, 1, 26, min - 1] {
+        assert_eq!(c.poll_datagram(0, &mut buf[..size]), Err(Error::BufferTooSmall), "{size}-byte buffer");
+    }
+    assert_eq!(c.stats().tx_datagrams, 0, "nothing taken");
+    // At the minimum the (whole, unfragmented) ClientHello comes out.
+    let n = c.poll_datagram(0, &mut buf[..min]).unwrap().unwrap();
+    assert!(n > 26 && n <= min);
+    assert_eq!(&buf[14..17], &buf[22..25], "not a fragment");
+    assert_eq!(c.poll_datagram(0, &mut buf), Ok(None));
+    // Nothing waiting: a small buffer is no error.
+    assert_eq!(c.poll_datagram(0, &mut buf[..10]), Ok(None));
+    // The same for alerts. (Application data is not polled: write seals it
+    // into the caller's buffer and refuses one too small, see write_limits.)
+    let mut l = connected_pair(36);
+    l.c.close().unwrap();
+    assert_eq!(l.c.poll_datagram(0, &mut buf[..40]), Err(Error::BufferTooSmall));
+    assert!(l.c.poll_datagram(0, &mut buf).unwrap().is_some());
 }
 
 #[test]

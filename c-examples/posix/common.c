@@ -74,14 +74,7 @@ void nd_enable_library_log(void)
 
 const char *nd_state_name(int32_t state)
 {
-    switch (state) {
-    case NANODTLS_STATE_IDLE: return "IDLE";
-    case NANODTLS_STATE_HANDSHAKING: return "HANDSHAKING";
-    case NANODTLS_STATE_CONNECTED: return "CONNECTED";
-    case NANODTLS_STATE_CLOSED: return "CLOSED";
-    case NANODTLS_STATE_FAILED: return "FAILED";
-    default: return nanodtls_status_str(state);
-    }
+    return nanodtls_state_name(state);
 }
 
 void nd_print_failure(const char *what, nanodtls_status st, const nanodtls_alert *alert)

@@ -153,7 +153,11 @@ static void usage(FILE *out)
             "  --stats          at exit, print the endpoint's counters to stderr:\n"
             "                   \"STATS hello_verify_requests=N slots_allocated=N\n"
             "                   slots_reclaimed=N dropped_no_slot=N dropped_hvr_busy=N\n"
-            "                   dropped_unknown_peer=N peers_in_use=N\"\n"
+            "                   dropped_unknown_peer=N refused_too_large=N rng_failures=N\n"
+            "                   peers_in_use=N peers_handshaking=N peers_connected=N\n"
+            "                   peers_ended=N\"\n"
+            "                   (peers_in_use = handshaking + connected + ended: a\n"
+            "                   closed or failed peer keeps its slot until reclaimed)\n"
             "  --ta ID:HEXKEY[:16|32]\n"
             "                   trust anchor ID (no '.' or ':') with key HEXKEY (16-32\n"
             "                   bytes): DerivedKey clients (PSK identity\n"
@@ -636,6 +640,9 @@ static int feed(struct server *s, const uint8_t *addr, size_t alen, uint8_t *dat
         }
         at += in.consumed;
     } while (st == NANODTLS_MORE);
+    if (st == NANODTLS_E_RNG) {
+        fprintf(stderr, "the RNG failed (cookie secret): ClientHello dropped\n");
+    }
     /* Per-peer failures are also reported as events (drain_events). */
     if (st < 0 && nd_verbose) {
         char who[ND_ADDR_STR_MAX];
@@ -1002,10 +1009,13 @@ static void print_stats(const struct options *o)
     }
     fprintf(stderr,
             "STATS hello_verify_requests=%lu slots_allocated=%lu slots_reclaimed=%lu dropped_no_slot=%lu "
-            "dropped_hvr_busy=%lu dropped_unknown_peer=%lu peers_in_use=%lu\n",
+            "dropped_hvr_busy=%lu dropped_unknown_peer=%lu refused_too_large=%lu rng_failures=%lu peers_in_use=%lu "
+            "peers_handshaking=%lu peers_connected=%lu peers_ended=%lu\n",
             (unsigned long)es.hello_verify_requests, (unsigned long)es.slots_allocated,
             (unsigned long)es.slots_reclaimed, (unsigned long)es.dropped_no_slot, (unsigned long)es.dropped_hvr_busy,
-            (unsigned long)es.dropped_unknown_peer, (unsigned long)es.peers_in_use);
+            (unsigned long)es.dropped_unknown_peer, (unsigned long)es.refused_too_large,
+            (unsigned long)es.rng_failures, (unsigned long)es.peers_in_use, (unsigned long)es.peers_handshaking, (unsigned long)es.peers_connected,
+            (unsigned long)es.peers_ended);
     if (o->n_ta > 0) {
         nanodtls_ta_stats ts;
         memset(&ts, 0, sizeof ts);

@@ -31,6 +31,8 @@ use crate::auth::Credentials;
 use crate::config::{Config, Role};
 use crate::env::Env;
 use crate::error::Error;
+#[cfg(feature = "log")]
+use crate::handshake::msg;
 use crate::handshake::reassembly::Reassembly;
 use crate::session::SessionData;
 use crate::sizes::NANODTLS_MAX_SERVER_NAME;
@@ -227,6 +229,17 @@ impl Engine {
                 c.flight.retransmits,
                 c.flight.interval_ms
             );
+            // A peer whose PSK differs cannot decrypt our Finished; some
+            // (OpenSSL, GnuTLS) drop it without an alert. Once its first
+            // retransmission went unanswered too, name the likely cause.
+            #[cfg(feature = "log")]
+            if c.flight.retransmits == 2 && c.flight.has_message(msg::FINISHED) {
+                nd_log!(c.log =>
+                    Warn,
+                    "{}: no answer to our Finished, sent twice: wrong PSK? (the peer may drop it silently)",
+                    crate::log::role(c.cfg.role)
+                );
+            }
         }
         c.heartbeat_timeout(now);
         Ok(())

@@ -15,8 +15,9 @@ use crate::record::{self, content};
 impl Engine {
     /// Produce the next datagram to send into `out` (at most the configured
     /// MTU). Returns `Ok(Some(len))`, or `Ok(None)` when there is nothing to
-    /// send. `BufferTooSmall` if `out` cannot hold the next record (nothing
-    /// is lost; retry with a bigger buffer).
+    /// send. `BufferTooSmall` if `out` cannot hold the next record, or is
+    /// smaller than [`crate::config::MIN_MTU`] while anything waits (nothing
+    /// is lost; retry with a buffer of at least the MTU).
     pub(crate) fn poll_datagram(
         &mut self,
         creds: &Credentials,
@@ -24,6 +25,15 @@ impl Engine {
         now: u64,
         out: &mut [u8],
     ) -> Result<Option<usize>, Error> {
+        // A buffer below the smallest MTU holds no datagram we would send:
+        // refuse it whenever something waits (instead of cutting a flight
+        // into tiny fragments); an empty buffer makes every branch below
+        // say BufferTooSmall without consuming anything.
+        let out = if out.len() < usize::from(crate::config::MIN_MTU) {
+            out.get_mut(..0).ok_or(Error::Internal)?
+        } else {
+            out
+        };
         let c = &mut self.assoc;
         let mut limit = core::cmp::min(out.len(), usize::from(c.cfg.mtu));
         if c.hs.mfl_code != 0 {

@@ -13,8 +13,17 @@ use crate::Connection;
 
 /// Opaque connection context. Its size is a compile-time constant, so it
 /// can live in static storage: `static nanodtls_ctx ctx;`. Initialise it
-/// with nanodtls_init(&ctx, sizeof ctx, ...). Never copy an initialised
-/// context.
+/// with nanodtls_init(&ctx, sizeof ctx, ...).
+///
+/// Never copy an initialised context (memcpy, struct assignment, saving it
+/// to flash and restoring it after deep sleep or a reset): AES-CCM's nonce
+/// is the record's epoch and sequence number, so a copy that is used (or
+/// restored) sends new records under sequence numbers the original already
+/// used, with the same key: two plaintexts under one CCM nonce reveal
+/// their XOR and weaken the records' authentication (and the peer drops
+/// repeated sequence numbers as replays anyway). To reconnect cheaply after sleep, keep the session
+/// (nanodtls_session_export / nanodtls_session_import): a resumed handshake
+/// derives fresh keys.
 #[repr(C)]
 pub struct nanodtls_ctx {
     _opaque: [u64; NANODTLS_CTX_WORDS],
@@ -40,6 +49,10 @@ pub(crate) struct Callbacks {
     pub cache_len: usize,
     pub own_cert: *const u8,
     pub own_cert_len: usize,
+    /// The clock callback's last value, and the time the library made of
+    /// it (see [`Callbacks::now`]).
+    pub clock_raw: u64,
+    pub clock_ms: u64,
 }
 
 impl Callbacks {
@@ -61,16 +74,29 @@ impl Callbacks {
             cache_len: 0,
             own_cert: core::ptr::null(),
             own_cert_len: 0,
+            clock_raw: 0,
+            clock_ms: 0,
         })
     }
 
-    pub(crate) fn now(&self) -> u64 {
-        match self.now_ms {
+    /// The time in ms for the engine: the clock callback's value, except
+    /// that a step back (a clock that restarted at 0, a wrapped 32-bit tick
+    /// count, a corrected wall clock) counts as no time elapsed, and the
+    /// time goes on from where it was at the callback's pace. The engine's
+    /// timers are absolute times; taken as they come, a step back would
+    /// stall them for as long as the step.
+    pub(crate) fn now(&mut self) -> u64 {
+        let raw = match self.now_ms {
             // SAFETY: the application registered this callback with its user
             // pointer through nanodtls_platform and promised it is callable.
             Some(f) => unsafe { f(self.user) },
             None => 0,
-        }
+        };
+        // A step back (raw < clock_raw) adds nothing.
+        let elapsed = raw.saturating_sub(self.clock_raw);
+        self.clock_raw = raw;
+        self.clock_ms = self.clock_ms.saturating_add(elapsed);
+        self.clock_ms
     }
 }
 
@@ -377,8 +403,11 @@ pub unsafe extern "C" fn nanodtls_connect(ctx: *mut nanodtls_ctx) -> nanodtls_st
 /// `datagram + consumed` (`len - consumed` bytes) again. Bad records are
 /// dropped and counted (see nanodtls_get_stats) and the call still
 /// succeeds. A negative protocol status (ALERT_SENT, ALERT_RECEIVED,
-/// TIMEOUT, CLOSED) means the connection ended. Every call may queue
-/// datagrams: poll after it. NANODTLS_E_NULL if `input` is NULL.
+/// TIMEOUT, CLOSED, RNG) means the connection ended; NANODTLS_E_RNG: the
+/// RNG callback failed (a server also when it refreshes its cookie secret
+/// for a ClientHello). Every call may queue datagrams (the next flight, a
+/// retransmission, an alert, close_notify): poll after it.
+/// NANODTLS_E_NULL if `input` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_feed(
     ctx: *mut nanodtls_ctx,
@@ -406,8 +435,9 @@ pub unsafe extern "C" fn nanodtls_feed(
 
 /// Take the next datagram to send. On NANODTLS_OK, `out[0..*out_len]`
 /// holds it (at most the configured MTU). NANODTLS_DONE: nothing to send.
-/// NANODTLS_E_BUFFER_TOO_SMALL: `out_cap` cannot hold the next record
-/// (nothing is lost; use a buffer of at least the MTU).
+/// NANODTLS_E_BUFFER_TOO_SMALL: `out_cap` cannot hold the next record, or
+/// is below NANODTLS_MIN_MTU while something waits (nothing is lost; use a
+/// buffer of at least the MTU).
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_poll_datagram(
     ctx: *mut nanodtls_ctx,
@@ -922,7 +952,8 @@ pub unsafe extern "C" fn nanodtls_heartbeat_status(
 /// NANODTLS_SESSION_BLOB_MAX bytes) to keep it across deep sleep or a
 /// reboot. THE BLOB CONTAINS THE SESSION'S MASTER SECRET: keep it where
 /// only this device can read it, and wipe it when done. NANODTLS_E_STATE
-/// if there is no resumable session.
+/// if there is no resumable session. Keep this blob, never a copy of the
+/// context (see nanodtls_ctx: a restored context reuses CCM nonces).
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_session_export(
     ctx: *mut nanodtls_ctx,
@@ -1029,6 +1060,40 @@ pub unsafe extern "C" fn nanodtls_close(ctx: *mut nanodtls_ctx) -> nanodtls_stat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    unsafe extern "C" fn test_clock(user: *mut c_void) -> u64 {
+        // SAFETY: the test passes the pointer of a live Cell<u64>, not
+        // borrowed during the call.
+        unsafe { user.cast::<u64>().read() }
+    }
+
+    unsafe extern "C" fn test_rng(_: *mut c_void, _: *mut u8, _: usize) -> core::ffi::c_int {
+        1
+    }
+
+    #[test]
+    fn a_clock_that_goes_back_counts_as_no_time_elapsed() {
+        let raw = core::cell::Cell::new(0u64);
+        let plat = nanodtls_platform { rng: Some(test_rng), now_ms: Some(test_clock), user: raw.as_ptr().cast() };
+        let mut cb = Callbacks::from_platform(&plat).unwrap();
+        // (callback value, library time): monotonic values pass unchanged,
+        // a step back (a restart at 0, a 32-bit wrap) adds nothing, and the
+        // time goes on from there at the callback's pace.
+        for (r, want) in [
+            (5_000, 5_000),
+            (5_000, 5_000),
+            (6_000, 6_000),
+            (0, 6_000),
+            (400, 6_400),
+            (100, 6_400),
+            (u64::from(u32::MAX), 6_400 + u64::from(u32::MAX) - 100),
+            (3, 6_400 + u64::from(u32::MAX) - 100),
+            (u64::MAX, u64::MAX),
+        ] {
+            raw.set(r);
+            assert_eq!(cb.now(), want, "after the callback said {r}");
+        }
+    }
 
     /// Runtime (not const) on purpose: the bound holds for the host, and
     /// 32-bit targets legitimately have more slack.

@@ -64,7 +64,7 @@ pub(crate) const PEER_SLOT_SIZE: usize = core::mem::size_of::<PeerSlot>();
 
 /// One endpoint event.
 #[repr(C)]
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 pub struct nanodtls_event {
     /// NANODTLS_EVENT_CONNECTED, _CLOSED or _FAILED.
     pub kind: u8,
@@ -74,7 +74,29 @@ pub struct nanodtls_event {
     pub suite: u16,
     /// The peer's sticky status (NANODTLS_OK for CONNECTED).
     pub status: nanodtls_status,
+    /// The peer's pointer set with nanodtls_endpoint_set_peer_user (NULL if
+    /// none). For NANODTLS_EVENT_RELEASED the pointer the released peer
+    /// had (alert, suite and status are then zero).
+    pub user: *mut c_void,
 }
+
+impl Default for nanodtls_event {
+    fn default() -> Self {
+        nanodtls_event {
+            kind: 0,
+            alert: nanodtls_alert::default(),
+            suite: 0,
+            status: NANODTLS_OK,
+            user: core::ptr::null_mut(),
+        }
+    }
+}
+
+/// Stateless replies (HelloVerifyRequests, refusals of ClientHellos that
+/// are too large) an endpoint holds until they are polled; see
+/// nanodtls_endpoint_feed.
+pub const NANODTLS_ENDPOINT_REPLY_QUEUE: usize = 4;
+const _: () = assert!(NANODTLS_ENDPOINT_REPLY_QUEUE == crate::endpoint::HVR_QUEUE);
 
 /// nanodtls_event.kind: a handshake completed.
 pub const NANODTLS_EVENT_CONNECTED: u8 = 1;
@@ -82,6 +104,17 @@ pub const NANODTLS_EVENT_CONNECTED: u8 = 1;
 pub const NANODTLS_EVENT_CLOSED: u8 = 2;
 /// nanodtls_event.kind: a connection failed (alert or timeout).
 pub const NANODTLS_EVENT_FAILED: u8 = 3;
+/// nanodtls_event.kind: the slot of a peer that had a user pointer
+/// (nanodtls_endpoint_set_peer_user) went to another peer or to a new
+/// handshake from the same address; the endpoint forgot the peer, and
+/// nanodtls_event.user hands the pointer back (once): free what it points
+/// to now.
+pub const NANODTLS_EVENT_RELEASED: u8 = 4;
+/// Released peers (NANODTLS_EVENT_RELEASED) an endpoint holds until they
+/// are polled. While that many wait, slots holding a user pointer are not
+/// reclaimed: poll events regularly.
+pub const NANODTLS_ENDPOINT_RELEASE_QUEUE: usize = 4;
+const _: () = assert!(NANODTLS_ENDPOINT_RELEASE_QUEUE == crate::endpoint::RELEASE_QUEUE);
 
 /// Endpoint counters.
 #[repr(C)]
@@ -99,8 +132,27 @@ pub struct nanodtls_endpoint_stats {
     pub dropped_unknown_peer: u32,
     /// HelloVerifyRequests not sent because the queue of unpolled ones was full.
     pub dropped_hvr_busy: u32,
-    /// Peer slots in use now.
+    /// ClientHellos longer than NANODTLS_MAX_HANDSHAKE_MSG (what a peer can
+    /// reassemble) refused before they took a slot; their valid cookie
+    /// proved the address, so each was answered with a fatal internal_error
+    /// alert at once (raise the knob, or make the client's hello smaller).
+    pub refused_too_large: u32,
+    /// ClientHellos dropped because the RNG callback failed while refreshing
+    /// the cookie secret (nanodtls_endpoint_feed returned NANODTLS_E_RNG).
+    /// An RNG failure inside a peer's handshake ends that handshake
+    /// instead (NANODTLS_EVENT_FAILED with status NANODTLS_E_RNG).
+    pub rng_failures: u32,
+    /// Peer slots holding a peer now, in any state: peers_handshaking +
+    /// peers_connected + peers_ended. A connection that ended keeps its
+    /// slot (its stats and info stay readable) until a new peer takes it.
     pub peers_in_use: u32,
+    /// Slots whose handshake is under way now (after the cookie exchange).
+    pub peers_handshaking: u32,
+    /// Connected peers now.
+    pub peers_connected: u32,
+    /// Slots of connections that ended (closed or failed) and were not
+    /// reclaimed yet; a new peer takes them first.
+    pub peers_ended: u32,
 }
 
 /// Run `f` with the endpoint and its slots.
@@ -159,6 +211,38 @@ unsafe fn peer_getter<T>(
     }
 }
 
+/// As [`peer_getter`], with the endpoint and its slots: `get` returns
+/// None for an unknown peer.
+///
+/// # Safety
+/// As [`peer_getter`].
+unsafe fn peer_getter_slot<T>(
+    ep: *mut nanodtls_endpoint,
+    addr: *const u8,
+    addr_len: usize,
+    out: *mut T,
+    get: impl FnOnce(&Endpoint, &[PeerSlot], &[u8]) -> Option<T>,
+) -> nanodtls_status {
+    if out.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/length pair from the caller.
+    let a = match unsafe { in_slice(addr, addr_len) } {
+        Ok(a) => a,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ep; out is non-NULL and writable (caller contract).
+    unsafe {
+        with_ep(ep, |e, slots, _| match get(e, slots, a) {
+            Some(v) => {
+                out.write(v);
+                NANODTLS_OK
+            }
+            None => NANODTLS_E_UNKNOWN_PEER,
+        })
+    }
+}
+
 /// Size in bytes of nanodtls_endpoint expected by this library.
 #[no_mangle]
 pub extern "C" fn nanodtls_endpoint_size() -> usize {
@@ -195,7 +279,9 @@ pub extern "C" fn nanodtls_peer_size() -> usize {
 /// or failed connection, of the handshake that accepted nothing for longest
 /// (at least NANODTLS_DEFAULT_HALF_OPEN_MS), or of the connected peer
 /// silent for longest (at least NANODTLS_DEFAULT_IDLE_MS); otherwise it is
-/// dropped (counted in dropped_no_slot) and retries. Only records that
+/// dropped (counted in dropped_no_slot) and retries. A slot holding a user
+/// pointer (nanodtls_endpoint_set_peer_user) is taken only if its
+/// NANODTLS_EVENT_RELEASED can be queued. Only records that
 /// authenticate (or, during a handshake, accepted messages) count as a
 /// peer's activity. Change the two timeouts with
 /// nanodtls_endpoint_set_timeouts.
@@ -620,7 +706,32 @@ pub unsafe extern "C" fn nanodtls_endpoint_heartbeat_status(
 /// application data comes from the peer at `addr`. Unknown addresses
 /// only get a slot after a valid cookie exchange. Errors of one peer's
 /// connection are returned (and reported as an event); other peers are
-/// unaffected. Poll after each call.
+/// unaffected.
+///
+/// Poll after each feed: call nanodtls_endpoint_poll_datagram until
+/// NANODTLS_DONE before feeding the next datagram. Replies are queued, not
+/// sent: a peer's flight waits in its slot, and HelloVerifyRequests (and
+/// the refusals below) wait in one queue of NANODTLS_ENDPOINT_REPLY_QUEUE
+/// entries shared by all new peers. While it is full, ClientHellos from
+/// new peers are dropped (counted in dropped_hvr_busy) and those clients
+/// wait for their retransmission timer (1 s, 2 s, 4 s ...): a burst of
+/// datagrams fed without polling in between loses all but the first few
+/// cookie replies.
+///
+/// Addresses are compared as bytes: the same peer must always come with
+/// the same bytes, or it is another peer to the endpoint (e.g. zero
+/// sin_zero of a struct sockaddr_in and sin6_flowinfo of a sockaddr_in6,
+/// and pass the same length every time; see nd_normalize_addr in
+/// c-examples/posix).
+///
+/// NANODTLS_E_RNG: the RNG callback failed while the endpoint refreshed
+/// its cookie secret; the datagram was dropped, nothing else changed
+/// (counted in rng_failures; the client retransmits).
+///
+/// A new peer's ClientHello must come unfragmented (a fragmented one is
+/// dropped, dropped_unknown_peer). One longer than
+/// NANODTLS_MAX_HANDSHAKE_MSG never takes a slot: with a valid cookie it
+/// is answered with a fatal internal_error alert at once (refused_too_large).
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_endpoint_feed(
     ep: *mut nanodtls_endpoint,
@@ -651,7 +762,12 @@ pub unsafe extern "C" fn nanodtls_endpoint_feed(
 
 /// Take the next datagram to send and its destination address.
 /// NANODTLS_OK: `out[0..*out_len]` goes to `addr_out[0..*addr_len]`.
-/// NANODTLS_DONE: nothing to send.
+/// NANODTLS_DONE: nothing to send. Call it until DONE after every other
+/// endpoint call (feed, write, close_peer, heartbeat, handle_timeout):
+/// each may queue datagrams. NANODTLS_E_BUFFER_TOO_SMALL (nothing taken):
+/// `out_cap` or `addr_cap` cannot hold the next datagram or its address,
+/// or `out_cap` is below NANODTLS_MIN_MTU while a datagram waits; use a
+/// buffer of at least the MTU.
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_endpoint_poll_datagram(
     ep: *mut nanodtls_endpoint,
@@ -778,8 +894,9 @@ pub unsafe extern "C" fn nanodtls_endpoint_handle_timeout(ep: *mut nanodtls_endp
     }
 }
 
-/// Take the next event (a peer connected, closed or failed) and the
-/// peer's address. NANODTLS_DONE when there is none.
+/// Take the next event (a peer connected, closed or failed, or a peer with
+/// a user pointer was released) and the peer's address. NANODTLS_DONE
+/// when there is none.
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_endpoint_poll_event(
     ep: *mut nanodtls_endpoint,
@@ -798,9 +915,10 @@ pub unsafe extern "C" fn nanodtls_endpoint_poll_event(
     };
     // SAFETY: see with_ep; event/addr_len non-NULL and writable.
     unsafe {
-        with_ep(ep, |e, slots, _| match e.poll_event(slots, ao) {
-            Ok(Some((ev, a))) => {
-                let peer = ao.get(..a).and_then(|addr| e.peer(slots, addr));
+        with_ep(ep, |e, slots, _| match e.poll_event_with_user(slots, ao) {
+            Ok(Some((ev, a, user))) => {
+                // A released peer's slot belongs to someone else now.
+                let peer = if ev == Event::Released { None } else { ao.get(..a).and_then(|addr| e.peer(slots, addr)) };
                 let (alert, suite, st) = match peer {
                     Some(c) => {
                         let al = c.last_alert();
@@ -816,13 +934,67 @@ pub unsafe extern "C" fn nanodtls_endpoint_poll_event(
                     Event::Connected => NANODTLS_EVENT_CONNECTED,
                     Event::Closed => NANODTLS_EVENT_CLOSED,
                     Event::Failed => NANODTLS_EVENT_FAILED,
+                    Event::Released => NANODTLS_EVENT_RELEASED,
                 };
-                event.write(nanodtls_event { kind, alert, suite, status: st });
+                let user = core::ptr::with_exposed_provenance_mut::<c_void>(user);
+                event.write(nanodtls_event { kind, alert, suite, status: st, user });
                 addr_len.write(a);
                 NANODTLS_OK
             }
             Ok(None) => NANODTLS_DONE,
             Err(err) => err.code(),
+        })
+    }
+}
+
+/// Attach an application pointer to the peer at `addr` (e.g. its entry in
+/// your own table of clients); NULL detaches it. The library never
+/// dereferences it. Lifetime: it stays with the peer, and comes with its
+/// events (nanodtls_event.user) and nanodtls_endpoint_get_peer_user, also
+/// after CLOSED or FAILED (the slot, its stats and info stay until
+/// reused), until the peer's slot goes to another peer or to a new
+/// handshake from the same address (see the slot policy at
+/// nanodtls_endpoint_init; a silent connected peer can lose its slot
+/// without any other event). Then the endpoint forgets the peer and
+/// reports NANODTLS_EVENT_RELEASED with its address and this pointer,
+/// once: free what it points to then. At most
+/// NANODTLS_ENDPOINT_RELEASE_QUEUE such reports wait to be polled; while
+/// the queue is full, slots with a pointer are not reclaimed (new clients
+/// are dropped, dropped_no_slot). nanodtls_endpoint_deinit releases every
+/// peer without reporting. NANODTLS_E_UNKNOWN_PEER if no slot holds `addr`.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_set_peer_user(
+    ep: *mut nanodtls_endpoint,
+    addr: *const u8,
+    addr_len: usize,
+    user: *mut c_void,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let a = match unsafe { in_slice(addr, addr_len) } {
+        Ok(a) => a,
+        Err(e) => return e.code(),
+    };
+    // The pointer is kept as an integer and only ever handed back.
+    let value = user.expose_provenance();
+    // SAFETY: see with_ep.
+    unsafe { with_ep(ep, |e, slots, _| status(e.set_peer_user(slots, a, value))) }
+}
+
+/// The pointer attached to the peer at `addr` with
+/// nanodtls_endpoint_set_peer_user (NULL if none) into `*user`.
+/// NANODTLS_E_UNKNOWN_PEER if no slot holds `addr` (its slot was reused:
+/// see NANODTLS_EVENT_RELEASED).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_get_peer_user(
+    ep: *mut nanodtls_endpoint,
+    addr: *const u8,
+    addr_len: usize,
+    user: *mut *mut c_void,
+) -> nanodtls_status {
+    // SAFETY: the caller's pointers, as peer_getter requires.
+    unsafe {
+        peer_getter_slot(ep, addr, addr_len, user, |e, slots, a| {
+            e.peer_user(slots, a).map(core::ptr::with_exposed_provenance_mut::<c_void>)
         })
     }
 }
@@ -870,7 +1042,8 @@ pub unsafe extern "C" fn nanodtls_endpoint_peer_stats(
     unsafe { peer_getter(ep, addr, addr_len, stats, |c| nanodtls_stats::from(c.stats())) }
 }
 
-/// Endpoint counters (cookies, slot allocation and reclamation, drops).
+/// Endpoint counters (cookies, slot allocation and reclamation, drops)
+/// and the slots in use now, by state.
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_endpoint_get_stats(
     ep: *mut nanodtls_endpoint,
@@ -883,6 +1056,7 @@ pub unsafe extern "C" fn nanodtls_endpoint_get_stats(
     unsafe {
         with_ep(ep, |e, slots, _| {
             let s = e.stats();
+            let n = e.peer_counts(slots);
             stats.write(nanodtls_endpoint_stats {
                 hello_verify_requests: s.hello_verify_requests,
                 slots_allocated: s.slots_allocated,
@@ -890,7 +1064,12 @@ pub unsafe extern "C" fn nanodtls_endpoint_get_stats(
                 dropped_no_slot: s.dropped_no_slot,
                 dropped_unknown_peer: s.dropped_unknown_peer,
                 dropped_hvr_busy: s.dropped_hvr_busy,
+                refused_too_large: s.refused_too_large,
+                rng_failures: s.rng_failures,
                 peers_in_use: e.peers_in_use(slots) as u32,
+                peers_handshaking: n.handshaking as u32,
+                peers_connected: n.connected as u32,
+                peers_ended: n.ended as u32,
             });
             NANODTLS_OK
         })

@@ -139,7 +139,15 @@ pub const NANODTLS_HEARTBEAT_FAILED: u8 = 3;
 /// RNG callback: fill `buf` with `len` cryptographically secure random
 /// bytes; return 0 on success, anything else on failure.
 pub type nanodtls_rng_fn = Option<unsafe extern "C" fn(user: *mut c_void, buf: *mut u8, len: usize) -> c_int>;
-/// Clock callback: a monotonic millisecond counter.
+/// Clock callback: a monotonic millisecond counter, 64 bits wide (e.g.
+/// milliseconds since boot). Widen a 32-bit tick counter as
+/// c-examples/freertos/dtls_task.c does (now_ms: count its wrap-arounds
+/// into the high 32 bits), so it never wraps. Should the value still go
+/// back (a clock that restarts at 0, a corrected wall clock), the library
+/// takes the step as no time elapsed and its own time goes on from where
+/// it was, so retransmissions and deadlines keep their schedule; a clock
+/// that stands still stops every timer. Not a wall clock: nothing is
+/// compared with dates.
 pub type nanodtls_now_fn = Option<unsafe extern "C" fn(user: *mut c_void) -> u64>;
 /// Server PSK lookup: write the key for `identity` into `key` (capacity
 /// `key_cap`), set `*key_len`, return 0; return non-zero if the identity
@@ -173,7 +181,7 @@ pub type nanodtls_sni_fn = Option<unsafe extern "C" fn(user: *mut c_void, name: 
 pub struct nanodtls_platform {
     /// Random bytes (required).
     pub rng: nanodtls_rng_fn,
-    /// Monotonic milliseconds (required).
+    /// Monotonic milliseconds (required; see nanodtls_now_fn).
     pub now_ms: nanodtls_now_fn,
     /// Passed to the callbacks.
     pub user: *mut c_void,
@@ -200,13 +208,23 @@ pub struct nanodtls_config {
     /// ECDHE_ECDSA CCM-8, PSK CCM, ECDHE_ECDSA CCM; a client offers only
     /// those it has credentials for).
     pub suites: [u16; 4],
-    /// Initial retransmission timeout in ms (default 1000; RFC 7925 suggests 9000 on slow links).
+    /// Initial retransmission timeout in ms, doubled on every
+    /// retransmission up to retransmit_max_ms (default 1000: RFC 6347
+    /// 4.2.4.1's value, right for round trips well below a second). RFC
+    /// 7925 section 11 recommends 9000 on constrained links (6LoWPAN,
+    /// NB-IoT), where 1 s causes spurious retransmissions; raise
+    /// handshake_timeout_ms with it.
     pub retransmit_initial_ms: u32,
     /// Cap of the doubling retransmission timeout in ms (default 60000).
     pub retransmit_max_ms: u32,
-    /// Handshake deadline in ms (default 120000).
+    /// Handshake deadline in ms (default 120000). A peer that silently
+    /// drops our Finished (a wrong PSK, against OpenSSL or GnuTLS) shows up
+    /// only here, as NANODTLS_E_TIMEOUT; the debug log warns early.
     pub handshake_timeout_ms: u32,
-    /// Server: cookie secret lifetime in ms (default 300000).
+    /// Server: cookie secret lifetime in ms (default 300000). A
+    /// HelloVerifyRequest cookie is accepted for at least this long after it
+    /// was issued and never once its secret is twice this old, also when no
+    /// ClientHello came in between (secrets rotate every lifetime).
     pub cookie_lifetime_ms: u32,
     /// 1 = negotiate heartbeat (RFC 6520): answer requests, allow nanodtls_heartbeat (default 0).
     pub heartbeat: u8,
@@ -411,6 +429,7 @@ const _: () = assert!(
     NANODTLS_EVENT_CONNECTED == crate::Event::Connected as u8
         && NANODTLS_EVENT_CLOSED == crate::Event::Closed as u8
         && NANODTLS_EVENT_FAILED == crate::Event::Failed as u8
+        && NANODTLS_EVENT_RELEASED == crate::Event::Released as u8
 );
 #[cfg(feature = "log")]
 const _: () = {
@@ -578,6 +597,24 @@ pub extern "C" fn nanodtls_alert_name(description: u8) -> *const c_char {
     crate::alert::name(description).as_ptr()
 }
 
+/// The name of a nanodtls_state() value: "IDLE", "HANDSHAKING",
+/// "CONNECTED", "CLOSED" or "FAILED" (the NANODTLS_STATE_* suffixes). A
+/// negative value (nanodtls_state's status for misuse) gives its
+/// nanodtls_status_str text, anything else "unknown state". Never NULL.
+#[no_mangle]
+pub extern "C" fn nanodtls_state_name(state: i32) -> *const c_char {
+    let s: &'static CStr = match state {
+        NANODTLS_STATE_IDLE => c"IDLE",
+        NANODTLS_STATE_HANDSHAKING => c"HANDSHAKING",
+        NANODTLS_STATE_CONNECTED => c"CONNECTED",
+        NANODTLS_STATE_CLOSED => c"CLOSED",
+        NANODTLS_STATE_FAILED => c"FAILED",
+        s if s < 0 => return nanodtls_status_str(s),
+        _ => c"unknown state",
+    };
+    s.as_ptr()
+}
+
 /// Fill `cfg` with the defaults for `role` (NANODTLS_ROLE_CLIENT or
 /// NANODTLS_ROLE_SERVER).
 #[no_mangle]
@@ -600,6 +637,25 @@ pub unsafe extern "C" fn nanodtls_config_default(cfg: *mut nanodtls_config, role
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_state_has_a_name() {
+        // SAFETY: nanodtls_state_name returns pointers to static C strings.
+        let name = |s: i32| unsafe { CStr::from_ptr(nanodtls_state_name(s)) }.to_str().unwrap();
+        assert_eq!(name(NANODTLS_STATE_IDLE), "IDLE");
+        assert_eq!(name(NANODTLS_STATE_HANDSHAKING), "HANDSHAKING");
+        assert_eq!(name(NANODTLS_STATE_CONNECTED), "CONNECTED");
+        assert_eq!(name(NANODTLS_STATE_CLOSED), "CLOSED");
+        assert_eq!(name(NANODTLS_STATE_FAILED), "FAILED");
+        assert_eq!(name(NANODTLS_E_NOT_INITIALIZED), Error::NotInitialized.as_str());
+        assert_eq!(name(5), "unknown state");
+        assert_eq!(name(i32::MIN), "unknown status");
+        // Every state the engine has maps to one of the named values.
+        use crate::State as S;
+        for st in [S::Idle, S::ClientWaitServerHello, S::ServerWaitFinished, S::Connected, S::Closed, S::Failed] {
+            assert_ne!(name(state_code(st)), "unknown state", "{st:?}");
+        }
+    }
 
     #[test]
     fn every_alert_we_send_has_a_name() {

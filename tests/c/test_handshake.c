@@ -334,6 +334,117 @@ static void test_unknown_identity(void)
     T_CHECK(strcmp(nanodtls_alert_name(51), "decrypt_error") == 0);
 }
 
+static void test_state_names(void)
+{
+    t_party cp, sp;
+
+    g_clock = 1000;
+    t_party_init(&cp, 61, &g_clock);
+    t_party_init(&sp, 62, &g_clock);
+    T_ST(t_setup_ctx(&g_client, NANODTLS_ROLE_CLIENT, &cp, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
+    T_ST(t_setup_ctx(&g_server, NANODTLS_ROLE_SERVER, &sp, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
+    T_CHECK(strcmp(nanodtls_state_name(nanodtls_state(&g_client)), "IDLE") == 0);
+    T_CHECK(strcmp(nanodtls_state_name(nanodtls_state(&g_server)), "HANDSHAKING") == 0);
+    T_ST(nanodtls_connect(&g_client), NANODTLS_OK);
+    T_CHECK(strcmp(nanodtls_state_name(nanodtls_state(&g_client)), "HANDSHAKING") == 0);
+    T_REQUIRE(t_handshake(&g_client, &g_server, 10));
+    T_CHECK(strcmp(nanodtls_state_name(nanodtls_state(&g_client)), "CONNECTED") == 0);
+    T_ST(nanodtls_close(&g_client), NANODTLS_OK);
+    T_CHECK(strcmp(nanodtls_state_name(nanodtls_state(&g_client)), "CLOSED") == 0);
+    T_CHECK(strcmp(nanodtls_state_name(NANODTLS_STATE_FAILED), "FAILED") == 0);
+    /* Misuse statuses read as their status text; unknown values. */
+    T_CHECK(strcmp(nanodtls_state_name(nanodtls_state(NULL)), nanodtls_status_str(NANODTLS_E_NULL)) == 0);
+    T_CHECK(strcmp(nanodtls_state_name(99), "unknown state") == 0);
+    T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_server), NANODTLS_OK);
+    T_CHECK(strcmp(nanodtls_state_name(nanodtls_state(&g_client)), nanodtls_status_str(NANODTLS_E_NOT_INITIALIZED)) ==
+            0);
+}
+
+/* The README's main loop, as written, against an in-memory server: it
+ * ends, on CLOSED, after its close_notify went out. */
+static void test_readme_loop_ends_after_the_last_alert(void)
+{
+    static t_flight to_client;
+    t_party cp, sp;
+    uint8_t out[1500];
+    uint8_t app[256];
+    size_t next = 0;
+    int sent = 0, got = 0, rounds = 0;
+    nanodtls_alert a;
+
+    g_clock = 1000;
+    t_party_init(&cp, 71, &g_clock);
+    t_party_init(&sp, 72, &g_clock);
+    T_ST(t_setup_ctx(&g_client, NANODTLS_ROLE_CLIENT, &cp, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
+    T_ST(t_setup_ctx(&g_server, NANODTLS_ROLE_SERVER, &sp, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
+    T_ST(nanodtls_connect(&g_client), NANODTLS_OK);
+    to_client.n = 0;
+    for (;;) {
+        size_t n;
+        uint32_t ms;
+        int32_t state;
+        T_REQUIRE(rounds++ < 50);
+        while (nanodtls_poll_datagram(&g_client, out, sizeof out, &n) == NANODTLS_OK) {
+            /* sendto(): the server answers (and echoes) at once. */
+            T_ST(t_feed(&g_server, out, n), NANODTLS_OK);
+            while (t_read(&g_server, app, sizeof app, &n) == NANODTLS_OK) {
+                T_ST(t_write(&g_server, app, n), NANODTLS_OK);
+            }
+            t_collect(&g_server, &to_client);
+        }
+        state = nanodtls_state(&g_client);
+        if (state == NANODTLS_STATE_CLOSED || state == NANODTLS_STATE_FAILED) {
+            break;
+        }
+        if (nanodtls_timeout_ms(&g_client, &ms) != NANODTLS_OK) {
+            ms = 1000;
+        }
+        if (next < to_client.n) { /* wait_for_datagram() */
+            nanodtls_input in;
+            size_t at = 0;
+            nanodtls_status st;
+            n = to_client.d[next].len;
+            memcpy(out, to_client.d[next].data, n);
+            next++;
+            do { /* decrypted in place; one application record per call */
+                st = nanodtls_feed(&g_client, out + at, n - at, &in);
+                T_CHECK(st == NANODTLS_OK || st == NANODTLS_MORE);
+                if (in.app_data) {
+                    got += in.app_len == 4 && memcmp(in.app_data, "ping", 4) == 0;
+                }
+                at += in.consumed;
+            } while (st == NANODTLS_MORE);
+        } else {
+            g_clock += ms;
+            T_ST(nanodtls_handle_timeout(&g_client), NANODTLS_OK);
+        }
+        if (!sent && state == NANODTLS_STATE_CONNECTED) { /* sealed straight into out */
+            T_ST(nanodtls_write(&g_client, (const uint8_t *)"ping", 4, out, sizeof out, &n), NANODTLS_OK);
+            /* sendto() */
+            T_ST(t_feed(&g_server, out, n), NANODTLS_OK);
+            while (t_read(&g_server, app, sizeof app, &n) == NANODTLS_OK) {
+                T_ST(t_write(&g_server, app, n), NANODTLS_OK);
+            }
+            t_collect(&g_server, &to_client);
+            sent = 1;
+        }
+        if (got && state == NANODTLS_STATE_CONNECTED) {
+            T_ST(nanodtls_close(&g_client), NANODTLS_OK);
+        }
+    }
+    T_CHECK(strcmp(nanodtls_state_name(nanodtls_state(&g_client)), "CLOSED") == 0);
+    T_ST(nanodtls_error(&g_client), NANODTLS_E_CLOSED);
+    T_EQ(got, 1);
+    /* The close_notify went out before the loop ended. */
+    T_EQ(nanodtls_state(&g_server), NANODTLS_STATE_CLOSED);
+    T_ST(nanodtls_last_alert(&g_server, &a), NANODTLS_OK);
+    T_EQ(a.description, 0);
+    T_EQ(a.sent, 0);
+    T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_server), NANODTLS_OK);
+}
+
 /* ---- Endpoint ----------------------------------------------------------- */
 
 struct ep_client {
@@ -648,6 +759,8 @@ int main(void)
     T_RUN(test_ccm16_suite);
     T_RUN(test_wrong_key);
     T_RUN(test_unknown_identity);
+    T_RUN(test_state_names);
+    T_RUN(test_readme_loop_ends_after_the_last_alert);
     T_RUN(test_endpoint_two_peers);
     T_RUN(test_endpoint_wrong_key);
     T_RUN(test_endpoint_reclaims_crashed_peers);

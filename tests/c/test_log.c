@@ -224,6 +224,51 @@ static void test_hook_calling_back_in(void)
     T_ST(nanodtls_set_log_hook(NULL, NULL, 0), NANODTLS_OK);
 }
 
+static void test_wrong_psk_hint_when_the_peer_stays_silent(void)
+{
+    /* A server with another key drops our Finished without an alert (as
+     * OpenSSL does): the client warns once, after its first retransmission
+     * went unanswered, instead of waiting for the deadline in silence. */
+    static const uint8_t OTHER[16] = {'o', 't', 'h', 'e', 'r', '-', 'k', 'e', 'y', '-', '0', '1', '2', '3', '4', '5'};
+    t_party cp, sp;
+    nanodtls_stats st;
+    long at;
+    size_t i, hints = 0;
+    int r;
+
+    reset_log();
+    T_ST(nanodtls_set_log_hook(log_hook, &g_marker, NANODTLS_LOG_WARN), NANODTLS_OK);
+    g_clock = 1000;
+    t_party_init(&cp, 21, &g_clock);
+    t_party_init(&sp, 22, &g_clock);
+    T_ST(t_setup_ctx(&g_client, NANODTLS_ROLE_CLIENT, &cp, LOG_ID, LOG_KEY, sizeof LOG_KEY), NANODTLS_OK);
+    T_ST(t_setup_ctx(&g_server, NANODTLS_ROLE_SERVER, &sp, LOG_ID, OTHER, sizeof OTHER), NANODTLS_OK);
+    T_ST(nanodtls_connect(&g_client), NANODTLS_OK);
+    (void)t_handshake(&g_client, &g_server, 4);
+    for (r = 0; r < 2; r++) {
+        T_CHECK(find(NANODTLS_LOG_WARN, "client: no answer to our Finished") < 0);
+        T_CHECK(t_fire_timers(&g_clock, &g_client, NULL));
+        (void)t_handshake(&g_client, &g_server, 2);
+    }
+    T_ST(nanodtls_get_stats(&g_client, &st), NANODTLS_OK);
+    T_EQ(st.retransmits, 2);
+    T_EQ(nanodtls_state(&g_client), NANODTLS_STATE_HANDSHAKING);
+    at = find(NANODTLS_LOG_WARN, "client: no answer to our Finished, sent twice: wrong PSK?");
+    T_CHECK(at >= 0);
+    /* Once, however long it waits. */
+    for (r = 0; r < 4; r++) {
+        (void)t_fire_timers(&g_clock, &g_client, NULL);
+    }
+    for (i = 0; i < g_n; i++) {
+        hints += strstr(g_msgs[i].text, "no answer to our Finished") != NULL;
+    }
+    T_EQ(hints, 1);
+    T_EQ(g_bad, 0);
+    T_ST(nanodtls_set_log_hook(NULL, NULL, 0), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_server), NANODTLS_OK);
+}
+
 static void test_without_the_log_feature(void)
 {
     reset_log();
@@ -241,6 +286,7 @@ int main(void)
         T_RUN(test_level_filter);
         T_RUN(test_null_hook_and_level_zero_stop_it);
         T_RUN(test_hook_calling_back_in);
+        T_RUN(test_wrong_psk_hint_when_the_peer_stays_silent);
     } else {
         T_RUN(test_without_the_log_feature);
     }

@@ -2,7 +2,8 @@
  * Loss: drop whole flights once and let the retransmission timers, driven
  * by a virtual clock through nanodtls_timeout_ms / nanodtls_handle_timeout
  * (and the endpoint equivalents), complete the handshake. Also checks the
- * RFC 6347 timer doubling and the overall handshake deadline.
+ * RFC 6347 timer doubling and the overall handshake deadline, and that a
+ * clock that goes back mid-handshake counts as no time elapsed.
  */
 #include <string.h>
 
@@ -341,6 +342,58 @@ static void test_endpoint_drop_server_flight(void)
     T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
 }
 
+static void test_clock_jumps_back_to_zero_mid_handshake(void)
+{
+    /* Reported: a clock that went back (or restarted at 0) stalled the
+     * handshake for as long as the step. The library takes the step as no
+     * time elapsed: the retransmission comes on schedule. */
+    t_party cp, sp;
+    uint64_t client_clock = 5000000;
+    nanodtls_stats st;
+    uint32_t ms = 0;
+
+    g_clock = 5000000;
+    t_party_init(&cp, 71, &client_clock);
+    t_party_init(&sp, 72, &g_clock);
+    T_ST(t_setup_ctx(&g_client, NANODTLS_ROLE_CLIENT, &cp, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
+    T_ST(t_setup_ctx(&g_server, NANODTLS_ROLE_SERVER, &sp, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
+    T_ST(nanodtls_connect(&g_client), NANODTLS_OK);
+    /* ClientHello, HelloVerifyRequest, ClientHello, server flight 4 ... */
+    g_f.n = 0;
+    t_collect(&g_client, &g_f);
+    T_ST(t_deliver(&g_server, &g_f), NANODTLS_OK);
+    g_f.n = 0;
+    t_collect(&g_server, &g_f);
+    T_ST(t_deliver(&g_client, &g_f), NANODTLS_OK);
+    g_f.n = 0;
+    t_collect(&g_client, &g_f);
+    T_ST(t_deliver(&g_server, &g_f), NANODTLS_OK);
+    g_f.n = 0;
+    t_collect(&g_server, &g_f);
+    T_ST(t_deliver(&g_client, &g_f), NANODTLS_OK);
+    /* ... and the client's flight 5 is lost. */
+    g_f.n = 0;
+    T_CHECK(t_collect(&g_client, &g_f) > 0);
+    T_ST(nanodtls_timeout_ms(&g_client, &ms), NANODTLS_OK);
+    T_EQ(ms, 1000);
+    /* The client's clock restarts at 0. */
+    client_clock = 0;
+    T_ST(nanodtls_timeout_ms(&g_client, &ms), NANODTLS_OK);
+    T_EQ(ms, 1000);
+    client_clock = 999;
+    T_ST(nanodtls_handle_timeout(&g_client), NANODTLS_OK);
+    T_ST(nanodtls_get_stats(&g_client, &st), NANODTLS_OK);
+    T_EQ(st.retransmits, 0);
+    client_clock = 1000;
+    T_ST(nanodtls_timeout_ms(&g_client, &ms), NANODTLS_OK);
+    T_EQ(ms, 0);
+    T_ST(nanodtls_handle_timeout(&g_client), NANODTLS_OK);
+    T_ST(nanodtls_get_stats(&g_client, &st), NANODTLS_OK);
+    T_EQ(st.retransmits, 1);
+    T_CHECK(t_handshake(&g_client, &g_server, 4));
+    teardown();
+}
+
 int main(void)
 {
     T_RUN(test_drop_first_server_flight);
@@ -350,5 +403,6 @@ int main(void)
     T_RUN(test_timer_doubles);
     T_RUN(test_handshake_deadline);
     T_RUN(test_endpoint_drop_server_flight);
+    T_RUN(test_clock_jumps_back_to_zero_mid_handshake);
     return t_finish("test_loss");
 }

@@ -140,6 +140,12 @@ static void every_endpoint_call(nanodtls_endpoint *ep, nanodtls_status want)
     T_ST(nanodtls_endpoint_peer_identity(ep, addr, 4, buf, sizeof buf, &n), want);
     T_ST(nanodtls_endpoint_peer_stats(ep, addr, 4, &stats), want);
     T_ST(nanodtls_endpoint_get_stats(ep, &est), want);
+    T_ST(nanodtls_endpoint_set_peer_user(ep, addr, 4, &n), want);
+    {
+        void *user = &alen;
+        T_ST(nanodtls_endpoint_get_peer_user(ep, addr, 4, &user), want);
+        T_CHECK(user == &alen);
+    }
     T_EQ(n, 4242);
     T_EQ(alen, 4343);
     T_EQ(ms, 555);
@@ -172,6 +178,14 @@ static void test_strings_never_null(void)
         const char *str = nanodtls_status_str(extremes[i]);
         T_REQUIRE(str != NULL);
         T_CHECK(strcmp(str, "unknown status") == 0);
+    }
+    for (i = 0; i < sizeof extremes / sizeof extremes[0]; i++) {
+        const char *str = nanodtls_state_name(extremes[i]);
+        T_REQUIRE(str != NULL);
+        T_CHECK(str[0] != '\0');
+    }
+    for (code = -64; code <= 64; code++) {
+        T_REQUIRE(nanodtls_state_name((int32_t)code) != NULL);
     }
     for (d = 0; d <= 255; d++) {
         const char *str = nanodtls_alert_name((uint8_t)d);
@@ -500,6 +514,10 @@ static void test_lengths_and_buffers(void)
     /* No room at all for the ClientHello: nothing is lost. */
     T_ST(nanodtls_poll_datagram(&g_client, NULL, 0, &n), NANODTLS_E_BUFFER_TOO_SMALL);
     T_ST(nanodtls_poll_datagram(&g_client, buf, 0, &n), NANODTLS_E_BUFFER_TOO_SMALL);
+    /* Nor below NANODTLS_MIN_MTU (reported: 26 bytes cut the handshake
+     * into 26-byte datagrams instead). */
+    T_ST(nanodtls_poll_datagram(&g_client, buf, 26, &n), NANODTLS_E_BUFFER_TOO_SMALL);
+    T_ST(nanodtls_poll_datagram(&g_client, buf, NANODTLS_MIN_MTU - 1, &n), NANODTLS_E_BUFFER_TOO_SMALL);
     T_EQ(n, 4711);
     T_CHECK(memcmp(g_snap, &g_client, sizeof g_snap) == 0);
 
@@ -643,6 +661,31 @@ static void test_rng_failure(void)
     T_ST(t_setup_ctx(&g_server, NANODTLS_ROLE_SERVER, &sp, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
     T_ST(nanodtls_connect(&g_client), NANODTLS_OK);
     T_CHECK(handshake_and_data(&g_client, &g_server));
+    T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_server), NANODTLS_OK);
+}
+
+static void test_server_rng_failure_for_the_cookie_secret(void)
+{
+    /* Reported: a server whose RNG failed while refreshing its cookie
+     * secret dropped the ClientHello silently (counted as unexpected). */
+    t_party cp, sp;
+    t_dgram d;
+    nanodtls_stats ss;
+
+    setup_pair(&cp, &sp);
+    T_ST(t_setup_ctx(&g_client, NANODTLS_ROLE_CLIENT, &cp, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
+    T_ST(t_setup_ctx(&g_server, NANODTLS_ROLE_SERVER, &sp, T_ID, T_KEY, sizeof T_KEY), NANODTLS_OK);
+    T_ST(nanodtls_connect(&g_client), NANODTLS_OK);
+    T_ST(nanodtls_poll_datagram(&g_client, d.data, sizeof d.data, &d.len), NANODTLS_OK);
+    sp.rng_fail = 1;
+    T_ST(t_feed(&g_server, d.data, d.len), NANODTLS_E_RNG);
+    T_CHECK(sp.rng_calls > 0);
+    T_EQ(nanodtls_state(&g_server), NANODTLS_STATE_FAILED);
+    T_ST(nanodtls_error(&g_server), NANODTLS_E_RNG);
+    T_ST(nanodtls_get_stats(&g_server, &ss), NANODTLS_OK);
+    T_EQ(ss.dropped_unexpected, 0);
+    T_ST(nanodtls_poll_datagram(&g_server, d.data, sizeof d.data, &d.len), NANODTLS_DONE); /* no alert */
     T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
     T_ST(nanodtls_deinit(&g_server), NANODTLS_OK);
 }
@@ -934,6 +977,7 @@ int main(void)
     T_RUN(test_feed_more_records);
     T_RUN(test_misuse_keeps_context_usable);
     T_RUN(test_rng_failure);
+    T_RUN(test_server_rng_failure_for_the_cookie_secret);
     T_RUN(test_reentrant_callbacks);
     T_RUN(test_reentrant_endpoint);
     T_RUN(test_endpoint_misuse);
