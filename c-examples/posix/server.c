@@ -110,6 +110,7 @@ static uint8_t g_app[ND_APP_MAX];
 
 static void usage(FILE *out)
 {
+    /* Two strings: C99 promises string literals of 4095 bytes only. */
     fprintf(out,
             "usage: nanodtls-server --host H --port P [--psk-id ID --psk HEX]\n"
             "                       [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...\n"
@@ -149,7 +150,10 @@ static void usage(FILE *out)
             "  --half-open-timeout-ms N\n"
             "                   when every slot is taken, a new client may take the\n"
             "                   slot of a handshake that accepted nothing from its peer\n"
-            "                   for N ms (1-%lu; default: the library's, %d)\n"
+            "                   for N ms (1-%lu; default: the library's, %d)\n",
+            ND_CREDS_HELP, ND_MTU_MIN, ND_MTU_MAX, MAX_PEERS, DEFAULT_PEERS, MAX_TIMEOUT_MS, MAX_TIMEOUT_MS,
+            NANODTLS_DEFAULT_HALF_OPEN_MS);
+    fprintf(out,
             "  --stats          at exit, print the endpoint's counters to stderr:\n"
             "                   \"STATS hello_verify_requests=N slots_allocated=N\n"
             "                   slots_reclaimed=N dropped_no_slot=N dropped_hvr_busy=N\n"
@@ -180,8 +184,7 @@ static void usage(FILE *out)
             "\"PEER-KEY-SHA256 <hex>\" when the client presented a key, then \"RECV <text>\"\n"
             "per record received. Keeps a cache of %d sessions for resumption.\n"
             "exit: 0 ok, 1 failure, 2 usage error\n",
-            ND_CREDS_HELP, ND_MTU_MIN, ND_MTU_MAX, MAX_PEERS, DEFAULT_PEERS, MAX_TIMEOUT_MS, MAX_TIMEOUT_MS,
-            NANODTLS_DEFAULT_HALF_OPEN_MS, NANODTLS_MAX_TRUST_ANCHORS, N_SESSIONS);
+            NANODTLS_MAX_TRUST_ANCHORS, N_SESSIONS);
 }
 
 #define usage_error(...) nd_usage_error("nanodtls-server", usage, __VA_ARGS__)
