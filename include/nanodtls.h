@@ -12,12 +12,14 @@
  * thread-safe, and a live one must never be copied (see nanodtls_ctx).
  *
  * Sending: the library never sends, it queues. Any call may queue
- * datagrams (connect, feed, handle_timeout, write, heartbeat, close, and
- * their endpoint counterparts: flights, retransmissions, alerts,
- * close_notify): call nanodtls_poll_datagram (nanodtls_endpoint_poll_datagram)
- * until NANODTLS_DONE after each call, before waiting for input. A loop
- * ends when nanodtls_state is NANODTLS_STATE_FAILED or _CLOSED after that
- * poll (the last alert is then out).
+ * datagrams (connect, feed, handle_timeout, heartbeat, close, and their
+ * endpoint counterparts: flights, retransmissions, alerts, close_notify):
+ * call nanodtls_poll_datagram (nanodtls_endpoint_poll_datagram) until
+ * NANODTLS_DONE after each call, before waiting for input. A loop ends
+ * when nanodtls_state is NANODTLS_STATE_FAILED or _CLOSED after that poll
+ * (the last alert is then out). nanodtls_write (nanodtls_endpoint_write)
+ * is the exception: it seals its record straight into the caller's
+ * buffer, for the caller to send.
  */
 
 #ifndef NANODTLS_H
@@ -1531,8 +1533,9 @@ nanodtls_status nanodtls_endpoint_feed(struct nanodtls_endpoint *ep,
  * Take the next datagram to send and its destination address.
  * NANODTLS_OK: `out[0..*out_len]` goes to `addr_out[0..*addr_len]`.
  * NANODTLS_DONE: nothing to send. Call it until DONE after every other
- * endpoint call (feed, write, close_peer, heartbeat, handle_timeout):
- * each may queue datagrams. NANODTLS_E_BUFFER_TOO_SMALL (nothing taken):
+ * endpoint call (feed, close_peer, heartbeat, handle_timeout): each may
+ * queue datagrams (nanodtls_endpoint_write queues nothing: it seals its
+ * record into the caller's buffer). NANODTLS_E_BUFFER_TOO_SMALL (nothing taken):
  * `out_cap` or `addr_cap` cannot hold the next datagram or its address,
  * or `out_cap` is below NANODTLS_MIN_MTU while a datagram waits; use a
  * buffer of at least the MTU.

@@ -763,8 +763,9 @@ pub unsafe extern "C" fn nanodtls_endpoint_feed(
 /// Take the next datagram to send and its destination address.
 /// NANODTLS_OK: `out[0..*out_len]` goes to `addr_out[0..*addr_len]`.
 /// NANODTLS_DONE: nothing to send. Call it until DONE after every other
-/// endpoint call (feed, write, close_peer, heartbeat, handle_timeout):
-/// each may queue datagrams. NANODTLS_E_BUFFER_TOO_SMALL (nothing taken):
+/// endpoint call (feed, close_peer, heartbeat, handle_timeout): each may
+/// queue datagrams (nanodtls_endpoint_write queues nothing: it seals its
+/// record into the caller's buffer). NANODTLS_E_BUFFER_TOO_SMALL (nothing taken):
 /// `out_cap` or `addr_cap` cannot hold the next datagram or its address,
 /// or `out_cap` is below NANODTLS_MIN_MTU while a datagram waits; use a
 /// buffer of at least the MTU.
