@@ -405,18 +405,6 @@ typedef struct nanodtls_platform {
 } nanodtls_platform;
 
 /**
- * Server PSK lookup: write the key for `identity` into `key` (capacity
- * `key_cap`), set `*key_len`, return 0; return non-zero if the identity
- * is unknown. Called during the handshake, from inside nanodtls_feed.
- */
-typedef int (*nanodtls_psk_lookup_fn)(void *user,
-                                      const uint8_t *identity,
-                                      size_t identity_len,
-                                      uint8_t *key,
-                                      size_t key_cap,
-                                      size_t *key_len);
-
-/**
  * What one nanodtls_feed (or nanodtls_endpoint_feed) call did with the
  * datagram: how much of it was processed and where its application data
  * is. The data is decrypted in place: `app_data` points into the
@@ -546,30 +534,6 @@ typedef struct nanodtls_stats {
 } nanodtls_stats;
 
 /**
- * Raw public key verifier: return 0 to accept the peer's key (DER
- * SubjectPublicKeyInfo, `spki_len` bytes), non-zero to reject it. Called
- * from inside nanodtls_feed for keys not in the trusted-key list.
- */
-typedef int (*nanodtls_verify_key_fn)(void *user, const uint8_t *spki, size_t spki_len);
-
-/**
- * One entry of a server session cache (RFC 5246 session IDs). Give
- * nanodtls_set_session_cache / nanodtls_endpoint_set_session_cache an
- * array of these: `static nanodtls_session_entry cache[16];`. Entries hold
- * master secrets; they are wiped on eviction and by deinit.
- */
-typedef struct nanodtls_session_entry {
-  uint64_t _opaque[NANODTLS_SESSION_ENTRY_WORDS];
-} nanodtls_session_entry;
-
-/**
- * Server name (SNI) callback: return 0 to accept the name the client
- * asked for (`len` bytes, not NUL-terminated), non-zero to refuse it
- * (unrecognized_name). Called before credentials are chosen.
- */
-typedef int (*nanodtls_sni_fn)(void *user, const uint8_t *name, size_t len);
-
-/**
  * Facts about the connection, for logs and tests.
  */
 typedef struct nanodtls_info {
@@ -602,6 +566,42 @@ typedef struct nanodtls_info {
    */
   uint16_t record_limit;
 } nanodtls_info;
+
+/**
+ * Server PSK lookup: write the key for `identity` into `key` (capacity
+ * `key_cap`), set `*key_len`, return 0; return non-zero if the identity
+ * is unknown. Called during the handshake, from inside nanodtls_feed.
+ */
+typedef int (*nanodtls_psk_lookup_fn)(void *user,
+                                      const uint8_t *identity,
+                                      size_t identity_len,
+                                      uint8_t *key,
+                                      size_t key_cap,
+                                      size_t *key_len);
+
+/**
+ * Raw public key verifier: return 0 to accept the peer's key (DER
+ * SubjectPublicKeyInfo, `spki_len` bytes), non-zero to reject it. Called
+ * from inside nanodtls_feed for keys not in the trusted-key list.
+ */
+typedef int (*nanodtls_verify_key_fn)(void *user, const uint8_t *spki, size_t spki_len);
+
+/**
+ * One entry of a server session cache (RFC 5246 session IDs). Give
+ * nanodtls_set_session_cache / nanodtls_endpoint_set_session_cache an
+ * array of these: `static nanodtls_session_entry cache[16];`. Entries hold
+ * master secrets; they are wiped on eviction and by deinit.
+ */
+typedef struct nanodtls_session_entry {
+  uint64_t _opaque[NANODTLS_SESSION_ENTRY_WORDS];
+} nanodtls_session_entry;
+
+/**
+ * Server name (SNI) callback: return 0 to accept the name the client
+ * asked for (`len` bytes, not NUL-terminated), non-zero to refuse it
+ * (unrecognized_name). Called before credentials are chosen.
+ */
+typedef int (*nanodtls_sni_fn)(void *user, const uint8_t *name, size_t len);
 
 /**
  * Opaque server endpoint: cookie secrets, configuration and the PSK
@@ -994,37 +994,6 @@ nanodtls_status nanodtls_init(struct nanodtls_ctx *ctx,
 nanodtls_status nanodtls_deinit(struct nanodtls_ctx *ctx);
 
 /**
- * Set the PSK. Client: the identity and key to use. Server: the single
- * identity and key this context accepts (add nanodtls_set_psk_lookup for
- * more). Both are copied in and zeroized at deinit. Identity: 1 to
- * NANODTLS_MAX_PSK_IDENTITY bytes; key: 1 to NANODTLS_MAX_PSK_KEY bytes.
- * Only before the handshake starts.
- */
-nanodtls_status nanodtls_set_psk(struct nanodtls_ctx *ctx,
-                                 const uint8_t *identity,
-                                 size_t identity_len,
-                                 const uint8_t *key,
-                                 size_t key_len);
-
-/**
- * Server: set the PSK identity hint sent in ServerKeyExchange (0 to 32
- * bytes; empty = no ServerKeyExchange). Clients ignore hints (RFC 7925).
- */
-nanodtls_status nanodtls_set_psk_hint(struct nanodtls_ctx *ctx,
-                                      const uint8_t *hint,
-                                      size_t hint_len);
-
-/**
- * Server: register a PSK lookup callback, consulted for identities that
- * do not match the PSK set with nanodtls_set_psk. `user` is passed back.
- * An unknown identity makes the server answer decrypt_error (RFC 7925).
- * NULL `lookup` removes the callback.
- */
-nanodtls_status nanodtls_set_psk_lookup(struct nanodtls_ctx *ctx,
-                                        nanodtls_psk_lookup_fn lookup,
-                                        void *user);
-
-/**
  * Client: start the handshake. The first flight is produced by
  * nanodtls_poll_datagram. Fails with NANODTLS_E_NO_CREDENTIALS if no
  * configured suite has credentials, NANODTLS_E_RNG if the RNG fails.
@@ -1127,6 +1096,49 @@ nanodtls_status nanodtls_get_stats(struct nanodtls_ctx *ctx, struct nanodtls_sta
  * NANODTLS_E_STATE before the ServerHello.
  */
 nanodtls_status nanodtls_get_suite(struct nanodtls_ctx *ctx, uint16_t *suite);
+
+/**
+ * Fill `info` with the state, suite and negotiated options.
+ */
+nanodtls_status nanodtls_get_info(struct nanodtls_ctx *ctx, struct nanodtls_info *info);
+
+/**
+ * Close: queue close_notify (poll to send it) and stop. Idempotent.
+ * Secrets are wiped once the alert has been polled; call nanodtls_deinit
+ * to wipe everything.
+ */
+nanodtls_status nanodtls_close(struct nanodtls_ctx *ctx);
+
+/**
+ * Set the PSK. Client: the identity and key to use. Server: the single
+ * identity and key this context accepts (add nanodtls_set_psk_lookup for
+ * more). Both are copied in and zeroized at deinit. Identity: 1 to
+ * NANODTLS_MAX_PSK_IDENTITY bytes; key: 1 to NANODTLS_MAX_PSK_KEY bytes.
+ * Only before the handshake starts.
+ */
+nanodtls_status nanodtls_set_psk(struct nanodtls_ctx *ctx,
+                                 const uint8_t *identity,
+                                 size_t identity_len,
+                                 const uint8_t *key,
+                                 size_t key_len);
+
+/**
+ * Server: set the PSK identity hint sent in ServerKeyExchange (0 to 32
+ * bytes; empty = no ServerKeyExchange). Clients ignore hints (RFC 7925).
+ */
+nanodtls_status nanodtls_set_psk_hint(struct nanodtls_ctx *ctx,
+                                      const uint8_t *hint,
+                                      size_t hint_len);
+
+/**
+ * Server: register a PSK lookup callback, consulted for identities that
+ * do not match the PSK set with nanodtls_set_psk. `user` is passed back.
+ * An unknown identity makes the server answer decrypt_error (RFC 7925).
+ * NULL `lookup` removes the callback.
+ */
+nanodtls_status nanodtls_set_psk_lookup(struct nanodtls_ctx *ctx,
+                                        nanodtls_psk_lookup_fn lookup,
+                                        void *user);
 
 /**
  * Copy the PSK identity in use (client: ours; server: the client's, once
@@ -1281,18 +1293,6 @@ nanodtls_status nanodtls_session_export(struct nanodtls_ctx *ctx,
 nanodtls_status nanodtls_session_import(struct nanodtls_ctx *ctx, const uint8_t *blob, size_t len);
 
 /**
- * Fill `info` with the state, suite and negotiated options.
- */
-nanodtls_status nanodtls_get_info(struct nanodtls_ctx *ctx, struct nanodtls_info *info);
-
-/**
- * Close: queue close_notify (poll to send it) and stop. Idempotent.
- * Secrets are wiped once the alert has been polled; call nanodtls_deinit
- * to wipe everything.
- */
-nanodtls_status nanodtls_close(struct nanodtls_ctx *ctx);
-
-/**
  * Size in bytes of nanodtls_endpoint expected by this library.
  */
 size_t nanodtls_endpoint_size(void);
@@ -1356,135 +1356,6 @@ nanodtls_status nanodtls_endpoint_deinit(struct nanodtls_endpoint *ep);
 nanodtls_status nanodtls_endpoint_set_timeouts(struct nanodtls_endpoint *ep,
                                                uint32_t idle_timeout_ms,
                                                uint32_t half_open_timeout_ms);
-
-/**
- * The PSK identity and key every peer may use (copied; zeroized at
- * deinit). Add nanodtls_endpoint_set_psk_lookup for per-device keys.
- */
-nanodtls_status nanodtls_endpoint_set_psk(struct nanodtls_endpoint *ep,
-                                          const uint8_t *identity,
-                                          size_t identity_len,
-                                          const uint8_t *key,
-                                          size_t key_len);
-
-/**
- * The PSK identity hint sent to every peer (0 to 32 bytes).
- */
-nanodtls_status nanodtls_endpoint_set_psk_hint(struct nanodtls_endpoint *ep,
-                                               const uint8_t *hint,
-                                               size_t hint_len);
-
-/**
- * PSK lookup callback for identities other than the one set with
- * nanodtls_endpoint_set_psk (NULL removes it). Unknown identities are
- * answered with decrypt_error (RFC 7925).
- */
-nanodtls_status nanodtls_endpoint_set_psk_lookup(struct nanodtls_endpoint *ep,
-                                                 nanodtls_psk_lookup_fn lookup,
-                                                 void *user);
-
-/**
- * Our P-256 private key for ECDHE_ECDSA with every peer (raw 32 bytes,
- * SEC1 DER or PKCS#8 DER). Copied; zeroized at deinit.
- */
-nanodtls_status nanodtls_endpoint_set_own_key(struct nanodtls_endpoint *ep,
-                                              const uint8_t *key,
-                                              size_t key_len);
-
-/**
- * Our X.509 certificate (DER) for clients without raw public key support;
- * BORROWED: it must stay valid (e.g. in flash) until deinit. Its key must
- * be the one set with nanodtls_endpoint_set_own_key (call that first).
- */
-nanodtls_status nanodtls_endpoint_set_own_certificate(struct nanodtls_endpoint *ep,
-                                                      const uint8_t *der,
-                                                      size_t len);
-
-/**
- * Trust a client raw public key (SubjectPublicKeyInfo DER, or pin the key
- * of an X.509 certificate DER); only its SHA-256 is kept. Used when the configuration has client_auth = 1.
- */
-nanodtls_status nanodtls_endpoint_add_trusted_key(struct nanodtls_endpoint *ep,
-                                                  const uint8_t *spki,
-                                                  size_t spki_len);
-
-/**
- * Trust a client raw public key given as the SHA-256 of its
- * SubjectPublicKeyInfo (`hash_len` must be 32).
- */
-nanodtls_status nanodtls_endpoint_add_trusted_key_hash(struct nanodtls_endpoint *ep,
-                                                       const uint8_t *hash,
-                                                       size_t hash_len);
-
-/**
- * Verifier for client raw public keys not in the trusted list (NULL
- * removes it); return 0 to accept.
- */
-nanodtls_status nanodtls_endpoint_set_verify_callback(struct nanodtls_endpoint *ep,
-                                                      nanodtls_verify_key_fn verify,
-                                                      void *user);
-
-/**
- * Copy our SubjectPublicKeyInfo (NANODTLS_SPKI_LEN bytes); NANODTLS_E_STATE if no key.
- */
-nanodtls_status nanodtls_endpoint_get_own_spki(struct nanodtls_endpoint *ep,
-                                               uint8_t *out,
-                                               size_t out_cap,
-                                               size_t *out_len);
-
-/**
- * Copy the SHA-256 of the SubjectPublicKeyInfo of the peer at `addr`
- * (32 bytes); NANODTLS_E_STATE if it did not present one.
- */
-nanodtls_status nanodtls_endpoint_peer_key_hash(struct nanodtls_endpoint *ep,
-                                                const uint8_t *addr,
-                                                size_t addr_len,
-                                                uint8_t *out,
-                                                size_t out_cap);
-
-/**
- * Use `n` entries at `entries` (each `entry_size` =
- * sizeof(nanodtls_session_entry)) as the session cache shared by all
- * peers, so clients can resume (abbreviated handshake). Zeroed here; must
- * stay valid until deinit, which wipes it. (NULL, 0) removes it.
- */
-nanodtls_status nanodtls_endpoint_set_session_cache(struct nanodtls_endpoint *ep,
-                                                    struct nanodtls_session_entry *entries,
-                                                    size_t entry_size,
-                                                    size_t n);
-
-/**
- * Callback deciding whether to serve the server_name (SNI) a client asks
- * for (NULL removes it; without it every name is accepted).
- */
-nanodtls_status nanodtls_endpoint_set_sni_callback(struct nanodtls_endpoint *ep,
-                                                   nanodtls_sni_fn cb_fn,
-                                                   void *user);
-
-/**
- * Send a heartbeat request to the peer at `addr` (server-initiated
- * keep-alive, RFC 6520; poll to transmit). See nanodtls_heartbeat.
- */
-nanodtls_status nanodtls_endpoint_heartbeat(struct nanodtls_endpoint *ep,
-                                            const uint8_t *addr,
-                                            size_t addr_len);
-
-/**
- * Facts about the connection to `addr` (state, suite, resumed, heartbeat ...).
- */
-nanodtls_status nanodtls_endpoint_peer_info(struct nanodtls_endpoint *ep,
-                                            const uint8_t *addr,
-                                            size_t addr_len,
-                                            struct nanodtls_info *info);
-
-/**
- * Heartbeat state of the peer at `addr` (see nanodtls_heartbeat_status).
- */
-nanodtls_status nanodtls_endpoint_heartbeat_status(struct nanodtls_endpoint *ep,
-                                                   const uint8_t *addr,
-                                                   size_t addr_len,
-                                                   uint8_t *hb_status,
-                                                   uint32_t *rtt_ms);
 
 /**
  * Feed a datagram received from the peer address `addr` (1 to
@@ -1594,6 +1465,142 @@ nanodtls_status nanodtls_endpoint_poll_event(struct nanodtls_endpoint *ep,
                                              size_t *addr_len);
 
 /**
+ * Endpoint counters (cookies, slot allocation and reclamation, drops)
+ * and the slots in use now, by state.
+ */
+nanodtls_status nanodtls_endpoint_get_stats(struct nanodtls_endpoint *ep,
+                                            struct nanodtls_endpoint_stats *stats);
+
+/**
+ * The PSK identity and key every peer may use (copied; zeroized at
+ * deinit). Add nanodtls_endpoint_set_psk_lookup for per-device keys.
+ */
+nanodtls_status nanodtls_endpoint_set_psk(struct nanodtls_endpoint *ep,
+                                          const uint8_t *identity,
+                                          size_t identity_len,
+                                          const uint8_t *key,
+                                          size_t key_len);
+
+/**
+ * The PSK identity hint sent to every peer (0 to 32 bytes).
+ */
+nanodtls_status nanodtls_endpoint_set_psk_hint(struct nanodtls_endpoint *ep,
+                                               const uint8_t *hint,
+                                               size_t hint_len);
+
+/**
+ * PSK lookup callback for identities other than the one set with
+ * nanodtls_endpoint_set_psk (NULL removes it). Unknown identities are
+ * answered with decrypt_error (RFC 7925).
+ */
+nanodtls_status nanodtls_endpoint_set_psk_lookup(struct nanodtls_endpoint *ep,
+                                                 nanodtls_psk_lookup_fn lookup,
+                                                 void *user);
+
+/**
+ * Our P-256 private key for ECDHE_ECDSA with every peer (raw 32 bytes,
+ * SEC1 DER or PKCS#8 DER). Copied; zeroized at deinit.
+ */
+nanodtls_status nanodtls_endpoint_set_own_key(struct nanodtls_endpoint *ep,
+                                              const uint8_t *key,
+                                              size_t key_len);
+
+/**
+ * Our X.509 certificate (DER) for clients without raw public key support;
+ * BORROWED: it must stay valid (e.g. in flash) until deinit. Its key must
+ * be the one set with nanodtls_endpoint_set_own_key (call that first).
+ */
+nanodtls_status nanodtls_endpoint_set_own_certificate(struct nanodtls_endpoint *ep,
+                                                      const uint8_t *der,
+                                                      size_t len);
+
+/**
+ * Trust a client raw public key (SubjectPublicKeyInfo DER, or pin the key
+ * of an X.509 certificate DER); only its SHA-256 is kept. Used when the configuration has client_auth = 1.
+ */
+nanodtls_status nanodtls_endpoint_add_trusted_key(struct nanodtls_endpoint *ep,
+                                                  const uint8_t *spki,
+                                                  size_t spki_len);
+
+/**
+ * Trust a client raw public key given as the SHA-256 of its
+ * SubjectPublicKeyInfo (`hash_len` must be 32).
+ */
+nanodtls_status nanodtls_endpoint_add_trusted_key_hash(struct nanodtls_endpoint *ep,
+                                                       const uint8_t *hash,
+                                                       size_t hash_len);
+
+/**
+ * Verifier for client raw public keys not in the trusted list (NULL
+ * removes it); return 0 to accept.
+ */
+nanodtls_status nanodtls_endpoint_set_verify_callback(struct nanodtls_endpoint *ep,
+                                                      nanodtls_verify_key_fn verify,
+                                                      void *user);
+
+/**
+ * Copy our SubjectPublicKeyInfo (NANODTLS_SPKI_LEN bytes); NANODTLS_E_STATE if no key.
+ */
+nanodtls_status nanodtls_endpoint_get_own_spki(struct nanodtls_endpoint *ep,
+                                               uint8_t *out,
+                                               size_t out_cap,
+                                               size_t *out_len);
+
+/**
+ * Use `n` entries at `entries` (each `entry_size` =
+ * sizeof(nanodtls_session_entry)) as the session cache shared by all
+ * peers, so clients can resume (abbreviated handshake). Zeroed here; must
+ * stay valid until deinit, which wipes it. (NULL, 0) removes it.
+ */
+nanodtls_status nanodtls_endpoint_set_session_cache(struct nanodtls_endpoint *ep,
+                                                    struct nanodtls_session_entry *entries,
+                                                    size_t entry_size,
+                                                    size_t n);
+
+/**
+ * Callback deciding whether to serve the server_name (SNI) a client asks
+ * for (NULL removes it; without it every name is accepted).
+ */
+nanodtls_status nanodtls_endpoint_set_sni_callback(struct nanodtls_endpoint *ep,
+                                                   nanodtls_sni_fn cb_fn,
+                                                   void *user);
+
+/**
+ * Copy the SHA-256 of the SubjectPublicKeyInfo of the peer at `addr`
+ * (32 bytes); NANODTLS_E_STATE if it did not present one.
+ */
+nanodtls_status nanodtls_endpoint_peer_key_hash(struct nanodtls_endpoint *ep,
+                                                const uint8_t *addr,
+                                                size_t addr_len,
+                                                uint8_t *out,
+                                                size_t out_cap);
+
+/**
+ * Send a heartbeat request to the peer at `addr` (server-initiated
+ * keep-alive, RFC 6520; poll to transmit). See nanodtls_heartbeat.
+ */
+nanodtls_status nanodtls_endpoint_heartbeat(struct nanodtls_endpoint *ep,
+                                            const uint8_t *addr,
+                                            size_t addr_len);
+
+/**
+ * Facts about the connection to `addr` (state, suite, resumed, heartbeat ...).
+ */
+nanodtls_status nanodtls_endpoint_peer_info(struct nanodtls_endpoint *ep,
+                                            const uint8_t *addr,
+                                            size_t addr_len,
+                                            struct nanodtls_info *info);
+
+/**
+ * Heartbeat state of the peer at `addr` (see nanodtls_heartbeat_status).
+ */
+nanodtls_status nanodtls_endpoint_heartbeat_status(struct nanodtls_endpoint *ep,
+                                                   const uint8_t *addr,
+                                                   size_t addr_len,
+                                                   uint8_t *hb_status,
+                                                   uint32_t *rtt_ms);
+
+/**
  * Attach an application pointer to the peer at `addr` (e.g. its entry in
  * your own table of clients); NULL detaches it. The library never
  * dereferences it. Lifetime: it stays with the peer, and comes with its
@@ -1643,13 +1650,6 @@ nanodtls_status nanodtls_endpoint_peer_stats(struct nanodtls_endpoint *ep,
                                              const uint8_t *addr,
                                              size_t addr_len,
                                              struct nanodtls_stats *stats);
-
-/**
- * Endpoint counters (cookies, slot allocation and reclamation, drops)
- * and the slots in use now, by state.
- */
-nanodtls_status nanodtls_endpoint_get_stats(struct nanodtls_endpoint *ep,
-                                            struct nanodtls_endpoint_stats *stats);
 
 /**
  * Register the debug log hook, global to the library (like

@@ -16,14 +16,22 @@
 #![allow(clippy::missing_safety_doc)]
 
 mod ctx;
+mod ctx_credentials;
+mod ctx_extensions;
 mod endpoint;
+mod endpoint_credentials;
+mod endpoint_peers;
 mod guard;
 mod log;
 mod panic;
 mod ttp;
 
 pub use ctx::*;
+pub use ctx_credentials::*;
+pub use ctx_extensions::*;
 pub use endpoint::*;
+pub use endpoint_credentials::*;
+pub use endpoint_peers::*;
 #[cfg(all(feature = "std", feature = "log"))]
 #[doc(hidden)]
 pub use log::test_capture;

@@ -1,0 +1,278 @@
+//! Setup (which handshake to run, decoded from input bytes), Srv, Side and World.
+#![allow(unused_imports)]
+
+use nanodtls::codec::Reader;
+use nanodtls::record::{self, content, EXPLICIT_NONCE_LEN, HEADER_LEN};
+use nanodtls::session::CacheEntry;
+use nanodtls::{suite, Config, Connection, Endpoint, Engine, Env, Error, Fed, PeerSlot, Role, State};
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::ops::Range;
+use zerocopy::FromZeros;
+
+use crate::*;
+
+/// Which handshake a world runs. `bits`:
+/// - 0..1: suite (PSK_CCM_8, PSK_CCM, ECDHE_ECDSA_CCM_8, ECDHE_ECDSA_CCM)
+/// - 2: ECDHE: the server requires a client key; PSK: the server sends an identity hint
+/// - 3: the server demands a cookie (HelloVerifyRequest)
+/// - 4: heartbeat negotiated
+/// - 5: the client asks for max_fragment_length 512
+/// - 6: a full handshake first, then a resumed one (the one stopped in)
+/// - 7: ECDHE: X.509 certificates both ways (client without RFC 7250); PSK: SNI
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Setup {
+    /// See the type's documentation.
+    pub bits: u8,
+    /// MTU of both sides.
+    pub mtu: u16,
+    /// The server is an [`Endpoint`] with [`ENDPOINT_SLOTS`] slots.
+    pub endpoint: bool,
+}
+
+/// Peer slots of an endpoint setup.
+pub const ENDPOINT_SLOTS: usize = 3;
+
+impl Setup {
+    /// Decode from a setup byte and an MTU byte (bit 7: endpoint).
+    pub fn decode(bits: u8, mtu: u8, endpoint_allowed: bool) -> Self {
+        Setup { bits, mtu: MTUS[usize::from(mtu & 7)], endpoint: endpoint_allowed && mtu & 0x80 != 0 }
+    }
+    /// Inverse of [`Setup::decode`]: (bits byte, mtu byte).
+    pub fn encode(&self) -> (u8, u8) {
+        let m = MTUS.iter().position(|&m| m == self.mtu).unwrap_or(6) as u8;
+        (self.bits, m | if self.endpoint { 0x80 } else { 0 })
+    }
+    /// The cipher suite.
+    pub fn suite(&self) -> u16 {
+        [
+            suite::PSK_AES_128_CCM_8,
+            suite::PSK_AES_128_CCM,
+            suite::ECDHE_ECDSA_AES_128_CCM_8,
+            suite::ECDHE_ECDSA_AES_128_CCM,
+        ][usize::from(self.bits & 3)]
+    }
+    /// ECDHE_ECDSA rather than PSK.
+    pub fn ecc(&self) -> bool {
+        self.bits & 2 != 0
+    }
+    /// The server requests a client certificate.
+    pub fn client_auth(&self) -> bool {
+        self.ecc() && self.bits & 4 != 0
+    }
+    /// The PSK server sends an identity hint.
+    pub fn psk_hint(&self) -> bool {
+        !self.ecc() && self.bits & 4 != 0
+    }
+    /// HelloVerifyRequest round trip.
+    pub fn cookie(&self) -> bool {
+        self.bits & 8 != 0
+    }
+    /// Heartbeat.
+    pub fn heartbeat(&self) -> bool {
+        self.bits & 16 != 0
+    }
+    /// max_fragment_length 512.
+    pub fn mfl(&self) -> bool {
+        self.bits & 32 != 0
+    }
+    /// Resumed handshake after a full one.
+    pub fn resume(&self) -> bool {
+        self.bits & 64 != 0
+    }
+    /// X.509 certificates (ECDHE).
+    pub fn x509(&self) -> bool {
+        self.ecc() && self.bits & 128 != 0
+    }
+    /// Server name indication (PSK).
+    pub fn sni(&self) -> bool {
+        !self.ecc() && self.bits & 128 != 0
+    }
+    /// AEAD tag length of the suite (CCM_8: 8, CCM: 16).
+    pub fn tag_len(&self) -> usize {
+        if self.bits & 1 != 0 {
+            16
+        } else {
+            8
+        }
+    }
+
+    /// Client configuration.
+    pub fn client_config(&self) -> Config {
+        let mut c = Config::new(Role::Client);
+        c.suites = [self.suite(), 0, 0, 0];
+        c.mtu = self.mtu;
+        c.heartbeat = self.heartbeat();
+        c.max_fragment_length = if self.mfl() { 512 } else { 0 };
+        c
+    }
+
+    /// Server configuration.
+    pub fn server_config(&self) -> Config {
+        let mut c = Config::new(Role::Server);
+        c.mtu = self.mtu;
+        c.require_cookie = self.cookie();
+        c.client_auth = self.client_auth();
+        c.heartbeat = self.heartbeat();
+        c
+    }
+
+    /// A fresh client with its credentials (not connected).
+    pub fn new_client(&self, env: &mut FuzzEnv) -> Box<Connection> {
+        let mut c = Connection::new_box_zeroed().expect("alloc");
+        c.init(&self.client_config()).expect("client init");
+        if self.ecc() {
+            if self.client_auth() || self.x509() {
+                c.set_own_key(&test_key(1)).expect("key");
+            }
+            c.add_trusted_key(&test_spki(2)).expect("trust");
+            if self.x509() {
+                c.test_without_raw_public_keys();
+                env.own_cert = Some(CERT1);
+            }
+        } else {
+            c.set_psk(PSK_ID, &PSK).expect("psk");
+            if self.sni() {
+                c.set_server_name(b"coap.example.com").expect("sni");
+            }
+        }
+        c
+    }
+
+    /// A fresh server connection with its credentials.
+    pub fn new_server(&self, env: &mut FuzzEnv) -> Box<Connection> {
+        let mut s = Connection::new_box_zeroed().expect("alloc");
+        s.init(&self.server_config()).expect("server init");
+        if self.ecc() {
+            s.set_own_key(&test_key(2)).expect("key");
+            if self.client_auth() {
+                s.add_trusted_key(&test_spki(1)).expect("trust");
+            }
+            if self.x509() {
+                env.own_cert = Some(CERT2);
+            }
+        } else {
+            s.set_psk(PSK_ID, &PSK).expect("psk");
+            if self.psk_hint() {
+                s.set_psk_hint(b"hint").expect("hint");
+            }
+        }
+        s
+    }
+
+    /// A fresh endpoint (and its slots) with the server credentials.
+    pub fn new_endpoint(&self, env: &mut FuzzEnv) -> (Box<Endpoint>, Vec<PeerSlot>) {
+        let mut ep = Endpoint::new_box_zeroed().expect("alloc");
+        ep.init(&self.server_config(), 30_000, 10_000).expect("endpoint init");
+        if self.ecc() {
+            ep.set_own_key(&test_key(2)).expect("key");
+            if self.client_auth() {
+                ep.add_trusted_key(&test_spki(1)).expect("trust");
+            }
+            if self.x509() {
+                env.own_cert = Some(CERT2);
+            }
+        } else {
+            ep.set_psk(PSK_ID, &PSK).expect("psk");
+            if self.psk_hint() {
+                ep.set_psk_hint(b"hint").expect("hint");
+            }
+        }
+        let slots = (0..ENDPOINT_SLOTS).map(|_| *PeerSlot::new_box_zeroed().expect("alloc")).collect();
+        (ep, slots)
+    }
+}
+
+/// The server side of a world.
+pub enum Srv {
+    /// A single server connection.
+    Conn(Box<Connection>),
+    /// An endpoint and its slots.
+    Ep {
+        /// The endpoint.
+        ep: Box<Endpoint>,
+        /// Its slots.
+        slots: Vec<PeerSlot>,
+    },
+}
+
+impl Srv {
+    /// A snapshot.
+    pub fn dup(&self) -> Srv {
+        match self {
+            Srv::Conn(c) => Srv::Conn(dup_box(&**c)),
+            Srv::Ep { ep, slots } => Srv::Ep { ep: dup_box(&**ep), slots: slots.iter().map(dup_val).collect() },
+        }
+    }
+
+    /// State of the server connection of the genuine client (endpoint: its slot).
+    pub fn state(&self) -> State {
+        match self {
+            Srv::Conn(c) => c.state(),
+            Srv::Ep { ep, slots } => ep.peer(slots, ADDR_A).map_or(State::ServerWaitClientHello, |c| c.state()),
+        }
+    }
+
+    /// Feed a whole datagram from `addr` (see [`feed_all`]); if it yielded
+    /// application data, feeding it again (to a snapshot) must yield none.
+    pub fn feed(&mut self, env: &mut FuzzEnv, now: u64, addr: &[u8], d: &[u8], tag: usize) -> FedAll {
+        match self {
+            Srv::Conn(c) => feed_conn(c, env, now, d, tag, "server feed"),
+            Srv::Ep { ep, slots } => {
+                let fed = feed_all("endpoint feed", d, tag, |b| ep.feed(slots, env, now, addr, b));
+                if !fed.apps.is_empty() {
+                    let (mut ep2, mut slots2, mut env2) =
+                        (dup_box(&**ep), slots.iter().map(dup_val).collect::<Vec<_>>(), env.dup());
+                    let again = feed_all("endpoint feed (replayed)", d, tag, |b| {
+                        ep2.feed(&mut slots2, &mut env2, now, addr, b)
+                    });
+                    assert!(
+                        again.apps.is_empty(),
+                        "endpoint: the same datagram fed twice yielded {} application record(s) again (replay)",
+                        again.apps.len()
+                    );
+                }
+                fed
+            }
+        }
+    }
+}
+
+/// Which side a step count refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// Datagrams delivered to the client.
+    Client,
+    /// Datagrams delivered to the server.
+    Server,
+}
+
+/// A client, a server and the datagrams between them.
+pub struct World {
+    /// The handshake being run.
+    pub setup: Setup,
+    /// Virtual clock (ms).
+    pub now: u64,
+    /// The client.
+    pub client: Box<Connection>,
+    /// Its environment.
+    pub cenv: FuzzEnv,
+    /// What the client sent (written datagrams not yet drained; sequence numbers).
+    pub cout: Outbox,
+    /// The server.
+    pub srv: Srv,
+    /// Its environment.
+    pub senv: FuzzEnv,
+    /// What the server sent (endpoint: the datagrams written to [`ADDR_A`]).
+    pub sout: Outbox,
+    /// Genuine datagrams from the server not yet delivered to the client.
+    pub to_client: VecDeque<Vec<u8>>,
+    /// Genuine datagrams from the client not yet delivered to the server.
+    pub to_server: VecDeque<Vec<u8>>,
+    /// Datagrams delivered to the client in the current handshake.
+    pub delivered_to_client: u8,
+    /// Datagrams delivered to the server in the current handshake.
+    pub delivered_to_server: u8,
+    /// Session blob exported after the first handshake of a resume setup.
+    pub session_blob: Vec<u8>,
+}

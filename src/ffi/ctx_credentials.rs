@@ -1,0 +1,266 @@
+//! C API of a context's credentials: PSK (ours, the server's hint and
+//! lookup, the peer's identity), our ECDSA key and certificate, the raw
+//! public keys we trust and the verify callback (RFC 4279, RFC 7250).
+
+use super::ctx::with_ctx;
+use super::*;
+
+/// Set the PSK. Client: the identity and key to use. Server: the single
+/// identity and key this context accepts (add nanodtls_set_psk_lookup for
+/// more). Both are copied in and zeroized at deinit. Identity: 1 to
+/// NANODTLS_MAX_PSK_IDENTITY bytes; key: 1 to NANODTLS_MAX_PSK_KEY bytes.
+/// Only before the handshake starts.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_set_psk(
+    ctx: *mut nanodtls_ctx,
+    identity: *const u8,
+    identity_len: usize,
+    key: *const u8,
+    key_len: usize,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pairs come from the caller per the API contract.
+    let (id, k) = match unsafe { (in_slice(identity, identity_len), in_slice(key, key_len)) } {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return e.code(),
+    };
+    // SAFETY: see with_ctx.
+    unsafe { with_ctx(ctx, |conn, _| status(conn.set_psk(id, k))) }
+}
+
+/// Server: set the PSK identity hint sent in ServerKeyExchange (0 to 32
+/// bytes; empty = no ServerKeyExchange). Clients ignore hints (RFC 7925).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_set_psk_hint(
+    ctx: *mut nanodtls_ctx,
+    hint: *const u8,
+    hint_len: usize,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let h = match unsafe { in_slice(hint, hint_len) } {
+        Ok(h) => h,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx.
+    unsafe { with_ctx(ctx, |conn, _| status(conn.set_psk_hint(h))) }
+}
+
+/// Server: register a PSK lookup callback, consulted for identities that
+/// do not match the PSK set with nanodtls_set_psk. `user` is passed back.
+/// An unknown identity makes the server answer decrypt_error (RFC 7925).
+/// NULL `lookup` removes the callback.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_set_psk_lookup(
+    ctx: *mut nanodtls_ctx,
+    lookup: nanodtls_psk_lookup_fn,
+    user: *mut c_void,
+) -> nanodtls_status {
+    // SAFETY: see with_ctx.
+    unsafe {
+        with_ctx(ctx, |conn, cb| {
+            if conn.role() != crate::Role::Server {
+                return NANODTLS_E_STATE;
+            }
+            cb.psk_lookup = lookup;
+            cb.psk_user = user;
+            NANODTLS_OK
+        })
+    }
+}
+
+/// Copy the PSK identity in use (client: ours; server: the client's, once
+/// received). NANODTLS_E_STATE if there is none yet.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_get_psk_identity(
+    ctx: *mut nanodtls_ctx,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> nanodtls_status {
+    if out_len.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/capacity pair from the caller.
+    let o = match unsafe { out_slice(out, out_cap) } {
+        Ok(o) => o,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx; out_len non-NULL and writable.
+    unsafe {
+        with_ctx(ctx, |conn, _| {
+            let id = conn.psk_identity();
+            if id.is_empty() {
+                return NANODTLS_E_STATE;
+            }
+            copy_out(id, o, out_len)
+        })
+    }
+}
+
+/// Set our P-256 private key for ECDHE_ECDSA suites: 32 raw bytes, SEC1
+/// `ECPrivateKey` DER or PKCS#8 `PrivateKeyInfo` DER (PEM must be decoded
+/// by the caller). Copied in and zeroized at deinit. Only before the
+/// handshake. NANODTLS_E_DECODE for an unparseable key,
+/// NANODTLS_E_INVALID_ARG for an invalid scalar.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_set_own_key(
+    ctx: *mut nanodtls_ctx,
+    key: *const u8,
+    key_len: usize,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let k = match unsafe { in_slice(key, key_len) } {
+        Ok(k) => k,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx.
+    unsafe { with_ctx(ctx, |conn, _| status(conn.set_own_key(k))) }
+}
+
+/// Copy our SubjectPublicKeyInfo (DER, NANODTLS_SPKI_LEN bytes) - what the
+/// peer must trust. NANODTLS_E_STATE if no key is set.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_get_own_spki(
+    ctx: *mut nanodtls_ctx,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> nanodtls_status {
+    if out_len.is_null() {
+        return NANODTLS_E_NULL;
+    }
+    // SAFETY: pointer/capacity pair from the caller.
+    let o = match unsafe { out_slice(out, out_cap) } {
+        Ok(o) => o,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx; out_len non-NULL and writable.
+    unsafe {
+        with_ctx(ctx, |conn, _| {
+            if !cfg!(feature = "ecc") {
+                return NANODTLS_E_UNSUPPORTED;
+            }
+            let Some(spki) = conn.own_spki() else { return NANODTLS_E_STATE };
+            copy_out(&spki, o, out_len)
+        })
+    }
+}
+
+/// Our X.509 certificate (DER), presented to peers that do not support
+/// raw public keys (RFC 7250), e.g. OpenSSL or Mbed TLS. Its public key
+/// must be the one set with nanodtls_set_own_key (call that first;
+/// NANODTLS_E_INVALID_ARG otherwise). The certificate is BORROWED, not
+/// copied: it must stay valid and unchanged (e.g. in flash) for the life of
+/// the context. (NULL, 0) removes it. Peers' X.509 certificates are
+/// accepted by pinning their key (nanodtls_add_trusted_key with the
+/// certificate's SubjectPublicKeyInfo); chains are not validated.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_set_own_certificate(
+    ctx: *mut nanodtls_ctx,
+    der: *const u8,
+    len: usize,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller, valid for the call; the
+    // registration itself relies on the documented borrowing contract.
+    let c = match unsafe { in_slice(der, len) } {
+        Ok(c) => c,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx.
+    unsafe {
+        with_ctx(ctx, |conn, cb| {
+            if !c.is_empty() && !conn.certificate_matches_own_key(c) {
+                return if cfg!(feature = "ecc") { NANODTLS_E_INVALID_ARG } else { NANODTLS_E_UNSUPPORTED };
+            }
+            cb.own_cert = if c.is_empty() { core::ptr::null() } else { der };
+            cb.own_cert_len = c.len();
+            NANODTLS_OK
+        })
+    }
+}
+
+/// Trust a peer raw public key given as its SubjectPublicKeyInfo DER (as
+/// `openssl pkey -pubout -outform DER` writes it), or pin the key of an
+/// X.509 certificate given as DER (the certificate itself is not
+/// validated). Only the key's SHA-256 is stored, so the buffer may be
+/// freed afterwards. At most
+/// NANODTLS_MAX_TRUSTED_KEYS keys (NANODTLS_E_NO_SLOT beyond).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_add_trusted_key(
+    ctx: *mut nanodtls_ctx,
+    spki: *const u8,
+    spki_len: usize,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let k = match unsafe { in_slice(spki, spki_len) } {
+        Ok(k) => k,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx.
+    unsafe { with_ctx(ctx, |conn, _| status(conn.add_trusted_key(k))) }
+}
+
+/// Trust a peer raw public key given as the SHA-256 of its
+/// SubjectPublicKeyInfo (`hash_len` must be 32).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_add_trusted_key_hash(
+    ctx: *mut nanodtls_ctx,
+    hash: *const u8,
+    hash_len: usize,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let h = match unsafe { in_slice(hash, hash_len) } {
+        Ok(h) => h,
+        Err(e) => return e.code(),
+    };
+    let Ok(h) = <[u8; 32]>::try_from(h) else { return NANODTLS_E_INVALID_ARG };
+    // SAFETY: see with_ctx.
+    unsafe { with_ctx(ctx, |conn, _| status(conn.add_trusted_key_hash(&h))) }
+}
+
+/// Register a verifier for peer raw public keys that are not in the
+/// trusted-key list (NULL removes it). A key is accepted if it is in the
+/// list or the verifier returns 0.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_set_verify_callback(
+    ctx: *mut nanodtls_ctx,
+    verify: nanodtls_verify_key_fn,
+    user: *mut c_void,
+) -> nanodtls_status {
+    // SAFETY: see with_ctx.
+    unsafe {
+        with_ctx(ctx, |_, cb| {
+            cb.verify_key = verify;
+            cb.verify_user = user;
+            NANODTLS_OK
+        })
+    }
+}
+
+/// Copy the SHA-256 of the peer's SubjectPublicKeyInfo (32 bytes) once
+/// its key was accepted; NANODTLS_E_STATE before (or with PSK).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_get_peer_key_hash(
+    ctx: *mut nanodtls_ctx,
+    out: *mut u8,
+    out_cap: usize,
+) -> nanodtls_status {
+    // SAFETY: pointer/capacity pair from the caller.
+    let o = match unsafe { out_slice(out, out_cap) } {
+        Ok(o) => o,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx.
+    unsafe {
+        with_ctx(ctx, |conn, _| match conn.peer_key_hash() {
+            Some(h) => match o.get_mut(..32) {
+                Some(dst) => {
+                    dst.copy_from_slice(&h);
+                    NANODTLS_OK
+                }
+                None => NANODTLS_E_BUFFER_TOO_SMALL,
+            },
+            None if cfg!(feature = "ecc") => NANODTLS_E_STATE,
+            None => NANODTLS_E_UNSUPPORTED,
+        })
+    }
+}
