@@ -1,14 +1,10 @@
 //! Known-bug switches, invariant checks, and the feed / write / poll wrappers with their invariants.
-#![allow(unused_imports)]
 
 use nanodtls::codec::Reader;
 use nanodtls::record::{self, content, EXPLICIT_NONCE_LEN, HEADER_LEN};
-use nanodtls::session::CacheEntry;
-use nanodtls::{suite, Config, Connection, Endpoint, Engine, Env, Error, Fed, PeerSlot, Role, State};
-use std::cell::RefCell;
-use std::collections::{HashMap, HashSet, VecDeque};
+use nanodtls::{Connection, Endpoint, Engine, Env, Error, Fed, PeerSlot, State};
+use std::collections::{HashMap, VecDeque};
 use std::ops::Range;
-use zerocopy::FromZeros;
 
 use crate::*;
 

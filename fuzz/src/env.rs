@@ -1,16 +1,11 @@
 //! Constants of every setup, the test keys, the seeded RNG and FuzzEnv.
-#![allow(unused_imports)]
 
-use nanodtls::codec::Reader;
-use nanodtls::record::{self, content, EXPLICIT_NONCE_LEN, HEADER_LEN};
+use nanodtls::record::{EXPLICIT_NONCE_LEN, HEADER_LEN};
 use nanodtls::session::CacheEntry;
-use nanodtls::{suite, Config, Connection, Endpoint, Engine, Env, Error, Fed, PeerSlot, Role, State};
+use nanodtls::{Config, Connection, Env, Error, Role};
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::ops::Range;
+use std::collections::HashMap;
 use zerocopy::FromZeros;
-
-use crate::*;
 
 /// PSK identity and key of every PSK setup.
 pub const PSK_ID: &[u8] = b"client1";

@@ -1,14 +1,8 @@
 //! The op interpreter of the client and server targets (run_conn_script).
-#![allow(unused_imports)]
 
-use nanodtls::codec::Reader;
-use nanodtls::record::{self, content, EXPLICIT_NONCE_LEN, HEADER_LEN};
-use nanodtls::session::CacheEntry;
-use nanodtls::{suite, Config, Connection, Endpoint, Engine, Env, Error, Fed, PeerSlot, Role, State};
-use std::cell::RefCell;
+use nanodtls::record::content;
+use nanodtls::{Connection, Error, State};
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::ops::Range;
-use zerocopy::FromZeros;
 
 use crate::*;
 

@@ -1,13 +1,7 @@
 //! Setup (which handshake to run, decoded from input bytes), Srv, Side and World.
-#![allow(unused_imports)]
 
-use nanodtls::codec::Reader;
-use nanodtls::record::{self, content, EXPLICIT_NONCE_LEN, HEADER_LEN};
-use nanodtls::session::CacheEntry;
-use nanodtls::{suite, Config, Connection, Endpoint, Engine, Env, Error, Fed, PeerSlot, Role, State};
-use std::cell::RefCell;
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::ops::Range;
+use nanodtls::{suite, Config, Connection, Endpoint, PeerSlot, Role, State};
+use std::collections::VecDeque;
 use zerocopy::FromZeros;
 
 use crate::*;

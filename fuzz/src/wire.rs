@@ -1,16 +1,4 @@
 //! Input (a cursor over the fuzzer's bytes) and hand-made records, fragments and application payloads.
-#![allow(unused_imports)]
-
-use nanodtls::codec::Reader;
-use nanodtls::record::{self, content, EXPLICIT_NONCE_LEN, HEADER_LEN};
-use nanodtls::session::CacheEntry;
-use nanodtls::{suite, Config, Connection, Endpoint, Engine, Env, Error, Fed, PeerSlot, Role, State};
-use std::cell::RefCell;
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::ops::Range;
-use zerocopy::FromZeros;
-
-use crate::*;
 
 /// A cursor over the fuzzer's bytes; reads past the end give `None`.
 pub struct Input<'a> {

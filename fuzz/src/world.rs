@@ -1,14 +1,8 @@
 //! World: running a handshake step by step, cached and duplicated per prefix.
-#![allow(unused_imports)]
 
-use nanodtls::codec::Reader;
-use nanodtls::record::{self, content, EXPLICIT_NONCE_LEN, HEADER_LEN};
-use nanodtls::session::CacheEntry;
-use nanodtls::{suite, Config, Connection, Endpoint, Engine, Env, Error, Fed, PeerSlot, Role, State};
+use nanodtls::Connection;
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::ops::Range;
-use zerocopy::FromZeros;
+use std::collections::{HashMap, VecDeque};
 
 use crate::*;
 
