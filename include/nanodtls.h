@@ -54,13 +54,13 @@
 /** Longest opaque peer address (e.g. a struct sockaddr_in6) a server endpoint stores per peer. */
 #define NANODTLS_MAX_PEER_ADDR 32
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 4264
+#define NANODTLS_CTX_SIZE 4272
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 533
+#define NANODTLS_CTX_WORDS 534
 /** Size of one nanodtls_peer slot in bytes. */
-#define NANODTLS_PEER_SIZE 3328
+#define NANODTLS_PEER_SIZE 3336
 /** Size of one nanodtls_peer slot in 64-bit words. */
-#define NANODTLS_PEER_WORDS 416
+#define NANODTLS_PEER_WORDS 417
 /** Largest blob nanodtls_session_export writes (it contains the master secret). */
 #define NANODTLS_SESSION_BLOB_MAX 236
 /** Largest trust anchor window state nanodtls_ta_export writes (see docs/ttp.md). */
@@ -345,6 +345,15 @@ typedef struct nanodtls_config {
    * 1 = negotiate heartbeat (RFC 6520): answer requests, allow nanodtls_heartbeat (default 0).
    */
   uint8_t heartbeat;
+  /**
+   * record_size_limit (RFC 8449): the largest record plaintext we accept,
+   * 64..16384, or 0 (default). Client: offered when non-zero; a server
+   * that knows it prefers it to max_fragment_length. Server: a client's
+   * offer is always answered, with this value or (0) mtu - 37, the
+   * largest plaintext whose record fits our MTU. Our records keep
+   * within the peer's value. Other values: NANODTLS_E_INVALID_ARGUMENT.
+   */
+  uint16_t record_size_limit;
 } nanodtls_config;
 
 /**

@@ -86,6 +86,7 @@ impl Association {
         ext::Offer {
             server_name: sni,
             mfl_code: ext::max_fragment_length::code(cfg.max_fragment_length),
+            rsl: cfg.record_size_limit,
             heartbeat: cfg.heartbeat,
             #[cfg(feature = "ecc")]
             ecc: offers_ecc(hs).then_some(ext::cert_type::ClientOffer {
@@ -252,7 +253,7 @@ impl Association {
         }
         let kx = suite::info(sh.suite).map(|(k, _)| k);
         let answered = ext::read_answer(sh.extensions.clone(), &self.offer(creds))?;
-        let ext::Answered { ems, reneg, mfl_code: mfl, heartbeat: hb_mode, server_x509, client_x509 } = answered;
+        let ext::Answered { ems, reneg, mfl_code: mfl, rsl, heartbeat: hb_mode, server_x509, client_x509 } = answered;
         let sid = sh.session_id;
         let resuming = self.session.valid && !sid.is_empty() && crate::crypto::ct_eq(sid, self.session.id());
         nd_log!(self.log =>
@@ -264,6 +265,9 @@ impl Association {
             crate::log::yes(ems),
             mfl
         );
+        if rsl != 0 {
+            nd_log!(self.log => Debug, "client: ServerHello: record_size_limit {}", rsl);
+        }
         if self.cfg.require_ems && !ems {
             return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
         }
@@ -283,6 +287,8 @@ impl Association {
         self.hs.suite = sh.suite;
         self.hs.server_random = sh.random;
         self.hs.mfl_code = mfl;
+        self.hs.rsl_peer = rsl;
+        self.hs.rsl_own = if rsl != 0 { self.cfg.record_size_limit } else { 0 };
         // Heartbeat: the server's mode says whether we may send requests;
         // having offered peer_allowed_to_send, we answer its requests.
         self.hb.may_send = hb_mode == 1;

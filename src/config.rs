@@ -45,6 +45,14 @@ pub struct Config {
     /// Client: max_fragment_length to request (RFC 6066): 0 (none), 512,
     /// 1024, 2048 or 4096. Servers accept what clients request.
     pub max_fragment_length: u16,
+    /// record_size_limit (RFC 8449): the largest record plaintext we accept
+    /// from the peer, 64..=16384, or 0. Client: offered when non-zero
+    /// (preferred to max_fragment_length by servers that know both).
+    /// Server: always answers a client's offer, with this value or (0) the
+    /// largest plaintext whose CCM record fits `mtu` (mtu - 37).
+    pub record_size_limit: u16,
+    /// Must be zero (keeps the layout free of padding).
+    pub reserved_rsl: u16,
     /// Client or server.
     pub role: Role,
     /// Server: demand a HelloVerifyRequest cookie round trip before any state is kept.
@@ -92,6 +100,8 @@ impl Config {
             require_ems: false,
             client_auth: false,
             max_fragment_length: 0,
+            record_size_limit: 0,
+            reserved_rsl: 0,
             heartbeat: false,
             reserved: [0; 3],
         }
@@ -110,6 +120,10 @@ impl Config {
             return Err(Error::InvalidArgument);
         }
         if self.reserved != [0; 3] || !matches!(self.max_fragment_length, 0 | 512 | 1024 | 2048 | 4096) {
+            return Err(Error::InvalidArgument);
+        }
+        let rsl = crate::handshake::ext::record_size_limit::MIN..=crate::handshake::ext::record_size_limit::MAX;
+        if self.reserved_rsl != 0 || (self.record_size_limit != 0 && !rsl.contains(&self.record_size_limit)) {
             return Err(Error::InvalidArgument);
         }
         let mut any = false;

@@ -196,7 +196,15 @@ impl Association {
                 self.sni_len = name.len() as u8;
             }
         }
+        // record_size_limit (RFC 8449): answered whenever offered; then
+        // read_offer has already dropped a max_fragment_length beside it.
         self.hs.mfl_code = mfl;
+        self.hs.rsl_peer = offered.rsl;
+        self.hs.rsl_own = if offered.rsl != 0 {
+            ext::record_size_limit::own_limit(self.cfg.record_size_limit, self.cfg.mtu)
+        } else {
+            0
+        };
         if self.cfg.heartbeat && hb_mode != 0 {
             // We reply peer_allowed_to_send: we answer the client's requests;
             // the client's mode says whether we may send our own.
@@ -480,6 +488,7 @@ fn server_hello_answer(src: &Sources<'_>) -> ext::Answer {
         reneg: hs.peer_secure_renegotiation,
         server_name: !src.sni.is_empty() && !hs.resumed,
         mfl_code: hs.mfl_code,
+        rsl: hs.rsl_own,
         heartbeat: src.hb_answer,
         #[cfg(feature = "ecc")]
         ecc: (!hs.resumed && matches!(suite::info(hs.suite), Some((KeyExchange::EcdheEcdsa, _)))).then(|| {

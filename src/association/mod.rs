@@ -304,10 +304,27 @@ impl Association {
         usize::from(self.cfg.mtu).saturating_sub(overhead).min(self.record_limit())
     }
 
-    /// Largest record plaintext either side may send: 2^14, or the
-    /// negotiated max_fragment_length (RFC 6066).
+    /// Largest record plaintext we may send: 2^14, the peer's
+    /// record_size_limit (RFC 8449) or the negotiated max_fragment_length
+    /// (RFC 6066). The peer's record_size_limit binds only protected
+    /// records; we keep our epoch-0 records within it too (stricter is
+    /// harmless).
     pub(crate) fn record_limit(&self) -> usize {
+        if self.hs.rsl_peer != 0 {
+            return crate::handshake::ext::record_size_limit::send_limit(self.hs.rsl_peer);
+        }
         crate::handshake::ext::max_fragment_length::record_limit(self.hs.mfl_code)
+    }
+
+    /// Largest record plaintext we accept in `epoch`: with a negotiated
+    /// record_size_limit our own value for protected records (unprotected
+    /// ones are not subject to it, RFC 8449 section 4: 2^14), otherwise
+    /// the same as what we send.
+    pub(crate) fn receive_limit(&self, epoch: u16) -> usize {
+        if self.hs.rsl_peer != 0 {
+            return if epoch > 0 { usize::from(self.hs.rsl_own) } else { 1 << 14 };
+        }
+        self.record_limit()
     }
 
     /// Derive master secret and traffic keys from the premaster secret.

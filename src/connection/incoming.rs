@@ -171,7 +171,8 @@ fn process_record(
     }
     let old_epoch = epoch < current;
     let plain_len = plain.len();
-    if plain_len > c.record_limit() {
+    let receive_limit = c.receive_limit(epoch);
+    if plain_len > receive_limit {
         // Authenticated but over the negotiated limit: a protocol violation.
         if epoch > 0 {
             nd_log!(c.log =>
@@ -179,11 +180,11 @@ fn process_record(
                 "{}: protected record of {} bytes exceeds the record limit {}",
                 crate::log::role(c.cfg.role),
                 plain_len,
-                c.record_limit()
+                receive_limit
             );
             return Err(Fatal::alert(alert::RECORD_OVERFLOW));
         }
-        nd_drop!(c, dropped_oversize, "record of {} bytes exceeds the record limit {}", plain_len, c.record_limit());
+        nd_drop!(c, dropped_oversize, "record of {} bytes exceeds the record limit {}", plain_len, receive_limit);
         return Ok(None);
     }
     let data: &[u8] = fragment.get(plain.clone()).unwrap_or(&[]);

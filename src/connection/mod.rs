@@ -286,10 +286,19 @@ impl Engine {
         self.assoc.sni.get(..usize::from(self.assoc.sni_len)).unwrap_or(&[])
     }
 
-    /// The negotiated record size limit (max_fragment_length, RFC 6066),
-    /// 16384 when none was negotiated.
+    /// The largest record plaintext we may send: the peer's
+    /// record_size_limit (RFC 8449), else the negotiated
+    /// max_fragment_length (RFC 6066), else 16384.
     pub fn record_limit(&self) -> usize {
         self.assoc.record_limit()
+    }
+
+    /// record_size_limit (RFC 8449) if negotiated: (ours, the peer's).
+    /// Our protected records stay within the peer's value; a protected
+    /// record above ours is answered with record_overflow.
+    pub fn record_size_limits(&self) -> Option<(u16, u16)> {
+        let hs = &self.assoc.hs;
+        (hs.rsl_peer != 0).then_some((hs.rsl_own, hs.rsl_peer))
     }
 
     /// True if this handshake resumed a session (abbreviated handshake).

@@ -36,9 +36,10 @@ impl Engine {
         };
         let c = &mut self.assoc;
         let mut limit = core::cmp::min(out.len(), usize::from(c.cfg.mtu));
-        if c.hs.mfl_code != 0 {
-            // A peer that negotiated max_fragment_length may size its receive
-            // buffer for one record: keep datagrams within one record's worth.
+        if c.hs.mfl_code != 0 || (c.hs.rsl_peer != 0 && c.record_limit() < 1 << 14) {
+            // A peer that negotiated max_fragment_length (or announced a
+            // record_size_limit below 2^14) may size its receive buffer for
+            // one record: keep datagrams within one record's worth.
             limit = limit.min(c.record_limit() + record::protected_overhead(TagLen::Sixteen));
         }
         let role = c.cfg.role;

@@ -236,6 +236,13 @@ pub struct nanodtls_config {
     pub cookie_lifetime_ms: u32,
     /// 1 = negotiate heartbeat (RFC 6520): answer requests, allow nanodtls_heartbeat (default 0).
     pub heartbeat: u8,
+    /// record_size_limit (RFC 8449): the largest record plaintext we accept,
+    /// 64..16384, or 0 (default). Client: offered when non-zero; a server
+    /// that knows it prefers it to max_fragment_length. Server: a client's
+    /// offer is always answered, with this value or (0) mtu - 37, the
+    /// largest plaintext whose record fits our MTU. Our records keep
+    /// within the peer's value. Other values: NANODTLS_E_INVALID_ARGUMENT.
+    pub record_size_limit: u16,
 }
 
 /// The last alert sent or received.
@@ -473,6 +480,8 @@ pub(crate) fn config_from_c(c: &nanodtls_config) -> Result<crate::Config, Error>
         require_ems: c.require_ems == 1,
         client_auth: c.client_auth == 1,
         max_fragment_length: c.max_fragment_length,
+        record_size_limit: c.record_size_limit,
+        reserved_rsl: 0,
         heartbeat: c.heartbeat == 1,
         reserved: [0; 3],
     };
@@ -497,6 +506,7 @@ pub(crate) fn config_to_c(c: &crate::Config) -> nanodtls_config {
         handshake_timeout_ms: c.handshake_timeout_ms,
         cookie_lifetime_ms: c.cookie_lifetime_ms,
         heartbeat: u8::from(c.heartbeat),
+        record_size_limit: c.record_size_limit,
     }
 }
 

@@ -67,6 +67,10 @@ pub(crate) struct Handshake {
     pub peer_identity_len: u16,
     /// Negotiated max_fragment_length code (RFC 6066; 0 = none).
     pub mfl_code: u8,
+    /// record_size_limit (RFC 8449) negotiated: the peer's value (0 = not
+    /// negotiated) and ours (what we announced).
+    pub rsl_peer: u16,
+    pub rsl_own: u16,
     pub ems: bool,
     pub resumed: bool,
     pub seen_server_key_exchange: bool,

@@ -12,6 +12,7 @@ pub mod ec;
 pub mod extended_master_secret;
 pub mod heartbeat;
 pub mod max_fragment_length;
+pub mod record_size_limit;
 pub mod renegotiation_info;
 pub mod server_name;
 
@@ -43,6 +44,8 @@ pub const SERVER_CERTIFICATE_TYPE: u16 = 20;
 pub const EXTENDED_MASTER_SECRET: u16 = 23;
 /// cached_info (RFC 7924)
 pub const CACHED_INFO: u16 = 25;
+/// record_size_limit (RFC 8449)
+pub const RECORD_SIZE_LIMIT: u16 = 28;
 /// renegotiation_info (RFC 5746)
 pub const RENEGOTIATION_INFO: u16 = 0xff01;
 
@@ -144,6 +147,8 @@ pub(crate) struct Offer<'a> {
     pub server_name: &'a [u8],
     /// max_fragment_length code (0: none).
     pub mfl_code: u8,
+    /// record_size_limit to offer (0: none).
+    pub rsl: u16,
     /// Offer heartbeat.
     pub heartbeat: bool,
     /// An ECDHE_ECDSA suite is offered: the ECC and certificate type extensions.
@@ -161,6 +166,9 @@ pub(crate) fn write_offer(w: &mut Writer<'_>, o: &Offer<'_>) -> Result<(), Error
     }
     if o.mfl_code != 0 {
         max_fragment_length::write(w, o.mfl_code)?;
+    }
+    if o.rsl != 0 {
+        record_size_limit::write(w, o.rsl)?;
     }
     if o.heartbeat {
         heartbeat::write(w)?;
@@ -183,6 +191,8 @@ pub(crate) struct Offered<'a> {
     pub server_name: Option<&'a [u8]>,
     /// max_fragment_length code (0: none).
     pub mfl_code: u8,
+    /// The client's record_size_limit (0: not offered).
+    pub rsl: u16,
     /// heartbeat mode (0: not offered).
     pub heartbeat: u8,
     /// What the client can do with ECC.
@@ -199,6 +209,7 @@ pub(crate) fn read_offer<'a>(exts: Extensions<'a>, scsv: bool) -> Result<Offered
         reneg: scsv,
         server_name: None,
         mfl_code: 0,
+        rsl: 0,
         heartbeat: 0,
         #[cfg(feature = "ecc")]
         ecc: ec::EccCaps::default(),
@@ -229,9 +240,14 @@ pub(crate) fn read_offer<'a>(exts: Extensions<'a>, scsv: bool) -> Result<Offered
                 }
             }
             MAX_FRAGMENT_LENGTH => o.mfl_code = max_fragment_length::read_offer(data)?,
+            RECORD_SIZE_LIMIT => o.rsl = record_size_limit::read(data)?,
             HEARTBEAT => o.heartbeat = heartbeat::read(data)?,
             _ => {}
         }
+    }
+    // RFC 8449 section 5: with both offered, max_fragment_length is ignored.
+    if o.rsl != 0 {
+        o.mfl_code = 0;
     }
     Ok(o)
 }
@@ -246,6 +262,8 @@ pub(crate) struct Answer {
     pub server_name: bool,
     /// max_fragment_length code (0: none).
     pub mfl_code: u8,
+    /// Our record_size_limit (0: none; never with a max_fragment_length).
+    pub rsl: u16,
     /// heartbeat (peer_allowed_to_send).
     pub heartbeat: bool,
     /// ECDHE_ECDSA: point formats and certificate types.
@@ -260,7 +278,7 @@ impl Answer {
         let ecc = self.ecc.is_some();
         #[cfg(not(feature = "ecc"))]
         let ecc = false;
-        self.ems || self.reneg || self.server_name || self.mfl_code != 0 || self.heartbeat || ecc
+        self.ems || self.reneg || self.server_name || self.mfl_code != 0 || self.rsl != 0 || self.heartbeat || ecc
     }
 }
 
@@ -275,7 +293,10 @@ pub(crate) fn write_answer(w: &mut Writer<'_>, a: &Answer) -> Result<(), Error> 
     if a.server_name {
         server_name::write_answer(w)?;
     }
-    if a.mfl_code != 0 {
+    // RFC 8449 section 5: never both.
+    if a.rsl != 0 {
+        record_size_limit::write(w, a.rsl)?;
+    } else if a.mfl_code != 0 {
         max_fragment_length::write(w, a.mfl_code)?;
     }
     if a.heartbeat {
@@ -296,6 +317,8 @@ pub(crate) struct Answered {
     pub reneg: bool,
     /// max_fragment_length code (0: none).
     pub mfl_code: u8,
+    /// The server's record_size_limit (0: none).
+    pub rsl: u16,
     /// The server's heartbeat mode (0: not negotiated).
     pub heartbeat: u8,
     /// The server's certificate is X.509 (without the extension: X.509).
@@ -307,11 +330,13 @@ pub(crate) struct Answered {
 /// Client: check a ServerHello's extensions against what we offered.
 /// Anything we did not offer must not come back (RFC 5246 7.4.1.4).
 pub(crate) fn read_answer(exts: Extensions<'_>, o: &Offer<'_>) -> Result<Answered, Fatal> {
-    let mut a = Answered { ems: false, reneg: false, mfl_code: 0, heartbeat: 0, server_x509: true, client_x509: true };
+    let mut a =
+        Answered { ems: false, reneg: false, mfl_code: 0, rsl: 0, heartbeat: 0, server_x509: true, client_x509: true };
     for (t, data) in exts {
         match t {
             SERVER_NAME if !o.server_name.is_empty() => server_name::read_answer(data)?,
             MAX_FRAGMENT_LENGTH if o.mfl_code != 0 => a.mfl_code = max_fragment_length::read_answer(data, o.mfl_code)?,
+            RECORD_SIZE_LIMIT if o.rsl != 0 => a.rsl = record_size_limit::read(data)?,
             HEARTBEAT if o.heartbeat => a.heartbeat = heartbeat::read(data)?,
             EXTENDED_MASTER_SECRET => {
                 extended_master_secret::read(data)?;
@@ -333,6 +358,10 @@ pub(crate) fn read_answer(exts: Extensions<'_>, o: &Offer<'_>) -> Result<Answere
             _ => return Err(Fatal::alert(alert::UNSUPPORTED_EXTENSION)),
         }
     }
+    // RFC 8449 section 5: a server answering both is a fatal error.
+    if a.rsl != 0 && a.mfl_code != 0 {
+        return Err(Fatal::alert(alert::ILLEGAL_PARAMETER));
+    }
     Ok(a)
 }
 
@@ -353,5 +382,59 @@ mod tests {
         assert!(Extensions::parse(&overrun).is_err());
         let trailing = [0x00, 0x17, 0x00];
         assert!(Extensions::parse(&trailing).is_err());
+    }
+
+    fn offer(mfl_code: u8, rsl: u16) -> Offer<'static> {
+        Offer {
+            server_name: &[],
+            mfl_code,
+            rsl,
+            heartbeat: false,
+            #[cfg(feature = "ecc")]
+            ecc: None,
+        }
+    }
+
+    #[test]
+    fn record_size_limit_answers() {
+        let rsl = [0x00, 0x1c, 0x00, 0x02, 0x03, 0xe8];
+        let both = [0x00, 0x01, 0x00, 0x01, 0x01, 0x00, 0x1c, 0x00, 0x02, 0x03, 0xe8];
+        // Offered: taken.
+        let a = read_answer(Extensions::parse(&rsl).unwrap(), &offer(0, 500)).unwrap();
+        assert_eq!((a.rsl, a.mfl_code), (1000, 0));
+        // Not offered: unsupported_extension.
+        let e = read_answer(Extensions::parse(&rsl).unwrap(), &offer(1, 0)).err();
+        assert_eq!(e, Some(Fatal::alert(alert::UNSUPPORTED_EXTENSION)));
+        // RFC 8449 section 5: a server answering both is illegal_parameter.
+        let e = read_answer(Extensions::parse(&both).unwrap(), &offer(1, 500)).err();
+        assert_eq!(e, Some(Fatal::alert(alert::ILLEGAL_PARAMETER)));
+        // Below 64: illegal_parameter.
+        let low = [0x00, 0x1c, 0x00, 0x02, 0x00, 0x3f];
+        let e = read_answer(Extensions::parse(&low).unwrap(), &offer(0, 500)).err();
+        assert_eq!(e, Some(Fatal::alert(alert::ILLEGAL_PARAMETER)));
+        // Server side: with both offered, max_fragment_length is ignored.
+        let o = read_offer(Extensions::parse(&both).unwrap(), false).unwrap();
+        assert_eq!((o.rsl, o.mfl_code), (1000, 0));
+        let o = read_offer(Extensions::parse(&both[..5]).unwrap(), false).unwrap();
+        assert_eq!((o.rsl, o.mfl_code), (0, 1));
+        assert!(read_offer(Extensions::parse(&low).unwrap(), false).is_err());
+        // Our answer never has both.
+        let mut buf = [0u8; 64];
+        let mut w = Writer::new(&mut buf);
+        let answer = Answer {
+            ems: false,
+            reneg: false,
+            server_name: false,
+            mfl_code: 1,
+            rsl: 700,
+            heartbeat: false,
+            #[cfg(feature = "ecc")]
+            ecc: None,
+        };
+        write_answer(&mut w, &answer).unwrap();
+        let n = w.len();
+        let e = Extensions::parse(&buf[..n]).unwrap();
+        assert_eq!(e.find(RECORD_SIZE_LIMIT), Some(&[0x02u8, 0xbc][..]));
+        assert_eq!(e.find(MAX_FRAGMENT_LENGTH), None);
     }
 }
