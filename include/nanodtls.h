@@ -571,9 +571,15 @@ typedef struct nanodtls_info {
    */
   uint8_t has_session;
   /**
-   * Largest record plaintext (16384, or the negotiated max_fragment_length).
+   * Largest record plaintext we send: the peer's record_size_limit
+   * (RFC 8449), else the negotiated max_fragment_length, else 16384.
    */
   uint16_t record_limit;
+  /**
+   * Our record_size_limit when negotiated (the largest protected record
+   * plaintext we accept), 0 when not.
+   */
+  uint16_t record_size_limit;
 } nanodtls_info;
 
 /**

@@ -4,7 +4,7 @@
  *
  *   nanodtls-client --host H --port P [--psk-id ID --psk HEX]
  *                   [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...
- *                   [--mtu N] [--mfl N] [--sni NAME] [--heartbeat]
+ *                   [--mtu N] [--mfl N] [--rsl N] [--sni NAME] [--heartbeat]
  *                   [--resume] [--session-in FILE] [--session-out FILE]
  *                   [--send TEXT | --send-hex HEX] [--timeout-ms N] [--verbose]
  *
@@ -48,6 +48,7 @@ struct options {
     nd_creds creds;
     unsigned long mtu;  /* 0 = library default */
     unsigned long mfl;  /* 0 = none */
+    unsigned long rsl;  /* 0 = none */
     const char *sni;
     int heartbeat;
     int resume;
@@ -87,7 +88,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: nanodtls-client --host H --port P [--psk-id ID --psk HEX]\n"
             "                       [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...\n"
-            "                       [--mtu N] [--mfl N] [--sni NAME] [--heartbeat]\n"
+            "                       [--mtu N] [--mfl N] [--rsl N] [--sni NAME] [--heartbeat]\n"
             "                       [--resume] [--session-in FILE] [--session-out FILE]\n"
             "                       [--send TEXT | --send-hex HEX] [--timeout-ms N] [--verbose]\n"
             "\n"
@@ -96,6 +97,8 @@ static void usage(FILE *out)
             "%s"
             "  --mtu N          largest datagram to send (%lu-%lu, default: library default)\n"
             "  --mfl N          request max_fragment_length N (512, 1024, 2048, 4096)\n"
+            "  --rsl N          offer record_size_limit N (RFC 8449, 64-16384): the largest\n"
+            "                   record plaintext we accept; servers prefer it to --mfl\n"
             "  --sni NAME       send server_name NAME (a DNS name)\n"
             "  --heartbeat      negotiate heartbeat (RFC 6520); after the handshake send\n"
             "                   a request and print \"HEARTBEAT OK rtt=<ms>\" or\n"
@@ -136,13 +139,14 @@ enum {
     OPT_MTU,
     OPT_TIMEOUT,
     OPT_MFL,
+    OPT_RSL,
     OPT_SNI,
     OPT_SESSION_IN,
     OPT_SESSION_OUT,
     OPT_COUNT
 };
 static const char *const option_names[OPT_COUNT] = {
-    "--host", "--port", "--send", "--send-hex", "--mtu", "--timeout-ms", "--mfl", "--sni", "--session-in",
+    "--host", "--port", "--send", "--send-hex", "--mtu", "--timeout-ms", "--mfl", "--rsl", "--sni", "--session-in",
     "--session-out",
 };
 
@@ -217,6 +221,11 @@ static int parse_args(int argc, char **argv, struct options *o)
             if (nd_parse_ulong(v, 512, 4096, &o->mfl) != 0 ||
                 (o->mfl != 512 && o->mfl != 1024 && o->mfl != 2048 && o->mfl != 4096)) {
                 return usage_error("bad --mfl value '%s' (512, 1024, 2048 or 4096)", v);
+            }
+            break;
+        case OPT_RSL:
+            if (nd_parse_ulong(v, 64, 16384, &o->rsl) != 0) {
+                return usage_error("bad --rsl value '%s' (64-16384)", v);
             }
             break;
         case OPT_SNI:
@@ -469,8 +478,8 @@ static void announce(struct client *c, int offered_session)
         putchar('\n');
     }
     fflush(stdout);
-    nd_vlog("info: resumed=%u extended_master_secret=%u heartbeat=%u record_limit=%u", info.resumed,
-            info.extended_master_secret, info.heartbeat, info.record_limit);
+    nd_vlog("info: resumed=%u extended_master_secret=%u heartbeat=%u record_limit=%u record_size_limit=%u",
+            info.resumed, info.extended_master_secret, info.heartbeat, info.record_limit, info.record_size_limit);
 }
 
 /* Phases of one connection. */
@@ -515,6 +524,7 @@ static int run_connection(const struct options *o, const struct conn_plan *plan,
         memcpy(cfg.suites, o->creds.suites, (size_t)o->creds.n_suites * sizeof cfg.suites[0]);
     }
     cfg.max_fragment_length = (uint16_t)o->mfl;
+    cfg.record_size_limit = (uint16_t)o->rsl;
     cfg.heartbeat = o->heartbeat ? 1 : 0;
     /* The library gives up on the handshake at our deadline too. */
     cfg.handshake_timeout_ms = (uint32_t)o->timeout_ms;

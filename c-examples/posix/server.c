@@ -6,7 +6,7 @@
  *   nanodtls-server --host H --port P [--psk-id ID --psk HEX]
  *                   [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...
  *                   [--client-auth] [--sni NAME] [--heartbeat [--heartbeat-interval MS]]
- *                   [--echo] [--once] [--mtu N] [--peers N] [--idle-timeout-ms N]
+ *                   [--echo] [--once] [--mtu N] [--rsl N] [--peers N] [--idle-timeout-ms N]
  *                   [--handshake-timeout-ms N] [--half-open-timeout-ms N] [--stats]
  *                   [--ta ID:HEXKEY[:16|32]]... [--ta-state FILE] [--verbose]
  *
@@ -55,6 +55,7 @@ struct options {
     const char *port;
     nd_creds creds;
     unsigned long mtu; /* 0 = library default */
+    unsigned long rsl; /* 0 = library default (mtu - 37) */
     int echo;
     int once;
     int client_auth;
@@ -115,7 +116,7 @@ static void usage(FILE *out)
             "usage: nanodtls-server --host H --port P [--psk-id ID --psk HEX]\n"
             "                       [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...\n"
             "                       [--client-auth] [--sni NAME] [--heartbeat [--heartbeat-interval MS]]\n"
-            "                       [--echo] [--once] [--mtu N] [--peers N] [--idle-timeout-ms N]\n"
+            "                       [--echo] [--once] [--mtu N] [--rsl N] [--peers N] [--idle-timeout-ms N]\n"
             "                       [--handshake-timeout-ms N] [--half-open-timeout-ms N] [--stats]\n"
             "                       [--ta ID:HEXKEY[:16|32]]... [--ta-state FILE] [--verbose]\n"
             "\n"
@@ -139,6 +140,8 @@ static void usage(FILE *out)
             "  --once           exit after the first peer's connection ends: 0 if it\n"
             "                   connected and closed or exchanged data, 1 otherwise\n"
             "  --mtu N          largest datagram to send (%lu-%lu)\n"
+            "  --rsl N          record_size_limit (RFC 8449, 64-16384) answered to clients\n"
+            "                   that offer one (default: MTU - 37)\n"
             "  --peers N        peer slots (1-%d, default %d): peers served at once\n"
             "  --idle-timeout-ms N\n"
             "                   when every slot is taken, a new client may take the\n"
@@ -193,6 +196,7 @@ enum {
     OPT_HOST,
     OPT_PORT,
     OPT_MTU,
+    OPT_RSL,
     OPT_SNI,
     OPT_HB_INTERVAL,
     OPT_PEERS,
@@ -204,7 +208,7 @@ enum {
     OPT_COUNT
 };
 static const char *const option_names[OPT_COUNT] = {
-    "--host", "--port", "--mtu", "--sni", "--heartbeat-interval", "--peers", "--idle-timeout-ms",
+    "--host", "--port", "--mtu", "--rsl", "--sni", "--heartbeat-interval", "--peers", "--idle-timeout-ms",
     "--handshake-timeout-ms", "--half-open-timeout-ms", "--ta", "--ta-state",
 };
 
@@ -283,6 +287,11 @@ static int parse_args(int argc, char **argv, struct options *o)
         case OPT_MTU:
             if (nd_parse_ulong(v, ND_MTU_MIN, ND_MTU_MAX, &o->mtu) != 0) {
                 return usage_error("bad --mtu value '%s' (%lu-%lu)", v, ND_MTU_MIN, ND_MTU_MAX);
+            }
+            break;
+        case OPT_RSL:
+            if (nd_parse_ulong(v, 64, 16384, &o->rsl) != 0) {
+                return usage_error("bad --rsl value '%s' (64-16384)", v);
             }
             break;
         case OPT_PEERS:
@@ -594,8 +603,10 @@ static void drain_events(struct server *s)
                 }
             }
             fflush(stdout);
-            nd_vlog("peer %s: resumed=%u extended_master_secret=%u heartbeat=%u record_limit=%u", who,
-                    info.resumed, info.extended_master_secret, info.heartbeat, info.record_limit);
+            nd_vlog("peer %s: resumed=%u extended_master_secret=%u heartbeat=%u record_limit=%u "
+                    "record_size_limit=%u",
+                    who, info.resumed, info.extended_master_secret, info.heartbeat, info.record_limit,
+                    info.record_size_limit);
             add_peer(s, addr, alen);
             break;
         }
@@ -1077,6 +1088,7 @@ static int run(struct options *o)
     }
     cfg.client_auth = o->client_auth ? 1 : 0;
     cfg.heartbeat = o->heartbeat ? 1 : 0;
+    cfg.record_size_limit = (uint16_t)o->rsl;
     if (o->handshake_timeout_ms != 0) {
         cfg.handshake_timeout_ms = (uint32_t)o->handshake_timeout_ms;
     }

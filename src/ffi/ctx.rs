@@ -577,8 +577,12 @@ pub struct nanodtls_info {
     pub heartbeat: u8,
     /// 1 (client) if a resumable session is held (nanodtls_session_export).
     pub has_session: u8,
-    /// Largest record plaintext (16384, or the negotiated max_fragment_length).
+    /// Largest record plaintext we send: the peer's record_size_limit
+    /// (RFC 8449), else the negotiated max_fragment_length, else 16384.
     pub record_limit: u16,
+    /// Our record_size_limit when negotiated (the largest protected record
+    /// plaintext we accept), 0 when not.
+    pub record_size_limit: u16,
 }
 
 /// Fill `info` with the state, suite and negotiated options.
@@ -605,6 +609,7 @@ pub(crate) fn connection_info(conn: &crate::connection::Engine) -> nanodtls_info
         heartbeat: u8::from(conn.heartbeat_negotiated()),
         has_session: u8::from(conn.has_session()),
         record_limit: u16::try_from(conn.record_limit()).unwrap_or(u16::MAX),
+        record_size_limit: conn.record_size_limits().map_or(0, |(ours, _)| ours),
     }
 }
 
