@@ -351,7 +351,7 @@ typedef struct nanodtls_config {
    * that knows it prefers it to max_fragment_length. Server: a client's
    * offer is always answered, with this value or (0) mtu - 37, the
    * largest plaintext whose record fits our MTU. Our records keep
-   * within the peer's value. Other values: NANODTLS_E_INVALID_ARGUMENT.
+   * within the peer's value. Other values: NANODTLS_E_INVALID_ARG.
    */
   uint16_t record_size_limit;
 } nanodtls_config;

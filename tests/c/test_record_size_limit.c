@@ -36,10 +36,10 @@ static void test_config_values(void)
         uint16_t v;
         nanodtls_status st;
     } cases[] = {{0, NANODTLS_OK},
-                 {63, NANODTLS_E_INVALID_ARGUMENT},
+                 {63, NANODTLS_E_INVALID_ARG},
                  {64, NANODTLS_OK},
                  {16384, NANODTLS_OK},
-                 {16385, NANODTLS_E_INVALID_ARGUMENT}};
+                 {16385, NANODTLS_E_INVALID_ARG}};
     nanodtls_config cfg;
     t_party p;
     size_t i;

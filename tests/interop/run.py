@@ -767,6 +767,12 @@ class Case:
     expect_frag: tuple[str, ...] = ()   # "ours"/"theirs": must send fragmented handshake messages
     na_reason: str = ""
     known_bug: str = ""   # a library bug makes this case fail: reported, not counted as FAIL
+    # With feature "mfl": record_size_limit (RFC 8449) too. "only": our client offers --rsl 512
+    # instead of --mfl 512; "both": --mfl 512 --rsl 512; our server and gnutls-serv get
+    # --rsl / --recordsize 512 either way. expect_rsl: the ServerHello must answer
+    # record_size_limit (and not max_fragment_length); else max_fragment_length and not it.
+    rsl: str = ""
+    expect_rsl: bool = False
     bug_symptom: str = ""  # with known_bug: only problems containing this text are the bug's (others FAIL)
 
     @property
@@ -864,8 +870,10 @@ def our_client_argv(env: Env, case: Case, port: int, extra: list[str] | None = N
             argv += key_cert_args(*own_key_files(case, k, "client"))
     if case.mtu:
         argv += ["--mtu", str(case.mtu)]
-    if case.feature == "mfl":
+    if case.feature == "mfl" and case.rsl != "only":
         argv += ["--mfl", str(MFL)]
+    if case.feature == "mfl" and case.rsl:
+        argv += ["--rsl", str(MFL)]
     if case.feature == "sni" or case.negative == "sni-mismatch":
         argv += ["--sni", WRONG_SNI if case.negative == "sni-mismatch" else SNI_NAME]
     if case.feature == "heartbeat" or case.negative == "no-heartbeat":
@@ -898,6 +906,8 @@ def our_server_argv(env: Env, case: Case) -> list[str]:
         argv += ["--handshake-timeout-ms", str(NEG_TIMEOUT_MS)]
     if case.feature == "sni" or case.negative == "sni-mismatch":
         argv += ["--sni", SNI_NAME]
+    if case.feature == "mfl" and case.rsl:
+        argv += ["--rsl", str(MFL)]
     if case.feature == "heartbeat" or case.negative == "no-heartbeat":
         # gnutls-cli 3.7 stops its interactive loop at the first ping it
         # answers ("Peer has closed the GnuTLS connection"): the data goes
@@ -1069,6 +1079,8 @@ class GnuTLS(Peer):
                 argv += ["--require-client-cert"]
         if case.feature == "heartbeat":
             argv += ["--heartbeat"]
+        if case.feature == "mfl" and case.rsl:
+            argv += ["--recordsize", str(MFL)]
         if case.feature == "sni" or case.negative == "sni-mismatch":
             argv += ["--sni-hostname", SNI_NAME, "--sni-hostname-fatal"]
         if case.peer_mtu:
@@ -1768,15 +1780,31 @@ def wire_checks(case: Case, relay: Relay, our_dir: str) -> list[str]:
             kind = "resumed " if (c.sh["sid_len"] and 11 not in c.hs_types["s2c"] and 14 not in c.hs_types["s2c"]) else ""
             probs.append(f"connection {i + 1}: {who} {kind}ServerHello lacks renegotiation_info although the "
                          "ClientHello offered it (RFC 5746 3.6)")
-    # max_fragment_length: negotiated, and every record within it.
-    if case.feature == "mfl" and not neg:
+    # max_fragment_length or record_size_limit (RFC 8449): negotiated, and every record within it.
+    if case.feature == "mfl" and not neg and case.expect_rsl:
+        sh, ch = st.sh, st.ch
+        if not ch or ch["exts"].get(28) != MFL.to_bytes(2, "big"):
+            probs.append(f"ClientHello does not offer record_size_limit {MFL}")
+        if not sh or 28 not in sh["exts"]:
+            probs.append("ServerHello has no record_size_limit extension")
+        else:
+            if 1 in sh["exts"]:
+                probs.append("ServerHello answers both record_size_limit and max_fragment_length (RFC 8449 5)")
+            # Our server answers --rsl, else its MTU minus the CCM record overhead.
+            want = MFL if (case.rsl or our_dir == "c2s") else (case.mtu or 1280) - 37
+            got = int.from_bytes(sh["exts"][28], "big")
+            if got != want:
+                probs.append(f"ServerHello record_size_limit is {got}, expected {want}")
+    elif case.feature == "mfl" and not neg:
         sh = st.sh
         if not sh or 1 not in sh["exts"]:
             probs.append("ServerHello has no max_fragment_length extension")
         elif sh["exts"][1] != b"\x01":
             probs.append(f"ServerHello max_fragment_length is {sh['exts'][1].hex()}, expected 01 (512)")
         if sh and 28 in sh["exts"]:
-            probs.append("ServerHello answers record_size_limit (28), which we do not implement")
+            probs.append("ServerHello answers record_size_limit (28) although the client did not offer it "
+                         "or the server does not implement it")
+    if case.feature == "mfl" and not neg:
         limit = MFL + case.s.overhead
         for direction in ("c2s", "s2c"):
             big = [n for n in st.app_lens[direction] if n > limit]
@@ -2010,6 +2038,9 @@ def matrix() -> list[Case]:
             Case("openssl", "resume PSK", role, "PSK-CCM8", feature="resume"),
             Case("openssl", "resume ECDHE x509", role, "ECC-CCM8", auth="cert", feature="resume"),
             Case("openssl", "max_fragment_length 512", role, "PSK-CCM8", feature="mfl"),
+            # OpenSSL has no record_size_limit: our client offers it beside MFL and gets MFL;
+            # our server (--rsl 512) sees no offer and answers MFL only.
+            Case("openssl", "record_size_limit not known (mfl)", role, "PSK-CCM8", feature="mfl", rsl="both"),
             Case("openssl", "SNI", role, "ECC-CCM8", auth="cert", mutual=False, feature="sni"),
             Case("openssl", "SNI mismatch (must fail)", role, "ECC-CCM8", auth="cert", mutual=False,
                  negative="sni-mismatch"),
@@ -2036,8 +2067,12 @@ def matrix() -> list[Case]:
             Case("gnutls", "resume PSK", role, "PSK-CCM8", feature="resume"),
             Case("gnutls", "resume RPK", role, "ECC-CCM8", auth="rpk", feature="resume"),
             Case("gnutls", "heartbeat", role, "PSK-CCM8", feature="heartbeat"),
+            # gnutls-cli --recordsize 512 offers record_size_limit and MFL: our server answers
+            # record_size_limit (its default, MTU - 37), never both.
             Case("gnutls", "max_fragment_length 512" if role == "client" else "recordsize 512 (rsl+mfl)",
-                 role, "PSK-CCM8", feature="mfl"),
+                 role, "PSK-CCM8", feature="mfl", expect_rsl=role == "server"),
+            # record_size_limit 512 both ways: our --rsl 512, GnuTLS' --recordsize 512.
+            Case("gnutls", "record_size_limit 512", role, "PSK-CCM8", feature="mfl", rsl="only", expect_rsl=True),
             Case("gnutls", "SNI", role, "ECC-CCM8", auth="rpk", mutual=False, feature="sni"),
             Case("gnutls", "SNI mismatch (must fail)", role, "ECC-CCM8", auth="rpk", mutual=False,
                  negative="sni-mismatch"),
