@@ -350,7 +350,8 @@ typedef struct nanodtls_config {
    * 64..16384, or 0 (default). Client: offered when non-zero; a server
    * that knows it prefers it to max_fragment_length. Server: a client's
    * offer is always answered, with this value or (0) mtu - 37, the
-   * largest plaintext whose record fits our MTU. Our records keep
+   * largest plaintext whose record fits our MTU, but at least 512
+   * (GnuTLS clients refuse a smaller answer; RFC 8449 allows 64). Our records keep
    * within the peer's value. Other values: NANODTLS_E_INVALID_ARG.
    */
   uint16_t record_size_limit;

@@ -49,7 +49,8 @@ pub struct Config {
     /// from the peer, 64..=16384, or 0. Client: offered when non-zero
     /// (preferred to max_fragment_length by servers that know both).
     /// Server: always answers a client's offer, with this value or (0) the
-    /// largest plaintext whose CCM record fits `mtu` (mtu - 37).
+    /// largest plaintext whose CCM record fits `mtu` (mtu - 37), at least 512
+    /// (GnuTLS clients refuse less; RFC 8449 allows 64).
     pub record_size_limit: u16,
     /// Must be zero (keeps the layout free of padding).
     pub reserved_rsl: u16,

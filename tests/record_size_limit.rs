@@ -178,8 +178,9 @@ fn not_offered_not_answered() {
 
 #[test]
 fn server_value_follows_its_mtu_by_default() {
-    // Server record_size_limit 0: the largest plaintext whose CCM record fits its MTU.
-    for mtu in [1280u16, 512, 200] {
+    // Server record_size_limit 0: the largest plaintext whose CCM record
+    // fits its MTU, but not below 512 (GnuTLS clients refuse less).
+    for mtu in [1280u16, 800, 549] {
         let mut s = server_config();
         s.mtu = mtu;
         let mut w = Wire::new(&rsl_client(1000), &s);
@@ -194,6 +195,21 @@ fn server_value_follows_its_mtu_by_default() {
         let n = w.c.poll_datagram(0, &mut buf).unwrap().unwrap();
         assert!(n <= usize::from(mtu), "{n} > {mtu}");
     }
+    for mtu in [548u16, 200, 128] {
+        let mut s = server_config();
+        s.mtu = mtu;
+        let mut w = Wire::new(&rsl_client(1000), &s);
+        w.run();
+        assert!(w.connected(), "mtu {mtu}");
+        assert_eq!(w.c.record_size_limits(), Some((1000, 512)), "mtu {mtu}");
+    }
+    // A configured value below 512 is announced as it is.
+    let mut s = server_config();
+    s.record_size_limit = 64;
+    let mut w = Wire::new(&rsl_client(1000), &s);
+    w.run();
+    assert!(w.connected());
+    assert_eq!(w.c.record_limit(), 64);
 }
 
 #[test]

@@ -141,7 +141,7 @@ static void usage(FILE *out)
             "                   connected and closed or exchanged data, 1 otherwise\n"
             "  --mtu N          largest datagram to send (%lu-%lu)\n"
             "  --rsl N          record_size_limit (RFC 8449, 64-16384) answered to clients\n"
-            "                   that offer one (default: MTU - 37)\n"
+            "                   that offer one (default: MTU - 37, at least 512)\n"
             "  --peers N        peer slots (1-%d, default %d): peers served at once\n"
             "  --idle-timeout-ms N\n"
             "                   when every slot is taken, a new client may take the\n"

@@ -43,17 +43,21 @@ pub(crate) fn send_limit(peer: u16) -> usize {
     usize::from(peer.min(MAX))
 }
 
+/// Smallest value we announce on our own (configured 0): GnuTLS clients
+/// refuse a server's value below 512 with illegal_parameter (RFC 8449
+/// allows 64), and 512 is the smallest max_fragment_length anyway.
+pub const AUTO_MIN: u16 = 512;
+
 /// Our own value: the configured one, or (0) the largest plaintext that
-/// keeps a protected record (CCM, 16-byte tag) within our MTU: what our
-/// datagram buffers are sized for. Always within MIN..=MAX.
+/// keeps a protected record (CCM, 16-byte tag) within our MTU, what our
+/// datagram buffers are sized for, but not below [`AUTO_MIN`]. Always
+/// within MIN..=MAX.
 pub(crate) fn own_limit(configured: u16, mtu: u16) -> u16 {
-    let v = if configured != 0 {
-        configured
-    } else {
-        let overhead = crate::record::protected_overhead(crate::crypto::aead::TagLen::Sixteen);
-        u16::try_from(usize::from(mtu).saturating_sub(overhead)).unwrap_or(MAX)
-    };
-    v.clamp(MIN, MAX)
+    if configured != 0 {
+        return configured.clamp(MIN, MAX);
+    }
+    let overhead = crate::record::protected_overhead(crate::crypto::aead::TagLen::Sixteen);
+    u16::try_from(usize::from(mtu).saturating_sub(overhead)).unwrap_or(MAX).clamp(AUTO_MIN, MAX)
 }
 
 #[cfg(test)]
@@ -75,7 +79,10 @@ mod tests {
         assert_eq!(send_limit(0xffff), 16384);
         assert_eq!(send_limit(100), 100);
         assert_eq!(own_limit(0, 1280), 1280 - 37);
-        assert_eq!(own_limit(0, 128), 128 - 37);
+        assert_eq!(own_limit(0, 800), 800 - 37);
+        assert_eq!(own_limit(0, 549), 512);
+        assert_eq!(own_limit(0, 128), 512);
+        assert_eq!(own_limit(100, 1280), 100);
         assert_eq!(own_limit(700, 1280), 700);
         assert_eq!(own_limit(20000, 1280), 16384);
     }
