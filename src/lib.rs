@@ -65,6 +65,7 @@
 //! | RFC 7627 extended master secret | `handshake/ext/extended_master_secret.rs`, `keys.rs` |
 //! | RFC 5746 renegotiation_info (and refusing renegotiation) | `handshake/ext/renegotiation_info.rs`, `connection/incoming.rs` |
 //! | RFC 6066 3 server_name, 4 max_fragment_length | `handshake/ext/server_name.rs`, `handshake/ext/max_fragment_length.rs` |
+//! | RFC 8449 record_size_limit (send and receive limits) | `handshake/ext/record_size_limit.rs`, `association/mod.rs` |
 //! | RFC 6520 heartbeat | `handshake/ext/heartbeat.rs`, `association/heartbeat.rs` |
 //! | RFC 8422 / RFC 4492 curves and point formats | `handshake/ext/ec.rs` |
 //! | RFC 7250 raw public keys, certificate types | `handshake/ext/cert_type.rs`, `auth/rpk.rs` |
