@@ -123,8 +123,8 @@ impl Config {
         if self.reserved != [0; 3] || !matches!(self.max_fragment_length, 0 | 512 | 1024 | 2048 | 4096) {
             return Err(Error::InvalidArgument);
         }
-        let rsl = crate::handshake::ext::record_size_limit::MIN..=crate::handshake::ext::record_size_limit::MAX;
-        if self.reserved_rsl != 0 || (self.record_size_limit != 0 && !rsl.contains(&self.record_size_limit)) {
+        // RFC 8449 section 4: at least 64; 2^14 is the largest DTLS 1.2 record.
+        if self.reserved_rsl != 0 || !matches!(self.record_size_limit, 0 | 64..=16384) {
             return Err(Error::InvalidArgument);
         }
         let mut any = false;

@@ -13,6 +13,9 @@ use nanodtls::{Config, Error, State};
 const RSL: u16 = 28;
 const MFL: u16 = 1;
 
+/// Rewrites (or drops: empty) a datagram on its way (true: to the server).
+type Tamper = Box<dyn FnMut(bool, &mut Vec<u8>)>;
+
 /// Lossless, in-order driver; `tamper` may rewrite (or drop: empty) each datagram.
 struct Wire {
     c: Peer,
@@ -22,17 +25,17 @@ struct Wire {
     queue: VecDeque<(bool, Vec<u8>)>,
     /// Every datagram delivered: (to_server, bytes).
     log: Vec<(bool, Vec<u8>)>,
-    tamper: Box<dyn FnMut(bool, &mut Vec<u8>)>,
+    tamper: Tamper,
 }
 
 impl Wire {
     fn new(ccfg: &Config, scfg: &Config) -> Wire {
         Self::with(ccfg, scfg, Box::new(|_, _| {}))
     }
-    fn with(ccfg: &Config, scfg: &Config, tamper: Box<dyn FnMut(bool, &mut Vec<u8>)>) -> Wire {
+    fn with(ccfg: &Config, scfg: &Config, tamper: Tamper) -> Wire {
         Self::parts(psk_client(ccfg), psk_server(scfg), TestEnv::new(81), TestEnv::new(82), tamper)
     }
-    fn parts(c: Peer, s: Peer, ce: TestEnv, se: TestEnv, tamper: Box<dyn FnMut(bool, &mut Vec<u8>)>) -> Wire {
+    fn parts(c: Peer, s: Peer, ce: TestEnv, se: TestEnv, tamper: Tamper) -> Wire {
         let mut w = Wire { c, s, ce, se, queue: VecDeque::new(), log: vec![], tamper };
         w.c.connect(&mut w.ce, 0).unwrap();
         w.pump();
