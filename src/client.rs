@@ -28,6 +28,12 @@ fn offers_ecc(hs: &Handshake) -> bool {
     hs.offered.iter().take_while(|&&s| s != 0).any(|&s| matches!(suite::info(s), Some((KeyExchange::EcdheEcdsa, _))))
 }
 
+/// True if an ECDHE_PSK suite is among those offered (RFC 8442).
+#[cfg(feature = "ecdhe-psk")]
+fn offers_ecdhe_psk(hs: &Handshake) -> bool {
+    hs.offered.iter().take_while(|&&s| s != 0).any(|&s| matches!(suite::info(s), Some((KeyExchange::EcdhePsk, _))))
+}
+
 /// Most HelloVerifyRequests we answer in one handshake.
 const MAX_HELLO_VERIFY: u8 = 4;
 
@@ -41,6 +47,8 @@ impl Association {
         for s in self.cfg.suite_list() {
             let usable = match suite::info(s) {
                 Some((KeyExchange::Psk, _)) => creds.psk.has_key(),
+                #[cfg(feature = "ecdhe-psk")]
+                Some((KeyExchange::EcdhePsk, _)) => creds.psk.has_key(),
                 #[cfg(feature = "ecc")]
                 Some((KeyExchange::EcdheEcdsa, _)) => creds.keys.any_trusted() || env.has_peer_key_verifier(),
                 _ => false,
@@ -89,12 +97,26 @@ impl Association {
             rsl: cfg.record_size_limit,
             heartbeat: cfg.heartbeat,
             #[cfg(feature = "ecc")]
-            ecc: offers_ecc(hs).then_some(ext::cert_type::ClientOffer {
-                types: !hs.no_rpk_offer,
-                own_key: keys.has_own(),
-                own_cert: hs.have_own_cert,
-            }),
+            ecc: offers_ecc(hs)
+                .then_some(ext::cert_type::ClientOffer {
+                    types: !hs.no_rpk_offer,
+                    own_key: keys.has_own(),
+                    own_cert: hs.have_own_cert,
+                })
+                .or_else(|| Self::ecdhe_psk_offer(hs)),
         }
+    }
+
+    /// ECDHE_PSK alone: the curve extensions (RFC 8422 5.1), no
+    /// certificate types.
+    #[cfg(feature = "ecc")]
+    fn ecdhe_psk_offer(hs: &Handshake) -> Option<ext::cert_type::ClientOffer> {
+        #[cfg(feature = "ecdhe-psk")]
+        if offers_ecdhe_psk(hs) {
+            return Some(ext::cert_type::ClientOffer { types: false, own_key: false, own_cert: false });
+        }
+        let _ = hs;
+        None
     }
 
     fn offer<'a>(&'a self, creds: &'a Credentials) -> ext::Offer<'a> {
@@ -173,6 +195,20 @@ impl Association {
                 Ok(())
             }
             (State::ClientWaitServerHello, msg::SERVER_HELLO) => self.on_server_hello(creds, origin, message, body),
+            #[cfg(feature = "ecdhe-psk")]
+            (State::ClientWaitServerKeyExchange, msg::SERVER_KEY_EXCHANGE) if kx == Some(KeyExchange::EcdhePsk) => {
+                let (_hint, point) = server_key_exchange::parse_ecdhe_psk(body).map_err(|e| match e {
+                    Error::Unsupported => Fatal::alert(alert::ILLEGAL_PARAMETER),
+                    _ => Fatal::decode(),
+                })?;
+                // The hint is ignored (RFC 7925 4.2); the point must be on the curve.
+                crate::crypto::ecc::validate_point(point).map_err(|_| Fatal::alert(alert::ILLEGAL_PARAMETER))?;
+                self.hs.ecc.eph_point.copy_from_slice(point);
+                self.hs.seen_server_key_exchange = true;
+                self.hs.transcript.update(message);
+                self.state = State::ClientWaitServerHelloDone;
+                Ok(())
+            }
             #[cfg(feature = "ecc")]
             (State::ClientWaitCertificate, msg::CERTIFICATE) => {
                 let spki = msg::certificate::peer_spki(body, self.hs.peer_cert_x509)?;
@@ -313,7 +349,11 @@ impl Association {
         // cleared with our next flight: until then the ClientHello that
         // offered it may have to be sent again, the same).
         self.state = match kx {
+            #[cfg(feature = "ecc")]
             Some(KeyExchange::EcdheEcdsa) => State::ClientWaitCertificate,
+            // RFC 5489 2: the ServerKeyExchange is always sent.
+            #[cfg(feature = "ecdhe-psk")]
+            Some(KeyExchange::EcdhePsk) => State::ClientWaitServerKeyExchange,
             _ => State::ClientWaitServerHelloDone,
         };
         Ok(())
@@ -364,8 +404,9 @@ impl Association {
         // handshake replaces the session.
         self.session.clear();
         let kx = suite::info(self.hs.suite).map(|(k, _)| k);
-        // Premaster secret: large enough for PSK (2 + N + 2 + N) and ECDH (32).
-        let mut pms = Zeroizing::new([0u8; 4 + 2 * NANODTLS_MAX_PSK_KEY]);
+        // Premaster secret: large enough for PSK (2 + N + 2 + N), ECDH (32)
+        // and ECDHE_PSK (2 + 32 + 2 + N).
+        let mut pms = Zeroizing::new([0u8; 4 + 2 * NANODTLS_MAX_PSK_KEY + 32]);
         let pms_len = match kx {
             Some(KeyExchange::Psk) => {
                 self.push_message(creds, env, 0, msg::CLIENT_KEY_EXCHANGE, write_body)?;
@@ -373,6 +414,15 @@ impl Association {
             }
             #[cfg(feature = "ecc")]
             Some(KeyExchange::EcdheEcdsa) => self.ecdhe_client_messages(env, creds, &mut pms[..])?,
+            #[cfg(feature = "ecdhe-psk")]
+            Some(KeyExchange::EcdhePsk) => {
+                let mut z = Zeroizing::new([0u8; keyex::ecdhe_psk::ECDH_LEN]);
+                let mut rng = |b: &mut [u8]| env.random(b);
+                let point = keyex::ecdhe::client_share(&mut rng, &self.hs.ecc.eph_point, &mut z[..])?;
+                self.hs.ecc.eph_point = point;
+                self.push_message(creds, env, 0, msg::CLIENT_KEY_EXCHANGE, write_body)?;
+                keyex::ecdhe_psk::premaster(&z, creds.psk.key(), &mut pms[..])?
+            }
             #[allow(unreachable_patterns)]
             _ => return Err(Fatal::internal(Error::Internal)),
         };
@@ -445,6 +495,10 @@ pub(crate) fn write_body(src: &Sources<'_>, msg_type: u8, w: &mut Writer<'_>) ->
         msg::CLIENT_KEY_EXCHANGE => match suite::info(hs.suite).map(|(k, _)| k) {
             #[cfg(feature = "ecc")]
             Some(KeyExchange::EcdheEcdsa) => client_key_exchange::write_ecdh(w, &hs.ecc.eph_point),
+            #[cfg(feature = "ecdhe-psk")]
+            Some(KeyExchange::EcdhePsk) => {
+                client_key_exchange::write_ecdhe_psk(w, src.creds.psk.identity(), &hs.ecc.eph_point)
+            }
             _ => client_key_exchange::write_psk(w, src.creds.psk.identity()),
         },
         #[cfg(feature = "ecc")]

@@ -53,6 +53,10 @@ impl Association {
                 match crate::suite::info(self.hs.suite).map(|(k, _)| k) {
                     #[cfg(feature = "ecc")]
                     Some(KeyExchange::EcdheEcdsa) => self.on_ecdh_client_key_exchange(origin, message, body),
+                    #[cfg(feature = "ecdhe-psk")]
+                    Some(KeyExchange::EcdhePsk) => {
+                        self.on_ecdhe_psk_client_key_exchange(env, creds, origin, message, body)
+                    }
                     _ => self.on_client_key_exchange(env, creds, origin, message, body),
                 }
             }
@@ -105,6 +109,12 @@ impl Association {
         let _ = offered;
         match suite::info(s) {
             Some((KeyExchange::Psk, _)) => creds.psk.has_key() || env.has_psk_lookup() || creds.has_trust_anchors(),
+            #[cfg(feature = "ecdhe-psk")]
+            Some((KeyExchange::EcdhePsk, _)) => {
+                (creds.psk.has_key() || env.has_psk_lookup() || creds.has_trust_anchors())
+                    && offered.ecc.p256
+                    && offered.ecc.uncompressed
+            }
             #[cfg(feature = "ecc")]
             Some((KeyExchange::EcdheEcdsa, _)) => {
                 let caps = &offered.ecc;
@@ -341,6 +351,8 @@ impl Association {
         s.ems = self.hs.ems;
         match suite::info(self.hs.suite).map(|(k, _)| k) {
             Some(KeyExchange::Psk) => s.set_peer(crate::session::PeerKind::PskIdentity, self.hs.peer_identity()),
+            #[cfg(feature = "ecdhe-psk")]
+            Some(KeyExchange::EcdhePsk) => s.set_peer(crate::session::PeerKind::PskIdentity, self.hs.peer_identity()),
             #[cfg(feature = "ecc")]
             Some(KeyExchange::EcdheEcdsa) if self.hs.ecc.has_peer => {
                 s.set_peer(crate::session::PeerKind::KeyHash, &self.hs.ecc.peer_hash)
@@ -401,6 +413,14 @@ impl Association {
         if kx == Some(KeyExchange::Psk) && !creds.psk.hint().is_empty() {
             self.push_message(creds, env, 0, msg::SERVER_KEY_EXCHANGE, write_body)?;
         }
+        // ECDHE_PSK (RFC 5489 2): always a ServerKeyExchange, our fresh point.
+        #[cfg(feature = "ecdhe-psk")]
+        if kx == Some(KeyExchange::EcdhePsk) {
+            let mut rng = |b: &mut [u8]| env.random(b);
+            crate::crypto::ecc::generate(&mut rng, &mut self.hs.ecc.eph_scalar, &mut self.hs.ecc.eph_point)
+                .map_err(|_| Fatal::internal(Error::Rng))?;
+            self.push_message(creds, env, 0, msg::SERVER_KEY_EXCHANGE, write_body)?;
+        }
         self.push_message(creds, env, 0, msg::SERVER_HELLO_DONE, write_body)?;
         self.send_flight(true);
         self.state = if client_auth { State::ServerWaitClientCertificate } else { State::ServerWaitClientKeyExchange };
@@ -444,6 +464,42 @@ impl Association {
         self.hs.transcript.update(message);
         self.derive_keys(&shared[..]);
         self.state = if self.hs.ecc.cert_requested { State::ServerWaitCertificateVerify } else { State::ServerWaitCcs };
+        Ok(())
+    }
+
+    /// ECDHE_PSK ClientKeyExchange: the identity and its key, then the
+    /// client's point; both are checked before anything changes.
+    #[cfg(feature = "ecdhe-psk")]
+    fn on_ecdhe_psk_client_key_exchange(
+        &mut self,
+        env: &mut dyn Env,
+        creds: &Credentials,
+        origin: &MsgOrigin,
+        message: &[u8],
+        body: &[u8],
+    ) -> Result<(), Fatal> {
+        let (identity, point) = client_key_exchange::parse_ecdhe_psk(body).map_err(|_| Fatal::decode())?;
+        let mut key = Zeroizing::new([0u8; NANODTLS_MAX_PSK_KEY]);
+        let found = creds.server_psk(env, identity, &mut key).map_err(|(f, _why)| {
+            nd_log!(self.log => Warn, "server: {} ({} bytes): answering decrypt_error", _why, identity.len());
+            f
+        })?;
+        let mut z = Zeroizing::new([0u8; keyex::ecdhe_psk::ECDH_LEN]);
+        // A refused point keeps our ephemeral key (epoch 0 is unauthenticated).
+        keyex::ecdhe::server_shared(&self.hs.ecc.eph_scalar, point, &mut z)?;
+        // Accepted.
+        self.hs.ecc.eph_scalar.zeroize();
+        self.hs.set_peer_identity(identity);
+        #[cfg(nanodtls_ttp)]
+        {
+            self.hs.ttp = found.ttp;
+        }
+        self.hs.peer_flight_first = origin.message_seq;
+        self.hs.transcript.update(message);
+        let mut pms = Zeroizing::new([0u8; 4 + keyex::ecdhe_psk::ECDH_LEN + NANODTLS_MAX_PSK_KEY]);
+        let n = keyex::ecdhe_psk::premaster(&z, key.get(..found.len).unwrap_or(&[]), &mut pms[..])?;
+        self.derive_keys(pms.get(..n).unwrap_or(&[]));
+        self.state = State::ServerWaitCcs;
         Ok(())
     }
 
@@ -491,21 +547,34 @@ fn server_hello_answer(src: &Sources<'_>) -> ext::Answer {
         rsl: hs.rsl_own,
         heartbeat: src.hb_answer,
         #[cfg(feature = "ecc")]
-        ecc: (!hs.resumed && matches!(suite::info(hs.suite), Some((KeyExchange::EcdheEcdsa, _)))).then(|| {
-            use crate::handshake::msg::certificate::{CERT_TYPE_RAW_PUBLIC_KEY as RPK, CERT_TYPE_X509 as X509};
-            let caps = EccCaps::from_bits(hs.client_caps);
-            let client_auth = hs.ecc.cert_requested;
-            ext::cert_type::Answer {
-                point_formats: caps.sent_point_formats,
-                server: caps.sent_server_cert_type.then_some(if hs.own_cert_x509 { X509 } else { RPK }),
-                client: (client_auth && caps.sent_client_cert_type).then_some(if hs.peer_cert_x509 {
-                    X509
-                } else {
-                    RPK
-                }),
-            }
-        }),
+        ecc: (!hs.resumed && matches!(suite::info(hs.suite), Some((KeyExchange::EcdheEcdsa, _))))
+            .then(|| {
+                use crate::handshake::msg::certificate::{CERT_TYPE_RAW_PUBLIC_KEY as RPK, CERT_TYPE_X509 as X509};
+                let caps = EccCaps::from_bits(hs.client_caps);
+                let client_auth = hs.ecc.cert_requested;
+                ext::cert_type::Answer {
+                    point_formats: caps.sent_point_formats,
+                    server: caps.sent_server_cert_type.then_some(if hs.own_cert_x509 { X509 } else { RPK }),
+                    client: (client_auth && caps.sent_client_cert_type).then_some(if hs.peer_cert_x509 {
+                        X509
+                    } else {
+                        RPK
+                    }),
+                }
+            })
+            .or_else(|| ecdhe_psk_answer(hs)),
     }
+}
+
+/// ECDHE_PSK: only ec_point_formats (if the client sent it), no certificate types.
+#[cfg(feature = "ecc")]
+fn ecdhe_psk_answer(hs: &crate::handshake::state::Handshake) -> Option<ext::cert_type::Answer> {
+    let psk = matches!(suite::info(hs.suite), Some((KeyExchange::EcdhePsk, _)));
+    (!hs.resumed && psk).then(|| ext::cert_type::Answer {
+        point_formats: EccCaps::from_bits(hs.client_caps).sent_point_formats,
+        server: None,
+        client: None,
+    })
 }
 
 /// The body of our handshake message `msg_type` (flights 2, 4 and 6),
@@ -532,6 +601,11 @@ pub(crate) fn write_body(src: &Sources<'_>, msg_type: u8, w: &mut Writer<'_>) ->
                     &params,
                     hs.ecc.sig.get(..usize::from(hs.ecc.sig_len)).unwrap_or(&[]),
                 )
+            }
+            #[cfg(feature = "ecdhe-psk")]
+            Some(KeyExchange::EcdhePsk) => {
+                let params = server_key_exchange::ecdhe_params(&hs.ecc.eph_point);
+                server_key_exchange::write_ecdhe_psk(w, src.creds.psk.hint(), &params)
             }
             _ => server_key_exchange::write_psk(w, src.creds.psk.hint()),
         },

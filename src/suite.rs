@@ -10,6 +10,10 @@ pub const PSK_AES_128_CCM: u16 = 0xC0A4;
 pub const ECDHE_ECDSA_AES_128_CCM_8: u16 = 0xC0AE;
 /// TLS_ECDHE_ECDSA_WITH_AES_128_CCM (RFC 7251).
 pub const ECDHE_ECDSA_AES_128_CCM: u16 = 0xC0AC;
+/// TLS_ECDHE_PSK_WITH_AES_128_CCM_8_SHA256 (RFC 8442).
+pub const ECDHE_PSK_AES_128_CCM_8: u16 = 0xD003;
+/// TLS_ECDHE_PSK_WITH_AES_128_CCM_SHA256 (RFC 8442).
+pub const ECDHE_PSK_AES_128_CCM: u16 = 0xD005;
 /// TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746).
 pub const EMPTY_RENEGOTIATION_INFO_SCSV: u16 = 0x00FF;
 
@@ -20,6 +24,8 @@ pub enum KeyExchange {
     Psk,
     /// ECDHE with ECDSA signatures (RFC 8422).
     EcdheEcdsa,
+    /// ECDHE authenticated by a PSK (RFC 5489, RFC 8442).
+    EcdhePsk,
 }
 
 /// Properties of a supported suite, or None if this build does not know it.
@@ -29,6 +35,8 @@ pub fn info(suite: u16) -> Option<(KeyExchange, TagLen)> {
         PSK_AES_128_CCM if cfg!(feature = "psk") => Some((KeyExchange::Psk, TagLen::Sixteen)),
         ECDHE_ECDSA_AES_128_CCM_8 if cfg!(feature = "ecc") => Some((KeyExchange::EcdheEcdsa, TagLen::Eight)),
         ECDHE_ECDSA_AES_128_CCM if cfg!(feature = "ecc") => Some((KeyExchange::EcdheEcdsa, TagLen::Sixteen)),
+        ECDHE_PSK_AES_128_CCM_8 if cfg!(feature = "ecdhe-psk") => Some((KeyExchange::EcdhePsk, TagLen::Eight)),
+        ECDHE_PSK_AES_128_CCM if cfg!(feature = "ecdhe-psk") => Some((KeyExchange::EcdhePsk, TagLen::Sixteen)),
         _ => None,
     }
 }
@@ -45,6 +53,8 @@ pub const fn name_cstr(suite: u16) -> &'static core::ffi::CStr {
         PSK_AES_128_CCM => c"TLS_PSK_WITH_AES_128_CCM",
         ECDHE_ECDSA_AES_128_CCM_8 => c"TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8",
         ECDHE_ECDSA_AES_128_CCM => c"TLS_ECDHE_ECDSA_WITH_AES_128_CCM",
+        ECDHE_PSK_AES_128_CCM_8 => c"TLS_ECDHE_PSK_WITH_AES_128_CCM_8_SHA256",
+        ECDHE_PSK_AES_128_CCM => c"TLS_ECDHE_PSK_WITH_AES_128_CCM_SHA256",
         _ => c"unknown",
     }
 }

@@ -35,6 +35,27 @@ pub(crate) fn write_ecdh(w: &mut Writer<'_>, point: &[u8]) -> Result<(), Error> 
     w.vec8(point)
 }
 
+/// Parse an ECDHE_PSK ClientKeyExchange (RFC 5489 section 2): the
+/// identity (not empty), then the client's point. Returns (identity, point).
+#[cfg(feature = "ecdhe-psk")]
+pub fn parse_ecdhe_psk(body: &[u8]) -> Result<(&[u8], &[u8]), Error> {
+    let mut r = Reader::new(body);
+    let id = r.vec16()?;
+    let point = r.vec8()?;
+    r.finish()?;
+    if id.is_empty() {
+        return Err(Error::Decode);
+    }
+    Ok((id, point))
+}
+
+/// Write an ECDHE_PSK ClientKeyExchange: identity, our point.
+#[cfg(feature = "ecdhe-psk")]
+pub(crate) fn write_ecdhe_psk(w: &mut Writer<'_>, identity: &[u8], point: &[u8]) -> Result<(), Error> {
+    w.vec16(identity)?;
+    w.vec8(point)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,5 +66,17 @@ mod tests {
         assert!(parse_psk(&[0, 0]).is_err());
         assert!(parse_psk(&[0, 3, b'i', b'd']).is_err());
         assert!(parse_psk(&[0, 1, b'i', b'd']).is_err());
+    }
+
+    #[cfg(feature = "ecdhe-psk")]
+    #[test]
+    fn ecdhe_psk_identity_and_point() {
+        let cke = [0, 2, b'i', b'd', 2, 4, 7];
+        assert_eq!(parse_ecdhe_psk(&cke).unwrap(), (&b"id"[..], &[4u8, 7][..]));
+        for cut in 0..cke.len() {
+            assert!(parse_ecdhe_psk(&cke[..cut]).is_err(), "cut {cut}");
+        }
+        assert!(parse_ecdhe_psk(&[0, 0, 1, 4]).is_err(), "empty identity");
+        assert!(parse_ecdhe_psk(&[0, 2, b'i', b'd', 2, 4, 7, 0]).is_err(), "trailing byte");
     }
 }

@@ -76,6 +76,32 @@ pub(crate) fn write_ecdhe(w: &mut Writer<'_>, params: &[u8], signature: &[u8]) -
     w.vec16(signature)
 }
 
+/// Parse an ECDHE_PSK ServerKeyExchange (RFC 5489 section 2): the
+/// identity hint, then the (unsigned) ServerECDHParams on a named curve.
+/// Returns (hint, point).
+#[cfg(feature = "ecdhe-psk")]
+pub fn parse_ecdhe_psk(body: &[u8]) -> Result<(&[u8], &[u8]), Error> {
+    let mut r = Reader::new(body);
+    let hint = r.vec16()?;
+    if r.u8()? != NAMED_CURVE {
+        return Err(Error::Decode);
+    }
+    let curve = r.u16()?;
+    let point = r.vec8()?;
+    r.finish()?;
+    if curve != SECP256R1 {
+        return Err(Error::Unsupported);
+    }
+    Ok((hint, point))
+}
+
+/// Write an ECDHE_PSK ServerKeyExchange: hint, ServerECDHParams.
+#[cfg(feature = "ecdhe-psk")]
+pub(crate) fn write_ecdhe_psk(w: &mut Writer<'_>, hint: &[u8], params: &[u8]) -> Result<(), Error> {
+    w.vec16(hint)?;
+    w.put(params)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +123,20 @@ mod tests {
         for cut in 0..ske.len() {
             assert!(parse_ecdhe(&ske[..cut]).is_err());
         }
+    }
+
+    #[cfg(feature = "ecdhe-psk")]
+    #[test]
+    fn ecdhe_psk_parameters() {
+        let ske = [0, 2, b'h', b'i', 3, 0, 23, 2, 4, 9];
+        assert_eq!(parse_ecdhe_psk(&ske).unwrap(), (&b"hi"[..], &[4u8, 9][..]));
+        assert_eq!(parse_ecdhe_psk(&[0, 0, 3, 0, 24, 1, 4]).err(), Some(Error::Unsupported));
+        assert!(parse_ecdhe_psk(&[0, 0, 1, 0, 23, 1, 4]).is_err(), "explicit curve");
+        for cut in 0..ske.len() {
+            assert!(parse_ecdhe_psk(&ske[..cut]).is_err(), "cut {cut}");
+        }
+        let mut long = ske.to_vec();
+        long.push(0);
+        assert!(parse_ecdhe_psk(&long).is_err(), "trailing byte");
     }
 }
