@@ -143,6 +143,19 @@
 #define NANODTLS_SUITE_ECDHE_ECDSA_AES_128_CCM 49324
 
 /**
+ * TLS_ECDHE_PSK_WITH_AES_128_CCM_8_SHA256 (RFC 8442; cargo feature
+ * ecdhe-psk, in the default build): PSK with forward secrecy. Not in
+ * the default suite list: put it into nanodtls_config.suites. An
+ * unsupported suite makes nanodtls_init return NANODTLS_E_INVALID_ARG.
+ */
+#define NANODTLS_SUITE_ECDHE_PSK_AES_128_CCM_8 53251
+
+/**
+ * TLS_ECDHE_PSK_WITH_AES_128_CCM_SHA256 (RFC 8442; as above).
+ */
+#define NANODTLS_SUITE_ECDHE_PSK_AES_128_CCM 53253
+
+/**
  * Length of a P-256 SubjectPublicKeyInfo (nanodtls_get_own_spki).
  */
 #define NANODTLS_SPKI_LEN 91

@@ -125,7 +125,8 @@ int nd_parse_suite(const char *name, uint16_t *suite);
 /* The accepted --suite names, for usage texts. */
 #define ND_SUITE_NAMES_HELP                                                              \
     "PSK-AES128-CCM8, PSK-AES128-CCM, ECDHE-ECDSA-AES128-CCM8,\n"                       \
-    "                   ECDHE-ECDSA-AES128-CCM (or the IANA names)"
+    "                   ECDHE-ECDSA-AES128-CCM, ECDHE-PSK-AES128-CCM8,\n"                 \
+    "                   ECDHE-PSK-AES128-CCM (or the IANA names)"
 
 /* ---- Files, PEM and credentials ----------------------------------------- */
 

@@ -132,6 +132,13 @@ pub const NANODTLS_SUITE_PSK_AES_128_CCM: u16 = 0xC0A4;
 pub const NANODTLS_SUITE_ECDHE_ECDSA_AES_128_CCM_8: u16 = 0xC0AE;
 /// TLS_ECDHE_ECDSA_WITH_AES_128_CCM.
 pub const NANODTLS_SUITE_ECDHE_ECDSA_AES_128_CCM: u16 = 0xC0AC;
+/// TLS_ECDHE_PSK_WITH_AES_128_CCM_8_SHA256 (RFC 8442; cargo feature
+/// ecdhe-psk, in the default build): PSK with forward secrecy. Not in
+/// the default suite list: put it into nanodtls_config.suites. An
+/// unsupported suite makes nanodtls_init return NANODTLS_E_INVALID_ARG.
+pub const NANODTLS_SUITE_ECDHE_PSK_AES_128_CCM_8: u16 = 0xD003;
+/// TLS_ECDHE_PSK_WITH_AES_128_CCM_SHA256 (RFC 8442; as above).
+pub const NANODTLS_SUITE_ECDHE_PSK_AES_128_CCM: u16 = 0xD005;
 /// Length of a P-256 SubjectPublicKeyInfo (nanodtls_get_own_spki).
 pub const NANODTLS_SPKI_LEN: usize = 91;
 
@@ -433,6 +440,8 @@ const _: () = assert!(
         && NANODTLS_SUITE_PSK_AES_128_CCM == crate::suite::PSK_AES_128_CCM
         && NANODTLS_SUITE_ECDHE_ECDSA_AES_128_CCM_8 == crate::suite::ECDHE_ECDSA_AES_128_CCM_8
         && NANODTLS_SUITE_ECDHE_ECDSA_AES_128_CCM == crate::suite::ECDHE_ECDSA_AES_128_CCM
+        && NANODTLS_SUITE_ECDHE_PSK_AES_128_CCM_8 == crate::suite::ECDHE_PSK_AES_128_CCM_8
+        && NANODTLS_SUITE_ECDHE_PSK_AES_128_CCM == crate::suite::ECDHE_PSK_AES_128_CCM
 );
 const _: () = {
     use crate::connection::HeartbeatStatus as H;
