@@ -24,6 +24,9 @@ PKGS=(cmake make gcc g++ libc6-dev valgrind iproute2 util-linux
 if [ "$EMBEDDED" = 1 ]; then
     PKGS+=(rustc-web cargo-web rust-web-src gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
 fi
+# tests/vectors/ecdhe_psk_vectors.py --check (rust stage) needs Python's
+# `cryptography` (any install of it will do: only asked for when absent).
+python3 -c "import cryptography" 2>/dev/null || PKGS+=(python3-cryptography)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
