@@ -71,6 +71,7 @@
 //! | RFC 7250 raw public keys, certificate types | `handshake/ext/cert_type.rs`, `auth/rpk.rs` |
 //! | RFC 4279 PSK | `auth/psk.rs`, `keyex/psk.rs` |
 //! | RFC 8422 ECDHE-ECDSA on P-256 | `keyex/ecdhe.rs`, `crypto/ecc.rs` |
+//! | RFC 8442 / RFC 5489 ECDHE_PSK (feature `ecdhe-psk`) | `keyex/ecdhe_psk.rs`, `handshake/msg/{server,client}_key_exchange.rs` |
 //! | RFC 5280 6 / RFC 7925 4.4 X.509 path validation (feature `x509`) | `auth/x509/{der,cert,path}.rs` |
 //! | RFC 5246 7.4.1.2 session-ID resumption, the deep-sleep session export | `session.rs` |
 //! | RFC 7925 alerts and profile rules | `alert.rs`, `config.rs` |
