@@ -114,6 +114,7 @@ class Suite:
         return 8 + self.tag
 
 
+NA_ECDHE_PSK_SERVER = "a client case: only our client can offer ECDHE_PSK with CCM (no peer client has it)"
 SUITES = {
     "PSK-CCM8": Suite("TLS_PSK_WITH_AES_128_CCM_8", "PSK-AES128-CCM8", "TLS-PSK-WITH-AES-128-CCM-8",
                       "+PSK", "+AES-128-CCM-8", False, 8),
@@ -761,7 +762,7 @@ class Case:
     mtu: int | None = None        # --mtu for our tool
     peer_mtu: int | None = None   # the peer's MTU option
     psk_id: str = PSK_ID
-    negative: str = ""    # must fail: wrong-psk | untrusted-key | sni-mismatch | no-heartbeat
+    negative: str = ""    # must fail: wrong-psk | untrusted-key | sni-mismatch | no-heartbeat | no-common-suite
     feature: str = ""     # resume | resume-file | resume-fallback | mfl | sni | heartbeat | reneg | coap | coap-sni-ip
     impair: str = ""      # drop-sflight | drop-sfinal | dup | reverse
     expect_frag: tuple[str, ...] = ()   # "ours"/"theirs": must send fragmented handshake messages
@@ -870,6 +871,9 @@ def our_client_argv(env: Env, case: Case, port: int, extra: list[str] | None = N
             argv += key_cert_args(*own_key_files(case, k, "client"))
     if case.mtu:
         argv += ["--mtu", str(case.mtu)]
+    if case.negative == "no-common-suite":
+        # ECDHE_PSK with CCM (RFC 8442): no peer here has it; the peer runs its PSK suite.
+        argv += ["--suite", "ECDHE-PSK-AES128-CCM8", "--suite", "ECDHE-PSK-AES128-CCM"]
     if case.feature == "mfl" and case.rsl != "only":
         argv += ["--mfl", str(MFL)]
     if case.feature == "mfl" and case.rsl:
@@ -1463,6 +1467,9 @@ def our_client_case(env: Env, case: Case, d: Path) -> Result:
             if case.negative == "sni-mismatch" and case.peer == "gnutls" and \
                     "SNI host name not recognised" not in theirs.stdout() + theirs.stderr():
                 problems.append("gnutls-serv did not report the unrecognised SNI host name")
+            if case.negative == "no-common-suite" and case.peer == "gnutls" and \
+                    "No supported cipher suites" not in theirs.stdout() + theirs.stderr():
+                problems.append("gnutls-serv did not report 'No supported cipher suites'")
             detail = f"our client failed as expected ({tail(quiet(err), 1)})"
         else:
             expect_rc = 1 if case.negative == "no-heartbeat" else 0
@@ -1740,7 +1747,8 @@ def wire_checks(case: Case, relay: Relay, our_dir: str) -> list[str]:
     for i, c in enumerate(conns):
         if case.mtu and c.max_size[our_dir] > case.mtu:
             probs.append(f"our datagrams exceed --mtu {case.mtu}: largest {c.max_size[our_dir]} bytes")
-        if 3 not in c.hs_types["s2c"] and c.count["c2s"] > 0:
+        # (Mbed TLS refuses a ClientHello without a common suite before its cookie exchange.)
+        if 3 not in c.hs_types["s2c"] and c.count["c2s"] > 0 and case.negative != "no-common-suite":
             probs.append(f"connection {i + 1}: no HelloVerifyRequest from the server (cookies expected on)")
         if c.count[our_dir] == 0:
             probs.append(f"connection {i + 1}: we sent no datagram")
@@ -1827,6 +1835,10 @@ def wire_checks(case: Case, relay: Relay, our_dir: str) -> list[str]:
     if case.negative == "sni-mismatch" and not (case.peer == "gnutls" and case.role == "client"):
         if not any(desc == 112 for _, desc in st.alerts["s2c"]):
             probs.append(f"the server sent no unrecognized_name (112) alert; s2c alerts: {st.alerts['s2c']}")
+    # gnutls-serv logs "No supported cipher suites" but sends no alert over DTLS (checked in its output).
+    if case.negative == "no-common-suite" and case.peer != "gnutls":
+        if not any(desc == 40 for _, desc in st.alerts["s2c"]):
+            probs.append(f"the server sent no handshake_failure (40) alert; s2c alerts: {st.alerts['s2c']}")
     if case.negative == "untrusted-key":
         ours = [desc for lvl, desc in st.alerts[our_dir] if lvl == 2]
         if not ours:
@@ -2028,6 +2040,8 @@ def matrix() -> list[Case]:
             Case("openssl", "PSK-AES128-CCM8 mtu128 long-id", role, "PSK-CCM8", mtu=128,
                  psk_id=LONG_PSK_ID, expect_frag=other_frag),
             Case("openssl", "wrong-PSK (must fail)", role, "PSK-CCM8", negative="wrong-psk"),
+            Case("openssl", "ECDHE-PSK-CCM only (must fail)", role, "PSK-CCM8" if role == "client" else None,
+                 negative="no-common-suite", na_reason="" if role == "client" else NA_ECDHE_PSK_SERVER),
             Case("openssl", "ECDHE-ECDSA-CCM8 x509 mutual", role, "ECC-CCM8", auth="cert"),
             Case("openssl", "ECDHE-ECDSA-CCM x509 mutual", role, "ECC-CCM", auth="cert"),
             Case("openssl", "ECDHE-ECDSA-CCM8 x509 server-only", role, "ECC-CCM8", auth="cert", mutual=False),
@@ -2059,6 +2073,8 @@ def matrix() -> list[Case]:
             Case("gnutls", "PSK-AES128-CCM8", role, "PSK-CCM8"),
             Case("gnutls", "PSK-AES128-CCM", role, "PSK-CCM"),
             Case("gnutls", "wrong-PSK (must fail)", role, "PSK-CCM8", negative="wrong-psk"),
+            Case("gnutls", "ECDHE-PSK-CCM only (must fail)", role, "PSK-CCM8" if role == "client" else None,
+                 negative="no-common-suite", na_reason="" if role == "client" else NA_ECDHE_PSK_SERVER),
             Case("gnutls", "RPK ECDHE-ECDSA-CCM8 mutual", role, "ECC-CCM8", auth="rpk"),
             Case("gnutls", "RPK ECDHE-ECDSA-CCM mutual", role, "ECC-CCM", auth="rpk"),
             Case("gnutls", "RPK ECDHE-ECDSA-CCM8 server-only", role, "ECC-CCM8", auth="rpk", mutual=False),
@@ -2126,6 +2142,8 @@ def matrix() -> list[Case]:
             Case("mbedtls3", "PSK-AES128-CCM8", role, "PSK-CCM8"),
             Case("mbedtls3", "PSK-AES128-CCM", role, "PSK-CCM"),
             Case("mbedtls3", "wrong-PSK (must fail)", role, "PSK-CCM8", negative="wrong-psk"),
+            Case("mbedtls3", "ECDHE-PSK-CCM only (must fail)", role, "PSK-CCM8" if role == "client" else None,
+                 negative="no-common-suite", na_reason="" if role == "client" else NA_ECDHE_PSK_SERVER),
             Case("mbedtls3", "ECDHE-ECDSA-CCM8 x509 chain mutual", role, "ECC-CCM8", auth="chain"),
             Case("mbedtls3", "max_fragment_length 512", role, "PSK-CCM8", feature="mfl"),
             Case("mbedtls3", "resume (session ID, tickets=0)", role, "PSK-CCM8", feature="resume"),
