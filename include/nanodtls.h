@@ -51,16 +51,18 @@
 #define NANODTLS_MAX_TA_ID 32
 /** Sequence numbers per trust anchor window (a multiple of 32; RFC 6347 4.1.2.6 style): a seq more than this far below the highest one used is refused. */
 #define NANODTLS_TA_WINDOW 64
+/** Longest connection ID (RFC 9146, feature cid) in either direction: the one we ask for (nanodtls_config.cid_len) and the one the peer asks for (a client refuses a longer one with an alert, a server does not negotiate CID then). */
+#define NANODTLS_MAX_CID 8
 /** Longest opaque peer address (e.g. a struct sockaddr_in6) a server endpoint stores per peer. */
 #define NANODTLS_MAX_PEER_ADDR 32
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 4264
+#define NANODTLS_CTX_SIZE 4296
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 533
+#define NANODTLS_CTX_WORDS 537
 /** Size of one nanodtls_peer slot in bytes. */
-#define NANODTLS_PEER_SIZE 3328
+#define NANODTLS_PEER_SIZE 3360
 /** Size of one nanodtls_peer slot in 64-bit words. */
-#define NANODTLS_PEER_WORDS 416
+#define NANODTLS_PEER_WORDS 420
 /** Largest blob nanodtls_session_export writes (it contains the master secret). */
 #define NANODTLS_SESSION_BLOB_MAX 236
 /** Largest trust anchor window state nanodtls_ta_export writes (see docs/ttp.md). */
@@ -215,6 +217,15 @@
 #define NANODTLS_EVENT_RELEASED 4
 
 /**
+ * nanodtls_event.kind: the peer's address changed (connection ID, RFC
+ * 9146 section 6): an authenticated record with its CID, newer than any
+ * before, came from another address. The address returned with the event
+ * is the new one; send to it from now on (the old one no longer finds
+ * the peer).
+ */
+#define NANODTLS_EVENT_ADDRESS_CHANGED 5
+
+/**
  * Released peers (NANODTLS_EVENT_RELEASED) an endpoint holds until they
  * are polled. While that many wait, slots holding a user pointer are not
  * reclaimed: poll events regularly.
@@ -345,6 +356,17 @@ typedef struct nanodtls_config {
    * 1 = negotiate heartbeat (RFC 6520): answer requests, allow nanodtls_heartbeat (default 0).
    */
   uint8_t heartbeat;
+  /**
+   * 1 = negotiate a connection ID (RFC 9146; default 0): the association
+   * survives the peer's address change (NAT rebinding). A library built
+   * without the `cid` feature refuses 1 with NANODTLS_E_UNSUPPORTED.
+   */
+  uint8_t connection_id;
+  /**
+   * With connection_id: length of the CID we ask the peer to send us,
+   * 0..NANODTLS_MAX_CID (default 0: we send the peer's CID but want none).
+   */
+  uint8_t cid_len;
 } nanodtls_config;
 
 /**
@@ -531,6 +553,13 @@ typedef struct nanodtls_stats {
    * Abbreviated (resumed) handshakes accepted (server).
    */
   uint32_t resumptions;
+  /**
+   * Records whose connection ID does not fit the association (RFC
+   * 9146): a protected record without CID where the peer must send
+   * ours, a tls12_cid record with another CID or where no CID was
+   * negotiated.
+   */
+  uint32_t dropped_cid;
 } nanodtls_stats;
 
 /**

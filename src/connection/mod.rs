@@ -16,6 +16,8 @@
 //! which `incoming.rs` calls for each complete handshake message.
 
 mod appdata;
+#[cfg(feature = "cid")]
+mod cid;
 mod incoming;
 mod outgoing;
 
