@@ -207,17 +207,16 @@ pub fn write_record_with(
 
 /// Verify and decrypt the fragment of a tls12_cid record (`buf`, in
 /// place) received with `cid`; strip the zero padding. Returns the real
-/// content type and the content's range within `buf`. `Decode` for an
-/// inner plaintext that is all zeros (no content type) or whose type is
-/// 0; authentication failures are `BadRecordMac`/`Decode` as for
-/// ordinary records.
+/// content type and the content's range within `buf`; `Ok(None)` for an
+/// authentic inner plaintext that is all zeros (no content type). `Err`:
+/// too short or not authentic (nothing may change then).
 pub fn open_in_place(
     h: &CidHeader,
     cid: &[u8],
     keys: &DirectionKeys,
     tag: TagLen,
     buf: &mut [u8],
-) -> Result<(u8, core::ops::Range<usize>), Error> {
+) -> Result<Option<(u8, core::ops::Range<usize>)>, Error> {
     let n = buf.len();
     if n < EXPLICIT_NONCE_LEN + tag.bytes() + 1 {
         return Err(Error::Decode);
@@ -231,9 +230,9 @@ pub fn open_in_place(
     let (body, t) = buf.get_mut(EXPLICIT_NONCE_LEN..).ok_or(Error::Decode)?.split_at_mut(inner_len);
     aead::open(tag, &keys.key, &nn, a.get(..alen).ok_or(Error::Internal)?, body, t)?;
     // The real type is the last non-zero byte (RFC 9146 section 4).
-    let at = body.iter().rposition(|&b| b != 0).ok_or(Error::Decode)?;
+    let Some(at) = body.iter().rposition(|&b| b != 0) else { return Ok(None) };
     let ctype = *body.get(at).ok_or(Error::Decode)?;
-    Ok((ctype, EXPLICIT_NONCE_LEN..EXPLICIT_NONCE_LEN + at))
+    Ok(Some((ctype, EXPLICIT_NONCE_LEN..EXPLICIT_NONCE_LEN + at)))
 }
 
 #[cfg(test)]
@@ -267,7 +266,7 @@ mod tests {
             let h = parse_header(&wire, 3).unwrap();
             assert_eq!((h.epoch, h.seq, h.header_len), (1, 9, 16));
             let mut frag = wire[h.header_len..].to_vec();
-            let (t, r) = open_in_place(&h, &cid, &keys, TagLen::Eight, &mut frag).unwrap();
+            let (t, r) = open_in_place(&h, &cid, &keys, TagLen::Eight, &mut frag).unwrap().unwrap();
             assert_eq!(t, 23);
             assert_eq!(&frag[r], b"ping");
             for i in 0..wire.len() {
@@ -297,7 +296,11 @@ mod tests {
         let wire = w.written().to_vec();
         let h = parse_header(&wire, 1).unwrap();
         let mut frag = wire[h.header_len..].to_vec();
-        assert_eq!(open_in_place(&h, &[5], &keys, TagLen::Eight, &mut frag), Err(Error::Decode));
+        assert_eq!(open_in_place(&h, &[5], &keys, TagLen::Eight, &mut frag), Ok(None));
+        // A forged one is an error, not "no content type".
+        let mut frag = wire[h.header_len..].to_vec();
+        frag[9] ^= 1;
+        assert!(open_in_place(&h, &[5], &keys, TagLen::Eight, &mut frag).is_err());
     }
 
     #[test]
