@@ -170,6 +170,16 @@
 #define NANODTLS_HEARTBEAT_FAILED 3
 
 /**
+ * nanodtls_get_cid: the CID we put in the records we send (the peer's).
+ */
+#define NANODTLS_CID_TX 0
+
+/**
+ * nanodtls_get_cid: the CID the peer puts in the records it sends us (ours).
+ */
+#define NANODTLS_CID_RX 1
+
+/**
  * Default half-open timeout of an endpoint (ms): when every slot is
  * taken, a handshake that accepted nothing from its peer for this long may
  * lose its slot to a new client.
@@ -991,6 +1001,21 @@ const char *nanodtls_state_name(int32_t state);
  * NANODTLS_ROLE_SERVER).
  */
 nanodtls_status nanodtls_config_default(struct nanodtls_config *cfg, uint8_t role);
+
+/**
+ * Copy a negotiated connection ID (RFC 9146): `which` is NANODTLS_CID_TX
+ * (the peer's, in what we send) or NANODTLS_CID_RX (ours, in what we
+ * receive). NANODTLS_OK with its length in `*out_len` (0: negotiated,
+ * but that direction uses ordinary records); NANODTLS_DONE if no CID was
+ * negotiated (yet: both sides know after the hellos); at most
+ * NANODTLS_MAX_CID bytes. NANODTLS_E_UNSUPPORTED in a library built
+ * without the `cid` feature.
+ */
+nanodtls_status nanodtls_get_cid(struct nanodtls_ctx *ctx,
+                                 uint8_t which,
+                                 uint8_t *out,
+                                 size_t out_cap,
+                                 size_t *out_len);
 
 /**
  * The size in bytes this library expects for `nanodtls_ctx`

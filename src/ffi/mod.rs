@@ -15,6 +15,7 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 
+mod cid;
 mod ctx;
 mod ctx_credentials;
 mod ctx_extensions;
@@ -26,6 +27,7 @@ mod log;
 mod panic;
 mod ttp;
 
+pub use cid::*;
 pub use ctx::*;
 pub use ctx_credentials::*;
 pub use ctx_extensions::*;
