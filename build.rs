@@ -140,10 +140,10 @@ const KNOBS: &[Knob] = &[
 /// ...). A compile-time assertion in src/ffi checks that the Rust struct
 /// fits in the size the header announces, and a unit test checks that the
 /// slack stays small, so this number cannot silently go stale.
-const ENGINE_STATE_BYTES: usize = 928;
+const ENGINE_STATE_BYTES: usize = 920;
 /// Connection ID state apart from the two CID buffers (feature `cid`):
-/// lengths, flags, the counter of address-moving records.
-const CID_FIXED_BYTES: usize = 8;
+/// lengths, flags, the counter of address-moving records, alignment.
+const CID_FIXED_BYTES: usize = 16;
 /// The debug log's sink pointer (feature `log`).
 const LOG_BYTES: usize = 8;
 /// Extra per-handshake state with the `ecc` feature (the peer's key, the

@@ -334,6 +334,9 @@ pub(crate) struct Answered<'a> {
     /// The server's CID (connection_id answered; possibly empty).
     #[cfg(feature = "cid")]
     pub cid: Option<&'a [u8]>,
+    /// (Without `cid` nothing borrows from the ServerHello.)
+    #[cfg(not(feature = "cid"))]
+    pub _borrows: core::marker::PhantomData<&'a [u8]>,
 }
 
 /// Client: check a ServerHello's extensions against what we offered.
@@ -348,6 +351,8 @@ pub(crate) fn read_answer<'a>(exts: Extensions<'a>, o: &Offer<'_>) -> Result<Ans
         client_x509: true,
         #[cfg(feature = "cid")]
         cid: None,
+        #[cfg(not(feature = "cid"))]
+        _borrows: core::marker::PhantomData,
     };
     for (t, data) in exts {
         match t {
