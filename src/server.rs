@@ -197,6 +197,7 @@ impl Association {
                 Some(ours)
             }
             Some(peer) if self.cfg.connection_id => {
+                let _ = peer; // (only the log uses it)
                 nd_log!(self.log =>
                     Info,
                     "server: the client's connection ID of {} bytes exceeds NANODTLS_MAX_CID ({}): not negotiated",

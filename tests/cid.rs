@@ -68,7 +68,7 @@ impl Two {
     }
 
     /// A record from the client delivered to the server: what the server read.
-    fn to_server(&mut self, d: &[u8]) -> Vec<Vec<u8>> {
+    fn deliver(&mut self, d: &[u8]) -> Vec<Vec<u8>> {
         self.s.feed(&mut self.se, self.now, d).unwrap();
         let mut got = vec![];
         let mut buf = [0u8; 2048];
@@ -108,14 +108,14 @@ fn cid_negotiated_both_ways_and_data_flows() {
     assert_eq!(t.c.tx_cid(), t.s.rx_cid());
     assert_eq!(t.s.tx_cid(), t.c.rx_cid());
     // The Finished records already carry the CIDs (epoch 1).
-    let fin_c = t.wire.iter().filter(|(to_s, d)| *to_s && d.windows(3).any(|w| w == [20, 0xfe, 0xfd]));
-    let fin = fin_c.last().unwrap().1.clone();
+    let fin_c = t.wire.iter().rfind(|(to_s, d)| *to_s && d.windows(3).any(|w| w == [20, 0xfe, 0xfd]));
+    let fin = fin_c.unwrap().1.clone();
     let at = fin.iter().position(|&b| b == CID).expect("the client's Finished is a tls12_cid record");
     assert_eq!(&fin[at + 11..at + 17], t.s.rx_cid());
     let up = t.client_record(b"up");
     assert_eq!(up[0], CID);
     assert_eq!(&up[11..17], t.s.rx_cid());
-    assert_eq!(t.to_server(&up), vec![b"up".to_vec()]);
+    assert_eq!(t.deliver(&up), vec![b"up".to_vec()]);
     let down = t.server_record(b"down");
     assert_eq!(down[0], CID);
     assert_eq!(&down[11..15], t.c.rx_cid());
@@ -127,7 +127,7 @@ fn cid_negotiated_both_ways_and_data_flows() {
     let big = vec![7u8; t.c.max_write()];
     let r = t.client_record(&big);
     assert!(r.len() <= usize::from(t.c.config().mtu));
-    assert_eq!(t.to_server(&r), vec![big]);
+    assert_eq!(t.deliver(&r), vec![big]);
 }
 
 #[test]
@@ -139,7 +139,7 @@ fn zero_length_cid_means_ordinary_records_towards_us() {
     assert_eq!((t.c.rx_cid().len(), t.c.tx_cid().len()), (0, 5));
     let up = t.client_record(b"up");
     assert_eq!(up[0], CID);
-    assert_eq!(t.to_server(&up), vec![b"up".to_vec()]);
+    assert_eq!(t.deliver(&up), vec![b"up".to_vec()]);
     let down = t.server_record(b"down");
     assert_eq!(down[0], content::APPLICATION_DATA);
     t.c.feed(&mut t.ce, 0, &down).unwrap();
@@ -161,7 +161,7 @@ fn no_cid_unless_both_sides_want_it() {
         // The ServerHello carries no connection_id unless asked for.
         let up = t.client_record(b"plain");
         assert_eq!(up[0], content::APPLICATION_DATA);
-        assert_eq!(t.to_server(&up).len(), 1);
+        assert_eq!(t.deliver(&up).len(), 1);
     }
 }
 
@@ -170,11 +170,11 @@ fn record_without_cid_on_a_cid_association_is_dropped_and_counted() {
     let mut t = connected(Some(4), Some(4));
     let plain = t.c.test_record_without_cid(content::APPLICATION_DATA, b"no cid").unwrap();
     assert_eq!(plain[0], content::APPLICATION_DATA);
-    assert!(t.to_server(&plain).is_empty());
+    assert!(t.deliver(&plain).is_empty());
     assert_eq!(t.s.stats().dropped_cid, 1);
     // The window did not move: the genuine record after it is fine.
     let ok = t.client_record(b"ok");
-    assert_eq!(t.to_server(&ok), vec![b"ok".to_vec()]);
+    assert_eq!(t.deliver(&ok), vec![b"ok".to_vec()]);
     assert_eq!(t.s.state(), State::Connected);
 }
 
@@ -183,12 +183,12 @@ fn cid_record_without_negotiated_cid_is_dropped() {
     let mut with = connected(Some(4), Some(4));
     let rec = with.client_record(b"cid");
     let mut without = connected(None, None);
-    assert!(without.to_server(&rec).is_empty());
+    assert!(without.deliver(&rec).is_empty());
     assert_eq!(without.s.stats().dropped_cid, 1);
     // One that wants no CID (length 0) takes none either.
     let mut zero = connected(Some(4), Some(0));
     let before = zero.s.stats().dropped_cid;
-    assert!(zero.to_server(&rec).is_empty());
+    assert!(zero.deliver(&rec).is_empty());
     assert_eq!(zero.s.stats().dropped_cid, before + 1);
     assert_eq!(zero.s.state(), State::Connected);
 }
@@ -198,20 +198,20 @@ fn other_or_wrong_length_cid_is_dropped() {
     let mut t = connected(Some(4), Some(6));
     let mut rec = t.client_record(b"x");
     rec[12] ^= 0x55;
-    assert!(t.to_server(&rec).is_empty());
+    assert!(t.deliver(&rec).is_empty());
     assert_eq!(t.s.stats().dropped_cid, 1);
     // A record with a 5-byte CID where ours has 6: the header is read with
     // our length, so it never authenticates (or does not even parse).
     let mut other = connected(Some(4), Some(5));
     let rec5 = other.client_record(b"five");
     let st = *t.s.stats();
-    assert!(t.to_server(&rec5).is_empty());
+    assert!(t.deliver(&rec5).is_empty());
     let after = t.s.stats();
     let dropped = |s: &nanodtls::Stats| s.dropped_cid + s.dropped_auth + s.dropped_malformed;
     assert_eq!(dropped(after), dropped(&st) + 1);
     assert_eq!(t.s.state(), State::Connected);
     let ok = t.client_record(b"ok");
-    assert_eq!(t.to_server(&ok), vec![b"ok".to_vec()]);
+    assert_eq!(t.deliver(&ok), vec![b"ok".to_vec()]);
 }
 
 #[test]
@@ -223,49 +223,49 @@ fn inner_plaintext_padding() {
         inner.push(content::APPLICATION_DATA);
         inner.extend(std::iter::repeat_n(0u8, pad));
         let rec = t.c.test_cid_record_inner(&inner).unwrap();
-        assert_eq!(t.to_server(&rec), vec![b"padded".to_vec()], "pad {pad}");
+        assert_eq!(t.deliver(&rec), vec![b"padded".to_vec()], "pad {pad}");
     }
     // A non-zero byte after the type makes that byte the type: unknown,
     // dropped.
     let before = t.s.stats().dropped_unexpected;
     let rec = t.c.test_cid_record_inner(&[b'h', b'i', content::APPLICATION_DATA, 0, 7, 0]).unwrap();
-    assert!(t.to_server(&rec).is_empty());
+    assert!(t.deliver(&rec).is_empty());
     assert_eq!(t.s.stats().dropped_unexpected, before + 1);
     // No content type at all (all zero): dropped as malformed.
     let before = t.s.stats().dropped_malformed;
     let rec = t.c.test_cid_record_inner(&[0, 0, 0, 0]).unwrap();
-    assert!(t.to_server(&rec).is_empty());
+    assert!(t.deliver(&rec).is_empty());
     assert_eq!(t.s.stats().dropped_malformed, before + 1);
     // A tls12_cid inside a tls12_cid: unknown content type.
     let rec = t.c.test_cid_record_inner(&[1, CID]).unwrap();
-    assert!(t.to_server(&rec).is_empty());
+    assert!(t.deliver(&rec).is_empty());
     assert_eq!(t.s.state(), State::Connected);
     let ok = t.client_record(b"ok");
-    assert_eq!(t.to_server(&ok), vec![b"ok".to_vec()]);
+    assert_eq!(t.deliver(&ok), vec![b"ok".to_vec()]);
 }
 
 #[test]
 fn replayed_truncated_and_forged_cid_records_are_dropped() {
     let mut t = connected(Some(4), Some(4));
     let rec = t.client_record(b"once");
-    assert_eq!(t.to_server(&rec).len(), 1);
-    assert!(t.to_server(&rec).is_empty(), "replay");
+    assert_eq!(t.deliver(&rec).len(), 1);
+    assert!(t.deliver(&rec).is_empty(), "replay");
     assert_eq!(t.s.stats().dropped_replay, 1, "{:?}", t.s.stats());
     let rec = t.client_record(b"cut");
     for cut in 1..rec.len() {
-        assert!(t.to_server(&rec[..cut]).is_empty(), "cut {cut}");
+        assert!(t.deliver(&rec[..cut]).is_empty(), "cut {cut}");
     }
     let mut forged = rec.clone();
     let last = forged.len() - 1;
     forged[last] ^= 1;
     let before = t.s.stats().dropped_auth;
-    assert!(t.to_server(&forged).is_empty());
+    assert!(t.deliver(&forged).is_empty());
     assert_eq!(t.s.stats().dropped_auth, before + 1);
-    assert_eq!(t.to_server(&rec), vec![b"cut".to_vec()], "the genuine record still opens");
+    assert_eq!(t.deliver(&rec), vec![b"cut".to_vec()], "the genuine record still opens");
     // Two records in one datagram, the second after a CID one.
     let a = t.client_record(b"a");
     let b = t.client_record(b"b");
-    assert_eq!(t.to_server(&[a, b].concat()), vec![b"a".to_vec(), b"b".to_vec()]);
+    assert_eq!(t.deliver(&[a, b].concat()), vec![b"a".to_vec(), b"b".to_vec()]);
 }
 
 /// The ServerHello's connection_id extension replaced by `ext` (its data).
@@ -476,7 +476,7 @@ fn resumption_renegotiates_the_cid() {
     assert_ne!(r.c.tx_cid(), &first_tx[..]);
     let up = r.client_record(b"resumed");
     assert_eq!(up[0], CID);
-    assert_eq!(r.to_server(&up), vec![b"resumed".to_vec()]);
+    assert_eq!(r.deliver(&up), vec![b"resumed".to_vec()]);
     // A resumed session without CID on the client: none negotiated.
     let mut client = psk_client(&client_config());
     client.import_session(&blob).unwrap();

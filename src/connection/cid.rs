@@ -14,6 +14,10 @@ use crate::error::Fatal;
 use crate::handshake::reassembly::Reassembly;
 use crate::record::{cid, RecordHeader};
 
+/// What became of one record: `Some(range)` is application data at
+/// `range`; `Err` ends the connection.
+type Outcome = Result<Option<core::ops::Range<usize>>, Fatal>;
+
 /// Process the tls12_cid record at `at` of `datagram`. `None`: it cannot
 /// be parsed (or no CID was negotiated, so its header length is unknown):
 /// the rest of the datagram is dropped. Else the end of the record in the
@@ -29,7 +33,7 @@ pub(super) fn cid_record(
     datagram: &mut [u8],
     at: usize,
     resend: &mut bool,
-) -> Option<(usize, Result<Option<core::ops::Range<usize>>, Fatal>)> {
+) -> Option<(usize, Outcome)> {
     if !c.rl.cid.expects_cid() {
         nd_drop!(c, dropped_cid, "tls12_cid record, but we asked for no connection ID: rest of the datagram dropped");
         return None;
