@@ -658,3 +658,50 @@ fn endpoint_drops_records_without_cid_and_unknown_cids() {
     assert!(s.events().is_empty());
     assert!(s.read().is_empty());
 }
+
+#[test]
+fn unsolicited_connection_id_in_the_server_hello_is_refused() {
+    // A ServerHello with connection_id, fed to a client that did not offer it.
+    // (No cookie exchange: the ServerHello then has message_seq 0, what the
+    // other client expects.)
+    let mut scfg = cid_cfg(server_config(), 4);
+    scfg.require_cookie = false;
+    let mut t = Two::new(&cid_cfg(client_config(), 4), &scfg);
+    let mut plain = psk_client(&client_config());
+    let mut penv = TestEnv::new(9);
+    plain.connect(&mut penv, 0).unwrap();
+    let mut buf = [0u8; 2048];
+    assert!(plain.poll_datagram(0, &mut buf).unwrap().is_some());
+    t.c.connect(&mut t.ce, 0).unwrap();
+    for _ in 0..2 {
+        let n = t.c.poll_datagram(0, &mut buf).unwrap().unwrap();
+        t.s.feed(&mut t.se, 0, &buf[..n]).unwrap();
+        let n = t.s.poll_datagram(0, &mut buf).unwrap().unwrap();
+        if buf[13] == 2 {
+            assert!(has_cid_extension(&buf[..n]));
+            plain.feed(&mut penv, 0, &buf[..n]).unwrap();
+            break;
+        }
+        t.c.feed(&mut t.ce, 0, &buf[..n]).unwrap();
+    }
+    assert_eq!(plain.state(), State::ClientWaitServerHello);
+    assert_eq!(plain.stats().dropped_rejected, 1);
+    let deadline = u64::from(plain.config().handshake_timeout_ms);
+    let _ = plain.handle_timeout(deadline + 1);
+    let a = plain.last_alert();
+    assert_eq!((a.description, a.sent), (nanodtls::alert::UNSUPPORTED_EXTENSION, true));
+}
+
+#[test]
+fn cid_record_in_epoch_zero_or_a_future_epoch_is_dropped() {
+    let mut t = connected(Some(4), Some(4));
+    for epoch in [0u8, 2] {
+        let mut rec = t.client_record(b"epoch");
+        rec[4] = epoch;
+        let before = t.s.stats().dropped_epoch;
+        assert!(t.deliver(&rec).is_empty());
+        assert_eq!(t.s.stats().dropped_epoch, before + 1, "epoch {epoch}");
+    }
+    let ok = t.client_record(b"ok");
+    assert_eq!(t.deliver(&ok), vec![b"ok".to_vec()]);
+}
