@@ -399,6 +399,14 @@ typedef struct nanodtls_ctx {
 } nanodtls_ctx;
 
 /**
+ * Opaque server endpoint: cookie secrets, configuration and the PSK
+ * shared by all peers. Size is a compile-time constant.
+ */
+typedef struct nanodtls_endpoint {
+  uint64_t _opaque[NANODTLS_ENDPOINT_WORDS];
+} nanodtls_endpoint;
+
+/**
  * RNG callback: fill `buf` with `len` cryptographically secure random
  * bytes; return 0 on success, anything else on failure.
  */
@@ -641,14 +649,6 @@ typedef struct nanodtls_session_entry {
  * (unrecognized_name). Called before credentials are chosen.
  */
 typedef int (*nanodtls_sni_fn)(void *user, const uint8_t *name, size_t len);
-
-/**
- * Opaque server endpoint: cookie secrets, configuration and the PSK
- * shared by all peers. Size is a compile-time constant.
- */
-typedef struct nanodtls_endpoint {
-  uint64_t _opaque[NANODTLS_ENDPOINT_WORDS];
-} nanodtls_endpoint;
 
 /**
  * Opaque per-peer slot. Give the endpoint an array of these
@@ -1016,6 +1016,20 @@ nanodtls_status nanodtls_get_cid(struct nanodtls_ctx *ctx,
                                  uint8_t *out,
                                  size_t out_cap,
                                  size_t *out_len);
+
+/**
+ * nanodtls_get_cid for the endpoint's peer at `addr`: NANODTLS_CID_TX
+ * is the CID the endpoint sends to that peer, NANODTLS_CID_RX the one
+ * the peer sends (what finds the peer at any address).
+ * NANODTLS_E_UNKNOWN_PEER if no slot holds that address.
+ */
+nanodtls_status nanodtls_endpoint_peer_cid(struct nanodtls_endpoint *ep,
+                                           const uint8_t *addr,
+                                           size_t addr_len,
+                                           uint8_t which,
+                                           uint8_t *out,
+                                           size_t out_cap,
+                                           size_t *out_len);
 
 /**
  * The size in bytes this library expects for `nanodtls_ctx`

@@ -146,6 +146,20 @@ static void test_endpoint_address_change_event(void)
     T_EQ(ev.kind, NANODTLS_EVENT_CONNECTED);
     T_ST(nanodtls_get_cid(&g_client, NANODTLS_CID_TX, buf, sizeof buf, &n), NANODTLS_OK);
     T_EQ(n, 4);
+    /* The endpoint's view of the peer: the same CID. */
+    {
+        uint8_t ecid[NANODTLS_MAX_CID];
+        size_t en = 99;
+        T_ST(nanodtls_endpoint_peer_cid(&g_ep, ADDR_A, 16, NANODTLS_CID_RX, ecid, sizeof ecid, &en), NANODTLS_OK);
+        T_EQ(en, 4);
+        T_CHECK(memcmp(ecid, buf, 4) == 0);
+        T_ST(nanodtls_endpoint_peer_cid(&g_ep, ADDR_A, 16, NANODTLS_CID_TX, ecid, sizeof ecid, &en), NANODTLS_OK);
+        T_EQ(en, 0);
+        T_ST(nanodtls_endpoint_peer_cid(&g_ep, ADDR_B, 16, NANODTLS_CID_RX, ecid, sizeof ecid, &en),
+             NANODTLS_E_UNKNOWN_PEER);
+        T_ST(nanodtls_endpoint_peer_cid(&g_ep, ADDR_A, 16, 7, ecid, sizeof ecid, &en), NANODTLS_E_INVALID_ARG);
+        T_ST(nanodtls_endpoint_peer_cid(&g_ep, ADDR_A, 16, NANODTLS_CID_RX, ecid, sizeof ecid, NULL), NANODTLS_E_NULL);
+    }
     T_ST(nanodtls_get_cid(&g_client, NANODTLS_CID_RX, buf, sizeof buf, &n), NANODTLS_OK);
     T_EQ(n, 0); /* we asked for none */
 
@@ -171,6 +185,8 @@ static void test_endpoint_address_change_event(void)
     T_EQ(n, 3);
     T_CHECK(memcmp(buf, "one", 3) == 0);
     /* Replies go to B; A is no longer a peer. */
+    T_ST(nanodtls_endpoint_peer_cid(&g_ep, ADDR_A, 16, NANODTLS_CID_RX, buf, sizeof buf, &n), NANODTLS_E_UNKNOWN_PEER);
+    T_ST(nanodtls_endpoint_peer_cid(&g_ep, ADDR_B, 16, NANODTLS_CID_RX, buf, sizeof buf, &n), NANODTLS_OK);
     T_ST(nanodtls_endpoint_write(&g_ep, ADDR_A, 16, (const uint8_t *)"x", 1, buf, sizeof buf, &n),
          NANODTLS_E_UNKNOWN_PEER);
     T_ST(nanodtls_endpoint_write(&g_ep, ADDR_B, 16, (const uint8_t *)"back", 4, buf, sizeof buf, &n), NANODTLS_OK);
