@@ -73,6 +73,15 @@ impl Association {
     pub(crate) fn start_client(&mut self, env: &mut dyn Env, now: u64, creds: &Credentials) -> Result<(), Fatal> {
         // RFC 7925: the whole random comes from the RNG (no gmt_unix_time).
         env.random(&mut self.hs.client_random).map_err(|_| Fatal::silent(Error::Rng))?;
+        // RFC 9146: our CID comes from the RNG, new for every connection
+        // (resumption included: it is not part of the session).
+        #[cfg(feature = "cid")]
+        if self.cfg.connection_id {
+            self.rl
+                .cid
+                .new_rx(usize::from(self.cfg.cid_len), &mut |b| env.random(b))
+                .map_err(|_| Fatal::silent(Error::Rng))?;
+        }
         self.hs.deadline = now.saturating_add(u64::from(self.cfg.handshake_timeout_ms));
         self.flight.clear();
         self.flight.interval_ms = self.cfg.retransmit_initial_ms;
@@ -89,6 +98,7 @@ impl Association {
         sni: &'a [u8],
         cfg: &Config,
         hs: &Handshake,
+        #[cfg(feature = "cid")] cid: &'a crate::record::cid::CidState,
         #[cfg(feature = "ecc")] keys: &crate::auth::rpk::KeyCredentials,
     ) -> ext::Offer<'a> {
         ext::Offer {
@@ -96,6 +106,8 @@ impl Association {
             mfl_code: ext::max_fragment_length::code(cfg.max_fragment_length),
             rsl: cfg.record_size_limit,
             heartbeat: cfg.heartbeat,
+            #[cfg(feature = "cid")]
+            cid: cfg.connection_id.then(|| cid.rx()),
             #[cfg(feature = "ecc")]
             ecc: offers_ecc(hs)
                 .then_some(ext::cert_type::ClientOffer {
@@ -125,6 +137,8 @@ impl Association {
             self.sni.get(..usize::from(self.sni_len)).unwrap_or(&[]),
             &self.cfg,
             &self.hs,
+            #[cfg(feature = "cid")]
+            &self.rl.cid,
             #[cfg(feature = "ecc")]
             &creds.keys,
         )
@@ -289,7 +303,10 @@ impl Association {
         }
         let kx = suite::info(sh.suite).map(|(k, _)| k);
         let answered = ext::read_answer(sh.extensions.clone(), &self.offer(creds))?;
-        let ext::Answered { ems, reneg, mfl_code: mfl, rsl, heartbeat: hb_mode, server_x509, client_x509 } = answered;
+        #[cfg(feature = "cid")]
+        let server_cid = answered.cid;
+        let ext::Answered { ems, reneg, mfl_code: mfl, rsl, heartbeat: hb_mode, server_x509, client_x509, .. } =
+            answered;
         let sid = sh.session_id;
         let resuming = self.session.valid && !sid.is_empty() && crate::crypto::ct_eq(sid, self.session.id());
         nd_log!(self.log =>
@@ -325,6 +342,13 @@ impl Association {
         self.hs.mfl_code = mfl;
         self.hs.rsl_peer = rsl;
         self.hs.rsl_own = if rsl != 0 { self.cfg.record_size_limit } else { 0 };
+        // RFC 9146: the server's CID goes into every protected record we
+        // send (none if it is empty); ours into every one it sends.
+        #[cfg(feature = "cid")]
+        if let Some(cid) = server_cid {
+            self.rl.cid.set_tx(cid).map_err(|_| Fatal::alert(alert::ILLEGAL_PARAMETER))?;
+            self.rl.cid.negotiated = true;
+        }
         // Heartbeat: the server's mode says whether we may send requests;
         // having offered peer_allowed_to_send, we answer its requests.
         self.hb.may_send = hb_mode == 1;
@@ -487,6 +511,8 @@ pub(crate) fn write_body(src: &Sources<'_>, msg_type: u8, w: &mut Writer<'_>) ->
                 src.sni,
                 src.cfg,
                 hs,
+                #[cfg(feature = "cid")]
+                src.cid,
                 #[cfg(feature = "ecc")]
                 &src.creds.keys,
             );

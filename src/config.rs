@@ -64,8 +64,16 @@ pub struct Config {
     pub client_auth: bool,
     /// Negotiate heartbeat (RFC 6520): answer requests and allow sending them.
     pub heartbeat: bool,
+    /// Negotiate a connection ID (RFC 9146, feature `cid`): records then
+    /// carry a CID, so a peer whose address changes (NAT rebinding) keeps
+    /// its association.
+    pub connection_id: bool,
+    /// With `connection_id`: the length of the CID we ask the peer to put
+    /// in its records (drawn from the RNG), 0..=NANODTLS_MAX_CID; 0 = we
+    /// support CID and send the peer's, but want none in what we receive.
+    pub cid_len: u8,
     /// Must be zero (keeps the layout free of padding).
-    pub reserved: [u8; 3],
+    pub reserved: [u8; 1],
 }
 
 impl Config {
@@ -104,7 +112,9 @@ impl Config {
             record_size_limit: 0,
             reserved_rsl: 0,
             heartbeat: false,
-            reserved: [0; 3],
+            connection_id: false,
+            cid_len: 0,
+            reserved: [0; 1],
         }
     }
 
@@ -120,7 +130,14 @@ impl Config {
         {
             return Err(Error::InvalidArgument);
         }
-        if self.reserved != [0; 3] || !matches!(self.max_fragment_length, 0 | 512 | 1024 | 2048 | 4096) {
+        if self.connection_id && !cfg!(feature = "cid") {
+            return Err(Error::Unsupported);
+        }
+        #[cfg(feature = "cid")]
+        if usize::from(self.cid_len) > crate::sizes::NANODTLS_MAX_CID {
+            return Err(Error::InvalidArgument);
+        }
+        if self.reserved != [0; 1] || !matches!(self.max_fragment_length, 0 | 512 | 1024 | 2048 | 4096) {
             return Err(Error::InvalidArgument);
         }
         // RFC 8449 section 4: at least 64; 2^14 is the largest DTLS 1.2 record.

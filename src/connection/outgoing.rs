@@ -40,7 +40,7 @@ impl Engine {
             // A peer that negotiated max_fragment_length (or announced a
             // record_size_limit below 2^14) may size its receive buffer for
             // one record: keep datagrams within one record's worth.
-            limit = limit.min(c.record_limit() + record::protected_overhead(TagLen::Sixteen));
+            limit = limit.min(c.record_limit() + record::protected_overhead(TagLen::Sixteen) + c.rl.cid_overhead());
         }
         let role = c.cfg.role;
         let mut w = Writer::new(out.get_mut(..limit).ok_or(Error::Internal)?);
@@ -61,12 +61,18 @@ impl Engine {
             // association into the flight and record layer being advanced
             // and the sources the bodies come from.
             let Association { flight, rl, hs, cfg, sni, sni_len, session, hb, .. } = c;
+            // The record layer advances while the bodies are written: the
+            // CIDs the hellos carry come from a copy (a few bytes).
+            #[cfg(feature = "cid")]
+            let cid = rl.cid.clone();
             let src = Sources {
                 hs,
                 cfg,
                 sni: sni.get(..usize::from(*sni_len)).unwrap_or(&[]),
                 session,
                 hb_answer: hb.answer,
+                #[cfg(feature = "cid")]
+                cid: &cid,
                 creds,
                 env,
             };

@@ -7,6 +7,8 @@
 
 #[cfg(feature = "ecc")]
 pub mod cert_type;
+#[cfg(feature = "cid")]
+pub mod connection_id;
 #[cfg(feature = "ecc")]
 pub mod ec;
 pub mod extended_master_secret;
@@ -46,6 +48,8 @@ pub const EXTENDED_MASTER_SECRET: u16 = 23;
 pub const CACHED_INFO: u16 = 25;
 /// record_size_limit (RFC 8449)
 pub const RECORD_SIZE_LIMIT: u16 = 28;
+/// connection_id (RFC 9146)
+pub const CONNECTION_ID: u16 = 54;
 /// renegotiation_info (RFC 5746)
 pub const RENEGOTIATION_INFO: u16 = 0xff01;
 
@@ -151,6 +155,9 @@ pub(crate) struct Offer<'a> {
     pub rsl: u16,
     /// Offer heartbeat.
     pub heartbeat: bool,
+    /// Offer connection_id with this CID (ours, possibly empty).
+    #[cfg(feature = "cid")]
+    pub cid: Option<&'a [u8]>,
     /// An ECDHE_ECDSA suite is offered: the ECC and certificate type extensions.
     #[cfg(feature = "ecc")]
     pub ecc: Option<cert_type::ClientOffer>,
@@ -172,6 +179,10 @@ pub(crate) fn write_offer(w: &mut Writer<'_>, o: &Offer<'_>) -> Result<(), Error
     }
     if o.heartbeat {
         heartbeat::write(w)?;
+    }
+    #[cfg(feature = "cid")]
+    if let Some(cid) = o.cid {
+        connection_id::write(w, cid)?;
     }
     #[cfg(feature = "ecc")]
     if let Some(e) = &o.ecc {
@@ -195,6 +206,9 @@ pub(crate) struct Offered<'a> {
     pub rsl: u16,
     /// heartbeat mode (0: not offered).
     pub heartbeat: u8,
+    /// The client's CID (connection_id offered; possibly empty).
+    #[cfg(feature = "cid")]
+    pub cid: Option<&'a [u8]>,
     /// What the client can do with ECC.
     #[cfg(feature = "ecc")]
     pub ecc: ec::EccCaps,
@@ -211,6 +225,8 @@ pub(crate) fn read_offer<'a>(exts: Extensions<'a>, scsv: bool) -> Result<Offered
         mfl_code: 0,
         rsl: 0,
         heartbeat: 0,
+        #[cfg(feature = "cid")]
+        cid: None,
         #[cfg(feature = "ecc")]
         ecc: ec::EccCaps::default(),
     };
@@ -242,6 +258,8 @@ pub(crate) fn read_offer<'a>(exts: Extensions<'a>, scsv: bool) -> Result<Offered
             MAX_FRAGMENT_LENGTH => o.mfl_code = max_fragment_length::read_offer(data)?,
             RECORD_SIZE_LIMIT => o.rsl = record_size_limit::read(data)?,
             HEARTBEAT => o.heartbeat = heartbeat::read(data)?,
+            #[cfg(feature = "cid")]
+            CONNECTION_ID => o.cid = Some(connection_id::read(data)?),
             _ => {}
         }
     }
@@ -266,6 +284,9 @@ pub(crate) struct Answer {
     pub rsl: u16,
     /// heartbeat (peer_allowed_to_send).
     pub heartbeat: bool,
+    /// connection_id with our CID (its bytes and length), if negotiated.
+    #[cfg(feature = "cid")]
+    pub cid: Option<([u8; crate::sizes::NANODTLS_MAX_CID], u8)>,
     /// ECDHE_ECDSA: point formats and certificate types.
     #[cfg(feature = "ecc")]
     pub ecc: Option<cert_type::Answer>,
@@ -278,7 +299,18 @@ impl Answer {
         let ecc = self.ecc.is_some();
         #[cfg(not(feature = "ecc"))]
         let ecc = false;
-        self.ems || self.reneg || self.server_name || self.mfl_code != 0 || self.rsl != 0 || self.heartbeat || ecc
+        #[cfg(feature = "cid")]
+        let cid = self.cid.is_some();
+        #[cfg(not(feature = "cid"))]
+        let cid = false;
+        self.ems
+            || self.reneg
+            || self.server_name
+            || self.mfl_code != 0
+            || self.rsl != 0
+            || self.heartbeat
+            || ecc
+            || cid
     }
 }
 
@@ -302,6 +334,10 @@ pub(crate) fn write_answer(w: &mut Writer<'_>, a: &Answer) -> Result<(), Error> 
     if a.heartbeat {
         heartbeat::write(w)?;
     }
+    #[cfg(feature = "cid")]
+    if let Some((cid, n)) = &a.cid {
+        connection_id::write(w, cid.get(..usize::from(*n)).ok_or(Error::Internal)?)?;
+    }
     #[cfg(feature = "ecc")]
     if let Some(e) = &a.ecc {
         cert_type::write_answer(w, e)?;
@@ -310,7 +346,7 @@ pub(crate) fn write_answer(w: &mut Writer<'_>, a: &Answer) -> Result<(), Error> 
 }
 
 /// What a client takes from the ServerHello's extensions.
-pub(crate) struct Answered {
+pub(crate) struct Answered<'a> {
     /// extended_master_secret.
     pub ems: bool,
     /// renegotiation_info.
@@ -325,19 +361,38 @@ pub(crate) struct Answered {
     pub server_x509: bool,
     /// Ours is X.509.
     pub client_x509: bool,
+    /// The server's CID (connection_id answered; possibly empty).
+    #[cfg(feature = "cid")]
+    pub cid: Option<&'a [u8]>,
+    /// (Without `cid` nothing borrows from the ServerHello.)
+    #[cfg(not(feature = "cid"))]
+    pub _borrows: core::marker::PhantomData<&'a [u8]>,
 }
 
 /// Client: check a ServerHello's extensions against what we offered.
 /// Anything we did not offer must not come back (RFC 5246 7.4.1.4).
-pub(crate) fn read_answer(exts: Extensions<'_>, o: &Offer<'_>) -> Result<Answered, Fatal> {
-    let mut a =
-        Answered { ems: false, reneg: false, mfl_code: 0, rsl: 0, heartbeat: 0, server_x509: true, client_x509: true };
+pub(crate) fn read_answer<'a>(exts: Extensions<'a>, o: &Offer<'_>) -> Result<Answered<'a>, Fatal> {
+    let mut a = Answered {
+        ems: false,
+        reneg: false,
+        mfl_code: 0,
+        rsl: 0,
+        heartbeat: 0,
+        server_x509: true,
+        client_x509: true,
+        #[cfg(feature = "cid")]
+        cid: None,
+        #[cfg(not(feature = "cid"))]
+        _borrows: core::marker::PhantomData,
+    };
     for (t, data) in exts {
         match t {
             SERVER_NAME if !o.server_name.is_empty() => server_name::read_answer(data)?,
             MAX_FRAGMENT_LENGTH if o.mfl_code != 0 => a.mfl_code = max_fragment_length::read_answer(data, o.mfl_code)?,
             RECORD_SIZE_LIMIT if o.rsl != 0 => a.rsl = record_size_limit::read(data)?,
             HEARTBEAT if o.heartbeat => a.heartbeat = heartbeat::read(data)?,
+            #[cfg(feature = "cid")]
+            CONNECTION_ID if o.cid.is_some() => a.cid = Some(connection_id::read_answer(data)?),
             EXTENDED_MASTER_SECRET => {
                 extended_master_secret::read(data)?;
                 a.ems = true;
@@ -390,6 +445,8 @@ mod tests {
             mfl_code,
             rsl,
             heartbeat: false,
+            #[cfg(feature = "cid")]
+            cid: None,
             #[cfg(feature = "ecc")]
             ecc: None,
         }
@@ -428,6 +485,8 @@ mod tests {
             mfl_code: 1,
             rsl: 700,
             heartbeat: false,
+            #[cfg(feature = "cid")]
+            cid: None,
             #[cfg(feature = "ecc")]
             ecc: None,
         };
