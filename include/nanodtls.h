@@ -53,16 +53,18 @@
 #define NANODTLS_TA_WINDOW 64
 /** Longest opaque peer address (e.g. a struct sockaddr_in6) a server endpoint stores per peer. */
 #define NANODTLS_MAX_PEER_ADDR 32
+/** Largest RFC 5077 session ticket a client keeps (feature tickets; GnuTLS issues about 390 bytes, OpenSSL about 180, Mbed TLS about 200; a larger one is not kept and the next handshake is a full one). A server seals its tickets in the same buffer (about 110 bytes plus the peer identity): below that it issues none. */
+#define NANODTLS_MAX_TICKET 512
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 4264
+#define NANODTLS_CTX_SIZE 4784
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 533
+#define NANODTLS_CTX_WORDS 598
 /** Size of one nanodtls_peer slot in bytes. */
-#define NANODTLS_PEER_SIZE 3328
+#define NANODTLS_PEER_SIZE 3848
 /** Size of one nanodtls_peer slot in 64-bit words. */
-#define NANODTLS_PEER_WORDS 416
+#define NANODTLS_PEER_WORDS 481
 /** Largest blob nanodtls_session_export writes (it contains the master secret). */
-#define NANODTLS_SESSION_BLOB_MAX 236
+#define NANODTLS_SESSION_BLOB_MAX 754
 /** Largest trust anchor window state nanodtls_ta_export writes (see docs/ttp.md). */
 #define NANODTLS_TA_STATE_MAX 57
 /** Size of one nanodtls_session_entry (server session cache) in bytes. */

@@ -55,8 +55,13 @@ pub struct Config {
     pub client_auth: bool,
     /// Negotiate heartbeat (RFC 6520): answer requests and allow sending them.
     pub heartbeat: bool,
+    /// Session tickets (RFC 5077, feature `tickets`). Client: offer the
+    /// SessionTicket extension, keep the ticket and resume with it.
+    /// Server: issue tickets (needs ticket keys from the environment:
+    /// `Env::ticket_keys`, in C nanodtls_set_ticket_keys).
+    pub tickets: bool,
     /// Must be zero (keeps the layout free of padding).
-    pub reserved: [u8; 3],
+    pub reserved: [u8; 2],
 }
 
 impl Config {
@@ -93,7 +98,8 @@ impl Config {
             client_auth: false,
             max_fragment_length: 0,
             heartbeat: false,
-            reserved: [0; 3],
+            tickets: false,
+            reserved: [0; 2],
         }
     }
 
@@ -109,7 +115,10 @@ impl Config {
         {
             return Err(Error::InvalidArgument);
         }
-        if self.reserved != [0; 3] || !matches!(self.max_fragment_length, 0 | 512 | 1024 | 2048 | 4096) {
+        if self.tickets && !cfg!(feature = "tickets") {
+            return Err(Error::Unsupported);
+        }
+        if self.reserved != [0; 2] || !matches!(self.max_fragment_length, 0 | 512 | 1024 | 2048 | 4096) {
             return Err(Error::InvalidArgument);
         }
         let mut any = false;

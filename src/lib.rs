@@ -72,6 +72,7 @@
 //! | RFC 8422 ECDHE-ECDSA on P-256 | `keyex/ecdhe.rs`, `crypto/ecc.rs` |
 //! | RFC 5280 6 / RFC 7925 4.4 X.509 path validation (feature `x509`) | `auth/x509/{der,cert,path}.rs` |
 //! | RFC 5246 7.4.1.2 session-ID resumption, the deep-sleep session export | `session.rs` |
+//! | RFC 5077 session tickets (feature `tickets`): keys, sealed format, client store | `session_ticket.rs`, `handshake/ext/session_ticket.rs`, `handshake/msg/new_session_ticket.rs` |
 //! | RFC 7925 alerts and profile rules | `alert.rs`, `config.rs` |
 //! | trusted-third-party modes (DerivedKey, AuthzCert) | `auth/ta.rs`, `auth/derived_key.rs`, `auth/authz_cert.rs` |
 //! | many peers: demultiplexing, slots, cookies (RFC 6347 4.2.1) | `endpoint.rs` |
@@ -113,6 +114,8 @@ pub mod keys;
 pub mod record;
 mod server;
 pub mod session;
+#[cfg(feature = "tickets")]
+pub mod session_ticket;
 pub mod sizes;
 pub mod suite;
 

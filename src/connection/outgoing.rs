@@ -59,12 +59,17 @@ impl Engine {
             // Our messages are written again from the state: split the
             // association into the flight and record layer being advanced
             // and the sources the bodies come from.
+            #[cfg(feature = "tickets")]
+            let Association { flight, rl, hs, cfg, sni, sni_len, session, hb, ticket, .. } = c;
+            #[cfg(not(feature = "tickets"))]
             let Association { flight, rl, hs, cfg, sni, sni_len, session, hb, .. } = c;
             let src = Sources {
                 hs,
                 cfg,
                 sni: sni.get(..usize::from(*sni_len)).unwrap_or(&[]),
                 session,
+                #[cfg(feature = "tickets")]
+                ticket,
                 hb_answer: hb.answer,
                 creds,
                 env,

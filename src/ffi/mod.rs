@@ -474,7 +474,8 @@ pub(crate) fn config_from_c(c: &nanodtls_config) -> Result<crate::Config, Error>
         client_auth: c.client_auth == 1,
         max_fragment_length: c.max_fragment_length,
         heartbeat: c.heartbeat == 1,
-        reserved: [0; 3],
+        tickets: false,
+        reserved: [0; 2],
     };
     cfg.validate()?;
     Ok(cfg)

@@ -14,6 +14,8 @@ pub mod heartbeat;
 pub mod max_fragment_length;
 pub mod renegotiation_info;
 pub mod server_name;
+#[cfg(feature = "tickets")]
+pub mod session_ticket;
 
 pub use server_name::valid_host_name;
 
@@ -43,6 +45,8 @@ pub const SERVER_CERTIFICATE_TYPE: u16 = 20;
 pub const EXTENDED_MASTER_SECRET: u16 = 23;
 /// cached_info (RFC 7924)
 pub const CACHED_INFO: u16 = 25;
+/// SessionTicket (RFC 5077)
+pub const SESSION_TICKET: u16 = 35;
 /// renegotiation_info (RFC 5746)
 pub const RENEGOTIATION_INFO: u16 = 0xff01;
 
@@ -149,6 +153,9 @@ pub(crate) struct Offer<'a> {
     /// An ECDHE_ECDSA suite is offered: the ECC and certificate type extensions.
     #[cfg(feature = "ecc")]
     pub ecc: Option<cert_type::ClientOffer>,
+    /// SessionTicket (RFC 5077): the ticket held, empty for none.
+    #[cfg(feature = "tickets")]
+    pub ticket: Option<&'a [u8]>,
 }
 
 /// The extensions of a ClientHello: extended_master_secret,
@@ -170,6 +177,10 @@ pub(crate) fn write_offer(w: &mut Writer<'_>, o: &Offer<'_>) -> Result<(), Error
         ec::write_offer(w)?;
         cert_type::write_offer(w, e)?;
     }
+    #[cfg(feature = "tickets")]
+    if let Some(t) = o.ticket {
+        session_ticket::write_offer(w, t)?;
+    }
     Ok(())
 }
 
@@ -188,6 +199,9 @@ pub(crate) struct Offered<'a> {
     /// What the client can do with ECC.
     #[cfg(feature = "ecc")]
     pub ecc: ec::EccCaps,
+    /// SessionTicket (RFC 5077): offered, with this ticket (maybe empty).
+    #[cfg(feature = "tickets")]
+    pub ticket: Option<&'a [u8]>,
 }
 
 /// Server: read a ClientHello's extensions (validated by [`Extensions::parse`]);
@@ -202,6 +216,8 @@ pub(crate) fn read_offer<'a>(exts: Extensions<'a>, scsv: bool) -> Result<Offered
         heartbeat: 0,
         #[cfg(feature = "ecc")]
         ecc: ec::EccCaps::default(),
+        #[cfg(feature = "tickets")]
+        ticket: None,
     };
     for (t, data) in exts {
         match t {
@@ -230,6 +246,8 @@ pub(crate) fn read_offer<'a>(exts: Extensions<'a>, scsv: bool) -> Result<Offered
             }
             MAX_FRAGMENT_LENGTH => o.mfl_code = max_fragment_length::read_offer(data)?,
             HEARTBEAT => o.heartbeat = heartbeat::read(data)?,
+            #[cfg(feature = "tickets")]
+            SESSION_TICKET => o.ticket = Some(session_ticket::read_offer(data)),
             _ => {}
         }
     }
@@ -251,6 +269,9 @@ pub(crate) struct Answer {
     /// ECDHE_ECDSA: point formats and certificate types.
     #[cfg(feature = "ecc")]
     pub ecc: Option<cert_type::Answer>,
+    /// An empty SessionTicket: a NewSessionTicket follows (RFC 5077 3.2).
+    #[cfg(feature = "tickets")]
+    pub ticket: bool,
 }
 
 impl Answer {
@@ -260,6 +281,8 @@ impl Answer {
         let ecc = self.ecc.is_some();
         #[cfg(not(feature = "ecc"))]
         let ecc = false;
+        #[cfg(feature = "tickets")]
+        let ecc = ecc || self.ticket;
         self.ems || self.reneg || self.server_name || self.mfl_code != 0 || self.heartbeat || ecc
     }
 }
@@ -285,6 +308,10 @@ pub(crate) fn write_answer(w: &mut Writer<'_>, a: &Answer) -> Result<(), Error> 
     if let Some(e) = &a.ecc {
         cert_type::write_answer(w, e)?;
     }
+    #[cfg(feature = "tickets")]
+    if a.ticket {
+        session_ticket::write_answer(w)?;
+    }
     Ok(())
 }
 
@@ -302,17 +329,34 @@ pub(crate) struct Answered {
     pub server_x509: bool,
     /// Ours is X.509.
     pub client_x509: bool,
+    /// The server will send a NewSessionTicket (RFC 5077 3.2).
+    #[cfg(feature = "tickets")]
+    pub ticket: bool,
 }
 
 /// Client: check a ServerHello's extensions against what we offered.
 /// Anything we did not offer must not come back (RFC 5246 7.4.1.4).
 pub(crate) fn read_answer(exts: Extensions<'_>, o: &Offer<'_>) -> Result<Answered, Fatal> {
-    let mut a = Answered { ems: false, reneg: false, mfl_code: 0, heartbeat: 0, server_x509: true, client_x509: true };
+    let mut a = Answered {
+        ems: false,
+        reneg: false,
+        mfl_code: 0,
+        heartbeat: 0,
+        server_x509: true,
+        client_x509: true,
+        #[cfg(feature = "tickets")]
+        ticket: false,
+    };
     for (t, data) in exts {
         match t {
             SERVER_NAME if !o.server_name.is_empty() => server_name::read_answer(data)?,
             MAX_FRAGMENT_LENGTH if o.mfl_code != 0 => a.mfl_code = max_fragment_length::read_answer(data, o.mfl_code)?,
             HEARTBEAT if o.heartbeat => a.heartbeat = heartbeat::read(data)?,
+            #[cfg(feature = "tickets")]
+            SESSION_TICKET if o.ticket.is_some() => {
+                session_ticket::read_answer(data)?;
+                a.ticket = true;
+            }
             EXTENDED_MASTER_SECRET => {
                 extended_master_secret::read(data)?;
                 a.ems = true;
