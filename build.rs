@@ -237,7 +237,8 @@ fn main() {
             + if ttp { TA_TABLE_BYTES + ta_bytes * get("NANODTLS_MAX_TRUST_ANCHORS") } else { 0 },
     );
     let conn = engine + creds;
-    let ctx = conn + CTX_WRAPPER_BYTES;
+    // The ticket keys pointer of the C callbacks (feature tickets).
+    let ctx = conn + CTX_WRAPPER_BYTES + if tickets { 8 } else { 0 };
     let peer = round8(engine + PEER_WRAPPER_BYTES + get("NANODTLS_MAX_PEER_ADDR"));
     let peer_id = get("NANODTLS_MAX_PSK_IDENTITY").max(32);
     // With tickets (blob version 2): the lifetime hint and the ticket.

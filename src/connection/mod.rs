@@ -318,6 +318,17 @@ impl Engine {
         crate::session::export_with_ticket(&self.assoc.session, t, hint, out)
     }
 
+    /// Session tickets (RFC 5077) on or off (`Config::tickets`): before
+    /// connect (client) or the first ClientHello (server).
+    #[cfg(feature = "tickets")]
+    pub fn set_tickets(&mut self, on: bool) -> Result<(), Error> {
+        if !matches!(self.assoc.state, State::Idle | State::ServerWaitClientHello) || self.assoc.hs.send_seq != 0 {
+            return Err(Error::WrongState);
+        }
+        self.assoc.cfg.tickets = on;
+        Ok(())
+    }
+
     /// True if the last handshake resumed a session from an RFC 5077
     /// ticket (feature `tickets`; see [`Connection::resumed`]).
     #[cfg(feature = "tickets")]
@@ -333,7 +344,9 @@ impl Engine {
 
     /// Client: load a session exported earlier, to be offered by connect().
     /// A corrupted, truncated or foreign blob is refused with
-    /// `InvalidArgument` and changes nothing.
+    /// `InvalidArgument` and changes nothing. A blob with a ticket (version
+    /// 2, feature `tickets`) is refused with `Unsupported` by builds
+    /// without that feature; version 1 blobs (no ticket) import everywhere.
     pub fn import_session(&mut self, blob: &[u8]) -> Result<(), Error> {
         if self.assoc.cfg.role != Role::Client || self.assoc.state != State::Idle {
             return Err(Error::WrongState);

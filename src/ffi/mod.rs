@@ -24,6 +24,8 @@ mod endpoint_peers;
 mod guard;
 mod log;
 mod panic;
+#[cfg(feature = "tickets")]
+mod tickets;
 mod ttp;
 
 pub use ctx::*;
@@ -42,6 +44,8 @@ pub use log::{
     NANODTLS_LOG_WARN,
 };
 pub use panic::*;
+#[cfg(feature = "tickets")]
+pub use tickets::*;
 pub use ttp::*;
 
 use core::ffi::{c_char, c_int, c_void, CStr};
