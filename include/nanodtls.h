@@ -1735,9 +1735,10 @@ nanodtls_status nanodtls_ticket_keys_wipe(struct nanodtls_ticket_keys *keys);
 nanodtls_status nanodtls_enable_tickets(struct nanodtls_ctx *ctx, int32_t on);
 
 /**
- * Server: seal and open tickets with `keys` (NULL removes them: no
- * tickets). Turns tickets on (nanodtls_enable_tickets). `keys` must stay
- * valid while registered; deinit wipes it.
+ * Server: seal and open tickets with `keys` (NULL removes them, at any
+ * time: no tickets). Turns tickets on (nanodtls_enable_tickets: before the
+ * first ClientHello). `keys` must stay valid while registered; deinit
+ * wipes it (remove it first to keep it, e.g. for other servers).
  */
 nanodtls_status nanodtls_set_ticket_keys(struct nanodtls_ctx *ctx,
                                          struct nanodtls_ticket_keys *keys);

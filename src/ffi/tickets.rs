@@ -112,9 +112,10 @@ pub unsafe extern "C" fn nanodtls_enable_tickets(ctx: *mut nanodtls_ctx, on: i32
     unsafe { with_ctx(ctx, |conn, _| status(conn.set_tickets(on == 1))) }
 }
 
-/// Server: seal and open tickets with `keys` (NULL removes them: no
-/// tickets). Turns tickets on (nanodtls_enable_tickets). `keys` must stay
-/// valid while registered; deinit wipes it.
+/// Server: seal and open tickets with `keys` (NULL removes them, at any
+/// time: no tickets). Turns tickets on (nanodtls_enable_tickets: before the
+/// first ClientHello). `keys` must stay valid while registered; deinit
+/// wipes it (remove it first to keep it, e.g. for other servers).
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_set_ticket_keys(
     ctx: *mut nanodtls_ctx,
@@ -126,7 +127,13 @@ pub unsafe extern "C" fn nanodtls_set_ticket_keys(
             if conn.role() != crate::Role::Server {
                 return NANODTLS_E_STATE;
             }
-            let r = conn.set_tickets(!keys.is_null());
+            if keys.is_null() {
+                // Always possible: without keys nothing is sealed or opened.
+                cb.tickets = core::ptr::null_mut();
+                let _ = conn.set_tickets(false);
+                return NANODTLS_OK;
+            }
+            let r = conn.set_tickets(true);
             if r.is_ok() {
                 cb.tickets = keys.cast();
             }
