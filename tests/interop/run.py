@@ -1325,7 +1325,8 @@ class Mbed3(Peer):
                        " | ".join(errs[:2]))
 
     def server_out(self, case: Case, p: Proc) -> PeerOut:
-        return self._out(case, p, "session successfully restored from cache")
+        return self._out(case, p, "session successfully restored from ticket" if case.tickets
+                         else "session successfully restored from cache")
 
     def client_out(self, case: Case, p: Proc) -> PeerOut:
         return self._out(case, p, "a session has been resumed")
