@@ -223,7 +223,7 @@ fn main() {
     let ticket = get("NANODTLS_MAX_TICKET");
     let engine = round8(
         buffers
-            + if tickets { round8(ticket) + 8 } else { 0 }
+            + if tickets { round8(ticket) + 16 } else { 0 }
             + ENGINE_STATE_BYTES
             + if ecc { ECC_HANDSHAKE_BYTES } else { 0 }
             + if log { LOG_BYTES } else { 0 }

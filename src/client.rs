@@ -390,11 +390,13 @@ impl Association {
             self.hs.peer_flight_first = origin.message_seq;
         }
         self.hs.transcript.update(message);
+        // An empty ticket (RFC 5077 3.3: the server decided not to issue
+        // one after all) or one larger than the knob: none is kept.
+        let _kept = self.ticket.set(nst.ticket, nst.lifetime_hint);
+        #[cfg(feature = "log")]
         if nst.ticket.is_empty() {
-            // RFC 5077 3.3: the server decided not to issue one after all.
             nd_log!(self.log => Info, "client: empty NewSessionTicket: no ticket kept");
-            self.ticket.clear();
-        } else if self.ticket.set(nst.ticket, nst.lifetime_hint) {
+        } else if _kept {
             nd_log!(self.log => Info, "client: NewSessionTicket of {} bytes kept (lifetime hint {} s)", nst.ticket.len(), nst.lifetime_hint);
         } else {
             nd_log!(self.log =>

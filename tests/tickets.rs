@@ -13,14 +13,18 @@ use nanodtls::session_ticket::TicketKeys;
 use nanodtls::{Config, Endpoint, Env, Error, PeerSlot, State};
 use zerocopy::FromZeros;
 
+/// Sees every datagram: (to_server, bytes) -> copies to deliver.
+type Tap = Box<dyn FnMut(bool, &[u8]) -> Vec<Vec<u8>>>;
+/// One way to edit a ticket.
+type Edit = Box<dyn Fn(&mut Vec<u8>)>;
+
 struct Lock {
     c: Peer,
     s: Peer,
     ce: TestEnv,
     se: TestEnv,
     queue: VecDeque<(bool, Vec<u8>)>,
-    /// Sees every datagram: (to_server, bytes) -> copies to deliver.
-    tap: Option<Box<dyn FnMut(bool, &[u8]) -> Vec<Vec<u8>>>>,
+    tap: Option<Tap>,
     now: u64,
 }
 
@@ -156,7 +160,7 @@ fn tampered_tickets_fall_back_to_a_full_handshake() {
     // Unchanged: resumes (the rewrite itself is faithful).
     let same = with_ticket(&blob, tlen, |_| {});
     assert_eq!(same, blob);
-    let classes: Vec<(&str, Box<dyn Fn(&mut Vec<u8>)>)> = vec![
+    let classes: Vec<(&str, Edit)> = vec![
         ("key name", Box::new(|t: &mut Vec<u8>| t[0] ^= 1)),
         ("key name end", Box::new(|t: &mut Vec<u8>| t[15] ^= 0x80)),
         ("nonce", Box::new(|t: &mut Vec<u8>| t[16] ^= 1)),
