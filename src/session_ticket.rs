@@ -369,6 +369,61 @@ mod tests {
         assert!(!k.has_key() && k.current.key == [0; 16] && k.grace.key == [0; 16]);
     }
 
+    /// The client's NewSessionTicket handling, driven directly (a server of
+    /// this build never seals a ticket above the knob): a ticket larger
+    /// than NANODTLS_MAX_TICKET is taken (the handshake goes on) but not
+    /// kept; a truncated one is a decode error; one the ServerHello did not
+    /// announce, or a second one, is unexpected.
+    #[cfg(nanodtls_client)]
+    #[test]
+    fn client_new_session_ticket_rules() {
+        use crate::association::{Association, State};
+        use crate::auth::Credentials;
+        use crate::handshake::{msg, MsgOrigin};
+        struct NoEnv;
+        impl crate::env::Env for NoEnv {
+            fn random(&mut self, _: &mut [u8]) -> Result<(), Error> {
+                Err(Error::Rng)
+            }
+        }
+        let creds = Credentials::new_box_zeroed().unwrap();
+        let origin = MsgOrigin { record_seq: 5, message_seq: 2, epoch: 0 };
+        let body = |n: usize| {
+            let mut b = std::vec![0u8, 0, 0, 60];
+            b.extend_from_slice(&(n as u16).to_be_bytes());
+            b.extend(core::iter::repeat_n(0xAB, n));
+            b
+        };
+        let fresh = || {
+            let mut a = Association::new_box_zeroed().unwrap();
+            a.cfg = crate::config::Config::new(crate::config::Role::Client);
+            a.cfg.tickets = true;
+            a.state = State::ClientWaitCcs;
+            a.hs.ticket_expected = true;
+            a
+        };
+        let run = |a: &mut Association, b: &[u8]| {
+            a.client_message(&mut NoEnv, &creds, 0, &origin, msg::NEW_SESSION_TICKET, b, b).map_err(|f| f.alert)
+        };
+        let mut a = fresh();
+        assert_eq!(run(&mut a, &body(NANODTLS_MAX_TICKET + 1)), Ok(()));
+        assert!(a.hs.ticket_received && a.ticket.len == 0, "too large: taken, not kept");
+        assert_eq!(run(&mut a, &body(10)), Err(crate::alert::UNEXPECTED_MESSAGE), "a second one");
+        let mut a = fresh();
+        assert_eq!(run(&mut a, &body(NANODTLS_MAX_TICKET)), Ok(()));
+        assert_eq!(usize::from(a.ticket.len), NANODTLS_MAX_TICKET);
+        assert_eq!(a.ticket.lifetime_hint, 60);
+        let mut a = fresh();
+        let mut cut = body(10);
+        cut.pop();
+        assert_eq!(run(&mut a, &cut), Err(crate::alert::DECODE_ERROR));
+        assert!(!a.hs.ticket_received && a.ticket.len == 0, "refused: nothing changed");
+        let mut a = fresh();
+        a.hs.ticket_expected = false;
+        assert_eq!(run(&mut a, &body(10)), Err(crate::alert::UNEXPECTED_MESSAGE), "not announced");
+        assert_eq!(a.ticket.len, 0);
+    }
+
     #[test]
     fn client_ticket_knob() {
         let mut c = ClientTicket::new_zeroed();
