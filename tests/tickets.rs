@@ -504,3 +504,38 @@ fn ticket_keys_are_zeroized_on_wipe_and_drop() {
     // Drop wipes too (impl Drop for TicketKeys).
     drop(k);
 }
+
+/// ECDHE_ECDSA with mutual raw public keys: the ticket carries the hash of
+/// the client's key (the server knows who resumed), the client keeps the
+/// server's from its session; the resumed handshake needs no P-256.
+#[cfg(feature = "ecc")]
+#[test]
+fn ecdhe_session_resumes_by_ticket_with_the_peer_keys() {
+    use nanodtls::suite;
+    let client = |blob: Option<&[u8]>| {
+        let mut c = ecc_client(Some(1), &[2], suite::ECDHE_ECDSA_AES_128_CCM_8);
+        c.set_tickets(true).unwrap();
+        if let Some(b) = blob {
+            c.import_session(b).unwrap();
+        }
+        c
+    };
+    let server = || {
+        let mut s = ecc_server(2, &[1], true);
+        s.set_tickets(true).unwrap();
+        s
+    };
+    let mut l = Lock::new(client(None), server(), TestEnv::new(1), TestEnv::new(2).with_tickets(0), 0);
+    l.run();
+    assert!(l.connected() && !l.c.resumed());
+    let (ck, sk) = (l.c.peer_key_hash().unwrap(), l.s.peer_key_hash().unwrap());
+    let mut blob = vec![0u8; nanodtls::session::MAX_BLOB];
+    let n = l.c.export_session(&mut blob).unwrap();
+    let se = std::mem::replace(&mut l.se, TestEnv::new(0));
+    let mut l = Lock::new(client(Some(&blob[..n])), server(), TestEnv::new(3), se, 1_000);
+    l.run();
+    assert!(l.connected());
+    assert!(l.c.resumed_by_ticket() && l.s.resumed_by_ticket());
+    assert_eq!(l.c.peer_key_hash(), Some(ck), "the client knows the server's key");
+    assert_eq!(l.s.peer_key_hash(), Some(sk), "the ticket told the server the client's key");
+}

@@ -2046,6 +2046,8 @@ def matrix() -> list[Case]:
         ]
         # RFC 5077 tickets (s_server/s_client issue and use them by default).
         cases.append(Case("openssl", "resume by ticket", role, "PSK-CCM8", feature="resume", tickets=True))
+        cases.append(Case("openssl", "resume by ticket ECDHE x509", role, "ECC-CCM8", auth="cert", feature="resume",
+                          tickets=True))
         if role == "client":
             cases.append(Case("openssl", "resume across restart (session file)", role, "PSK-CCM8",
                               feature="resume-file"))
