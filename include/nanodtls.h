@@ -53,7 +53,7 @@
 #define NANODTLS_TA_WINDOW 64
 /** Longest opaque peer address (e.g. a struct sockaddr_in6) a server endpoint stores per peer. */
 #define NANODTLS_MAX_PEER_ADDR 32
-/** Largest RFC 5077 session ticket a client keeps (feature tickets; GnuTLS issues about 390 bytes, OpenSSL about 180, Mbed TLS about 200; a larger one is not kept and the next handshake is a full one). A server seals its tickets in the same buffer (about 110 bytes plus the peer identity): below that it issues none. */
+/** Largest RFC 5077 session ticket a client keeps (feature tickets; GnuTLS issues about 390 bytes, OpenSSL about 180 (about 600 for a session with our X.509 client certificate, which its ticket holds), Mbed TLS about 150; a larger one is not kept and the next handshake is a full one). A server seals its tickets in the same buffer (about 110 bytes plus the peer identity): below that it issues none. */
 #define NANODTLS_MAX_TICKET 512
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
 #define NANODTLS_CTX_SIZE 4800

@@ -2046,8 +2046,17 @@ def matrix() -> list[Case]:
         ]
         # RFC 5077 tickets (s_server/s_client issue and use them by default).
         cases.append(Case("openssl", "resume by ticket", role, "PSK-CCM8", feature="resume", tickets=True))
-        cases.append(Case("openssl", "resume by ticket ECDHE x509", role, "ECC-CCM8", auth="cert", feature="resume",
-                          tickets=True))
+        cases.append(Case("openssl", "resume by ticket ECDHE x509 server-only", role, "ECC-CCM8", auth="cert",
+                          mutual=False, feature="resume", tickets=True))
+        if role == "client":
+            # s_server's ticket for a mutual ECDHE session holds our client
+            # certificate (592 bytes): above NANODTLS_MAX_TICKET (512), not
+            # kept, and the next handshake is a full one that succeeds.
+            cases.append(Case("openssl", "ticket above NANODTLS_MAX_TICKET: full handshake", role, "ECC-CCM8",
+                              auth="cert", feature="resume-fallback", tickets=True))
+        else:
+            cases.append(Case("openssl", "ticket above NANODTLS_MAX_TICKET: full handshake", role, None,
+                              na_reason="a client knob; our server seals about 140 bytes"))
         if role == "client":
             cases.append(Case("openssl", "resume across restart (session file)", role, "PSK-CCM8",
                               feature="resume-file"))
@@ -2179,6 +2188,11 @@ def matrix() -> list[Case]:
                            ("inject-malformed", "garbage message, 2^24-1 fragment, bad CCS"),
                            ("inject-epoch1", "2 epoch-1 records before Finished")):
             cases.append(Case("openssl", f"forged: {what}", role, "PSK-CCM8", impair=kind))
+        # ---- RFC 5077: the server's last flight carries the NewSessionTicket;
+        # lost once (with its CCS and Finished), it comes again.
+        for peer in ("openssl", "mbedtls3"):
+            cases.append(Case(peer, "lossy: drop server NewSessionTicket+CCS+Finished once, tickets", role,
+                              "PSK-CCM8", impair="drop-sfinal", tickets=True))
         # ---- a lossy relay between us and real peers
         for peer, pm in (("openssl", 256), ("mbedtls", 128)):
             for suite, auth in (("PSK-CCM8", "psk"), ("ECC-CCM8", "cert")):
