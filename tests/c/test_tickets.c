@@ -14,6 +14,8 @@
 static nanodtls_ctx g_client;
 static nanodtls_ctx g_server;
 static nanodtls_ticket_keys g_keys;
+static nanodtls_endpoint g_ep;
+static nanodtls_peer g_peers[1];
 static uint64_t g_clock;
 static uint8_t g_blob[NANODTLS_SESSION_BLOB_MAX];
 static size_t g_blob_len;
@@ -145,6 +147,29 @@ static void test_deinit_wipes_registered_keys(void)
     }
 }
 
+static void test_endpoint_deinit_wipes_registered_keys(void)
+{
+    t_party sp;
+    nanodtls_config cfg;
+    nanodtls_platform plat;
+    const uint8_t *p = (const uint8_t *)&g_keys;
+    size_t i;
+
+    g_clock = 0;
+    t_party_init(&sp, 30, &g_clock);
+    nanodtls_config_default(&cfg, NANODTLS_ROLE_SERVER);
+    t_platform(&plat, &sp);
+    T_ST(nanodtls_endpoint_init(&g_ep, sizeof g_ep, &cfg, &plat, g_peers, sizeof g_peers[0], 1), NANODTLS_OK);
+    T_ST(nanodtls_ticket_keys_init(&g_keys, 0), NANODTLS_OK);
+    T_ST(nanodtls_ticket_keys_set(&g_keys, NAME2, KEY2), NANODTLS_OK);
+    T_ST(nanodtls_endpoint_set_ticket_keys(&g_ep, &g_keys), NANODTLS_OK);
+    T_ST(nanodtls_endpoint_set_ticket_keys(NULL, &g_keys), NANODTLS_E_NULL);
+    T_ST(nanodtls_endpoint_deinit(&g_ep), NANODTLS_OK);
+    for (i = 0; i + 16 <= sizeof g_keys; i++) {
+        T_CHECK(memcmp(p + i, KEY2, 16) != 0);
+    }
+}
+
 static void test_misuse(void)
 {
     t_party cp;
@@ -171,6 +196,7 @@ int main(void)
     T_RUN(test_resume_by_ticket_across_deep_sleep);
     T_RUN(test_application_keys_and_rotation);
     T_RUN(test_deinit_wipes_registered_keys);
+    T_RUN(test_endpoint_deinit_wipes_registered_keys);
     T_RUN(test_misuse);
     return t_finish("test_tickets");
 }
