@@ -118,6 +118,14 @@ const KNOBS: &[Knob] = &[
         doc: "Sequence numbers per trust anchor window (a multiple of 32; RFC 6347 4.1.2.6 style): a seq more than this far below the highest one used is refused.",
     },
     Knob {
+        name: "NANODTLS_MAX_CID",
+        default: 8,
+        small: 4,
+        min: 1,
+        max: 255,
+        doc: "Longest connection ID (RFC 9146, feature cid) in either direction: the one we ask for (nanodtls_config.cid_len) and the one the peer asks for (a client refuses a longer one with an alert, a server does not negotiate CID then).",
+    },
+    Knob {
         name: "NANODTLS_MAX_PEER_ADDR",
         default: 32,
         small: 32,
@@ -141,6 +149,9 @@ const KNOBS: &[Knob] = &[
 /// fits in the size the header announces, and a unit test checks that the
 /// slack stays small, so this number cannot silently go stale.
 const ENGINE_STATE_BYTES: usize = 920;
+/// Connection ID state apart from the two CID buffers (feature `cid`):
+/// lengths, flags, the counter of address-moving records, alignment.
+const CID_FIXED_BYTES: usize = 16;
 /// The debug log's sink pointer (feature `log`).
 const LOG_BYTES: usize = 8;
 /// Extra per-handshake state with the `ecc` feature (the peer's key, the
@@ -221,13 +232,15 @@ fn main() {
     let log = env::var_os("CARGO_FEATURE_LOG").is_some();
     let tickets = env::var_os("CARGO_FEATURE_TICKETS").is_some();
     let ticket = get("NANODTLS_MAX_TICKET");
+    let cid = env::var_os("CARGO_FEATURE_CID").is_some();
     let engine = round8(
         buffers
             + if tickets { round8(ticket) + 16 } else { 0 }
             + ENGINE_STATE_BYTES
             + if ecc { ECC_HANDSHAKE_BYTES } else { 0 }
             + if log { LOG_BYTES } else { 0 }
-            + if ttp { TTP_HANDSHAKE_BYTES } else { 0 },
+            + if ttp { TTP_HANDSHAKE_BYTES } else { 0 }
+            + if cid { round8(2 * get("NANODTLS_MAX_CID") + CID_FIXED_BYTES) } else { 0 },
     );
     let creds = round8(
         get("NANODTLS_MAX_PSK_IDENTITY")
@@ -334,6 +347,7 @@ fn main() {
         && env::var_os("CARGO_FEATURE_PSK").is_some()
         && derived_key
         && authz_cert
+        && cid
         && KNOBS.iter().all(|k| env::var_os(k.name).is_none());
     // Roles: `client` alone or `server` alone builds one role; neither or
     // both builds both.

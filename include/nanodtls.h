@@ -51,18 +51,20 @@
 #define NANODTLS_MAX_TA_ID 32
 /** Sequence numbers per trust anchor window (a multiple of 32; RFC 6347 4.1.2.6 style): a seq more than this far below the highest one used is refused. */
 #define NANODTLS_TA_WINDOW 64
+/** Longest connection ID (RFC 9146, feature cid) in either direction: the one we ask for (nanodtls_config.cid_len) and the one the peer asks for (a client refuses a longer one with an alert, a server does not negotiate CID then). */
+#define NANODTLS_MAX_CID 8
 /** Longest opaque peer address (e.g. a struct sockaddr_in6) a server endpoint stores per peer. */
 #define NANODTLS_MAX_PEER_ADDR 32
 /** Largest RFC 5077 session ticket a client keeps (feature tickets; GnuTLS issues about 390 bytes, OpenSSL about 180 (about 600 for a session with our X.509 client certificate, which its ticket holds), Mbed TLS about 150; a larger one is not kept and the next handshake is a full one). A server seals its tickets in the same buffer (about 110 bytes plus the peer identity): below that it issues none. */
 #define NANODTLS_MAX_TICKET 512
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 4800
+#define NANODTLS_CTX_SIZE 4832
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 600
+#define NANODTLS_CTX_WORDS 604
 /** Size of one nanodtls_peer slot in bytes. */
-#define NANODTLS_PEER_SIZE 3856
+#define NANODTLS_PEER_SIZE 3888
 /** Size of one nanodtls_peer slot in 64-bit words. */
-#define NANODTLS_PEER_WORDS 482
+#define NANODTLS_PEER_WORDS 486
 /** Largest blob nanodtls_session_export writes (it contains the master secret). */
 #define NANODTLS_SESSION_BLOB_MAX 754
 /** Largest trust anchor window state nanodtls_ta_export writes (see docs/ttp.md). */
@@ -170,6 +172,16 @@
 #define NANODTLS_HEARTBEAT_FAILED 3
 
 /**
+ * nanodtls_get_cid: the CID we put in the records we send (the peer's).
+ */
+#define NANODTLS_CID_TX 0
+
+/**
+ * nanodtls_get_cid: the CID the peer puts in the records it sends us (ours).
+ */
+#define NANODTLS_CID_RX 1
+
+/**
  * Default half-open timeout of an endpoint (ms): when every slot is
  * taken, a handshake that accepted nothing from its peer for this long may
  * lose its slot to a new client.
@@ -215,6 +227,15 @@
  * to now.
  */
 #define NANODTLS_EVENT_RELEASED 4
+
+/**
+ * nanodtls_event.kind: the peer's address changed (connection ID, RFC
+ * 9146 section 6): an authenticated record with its CID, newer than any
+ * before, came from another address. The address returned with the event
+ * is the new one; send to it from now on (the old one no longer finds
+ * the peer).
+ */
+#define NANODTLS_EVENT_ADDRESS_CHANGED 5
 
 /**
  * Released peers (NANODTLS_EVENT_RELEASED) an endpoint holds until they
@@ -347,6 +368,17 @@ typedef struct nanodtls_config {
    * 1 = negotiate heartbeat (RFC 6520): answer requests, allow nanodtls_heartbeat (default 0).
    */
   uint8_t heartbeat;
+  /**
+   * 1 = negotiate a connection ID (RFC 9146; default 0): the association
+   * survives the peer's address change (NAT rebinding). A library built
+   * without the `cid` feature refuses 1 with NANODTLS_E_UNSUPPORTED.
+   */
+  uint8_t connection_id;
+  /**
+   * With connection_id: length of the CID we ask the peer to send us,
+   * 0..NANODTLS_MAX_CID (default 0: we send the peer's CID but want none).
+   */
+  uint8_t cid_len;
 } nanodtls_config;
 
 /**
@@ -367,6 +399,14 @@ typedef struct nanodtls_config {
 typedef struct nanodtls_ctx {
   uint64_t _opaque[NANODTLS_CTX_WORDS];
 } nanodtls_ctx;
+
+/**
+ * Opaque server endpoint: cookie secrets, configuration and the PSK
+ * shared by all peers. Size is a compile-time constant.
+ */
+typedef struct nanodtls_endpoint {
+  uint64_t _opaque[NANODTLS_ENDPOINT_WORDS];
+} nanodtls_endpoint;
 
 /**
  * RNG callback: fill `buf` with `len` cryptographically secure random
@@ -533,6 +573,13 @@ typedef struct nanodtls_stats {
    * Abbreviated (resumed) handshakes accepted (server).
    */
   uint32_t resumptions;
+  /**
+   * Records whose connection ID does not fit the association (RFC
+   * 9146): a protected record without CID where the peer must send
+   * ours, a tls12_cid record with another CID or where no CID was
+   * negotiated.
+   */
+  uint32_t dropped_cid;
 } nanodtls_stats;
 
 /**
@@ -604,14 +651,6 @@ typedef struct nanodtls_session_entry {
  * (unrecognized_name). Called before credentials are chosen.
  */
 typedef int (*nanodtls_sni_fn)(void *user, const uint8_t *name, size_t len);
-
-/**
- * Opaque server endpoint: cookie secrets, configuration and the PSK
- * shared by all peers. Size is a compile-time constant.
- */
-typedef struct nanodtls_endpoint {
-  uint64_t _opaque[NANODTLS_ENDPOINT_WORDS];
-} nanodtls_endpoint;
 
 /**
  * Opaque per-peer slot. Give the endpoint an array of these
@@ -976,6 +1015,35 @@ const char *nanodtls_state_name(int32_t state);
  * NANODTLS_ROLE_SERVER).
  */
 nanodtls_status nanodtls_config_default(struct nanodtls_config *cfg, uint8_t role);
+
+/**
+ * Copy a negotiated connection ID (RFC 9146): `which` is NANODTLS_CID_TX
+ * (the peer's, in what we send) or NANODTLS_CID_RX (ours, in what we
+ * receive). NANODTLS_OK with its length in `*out_len` (0: negotiated,
+ * but that direction uses ordinary records); NANODTLS_DONE if no CID was
+ * negotiated (yet: both sides know after the hellos); at most
+ * NANODTLS_MAX_CID bytes. NANODTLS_E_UNSUPPORTED in a library built
+ * without the `cid` feature.
+ */
+nanodtls_status nanodtls_get_cid(struct nanodtls_ctx *ctx,
+                                 uint8_t which,
+                                 uint8_t *out,
+                                 size_t out_cap,
+                                 size_t *out_len);
+
+/**
+ * nanodtls_get_cid for the endpoint's peer at `addr`: NANODTLS_CID_TX
+ * is the CID the endpoint sends to that peer, NANODTLS_CID_RX the one
+ * the peer sends (what finds the peer at any address).
+ * NANODTLS_E_UNKNOWN_PEER if no slot holds that address.
+ */
+nanodtls_status nanodtls_endpoint_peer_cid(struct nanodtls_endpoint *ep,
+                                           const uint8_t *addr,
+                                           size_t addr_len,
+                                           uint8_t which,
+                                           uint8_t *out,
+                                           size_t out_cap,
+                                           size_t *out_len);
 
 /**
  * The size in bytes this library expects for `nanodtls_ctx`

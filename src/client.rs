@@ -76,6 +76,15 @@ impl Association {
                 self.session.id_len = 32;
             }
         }
+        // RFC 9146: our CID comes from the RNG, new for every connection
+        // (resumption included: it is not part of the session).
+        #[cfg(feature = "cid")]
+        if self.cfg.connection_id {
+            self.rl
+                .cid
+                .new_rx(usize::from(self.cfg.cid_len), &mut |b| env.random(b))
+                .map_err(|_| Fatal::silent(Error::Rng))?;
+        }
         self.hs.deadline = now.saturating_add(u64::from(self.cfg.handshake_timeout_ms));
         self.flight.clear();
         self.flight.interval_ms = self.cfg.retransmit_initial_ms;
@@ -92,6 +101,7 @@ impl Association {
         sni: &'a [u8],
         cfg: &Config,
         hs: &Handshake,
+        #[cfg(feature = "cid")] cid: &'a crate::record::cid::CidState,
         #[cfg(feature = "ecc")] keys: &crate::auth::rpk::KeyCredentials,
         #[cfg(feature = "tickets")] ticket: &'a [u8],
     ) -> ext::Offer<'a> {
@@ -99,6 +109,8 @@ impl Association {
             server_name: sni,
             mfl_code: ext::max_fragment_length::code(cfg.max_fragment_length),
             heartbeat: cfg.heartbeat,
+            #[cfg(feature = "cid")]
+            cid: cfg.connection_id.then(|| cid.rx()),
             #[cfg(feature = "ecc")]
             ecc: offers_ecc(hs).then_some(ext::cert_type::ClientOffer {
                 types: !hs.no_rpk_offer,
@@ -116,6 +128,8 @@ impl Association {
             self.sni.get(..usize::from(self.sni_len)).unwrap_or(&[]),
             &self.cfg,
             &self.hs,
+            #[cfg(feature = "cid")]
+            &self.rl.cid,
             #[cfg(feature = "ecc")]
             &creds.keys,
             #[cfg(feature = "tickets")]
@@ -290,6 +304,8 @@ impl Association {
         let answered = ext::read_answer(sh.extensions.clone(), &self.offer(creds))?;
         #[cfg(feature = "tickets")]
         let ticket_expected = answered.ticket;
+        #[cfg(feature = "cid")]
+        let server_cid = answered.cid;
         let ext::Answered { ems, reneg, mfl_code: mfl, heartbeat: hb_mode, server_x509, client_x509, .. } = answered;
         let sid = sh.session_id;
         let resuming = self.session.valid && !sid.is_empty() && crate::crypto::ct_eq(sid, self.session.id());
@@ -325,6 +341,13 @@ impl Association {
         {
             self.hs.ticket_expected = ticket_expected;
             self.hs.ticket_used = resuming && !self.ticket.ticket().is_empty();
+        }
+        // RFC 9146: the server's CID goes into every protected record we
+        // send (none if it is empty); ours into every one it sends.
+        #[cfg(feature = "cid")]
+        if let Some(cid) = server_cid {
+            self.rl.cid.set_tx(cid).map_err(|_| Fatal::alert(alert::ILLEGAL_PARAMETER))?;
+            self.rl.cid.negotiated = true;
         }
         // Heartbeat: the server's mode says whether we may send requests;
         // having offered peer_allowed_to_send, we answer its requests.
@@ -508,6 +531,8 @@ pub(crate) fn write_body(src: &Sources<'_>, msg_type: u8, w: &mut Writer<'_>) ->
                 src.sni,
                 src.cfg,
                 hs,
+                #[cfg(feature = "cid")]
+                src.cid,
                 #[cfg(feature = "ecc")]
                 &src.creds.keys,
                 #[cfg(feature = "tickets")]

@@ -55,13 +55,21 @@ pub struct Config {
     pub client_auth: bool,
     /// Negotiate heartbeat (RFC 6520): answer requests and allow sending them.
     pub heartbeat: bool,
+    /// Negotiate a connection ID (RFC 9146, feature `cid`): records then
+    /// carry a CID, so a peer whose address changes (NAT rebinding) keeps
+    /// its association.
+    pub connection_id: bool,
+    /// With `connection_id`: the length of the CID we ask the peer to put
+    /// in its records (drawn from the RNG), 0..=NANODTLS_MAX_CID; 0 = we
+    /// support CID and send the peer's, but want none in what we receive.
+    pub cid_len: u8,
     /// Session tickets (RFC 5077, feature `tickets`). Client: offer the
     /// SessionTicket extension, keep the ticket and resume with it.
     /// Server: issue tickets (needs ticket keys from the environment:
     /// `Env::ticket_keys`, in C nanodtls_set_ticket_keys).
     pub tickets: bool,
     /// Must be zero (keeps the layout free of padding).
-    pub reserved: [u8; 2],
+    pub reserved: [u8; 4],
 }
 
 impl Config {
@@ -98,8 +106,10 @@ impl Config {
             client_auth: false,
             max_fragment_length: 0,
             heartbeat: false,
+            connection_id: false,
+            cid_len: 0,
             tickets: false,
-            reserved: [0; 2],
+            reserved: [0; 4],
         }
     }
 
@@ -118,7 +128,14 @@ impl Config {
         if self.tickets && !cfg!(feature = "tickets") {
             return Err(Error::Unsupported);
         }
-        if self.reserved != [0; 2] || !matches!(self.max_fragment_length, 0 | 512 | 1024 | 2048 | 4096) {
+        if self.connection_id && !cfg!(feature = "cid") {
+            return Err(Error::Unsupported);
+        }
+        #[cfg(feature = "cid")]
+        if usize::from(self.cid_len) > crate::sizes::NANODTLS_MAX_CID {
+            return Err(Error::InvalidArgument);
+        }
+        if self.reserved != [0; 4] || !matches!(self.max_fragment_length, 0 | 512 | 1024 | 2048 | 4096) {
             return Err(Error::InvalidArgument);
         }
         let mut any = false;

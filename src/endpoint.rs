@@ -48,11 +48,18 @@ pub enum Event {
     /// ([`Endpoint::set_peer_user`]) went to another peer or a new
     /// handshake: the endpoint forgot it; the value comes with the event.
     Released = 4,
+    /// The peer's address changed (RFC 9146 section 6, feature `cid`): an
+    /// authenticated record with its connection ID, newer than any before,
+    /// came from another address. The event carries the new address; the
+    /// old one no longer finds the peer.
+    AddressChanged = 5,
 }
 
 const EV_CONNECTED: u8 = 1;
 const EV_CLOSED: u8 = 2;
 const EV_FAILED: u8 = 4;
+#[cfg(feature = "cid")]
+const EV_MOVED: u8 = 8;
 
 /// One peer slot. The caller provides an array of these.
 #[derive(FromZeros)]
@@ -355,6 +362,10 @@ impl Endpoint {
     ) -> Result<Fed, Error> {
         let done = Fed { consumed: datagram.len(), app: None };
         Self::check_addr(addr)?;
+        #[cfg(feature = "cid")]
+        if let Some(i) = self.cid_slot(slots, datagram) {
+            return self.feed_by_cid(slots, i, env, now, addr, datagram);
+        }
         let existing = slots.iter().position(|s| s.matches(addr));
         let hello = initial_client_hello(datagram).map(|(rs, ms, m, b)| (rs, ms, m.len(), b.len()));
         if let Some(i) = existing {
@@ -500,6 +511,53 @@ impl Endpoint {
             addr.len()
         );
         let r = slot.conn.feed(&self.creds, env, now, datagram);
+        slot.note_state();
+        r
+    }
+
+    /// The slot whose connection ID starts `datagram` (a tls12_cid
+    /// record with a CID of our configured length), wherever it came from.
+    #[cfg(feature = "cid")]
+    fn cid_slot(&self, slots: &[PeerSlot], datagram: &[u8]) -> Option<usize> {
+        if !self.cfg.connection_id {
+            return None;
+        }
+        let cid = record::cid::peek_cid(datagram, usize::from(self.cfg.cid_len))?;
+        slots.iter().position(|s| s.in_use && s.conn.cid_negotiated() && s.conn.rx_cid() == cid)
+    }
+
+    /// Feed a datagram to the peer its CID found (RFC 9146 section 6): the
+    /// peer's address moves to `addr` only if a record of it authenticated
+    /// and was newer than every record before (a forgery, a replay or a
+    /// late copy from another address moves nothing).
+    #[cfg(feature = "cid")]
+    fn feed_by_cid(
+        &mut self,
+        slots: &mut [PeerSlot],
+        i: usize,
+        env: &mut dyn Env,
+        now: u64,
+        addr: &[u8],
+        datagram: &mut [u8],
+    ) -> Result<Fed, Error> {
+        let slot = slots.get_mut(i).ok_or(Error::Internal)?;
+        let (before, advanced) = (slot.conn.accepted_input(), slot.conn.cid_advanced());
+        let r = slot.conn.feed(&self.creds, env, now, datagram);
+        if slot.conn.accepted_input() != before {
+            slot.last_active = now;
+        }
+        if slot.conn.cid_advanced() != advanced && slot.addr() != addr {
+            let dst = slot.addr.get_mut(..addr.len()).ok_or(Error::InvalidArgument)?;
+            dst.copy_from_slice(addr);
+            slot.addr_len = addr.len() as u8;
+            slot.events |= EV_MOVED;
+            nd_log!(self.log =>
+                Info,
+                "server: endpoint: peer slot {} moved to a new {}-byte address (connection ID, RFC 9146)",
+                i,
+                addr.len()
+            );
+        }
         slot.note_state();
         r
     }
@@ -761,6 +819,9 @@ impl Endpoint {
             } else if slot.events & EV_CLOSED != 0 {
                 slot.events &= !EV_CLOSED;
                 Event::Closed
+            } else if cfg!(feature = "cid") && slot.events & !(EV_CONNECTED | EV_CLOSED | EV_FAILED) != 0 {
+                slot.events &= EV_CONNECTED | EV_CLOSED | EV_FAILED;
+                Event::AddressChanged
             } else {
                 slot.events &= !EV_FAILED;
                 Event::Failed

@@ -239,7 +239,7 @@ impl Flight {
         body: BodyWriter<'_>,
     ) -> Result<u32, Error> {
         let limit = w.remaining();
-        let tag_overhead = record::EXPLICIT_NONCE_LEN + rl.tag().bytes();
+        let tag_overhead = rl.seal_overhead();
         let mut records = 0;
         while let Some((item, off)) = self.current() {
             let epoch = u16::from(item.epoch);

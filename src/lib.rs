@@ -76,6 +76,9 @@
 //! | RFC 7925 alerts and profile rules | `alert.rs`, `config.rs` |
 //! | trusted-third-party modes (DerivedKey, AuthzCert) | `auth/ta.rs`, `auth/derived_key.rs`, `auth/authz_cert.rs` |
 //! | many peers: demultiplexing, slots, cookies (RFC 6347 4.2.1) | `endpoint.rs` |
+//! | RFC 9146 3 connection_id extension (feature `cid`) | `handshake/ext/connection_id.rs` |
+//! | RFC 9146 4, 5 tls12_cid record, DTLSInnerPlaintext, additional data | `record/cid.rs`, `connection/cid.rs` |
+//! | RFC 9146 6 peer address updates | `endpoint.rs` (`feed_by_cid`) |
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(unsafe_code)]

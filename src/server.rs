@@ -193,7 +193,36 @@ impl Association {
             );
             return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
         }
+        // RFC 9146: a client that offers connection_id gets our CID (from
+        // the RNG) in the ServerHello. One longer than NANODTLS_MAX_CID
+        // cannot be sent: then CID is not negotiated (ordinary records).
+        #[cfg(feature = "cid")]
+        let cid = match offered.cid {
+            Some(peer) if self.cfg.connection_id && peer.len() <= crate::sizes::NANODTLS_MAX_CID => {
+                let mut ours = crate::record::cid::CidState::new_zeroed();
+                ours.new_rx(usize::from(self.cfg.cid_len), &mut |b| env.random(b))
+                    .map_err(|_| Fatal::silent(Error::Rng))?;
+                ours.set_tx(peer).map_err(|_| Fatal::internal(Error::Internal))?;
+                ours.negotiated = true;
+                Some(ours)
+            }
+            Some(peer) if self.cfg.connection_id => {
+                let _ = peer; // (only the log uses it)
+                nd_log!(self.log =>
+                    Info,
+                    "server: the client's connection ID of {} bytes exceeds NANODTLS_MAX_CID ({}): not negotiated",
+                    peer.len(),
+                    crate::sizes::NANODTLS_MAX_CID
+                );
+                None
+            }
+            _ => None,
+        };
         // Accepted: from here on only state changes.
+        #[cfg(feature = "cid")]
+        if let Some(c) = cid {
+            self.rl.cid = c;
+        }
         // Our record numbers continue from the client's (RFC 6347 4.2.1), so
         // anything we send now - even an alert - is above the number a
         // HelloVerifyRequest used and passes the client's replay window.
@@ -612,6 +641,8 @@ fn server_hello_answer(src: &Sources<'_>) -> ext::Answer {
         heartbeat: src.hb_answer,
         #[cfg(feature = "tickets")]
         ticket: hs.ticket_expected,
+        #[cfg(feature = "cid")]
+        cid: src.cid.negotiated.then_some((src.cid.rx, src.cid.rx_len)),
         #[cfg(feature = "ecc")]
         ecc: (!hs.resumed && matches!(suite::info(hs.suite), Some((KeyExchange::EcdheEcdsa, _)))).then(|| {
             use crate::handshake::msg::certificate::{CERT_TYPE_RAW_PUBLIC_KEY as RPK, CERT_TYPE_X509 as X509};

@@ -5,6 +5,7 @@
  *   nanodtls-client --host H --port P [--psk-id ID --psk HEX]
  *                   [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...
  *                   [--mtu N] [--mfl N] [--sni NAME] [--heartbeat]
+ *                   [--cid N] [--rebind-after K]
  *                   [--resume] [--tickets] [--session-in FILE] [--session-out FILE]
  *                   [--send TEXT | --send-hex HEX] [--timeout-ms N] [--verbose]
  *
@@ -16,7 +17,11 @@
  * TEXT as one record and waits for a reply; otherwise every line read from
  * stdin is sent as one record until end of file. Every application record
  * received is printed as "RECV <text>". The connection is then closed with
- * close_notify. --resume repeats the whole connection from a fresh context
+ * close_notify. With --cid N a connection ID (RFC 9146) is negotiated:
+ * "CID tx=<hex|none> rx=<hex|none>" follows HANDSHAKE OK; --rebind-after K
+ * then moves to a new UDP socket (a new source port, as a NAT rebinding
+ * does) after K application records and goes on with the same session,
+ * printing "REBIND <new local address>". --resume repeats the whole connection from a fresh context
  * that imports the session exported from the first one.
  *
  * The loop is the one every nanodtls integration has:
@@ -58,6 +63,8 @@ struct options {
     size_t send_len;
     uint8_t send_hex[MAX_SEND_HEX];
     unsigned long timeout_ms;
+    long cid;                    /* -1 = no connection ID; else the length we ask for */
+    unsigned long rebind_after;  /* 0 = never */
 };
 
 /* Everything the loop needs. Static storage: the context is ~6 KiB. */
@@ -67,6 +74,8 @@ struct client {
     int32_t state;           /* last state seen, for --verbose */
     unsigned long sent;      /* application records written */
     unsigned long received;  /* application records read */
+    const struct options *o;
+    int rebound;             /* --rebind-after done */
 };
 
 /* What one connection should do and how it went. */
@@ -89,6 +98,7 @@ static void usage(FILE *out)
             "usage: nanodtls-client --host H --port P [--psk-id ID --psk HEX]\n"
             "                       [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...\n"
             "                       [--mtu N] [--mfl N] [--sni NAME] [--heartbeat]\n"
+            "                       [--cid N] [--rebind-after K]\n"
             "                       [--resume] [--tickets] [--session-in FILE] [--session-out FILE]\n"
             "                       [--send TEXT | --send-hex HEX] [--timeout-ms N] [--verbose]\n"
             "\n"
@@ -101,6 +111,12 @@ static void usage(FILE *out)
             "  --heartbeat      negotiate heartbeat (RFC 6520); after the handshake send\n"
             "                   a request and print \"HEARTBEAT OK rtt=<ms>\" or\n"
             "                   \"HEARTBEAT FAILED\"\n"
+            "  --cid N          negotiate a connection ID (RFC 9146), asking for an N-byte\n"
+            "                   CID (0-%d; 0: we send the server's but want none); prints\n"
+            "                   \"CID tx=<hex|none> rx=<hex|none>\" after the handshake\n"
+            "  --rebind-after K after K application records, move to a new UDP socket\n"
+            "                   (new source port, as a NAT rebinding) and go on with the\n"
+            "                   same session; prints \"REBIND <local address>\"\n"
             "  --resume         after the exchange, close, export the session, and\n"
             "                   connect again from a fresh context that imports it\n"
             "                   (needs --send or --send-hex)\n"
@@ -127,7 +143,7 @@ static void usage(FILE *out)
             "SHA-256 of the server's SubjectPublicKeyInfo), \"HEARTBEAT OK rtt=<ms>\",\n"
             "then \"RECV <text>\" per record received.\n"
             "exit: 0 ok, 1 failure (or no reply to --send), 2 usage error\n",
-            ND_CREDS_HELP, ND_MTU_MIN, ND_MTU_MAX, MAX_TIMEOUT_MS, DEFAULT_TIMEOUT_MS);
+            ND_CREDS_HELP, ND_MTU_MIN, ND_MTU_MAX, NANODTLS_MAX_CID, MAX_TIMEOUT_MS, DEFAULT_TIMEOUT_MS);
 }
 
 #define usage_error(...) nd_usage_error("nanodtls-client", usage, __VA_ARGS__)
@@ -143,11 +159,13 @@ enum {
     OPT_SNI,
     OPT_SESSION_IN,
     OPT_SESSION_OUT,
+    OPT_CID,
+    OPT_REBIND_AFTER,
     OPT_COUNT
 };
 static const char *const option_names[OPT_COUNT] = {
     "--host", "--port", "--send", "--send-hex", "--mtu", "--timeout-ms", "--mfl", "--sni", "--session-in",
-    "--session-out",
+    "--session-out", "--cid", "--rebind-after",
 };
 
 /* Returns -1 when the options are fine, otherwise the exit code. */
@@ -160,6 +178,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 
     memset(o, 0, sizeof *o);
     o->timeout_ms = DEFAULT_TIMEOUT_MS;
+    o->cid = -1;
     for (i = 1; i < argc; i++) {
         const char *v = NULL;
         int which = 0;
@@ -238,6 +257,19 @@ static int parse_args(int argc, char **argv, struct options *o)
             break;
         case OPT_SESSION_OUT:
             o->session_out = v;
+            break;
+        case OPT_CID: {
+            unsigned long n;
+            if (nd_parse_ulong(v, 0, NANODTLS_MAX_CID, &n) != 0) {
+                return usage_error("bad --cid value '%s' (0-%d)", v, NANODTLS_MAX_CID);
+            }
+            o->cid = (long)n;
+            break;
+        }
+        case OPT_REBIND_AFTER:
+            if (nd_parse_ulong(v, 1, 1000000, &o->rebind_after) != 0) {
+                return usage_error("bad --rebind-after value '%s' (1-1000000)", v);
+            }
             break;
         default:
             return usage_error("unknown argument: %s", argv[i]);
@@ -371,6 +403,26 @@ static int receive_all(struct client *c)
     return 0;
 }
 
+/* --rebind-after: a new UDP socket to the same server (the kernel picks
+ * a new source port), as a NAT rebinding would do; the context does not
+ * notice (it never sees addresses): the server finds it by its CID. */
+static int rebind(struct client *c)
+{
+    char local[ND_ADDR_STR_MAX];
+    int fd = nd_udp_connect(c->o->host, c->o->port);
+
+    if (fd < 0) {
+        return -1;
+    }
+    close(c->fd);
+    c->fd = fd;
+    c->rebound = 1;
+    nd_sock_name(fd, local, sizeof local);
+    printf("REBIND %s\n", local);
+    fflush(stdout);
+    return 0;
+}
+
 /* Write one record: sealed straight into the transmit buffer, sent. */
 static int write_record(struct client *c, const uint8_t *data, size_t len)
 {
@@ -386,6 +438,25 @@ static int write_record(struct client *c, const uint8_t *data, size_t len)
         nd_vlog("-> %zu bytes", n);
     }
     c->sent++;
+    if (c->o->rebind_after != 0 && !c->rebound && c->sent == c->o->rebind_after) {
+        /* Wait for the answers to what was sent before moving on. */
+        uint64_t until = nd_now_ms(NULL) + c->o->timeout_ms;
+        while (c->received < c->sent && nd_now_ms(NULL) < until && !nd_stop) {
+            struct pollfd pfd;
+            pfd.fd = c->fd;
+            pfd.events = POLLIN;
+            pfd.revents = 0;
+            if (nd_poll(&pfd, 1, 100) > 0 && receive_all(c) != 0) {
+                return -1;
+            }
+            if (flush_out(c) != 0) {
+                return -1;
+            }
+        }
+        if (rebind(c) != 0) {
+            return -1;
+        }
+    }
     return flush_out(c);
 }
 
@@ -480,6 +551,23 @@ static void announce(struct client *c, int offered_session, int tickets)
         putchar('\n');
     }
     fflush(stdout);
+    if (c->o->cid >= 0) {
+        uint8_t cid[NANODTLS_MAX_CID];
+        size_t n = 0;
+        int k;
+        for (k = 0; k < 2; k++) {
+            nanodtls_status st = nanodtls_get_cid(&c->ctx, k == 0 ? NANODTLS_CID_TX : NANODTLS_CID_RX, cid,
+                                                  sizeof cid, &n);
+            fputs(k == 0 ? "CID tx=" : " rx=", stdout);
+            if (st == NANODTLS_OK && n > 0) {
+                nd_print_hex(cid, n);
+            } else {
+                fputs("none", stdout);
+            }
+        }
+        putchar('\n');
+        fflush(stdout);
+    }
     nd_vlog("info: resumed=%u extended_master_secret=%u heartbeat=%u record_limit=%u", info.resumed,
             info.extended_master_secret, info.heartbeat, info.record_limit);
 }
@@ -507,6 +595,7 @@ static int run_connection(const struct options *o, const struct conn_plan *plan,
     char local[ND_ADDR_STR_MAX];
 
     memset(c, 0, sizeof *c);
+    c->o = o;
     memset(&lr, 0, sizeof lr);
     *session_len = 0;
     c->fd = nd_udp_connect(o->host, o->port);
@@ -527,6 +616,10 @@ static int run_connection(const struct options *o, const struct conn_plan *plan,
     }
     cfg.max_fragment_length = (uint16_t)o->mfl;
     cfg.heartbeat = o->heartbeat ? 1 : 0;
+    if (o->cid >= 0) {
+        cfg.connection_id = 1;
+        cfg.cid_len = (uint8_t)o->cid;
+    }
     /* The library gives up on the handshake at our deadline too. */
     cfg.handshake_timeout_ms = (uint32_t)o->timeout_ms;
     st = nanodtls_init(&c->ctx, sizeof c->ctx, &cfg, &plat);

@@ -5,7 +5,8 @@
  *
  *   nanodtls-server --host H --port P [--psk-id ID --psk HEX]
  *                   [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...
- *                   [--client-auth] [--sni NAME] [--heartbeat [--heartbeat-interval MS]] [--tickets]
+ *                   [--client-auth] [--sni NAME] [--heartbeat [--heartbeat-interval MS]]
+ *                   [--cid N] [--tickets]
  *                   [--echo] [--once] [--mtu N] [--peers N] [--idle-timeout-ms N]
  *                   [--handshake-timeout-ms N] [--half-open-timeout-ms N] [--stats]
  *                   [--ta ID:HEXKEY[:16|32]]... [--ta-state FILE] [--verbose]
@@ -72,6 +73,7 @@ struct options {
     int n_ta;
     char ta_ids[NANODTLS_MAX_TRUST_ANCHORS][NANODTLS_MAX_TA_ID + 1];
     const char *ta_state;               /* --ta-state FILE */
+    long cid;                           /* --cid: -1 none, else the length we ask for */
 };
 
 /* What the tool itself remembers about a connected peer. */
@@ -116,8 +118,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: nanodtls-server --host H --port P [--psk-id ID --psk HEX]\n"
             "                       [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...\n"
-            "                       [--client-auth] [--sni NAME] [--heartbeat [--heartbeat-interval MS]] [--tickets]\n"
-            "                       [--echo] [--once] [--mtu N] [--peers N] [--idle-timeout-ms N]\n"
+            "                       [--client-auth] [--sni NAME] [--heartbeat [--heartbeat-interval MS]]\n"
+            "                       [--cid N] [--tickets] [--echo] [--once] [--mtu N] [--peers N] [--idle-timeout-ms N]\n"
             "                       [--handshake-timeout-ms N] [--half-open-timeout-ms N] [--stats]\n"
             "                       [--ta ID:HEXKEY[:16|32]]... [--ta-state FILE] [--verbose]\n"
             "\n"
@@ -134,6 +136,10 @@ static void usage(FILE *out)
             "  --tickets        issue RFC 5077 session tickets (stateless: sealed under\n"
             "                   a key drawn at start, rotated every 2 h) and resume\n"
             "                   from them; the session cache is then not used\n"
+            "  --cid N          negotiate a connection ID (RFC 9146) with clients that\n"
+            "                   offer one, asking for an N-byte CID (0: none wanted); a\n"
+            "                   peer found by its CID at a new address moves there:\n"
+            "                   \"ADDRESS-CHANGED <old> -> <new>\"\n"
             "  --heartbeat-interval MS\n"
             "                   also send a request to every connected peer every MS\n"
             "                   ms; prints \"HEARTBEAT OK <peer> rtt=<ms>\" or\n"
@@ -206,11 +212,12 @@ enum {
     OPT_HALF_OPEN,
     OPT_TA,
     OPT_TA_STATE,
+    OPT_CID,
     OPT_COUNT
 };
 static const char *const option_names[OPT_COUNT] = {
     "--host", "--port", "--mtu", "--sni", "--heartbeat-interval", "--peers", "--idle-timeout-ms",
-    "--handshake-timeout-ms", "--half-open-timeout-ms", "--ta", "--ta-state",
+    "--handshake-timeout-ms", "--half-open-timeout-ms", "--ta", "--ta-state", "--cid",
 };
 
 /* Returns -1 when the options are fine, otherwise the exit code. */
@@ -221,6 +228,7 @@ static int parse_args(int argc, char **argv, struct options *o)
     char err[256];
 
     memset(o, 0, sizeof *o);
+    o->cid = -1;
     o->n_peers = DEFAULT_PEERS;
     for (i = 1; i < argc; i++) {
         const char *v = NULL;
@@ -324,6 +332,14 @@ static int parse_args(int argc, char **argv, struct options *o)
         case OPT_TA_STATE:
             o->ta_state = v;
             break;
+        case OPT_CID: {
+            unsigned long n;
+            if (nd_parse_ulong(v, 0, NANODTLS_MAX_CID, &n) != 0) {
+                return usage_error("bad --cid value '%s' (0-%d)", v, NANODTLS_MAX_CID);
+            }
+            o->cid = (long)n;
+            break;
+        }
         default:
             return usage_error("unknown argument: %s", argv[i]);
         }
@@ -564,6 +580,7 @@ static void drain_events(struct server *s)
         nd_vlog("peer %s: event %s (%s)", who,
                 ev.kind == NANODTLS_EVENT_CONNECTED ? "CONNECTED"
                 : ev.kind == NANODTLS_EVENT_CLOSED  ? "CLOSED"
+                : ev.kind == NANODTLS_EVENT_ADDRESS_CHANGED ? "ADDRESS-CHANGED"
                                                     : "FAILED",
                 nanodtls_status_str(ev.status));
         switch (ev.kind) {
@@ -612,6 +629,29 @@ static void drain_events(struct server *s)
             fprintf(stderr, "peer %s closed the connection\n", who);
             remove_peer(s, addr, alen);
             break;
+        case NANODTLS_EVENT_ADDRESS_CHANGED: {
+            /* The peer we knew at an address the endpoint no longer has. */
+            char old[ND_ADDR_STR_MAX] = "?";
+            nanodtls_stats pst;
+            int i;
+            for (i = 0; i < (int)s->opt->n_peers; i++) {
+                struct peer_info *p = &s->peers[i];
+                if (p->in_use && nanodtls_endpoint_peer_stats(&g_ep, p->addr, p->addr_len, &pst) != NANODTLS_OK) {
+                    peer_str(p->addr, p->addr_len, old, sizeof old);
+                    if (s->once == ONCE_TRACKING && s->once_addr_len == p->addr_len &&
+                        memcmp(s->once_addr, p->addr, p->addr_len) == 0) {
+                        memcpy(s->once_addr, addr, alen);
+                        s->once_addr_len = alen;
+                    }
+                    memcpy(p->addr, addr, alen);
+                    p->addr_len = alen;
+                    break;
+                }
+            }
+            printf("ADDRESS-CHANGED %s -> %s\n", old, who);
+            fflush(stdout);
+            continue; /* not an end of the connection (once_event) */
+        }
         default: {
             char what[ND_ADDR_STR_MAX + 8];
             snprintf(what, sizeof what, "peer %s", who);
@@ -1098,6 +1138,10 @@ static int run(struct options *o)
     }
     cfg.client_auth = o->client_auth ? 1 : 0;
     cfg.heartbeat = o->heartbeat ? 1 : 0;
+    if (o->cid >= 0) {
+        cfg.connection_id = 1;
+        cfg.cid_len = (uint8_t)o->cid;
+    }
     if (o->handshake_timeout_ms != 0) {
         cfg.handshake_timeout_ms = (uint32_t)o->handshake_timeout_ms;
     }

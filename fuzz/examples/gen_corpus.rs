@@ -148,6 +148,26 @@ fn record_inputs(o: &mut Out, tag: &str, d: &[u8]) {
         }
         o.add("record", tag, out);
     }
+    // The same records as tls12_cid (RFC 9146): selector bits 2-4 give
+    // the CID length (4 and 8 bytes here).
+    for sel in [0x0cu8, 0x1d] {
+        let tag_len = if sel & 1 != 0 { TagLen::Sixteen } else { TagLen::Eight };
+        let k = &tls_keys()[0];
+        let cid: Vec<u8> = (0..1 + usize::from(sel >> 2 & 7)).map(|i| 0xc0 + i as u8).collect();
+        let mut out = vec![sel];
+        for (ct, ep, seq, _, frag) in records(d) {
+            let mut buf = vec![0u8; 13 + cid.len() + frag.len() + 25];
+            let mut w = Writer::new(&mut buf);
+            record::cid::write_record_with(&mut w, k, tag_len, &cid, ct, ep.max(1), seq, frag.len(), &mut |dst| {
+                dst.copy_from_slice(&frag);
+                Ok(())
+            })
+            .unwrap();
+            let n = w.len();
+            out.extend_from_slice(&buf[..n]);
+        }
+        o.add("record", tag, out);
+    }
 }
 
 fn vec16_rest(body: &[u8]) -> Option<Vec<u8>> {

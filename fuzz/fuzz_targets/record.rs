@@ -3,8 +3,14 @@
 //! `open_in_place` with a fixed key, a seal/open round trip of every parsed
 //! fragment, and the anti-replay window checked against a model.
 //!
+//! tls12_cid records (RFC 9146, content type 25) are framed with
+//! `record::cid::parse_header` and a CID length from the selector, opened
+//! with the CID additional data, and round-tripped with zero padding; a
+//! flipped bit (in the header's CID too) fails authentication.
+//!
 //! Input: one selector byte (bit 0: 16-byte tag instead of 8; bit 1: the
-//! fixed key of the other direction), then the datagram.
+//! fixed key of the other direction; bits 2-4: the CID length of
+//! tls12_cid records, 1..=8), then the datagram.
 #![no_main]
 
 use std::collections::HashSet;
@@ -23,6 +29,56 @@ fn keys(sel: u8) -> DirectionKeys {
     }
 }
 
+/// One tls12_cid record at the start of `bytes` (false: it does not parse).
+fn cid_record(bytes: &[u8], cid_len: usize, k: &DirectionKeys, tag: TagLen) -> bool {
+    use record::cid;
+    let Ok(h) = cid::parse_header(bytes, cid_len) else {
+        // Anything shorter than the header and fragment is refused.
+        return false;
+    };
+    assert_eq!(h.header_len, cid::FIXED_HEADER_LEN + cid_len);
+    assert!(h.header_len + h.len <= bytes.len(), "a fragment past the end");
+    assert_eq!(cid::peek_cid(bytes, cid_len), bytes.get(11..11 + cid_len));
+    let the_cid = &bytes[11..11 + cid_len];
+    let fragment = &bytes[h.header_len..h.header_len + h.len];
+    let mut buf = fragment.to_vec();
+    if let Ok(Some((ctype, range))) = cid::open_in_place(&h, the_cid, k, tag, &mut buf) {
+        // The real type is the last non-zero byte; only zeros follow it.
+        assert!(ctype != 0 && range.start == record::EXPLICIT_NONCE_LEN);
+        assert_eq!(buf[range.end], ctype);
+        assert!(buf[range.end + 1..buf.len() - tag.bytes()].iter().all(|&b| b == 0));
+    }
+    // Seal the fragment as content of type 23, then parse and open it.
+    let plain = fragment;
+    if plain.len() + 1 + record::EXPLICIT_NONCE_LEN + tag.bytes() <= usize::from(u16::MAX) {
+        let mut out = vec![0u8; h.header_len + plain.len() + 1 + 8 + tag.bytes()];
+        let mut w = Writer::new(&mut out);
+        cid::write_record_with(&mut w, k, tag, the_cid, 23, h.epoch, h.seq & record::MAX_SEQ, plain.len(), &mut |d| {
+            d.copy_from_slice(plain);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(w.len(), out.len());
+        let back = cid::parse_header(&out, cid_len).unwrap();
+        assert_eq!(back.header_len + back.len, out.len());
+        let mut b = out[back.header_len..].to_vec();
+        let (t, range) = cid::open_in_place(&back, the_cid, k, tag, &mut b).unwrap().expect("a content type");
+        assert_eq!((t, &b[range]), (23, plain));
+        // A flipped bit anywhere (the CID in the header included) fails.
+        let flip = (h.seq as usize) % out.len();
+        let mut bad = out.clone();
+        bad[flip] ^= 0x01;
+        if let Ok(bh) = cid::parse_header(&bad, cid_len) {
+            if bh.header_len + bh.len == bad.len() {
+                let c = bad[11..11 + cid_len].to_vec();
+                let mut bb = bad[bh.header_len..].to_vec();
+                assert!(cid::open_in_place(&bh, &c, k, tag, &mut bb).is_err(), "forgery accepted");
+            }
+        }
+    }
+    true
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, datagram)) = data.split_first() else { return };
     let tag = if sel & 1 != 0 { TagLen::Sixteen } else { TagLen::Eight };
@@ -33,6 +89,16 @@ fuzz_target!(|data: &[u8]| {
     let mut r = Reader::new(datagram);
     let mut records = 0usize;
     while !r.is_empty() {
+        if r.peek().first() == Some(&record::content::TLS12_CID) {
+            let cid_len = 1 + usize::from((sel >> 2) & 7);
+            if !cid_record(r.peek(), cid_len, &k, tag) {
+                break;
+            }
+            let h = record::cid::parse_header(r.peek(), cid_len).unwrap();
+            let _ = r.take(h.header_len + h.len);
+            records += 1;
+            continue;
+        }
         let before = r.remaining();
         let head = record::parse_header(r.peek());
         let parsed = record::parse(&mut r);

@@ -121,6 +121,11 @@ pub struct Stats {
     pub hello_verify_requests: u32,
     /// Abbreviated (resumed) handshakes accepted (server).
     pub resumptions: u32,
+    /// Records whose connection ID does not fit the association (RFC
+    /// 9146): a protected record without CID where the peer must send
+    /// ours, a tls12_cid record with another CID, or one where no CID was
+    /// negotiated.
+    pub dropped_cid: u32,
 }
 
 /// A HelloVerifyRequest waiting to be polled (single-connection server;
@@ -155,6 +160,9 @@ pub(crate) struct Sources<'a> {
     pub ticket: &'a crate::session_ticket::ClientTicket,
     /// Negotiated: we answer the peer's heartbeat requests.
     pub hb_answer: bool,
+    /// The connection IDs (ours is offered or answered).
+    #[cfg(feature = "cid")]
+    pub cid: &'a crate::record::cid::CidState,
     pub creds: &'a Credentials,
     /// Lends our X.509 certificate (ECDHE_ECDSA only).
     #[cfg_attr(not(feature = "ecc"), allow(dead_code))]
@@ -314,7 +322,7 @@ impl Association {
     }
 
     pub(crate) fn max_app_payload(&self) -> usize {
-        let overhead = record::protected_overhead(self.rl.tag());
+        let overhead = record::protected_overhead(self.rl.tag()) + self.rl.cid_overhead();
         usize::from(self.cfg.mtu).saturating_sub(overhead).min(self.record_limit())
     }
 
@@ -357,6 +365,8 @@ impl Association {
             #[cfg(feature = "tickets")]
             ticket: &self.ticket,
             hb_answer: self.hb.answer,
+            #[cfg(feature = "cid")]
+            cid: &self.rl.cid,
             creds,
             env,
         }

@@ -55,6 +55,26 @@ impl Engine {
         let mut fed = Fed::default();
         let mut resend = false;
         while fed.consumed < total && c.state != State::Failed {
+            #[cfg(feature = "cid")]
+            if datagram.get(fed.consumed) == Some(&content::TLS12_CID) {
+                let at = fed.consumed;
+                c.stats.rx_records = c.stats.rx_records.saturating_add(1);
+                let Some((end, r)) =
+                    super::cid::cid_record(c, &mut self.reasm, creds, env, now, datagram, at, &mut resend)
+                else {
+                    fed.consumed = total;
+                    break;
+                };
+                fed.consumed = end;
+                match r {
+                    Ok(Some(app)) => {
+                        fed.app = Some(app);
+                        break;
+                    }
+                    Ok(None) => continue,
+                    Err(f) => return Err(c.fail(f)),
+                }
+            }
             let head = match record::parse_header(datagram.get(fed.consumed..).unwrap_or(&[])) {
                 Ok(h) => h,
                 Err(_) => {
@@ -119,6 +139,17 @@ fn process_record(
         );
         return Ok(None);
     }
+    #[cfg(feature = "cid")]
+    if epoch == 1 && c.rl.cid.expects_cid() {
+        nd_drop!(
+            c,
+            dropped_cid,
+            "{} record without our connection ID: seq {}",
+            crate::record::content::name(rec.ctype),
+            rec.seq
+        );
+        return Ok(None);
+    }
     if epoch == 1 && !c.rl.window.is_fresh(rec.seq) {
         nd_drop!(c, dropped_replay, "replayed or too old record: epoch {} seq {}", epoch, rec.seq);
         return Ok(None);
@@ -169,6 +200,25 @@ fn process_record(
         c.rl.window.mark(rec.seq);
         c.accepted = c.accepted.wrapping_add(1);
     }
+    dispatch(c, reasm, creds, env, now, rec, fragment, plain, resend)
+}
+
+/// Act on one accepted record (epoch 0, or authenticated) whose plaintext
+/// is at `plain` in `fragment`: `rec.ctype` is the real content type.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn dispatch(
+    c: &mut Association,
+    reasm: &mut Reassembly,
+    creds: &Credentials,
+    env: &mut dyn Env,
+    now: u64,
+    rec: &RecordHeader,
+    fragment: &mut [u8],
+    plain: core::ops::Range<usize>,
+    resend: &mut bool,
+) -> Result<Option<core::ops::Range<usize>>, Fatal> {
+    let epoch = rec.epoch;
+    let current = c.rl.read_epoch;
     let old_epoch = epoch < current;
     let plain_len = plain.len();
     if plain_len > c.record_limit() {

@@ -16,6 +16,8 @@
 //! which `incoming.rs` calls for each complete handshake message.
 
 mod appdata;
+#[cfg(feature = "cid")]
+mod cid;
 mod incoming;
 mod outgoing;
 
@@ -594,10 +596,15 @@ mod tests {
         use core::mem::size_of_val;
         let e = Engine::new_box_zeroed().unwrap();
         let a = &e.assoc;
+        #[cfg(feature = "cid")]
+        let cid = size_of_val(&a.rl.cid);
+        #[cfg(not(feature = "cid"))]
+        let cid = 0;
         let parts = [
             ("reassembly (message + fragment bitmap)", size_of_val(&e.reasm)),
             ("handshake (randoms, transcript, cookie, PSK identity, keys in progress)", size_of_val(&a.hs)),
-            ("record state (keys, IVs, record numbers, replay window)", size_of_val(&a.rl)),
+            ("record state (keys, IVs, record numbers, replay window)", size_of_val(&a.rl) - cid),
+            ("connection IDs (RFC 9146, feature cid: both CIDs, lengths, move counter)", cid),
             ("flight (items, timer)", size_of_val(&a.flight)),
             ("pending HelloVerifyRequest", size_of_val(&a.hvr)),
             ("cookie secrets", size_of_val(&a.cookies)),

@@ -39,7 +39,7 @@ impl Engine {
         if c.hs.mfl_code != 0 {
             // A peer that negotiated max_fragment_length may size its receive
             // buffer for one record: keep datagrams within one record's worth.
-            limit = limit.min(c.record_limit() + record::protected_overhead(TagLen::Sixteen));
+            limit = limit.min(c.record_limit() + record::protected_overhead(TagLen::Sixteen) + c.rl.cid_overhead());
         }
         let role = c.cfg.role;
         let mut w = Writer::new(out.get_mut(..limit).ok_or(Error::Internal)?);
@@ -63,6 +63,10 @@ impl Engine {
             let Association { flight, rl, hs, cfg, sni, sni_len, session, hb, ticket, .. } = c;
             #[cfg(not(feature = "tickets"))]
             let Association { flight, rl, hs, cfg, sni, sni_len, session, hb, .. } = c;
+            // The record layer advances while the bodies are written: the
+            // CIDs the hellos carry come from a copy (a few bytes).
+            #[cfg(feature = "cid")]
+            let cid = rl.cid.clone();
             let src = Sources {
                 hs,
                 cfg,
@@ -71,6 +75,8 @@ impl Engine {
                 #[cfg(feature = "tickets")]
                 ticket,
                 hb_answer: hb.answer,
+                #[cfg(feature = "cid")]
+                cid: &cid,
                 creds,
                 env,
             };

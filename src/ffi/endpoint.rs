@@ -110,6 +110,12 @@ pub const NANODTLS_EVENT_FAILED: u8 = 3;
 /// nanodtls_event.user hands the pointer back (once): free what it points
 /// to now.
 pub const NANODTLS_EVENT_RELEASED: u8 = 4;
+/// nanodtls_event.kind: the peer's address changed (connection ID, RFC
+/// 9146 section 6): an authenticated record with its CID, newer than any
+/// before, came from another address. The address returned with the event
+/// is the new one; send to it from now on (the old one no longer finds
+/// the peer).
+pub const NANODTLS_EVENT_ADDRESS_CHANGED: u8 = 5;
 /// Released peers (NANODTLS_EVENT_RELEASED) an endpoint holds until they
 /// are polled. While that many wait, slots holding a user pointer are not
 /// reclaimed: poll events regularly.
@@ -636,6 +642,7 @@ pub unsafe extern "C" fn nanodtls_endpoint_poll_event(
                     Event::Closed => NANODTLS_EVENT_CLOSED,
                     Event::Failed => NANODTLS_EVENT_FAILED,
                     Event::Released => NANODTLS_EVENT_RELEASED,
+                    Event::AddressChanged => NANODTLS_EVENT_ADDRESS_CHANGED,
                 };
                 let user = core::ptr::with_exposed_provenance_mut::<c_void>(user);
                 event.write(nanodtls_event { kind, alert, suite, status: st, user });

@@ -15,6 +15,7 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 
+mod cid;
 mod ctx;
 mod ctx_credentials;
 mod ctx_extensions;
@@ -28,6 +29,7 @@ mod panic;
 mod tickets;
 mod ttp;
 
+pub use cid::*;
 pub use ctx::*;
 pub use ctx_credentials::*;
 pub use ctx_extensions::*;
@@ -240,6 +242,13 @@ pub struct nanodtls_config {
     pub cookie_lifetime_ms: u32,
     /// 1 = negotiate heartbeat (RFC 6520): answer requests, allow nanodtls_heartbeat (default 0).
     pub heartbeat: u8,
+    /// 1 = negotiate a connection ID (RFC 9146; default 0): the association
+    /// survives the peer's address change (NAT rebinding). A library built
+    /// without the `cid` feature refuses 1 with NANODTLS_E_UNSUPPORTED.
+    pub connection_id: u8,
+    /// With connection_id: length of the CID we ask the peer to send us,
+    /// 0..NANODTLS_MAX_CID (default 0: we send the peer's CID but want none).
+    pub cid_len: u8,
 }
 
 /// The last alert sent or received.
@@ -299,6 +308,11 @@ pub struct nanodtls_stats {
     pub hello_verify_requests: u32,
     /// Abbreviated (resumed) handshakes accepted (server).
     pub resumptions: u32,
+    /// Records whose connection ID does not fit the association (RFC
+    /// 9146): a protected record without CID where the peer must send
+    /// ours, a tls12_cid record with another CID or where no CID was
+    /// negotiated.
+    pub dropped_cid: u32,
 }
 
 impl From<&crate::Stats> for nanodtls_stats {
@@ -324,6 +338,7 @@ impl From<&crate::Stats> for nanodtls_stats {
             peer_retransmits: s.peer_retransmits,
             hello_verify_requests: s.hello_verify_requests,
             resumptions: s.resumptions,
+            dropped_cid: s.dropped_cid,
         }
     }
 }
@@ -442,6 +457,7 @@ const _: () = assert!(
         && NANODTLS_EVENT_CLOSED == crate::Event::Closed as u8
         && NANODTLS_EVENT_FAILED == crate::Event::Failed as u8
         && NANODTLS_EVENT_RELEASED == crate::Event::Released as u8
+        && NANODTLS_EVENT_ADDRESS_CHANGED == crate::Event::AddressChanged as u8
 );
 #[cfg(feature = "log")]
 const _: () = {
@@ -462,7 +478,7 @@ pub(crate) fn config_from_c(c: &nanodtls_config) -> Result<crate::Config, Error>
     if !crate::config::role_built(role) {
         return Err(Error::Unsupported);
     }
-    if c.require_cookie > 1 || c.require_ems > 1 || c.client_auth > 1 || c.heartbeat > 1 {
+    if c.require_cookie > 1 || c.require_ems > 1 || c.client_auth > 1 || c.heartbeat > 1 || c.connection_id > 1 {
         return Err(Error::InvalidArgument);
     }
     let cfg = crate::Config {
@@ -478,8 +494,10 @@ pub(crate) fn config_from_c(c: &nanodtls_config) -> Result<crate::Config, Error>
         client_auth: c.client_auth == 1,
         max_fragment_length: c.max_fragment_length,
         heartbeat: c.heartbeat == 1,
+        connection_id: c.connection_id == 1,
+        cid_len: c.cid_len,
         tickets: false,
-        reserved: [0; 2],
+        reserved: [0; 4],
     };
     cfg.validate()?;
     Ok(cfg)
@@ -502,6 +520,8 @@ pub(crate) fn config_to_c(c: &crate::Config) -> nanodtls_config {
         handshake_timeout_ms: c.handshake_timeout_ms,
         cookie_lifetime_ms: c.cookie_lifetime_ms,
         heartbeat: u8::from(c.heartbeat),
+        connection_id: u8::from(c.connection_id),
+        cid_len: c.cid_len,
     }
 }
 

@@ -3,6 +3,8 @@
 //! replay window in [`replay`], an association's epochs, sequence numbers
 //! and keys in [`state`].
 
+#[cfg(feature = "cid")]
+pub mod cid;
 pub mod protect;
 pub mod replay;
 pub mod state;
@@ -37,6 +39,8 @@ pub mod content {
     pub const APPLICATION_DATA: u8 = 23;
     /// heartbeat (RFC 6520)
     pub const HEARTBEAT: u8 = 24;
+    /// tls12_cid (RFC 9146): a protected record with a connection ID.
+    pub const TLS12_CID: u8 = 25;
 
     /// Name of a content type (for the debug log).
     #[cfg(feature = "log")]
@@ -47,6 +51,7 @@ pub mod content {
             HANDSHAKE => "handshake",
             APPLICATION_DATA => "application_data",
             HEARTBEAT => "heartbeat",
+            TLS12_CID => "tls12_cid",
             _ => "unknown",
         }
     }

@@ -24,6 +24,12 @@ impl ReplayWindow {
         age < 64 && self.bits & (1u64 << age) == 0
     }
 
+    /// True if `seq` is above every sequence number accepted so far (RFC
+    /// 9146 section 6: only such a record may move the peer's address).
+    pub fn is_newest(&self, seq: u64) -> bool {
+        !self.any || seq > self.top
+    }
+
     /// Mark `seq` as seen. Call only after the record authenticated.
     pub fn mark(&mut self, seq: u64) {
         if !self.any {

@@ -34,6 +34,9 @@ pub struct RecordState {
     pub tag16: bool,
     /// The traffic keys are derived.
     pub keys_ready: bool,
+    /// The connection IDs (RFC 9146), if negotiated.
+    #[cfg(feature = "cid")]
+    pub cid: super::cid::CidState,
 }
 
 impl RecordState {
@@ -60,6 +63,22 @@ impl RecordState {
             Role::Client => &self.server,
             Role::Server => &self.client,
         }
+    }
+
+    /// What a protected record we send costs beyond its plaintext and
+    /// the 13-byte header: the explicit nonce, the tag, and with a
+    /// connection ID (RFC 9146) the CID and the inner content type.
+    pub fn seal_overhead(&self) -> usize {
+        EXPLICIT_NONCE_LEN + self.tag().bytes() + self.cid_overhead()
+    }
+
+    /// The CID and inner content type of a tls12_cid record we send (0
+    /// when we send ordinary records).
+    pub fn cid_overhead(&self) -> usize {
+        #[cfg(feature = "cid")]
+        return self.cid.tx_overhead();
+        #[cfg(not(feature = "cid"))]
+        0
     }
 
     /// Take the next write sequence number of `epoch`.
@@ -104,7 +123,7 @@ impl RecordState {
         plain_len: usize,
         fill: &mut dyn FnMut(&mut [u8]) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let need = HEADER_LEN + plain_len + if epoch > 0 { EXPLICIT_NONCE_LEN + self.tag().bytes() } else { 0 };
+        let need = HEADER_LEN + plain_len + if epoch > 0 { self.seal_overhead() } else { 0 };
         if w.remaining() < need {
             return Err(Error::BufferTooSmall);
         }
@@ -112,6 +131,21 @@ impl RecordState {
             return Err(Error::Internal);
         }
         let seq = self.next_seq(epoch)?;
+        #[cfg(feature = "cid")]
+        if epoch > 0 && self.cid.tx_overhead() > 0 {
+            let cid = self.cid.tx();
+            return super::cid::write_record_with(
+                w,
+                self.write_keys(role),
+                self.tag(),
+                cid,
+                ctype,
+                epoch,
+                seq,
+                plain_len,
+                fill,
+            );
+        }
         let keys = (epoch > 0).then(|| (self.write_keys(role), self.tag()));
         protect::write_record_with(w, keys, ctype, epoch, seq, plain_len, fill)
     }

@@ -56,6 +56,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 WORK = HERE / "work"
 KEYS = WORK / "keys"
+sys.path.insert(0, str(HERE))
+import cid_cases  # noqa: E402  (the RFC 9146 cases, beside this file)
 
 # Team material beside the repository (CI has it too, read-only): used where
 # it exists, SKIP (with the reason) where it does not; nothing is built in it.
@@ -129,7 +131,7 @@ OSSL_TO_IANA = {s.ossl: s.iana for s in SUITES.values()}
 
 # TLS extension numbers shown in the wire log.
 EXT_NAMES = {0: "sni", 1: "mfl", 10: "groups", 11: "ec_pf", 13: "sig_algs", 15: "heartbeat", 19: "cct",
-             20: "sct", 22: "etm", 23: "ems", 28: "rsl", 35: "ticket", 0xFF01: "reneg"}
+             20: "sct", 22: "etm", 23: "ems", 28: "rsl", 35: "ticket", 54: "cid", 0xFF01: "reneg"}
 
 
 # --------------------------------------------------------------------------
@@ -875,6 +877,7 @@ def our_client_argv(env: Env, case: Case, port: int, extra: list[str] | None = N
         argv += ["--resume"]
     if case.tickets:
         argv += ["--tickets"]
+    argv += cid_cases.our_args(case)
     argv += extra or []
     argv.append("--verbose")   # stderr only: datagrams and states, for the record
     return argv
@@ -910,6 +913,7 @@ def our_server_argv(env: Env, case: Case) -> list[str]:
         argv += ["--heartbeat", "--heartbeat-interval", "1500" if case.peer == "gnutls" else "300"]
     if case.feature.startswith("coap") or (case.peer in PEERS and PEERS[case.peer].echo_client):
         argv.append("--echo")
+    argv += cid_cases.our_args(case)
     argv.append("--verbose")   # stderr only: datagrams and states, for the record
     return argv
 
@@ -1259,7 +1263,7 @@ class Mbed3(Peer):
                 a += [f"crt_file={k.chain(me + '-chain.crt')}", f"key_file={k.chain(me + '.key')}"]
         if case.feature == "reneg":
             a += ["renegotiation=1", "renegotiate=1"]
-        return a
+        return a + cid_cases.mbed3_args(case, server)
 
     def start_server(self, case: Case, d: Path, k: Keys) -> tuple[Proc, int]:
         port = free_udp_port()
@@ -2142,6 +2146,10 @@ def matrix() -> list[Case]:
             Case("mbedtls3", "resume (session ID, tickets=0)", role, "PSK-CCM8", feature="resume"),
             Case("mbedtls3", "resume by ticket (tickets=1)", role, "PSK-CCM8", feature="resume", tickets=True),
             Case("mbedtls3", "renegotiation refused", role, "PSK-CCM8", feature="reneg"),
+            # RFC 9146 (tests/interop/cid_cases.py): CIDs both ways and a
+            # source-port change mid-session; one side wanting no CID.
+            Case("mbedtls3", "CID both ways + port change", role, "PSK-CCM8", feature="cid-rebind"),
+            Case("mbedtls3", "CID, one side wants none (cid 0)", role, "PSK-CCM8", feature="cid-ours-none" if role == "client" else "cid-theirs-none"),
         ]
         if role == "client":
             cases.append(Case("mbedtls3", "ticket across deep sleep (session file)", role, "PSK-CCM8",
@@ -2272,6 +2280,8 @@ def run_case(env: Env, case: Case) -> Result:
             return libcoap_case(env, case, d)
         if case.feature == "reneg" and case.role == "server":
             return our_server_reneg_case(env, case, d)
+        if case.feature.startswith("cid"):
+            return cid_cases.run(env, case, d, globals())
         if case.role == "client":
             return our_client_case(env, case, d)
         return our_server_case(env, case, d)

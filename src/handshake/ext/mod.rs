@@ -7,6 +7,8 @@
 
 #[cfg(feature = "ecc")]
 pub mod cert_type;
+#[cfg(feature = "cid")]
+pub mod connection_id;
 #[cfg(feature = "ecc")]
 pub mod ec;
 pub mod extended_master_secret;
@@ -47,6 +49,8 @@ pub const EXTENDED_MASTER_SECRET: u16 = 23;
 pub const CACHED_INFO: u16 = 25;
 /// SessionTicket (RFC 5077)
 pub const SESSION_TICKET: u16 = 35;
+/// connection_id (RFC 9146)
+pub const CONNECTION_ID: u16 = 54;
 /// renegotiation_info (RFC 5746)
 pub const RENEGOTIATION_INFO: u16 = 0xff01;
 
@@ -150,6 +154,9 @@ pub(crate) struct Offer<'a> {
     pub mfl_code: u8,
     /// Offer heartbeat.
     pub heartbeat: bool,
+    /// Offer connection_id with this CID (ours, possibly empty).
+    #[cfg(feature = "cid")]
+    pub cid: Option<&'a [u8]>,
     /// An ECDHE_ECDSA suite is offered: the ECC and certificate type extensions.
     #[cfg(feature = "ecc")]
     pub ecc: Option<cert_type::ClientOffer>,
@@ -171,6 +178,10 @@ pub(crate) fn write_offer(w: &mut Writer<'_>, o: &Offer<'_>) -> Result<(), Error
     }
     if o.heartbeat {
         heartbeat::write(w)?;
+    }
+    #[cfg(feature = "cid")]
+    if let Some(cid) = o.cid {
+        connection_id::write(w, cid)?;
     }
     #[cfg(feature = "ecc")]
     if let Some(e) = &o.ecc {
@@ -196,6 +207,9 @@ pub(crate) struct Offered<'a> {
     pub mfl_code: u8,
     /// heartbeat mode (0: not offered).
     pub heartbeat: u8,
+    /// The client's CID (connection_id offered; possibly empty).
+    #[cfg(feature = "cid")]
+    pub cid: Option<&'a [u8]>,
     /// What the client can do with ECC.
     #[cfg(feature = "ecc")]
     pub ecc: ec::EccCaps,
@@ -214,6 +228,8 @@ pub(crate) fn read_offer<'a>(exts: Extensions<'a>, scsv: bool) -> Result<Offered
         server_name: None,
         mfl_code: 0,
         heartbeat: 0,
+        #[cfg(feature = "cid")]
+        cid: None,
         #[cfg(feature = "ecc")]
         ecc: ec::EccCaps::default(),
         #[cfg(feature = "tickets")]
@@ -248,6 +264,8 @@ pub(crate) fn read_offer<'a>(exts: Extensions<'a>, scsv: bool) -> Result<Offered
             HEARTBEAT => o.heartbeat = heartbeat::read(data)?,
             #[cfg(feature = "tickets")]
             SESSION_TICKET => o.ticket = Some(session_ticket::read_offer(data)),
+            #[cfg(feature = "cid")]
+            CONNECTION_ID => o.cid = Some(connection_id::read(data)?),
             _ => {}
         }
     }
@@ -266,6 +284,9 @@ pub(crate) struct Answer {
     pub mfl_code: u8,
     /// heartbeat (peer_allowed_to_send).
     pub heartbeat: bool,
+    /// connection_id with our CID (its bytes and length), if negotiated.
+    #[cfg(feature = "cid")]
+    pub cid: Option<([u8; crate::sizes::NANODTLS_MAX_CID], u8)>,
     /// ECDHE_ECDSA: point formats and certificate types.
     #[cfg(feature = "ecc")]
     pub ecc: Option<cert_type::Answer>,
@@ -283,7 +304,11 @@ impl Answer {
         let ecc = false;
         #[cfg(feature = "tickets")]
         let ecc = ecc || self.ticket;
-        self.ems || self.reneg || self.server_name || self.mfl_code != 0 || self.heartbeat || ecc
+        #[cfg(feature = "cid")]
+        let cid = self.cid.is_some();
+        #[cfg(not(feature = "cid"))]
+        let cid = false;
+        self.ems || self.reneg || self.server_name || self.mfl_code != 0 || self.heartbeat || ecc || cid
     }
 }
 
@@ -304,6 +329,10 @@ pub(crate) fn write_answer(w: &mut Writer<'_>, a: &Answer) -> Result<(), Error> 
     if a.heartbeat {
         heartbeat::write(w)?;
     }
+    #[cfg(feature = "cid")]
+    if let Some((cid, n)) = &a.cid {
+        connection_id::write(w, cid.get(..usize::from(*n)).ok_or(Error::Internal)?)?;
+    }
     #[cfg(feature = "ecc")]
     if let Some(e) = &a.ecc {
         cert_type::write_answer(w, e)?;
@@ -316,7 +345,7 @@ pub(crate) fn write_answer(w: &mut Writer<'_>, a: &Answer) -> Result<(), Error> 
 }
 
 /// What a client takes from the ServerHello's extensions.
-pub(crate) struct Answered {
+pub(crate) struct Answered<'a> {
     /// extended_master_secret.
     pub ems: bool,
     /// renegotiation_info.
@@ -332,11 +361,17 @@ pub(crate) struct Answered {
     /// The server will send a NewSessionTicket (RFC 5077 3.2).
     #[cfg(feature = "tickets")]
     pub ticket: bool,
+    /// The server's CID (connection_id answered; possibly empty).
+    #[cfg(feature = "cid")]
+    pub cid: Option<&'a [u8]>,
+    /// (Without `cid` nothing borrows from the ServerHello.)
+    #[cfg(not(feature = "cid"))]
+    pub _borrows: core::marker::PhantomData<&'a [u8]>,
 }
 
 /// Client: check a ServerHello's extensions against what we offered.
 /// Anything we did not offer must not come back (RFC 5246 7.4.1.4).
-pub(crate) fn read_answer(exts: Extensions<'_>, o: &Offer<'_>) -> Result<Answered, Fatal> {
+pub(crate) fn read_answer<'a>(exts: Extensions<'a>, o: &Offer<'_>) -> Result<Answered<'a>, Fatal> {
     let mut a = Answered {
         ems: false,
         reneg: false,
@@ -346,6 +381,10 @@ pub(crate) fn read_answer(exts: Extensions<'_>, o: &Offer<'_>) -> Result<Answere
         client_x509: true,
         #[cfg(feature = "tickets")]
         ticket: false,
+        #[cfg(feature = "cid")]
+        cid: None,
+        #[cfg(not(feature = "cid"))]
+        _borrows: core::marker::PhantomData,
     };
     for (t, data) in exts {
         match t {
@@ -357,6 +396,8 @@ pub(crate) fn read_answer(exts: Extensions<'_>, o: &Offer<'_>) -> Result<Answere
                 session_ticket::read_answer(data)?;
                 a.ticket = true;
             }
+            #[cfg(feature = "cid")]
+            CONNECTION_ID if o.cid.is_some() => a.cid = Some(connection_id::read_answer(data)?),
             EXTENDED_MASTER_SECRET => {
                 extended_master_secret::read(data)?;
                 a.ems = true;
