@@ -67,9 +67,9 @@ pub struct Config {
     /// SessionTicket extension, keep the ticket and resume with it.
     /// Server: issue tickets (needs ticket keys from the environment:
     /// `Env::ticket_keys`, in C nanodtls_set_ticket_keys).
+    /// (It took the last byte of the former `reserved` padding: the
+    /// layout is 36 bytes without padding, checked by `IntoBytes`.)
     pub tickets: bool,
-    /// Must be zero (keeps the layout free of padding).
-    pub reserved: [u8; 4],
 }
 
 impl Config {
@@ -109,7 +109,6 @@ impl Config {
             connection_id: false,
             cid_len: 0,
             tickets: false,
-            reserved: [0; 4],
         }
     }
 
@@ -135,7 +134,7 @@ impl Config {
         if usize::from(self.cid_len) > crate::sizes::NANODTLS_MAX_CID {
             return Err(Error::InvalidArgument);
         }
-        if self.reserved != [0; 4] || !matches!(self.max_fragment_length, 0 | 512 | 1024 | 2048 | 4096) {
+        if !matches!(self.max_fragment_length, 0 | 512 | 1024 | 2048 | 4096) {
             return Err(Error::InvalidArgument);
         }
         let mut any = false;

@@ -497,7 +497,6 @@ pub(crate) fn config_from_c(c: &nanodtls_config) -> Result<crate::Config, Error>
         connection_id: c.connection_id == 1,
         cid_len: c.cid_len,
         tickets: false,
-        reserved: [0; 4],
     };
     cfg.validate()?;
     Ok(cfg)
