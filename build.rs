@@ -133,6 +133,14 @@ const KNOBS: &[Knob] = &[
         max: 128,
         doc: "Longest opaque peer address (e.g. a struct sockaddr_in6) a server endpoint stores per peer.",
     },
+    Knob {
+        name: "NANODTLS_MAX_TICKET",
+        default: 512,
+        small: 256,
+        min: 64,
+        max: 16_384,
+        doc: "Largest RFC 5077 session ticket a client keeps (feature tickets; GnuTLS issues about 390 bytes, OpenSSL about 180 (about 600 for a session with our X.509 client certificate, which its ticket holds), Mbed TLS about 150; a larger one is not kept and the next handshake is a full one). A server seals its tickets in the same buffer (about 110 bytes plus the peer identity): below that it issues none.",
+    },
 ];
 
 /// Bytes of one peer's engine state that are not one of the buffers above
@@ -222,9 +230,12 @@ fn main() {
     let ta_state_max = 17 + ta_id + window / 8;
     // One peer: an endpoint slot has an engine only; a context, an engine and credentials.
     let log = env::var_os("CARGO_FEATURE_LOG").is_some();
+    let tickets = env::var_os("CARGO_FEATURE_TICKETS").is_some();
+    let ticket = get("NANODTLS_MAX_TICKET");
     let cid = env::var_os("CARGO_FEATURE_CID").is_some();
     let engine = round8(
         buffers
+            + if tickets { round8(ticket) + 16 } else { 0 }
             + ENGINE_STATE_BYTES
             + if ecc { ECC_HANDSHAKE_BYTES } else { 0 }
             + if log { LOG_BYTES } else { 0 }
@@ -239,10 +250,12 @@ fn main() {
             + if ttp { TA_TABLE_BYTES + ta_bytes * get("NANODTLS_MAX_TRUST_ANCHORS") } else { 0 },
     );
     let conn = engine + creds;
-    let ctx = conn + CTX_WRAPPER_BYTES;
+    // The ticket keys pointer of the C callbacks (feature tickets).
+    let ctx = conn + CTX_WRAPPER_BYTES + if tickets { 8 } else { 0 };
     let peer = round8(engine + PEER_WRAPPER_BYTES + get("NANODTLS_MAX_PEER_ADDR"));
     let peer_id = get("NANODTLS_MAX_PSK_IDENTITY").max(32);
-    let session_blob = 4 + 1 + 2 + 1 + 1 + 1 + 32 + 48 + 2 + peer_id + 16;
+    // With tickets (blob version 2): the lifetime hint and the ticket.
+    let session_blob = 4 + 1 + 2 + 1 + 1 + 1 + 32 + 48 + 2 + peer_id + 16 + if tickets { 4 + 2 + ticket } else { 0 };
     let session_entry = round8(88 + peer_id) + 8;
     // Addresses: 4 queued stateless replies, 4 released peers, one more.
     let endpoint = round8(ENDPOINT_BASE_BYTES + creds + 9 * get("NANODTLS_MAX_PEER_ADDR"));

@@ -55,16 +55,18 @@
 #define NANODTLS_MAX_CID 8
 /** Longest opaque peer address (e.g. a struct sockaddr_in6) a server endpoint stores per peer. */
 #define NANODTLS_MAX_PEER_ADDR 32
+/** Largest RFC 5077 session ticket a client keeps (feature tickets; GnuTLS issues about 390 bytes, OpenSSL about 180 (about 600 for a session with our X.509 client certificate, which its ticket holds), Mbed TLS about 150; a larger one is not kept and the next handshake is a full one). A server seals its tickets in the same buffer (about 110 bytes plus the peer identity): below that it issues none. */
+#define NANODTLS_MAX_TICKET 512
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 4312
+#define NANODTLS_CTX_SIZE 4848
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 539
+#define NANODTLS_CTX_WORDS 606
 /** Size of one nanodtls_peer slot in bytes. */
-#define NANODTLS_PEER_SIZE 3376
+#define NANODTLS_PEER_SIZE 3904
 /** Size of one nanodtls_peer slot in 64-bit words. */
-#define NANODTLS_PEER_WORDS 422
+#define NANODTLS_PEER_WORDS 488
 /** Largest blob nanodtls_session_export writes (it contains the master secret). */
-#define NANODTLS_SESSION_BLOB_MAX 236
+#define NANODTLS_SESSION_BLOB_MAX 754
 /** Largest trust anchor window state nanodtls_ta_export writes (see docs/ttp.md). */
 #define NANODTLS_TA_STATE_MAX 57
 /** Size of one nanodtls_session_entry (server session cache) in bytes. */
@@ -794,6 +796,18 @@ typedef void (*nanodtls_log_fn)(void *user, uint8_t level, const char *msg, size
 typedef void (*nanodtls_panic_hook_fn)(void);
 
 /**
+ * A server's ticket keys (current and grace key, lifetime): caller
+ * memory, e.g. `static nanodtls_ticket_keys keys;`, set up with
+ * nanodtls_ticket_keys_init and registered with nanodtls_set_ticket_keys
+ * or nanodtls_endpoint_set_ticket_keys (several servers of one thread may
+ * share it). Holds secrets: nanodtls_ticket_keys_wipe zeroizes it (deinit
+ * of a context or endpoint it is registered with does too).
+ */
+typedef struct nanodtls_ticket_keys {
+  uint64_t _opaque[16];
+} nanodtls_ticket_keys;
+
+/**
  * Counters of the trust anchor modes (all trust anchors together). Each
  * refusal is counted once per refused message, under its reason (a client
  * that retransmits a refused flight is counted again).
@@ -1385,7 +1399,10 @@ nanodtls_status nanodtls_session_export(struct nanodtls_ctx *ctx,
  * freshly initialised context, before nanodtls_connect, which then offers
  * it. A corrupted, truncated or foreign blob gives NANODTLS_E_INVALID_ARG
  * and changes nothing. If the server does not resume it, a full handshake
- * follows.
+ * follows. A session with an RFC 5077 ticket (nanodtls_enable_tickets)
+ * exports as a version 2 blob carrying the ticket, which builds without
+ * the `tickets` feature refuse with NANODTLS_E_UNSUPPORTED; version 1
+ * blobs (no ticket, as older releases wrote) import everywhere.
  */
 nanodtls_status nanodtls_session_import(struct nanodtls_ctx *ctx, const uint8_t *blob, size_t len);
 
@@ -1780,6 +1797,61 @@ nanodtls_status nanodtls_set_log_hook(nanodtls_log_fn hook, void *user, uint8_t 
  * Register the panic hook (NULL removes it). Global to the library.
  */
 void nanodtls_set_panic_hook(nanodtls_panic_hook_fn hook);
+
+/**
+ * Set up `keys` empty, with tickets valid for `lifetime_s` seconds (0:
+ * 7200, also sent as the lifetime hint). Without nanodtls_ticket_keys_set
+ * a key is drawn from the server's RNG at the first ticket and rotated
+ * every lifetime, the previous key staying valid as the grace key for one
+ * more lifetime.
+ */
+nanodtls_status nanodtls_ticket_keys_init(struct nanodtls_ticket_keys *keys, uint32_t lifetime_s);
+
+/**
+ * Install an application ticket key (16-byte name, 16-byte AES key; e.g.
+ * shared by a server fleet): the current key becomes the grace key (still
+ * accepted) and the older grace key is wiped. From then on keys change
+ * only through this call (call it again to rotate).
+ */
+nanodtls_status nanodtls_ticket_keys_set(struct nanodtls_ticket_keys *keys,
+                                         const uint8_t *name,
+                                         const uint8_t *key);
+
+/**
+ * Zeroize both ticket keys (tickets issued so far can no longer resume).
+ */
+nanodtls_status nanodtls_ticket_keys_wipe(struct nanodtls_ticket_keys *keys);
+
+/**
+ * Session tickets (RFC 5077) on (1) or off (0). Client: offer the
+ * SessionTicket extension, keep the ticket (it goes into
+ * nanodtls_session_export) and resume with it. Server: issue tickets
+ * (needs nanodtls_set_ticket_keys). Before connect / the first ClientHello;
+ * nanodtls_set_config turns it off again.
+ */
+nanodtls_status nanodtls_enable_tickets(struct nanodtls_ctx *ctx, int32_t on);
+
+/**
+ * Server: seal and open tickets with `keys` (NULL removes them, at any
+ * time: no tickets). Turns tickets on (nanodtls_enable_tickets: before the
+ * first ClientHello). `keys` must stay valid while registered; deinit
+ * wipes it (remove it first to keep it, e.g. for other servers).
+ */
+nanodtls_status nanodtls_set_ticket_keys(struct nanodtls_ctx *ctx,
+                                         struct nanodtls_ticket_keys *keys);
+
+/**
+ * The endpoint's ticket keys, one set for all its peers (NULL removes
+ * them). Turns tickets on for peers accepted from now on.
+ */
+nanodtls_status nanodtls_endpoint_set_ticket_keys(struct nanodtls_endpoint *ep,
+                                                  struct nanodtls_ticket_keys *keys);
+
+/**
+ * 1 if the last handshake resumed a session from a ticket, else 0 (also
+ * for an uninitialised or NULL context).
+ */
+int32_t nanodtls_resumed_by_ticket(struct nanodtls_ctx *ctx);
 
 /**
  * Server: add a trust anchor to this context (DerivedKey, and AuthzCert

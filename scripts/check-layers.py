@@ -29,7 +29,7 @@ LAYERS = [
     ["client", "server"],  # the handshake state machines
     ["association"],  # one association's state and transitions the roles and the pipeline share
     # the protocol parts the roles and the association use
-    ["handshake", "keyex", "auth", "flight", "cookie", "session", "credentials", "env"],
+    ["handshake", "keyex", "auth", "flight", "cookie", "session", "session_ticket", "credentials", "env"],
     ["record", "keys"],  # record layer and key schedule
     ["crypto", "codec", "log", "alert", "config", "error", "suite", "sizes"],  # base
 ]

@@ -73,6 +73,17 @@ impl Association {
     pub(crate) fn start_client(&mut self, env: &mut dyn Env, now: u64, creds: &Credentials) -> Result<(), Fatal> {
         // RFC 7925: the whole random comes from the RNG (no gmt_unix_time).
         env.random(&mut self.hs.client_random).map_err(|_| Fatal::silent(Error::Rng))?;
+        // RFC 5077 3.4: a ticket goes with a session ID, so that the
+        // server's echo tells a resumption; the server gave none: ours.
+        #[cfg(feature = "tickets")]
+        if self.session.valid && self.session.id_len == 0 {
+            if self.ticket.len == 0 || !self.cfg.tickets {
+                self.forget_session();
+            } else {
+                env.random(&mut self.session.id).map_err(|_| Fatal::silent(Error::Rng))?;
+                self.session.id_len = 32;
+            }
+        }
         // RFC 9146: our CID comes from the RNG, new for every connection
         // (resumption included: it is not part of the session).
         #[cfg(feature = "cid")]
@@ -100,6 +111,7 @@ impl Association {
         hs: &Handshake,
         #[cfg(feature = "cid")] cid: &'a crate::record::cid::CidState,
         #[cfg(feature = "ecc")] keys: &crate::auth::rpk::KeyCredentials,
+        #[cfg(feature = "tickets")] ticket: &'a [u8],
     ) -> ext::Offer<'a> {
         ext::Offer {
             server_name: sni,
@@ -116,6 +128,8 @@ impl Association {
                     own_cert: hs.have_own_cert,
                 })
                 .or_else(|| Self::ecdhe_psk_offer(hs)),
+            #[cfg(feature = "tickets")]
+            ticket: cfg.tickets.then_some(ticket),
         }
     }
 
@@ -141,7 +155,19 @@ impl Association {
             &self.rl.cid,
             #[cfg(feature = "ecc")]
             &creds.keys,
+            #[cfg(feature = "tickets")]
+            self.offered_ticket(),
         )
+    }
+
+    /// The ticket offered with the stored session (empty: none).
+    #[cfg(feature = "tickets")]
+    fn offered_ticket(&self) -> &[u8] {
+        if self.session.valid {
+            self.ticket.ticket()
+        } else {
+            &[]
+        }
     }
 
     /// Build ClientHello (with the stored cookie, if any) as a new flight.
@@ -268,7 +294,17 @@ impl Association {
                 self.hs.transcript.update(message);
                 self.send_client_key_exchange_flight(env, creds)
             }
+            #[cfg(feature = "tickets")]
+            (State::ClientWaitCcs | State::ClientWaitFinished, msg::NEW_SESSION_TICKET)
+                if self.hs.ticket_expected && !self.hs.ticket_received =>
+            {
+                self.on_new_session_ticket(origin, message, body)
+            }
             (State::ClientWaitFinished, msg::FINISHED) => {
+                #[cfg(feature = "tickets")]
+                if self.hs.ticket_expected && !self.hs.ticket_received {
+                    return Err(Fatal::unexpected());
+                }
                 self.verify_peer_finished(message, body)?;
                 if self.hs.resumed {
                     // Abbreviated handshake: our CCS and Finished are the
@@ -303,6 +339,8 @@ impl Association {
         }
         let kx = suite::info(sh.suite).map(|(k, _)| k);
         let answered = ext::read_answer(sh.extensions.clone(), &self.offer(creds))?;
+        #[cfg(feature = "tickets")]
+        let ticket_expected = answered.ticket;
         #[cfg(feature = "cid")]
         let server_cid = answered.cid;
         let ext::Answered { ems, reneg, mfl_code: mfl, rsl, heartbeat: hb_mode, server_x509, client_x509, .. } =
@@ -342,6 +380,11 @@ impl Association {
         self.hs.mfl_code = mfl;
         self.hs.rsl_peer = rsl;
         self.hs.rsl_own = if rsl != 0 { self.cfg.record_size_limit } else { 0 };
+        #[cfg(feature = "tickets")]
+        {
+            self.hs.ticket_expected = ticket_expected;
+            self.hs.ticket_used = resuming && !self.ticket.ticket().is_empty();
+        }
         // RFC 9146: the server's CID goes into every protected record we
         // send (none if it is empty); ours into every one it sends.
         #[cfg(feature = "cid")]
@@ -383,10 +426,15 @@ impl Association {
         Ok(())
     }
 
-    /// After a full handshake: keep the session if the server issued an ID.
+    /// After a full handshake: keep the session if the server issued an ID
+    /// (or a ticket, which is kept beside it).
     fn remember_session(&mut self) {
         self.session.clear();
-        if self.hs.session_id_len == 0 {
+        #[cfg(feature = "tickets")]
+        let ticket = self.ticket.len != 0;
+        #[cfg(not(feature = "tickets"))]
+        let ticket = false;
+        if self.hs.session_id_len == 0 && !ticket {
             return;
         }
         let s = &mut self.session;
@@ -400,6 +448,35 @@ impl Association {
             s.set_peer(crate::session::PeerKind::KeyHash, &self.hs.ecc.peer_hash);
         }
         s.valid = true;
+    }
+
+    /// NewSessionTicket (RFC 5077 3.3), announced by the ServerHello.
+    #[cfg(feature = "tickets")]
+    fn on_new_session_ticket(&mut self, origin: &MsgOrigin, message: &[u8], body: &[u8]) -> Result<(), Fatal> {
+        let nst = msg::new_session_ticket::NewSessionTicket::parse(body).map_err(|_| Fatal::decode())?;
+        // Accepted: from here on only state changes.
+        self.hs.ticket_received = true;
+        if !self.hs.resumed {
+            self.hs.peer_flight_first = origin.message_seq;
+        }
+        self.hs.transcript.update(message);
+        // An empty ticket (RFC 5077 3.3: the server decided not to issue
+        // one after all) or one larger than the knob: none is kept.
+        let _kept = self.ticket.set(nst.ticket, nst.lifetime_hint);
+        #[cfg(feature = "log")]
+        if nst.ticket.is_empty() {
+            nd_log!(self.log => Info, "client: empty NewSessionTicket: no ticket kept");
+        } else if _kept {
+            nd_log!(self.log => Info, "client: NewSessionTicket of {} bytes kept (lifetime hint {} s)", nst.ticket.len(), nst.lifetime_hint);
+        } else {
+            nd_log!(self.log =>
+                Warn,
+                "client: NewSessionTicket of {} bytes exceeds NANODTLS_MAX_TICKET ({}): not kept",
+                nst.ticket.len(),
+                crate::sizes::NANODTLS_MAX_TICKET
+            );
+        }
+        Ok(())
     }
 
     /// Verify the server's signed ECDHE parameters and keep its point.
@@ -426,7 +503,7 @@ impl Association {
         self.flight.clear();
         // The ClientHello that offered a session is answered: a full
         // handshake replaces the session.
-        self.session.clear();
+        self.forget_session();
         let kx = suite::info(self.hs.suite).map(|(k, _)| k);
         // Premaster secret: large enough for PSK (2 + N + 2 + N), ECDH (32)
         // and ECDHE_PSK (2 + 32 + 2 + N).
@@ -515,6 +592,8 @@ pub(crate) fn write_body(src: &Sources<'_>, msg_type: u8, w: &mut Writer<'_>) ->
                 src.cid,
                 #[cfg(feature = "ecc")]
                 &src.creds.keys,
+                #[cfg(feature = "tickets")]
+                if src.session.valid { src.ticket.ticket() } else { &[] },
             );
             client_hello::write(w, &hs.client_random, session_id, cookie, &hs.offered, &offer)
         }

@@ -72,8 +72,13 @@ pub struct Config {
     /// in its records (drawn from the RNG), 0..=NANODTLS_MAX_CID; 0 = we
     /// support CID and send the peer's, but want none in what we receive.
     pub cid_len: u8,
-    /// Must be zero (keeps the layout free of padding).
-    pub reserved: [u8; 1],
+    /// Session tickets (RFC 5077, feature `tickets`). Client: offer the
+    /// SessionTicket extension, keep the ticket and resume with it.
+    /// Server: issue tickets (needs ticket keys from the environment:
+    /// `Env::ticket_keys`, in C nanodtls_set_ticket_keys).
+    /// (It took the last byte of the former `reserved` padding: the
+    /// layout is 36 bytes without padding, checked by `IntoBytes`.)
+    pub tickets: bool,
 }
 
 impl Config {
@@ -114,7 +119,7 @@ impl Config {
             heartbeat: false,
             connection_id: false,
             cid_len: 0,
-            reserved: [0; 1],
+            tickets: false,
         }
     }
 
@@ -130,6 +135,9 @@ impl Config {
         {
             return Err(Error::InvalidArgument);
         }
+        if self.tickets && !cfg!(feature = "tickets") {
+            return Err(Error::Unsupported);
+        }
         if self.connection_id && !cfg!(feature = "cid") {
             return Err(Error::Unsupported);
         }
@@ -137,7 +145,7 @@ impl Config {
         if usize::from(self.cid_len) > crate::sizes::NANODTLS_MAX_CID {
             return Err(Error::InvalidArgument);
         }
-        if self.reserved != [0; 1] || !matches!(self.max_fragment_length, 0 | 512 | 1024 | 2048 | 4096) {
+        if !matches!(self.max_fragment_length, 0 | 512 | 1024 | 2048 | 4096) {
             return Err(Error::InvalidArgument);
         }
         // RFC 8449 section 4: at least 64; 2^14 is the largest DTLS 1.2 record.

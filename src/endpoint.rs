@@ -848,6 +848,14 @@ impl Endpoint {
         slots.iter().find(|s| s.matches(addr)).map(|s| s.user)
     }
 
+    /// Session tickets (RFC 5077) on or off for peers accepted from now on
+    /// (`Config::tickets`; the keys come from `Env::ticket_keys`, one set
+    /// for all peers).
+    #[cfg(feature = "tickets")]
+    pub fn set_tickets(&mut self, on: bool) {
+        self.cfg.tickets = on;
+    }
+
     /// Wipe the endpoint's own secrets (template PSK, cookie secrets).
     pub fn wipe(&mut self) {
         self.creds.wipe();

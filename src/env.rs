@@ -40,6 +40,15 @@ pub trait Env {
         None
     }
 
+    /// Server: the ticket keys (RFC 5077, feature `tickets`) that seal and
+    /// open session tickets: one set per server (an endpoint's peers share
+    /// it), possibly shared by a fleet. `None` (the default): no tickets
+    /// are issued or accepted. Used only with `Config::tickets`.
+    #[cfg(feature = "tickets")]
+    fn ticket_keys(&mut self) -> Option<&mut crate::session_ticket::TicketKeys> {
+        None
+    }
+
     /// Server: the client asked for `name` (SNI, RFC 6066). `Some(false)`
     /// refuses it (unrecognized_name); `None` (no callback) or `Some(true)`
     /// accepts. Called before credentials are chosen.

@@ -74,6 +74,7 @@
 //! | RFC 8442 / RFC 5489 ECDHE_PSK (feature `ecdhe-psk`) | `keyex/ecdhe_psk.rs`, `handshake/msg/{server,client}_key_exchange.rs` |
 //! | RFC 5280 6 / RFC 7925 4.4 X.509 path validation (feature `x509`) | `auth/x509/{der,cert,path}.rs` |
 //! | RFC 5246 7.4.1.2 session-ID resumption, the deep-sleep session export | `session.rs` |
+//! | RFC 5077 session tickets (feature `tickets`): keys, sealed format, client store | `session_ticket.rs`, `handshake/ext/session_ticket.rs`, `handshake/msg/new_session_ticket.rs` |
 //! | RFC 7925 alerts and profile rules | `alert.rs`, `config.rs` |
 //! | trusted-third-party modes (DerivedKey, AuthzCert) | `auth/ta.rs`, `auth/derived_key.rs`, `auth/authz_cert.rs` |
 //! | many peers: demultiplexing, slots, cookies (RFC 6347 4.2.1) | `endpoint.rs` |
@@ -118,6 +119,8 @@ pub mod keys;
 pub mod record;
 mod server;
 pub mod session;
+#[cfg(feature = "tickets")]
+pub mod session_ticket;
 pub mod sizes;
 pub mod suite;
 

@@ -90,10 +90,12 @@ impl Association {
                     nd_log!(self.log => Info, "server: trust anchor {} seq {} accepted and marked used", self.hs.ttp.ta, self.hs.ttp.seq);
                 }
                 self.cache_session(env, now);
-                // Flight 6: ChangeCipherSpec, Finished. It is the last
-                // flight: no timer, but it is resent if the client
-                // retransmits its flight 5.
+                // Flight 6: [NewSessionTicket], ChangeCipherSpec, Finished.
+                // It is the last flight: no timer, but it is resent if the
+                // client retransmits its flight 5.
                 self.flight.clear();
+                #[cfg(feature = "tickets")]
+                self.push_new_session_ticket(env, creds, now)?;
                 self.push_ccs()?;
                 self.push_finished(creds, env, write_body)?;
                 self.send_flight(false);
@@ -184,6 +186,14 @@ impl Association {
             return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
         }
         let resume = self.can_resume(env, now, &ch, ems);
+        #[cfg(feature = "tickets")]
+        let (from_ticket, issue_ticket) = {
+            let issue = self.cfg.tickets && offered.ticket.is_some() && env.ticket_keys().is_some();
+            let t = if resume { None } else { self.ticket_session(env, now, &ch, offered.ticket, ems) };
+            (t, issue)
+        };
+        #[cfg(feature = "tickets")]
+        let resume = resume || from_ticket.is_some();
         let chosen = self.cfg.suite_list().find(|&s| ch.offers(s) && self.server_can_use(s, env, creds, &offered));
         if !resume && chosen.is_none() {
             nd_log!(self.log =>
@@ -252,6 +262,14 @@ impl Association {
         }
         // RFC 5746 3.6: answered in every ServerHello, resumed ones included.
         self.hs.peer_secure_renegotiation = reneg;
+        #[cfg(feature = "tickets")]
+        {
+            self.hs.ticket_expected = issue_ticket;
+            if let Some(found) = from_ticket {
+                self.hs.ticket_used = true;
+                return self.resume_session(env, creds, now, origin, message, &ch, ems, found);
+            }
+        }
         if resume {
             return self.resume(env, creds, now, origin, message, &ch, ems);
         }
@@ -304,6 +322,91 @@ impl Association {
         ch.offers(found.suite) && configured(found.suite) && found.ems == ems
     }
 
+    /// The session in the ticket the ClientHello offers (RFC 5077 3.4), if
+    /// it is ours, intact, not expired and still acceptable; `None` means a
+    /// full handshake (never a failure). Nothing changes.
+    #[cfg(feature = "tickets")]
+    fn ticket_session(
+        &self,
+        env: &mut dyn Env,
+        now: u64,
+        ch: &ClientHello<'_>,
+        ticket: Option<&[u8]>,
+        ems: bool,
+    ) -> Option<crate::session::SessionData> {
+        let ticket = ticket.filter(|t| !t.is_empty() && self.cfg.tickets)?;
+        if ch.session_id.is_empty() {
+            nd_log!(self.log => Info, "server: a ticket without a session ID: full handshake");
+            return None;
+        }
+        let mut buf = Zeroizing::new([0u8; crate::session_ticket::MAX_SEALED]);
+        let copy = buf.get_mut(..ticket.len());
+        let Some(copy) = copy else {
+            nd_log!(self.log => Info, "server: ticket of {} bytes is not one of ours: full handshake", ticket.len());
+            return None;
+        };
+        copy.copy_from_slice(ticket);
+        let keys = env.ticket_keys()?;
+        let Some(mut s) = keys.unseal(copy, now) else {
+            nd_log!(self.log => Info, "server: ticket of {} bytes refused (unknown key, tampered or expired): full handshake", ticket.len());
+            return None;
+        };
+        let configured = self.cfg.suite_list().any(|x| x == s.suite);
+        if !(ch.offers(s.suite) && configured && s.ems == ems) {
+            nd_log!(self.log => Info, "server: ticket's suite or extended master secret use does not match: full handshake");
+            s.clear();
+            return None;
+        }
+        let id = s.id.get_mut(..ch.session_id.len())?;
+        id.copy_from_slice(ch.session_id);
+        s.id_len = ch.session_id.len() as u8;
+        nd_log!(self.log => Info, "server: resuming from a ticket ({})", suite::name(s.suite));
+        Some(s)
+    }
+
+    /// NewSessionTicket (RFC 5077 3.3) if our ServerHello announced one:
+    /// the session sealed under the current ticket key, or an empty ticket
+    /// when none can be sealed (no key, RNG failure, trust anchor mode).
+    #[cfg(feature = "tickets")]
+    fn push_new_session_ticket(&mut self, env: &mut dyn Env, creds: &Credentials, now: u64) -> Result<(), Fatal> {
+        if !self.hs.ticket_expected {
+            return Ok(());
+        }
+        self.ticket.clear();
+        let mut s = if self.hs.resumed { self.session.clone() } else { self.session_state() };
+        #[cfg(nanodtls_ttp)]
+        if self.hs.ttp.mode != crate::auth::TTP_NONE {
+            s.valid = false;
+        }
+        let mut fresh = Zeroizing::new([0u8; 12 + 32]);
+        if s.valid && env.random(&mut fresh[..]).is_ok() {
+            let (nonce, key) = fresh.split_at(12);
+            let nonce: [u8; 12] = nonce.try_into().unwrap_or([0; 12]);
+            if let Some(keys) = env.ticket_keys() {
+                let mut off = 0usize;
+                let mut rng = |b: &mut [u8]| {
+                    let src = off.checked_add(b.len()).and_then(|end| key.get(off..end)).ok_or(Error::Rng)?;
+                    b.copy_from_slice(src);
+                    off += b.len();
+                    Ok(())
+                };
+                let sealed =
+                    keys.refresh(now, &mut rng).and_then(|_| keys.seal(&s, now, &nonce, &mut self.ticket.data));
+                match sealed {
+                    Ok(n) => {
+                        self.ticket.len = n as u16;
+                        self.ticket.lifetime_hint = keys.lifetime_ms / 1000;
+                    }
+                    Err(_e) => {
+                        nd_log!(self.log => Warn, "server: no ticket sealed ({}): sending an empty NewSessionTicket", _e.as_str())
+                    }
+                }
+            }
+        }
+        s.clear();
+        self.push_message(creds, env, 0, msg::NEW_SESSION_TICKET, write_body)
+    }
+
     /// Resume the session the ClientHello offers ([`Core::can_resume`]
     /// said yes): send the abbreviated flight (ServerHello,
     /// ChangeCipherSpec, Finished).
@@ -320,8 +423,26 @@ impl Association {
     ) -> Result<(), Fatal> {
         let cache = env.session_cache().ok_or(Fatal::internal(Error::Internal))?;
         let found = crate::session::cache_lookup(cache, ch.session_id, now).ok_or(Fatal::internal(Error::Internal))?;
-        self.session.clear();
-        self.session = found.clone();
+        let found = found.clone();
+        self.resume_session(env, creds, now, origin, message, ch, ems, found)
+    }
+
+    /// The abbreviated handshake (RFC 5246 7.3) for `found`, from the cache
+    /// or a ticket: ServerHello, [NewSessionTicket], ChangeCipherSpec, Finished.
+    #[allow(clippy::too_many_arguments)]
+    fn resume_session(
+        &mut self,
+        env: &mut dyn Env,
+        creds: &Credentials,
+        now: u64,
+        origin: &MsgOrigin,
+        message: &[u8],
+        ch: &ClientHello<'_>,
+        ems: bool,
+        found: crate::session::SessionData,
+    ) -> Result<(), Fatal> {
+        self.forget_session();
+        self.session = found;
         env.random(&mut self.hs.server_random).map_err(|_| Fatal::internal(Error::Rng))?;
         self.hs.client_random = ch.random;
         self.hs.suite = self.session.suite;
@@ -354,6 +475,8 @@ impl Association {
         // ServerHello, then CCS and Finished with keys from the cached master.
         self.flight.clear();
         self.push_message(creds, env, 0, msg::SERVER_HELLO, write_body)?;
+        #[cfg(feature = "tickets")]
+        self.push_new_session_ticket(env, creds, now)?;
         self.install_keys();
         self.push_ccs()?;
         self.push_finished(creds, env, write_body)?;
@@ -372,6 +495,15 @@ impl Association {
         if self.hs.ttp.mode != crate::auth::TTP_NONE {
             return;
         }
+        let mut s = self.session_state();
+        if let Some(cache) = env.session_cache() {
+            crate::session::cache_insert(cache, &s, now);
+        }
+        s.clear();
+    }
+
+    /// The session this full handshake established.
+    fn session_state(&self) -> crate::session::SessionData {
         let mut s = crate::session::SessionData::new_zeroed();
         s.master = self.hs.master;
         s.id = self.hs.session_id;
@@ -389,10 +521,7 @@ impl Association {
             _ => {}
         }
         s.valid = true;
-        if let Some(cache) = env.session_cache() {
-            crate::session::cache_insert(cache, &s, now);
-        }
-        s.clear();
+        s
     }
 
     /// Stateless HelloVerifyRequest: polled next (replacing an older one
@@ -575,6 +704,8 @@ fn server_hello_answer(src: &Sources<'_>) -> ext::Answer {
         mfl_code: hs.mfl_code,
         rsl: hs.rsl_own,
         heartbeat: src.hb_answer,
+        #[cfg(feature = "tickets")]
+        ticket: hs.ticket_expected,
         #[cfg(feature = "cid")]
         cid: src.cid.negotiated.then_some((src.cid.rx, src.cid.rx_len)),
         #[cfg(feature = "ecc")]
@@ -643,6 +774,8 @@ pub(crate) fn write_body(src: &Sources<'_>, msg_type: u8, w: &mut Writer<'_>) ->
         #[cfg(feature = "ecc")]
         msg::CERTIFICATE_REQUEST => msg::certificate_request::write(w),
         msg::SERVER_HELLO_DONE => Ok(()),
+        #[cfg(feature = "tickets")]
+        msg::NEW_SESSION_TICKET => msg::new_session_ticket::write(w, src.ticket.lifetime_hint, src.ticket.ticket()),
         msg::FINISHED => msg::finished::write(w, &hs.own_verify_data),
         _ => Err(Error::Internal),
     }

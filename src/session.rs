@@ -137,10 +137,17 @@ pub fn cache_clear(cache: &mut [CacheEntry]) {
 
 const BLOB_MAGIC: [u8; 4] = *b"NDS1";
 const BLOB_VERSION: u8 = 1;
+/// Version 2 (feature `tickets`): version 1 followed by the RFC 5077
+/// ticket (u32 lifetime hint, vec16 ticket) before the check bytes.
+const BLOB_VERSION_TICKET: u8 = 2;
 const BLOB_CHECK: usize = 16;
+#[cfg(feature = "tickets")]
+const BLOB_TICKET: usize = 4 + 2 + crate::sizes::NANODTLS_MAX_TICKET;
+#[cfg(not(feature = "tickets"))]
+const BLOB_TICKET: usize = 0;
 
 /// Largest exported session blob.
-pub const MAX_BLOB: usize = 4 + 1 + 2 + 1 + 1 + 1 + 32 + MASTER_LEN + 2 + MAX_PEER_ID + BLOB_CHECK;
+pub const MAX_BLOB: usize = 4 + 1 + 2 + 1 + 1 + 1 + 32 + MASTER_LEN + 2 + MAX_PEER_ID + BLOB_TICKET + BLOB_CHECK;
 const _: () = assert!(MAX_BLOB == crate::sizes::NANODTLS_SESSION_BLOB_MAX);
 const _: () = assert!(core::mem::size_of::<CacheEntry>() <= crate::sizes::NANODTLS_SESSION_ENTRY_SIZE);
 const _: () = assert!(core::mem::align_of::<CacheEntry>() <= 8);
@@ -149,34 +156,63 @@ const _: () = assert!(core::mem::align_of::<CacheEntry>() <= 8);
 /// secret, the peer identity, then 16 bytes of SHA-256 over all of it so
 /// that a corrupted or foreign blob is refused on import.
 pub fn export(s: &SessionData, out: &mut [u8]) -> Result<usize, Error> {
-    if !s.valid {
+    export_with_ticket(s, &[], 0, out)
+}
+
+/// [`export`] with the session's ticket (RFC 5077): a non-empty ticket
+/// makes a version 2 blob, which builds without the `tickets` feature
+/// refuse with `Unsupported`; without a ticket the blob is version 1, as
+/// before. The session ID may then be empty (a ticket-only session).
+pub fn export_with_ticket(s: &SessionData, ticket: &[u8], lifetime_hint: u32, out: &mut [u8]) -> Result<usize, Error> {
+    if !s.valid || (s.id_len == 0 && ticket.is_empty()) {
         return Err(Error::WrongState);
     }
     let mut w = Writer::new(out);
     w.put(&BLOB_MAGIC)?;
-    w.u8(BLOB_VERSION)?;
+    w.u8(if ticket.is_empty() { BLOB_VERSION } else { BLOB_VERSION_TICKET })?;
     w.u16(s.suite)?;
     w.u8(u8::from(s.ems))?;
     w.u8(s.peer_kind as u8)?;
     w.vec8(s.id())?;
     w.put(&s.master)?;
     w.vec16(s.peer())?;
+    if !ticket.is_empty() {
+        w.put(&lifetime_hint.to_be_bytes())?;
+        w.vec16(ticket)?;
+    }
     let check = sha256(&[w.written()]);
     w.put(check.get(..BLOB_CHECK).ok_or(Error::Internal)?)?;
     Ok(w.len())
 }
 
-/// Parse and check a blob written by [`export`].
+/// Parse and check a blob written by [`export`] (a version 2 blob's
+/// ticket is dropped: use [`import_with_ticket`]).
 pub fn import(blob: &[u8], out: &mut SessionData) -> Result<(), Error> {
+    import_with_ticket(blob, out).map(|_| ())
+}
+
+/// Parse and check a blob written by [`export_with_ticket`] (or
+/// [`export`]); returns the ticket (empty for a version 1 blob) and its
+/// lifetime hint, borrowed from `blob`. A version 2 blob is refused with
+/// `Unsupported` by builds without the `tickets` feature.
+pub fn import_with_ticket<'a>(blob: &'a [u8], out: &mut SessionData) -> Result<(&'a [u8], u32), Error> {
     let body_len = blob.len().checked_sub(BLOB_CHECK).ok_or(Error::InvalidArgument)?;
     let (body, check) = blob.split_at(body_len);
     if !ct_eq(sha256(&[body]).get(..BLOB_CHECK).unwrap_or(&[]), check) {
         return Err(Error::InvalidArgument);
     }
     let mut r = Reader::new(body);
+    let mut ticket: (&[u8], u32) = (&[], 0);
     let parsed = (|| -> Result<SessionData, Error> {
-        if r.array::<4>()? != BLOB_MAGIC || r.u8()? != BLOB_VERSION {
+        if r.array::<4>()? != BLOB_MAGIC {
             return Err(Error::InvalidArgument);
+        }
+        let version = r.u8()?;
+        match version {
+            BLOB_VERSION => {}
+            BLOB_VERSION_TICKET if cfg!(feature = "tickets") => {}
+            BLOB_VERSION_TICKET => return Err(Error::Unsupported),
+            _ => return Err(Error::InvalidArgument),
         }
         let mut s = SessionData::new_zeroed();
         s.suite = r.u16()?;
@@ -192,7 +228,7 @@ pub fn import(blob: &[u8], out: &mut SessionData) -> Result<(), Error> {
             _ => return Err(Error::InvalidArgument),
         };
         let id = r.vec8()?;
-        if id.is_empty() || id.len() > 32 {
+        if (id.is_empty() && version == BLOB_VERSION) || id.len() > 32 {
             return Err(Error::InvalidArgument);
         }
         s.id.get_mut(..id.len()).ok_or(Error::InvalidArgument)?.copy_from_slice(id);
@@ -203,6 +239,14 @@ pub fn import(blob: &[u8], out: &mut SessionData) -> Result<(), Error> {
             return Err(Error::InvalidArgument);
         }
         s.set_peer(kind, peer);
+        if version == BLOB_VERSION_TICKET {
+            let hint = u32::from_be_bytes(r.array()?);
+            let t = r.vec16()?;
+            if t.is_empty() || t.len() > BLOB_TICKET.saturating_sub(6) {
+                return Err(Error::InvalidArgument);
+            }
+            ticket = (t, hint);
+        }
         r.finish()?;
         if crate::suite::info(s.suite).is_none() {
             return Err(Error::Unsupported);
@@ -214,7 +258,7 @@ pub fn import(blob: &[u8], out: &mut SessionData) -> Result<(), Error> {
         Ok(s) => {
             out.clear();
             *out = s;
-            Ok(())
+            Ok(ticket)
         }
         Err(Error::Decode) => Err(Error::InvalidArgument),
         Err(e) => Err(e),

@@ -6,7 +6,7 @@
  *                   [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...
  *                   [--mtu N] [--mfl N] [--rsl N] [--sni NAME] [--heartbeat]
  *                   [--cid N] [--rebind-after K]
- *                   [--resume] [--session-in FILE] [--session-out FILE]
+ *                   [--resume] [--tickets] [--session-in FILE] [--session-out FILE]
  *                   [--send TEXT | --send-hex HEX] [--timeout-ms N] [--verbose]
  *
  * It connects a UDP socket to H:P (IPv4 or IPv6), runs the handshake and
@@ -57,6 +57,7 @@ struct options {
     const char *sni;
     int heartbeat;
     int resume;
+    int tickets; /* --tickets: offer and use RFC 5077 session tickets */
     const char *session_in;
     const char *session_out;
     const uint8_t *send; /* NULL = read stdin */
@@ -99,7 +100,7 @@ static void usage(FILE *out)
             "                       [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...\n"
             "                       [--mtu N] [--mfl N] [--rsl N] [--sni NAME] [--heartbeat]\n"
             "                       [--cid N] [--rebind-after K]\n"
-            "                       [--resume] [--session-in FILE] [--session-out FILE]\n"
+            "                       [--resume] [--tickets] [--session-in FILE] [--session-out FILE]\n"
             "                       [--send TEXT | --send-hex HEX] [--timeout-ms N] [--verbose]\n"
             "\n"
             "  --host H         server name or address (IPv4 or IPv6)\n"
@@ -122,6 +123,9 @@ static void usage(FILE *out)
             "  --resume         after the exchange, close, export the session, and\n"
             "                   connect again from a fresh context that imports it\n"
             "                   (needs --send or --send-hex)\n"
+            "  --tickets        offer RFC 5077 session tickets, keep the server's ticket\n"
+            "                   (it goes into --session-out) and resume with it; with\n"
+            "                   a session offered, prints \" ticket=0|1\" after resumed=\n"
             "  --session-in F   offer the session stored in file F (see --session-out)\n"
             "  --session-out F  at the end, write the resumable session to F (mode 0600:\n"
             "                   it contains the master secret)\n"
@@ -138,7 +142,7 @@ static void usage(FILE *out)
             "where --key (and --cert for X.509 peers) answer a request for our key.\n"
             "The client offers the suites it has credentials for (or --suite's).\n"
             "\n"
-            "stdout: \"HANDSHAKE OK <suite>[ resumed=0|1]\", \"PEER-KEY-SHA256 <hex>\" (the\n"
+            "stdout: \"HANDSHAKE OK <suite>[ resumed=0|1[ ticket=0|1]]\", \"PEER-KEY-SHA256 <hex>\" (the\n"
             "SHA-256 of the server's SubjectPublicKeyInfo), \"HEARTBEAT OK rtt=<ms>\",\n"
             "then \"RECV <text>\" per record received.\n"
             "exit: 0 ok, 1 failure (or no reply to --send), 2 usage error\n",
@@ -198,6 +202,10 @@ static int parse_args(int argc, char **argv, struct options *o)
         }
         if (strcmp(argv[i], "--resume") == 0) {
             o->resume = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--tickets") == 0) {
+            o->tickets = 1;
             continue;
         }
         k = nd_creds_option(argc, argv, &i, &o->creds, err, sizeof err);
@@ -529,7 +537,7 @@ static int configure(struct client *c, const struct options *o)
 }
 
 /* Print the handshake result lines. */
-static void announce(struct client *c, int offered_session)
+static void announce(struct client *c, int offered_session, int tickets)
 {
     uint16_t suite = 0;
     nanodtls_info info;
@@ -541,6 +549,9 @@ static void announce(struct client *c, int offered_session)
     printf("HANDSHAKE OK %s", nanodtls_suite_name(suite));
     if (offered_session) {
         printf(" resumed=%d", info.resumed ? 1 : 0);
+        if (tickets) {
+            printf(" ticket=%d", nanodtls_resumed_by_ticket(&c->ctx));
+        }
     }
     putchar('\n');
     if (nanodtls_get_peer_key_hash(&c->ctx, hash, sizeof hash) == NANODTLS_OK) {
@@ -631,6 +642,13 @@ static int run_connection(const struct options *o, const struct conn_plan *plan,
     if (configure(c, o) != 0) {
         goto out;
     }
+    if (o->tickets) {
+        st = nanodtls_enable_tickets(&c->ctx, 1);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("enable_tickets", st, NULL);
+            goto out;
+        }
+    }
     if (plan->session != NULL) {
         st = nanodtls_session_import(&c->ctx, plan->session, plan->session_len);
         if (st != NANODTLS_OK) {
@@ -659,7 +677,7 @@ static int run_connection(const struct options *o, const struct conn_plan *plan,
         }
         state = nanodtls_state(&c->ctx);
         if (state == NANODTLS_STATE_CONNECTED && phase == PH_HANDSHAKE) {
-            announce(c, plan->report_resumed);
+            announce(c, plan->report_resumed, o->tickets);
             phase = PH_HEARTBEAT;
             if (o->heartbeat) {
                 st = nanodtls_heartbeat(&c->ctx);
@@ -790,7 +808,7 @@ static int run_connection(const struct options *o, const struct conn_plan *plan,
         st = nanodtls_session_export(&c->ctx, g_session, sizeof g_session, session_len);
         if (st != NANODTLS_OK) {
             *session_len = 0;
-            fprintf(stderr, "no resumable session (%s): the server issued no session ID\n",
+            fprintf(stderr, "no resumable session (%s): the server issued no session ID (nor a ticket)\n",
                     nanodtls_status_str(st));
         } else {
             nd_vlog("session exported: %zu bytes", *session_len);

@@ -6,7 +6,7 @@
  *   nanodtls-server --host H --port P [--psk-id ID --psk HEX]
  *                   [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...
  *                   [--client-auth] [--sni NAME] [--heartbeat [--heartbeat-interval MS]]
- *                   [--cid N]
+ *                   [--cid N] [--tickets]
  *                   [--echo] [--once] [--mtu N] [--rsl N] [--peers N] [--idle-timeout-ms N]
  *                   [--handshake-timeout-ms N] [--half-open-timeout-ms N] [--stats]
  *                   [--ta ID:HEXKEY[:16|32]]... [--ta-state FILE] [--verbose]
@@ -62,6 +62,7 @@ struct options {
     int client_auth;
     const char *sni;   /* only accept this server_name (NULL: any) */
     int heartbeat;
+    int tickets;                  /* --tickets: RFC 5077 tickets instead of the cache */
     unsigned long hb_interval_ms; /* 0 = never ping */
     unsigned long n_peers;
     int idle_set;
@@ -106,6 +107,7 @@ struct server {
 static nanodtls_endpoint g_ep;
 static nanodtls_peer g_peers[MAX_PEERS];
 static nanodtls_session_entry g_sessions[N_SESSIONS];
+static nanodtls_ticket_keys g_ticket_keys;
 static struct server g_server;
 static uint8_t g_tx[ND_TX_DATAGRAM_MAX];
 static uint8_t g_rx[ND_RX_DATAGRAM_MAX];
@@ -118,7 +120,7 @@ static void usage(FILE *out)
             "usage: nanodtls-server --host H --port P [--psk-id ID --psk HEX]\n"
             "                       [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...\n"
             "                       [--client-auth] [--sni NAME] [--heartbeat [--heartbeat-interval MS]]\n"
-            "                       [--cid N] [--echo] [--once] [--mtu N] [--rsl N] [--peers N] [--idle-timeout-ms N]\n"
+            "                       [--cid N] [--tickets] [--echo] [--once] [--mtu N] [--rsl N] [--peers N] [--idle-timeout-ms N]\n"
             "                       [--handshake-timeout-ms N] [--half-open-timeout-ms N] [--stats]\n"
             "                       [--ta ID:HEXKEY[:16|32]]... [--ta-state FILE] [--verbose]\n"
             "\n"
@@ -132,6 +134,9 @@ static void usage(FILE *out)
             "                   none); others get unrecognized_name. \"SNI <name>\" is\n"
             "                   printed whenever a client sends a name\n"
             "  --heartbeat      negotiate heartbeat (RFC 6520) and answer requests\n"
+            "  --tickets        issue RFC 5077 session tickets (stateless: sealed under\n"
+            "                   a key drawn at start, rotated every 2 h) and resume\n"
+            "                   from them; the session cache is then not used\n"
             "  --cid N          negotiate a connection ID (RFC 9146) with clients that\n"
             "                   offer one, asking for an N-byte CID (0: none wanted); a\n"
             "                   peer found by its CID at a new address moves there:\n"
@@ -260,6 +265,10 @@ static int parse_args(int argc, char **argv, struct options *o)
         }
         if (strcmp(argv[i], "--heartbeat") == 0) {
             o->heartbeat = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--tickets") == 0) {
+            o->tickets = 1;
             continue;
         }
         k = nd_creds_option(argc, argv, &i, &o->creds, err, sizeof err);
@@ -1037,10 +1046,22 @@ static int configure(struct server *s, struct options *o)
             return -1;
         }
     }
-    st = nanodtls_endpoint_set_session_cache(&g_ep, g_sessions, sizeof g_sessions[0], N_SESSIONS);
-    if (st != NANODTLS_OK) {
-        nd_print_failure("endpoint_set_session_cache", st, NULL);
-        return -1;
+    if (o->tickets) {
+        /* Stateless resumption: no cache, a ticket key from the RNG. */
+        st = nanodtls_ticket_keys_init(&g_ticket_keys, 0);
+        if (st == NANODTLS_OK) {
+            st = nanodtls_endpoint_set_ticket_keys(&g_ep, &g_ticket_keys);
+        }
+        if (st != NANODTLS_OK) {
+            nd_print_failure("endpoint_set_ticket_keys", st, NULL);
+            return -1;
+        }
+    } else {
+        st = nanodtls_endpoint_set_session_cache(&g_ep, g_sessions, sizeof g_sessions[0], N_SESSIONS);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("endpoint_set_session_cache", st, NULL);
+            return -1;
+        }
     }
     st = nanodtls_endpoint_set_sni_callback(&g_ep, on_sni, s);
     if (st != NANODTLS_OK) {

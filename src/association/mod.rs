@@ -155,6 +155,9 @@ pub(crate) struct Sources<'a> {
     pub sni: &'a [u8],
     /// Client: the session offered for resumption.
     pub session: &'a SessionData,
+    /// Client: the ticket offered; server: the ticket being sent.
+    #[cfg(feature = "tickets")]
+    pub ticket: &'a crate::session_ticket::ClientTicket,
     /// Negotiated: we answer the peer's heartbeat requests.
     pub hb_answer: bool,
     /// The connection IDs (ours is offered or answered).
@@ -179,6 +182,10 @@ pub(crate) struct Association {
     pub cookies: CookieKeys,
     /// Client: the session to offer / the one just established.
     pub session: SessionData,
+    /// Client: the ticket of `session` (RFC 5077); server: the ticket
+    /// being sent in NewSessionTicket.
+    #[cfg(feature = "tickets")]
+    pub ticket: crate::session_ticket::ClientTicket,
     /// Client: the server_name to send; server: the one received.
     pub sni: [u8; NANODTLS_MAX_SERVER_NAME],
     pub hb: heartbeat::Heartbeat,
@@ -201,6 +208,13 @@ pub(crate) struct Association {
 }
 
 impl Association {
+    /// Forget the session (and its ticket), wiping the secrets.
+    pub(crate) fn forget_session(&mut self) {
+        self.session.clear();
+        #[cfg(feature = "tickets")]
+        self.ticket.clear();
+    }
+
     /// Ok while the connection can still be used; the sticky status otherwise.
     pub(crate) fn check_alive(&self) -> Result<(), Error> {
         match self.state {
@@ -235,7 +249,7 @@ impl Association {
                 crate::log::alert_name(self.hs.rejected_alert)
             );
             self.queue_alert(alert::FATAL, self.hs.rejected_alert);
-            self.session.clear();
+            self.forget_session();
         } else {
             // No alert: the peer is most likely gone.
             nd_log!(self.log =>
@@ -279,7 +293,7 @@ impl Association {
         if f.alert != NO_ALERT {
             self.queue_alert(alert::FATAL, f.alert);
             // RFC 5246 7.2.2: a fatal alert invalidates the session.
-            self.session.clear();
+            self.forget_session();
         }
         self.enter_terminal(State::Failed, f.err);
         f.err
@@ -365,6 +379,8 @@ impl Association {
             cfg: &self.cfg,
             sni: self.sni.get(..usize::from(self.sni_len)).unwrap_or(&[]),
             session: &self.session,
+            #[cfg(feature = "tickets")]
+            ticket: &self.ticket,
             hb_answer: self.hb.answer,
             #[cfg(feature = "cid")]
             cid: &self.rl.cid,

@@ -591,6 +591,12 @@ impl Association {
             return Ok(());
         }
         let expected = matches!(self.state, State::ClientWaitCcs | State::ServerWaitCcs);
+        // RFC 5077 3.3: an announced NewSessionTicket comes before the
+        // ChangeCipherSpec; a CCS ahead of it (the ticket lost) would leave
+        // epoch 0, where the retransmitted ticket arrives.
+        #[cfg(feature = "tickets")]
+        let expected =
+            expected && !(self.hs.ticket_expected && !self.hs.ticket_received && self.cfg.role == Role::Client);
         if !expected || !self.rl.keys_ready {
             // Early CCS (e.g. reordered ahead of ClientKeyExchange) or a
             // duplicate: never a reason to switch keys.
@@ -637,7 +643,7 @@ impl Association {
                 self.state,
                 Error::AlertReceived.as_str()
             );
-            self.session.clear();
+            self.forget_session();
             // Nothing of ours is sent after the peer's fatal alert.
             self.alert_out.pending = false;
             self.enter_terminal(State::Failed, Error::AlertReceived);

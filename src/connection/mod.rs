@@ -153,7 +153,7 @@ impl Engine {
         // one memset: through `&mut self` the stores cannot be elided, and
         // plaintext in the buffers goes too.
         self.assoc.wipe_secrets();
-        self.assoc.session.clear();
+        self.assoc.forget_session();
         self.assoc.cookies.wipe();
         self.zero();
     }
@@ -322,24 +322,58 @@ impl Engine {
         if self.assoc.cfg.role != Role::Client {
             return Err(Error::WrongState);
         }
-        crate::session::export(&self.assoc.session, out)
+        #[cfg(feature = "tickets")]
+        let (t, hint) = (self.assoc.ticket.ticket(), self.assoc.ticket.lifetime_hint);
+        #[cfg(not(feature = "tickets"))]
+        let (t, hint): (&[u8], u32) = (&[], 0);
+        crate::session::export_with_ticket(&self.assoc.session, t, hint, out)
+    }
+
+    /// Session tickets (RFC 5077) on or off (`Config::tickets`): before
+    /// connect (client) or the first ClientHello (server).
+    #[cfg(feature = "tickets")]
+    pub fn set_tickets(&mut self, on: bool) -> Result<(), Error> {
+        if !matches!(self.assoc.state, State::Idle | State::ServerWaitClientHello) || self.assoc.hs.send_seq != 0 {
+            return Err(Error::WrongState);
+        }
+        self.assoc.cfg.tickets = on;
+        Ok(())
+    }
+
+    /// True if the last handshake resumed a session from an RFC 5077
+    /// ticket (feature `tickets`; see [`Connection::resumed`]).
+    #[cfg(feature = "tickets")]
+    pub fn resumed_by_ticket(&self) -> bool {
+        self.assoc.hs.resumed && self.assoc.hs.ticket_used
+    }
+
+    /// Client: the length of the session ticket held (0: none).
+    #[cfg(feature = "tickets")]
+    pub fn ticket_len(&self) -> usize {
+        self.assoc.ticket.ticket().len()
     }
 
     /// Client: load a session exported earlier, to be offered by connect().
     /// A corrupted, truncated or foreign blob is refused with
-    /// `InvalidArgument` and changes nothing.
+    /// `InvalidArgument` and changes nothing. A blob with a ticket (version
+    /// 2, feature `tickets`) is refused with `Unsupported` by builds
+    /// without that feature; version 1 blobs (no ticket) import everywhere.
     pub fn import_session(&mut self, blob: &[u8]) -> Result<(), Error> {
         if self.assoc.cfg.role != Role::Client || self.assoc.state != State::Idle {
             return Err(Error::WrongState);
         }
         let mut tmp = SessionData::new_zeroed();
-        let r = crate::session::import(blob, &mut tmp);
-        if r.is_ok() {
-            self.assoc.session.clear();
+        let r = crate::session::import_with_ticket(blob, &mut tmp);
+        if let Ok((_t, _hint)) = r {
+            self.assoc.forget_session();
             self.assoc.session = tmp.clone();
+            #[cfg(feature = "tickets")]
+            if !_t.is_empty() {
+                self.assoc.ticket.set(_t, _hint);
+            }
         }
         tmp.clear();
-        r
+        r.map(|_| ())
     }
 
     /// Send close_notify and close. Idempotent.
@@ -584,6 +618,8 @@ mod tests {
             ("pending HelloVerifyRequest", size_of_val(&a.hvr)),
             ("cookie secrets", size_of_val(&a.cookies)),
             ("session (master secret, id, peer identity)", size_of_val(&a.session)),
+            #[cfg(feature = "tickets")]
+            ("session ticket (RFC 5077, NANODTLS_MAX_TICKET + hint, length)", size_of_val(&a.ticket)),
             ("server name", size_of_val(&a.sni)),
             ("heartbeat (echo store)", size_of_val(&a.hb)),
             ("statistics", size_of_val(&a.stats)),

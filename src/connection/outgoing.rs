@@ -60,6 +60,9 @@ impl Engine {
             // Our messages are written again from the state: split the
             // association into the flight and record layer being advanced
             // and the sources the bodies come from.
+            #[cfg(feature = "tickets")]
+            let Association { flight, rl, hs, cfg, sni, sni_len, session, hb, ticket, .. } = c;
+            #[cfg(not(feature = "tickets"))]
             let Association { flight, rl, hs, cfg, sni, sni_len, session, hb, .. } = c;
             // The record layer advances while the bodies are written: the
             // CIDs the hellos carry come from a copy (a few bytes).
@@ -70,6 +73,8 @@ impl Engine {
                 cfg,
                 sni: sni.get(..usize::from(*sni_len)).unwrap_or(&[]),
                 session,
+                #[cfg(feature = "tickets")]
+                ticket,
                 hb_answer: hb.answer,
                 #[cfg(feature = "cid")]
                 cid: &cid,

@@ -49,6 +49,9 @@ pub(crate) struct Callbacks {
     pub cache_len: usize,
     pub own_cert: *const u8,
     pub own_cert_len: usize,
+    /// Server: ticket keys registered by nanodtls_set_ticket_keys.
+    #[cfg(feature = "tickets")]
+    pub tickets: *mut crate::session_ticket::TicketKeys,
     /// The clock callback's last value, and the time the library made of
     /// it (see [`Callbacks::now`]).
     pub clock_raw: u64,
@@ -74,6 +77,8 @@ impl Callbacks {
             cache_len: 0,
             own_cert: core::ptr::null(),
             own_cert_len: 0,
+            #[cfg(feature = "tickets")]
+            tickets: core::ptr::null_mut(),
             clock_raw: 0,
             clock_ms: 0,
         })
@@ -156,6 +161,18 @@ impl Env for Callbacks {
         // registered. The returned borrow is tied to &mut self, and the
         // engine never holds it across a callback.
         Some(unsafe { core::slice::from_raw_parts_mut(self.cache, self.cache_len) })
+    }
+
+    #[cfg(feature = "tickets")]
+    fn ticket_keys(&mut self) -> Option<&mut crate::session_ticket::TicketKeys> {
+        if self.tickets.is_null() {
+            return None;
+        }
+        // SAFETY: registered by nanodtls_set_ticket_keys /
+        // nanodtls_endpoint_set_ticket_keys, whose contract is a
+        // nanodtls_ticket_keys set up by nanodtls_ticket_keys_init that
+        // stays valid while registered; the borrow is tied to &mut self.
+        Some(unsafe { &mut *self.tickets })
     }
 
     fn own_certificate(&self) -> Option<&[u8]> {
@@ -312,6 +329,10 @@ pub unsafe extern "C" fn nanodtls_deinit(ctx: *mut nanodtls_ctx) -> nanodtls_sta
             b.conn.wipe();
             if let Some(cache) = b.cb.session_cache() {
                 crate::session::cache_clear(cache);
+            }
+            #[cfg(feature = "tickets")]
+            if let Some(keys) = b.cb.ticket_keys() {
+                keys.wipe();
             }
         })
     }

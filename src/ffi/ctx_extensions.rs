@@ -169,7 +169,10 @@ pub unsafe extern "C" fn nanodtls_session_export(
 /// freshly initialised context, before nanodtls_connect, which then offers
 /// it. A corrupted, truncated or foreign blob gives NANODTLS_E_INVALID_ARG
 /// and changes nothing. If the server does not resume it, a full handshake
-/// follows.
+/// follows. A session with an RFC 5077 ticket (nanodtls_enable_tickets)
+/// exports as a version 2 blob carrying the ticket, which builds without
+/// the `tickets` feature refuse with NANODTLS_E_UNSUPPORTED; version 1
+/// blobs (no ticket, as older releases wrote) import everywhere.
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_session_import(
     ctx: *mut nanodtls_ctx,

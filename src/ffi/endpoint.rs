@@ -373,6 +373,10 @@ pub unsafe extern "C" fn nanodtls_endpoint_deinit(ep: *mut nanodtls_endpoint) ->
             if let Some(cache) = b.cb.session_cache() {
                 crate::session::cache_clear(cache);
             }
+            #[cfg(feature = "tickets")]
+            if let Some(keys) = b.cb.ticket_keys() {
+                keys.wipe();
+            }
         })
     }
 }

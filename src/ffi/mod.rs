@@ -25,6 +25,8 @@ mod endpoint_peers;
 mod guard;
 mod log;
 mod panic;
+#[cfg(feature = "tickets")]
+mod tickets;
 mod ttp;
 
 pub use cid::*;
@@ -44,6 +46,8 @@ pub use log::{
     NANODTLS_LOG_WARN,
 };
 pub use panic::*;
+#[cfg(feature = "tickets")]
+pub use tickets::*;
 pub use ttp::*;
 
 use core::ffi::{c_char, c_int, c_void, CStr};
@@ -511,7 +515,7 @@ pub(crate) fn config_from_c(c: &nanodtls_config) -> Result<crate::Config, Error>
         heartbeat: c.heartbeat == 1,
         connection_id: c.connection_id == 1,
         cid_len: c.cid_len,
-        reserved: [0; 1],
+        tickets: false,
     };
     cfg.validate()?;
     Ok(cfg)

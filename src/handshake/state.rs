@@ -73,6 +73,16 @@ pub(crate) struct Handshake {
     pub rsl_own: u16,
     pub ems: bool,
     pub resumed: bool,
+    /// Client: the server answered SessionTicket, a NewSessionTicket comes
+    /// before its ChangeCipherSpec; server: we answered it and send one.
+    #[cfg(feature = "tickets")]
+    pub ticket_expected: bool,
+    /// Client: the NewSessionTicket was received.
+    #[cfg(feature = "tickets")]
+    pub ticket_received: bool,
+    /// This handshake resumed a session from a ticket (RFC 5077).
+    #[cfg(feature = "tickets")]
+    pub ticket_used: bool,
     pub seen_server_key_exchange: bool,
     pub peer_secure_renegotiation: bool,
 }

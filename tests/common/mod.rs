@@ -52,6 +52,9 @@ pub struct TestEnv {
     pub sni_seen: Vec<Vec<u8>>,
     /// Our X.509 certificate (DER), if any.
     pub own_cert: Option<Vec<u8>>,
+    /// Server ticket keys (RFC 5077; None: no tickets).
+    #[cfg(feature = "tickets")]
+    pub tickets: Option<Box<nanodtls::session_ticket::TicketKeys>>,
 }
 
 impl TestEnv {
@@ -67,6 +70,8 @@ impl TestEnv {
             sni_answer: None,
             sni_seen: Vec::new(),
             own_cert: None,
+            #[cfg(feature = "tickets")]
+            tickets: None,
         }
     }
 }
@@ -111,6 +116,10 @@ impl Env for TestEnv {
     fn own_certificate(&self) -> Option<&[u8]> {
         self.own_cert.as_deref()
     }
+    #[cfg(feature = "tickets")]
+    fn ticket_keys(&mut self) -> Option<&mut nanodtls::session_ticket::TicketKeys> {
+        self.tickets.as_deref_mut()
+    }
 }
 
 /// The self-signed test certificate for test_key(n) (tests/vectors).
@@ -119,6 +128,16 @@ pub fn test_cert(n: u8) -> Vec<u8> {
 }
 
 impl TestEnv {
+    /// Give this (server) environment ticket keys (RFC 5077) with this
+    /// ticket lifetime (0: the default), drawn from the RNG when needed.
+    #[cfg(feature = "tickets")]
+    pub fn with_tickets(mut self, lifetime_ms: u32) -> Self {
+        let mut k = nanodtls::session_ticket::TicketKeys::new_box_zeroed().unwrap();
+        k.init(lifetime_ms);
+        self.tickets = Some(k);
+        self
+    }
+
     /// Give this (server) environment a session cache of `n` entries.
     pub fn with_cache(mut self, n: usize) -> Self {
         self.cache = (0..n).map(|_| *nanodtls::session::CacheEntry::new_box_zeroed().unwrap()).collect();

@@ -767,6 +767,7 @@ class Case:
     negative: str = ""    # must fail: wrong-psk | untrusted-key | sni-mismatch | no-heartbeat | no-common-suite
     feature: str = ""     # resume | resume-file | resume-fallback | mfl | sni | heartbeat | reneg | coap | coap-sni-ip
     impair: str = ""      # drop-sflight | drop-sfinal | dup | reverse
+    tickets: bool = False  # RFC 5077: our tool with --tickets, the peer with tickets on (resume features)
     expect_frag: tuple[str, ...] = ()   # "ours"/"theirs": must send fragmented handshake messages
     na_reason: str = ""
     known_bug: str = ""   # a library bug makes this case fail: reported, not counted as FAIL
@@ -886,6 +887,8 @@ def our_client_argv(env: Env, case: Case, port: int, extra: list[str] | None = N
         argv += ["--heartbeat"]
     if case.feature in ("resume", "resume-fallback"):
         argv += ["--resume"]
+    if case.tickets:
+        argv += ["--tickets"]
     argv += cid_cases.our_args(case)
     argv += extra or []
     argv.append("--verbose")   # stderr only: datagrams and states, for the record
@@ -898,6 +901,8 @@ def our_server_argv(env: Env, case: Case) -> list[str]:
     argv = [str(env.server), "--host", host, "--port", "0"]
     if not case.persistent:
         argv.append("--once")
+    if case.tickets:
+        argv.append("--tickets")   # no session cache: a resumption can only come from a ticket
     s = case.s
     if not s.ecc:
         argv += ["--psk-id", case.psk_id, "--psk", COAP_PSK_HEX if case.peer == "libcoap" else PSK]
@@ -985,7 +990,7 @@ class OpenSSL(Peer):
     def start_server(self, case: Case, d: Path, k: Keys) -> tuple[Proc, int]:
         s = case.s
         argv = ["openssl", "s_server", "-dtls1_2", "-accept", "127.0.0.1:0", "-naccept", str(case.conns)]
-        if case.conns > 1:
+        if case.conns > 1 and not case.tickets:
             argv += ["-no_ticket"]
         if not s.ecc:
             argv += ["-nocert", "-psk", PSK, "-psk_identity", case.psk_id]
@@ -1032,7 +1037,8 @@ class OpenSSL(Peer):
                 argv += ["-cert", k.f(f"{who}.crt"), "-key", k.f(f"{who}.key")]
         argv += ["-cipher", s.ossl]
         if case.conns > 1:
-            argv += ["-no_ticket", "-sess_out" if conn == 0 else "-sess_in", str(d / "s_client.sess")]
+            argv += [] if case.tickets else ["-no_ticket"]
+            argv += ["-sess_out" if conn == 0 else "-sess_in", str(d / "s_client.sess")]
         if case.feature == "mfl":
             argv += ["-maxfraglen", str(MFL)]
         if case.feature == "sni" or case.negative == "sni-mismatch":
@@ -1259,7 +1265,7 @@ class Mbed3(Peer):
 
     def _common(self, case: Case, k: Keys, server: bool) -> list[str]:
         s = case.s
-        a = ["dtls=1", "tickets=0", "debug_level=3", f"force_ciphersuite={s.mbed}"]
+        a = ["dtls=1", f"tickets={int(case.tickets)}", "debug_level=3", f"force_ciphersuite={s.mbed}"]
         if not s.ecc:
             a += [f"psk={WRONG_PSK if case.negative == 'wrong-psk' and not server else PSK}",
                   f"psk_identity={case.psk_id}"]
@@ -1339,7 +1345,8 @@ class Mbed3(Peer):
                        " | ".join(errs[:2]))
 
     def server_out(self, case: Case, p: Proc) -> PeerOut:
-        return self._out(case, p, "session successfully restored from cache")
+        return self._out(case, p, "session successfully restored from ticket" if case.tickets
+                         else "session successfully restored from cache")
 
     def client_out(self, case: Case, p: Proc) -> PeerOut:
         return self._out(case, p, "a session has been resumed")
@@ -1382,6 +1389,23 @@ def renegotiation_problems(case: Case, peer: Mbed3, theirs: Proc) -> tuple[list[
 # --------------------------------------------------------------------------
 # the two directions
 # --------------------------------------------------------------------------
+
+def ticket_wire_problems(conns) -> list[str]:
+    """RFC 5077 on the wire: the first ClientHello offers SessionTicket (35),
+    the ServerHello answers it empty and a NewSessionTicket (4) follows; the
+    second ClientHello carries the ticket (with a session ID, 3.4)."""
+    probs = []
+    c1, c2 = conns[0], conns[-1]
+    if not c1.ch or 35 not in c1.ch["exts"]:
+        probs.append("first ClientHello offers no SessionTicket extension")
+    if not c1.sh or c1.sh["exts"].get(35) != b"":
+        probs.append("first ServerHello does not answer SessionTicket (empty)")
+    if 4 not in c1.hs_types["s2c"]:
+        probs.append("no NewSessionTicket in the first connection")
+    if not c2.ch or not c2.ch["exts"].get(35):
+        probs.append("second ClientHello carries no ticket")
+    return probs
+
 
 def ours_handshakes(out: str) -> list[re.Match]:
     return list(re.finditer(r"^HANDSHAKE OK (\S+)(.*)$", out, re.M))
@@ -1490,6 +1514,8 @@ def our_client_case(env: Env, case: Case, d: Path) -> Result:
                     problems.append(f"our client negotiated {m.group(1)}, expected {case.s.iana}")
             if case.conns > 1 and len(hss) == 2:
                 want = "resumed=0" if case.feature == "resume-fallback" else "resumed=1"
+                if case.tickets and want == "resumed=1":
+                    want = "resumed=1 ticket=1"
                 if want not in hss[1].group(2):
                     problems.append(f"second connection: '{hss[1].group(0).strip()}', expected {want}")
             want_recv = peer.expected_recv(case)
@@ -1774,6 +1800,8 @@ def wire_checks(case: Case, relay: Relay, our_dir: str) -> list[str]:
             probs.append(f"second connection is not abbreviated on the wire (saw handshake types {sorted(full)})")
         if c2.ch and c2.ch["sid_len"] == 0:
             probs.append("second ClientHello offers no session ID")
+        if case.tickets:
+            probs += ticket_wire_problems(conns)
     if case.feature == "resume-fallback" and len(conns) >= 2:
         c2 = conns[-1]
         issued = bool(conns[0].sh and conns[0].sh["sid_len"])
@@ -2065,9 +2093,24 @@ def matrix() -> list[Case]:
             Case("openssl", "heartbeat", role, None, na_reason=NA_HEARTBEAT["openssl"]),
             Case("openssl", "heartbeat not negotiated", role, "PSK-CCM8", negative="no-heartbeat"),
         ]
+        # RFC 5077 tickets (s_server/s_client issue and use them by default).
+        cases.append(Case("openssl", "resume by ticket", role, "PSK-CCM8", feature="resume", tickets=True))
+        cases.append(Case("openssl", "resume by ticket ECDHE x509 server-only", role, "ECC-CCM8", auth="cert",
+                          mutual=False, feature="resume", tickets=True))
+        if role == "client":
+            # s_server's ticket for a mutual ECDHE session holds our client
+            # certificate (592 bytes): above NANODTLS_MAX_TICKET (512), not
+            # kept, and the next handshake is a full one that succeeds.
+            cases.append(Case("openssl", "ticket above NANODTLS_MAX_TICKET: full handshake", role, "ECC-CCM8",
+                              auth="cert", feature="resume-fallback", tickets=True))
+        else:
+            cases.append(Case("openssl", "ticket above NANODTLS_MAX_TICKET: full handshake", role, None,
+                              na_reason="a client knob; our server seals about 140 bytes"))
         if role == "client":
             cases.append(Case("openssl", "resume across restart (session file)", role, "PSK-CCM8",
                               feature="resume-file"))
+            cases.append(Case("openssl", "ticket across deep sleep (session file)", role, "PSK-CCM8",
+                              feature="resume-file", tickets=True))
         else:
             cases.append(Case("openssl", "resume across restart (session file)", role, None,
                               na_reason="a client feature (--session-out/--session-in); s_client's "
@@ -2097,9 +2140,12 @@ def matrix() -> list[Case]:
             Case("gnutls", "SNI mismatch (must fail)", role, "ECC-CCM8", auth="rpk", mutual=False,
                  negative="sni-mismatch"),
         ]
+        cases.append(Case("gnutls", "resume by ticket", role, "PSK-CCM8", feature="resume", tickets=True))
         if role == "client":
             cases.append(Case("gnutls", "resume across restart (session file)", role, "ECC-CCM8", auth="rpk",
                               feature="resume-file"))
+            cases.append(Case("gnutls", "ticket across deep sleep (session file)", role, "PSK-CCM8",
+                              feature="resume-file", tickets=True))
         else:
             cases.append(Case("gnutls", "resume across restart (session file)", role, None,
                               na_reason="a client feature (--session-out/--session-in); gnutls-cli --resume "
@@ -2151,12 +2197,20 @@ def matrix() -> list[Case]:
             Case("mbedtls3", "ECDHE-ECDSA-CCM8 x509 chain mutual", role, "ECC-CCM8", auth="chain"),
             Case("mbedtls3", "max_fragment_length 512", role, "PSK-CCM8", feature="mfl"),
             Case("mbedtls3", "resume (session ID, tickets=0)", role, "PSK-CCM8", feature="resume"),
+            Case("mbedtls3", "resume by ticket (tickets=1)", role, "PSK-CCM8", feature="resume", tickets=True),
             Case("mbedtls3", "renegotiation refused", role, "PSK-CCM8", feature="reneg"),
             # RFC 9146 (tests/interop/cid_cases.py): CIDs both ways and a
             # source-port change mid-session; one side wanting no CID.
             Case("mbedtls3", "CID both ways + port change", role, "PSK-CCM8", feature="cid-rebind"),
             Case("mbedtls3", "CID, one side wants none (cid 0)", role, "PSK-CCM8", feature="cid-ours-none" if role == "client" else "cid-theirs-none"),
         ]
+        if role == "client":
+            cases.append(Case("mbedtls3", "ticket across deep sleep (session file)", role, "PSK-CCM8",
+                              feature="resume-file", tickets=True))
+        else:
+            cases.append(Case("mbedtls3", "ticket across deep sleep (session file)", role, None,
+                              na_reason="a client feature (--session-out/--session-in); ssl_client2 "
+                                        "reconnect=1 with tickets=1 is 'resume by ticket'"))
         # ---- tinydtls 0.8.6
         cases += [
             Case("tinydtls", "PSK-AES128-CCM8", role, "PSK-CCM8"),
@@ -2195,6 +2249,11 @@ def matrix() -> list[Case]:
                            ("inject-malformed", "garbage message, 2^24-1 fragment, bad CCS"),
                            ("inject-epoch1", "2 epoch-1 records before Finished")):
             cases.append(Case("openssl", f"forged: {what}", role, "PSK-CCM8", impair=kind))
+        # ---- RFC 5077: the server's last flight carries the NewSessionTicket;
+        # lost once (with its CCS and Finished), it comes again.
+        for peer in ("openssl", "mbedtls3"):
+            cases.append(Case(peer, "lossy: drop server NewSessionTicket+CCS+Finished once, tickets", role,
+                              "PSK-CCM8", impair="drop-sfinal", tickets=True))
         # ---- a lossy relay between us and real peers
         for peer, pm in (("openssl", 256), ("mbedtls", 128)):
             for suite, auth in (("PSK-CCM8", "psk"), ("ECC-CCM8", "cert")):

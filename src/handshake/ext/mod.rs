@@ -17,6 +17,8 @@ pub mod max_fragment_length;
 pub mod record_size_limit;
 pub mod renegotiation_info;
 pub mod server_name;
+#[cfg(feature = "tickets")]
+pub mod session_ticket;
 
 pub use server_name::valid_host_name;
 
@@ -48,6 +50,8 @@ pub const EXTENDED_MASTER_SECRET: u16 = 23;
 pub const CACHED_INFO: u16 = 25;
 /// record_size_limit (RFC 8449)
 pub const RECORD_SIZE_LIMIT: u16 = 28;
+/// SessionTicket (RFC 5077)
+pub const SESSION_TICKET: u16 = 35;
 /// connection_id (RFC 9146)
 pub const CONNECTION_ID: u16 = 54;
 /// renegotiation_info (RFC 5746)
@@ -161,6 +165,9 @@ pub(crate) struct Offer<'a> {
     /// An ECDHE_ECDSA suite is offered: the ECC and certificate type extensions.
     #[cfg(feature = "ecc")]
     pub ecc: Option<cert_type::ClientOffer>,
+    /// SessionTicket (RFC 5077): the ticket held, empty for none.
+    #[cfg(feature = "tickets")]
+    pub ticket: Option<&'a [u8]>,
 }
 
 /// The extensions of a ClientHello: extended_master_secret,
@@ -189,6 +196,10 @@ pub(crate) fn write_offer(w: &mut Writer<'_>, o: &Offer<'_>) -> Result<(), Error
         ec::write_offer(w)?;
         cert_type::write_offer(w, e)?;
     }
+    #[cfg(feature = "tickets")]
+    if let Some(t) = o.ticket {
+        session_ticket::write_offer(w, t)?;
+    }
     Ok(())
 }
 
@@ -212,6 +223,9 @@ pub(crate) struct Offered<'a> {
     /// What the client can do with ECC.
     #[cfg(feature = "ecc")]
     pub ecc: ec::EccCaps,
+    /// SessionTicket (RFC 5077): offered, with this ticket (maybe empty).
+    #[cfg(feature = "tickets")]
+    pub ticket: Option<&'a [u8]>,
 }
 
 /// Server: read a ClientHello's extensions (validated by [`Extensions::parse`]);
@@ -229,6 +243,8 @@ pub(crate) fn read_offer<'a>(exts: Extensions<'a>, scsv: bool) -> Result<Offered
         cid: None,
         #[cfg(feature = "ecc")]
         ecc: ec::EccCaps::default(),
+        #[cfg(feature = "tickets")]
+        ticket: None,
     };
     for (t, data) in exts {
         match t {
@@ -258,6 +274,8 @@ pub(crate) fn read_offer<'a>(exts: Extensions<'a>, scsv: bool) -> Result<Offered
             MAX_FRAGMENT_LENGTH => o.mfl_code = max_fragment_length::read_offer(data)?,
             RECORD_SIZE_LIMIT => o.rsl = record_size_limit::read(data)?,
             HEARTBEAT => o.heartbeat = heartbeat::read(data)?,
+            #[cfg(feature = "tickets")]
+            SESSION_TICKET => o.ticket = Some(session_ticket::read_offer(data)),
             #[cfg(feature = "cid")]
             CONNECTION_ID => o.cid = Some(connection_id::read(data)?),
             _ => {}
@@ -290,6 +308,9 @@ pub(crate) struct Answer {
     /// ECDHE_ECDSA: point formats and certificate types.
     #[cfg(feature = "ecc")]
     pub ecc: Option<cert_type::Answer>,
+    /// An empty SessionTicket: a NewSessionTicket follows (RFC 5077 3.2).
+    #[cfg(feature = "tickets")]
+    pub ticket: bool,
 }
 
 impl Answer {
@@ -299,6 +320,8 @@ impl Answer {
         let ecc = self.ecc.is_some();
         #[cfg(not(feature = "ecc"))]
         let ecc = false;
+        #[cfg(feature = "tickets")]
+        let ecc = ecc || self.ticket;
         #[cfg(feature = "cid")]
         let cid = self.cid.is_some();
         #[cfg(not(feature = "cid"))]
@@ -342,6 +365,10 @@ pub(crate) fn write_answer(w: &mut Writer<'_>, a: &Answer) -> Result<(), Error> 
     if let Some(e) = &a.ecc {
         cert_type::write_answer(w, e)?;
     }
+    #[cfg(feature = "tickets")]
+    if a.ticket {
+        session_ticket::write_answer(w)?;
+    }
     Ok(())
 }
 
@@ -361,6 +388,9 @@ pub(crate) struct Answered<'a> {
     pub server_x509: bool,
     /// Ours is X.509.
     pub client_x509: bool,
+    /// The server will send a NewSessionTicket (RFC 5077 3.2).
+    #[cfg(feature = "tickets")]
+    pub ticket: bool,
     /// The server's CID (connection_id answered; possibly empty).
     #[cfg(feature = "cid")]
     pub cid: Option<&'a [u8]>,
@@ -380,6 +410,8 @@ pub(crate) fn read_answer<'a>(exts: Extensions<'a>, o: &Offer<'_>) -> Result<Ans
         heartbeat: 0,
         server_x509: true,
         client_x509: true,
+        #[cfg(feature = "tickets")]
+        ticket: false,
         #[cfg(feature = "cid")]
         cid: None,
         #[cfg(not(feature = "cid"))]
@@ -391,6 +423,11 @@ pub(crate) fn read_answer<'a>(exts: Extensions<'a>, o: &Offer<'_>) -> Result<Ans
             MAX_FRAGMENT_LENGTH if o.mfl_code != 0 => a.mfl_code = max_fragment_length::read_answer(data, o.mfl_code)?,
             RECORD_SIZE_LIMIT if o.rsl != 0 => a.rsl = record_size_limit::read(data)?,
             HEARTBEAT if o.heartbeat => a.heartbeat = heartbeat::read(data)?,
+            #[cfg(feature = "tickets")]
+            SESSION_TICKET if o.ticket.is_some() => {
+                session_ticket::read_answer(data)?;
+                a.ticket = true;
+            }
             #[cfg(feature = "cid")]
             CONNECTION_ID if o.cid.is_some() => a.cid = Some(connection_id::read_answer(data)?),
             EXTENDED_MASTER_SECRET => {
@@ -447,6 +484,8 @@ mod tests {
             heartbeat: false,
             #[cfg(feature = "cid")]
             cid: None,
+            #[cfg(feature = "tickets")]
+            ticket: None,
             #[cfg(feature = "ecc")]
             ecc: None,
         }
@@ -487,6 +526,8 @@ mod tests {
             heartbeat: false,
             #[cfg(feature = "cid")]
             cid: None,
+            #[cfg(feature = "tickets")]
+            ticket: false,
             #[cfg(feature = "ecc")]
             ecc: None,
         };

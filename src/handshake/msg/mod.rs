@@ -11,6 +11,8 @@ pub mod client_hello;
 pub mod client_key_exchange;
 pub mod finished;
 pub mod hello_verify_request;
+#[cfg(feature = "tickets")]
+pub mod new_session_ticket;
 pub mod server_hello;
 pub mod server_hello_done;
 pub mod server_key_exchange;
@@ -23,6 +25,8 @@ pub const CLIENT_HELLO: u8 = 1;
 pub const SERVER_HELLO: u8 = 2;
 /// hello_verify_request
 pub const HELLO_VERIFY_REQUEST: u8 = 3;
+/// new_session_ticket (RFC 5077)
+pub const NEW_SESSION_TICKET: u8 = 4;
 /// certificate
 pub const CERTIFICATE: u8 = 11;
 /// server_key_exchange
@@ -46,6 +50,7 @@ pub fn name(t: u8) -> &'static str {
         CLIENT_HELLO => "ClientHello",
         SERVER_HELLO => "ServerHello",
         HELLO_VERIFY_REQUEST => "HelloVerifyRequest",
+        NEW_SESSION_TICKET => "NewSessionTicket",
         CERTIFICATE => "Certificate",
         SERVER_KEY_EXCHANGE => "ServerKeyExchange",
         CERTIFICATE_REQUEST => "CertificateRequest",
