@@ -25,7 +25,6 @@ mod endpoint_peers;
 mod guard;
 mod log;
 mod panic;
-#[cfg(feature = "tickets")]
 mod tickets;
 mod ttp;
 
@@ -46,7 +45,6 @@ pub use log::{
     NANODTLS_LOG_WARN,
 };
 pub use panic::*;
-#[cfg(feature = "tickets")]
 pub use tickets::*;
 pub use ttp::*;
 
