@@ -6,55 +6,14 @@
 #![cfg(feature = "ecdhe-psk")]
 
 mod common;
-use std::collections::VecDeque;
-
 use common::*;
 use nanodtls::handshake::msg;
 use nanodtls::record::content;
 use nanodtls::{alert, suite, Config, Error, State};
 
-type Tamper = Box<dyn FnMut(bool, &mut Vec<u8>)>;
-
-struct Wire {
-    c: Peer,
-    s: Peer,
-    ce: TestEnv,
-    se: TestEnv,
-    queue: VecDeque<(bool, Vec<u8>)>,
-    log: Vec<(bool, Vec<u8>)>,
-    tamper: Tamper,
-}
-
 impl Wire {
     fn new(c: Peer, s: Peer, tamper: Tamper) -> Wire {
-        let mut w =
-            Wire { c, s, ce: TestEnv::new(31), se: TestEnv::new(32), queue: VecDeque::new(), log: vec![], tamper };
-        w.c.connect(&mut w.ce, 0).unwrap();
-        w.pump();
-        w
-    }
-    fn pump(&mut self) {
-        let mut buf = [0u8; 4096];
-        while let Some(n) = self.c.poll_datagram(0, &mut buf).unwrap() {
-            self.queue.push_back((true, buf[..n].to_vec()));
-        }
-        while let Some(n) = self.s.poll_datagram(0, &mut buf).unwrap() {
-            self.queue.push_back((false, buf[..n].to_vec()));
-        }
-    }
-    fn run(&mut self) {
-        while let Some((to_server, mut d)) = self.queue.pop_front() {
-            (self.tamper)(to_server, &mut d);
-            if d.is_empty() {
-                continue;
-            }
-            self.log.push((to_server, d.clone()));
-            let _ = if to_server { self.s.feed(&mut self.se, 0, &d) } else { self.c.feed(&mut self.ce, 0, &d) };
-            self.pump();
-        }
-    }
-    fn connected(&self) -> bool {
-        self.c.state() == State::Connected && self.s.state() == State::Connected
+        Wire::parts(c, s, TestEnv::new(31), TestEnv::new(32), tamper)
     }
 }
 

@@ -3,8 +3,6 @@
 //! what we send and what we accept.
 
 mod common;
-use std::collections::VecDeque;
-
 use common::*;
 use nanodtls::alert;
 use nanodtls::record::content;
@@ -13,56 +11,12 @@ use nanodtls::{Config, Error, State};
 const RSL: u16 = 28;
 const MFL: u16 = 1;
 
-/// Rewrites (or drops: empty) a datagram on its way (true: to the server).
-type Tamper = Box<dyn FnMut(bool, &mut Vec<u8>)>;
-
-/// Lossless, in-order driver; `tamper` may rewrite (or drop: empty) each datagram.
-struct Wire {
-    c: Peer,
-    s: Peer,
-    ce: TestEnv,
-    se: TestEnv,
-    queue: VecDeque<(bool, Vec<u8>)>,
-    /// Every datagram delivered: (to_server, bytes).
-    log: Vec<(bool, Vec<u8>)>,
-    tamper: Tamper,
-}
-
 impl Wire {
     fn new(ccfg: &Config, scfg: &Config) -> Wire {
         Self::with(ccfg, scfg, Box::new(|_, _| {}))
     }
     fn with(ccfg: &Config, scfg: &Config, tamper: Tamper) -> Wire {
         Self::parts(psk_client(ccfg), psk_server(scfg), TestEnv::new(81), TestEnv::new(82), tamper)
-    }
-    fn parts(c: Peer, s: Peer, ce: TestEnv, se: TestEnv, tamper: Tamper) -> Wire {
-        let mut w = Wire { c, s, ce, se, queue: VecDeque::new(), log: vec![], tamper };
-        w.c.connect(&mut w.ce, 0).unwrap();
-        w.pump();
-        w
-    }
-    fn pump(&mut self) {
-        let mut buf = [0u8; 4096];
-        while let Some(n) = self.c.poll_datagram(0, &mut buf).unwrap() {
-            self.queue.push_back((true, buf[..n].to_vec()));
-        }
-        while let Some(n) = self.s.poll_datagram(0, &mut buf).unwrap() {
-            self.queue.push_back((false, buf[..n].to_vec()));
-        }
-    }
-    fn run(&mut self) {
-        while let Some((to_server, mut d)) = self.queue.pop_front() {
-            (self.tamper)(to_server, &mut d);
-            if d.is_empty() {
-                continue;
-            }
-            self.log.push((to_server, d.clone()));
-            let _ = if to_server { self.s.feed(&mut self.se, 0, &d) } else { self.c.feed(&mut self.ce, 0, &d) };
-            self.pump();
-        }
-    }
-    fn connected(&self) -> bool {
-        self.c.state() == State::Connected && self.s.state() == State::Connected
     }
     /// The extensions of the first ClientHello / ServerHello delivered.
     fn hello_exts(&self, to_server: bool) -> Vec<(u16, Vec<u8>)> {

@@ -719,3 +719,50 @@ pub fn transcript_of_handshake(cfg_c: &Config, cfg_s: &Config, seed: u64) -> (Ve
     let l = log.borrow();
     (l.0.clone(), l.1.clone())
 }
+
+/// Rewrites (or drops: empty) a datagram on its way (true: to the server).
+pub type Tamper = Box<dyn FnMut(bool, &mut Vec<u8>)>;
+
+/// Lossless, in-order driver of two connections over in-memory datagrams; `tamper` may rewrite (or drop: empty) each datagram.
+pub struct Wire {
+    pub c: Peer,
+    pub s: Peer,
+    pub ce: TestEnv,
+    pub se: TestEnv,
+    pub queue: VecDeque<(bool, Vec<u8>)>,
+    /// Every datagram delivered: (to_server, bytes).
+    pub log: Vec<(bool, Vec<u8>)>,
+    pub tamper: Tamper,
+}
+
+impl Wire {
+    pub fn parts(c: Peer, s: Peer, ce: TestEnv, se: TestEnv, tamper: Tamper) -> Wire {
+        let mut w = Wire { c, s, ce, se, queue: VecDeque::new(), log: vec![], tamper };
+        w.c.connect(&mut w.ce, 0).unwrap();
+        w.pump();
+        w
+    }
+    pub fn pump(&mut self) {
+        let mut buf = [0u8; 4096];
+        while let Some(n) = self.c.poll_datagram(0, &mut buf).unwrap() {
+            self.queue.push_back((true, buf[..n].to_vec()));
+        }
+        while let Some(n) = self.s.poll_datagram(0, &mut buf).unwrap() {
+            self.queue.push_back((false, buf[..n].to_vec()));
+        }
+    }
+    pub fn run(&mut self) {
+        while let Some((to_server, mut d)) = self.queue.pop_front() {
+            (self.tamper)(to_server, &mut d);
+            if d.is_empty() {
+                continue;
+            }
+            self.log.push((to_server, d.clone()));
+            let _ = if to_server { self.s.feed(&mut self.se, 0, &d) } else { self.c.feed(&mut self.ce, 0, &d) };
+            self.pump();
+        }
+    }
+    pub fn connected(&self) -> bool {
+        self.c.state() == State::Connected && self.s.state() == State::Connected
+    }
+}
