@@ -58,13 +58,13 @@
 /** Largest RFC 5077 session ticket a client keeps (feature tickets; GnuTLS issues about 390 bytes, OpenSSL about 180 (about 600 for a session with our X.509 client certificate, which its ticket holds), Mbed TLS about 150; a larger one is not kept and the next handshake is a full one). A server seals its tickets in the same buffer (about 110 bytes plus the peer identity): below that it issues none. */
 #define NANODTLS_MAX_TICKET 512
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 4848
+#define NANODTLS_CTX_SIZE 4856
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 606
+#define NANODTLS_CTX_WORDS 607
 /** Size of one nanodtls_peer slot in bytes. */
-#define NANODTLS_PEER_SIZE 3904
+#define NANODTLS_PEER_SIZE 3912
 /** Size of one nanodtls_peer slot in 64-bit words. */
-#define NANODTLS_PEER_WORDS 488
+#define NANODTLS_PEER_WORDS 489
 /** Largest blob nanodtls_session_export writes (it contains the master secret). */
 #define NANODTLS_SESSION_BLOB_MAX 754
 /** Largest trust anchor window state nanodtls_ta_export writes (see docs/ttp.md). */
@@ -74,9 +74,9 @@
 /** Size of one nanodtls_session_entry in 64-bit words. */
 #define NANODTLS_SESSION_ENTRY_WORDS 28
 /** Size of nanodtls_endpoint in bytes. */
-#define NANODTLS_ENDPOINT_SIZE 1856
+#define NANODTLS_ENDPOINT_SIZE 1864
 /** Size of nanodtls_endpoint in 64-bit words. */
-#define NANODTLS_ENDPOINT_WORDS 232
+#define NANODTLS_ENDPOINT_WORDS 233
 
 
 /**
@@ -256,6 +256,12 @@
  * reclaimed: poll events regularly.
  */
 #define NANODTLS_ENDPOINT_RELEASE_QUEUE 4
+
+/**
+ * Length of a key log line (NANODTLS_KEYLOG_LINE_LEN): "CLIENT_RANDOM ",
+ * 64 hex digits, a space, 96 hex digits.
+ */
+#define NANODTLS_KEYLOG_LINE_LEN 175
 
 /**
  * Log level: errors (the connection failed).
@@ -779,6 +785,16 @@ typedef struct nanodtls_endpoint_stats {
    */
   uint32_t peers_ended;
 } nanodtls_endpoint_stats;
+
+/**
+ * Key log hook: receives one NSS key log line, `CLIENT_RANDOM <client
+ * random, 64 lowercase hex digits> <master secret, 96 lowercase hex
+ * digits>`, as `len` (NANODTLS_KEYLOG_LINE_LEN) bytes of ASCII at `line`,
+ * NOT NUL-terminated and without a newline (write it with
+ * `fprintf(f, "%.*s\n", (int)len, line)`), valid only during the call.
+ * `user` is the pointer given to nanodtls_set_keylog_hook.
+ */
+typedef void (*nanodtls_keylog_fn)(void *user, const char *line, size_t len);
 
 /**
  * Log hook: receives one message of `level` (NANODTLS_LOG_ERROR ..
@@ -1764,6 +1780,33 @@ nanodtls_status nanodtls_endpoint_peer_stats(struct nanodtls_endpoint *ep,
                                              const uint8_t *addr,
                                              size_t addr_len,
                                              struct nanodtls_stats *stats);
+
+/**
+ * Register the NSS key log hook, global to the library (every context and
+ * endpoint, including those initialised before): for each handshake, full
+ * or resumed, client or server, one line `CLIENT_RANDOM <client random>
+ * <master secret>` (hex) when its traffic keys are installed, the format
+ * Wireshark reads (`tshark -o tls.keylog_file:FILE`) to decrypt a capture
+ * of that connection. NULL turns it off (the default).
+ *
+ * The line holds the connection's MASTER SECRET: anyone who reads it can
+ * decrypt (and forge) that connection's records. Use it for debugging
+ * only; write the file with restrictive permissions. The hook runs
+ * synchronously inside library calls (nanodtls_feed, nanodtls_connect,
+ * the endpoint functions ...) on the caller's thread; it must not block
+ * for long or call back into the library for the context whose call runs
+ * it (NANODTLS_E_REENTRANT). The library keeps no copy: the line is
+ * wiped when the hook returns.
+ *
+ * Threads: as nanodtls_set_log_hook (do not call it from two threads at
+ * once; calls already running may still deliver a line to the previous
+ * hook, so keep its user data valid until they return).
+ *
+ * Returns NANODTLS_OK, or NANODTLS_E_UNSUPPORTED if the library was
+ * built without the `keylog` cargo feature (firmware profiles: no line is
+ * ever produced).
+ */
+nanodtls_status nanodtls_set_keylog_hook(nanodtls_keylog_fn hook, void *user);
 
 /**
  * Register the debug log hook, global to the library (like

@@ -30,7 +30,7 @@ LAYERS = [
     ["association"],  # one association's state and transitions the roles and the pipeline share
     # the protocol parts the roles and the association use
     ["handshake", "keyex", "auth", "flight", "cookie", "session", "session_ticket", "credentials", "env"],
-    ["record", "keys"],  # record layer and key schedule
+    ["record", "keys", "keylog"],  # record layer, key schedule, the NSS key log line
     ["crypto", "codec", "log", "alert", "config", "error", "suite", "sizes"],  # base
 ]
 

@@ -5,7 +5,8 @@
 #
 #  1. zephyr/Kconfig's size knobs have the names, defaults (normal and
 #     NANODTLS_SMALL) and ranges of build.rs's knob table; NANODTLS_LOG
-#     (default n) selects Cargo.toml's `log` feature;
+#     (default n) selects Cargo.toml's `log` feature, NANODTLS_KEYLOG
+#     (default n) its `keylog` feature;
 #  2. Kconfig symbols per Zephyr version: every CONFIG_ that prj.conf,
 #     boards/*.conf and sample.yaml set exists in every supported release
 #     (3.7 LTS .. 4.4) according to tests/zephyr/kconfig-symbols.tsv (a
@@ -136,6 +137,13 @@ for role in ("CLIENT", "SERVER"):
 cargo = open(f"{root}/Cargo.toml").read()
 if not re.search(r'^log = \[', cargo, re.M):
     print("  Cargo.toml has no `log` feature"); ok = False
+# The NSS key log: off unless asked for (it hands out master secrets).
+if not re.search(r'config NANODTLS_KEYLOG\n\tbool [^\n]*\n\tdefault n\n', kc):
+    print("  zephyr/Kconfig: no 'config NANODTLS_KEYLOG' bool with 'default n'"); ok = False
+if not re.search(r'if\(CONFIG_NANODTLS_KEYLOG\)\s*\n\s*list\(APPEND _nd_feature_list keylog\)', cm):
+    print("  zephyr/CMakeLists.txt does not add the `keylog` feature for CONFIG_NANODTLS_KEYLOG"); ok = False
+if not re.search(r'^keylog = \[', cargo, re.M):
+    print("  Cargo.toml has no `keylog` feature"); ok = False
 sys.exit(0 if ok else 1)
 EOF
 

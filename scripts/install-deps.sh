@@ -20,7 +20,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 PKGS=(cmake make gcc g++ libc6-dev valgrind iproute2 util-linux
-      gnutls-bin libcoap3-bin autoconf automake libtool pkg-config)
+      gnutls-bin libcoap3-bin autoconf automake libtool pkg-config tshark libssl-dev)
 if [ "$EMBEDDED" = 1 ]; then
     PKGS+=(rustc-web cargo-web rust-web-src gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
 fi
@@ -33,6 +33,9 @@ for p in "${PKGS[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "install-deps: apt-get install ${missing[*]}"
+    # tshark (scripts/keylog-test.sh) asks whether non-root users may
+    # capture: no (the test runs as root in its own network namespace).
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -21,7 +21,11 @@
 #             half-open handshakes sending junk (scripts/endpoint-exhaustion-test.sh,
 #             ~5 s); DerivedKey end to end: nanodtls-ta derive, our client
 #             and OpenSSL's s_client against nanodtls-server --ta, replay,
-#             window and restart (scripts/ttp-test.sh, ~20 s)
+#             window and restart (scripts/ttp-test.sh, ~20 s); the NSS key
+#             log: tshark, given nanodtls-client --keylog's file, decrypts
+#             a capture of it talking to s_server in a private network
+#             namespace (scripts/keylog-test.sh, ~10 s; SKIP without tshark
+#             or namespaces)
 #   demo      scripts/demo.sh (our client and server over loopback)
 #   interop   tests/interop/run.py against OpenSSL, GnuTLS, Mbed TLS 2.28 and
 #             3.6.6 (built from ../shared, SKIP without it), tinydtls, libcoap
@@ -124,6 +128,8 @@ stage_c() {
     scripts/endpoint-exhaustion-test.sh
     # DerivedKey through nanodtls-ta, nanodtls-client, s_client and nanodtls-server --ta.
     scripts/ttp-test.sh
+    # The NSS key log: tshark decrypts our client's talk with s_server.
+    scripts/keylog-test.sh
 }
 
 stage_demo() { scripts/demo.sh; }

@@ -206,6 +206,9 @@ pub struct Endpoint {
     /// Where the endpoint's and its peers' debug log goes (feature `log`).
     #[cfg(feature = "log")]
     log: crate::log::LogSink,
+    /// Where its peers' NSS key log lines go (feature `keylog`).
+    #[cfg(feature = "keylog")]
+    keylog: crate::keylog::KeyLogSink,
 }
 
 /// The first record of a datagram if it is an unfragmented epoch-0
@@ -238,10 +241,16 @@ impl Endpoint {
         }
         #[cfg(feature = "log")]
         let sink = self.log;
+        #[cfg(feature = "keylog")]
+        let keylog = self.keylog;
         self.zero();
         #[cfg(feature = "log")]
         {
             self.log = sink;
+        }
+        #[cfg(feature = "keylog")]
+        {
+            self.keylog = keylog;
         }
         self.cfg = *cfg;
         self.idle_timeout_ms = idle_timeout_ms;
@@ -301,6 +310,13 @@ impl Endpoint {
     #[cfg(feature = "log")]
     pub fn set_log_sink(&mut self, sink: crate::log::LogSink) {
         self.log = sink;
+    }
+
+    /// Hand the NSS key log lines of every peer it starts from now on to
+    /// `sink` (feature `keylog`; see [`Engine::set_keylog_sink`]).
+    #[cfg(feature = "keylog")]
+    pub fn set_keylog_sink(&mut self, sink: crate::keylog::KeyLogSink) {
+        self.keylog = sink;
     }
 
     /// Change the slot reclamation timeouts (see [`Endpoint::init`]).
@@ -584,6 +600,8 @@ impl Endpoint {
         slot.conn.init(&cfg)?;
         #[cfg(feature = "log")]
         slot.conn.set_log_sink(self.log);
+        #[cfg(feature = "keylog")]
+        slot.conn.set_keylog_sink(self.keylog);
         slot.addr.get_mut(..addr.len()).ok_or(Error::InvalidArgument)?.copy_from_slice(addr);
         slot.addr_len = addr.len() as u8;
         slot.in_use = true;

@@ -115,6 +115,8 @@ pub mod error;
 pub mod flight;
 pub mod handshake;
 pub mod keyex;
+#[cfg(feature = "keylog")]
+pub mod keylog;
 pub mod keys;
 pub mod record;
 mod server;

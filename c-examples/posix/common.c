@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -526,7 +527,7 @@ out:
 
 int nd_creds_option(int argc, char **argv, int *i, nd_creds *c, char *err, size_t err_cap)
 {
-    static const char *const names[] = {"--psk-id", "--psk", "--key", "--cert", "--rpk-peer", "--suite"};
+    static const char *const names[] = {"--psk-id", "--psk", "--key", "--cert", "--rpk-peer", "--suite", "--keylog"};
     const char *v = NULL;
     int which = 0;
     int k = nd_match_option(argc, argv, i, names, (int)(sizeof names / sizeof names[0]), &v, &which);
@@ -555,6 +556,9 @@ int nd_creds_option(int argc, char **argv, int *i, nd_creds *c, char *err, size_
             return -1;
         }
         c->peer_paths[c->n_peers++] = v;
+        return 1;
+    case 6:
+        c->keylog_path = v;
         return 1;
     default: {
         uint16_t code = 0;
@@ -624,6 +628,57 @@ int nd_creds_load(nd_creds *c, char *err, size_t err_cap)
             return -1;
         }
     }
+    return nd_keylog_open(c->keylog_path, err, err_cap);
+}
+
+/* The key log file (--keylog or SSLKEYLOGFILE), kept open for the run. */
+static FILE *g_keylog;
+
+/* The library's key log hook: one NSS key log line per handshake. */
+static void nd_keylog_line(void *user, const char *line, size_t len)
+{
+    (void)user;
+    if (g_keylog != NULL) {
+        fprintf(g_keylog, "%.*s\n", (int)len, line);
+        fflush(g_keylog);
+    }
+}
+
+int nd_keylog_open(const char *path, char *err, size_t err_cap)
+{
+    int from_env = 0;
+    int fd;
+    nanodtls_status st;
+
+    if (path == NULL) {
+        path = getenv("SSLKEYLOGFILE");
+        if (path == NULL || path[0] == '\0') {
+            return 0;
+        }
+        from_env = 1;
+    }
+    st = nanodtls_set_keylog_hook(nd_keylog_line, NULL);
+    if (st == NANODTLS_E_UNSUPPORTED) {
+        if (from_env) {
+            fprintf(stderr, "warning: SSLKEYLOGFILE ignored: nanodtls built without the `keylog` feature\n");
+            return 0;
+        }
+        snprintf(err, err_cap, "--keylog: nanodtls built without the `keylog` feature");
+        return -1;
+    }
+    /* Appended to (several runs may share one file, as with NSS), created
+     * with mode 0600: it holds master secrets. */
+    fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    g_keylog = fd < 0 ? NULL : fdopen(fd, "a");
+    if (g_keylog == NULL) {
+        snprintf(err, err_cap, "%s %s: %s", from_env ? "SSLKEYLOGFILE" : "--keylog", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
+        nanodtls_set_keylog_hook(NULL, NULL);
+        return -1;
+    }
+    nd_vlog("key log: appending NSS key log lines to %s", path);
     return 0;
 }
 

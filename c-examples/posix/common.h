@@ -170,17 +170,28 @@ typedef struct nd_creds {
     size_t peer_len[ND_MAX_PEER_KEYS];
     uint16_t suites[4];       /* --suite, repeatable; 0-terminated when < 4 */
     int n_suites;
+    const char *keylog_path;  /* --keylog (NULL: SSLKEYLOGFILE, if set) */
 } nd_creds;
 
 /* Handle one credential option at argv[*i] (--psk-id, --psk, --key,
- * --cert, --rpk-peer, --suite), advancing *i past its value. Returns 1 if
+ * --cert, --rpk-peer, --suite, --keylog), advancing *i past its value. Returns 1 if
  * it was one (stored, not yet loaded), 0 if argv[*i] is another option,
  * -1 on an error (message written into err). */
 int nd_creds_option(int argc, char **argv, int *i, nd_creds *c, char *err, size_t err_cap);
 
-/* After parsing: check the PSK pair and load the files. Returns 0, or -1
- * with a message in err. */
+/* After parsing: check the PSK pair and load the files, and open the key
+ * log (nd_keylog_open with --keylog's path). Returns 0, or -1 with a
+ * message in err. */
 int nd_creds_load(nd_creds *c, char *err, size_t err_cap);
+
+/* Append the library's NSS key log lines ("CLIENT_RANDOM <hex> <hex>",
+ * one per handshake; nanodtls_set_keylog_hook) to `path`, or, when path
+ * is NULL, to the file named by the environment variable SSLKEYLOGFILE
+ * (nothing if unset or empty). The file is created with mode 0600.
+ * Returns 0, or -1 with a message in err (the file cannot be opened, or
+ * --keylog with a library built without the `keylog` feature; for
+ * SSLKEYLOGFILE that is only a warning). */
+int nd_keylog_open(const char *path, char *err, size_t err_cap);
 
 /* Wipe the secrets (PSK, private key). */
 void nd_creds_wipe(nd_creds *c);
@@ -197,7 +208,10 @@ void nd_creds_wipe(nd_creds *c);
     "                   \"PUBLIC KEY\") or the key of a certificate (DER or PEM);\n"          \
     "                   repeatable (up to 4)\n"                                                \
     "  --suite NAME     offer/accept this suite; repeatable, in preference order:\n"          \
-    "                   " ND_SUITE_NAMES_HELP "\n"
+    "                   " ND_SUITE_NAMES_HELP "\n"                                            \
+    "  --keylog FILE    append an NSS key log line (CLIENT_RANDOM ...) per handshake\n"       \
+    "                   to FILE, for Wireshark (it holds the master secrets: debug\n"         \
+    "                   only; default: $SSLKEYLOGFILE if set)\n"
 
 /* Write `len` bytes to `path`, created (or truncated) with mode 0600.
  * Returns 0, or -1 (message printed). */

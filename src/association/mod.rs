@@ -202,6 +202,9 @@ pub(crate) struct Association {
     /// Where this connection's debug log goes (feature `log`).
     #[cfg(feature = "log")]
     pub log: crate::log::LogSink,
+    /// Where this connection's NSS key log lines go (feature `keylog`).
+    #[cfg(feature = "keylog")]
+    pub keylog: crate::keylog::KeyLogSink,
     /// Set once a close_notify has been queued by us.
     pub close_sent: bool,
     pub sni_len: u8,
@@ -363,8 +366,12 @@ impl Association {
         self.install_keys();
     }
 
-    /// Expand the master secret into the key block.
+    /// Expand the master secret into the key block (a full handshake's
+    /// new one or a resumed session's), and hand the key log line to the
+    /// key log sink (feature `keylog`).
     pub(crate) fn install_keys(&mut self) {
+        #[cfg(feature = "keylog")]
+        crate::keylog::emit(self.keylog, &self.hs.client_random, &self.hs.master);
         let (c, s) = crate::keys::key_block(&self.hs.master, &self.hs.client_random, &self.hs.server_random);
         self.rl.client = c;
         self.rl.server = s;

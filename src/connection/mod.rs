@@ -59,10 +59,16 @@ impl Engine {
         cfg.validate()?;
         #[cfg(feature = "log")]
         let sink = self.assoc.log;
+        #[cfg(feature = "keylog")]
+        let keylog = self.assoc.keylog;
         self.zero();
         #[cfg(feature = "log")]
         {
             self.assoc.log = sink;
+        }
+        #[cfg(feature = "keylog")]
+        {
+            self.assoc.keylog = keylog;
         }
         self.init_zeroed(cfg)
     }
@@ -406,6 +412,15 @@ impl Engine {
     #[cfg(feature = "log")]
     pub fn set_log_sink(&mut self, sink: crate::log::LogSink) {
         self.assoc.log = sink;
+    }
+
+    /// Hand this connection's NSS key log lines to `sink` (feature
+    /// `keylog`; `None`: no key log, the default): one line per handshake,
+    /// full or resumed, when its traffic keys are installed. Kept across
+    /// [`Engine::init`].
+    #[cfg(feature = "keylog")]
+    pub fn set_keylog_sink(&mut self, sink: crate::keylog::KeyLogSink) {
+        self.assoc.keylog = sink;
     }
 
     /// Endpoint: the ClientHello about to be fed came with a valid cookie

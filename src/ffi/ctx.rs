@@ -310,6 +310,8 @@ pub unsafe extern "C" fn nanodtls_init(
             // initialise() has just zeroed the whole object.
             #[cfg(feature = "log")]
             b.conn.set_log_sink(super::LOG_SINK);
+            #[cfg(feature = "keylog")]
+            b.conn.set_keylog_sink(super::KEYLOG_SINK);
             status(b.conn.init_zeroed(&cfg))
         })
     }

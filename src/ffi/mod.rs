@@ -23,6 +23,7 @@ mod endpoint;
 mod endpoint_credentials;
 mod endpoint_peers;
 mod guard;
+mod keylog;
 mod log;
 mod panic;
 mod tickets;
@@ -35,6 +36,9 @@ pub use ctx_extensions::*;
 pub use endpoint::*;
 pub use endpoint_credentials::*;
 pub use endpoint_peers::*;
+#[cfg(feature = "keylog")]
+pub(crate) use keylog::SINK as KEYLOG_SINK;
+pub use keylog::{nanodtls_keylog_fn, nanodtls_set_keylog_hook, NANODTLS_KEYLOG_LINE_LEN};
 #[cfg(all(feature = "std", feature = "log"))]
 #[doc(hidden)]
 pub use log::test_capture;
