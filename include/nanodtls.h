@@ -58,9 +58,9 @@
 /** Largest RFC 5077 session ticket a client keeps (feature tickets; GnuTLS issues about 390 bytes, OpenSSL about 180 (about 600 for a session with our X.509 client certificate, which its ticket holds), Mbed TLS about 150; a larger one is not kept and the next handshake is a full one). A server seals its tickets in the same buffer (about 110 bytes plus the peer identity): below that it issues none. */
 #define NANODTLS_MAX_TICKET 512
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 4856
+#define NANODTLS_CTX_SIZE 4880
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 607
+#define NANODTLS_CTX_WORDS 610
 /** Size of one nanodtls_peer slot in bytes. */
 #define NANODTLS_PEER_SIZE 3912
 /** Size of one nanodtls_peer slot in 64-bit words. */
@@ -74,9 +74,9 @@
 /** Size of one nanodtls_session_entry in 64-bit words. */
 #define NANODTLS_SESSION_ENTRY_WORDS 28
 /** Size of nanodtls_endpoint in bytes. */
-#define NANODTLS_ENDPOINT_SIZE 1864
+#define NANODTLS_ENDPOINT_SIZE 1888
 /** Size of nanodtls_endpoint in 64-bit words. */
-#define NANODTLS_ENDPOINT_WORDS 233
+#define NANODTLS_ENDPOINT_WORDS 236
 
 
 /**
@@ -183,6 +183,16 @@
  * nanodtls_heartbeat_status: no response after the retransmissions.
  */
 #define NANODTLS_HEARTBEAT_FAILED 3
+
+/**
+ * nanodtls_sign_fn output format: a DER Ecdsa-Sig-Value (SEQUENCE of two INTEGERs).
+ */
+#define NANODTLS_SIG_DER 0
+
+/**
+ * nanodtls_sign_fn output format: raw r || s, 64 bytes.
+ */
+#define NANODTLS_SIG_RAW 1
 
 /**
  * nanodtls_get_cid: the CID we put in the records we send (the peer's).
@@ -664,6 +674,31 @@ typedef int (*nanodtls_psk_lookup_fn)(void *user,
                                       size_t *key_len);
 
 /**
+ * ECDSA signer for our key when it is kept outside the library (a secure
+ * element, a PSA opaque key, an HSM): sign the 32-byte SHA-256 `hash`
+ * with our P-256 private key (ECDSA over the hash as given: do not hash
+ * it again) and write the signature to `sig` (at most `sig_cap` = 72
+ * bytes), its length to `*sig_len`; return 0. The format is the one given
+ * to nanodtls_set_own_key_signer: NANODTLS_SIG_DER (an ASN.1
+ * Ecdsa-Sig-Value, as OpenSSL's EVP_PKEY_sign and most secure elements'
+ * DER output) or NANODTLS_SIG_RAW (r || s, 32 bytes each, big-endian, as
+ * PSA psa_sign_hash and the ATECC608 give it). `user` is the pointer
+ * given at registration; `hash` and `sig` are valid only during the call.
+ * Called from inside nanodtls_feed (or nanodtls_endpoint_feed) once per
+ * handshake that needs our signature. It may block for as long as the
+ * hardware takes (the call that runs it waits); it must not call back
+ * into the library for the same context (NANODTLS_E_REENTRANT).
+ * Non-zero, a length of 0 or above `sig_cap`, or a signature that is not
+ * well formed fails the handshake closed: internal_error is sent and the
+ * status is NANODTLS_E_CRYPTO_CALLBACK; nothing falls back to another key.
+ */
+typedef int (*nanodtls_sign_fn)(void *user,
+                                const uint8_t *hash,
+                                uint8_t *sig,
+                                size_t sig_cap,
+                                size_t *sig_len);
+
+/**
  * Raw public key verifier: return 0 to accept the peer's key (DER
  * SubjectPublicKeyInfo, `spki_len` bytes), non-zero to reject it. Called
  * from inside nanodtls_feed for keys not in the trusted-key list.
@@ -1021,6 +1056,13 @@ typedef struct nanodtls_ta_peer {
  */
 #define NANODTLS_E_UNKNOWN_PEER -21
 
+/**
+ * A crypto callback failed: the signer registered with
+ * nanodtls_set_own_key_signer returned non-zero, a length out of range or
+ * a malformed signature. The handshake ended with internal_error.
+ */
+#define NANODTLS_E_CRYPTO_CALLBACK -22
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1284,6 +1326,33 @@ nanodtls_status nanodtls_get_psk_identity(struct nanodtls_ctx *ctx,
  * NANODTLS_E_INVALID_ARG for an invalid scalar.
  */
 nanodtls_status nanodtls_set_own_key(struct nanodtls_ctx *ctx, const uint8_t *key, size_t key_len);
+
+/**
+ * Use a P-256 key whose private key never enters the library (a secure
+ * element such as the ATECC608, a PSA opaque key, a CryptoCell KMU slot,
+ * an HSM): `spki` is its public key as SubjectPublicKeyInfo DER
+ * (NANODTLS_SPKI_LEN bytes, `openssl pkey -pubout -outform DER`), copied
+ * in; `sign` makes every ECDSA signature of our key (ServerKeyExchange as
+ * a server, CertificateVerify as a client), in `format`
+ * (NANODTLS_SIG_DER or NANODTLS_SIG_RAW), called with `user`; see
+ * nanodtls_sign_fn for what it must do and how a failure ends the
+ * handshake (internal_error, NANODTLS_E_CRYPTO_CALLBACK). The key (and
+ * whatever `user` points to) stays the application's: the library keeps
+ * only the public key and the two pointers, which must stay valid until
+ * deinit or until another key is set. Replaces a key set with
+ * nanodtls_set_own_key (its scalar is wiped); nanodtls_set_own_key
+ * replaces this one. A certificate (nanodtls_set_own_certificate) for
+ * this key may follow. Only before the handshake.
+ * NANODTLS_E_NULL for a NULL `sign`; NANODTLS_E_INVALID_ARG for an SPKI
+ * that is not a P-256 point on the curve or an unknown format;
+ * NANODTLS_E_UNSUPPORTED without the `ecc` feature.
+ */
+nanodtls_status nanodtls_set_own_key_signer(struct nanodtls_ctx *ctx,
+                                            const uint8_t *spki,
+                                            size_t spki_len,
+                                            nanodtls_sign_fn sign,
+                                            void *user,
+                                            uint8_t format);
 
 /**
  * Copy our SubjectPublicKeyInfo (DER, NANODTLS_SPKI_LEN bytes) - what the
@@ -1634,6 +1703,21 @@ nanodtls_status nanodtls_endpoint_set_psk_lookup(struct nanodtls_endpoint *ep,
 nanodtls_status nanodtls_endpoint_set_own_key(struct nanodtls_endpoint *ep,
                                               const uint8_t *key,
                                               size_t key_len);
+
+/**
+ * nanodtls_set_own_key_signer for an endpoint: every peer's
+ * ServerKeyExchange is signed through `sign` (see nanodtls_sign_fn; a
+ * failure ends that peer's handshake with internal_error and
+ * NANODTLS_E_CRYPTO_CALLBACK, the other peers go on). The same contract:
+ * the private key never enters the library, `spki` is copied, `sign` and
+ * `user` must stay valid until deinit or another key is set.
+ */
+nanodtls_status nanodtls_endpoint_set_own_key_signer(struct nanodtls_endpoint *ep,
+                                                     const uint8_t *spki,
+                                                     size_t spki_len,
+                                                     nanodtls_sign_fn sign,
+                                                     void *user,
+                                                     uint8_t format);
 
 /**
  * Our X.509 certificate (DER) for clients without raw public key support;

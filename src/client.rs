@@ -565,10 +565,9 @@ impl Association {
 
     /// CertificateVerify: our signature over the transcript so far.
     #[cfg(feature = "ecc")]
-    fn push_certificate_verify(&mut self, env: &dyn Env, creds: &Credentials) -> Result<(), Fatal> {
-        use crate::crypto::ecc;
+    fn push_certificate_verify(&mut self, env: &mut dyn Env, creds: &Credentials) -> Result<(), Fatal> {
         let hash = self.hs.transcript.digest();
-        let n = ecc::sign(creds.keys.own_scalar(), &hash, &mut self.hs.ecc.sig).map_err(Fatal::internal)?;
+        let n = creds.keys.sign(env, &hash, &mut self.hs.ecc.sig)?;
         self.hs.ecc.sig_len = n as u8;
         self.push_message(creds, env, 0, msg::CERTIFICATE_VERIFY, write_body)
     }

@@ -285,6 +285,14 @@ impl Endpoint {
         self.creds.set_own_key(key)
     }
 
+    /// Our public key (SubjectPublicKeyInfo DER) whose private key stays
+    /// outside the library: the [`Env`] given to the feed and poll calls
+    /// signs with it ([`Env::sign_hash`]); see
+    /// [`Connection::set_own_public_key`].
+    pub fn set_own_public_key(&mut self, spki: &[u8]) -> Result<(), Error> {
+        self.creds.set_own_public_key(spki)
+    }
+
     /// Our SubjectPublicKeyInfo, if a key is set.
     pub fn own_spki(&self) -> Option<[u8; 91]> {
         self.creds.own_spki()

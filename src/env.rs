@@ -63,6 +63,21 @@ pub trait Env {
         None
     }
 
+    /// Sign the SHA-256 `hash` with our private key when it is kept
+    /// outside the library (set with `set_own_public_key`, e.g. in a secure
+    /// element): write the ECDSA P-256 signature as DER to `out` (at most
+    /// 72 bytes) and return its length. Called for ServerKeyExchange
+    /// (server) and CertificateVerify (client), once per handshake that
+    /// needs it, and may take as long as the key's hardware does (the
+    /// handshake waits). Any error, or a signature that is not strict DER
+    /// with both scalars in range, fails the handshake with internal_error
+    /// and [`Error::CryptoCallback`]; nothing falls back to another key.
+    /// The default has no key: [`Error::NoCredentials`].
+    fn sign_hash(&mut self, hash: &[u8; 32], out: &mut [u8]) -> Result<usize, Error> {
+        let _ = (hash, out);
+        Err(Error::NoCredentials)
+    }
+
     /// True if [`Env::verify_peer_key`] is implemented (so ECDHE_ECDSA can
     /// be offered without a trusted-key list).
     fn has_peer_key_verifier(&self) -> bool {

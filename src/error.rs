@@ -45,6 +45,11 @@ pub enum Error {
     NoSlot = -20,
     /// The peer address is unknown to the endpoint.
     UnknownPeer = -21,
+    /// A crypto callback of the application failed (the signer of a key
+    /// kept outside the library, e.g. in a secure element): it reported
+    /// an error or returned a malformed signature. The handshake is
+    /// abandoned with internal_error; nothing is computed in its place.
+    CryptoCallback = -22,
 }
 
 impl Error {
@@ -76,6 +81,7 @@ impl Error {
             Error::Unsupported => c"not supported by this build",
             Error::NoSlot => c"no free peer slot",
             Error::UnknownPeer => c"unknown peer",
+            Error::CryptoCallback => c"crypto callback failed (signer: error or malformed signature)",
         }
     }
 
@@ -107,6 +113,7 @@ impl Error {
             -19 => Error::Unsupported,
             -20 => Error::NoSlot,
             -21 => Error::UnknownPeer,
+            -22 => Error::CryptoCallback,
             _ => return None,
         })
     }
@@ -170,7 +177,7 @@ mod tests {
 
     #[test]
     fn codes_round_trip() {
-        for c in (-21..=-1).filter(|&c| c != -8) {
+        for c in (-22..=-1).filter(|&c| c != -8) {
             let e = Error::from_code(c).unwrap();
             assert_eq!(e.code(), c);
             assert!(!e.as_str().is_empty());
@@ -178,6 +185,6 @@ mod tests {
         assert_eq!(Error::from_code(0), None);
         // -8 was NANODTLS_E_READ_PENDING (no receive queue any more): never reused.
         assert_eq!(Error::from_code(-8), None);
-        assert_eq!(Error::from_code(-22), None);
+        assert_eq!(Error::from_code(-23), None);
     }
 }

@@ -596,7 +596,7 @@ impl Association {
             .map_err(|_| Fatal::internal(Error::Rng))?;
         let params = server_key_exchange::ecdhe_params(&self.hs.ecc.eph_point);
         let hash = keyex::ecdhe::signed_params_hash(&self.hs.client_random, &self.hs.server_random, &params);
-        let n = ecc::sign(creds.keys.own_scalar(), &hash, &mut self.hs.ecc.sig).map_err(Fatal::internal)?;
+        let n = creds.keys.sign(env, &hash, &mut self.hs.ecc.sig)?;
         self.hs.ecc.sig_len = n as u8;
         self.push_message(creds, env, 0, msg::SERVER_KEY_EXCHANGE, write_body)?;
         if self.hs.ecc.cert_requested {

@@ -121,6 +121,20 @@ impl Credentials {
         }
     }
 
+    /// Our public key (SubjectPublicKeyInfo DER, 91 bytes) whose private
+    /// key stays outside the library (a secure element): ECDSA signatures
+    /// come from [`crate::Env::sign_hash`]. `InvalidArgument` for anything
+    /// but a P-256 SPKI; `Unsupported` without the `ecc` feature.
+    pub fn set_own_public_key(&mut self, spki: &[u8]) -> Result<(), Error> {
+        #[cfg(feature = "ecc")]
+        return self.keys.set_own_public_key(spki);
+        #[cfg(not(feature = "ecc"))]
+        {
+            let _ = spki;
+            Err(Error::Unsupported)
+        }
+    }
+
     /// Our SubjectPublicKeyInfo (DER, 91 bytes), if a key is set.
     pub fn own_spki(&self) -> Option<[u8; 91]> {
         #[cfg(feature = "ecc")]

@@ -23,6 +23,9 @@ pub struct KeyCredentials {
     trusted: [[u8; 32]; NANODTLS_MAX_TRUSTED_KEYS],
     n_trusted: u8,
     has_own: bool,
+    /// Our private key is outside the library: only `own_point` is known,
+    /// signatures come from [`Env::sign_hash`].
+    external: bool,
 }
 
 /// A peer key we accepted: its point and the SHA-256 of its
@@ -42,10 +45,23 @@ impl KeyCredentials {
             self.own_scalar = scalar;
             self.own_point = point;
             self.has_own = true;
+            self.external = false;
             Ok(())
         });
         scalar.zeroize();
         r
+    }
+
+    /// Our public key (SubjectPublicKeyInfo DER) whose private key is
+    /// kept outside the library: signatures come from [`Env::sign_hash`].
+    /// Any private scalar set before is wiped.
+    pub fn set_own_public_key(&mut self, spki: &[u8]) -> Result<(), Error> {
+        let point = der::parse_spki(spki).map_err(|_| Error::InvalidArgument)?;
+        self.own_scalar.zeroize();
+        self.own_point.copy_from_slice(point);
+        self.has_own = true;
+        self.external = true;
+        Ok(())
     }
 
     /// True once our key is set.
@@ -53,9 +69,32 @@ impl KeyCredentials {
         self.has_own
     }
 
-    /// Our private scalar (for signing).
-    pub(crate) fn own_scalar(&self) -> &[u8; SCALAR_LEN] {
-        &self.own_scalar
+    /// True if our private key is outside the library (a signer).
+    pub fn own_key_is_external(&self) -> bool {
+        self.has_own && self.external
+    }
+
+    /// Sign the SHA-256 `hash` with our key into `out` (DER): with our
+    /// scalar (RFC 6979), or through the application's signer for a key
+    /// kept outside ([`Env::sign_hash`], its result checked for form).
+    /// A signer that fails or returns junk gives internal_error with
+    /// [`Error::CryptoCallback`] (or [`Error::NoCredentials`] when the
+    /// environment has no signer).
+    pub(crate) fn sign(&self, env: &mut dyn Env, hash: &[u8; 32], out: &mut [u8]) -> Result<usize, Fatal> {
+        if !self.has_own {
+            return Err(Fatal::internal(Error::NoCredentials));
+        }
+        if !self.external {
+            return ecc::sign(&self.own_scalar, hash, out).map_err(Fatal::internal);
+        }
+        let mut sig = [0u8; ecc::MAX_SIG_LEN];
+        let n = match env.sign_hash(hash, &mut sig) {
+            Ok(n) => n,
+            Err(Error::NoCredentials) => return Err(Fatal::internal(Error::NoCredentials)),
+            Err(_) => return Err(Fatal::internal(Error::CryptoCallback)),
+        };
+        let der = sig.get(..n).ok_or(Fatal::internal(Error::CryptoCallback))?;
+        ecc::external_signature(der, false, out).map_err(|_| Fatal::internal(Error::CryptoCallback))
     }
 
     /// Our SubjectPublicKeyInfo.
@@ -123,5 +162,6 @@ impl KeyCredentials {
     pub fn wipe(&mut self) {
         self.own_scalar.zeroize();
         self.has_own = false;
+        self.external = false;
     }
 }

@@ -541,6 +541,19 @@ impl Connection {
         self.creds.set_own_key(key)
     }
 
+    /// Our public key (SubjectPublicKeyInfo DER) for ECDHE_ECDSA whose
+    /// private key stays outside the library, e.g. in a secure element:
+    /// the [`Env`] given to the calls that run the handshake signs with it
+    /// ([`Env::sign_hash`]). Replaces (and wipes) a key set with
+    /// [`Connection::set_own_key`]. `InvalidArgument` for anything but a
+    /// P-256 SPKI; `Unsupported` without the `ecc` feature.
+    pub fn set_own_public_key(&mut self, spki: &[u8]) -> Result<(), Error> {
+        if !self.engine.configurable() {
+            return Err(Error::WrongState);
+        }
+        self.creds.set_own_public_key(spki)
+    }
+
     /// Our SubjectPublicKeyInfo (DER, 91 bytes), if a key is set.
     pub fn own_spki(&self) -> Option<[u8; 91]> {
         self.creds.own_spki()

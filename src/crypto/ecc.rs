@@ -161,6 +161,23 @@ fn parse_der_integer(r: &mut Reader<'_>) -> Result<[u8; 32], Error> {
     Ok(out)
 }
 
+/// A signature made elsewhere (a secure element), given as DER or as raw
+/// `r || s` (64 bytes, big-endian), checked for form (strict DER, both
+/// scalars in 1..n-1) and written as canonical DER to `out`; returns its
+/// length. Whether it verifies under our key is for the peer to find.
+pub fn external_signature(sig: &[u8], raw: bool, out: &mut [u8]) -> Result<usize, Error> {
+    let (r, s) = if raw {
+        let (r, s) = sig.split_at_checked(32).ok_or(Error::Decode)?;
+        (<[u8; 32]>::try_from(r).map_err(|_| Error::Decode)?, <[u8; 32]>::try_from(s).map_err(|_| Error::Decode)?)
+    } else {
+        parse_der_signature(sig)?
+    };
+    if scalar_from(&r).is_none() || scalar_from(&s).is_none() {
+        return Err(Error::Decode);
+    }
+    der_signature(&r, &s, out)
+}
+
 /// Parse a DER ECDSA signature (strict DER) into (r, s).
 pub fn parse_der_signature(der: &[u8]) -> Result<([u8; 32], [u8; 32]), Error> {
     let mut r = Reader::new(der);

@@ -49,6 +49,14 @@ pub(crate) struct Callbacks {
     pub cache_len: usize,
     pub own_cert: *const u8,
     pub own_cert_len: usize,
+    /// The signer of our key kept outside the library
+    /// (nanodtls_set_own_key_signer) and its output format (feature `ecc`).
+    #[cfg(feature = "ecc")]
+    pub sign: nanodtls_sign_fn,
+    #[cfg(feature = "ecc")]
+    pub sign_user: *mut c_void,
+    #[cfg(feature = "ecc")]
+    pub sign_format: u8,
     /// Server: ticket keys registered by nanodtls_set_ticket_keys.
     #[cfg(feature = "tickets")]
     pub tickets: *mut crate::session_ticket::TicketKeys,
@@ -77,6 +85,12 @@ impl Callbacks {
             cache_len: 0,
             own_cert: core::ptr::null(),
             own_cert_len: 0,
+            #[cfg(feature = "ecc")]
+            sign: None,
+            #[cfg(feature = "ecc")]
+            sign_user: core::ptr::null_mut(),
+            #[cfg(feature = "ecc")]
+            sign_format: NANODTLS_SIG_DER,
             #[cfg(feature = "tickets")]
             tickets: core::ptr::null_mut(),
             clock_raw: 0,
@@ -183,6 +197,24 @@ impl Env for Callbacks {
         // is that the certificate stays valid and unchanged (e.g. in flash)
         // while registered.
         Some(unsafe { core::slice::from_raw_parts(self.own_cert, self.own_cert_len) })
+    }
+
+    #[cfg(feature = "ecc")]
+    fn sign_hash(&mut self, hash: &[u8; 32], out: &mut [u8]) -> Result<usize, Error> {
+        let Some(f) = self.sign else { return Err(Error::NoCredentials) };
+        let mut sig = [0u8; crate::crypto::ecc::MAX_SIG_LEN];
+        let mut len: usize = 0;
+        // SAFETY: hash is 32 readable bytes and sig MAX_SIG_LEN writable
+        // bytes, both valid for the call; len is a valid out-pointer on our
+        // stack. The application registered the callback with this user
+        // pointer through nanodtls_set_own_key_signer.
+        let rc = unsafe { f(self.sign_user, hash.as_ptr(), sig.as_mut_ptr(), sig.len(), &mut len) };
+        if rc != 0 || len == 0 {
+            return Err(Error::CryptoCallback);
+        }
+        let got = sig.get(..len).ok_or(Error::CryptoCallback)?;
+        crate::crypto::ecc::external_signature(got, self.sign_format == NANODTLS_SIG_RAW, out)
+            .map_err(|_| Error::CryptoCallback)
     }
 
     fn server_name(&mut self, name: &[u8]) -> Option<bool> {

@@ -116,6 +116,66 @@ pub unsafe extern "C" fn nanodtls_set_own_key(
     unsafe { with_ctx(ctx, |conn, _| status(conn.set_own_key(k))) }
 }
 
+/// Use a P-256 key whose private key never enters the library (a secure
+/// element such as the ATECC608, a PSA opaque key, a CryptoCell KMU slot,
+/// an HSM): `spki` is its public key as SubjectPublicKeyInfo DER
+/// (NANODTLS_SPKI_LEN bytes, `openssl pkey -pubout -outform DER`), copied
+/// in; `sign` makes every ECDSA signature of our key (ServerKeyExchange as
+/// a server, CertificateVerify as a client), in `format`
+/// (NANODTLS_SIG_DER or NANODTLS_SIG_RAW), called with `user`; see
+/// nanodtls_sign_fn for what it must do and how a failure ends the
+/// handshake (internal_error, NANODTLS_E_CRYPTO_CALLBACK). The key (and
+/// whatever `user` points to) stays the application's: the library keeps
+/// only the public key and the two pointers, which must stay valid until
+/// deinit or until another key is set. Replaces a key set with
+/// nanodtls_set_own_key (its scalar is wiped); nanodtls_set_own_key
+/// replaces this one. A certificate (nanodtls_set_own_certificate) for
+/// this key may follow. Only before the handshake.
+/// NANODTLS_E_NULL for a NULL `sign`; NANODTLS_E_INVALID_ARG for an SPKI
+/// that is not a P-256 point on the curve or an unknown format;
+/// NANODTLS_E_UNSUPPORTED without the `ecc` feature.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_set_own_key_signer(
+    ctx: *mut nanodtls_ctx,
+    spki: *const u8,
+    spki_len: usize,
+    sign: nanodtls_sign_fn,
+    user: *mut c_void,
+    format: u8,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let k = match unsafe { in_slice(spki, spki_len) } {
+        Ok(k) => k,
+        Err(e) => return e.code(),
+    };
+    if sign.is_none() {
+        return NANODTLS_E_NULL;
+    }
+    if format != NANODTLS_SIG_DER && format != NANODTLS_SIG_RAW {
+        return NANODTLS_E_INVALID_ARG;
+    }
+    // SAFETY: see with_ctx.
+    unsafe {
+        with_ctx(ctx, |conn, cb| {
+            #[cfg(feature = "ecc")]
+            {
+                let st = status(conn.set_own_public_key(k));
+                if st == NANODTLS_OK {
+                    cb.sign = sign;
+                    cb.sign_user = user;
+                    cb.sign_format = format;
+                }
+                st
+            }
+            #[cfg(not(feature = "ecc"))]
+            {
+                let _ = (conn, cb, k, user);
+                NANODTLS_E_UNSUPPORTED
+            }
+        })
+    }
+}
+
 /// Copy our SubjectPublicKeyInfo (DER, NANODTLS_SPKI_LEN bytes) - what the
 /// peer must trust. NANODTLS_E_STATE if no key is set.
 #[no_mangle]

@@ -77,6 +77,54 @@ pub unsafe extern "C" fn nanodtls_endpoint_set_own_key(
     unsafe { with_ep(ep, |e, _, _| status(e.set_own_key(k))) }
 }
 
+/// nanodtls_set_own_key_signer for an endpoint: every peer's
+/// ServerKeyExchange is signed through `sign` (see nanodtls_sign_fn; a
+/// failure ends that peer's handshake with internal_error and
+/// NANODTLS_E_CRYPTO_CALLBACK, the other peers go on). The same contract:
+/// the private key never enters the library, `spki` is copied, `sign` and
+/// `user` must stay valid until deinit or another key is set.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_set_own_key_signer(
+    ep: *mut nanodtls_endpoint,
+    spki: *const u8,
+    spki_len: usize,
+    sign: nanodtls_sign_fn,
+    user: *mut c_void,
+    format: u8,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let k = match unsafe { in_slice(spki, spki_len) } {
+        Ok(k) => k,
+        Err(e) => return e.code(),
+    };
+    if sign.is_none() {
+        return NANODTLS_E_NULL;
+    }
+    if format != NANODTLS_SIG_DER && format != NANODTLS_SIG_RAW {
+        return NANODTLS_E_INVALID_ARG;
+    }
+    // SAFETY: see with_ep.
+    unsafe {
+        with_ep(ep, |e, _, cb| {
+            #[cfg(feature = "ecc")]
+            {
+                let st = status(e.set_own_public_key(k));
+                if st == NANODTLS_OK {
+                    cb.sign = sign;
+                    cb.sign_user = user;
+                    cb.sign_format = format;
+                }
+                st
+            }
+            #[cfg(not(feature = "ecc"))]
+            {
+                let _ = (e, cb, k, user);
+                NANODTLS_E_UNSUPPORTED
+            }
+        })
+    }
+}
+
 /// Our X.509 certificate (DER) for clients without raw public key support;
 /// BORROWED: it must stay valid (e.g. in flash) until deinit. Its key must
 /// be the one set with nanodtls_endpoint_set_own_key (call that first).

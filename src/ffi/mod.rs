@@ -108,6 +108,10 @@ pub const NANODTLS_E_UNSUPPORTED: nanodtls_status = -19;
 pub const NANODTLS_E_NO_SLOT: nanodtls_status = -20;
 /// No peer with that address.
 pub const NANODTLS_E_UNKNOWN_PEER: nanodtls_status = -21;
+/// A crypto callback failed: the signer registered with
+/// nanodtls_set_own_key_signer returned non-zero, a length out of range or
+/// a malformed signature. The handshake ended with internal_error.
+pub const NANODTLS_E_CRYPTO_CALLBACK: nanodtls_status = -22;
 
 /// Smallest nanodtls_config.mtu accepted.
 pub const NANODTLS_MIN_MTU: u16 = 128;
@@ -185,6 +189,38 @@ pub type nanodtls_psk_lookup_fn = Option<
         key_len: *mut usize,
     ) -> c_int,
 >;
+
+/// ECDSA signer for our key when it is kept outside the library (a secure
+/// element, a PSA opaque key, an HSM): sign the 32-byte SHA-256 `hash`
+/// with our P-256 private key (ECDSA over the hash as given: do not hash
+/// it again) and write the signature to `sig` (at most `sig_cap` = 72
+/// bytes), its length to `*sig_len`; return 0. The format is the one given
+/// to nanodtls_set_own_key_signer: NANODTLS_SIG_DER (an ASN.1
+/// Ecdsa-Sig-Value, as OpenSSL's EVP_PKEY_sign and most secure elements'
+/// DER output) or NANODTLS_SIG_RAW (r || s, 32 bytes each, big-endian, as
+/// PSA psa_sign_hash and the ATECC608 give it). `user` is the pointer
+/// given at registration; `hash` and `sig` are valid only during the call.
+/// Called from inside nanodtls_feed (or nanodtls_endpoint_feed) once per
+/// handshake that needs our signature. It may block for as long as the
+/// hardware takes (the call that runs it waits); it must not call back
+/// into the library for the same context (NANODTLS_E_REENTRANT).
+/// Non-zero, a length of 0 or above `sig_cap`, or a signature that is not
+/// well formed fails the handshake closed: internal_error is sent and the
+/// status is NANODTLS_E_CRYPTO_CALLBACK; nothing falls back to another key.
+pub type nanodtls_sign_fn = Option<
+    unsafe extern "C" fn(
+        user: *mut c_void,
+        hash: *const u8,
+        sig: *mut u8,
+        sig_cap: usize,
+        sig_len: *mut usize,
+    ) -> c_int,
+>;
+
+/// nanodtls_sign_fn output format: a DER Ecdsa-Sig-Value (SEQUENCE of two INTEGERs).
+pub const NANODTLS_SIG_DER: u8 = 0;
+/// nanodtls_sign_fn output format: raw r || s, 64 bytes.
+pub const NANODTLS_SIG_RAW: u8 = 1;
 
 /// Raw public key verifier: return 0 to accept the peer's key (DER
 /// SubjectPublicKeyInfo, `spki_len` bytes), non-zero to reject it. Called
@@ -449,6 +485,7 @@ const _: () = {
         (NANODTLS_E_UNSUPPORTED, E::Unsupported),
         (NANODTLS_E_NO_SLOT, E::NoSlot),
         (NANODTLS_E_UNKNOWN_PEER, E::UnknownPeer),
+        (NANODTLS_E_CRYPTO_CALLBACK, E::CryptoCallback),
     ];
     let mut rest: &[(nanodtls_status, E)] = &pairs;
     while let [(c, e), tail @ ..] = rest {
