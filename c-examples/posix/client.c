@@ -98,6 +98,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: nanodtls-client --host H --port P [--psk-id ID --psk HEX]\n"
             "                       [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...\n"
+            "                       [--key-via-callback] [--keylog FILE]\n"
             "                       [--mtu N] [--mfl N] [--rsl N] [--sni NAME] [--heartbeat]\n"
             "                       [--cid N] [--rebind-after K]\n"
             "                       [--resume] [--tickets] [--session-in FILE] [--session-out FILE]\n"
@@ -511,6 +512,14 @@ static int configure(struct client *c, const struct options *o)
             return -1;
         }
     }
+    if (cr->se_key != NULL) {
+        st = nanodtls_set_own_key_signer(&c->ctx, cr->spki, cr->spki_len, nd_key_sign, cr->se_key,
+                                         NANODTLS_SIG_DER);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("--key-via-callback", st, NULL);
+            return -1;
+        }
+    }
     if (cr->cert != NULL) {
         st = nanodtls_set_own_certificate(&c->ctx, cr->cert, cr->cert_len);
         if (st != NANODTLS_OK) {
@@ -883,6 +892,7 @@ int main(int argc, char **argv)
     }
     nd_install_signal_handlers();
     rc = run(&o);
+    nd_report_key_sign(&o.creds);
     /* Do not leave the keys in this process's memory longer than needed. */
     nd_creds_wipe(&o.creds);
     return rc;

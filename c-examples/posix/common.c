@@ -18,6 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(ND_HAVE_LIBCRYPTO)
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#endif
+
 #if defined(ND_HAVE_GETRANDOM)
 #include <sys/random.h>
 #endif
@@ -530,8 +535,13 @@ int nd_creds_option(int argc, char **argv, int *i, nd_creds *c, char *err, size_
     static const char *const names[] = {"--psk-id", "--psk", "--key", "--cert", "--rpk-peer", "--suite", "--keylog"};
     const char *v = NULL;
     int which = 0;
-    int k = nd_match_option(argc, argv, i, names, (int)(sizeof names / sizeof names[0]), &v, &which);
+    int k;
 
+    if (strcmp(argv[*i], "--key-via-callback") == 0) {
+        c->key_via_callback = 1;
+        return 1;
+    }
+    k = nd_match_option(argc, argv, i, names, (int)(sizeof names / sizeof names[0]), &v, &which);
     switch (k) {
     case -1:
         return 0;
@@ -583,6 +593,8 @@ int nd_creds_option(int argc, char **argv, int *i, nd_creds *c, char *err, size_
     }
 }
 
+static int nd_key_to_libcrypto(nd_creds *c, char *err, size_t err_cap);
+
 int nd_creds_load(nd_creds *c, char *err, size_t err_cap)
 {
     static const char *const key_labels[] = {"EC PRIVATE KEY", "PRIVATE KEY", NULL};
@@ -628,7 +640,87 @@ int nd_creds_load(nd_creds *c, char *err, size_t err_cap)
             return -1;
         }
     }
+    if (c->key_via_callback && nd_key_to_libcrypto(c, err, err_cap) != 0) {
+        return -1;
+    }
     return nd_keylog_open(c->keylog_path, err, err_cap);
+}
+
+unsigned long nd_key_sign_calls;
+
+#if defined(ND_HAVE_LIBCRYPTO)
+/* --key-via-callback: move the private key into libcrypto; nanodtls gets
+ * its SubjectPublicKeyInfo only. */
+static int nd_key_to_libcrypto(nd_creds *c, char *err, size_t err_cap)
+{
+    const unsigned char *p = c->key;
+    unsigned char *q = c->spki;
+    EVP_PKEY *k;
+    int n;
+
+    if (c->key_path == NULL) {
+        snprintf(err, err_cap, "--key-via-callback needs --key");
+        return -1;
+    }
+    k = d2i_AutoPrivateKey(NULL, &p, (long)c->key_len);
+    nd_wipe(c->key, sizeof c->key);
+    c->key_len = 0;
+    if (k == NULL || EVP_PKEY_get_base_id(k) != EVP_PKEY_EC) {
+        EVP_PKEY_free(k);
+        snprintf(err, err_cap, "--key-via-callback: libcrypto cannot load %s as an EC key", c->key_path);
+        return -1;
+    }
+    n = i2d_PUBKEY(k, NULL);
+    if (n <= 0 || (size_t)n > sizeof c->spki || i2d_PUBKEY(k, &q) != n) {
+        EVP_PKEY_free(k);
+        snprintf(err, err_cap, "--key-via-callback: no SubjectPublicKeyInfo for %s", c->key_path);
+        return -1;
+    }
+    c->spki_len = (size_t)n;
+    c->se_key = k;
+    return 0;
+}
+
+int nd_key_sign(void *user, const uint8_t *hash, uint8_t *sig, size_t sig_cap, size_t *sig_len)
+{
+    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new((EVP_PKEY *)user, NULL);
+    size_t n = sig_cap;
+    int ok = pc != NULL && EVP_PKEY_sign_init(pc) == 1 && EVP_PKEY_sign(pc, sig, &n, hash, 32) == 1;
+
+    EVP_PKEY_CTX_free(pc);
+    nd_key_sign_calls++;
+    if (!ok) {
+        fprintf(stderr, "key-via-callback: EVP_PKEY_sign failed\n");
+        return -1;
+    }
+    *sig_len = n;
+    nd_vlog("key-via-callback: signed a hash (%zu-byte DER signature)", n);
+    return 0;
+}
+#else
+static int nd_key_to_libcrypto(nd_creds *c, char *err, size_t err_cap)
+{
+    (void)c;
+    snprintf(err, err_cap, "--key-via-callback: the tools were built without libcrypto (libssl-dev)");
+    return -1;
+}
+
+int nd_key_sign(void *user, const uint8_t *hash, uint8_t *sig, size_t sig_cap, size_t *sig_len)
+{
+    (void)user;
+    (void)hash;
+    (void)sig;
+    (void)sig_cap;
+    (void)sig_len;
+    return -1;
+}
+#endif
+
+void nd_report_key_sign(const nd_creds *c)
+{
+    if (c->key_via_callback) {
+        fprintf(stderr, "KEY-VIA-CALLBACK signatures=%lu\n", nd_key_sign_calls);
+    }
 }
 
 /* The key log file (--keylog or SSLKEYLOGFILE), kept open for the run. */
@@ -686,6 +778,10 @@ void nd_creds_wipe(nd_creds *c)
 {
     nd_wipe(c->psk, sizeof c->psk);
     nd_wipe(c->key, sizeof c->key);
+#if defined(ND_HAVE_LIBCRYPTO)
+    EVP_PKEY_free((EVP_PKEY *)c->se_key);
+#endif
+    c->se_key = NULL;
 }
 
 int nd_write_private_file(const char *path, const uint8_t *data, size_t len)

@@ -171,6 +171,10 @@ typedef struct nd_creds {
     uint16_t suites[4];       /* --suite, repeatable; 0-terminated when < 4 */
     int n_suites;
     const char *keylog_path;  /* --keylog (NULL: SSLKEYLOGFILE, if set) */
+    int key_via_callback;     /* --key-via-callback */
+    void *se_key;             /* with it: --key as a libcrypto EVP_PKEY (key_len is then 0) */
+    uint8_t spki[128];        /* ... and its SubjectPublicKeyInfo */
+    size_t spki_len;
 } nd_creds;
 
 /* Handle one credential option at argv[*i] (--psk-id, --psk, --key,
@@ -193,8 +197,20 @@ int nd_creds_load(nd_creds *c, char *err, size_t err_cap);
  * SSLKEYLOGFILE that is only a warning). */
 int nd_keylog_open(const char *path, char *err, size_t err_cap);
 
-/* Wipe the secrets (PSK, private key). */
+/* Wipe the secrets (PSK, private key; frees the --key-via-callback key). */
 void nd_creds_wipe(nd_creds *c);
+
+/* --key-via-callback: a nanodtls_sign_fn that signs with the EVP_PKEY in
+ * `user` (c->se_key) through libcrypto's EVP_PKEY_sign, as a secure
+ * element would: the private key stays in libcrypto, nanodtls only gets
+ * the public key (nanodtls_set_own_key_signer(..., NANODTLS_SIG_DER)).
+ * Counts its calls (nd_key_sign_calls). */
+int nd_key_sign(void *user, const uint8_t *hash, uint8_t *sig, size_t sig_cap, size_t *sig_len);
+extern unsigned long nd_key_sign_calls;
+
+/* At exit with --key-via-callback: print "KEY-VIA-CALLBACK signatures=<n>"
+ * to stderr. */
+void nd_report_key_sign(const nd_creds *c);
 
 /* Usage lines of the credential options. */
 #define ND_CREDS_HELP                                                                      \
@@ -209,6 +225,9 @@ void nd_creds_wipe(nd_creds *c);
     "                   repeatable (up to 4)\n"                                                \
     "  --suite NAME     offer/accept this suite; repeatable, in preference order:\n"          \
     "                   " ND_SUITE_NAMES_HELP "\n"                                            \
+    "  --key-via-callback  load --key into libcrypto (an EVP_PKEY) and sign\n"           \
+    "                   through nanodtls_set_own_key_signer, as with a secure element:\n"     \
+    "                   the private key never enters nanodtls\n"                             \
     "  --keylog FILE    append an NSS key log line (CLIENT_RANDOM ...) per handshake\n"       \
     "                   to FILE, for Wireshark (it holds the master secrets: debug\n"         \
     "                   only; default: $SSLKEYLOGFILE if set)\n"

@@ -119,6 +119,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: nanodtls-server --host H --port P [--psk-id ID --psk HEX]\n"
             "                       [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...\n"
+            "                       [--key-via-callback] [--keylog FILE]\n"
             "                       [--client-auth] [--sni NAME] [--heartbeat [--heartbeat-interval MS]]\n"
             "                       [--cid N] [--tickets] [--echo] [--once] [--mtu N] [--rsl N] [--peers N] [--idle-timeout-ms N]\n"
             "                       [--handshake-timeout-ms N] [--half-open-timeout-ms N] [--stats]\n"
@@ -1023,6 +1024,14 @@ static int configure(struct server *s, struct options *o)
             return -1;
         }
     }
+    if (cr->se_key != NULL) {
+        st = nanodtls_endpoint_set_own_key_signer(&g_ep, cr->spki, cr->spki_len, nd_key_sign, cr->se_key,
+                                                  NANODTLS_SIG_DER);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("--key-via-callback", st, NULL);
+            return -1;
+        }
+    }
     if (cr->cert != NULL) {
         st = nanodtls_endpoint_set_own_certificate(&g_ep, cr->cert, cr->cert_len);
         if (st != NANODTLS_OK) {
@@ -1258,6 +1267,7 @@ int main(int argc, char **argv)
     }
     nd_install_signal_handlers();
     rc = run(&o);
+    nd_report_key_sign(&o.creds);
     nd_creds_wipe(&o.creds);
     return rc;
 }

@@ -778,6 +778,9 @@ class Case:
     rsl: str = ""
     expect_rsl: bool = False
     bug_symptom: str = ""  # with known_bug: only problems containing this text are the bug's (others FAIL)
+    # ECDHE-ECDSA: our tool keeps its key in libcrypto and signs through
+    # nanodtls_set_own_key_signer (--key-via-callback), as with a secure element.
+    key_cb: bool = False
 
     @property
     def id(self) -> str:
@@ -872,6 +875,8 @@ def our_client_argv(env: Env, case: Case, port: int, extra: list[str] | None = N
         argv += ["--rpk-peer", pin]
         if case.mutual:
             argv += key_cert_args(*own_key_files(case, k, "client"))
+            if case.key_cb:
+                argv += ["--key-via-callback"]
     if case.mtu:
         argv += ["--mtu", str(case.mtu)]
     if case.negative == "no-common-suite":
@@ -908,6 +913,8 @@ def our_server_argv(env: Env, case: Case) -> list[str]:
         argv += ["--psk-id", case.psk_id, "--psk", COAP_PSK_HEX if case.peer == "libcoap" else PSK]
     else:
         argv += key_cert_args(*own_key_files(case, k, "server"))
+        if case.key_cb:
+            argv += ["--key-via-callback"]
         if case.mutual:
             argv += ["--client-auth", "--rpk-peer", pinned_key_file(case, k, "client")]
     if case.mtu:
@@ -1548,6 +1555,10 @@ def our_client_case(env: Env, case: Case, d: Path) -> Result:
                     problems.append("our client did not print 'HEARTBEAT FAILED' (peer has no heartbeat)")
                 if rcs[0] != 1:
                     problems.append(f"our client exit {rcs[0]}, expected 1 (heartbeat asked for, not negotiated)")
+            if case.key_cb:
+                p_cb, d_cb = key_cb_problems(err)
+                problems += p_cb
+                detail += d_cb
             if case.feature == "resume-file":
                 if not sess.exists():
                     problems.append("--session-out wrote no file")
@@ -1688,6 +1699,10 @@ def our_server_case(env: Env, case: Case, d: Path) -> Result:
                 problems.append("our server did not exit after the connection ended")
             elif our_rc != 0:
                 problems.append(f"our server exit {our_rc}: {tail(quiet(ours.stderr()))}")
+            if case.key_cb:
+                p_cb, d_cb = key_cb_problems(ours.stderr())
+                problems += p_cb
+                detail += d_cb
             if case.feature == "sni" and not re.search(rf"^SNI {re.escape(SNI_NAME)}$", out, re.M):
                 problems.append(f"our server did not print 'SNI {SNI_NAME}'")
             if case.feature == "heartbeat":
@@ -1750,6 +1765,18 @@ def our_server_reneg_case(env: Env, case: Case, d: Path) -> Result:
     finally:
         if relay:
             relay.close()
+
+
+def key_cb_problems(err: str) -> tuple[list[str], str]:
+    """--key-via-callback: our tool's signatures all came from the
+    libcrypto callback (it reports their number at exit); the private key
+    never reached nanodtls."""
+    counts = [int(n) for n in re.findall(r"^KEY-VIA-CALLBACK signatures=(\d+)$", err, re.M)]
+    if not counts:
+        return ["our tool did not report KEY-VIA-CALLBACK signatures= (built without libcrypto?)"], ""
+    if sum(counts) < 1:
+        return [f"the signing callback was never called (signatures={counts})"], ""
+    return [], f"key via callback: {sum(counts)} signature(s); "
 
 
 def verdict(case: Case, detail: str, problems: list[str]) -> Result:
@@ -2077,6 +2104,10 @@ def matrix() -> list[Case]:
             Case("openssl", "ECDHE-ECDSA-CCM8 x509 mutual", role, "ECC-CCM8", auth="cert"),
             Case("openssl", "ECDHE-ECDSA-CCM x509 mutual", role, "ECC-CCM", auth="cert"),
             Case("openssl", "ECDHE-ECDSA-CCM8 x509 server-only", role, "ECC-CCM8", auth="cert", mutual=False),
+            # Our key in a "secure element" (libcrypto behind nanodtls_set_own_key_signer):
+            # our server signs ServerKeyExchange, our client CertificateVerify through it.
+            Case("openssl", "ECDHE-ECDSA-CCM8 x509 mutual key-via-callback", role, "ECC-CCM8", auth="cert",
+                 key_cb=True),
             Case("openssl", "ECDHE-ECDSA-CCM8 x509 mtu256", role, "ECC-CCM8", auth="cert", mtu=256, peer_mtu=256,
                  expect_frag=("ours", "theirs") if role == "server" else ("theirs",)),
             Case("openssl", "untrusted key (must fail)", role, "ECC-CCM8", auth="cert", negative="untrusted-key"),
@@ -2125,6 +2156,8 @@ def matrix() -> list[Case]:
             Case("gnutls", "RPK ECDHE-ECDSA-CCM8 mutual", role, "ECC-CCM8", auth="rpk"),
             Case("gnutls", "RPK ECDHE-ECDSA-CCM mutual", role, "ECC-CCM", auth="rpk"),
             Case("gnutls", "RPK ECDHE-ECDSA-CCM8 server-only", role, "ECC-CCM8", auth="rpk", mutual=False),
+            Case("gnutls", "RPK ECDHE-ECDSA-CCM8 mutual key-via-callback", role, "ECC-CCM8", auth="rpk",
+                 key_cb=True),
             Case("gnutls", "RPK ECDHE-ECDSA-CCM8 mtu256", role, "ECC-CCM8", auth="rpk", mtu=256, peer_mtu=256),
             Case("gnutls", "untrusted key (must fail)", role, "ECC-CCM8", auth="rpk", negative="untrusted-key"),
             Case("gnutls", "resume PSK", role, "PSK-CCM8", feature="resume"),
