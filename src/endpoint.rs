@@ -288,7 +288,7 @@ impl Endpoint {
     /// Our public key (SubjectPublicKeyInfo DER) whose private key stays
     /// outside the library: the [`Env`] given to the feed and poll calls
     /// signs with it ([`Env::sign_hash`]); see
-    /// [`Connection::set_own_public_key`].
+    /// [`crate::Connection::set_own_public_key`].
     pub fn set_own_public_key(&mut self, spki: &[u8]) -> Result<(), Error> {
         self.creds.set_own_public_key(spki)
     }

@@ -166,7 +166,8 @@ static void test_strings_never_null(void)
     long code;
     unsigned d;
     unsigned long s;
-    const int32_t extremes[] = {INT32_MIN, INT32_MIN + 1, -1000, -22, 3, 1000, INT32_MAX};
+    /* -23: the first code after the last one (NANODTLS_E_CRYPTO_CALLBACK, -22). */
+    const int32_t extremes[] = {INT32_MIN, INT32_MIN + 1, -1000, -23, 3, 1000, INT32_MAX};
     size_t i;
 
     for (code = -64; code <= 64; code++) {
