@@ -55,8 +55,11 @@ pub(crate) struct Callbacks {
     pub sign: nanodtls_sign_fn,
     #[cfg(feature = "ecc")]
     pub sign_user: *mut c_void,
+    /// NANODTLS_SIG_DER or NANODTLS_SIG_RAW, word-sized so the struct has
+    /// no padding (a context is compared byte by byte in the tests and
+    /// under valgrind).
     #[cfg(feature = "ecc")]
-    pub sign_format: u8,
+    pub sign_format: usize,
     /// Server: ticket keys registered by nanodtls_set_ticket_keys.
     #[cfg(feature = "tickets")]
     pub tickets: *mut crate::session_ticket::TicketKeys,
@@ -90,7 +93,7 @@ impl Callbacks {
             #[cfg(feature = "ecc")]
             sign_user: core::ptr::null_mut(),
             #[cfg(feature = "ecc")]
-            sign_format: NANODTLS_SIG_DER,
+            sign_format: NANODTLS_SIG_DER as usize,
             #[cfg(feature = "tickets")]
             tickets: core::ptr::null_mut(),
             clock_raw: 0,
@@ -213,7 +216,7 @@ impl Env for Callbacks {
             return Err(Error::CryptoCallback);
         }
         let got = sig.get(..len).ok_or(Error::CryptoCallback)?;
-        crate::crypto::ecc::external_signature(got, self.sign_format == NANODTLS_SIG_RAW, out)
+        crate::crypto::ecc::external_signature(got, self.sign_format == usize::from(NANODTLS_SIG_RAW), out)
             .map_err(|_| Error::CryptoCallback)
     }
 

@@ -112,7 +112,7 @@ pub unsafe extern "C" fn nanodtls_endpoint_set_own_key_signer(
                 if st == NANODTLS_OK {
                     cb.sign = sign;
                     cb.sign_user = user;
-                    cb.sign_format = format;
+                    cb.sign_format = usize::from(format);
                 }
                 st
             }
