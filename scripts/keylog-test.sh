@@ -6,7 +6,9 @@
 # application data of both directions to its plaintext, in a full and in
 # a resumed (session ID) handshake. Without the key log the plaintext must
 # not appear (so the check can fail), and SSLKEYLOGFILE must work as
-# --keylog does.
+# --keylog does. The other role too: s_client talks to our server
+# (nanodtls-server --keylog, an endpoint), whose key log decrypts both
+# directions.
 #
 #   scripts/keylog-test.sh [BUILD_DIR]      (default: build)
 #
@@ -124,6 +126,46 @@ run() {
     echo "keylog-test: $name: $suite, key log via $mode: tshark decrypts '$text' and '$reply' (full + resumed handshake)"
 }
 
+# run_server: the other role. OpenSSL's s_client talks to our server
+# (nanodtls-server --keylog FILE --echo, a server endpoint); tshark with
+# our server's key log decrypts the line and its echo.
+run_server() {
+    local d="$W/server-role" text="plaintext-for-our-server-$$"
+    local server="$BUILD/c-examples/posix/nanodtls-server"
+    mkdir -p "$d"
+    tshark -i lo -f "udp port $PORT" -w "$d/cap.pcapng" >"$d/tshark.out" 2>"$d/tshark.err" &
+    local tp=$!
+    PIDS+=("$tp")
+    local i
+    for i in $(seq 50); do grep -q "Capturing on" "$d/tshark.err" && break; sleep 0.1; done
+    grep -q "Capturing on" "$d/tshark.err" || fail "server role: tshark did not start: $(cat "$d/tshark.err")"
+    "$server" --host 127.0.0.1 --port "$PORT" --psk-id keylog-client --psk "$PSK" --suite PSK-AES128-CCM8 \
+        --echo --once --keylog "$d/keys.log" >"$d/server.out" 2>"$d/server.err" &
+    local sp=$!
+    PIDS+=("$sp")
+    for i in $(seq 50); do grep -q "listening on" "$d/server.err" && break; sleep 0.1; done
+    (echo "$text"; sleep 1) | timeout 10 openssl s_client -dtls1_2 -connect "127.0.0.1:$PORT" \
+        -psk "$PSK" -psk_identity keylog-client -cipher PSK-AES128-CCM8 -nocommands >"$d/client.out" 2>&1 ||
+        fail "server role: s_client failed: $(tail -5 "$d/client.out")"
+    for i in $(seq 50); do kill -0 "$sp" 2>/dev/null || break; sleep 0.1; done
+    kill "$sp" 2>/dev/null || true
+    grep -q "^RECV $text" "$d/server.out" || fail "server role: our server did not receive the line: $(cat "$d/server.out")"
+    sleep 0.3
+    kill -INT "$tp"
+    wait "$tp" 2>/dev/null || true
+    [ "$(grep -c '^CLIENT_RANDOM [0-9a-f]\{64\} [0-9a-f]\{96\}$' "$d/keys.log")" = 1 ] ||
+        fail "server role: want 1 CLIENT_RANDOM line: $(cat "$d/keys.log")"
+    local fields=(-d "udp.port==$PORT,dtls" -Y "dtls.record.content_type == 23" -T fields -e data.data)
+    tshark -r "$d/cap.pcapng" -o "tls.keylog_file:$d/keys.log" "${fields[@]}" >"$d/decrypted" 2>/dev/null
+    tshark -r "$d/cap.pcapng" "${fields[@]}" >"$d/without" 2>/dev/null
+    local n
+    n="$(grep -c "$(hexof "$text")" "$d/decrypted" || true)"
+    [ "$n" = 2 ] || fail "server role: the plaintext in $n decrypted records (want 2: the line and its echo): $(cat "$d/decrypted")"
+    if grep -q "$(hexof "$text")" "$d/without"; then fail "server role: the plaintext shows without the key log"; fi
+    echo "keylog-test: server role: s_client -> nanodtls-server --keylog: tshark decrypts '$text' both ways"
+}
+
 run psk PSK-AES128-CCM8 option
 run ecdhe ECDHE-ECDSA-AES128-CCM8 env
+run_server
 echo "keylog-test: ok"
