@@ -247,3 +247,63 @@ fn external_signature_forms() {
     assert!(ecc::external_signature(&raw, false, &mut out).is_err(), "raw is not DER");
     assert!(ecc::external_signature(&der[..n - 1], false, &mut out).is_err());
 }
+
+/// Run `c` against the endpoint peer at `addr` until nothing moves.
+fn run_ep(c: &mut Peer, ce: &mut SeEnv, ep: &mut EndpointParty, sv: &mut SeEnv, addr: &[u8]) {
+    let mut buf = [0u8; 2048];
+    let mut a = [0u8; 64];
+    c.connect(ce, 0).unwrap();
+    for _ in 0..20 {
+        let mut any = false;
+        while let Ok(Some(n)) = c.poll_with(&CertEnv(None), 0, &mut buf) {
+            let _ = ep.feed_from(sv, 0, addr, &buf[..n]);
+            any = true;
+        }
+        while let Ok(Some((n, al))) = ep.poll_to(0, &mut buf, &mut a) {
+            if &a[..al] == addr {
+                let _ = c.feed(ce, 0, &buf[..n]);
+            }
+            any = true;
+        }
+        if !any {
+            break;
+        }
+    }
+}
+
+#[test]
+fn an_endpoint_signer_failure_ends_only_that_peers_handshake() {
+    let mut ep = EndpointParty::new(&server_config(), 3);
+    ep.ep.set_own_public_key(&test_spki(3)).unwrap();
+    let mut sv = se(20, Mode::Key(3));
+    let (a1, a2, a3) = (&b"10.0.0.1:1"[..], &b"10.0.0.2:2"[..], &b"10.0.0.3:3"[..]);
+    let mut c1 = ecc_client(None, &[3], CCM8);
+    let mut ce1 = se(21, Mode::None);
+    run_ep(&mut c1, &mut ce1, &mut ep, &mut sv, a1);
+    assert_eq!(c1.state(), State::Connected);
+    assert_eq!(ep.ep.peer(&ep.slots, a1).map(|p| p.state()), Some(State::Connected));
+    // The element fails for the second client only.
+    sv.mode = Mode::Fail;
+    let mut c2 = ecc_client(None, &[3], CCM8);
+    let mut ce2 = se(22, Mode::None);
+    run_ep(&mut c2, &mut ce2, &mut ep, &mut sv, a2);
+    assert_ne!(c2.state(), State::Connected);
+    assert_eq!(c2.last_alert().description, alert::INTERNAL_ERROR);
+    if let Some(p) = ep.ep.peer(&ep.slots, a2) {
+        assert_eq!(p.failure(), Some(Error::CryptoCallback));
+    }
+    // The first peer goes on; a third one connects once the element works again.
+    sv.mode = Mode::Key(3);
+    let mut c3 = ecc_client(None, &[3], CCM8);
+    let mut ce3 = se(23, Mode::None);
+    run_ep(&mut c3, &mut ce3, &mut ep, &mut sv, a3);
+    assert_eq!(c3.state(), State::Connected);
+    assert_eq!(sv.calls, 3);
+    c1.write(b"still here").unwrap();
+    let mut buf = [0u8; 256];
+    let n = c1.poll_with(&CertEnv(None), 0, &mut buf).unwrap().unwrap();
+    ep.feed_from(&mut sv, 0, a1, &buf[..n]).unwrap();
+    let mut addr = [0u8; 64];
+    let (m, _) = ep.read_any(&mut buf, &mut addr).unwrap().unwrap();
+    assert_eq!(&buf[..m], b"still here");
+}
