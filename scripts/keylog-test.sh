@@ -8,7 +8,8 @@
 # not appear (so the check can fail), and SSLKEYLOGFILE must work as
 # --keylog does. The other role too: s_client talks to our server
 # (nanodtls-server --keylog, an endpoint), whose key log decrypts both
-# directions.
+# directions. Our client's lines must equal those s_server -keylogfile
+# writes for the same connections.
 #
 #   scripts/keylog-test.sh [BUILD_DIR]      (default: build)
 #
@@ -63,10 +64,11 @@ run() {
     local tp=$!
     PIDS+=("$tp")
     local i
-    for i in $(seq 50); do grep -q "Capturing on" "$d/tshark.err" && break; sleep 0.1; done
+    for i in $(seq 50); do grep -qs "Capturing on" "$d/tshark.err" && break; sleep 0.1; done
     grep -q "Capturing on" "$d/tshark.err" || fail "$name: tshark did not start: $(cat "$d/tshark.err")"
 
-    local sargs=(-dtls1_2 -accept "127.0.0.1:$PORT" -naccept 2 -cipher "$suite" -no_ticket)
+    local sargs=(-dtls1_2 -accept "127.0.0.1:$PORT" -naccept 2 -cipher "$suite" -no_ticket
+                 -keylogfile "$d/openssl-keys.log")
     local cargs=(--host 127.0.0.1 --port "$PORT" --suite "$suite" --send "$text" --resume --timeout-ms 5000)
     case "$suite" in
         PSK-*) sargs+=(-nocert -psk "$PSK" -psk_identity keylog-client)
@@ -80,7 +82,7 @@ run() {
     openssl s_server "${sargs[@]}" >"$d/server.out" 2>&1 <"$d/in" &
     local sp=$!
     PIDS+=("$sp")
-    for i in $(seq 50); do grep -q "^ACCEPT" "$d/server.out" && break; sleep 0.1; done
+    for i in $(seq 50); do grep -qs "^ACCEPT" "$d/server.out" && break; sleep 0.1; done
     grep -q "^ACCEPT" "$d/server.out" || fail "$name: s_server did not start: $(cat "$d/server.out")"
 
     local keylog="$d/keys.log"
@@ -107,6 +109,10 @@ run() {
     [ "$(grep -c '^CLIENT_RANDOM [0-9a-f]\{64\} [0-9a-f]\{96\}$' "$keylog")" = 2 ] ||
         fail "$name: want 2 CLIENT_RANDOM lines (full, resumed) in the key log: $(cat "$keylog")"
     [ "$(stat -c %a "$keylog")" = 600 ] || fail "$name: key log mode $(stat -c %a "$keylog"), want 600"
+    # OpenSSL's own key log of the same connections has the same lines.
+    if ! diff <(grep '^CLIENT_RANDOM' "$keylog" | sort) <(grep '^CLIENT_RANDOM' "$d/openssl-keys.log" | sort) >/dev/null; then
+        fail "$name: our key log differs from s_server's -keylogfile: $(cat "$keylog" "$d/openssl-keys.log")"
+    fi
 
     # Every application_data record, decrypted: its plaintext as hex.
     local fields=(-d "udp.port==$PORT,dtls" -Y "dtls.record.content_type == 23" -T fields -e data.data)
@@ -123,7 +129,7 @@ run() {
     if grep -q -e "$up" -e "$down" "$d/without"; then
         fail "$name: the plaintext shows without the key log"
     fi
-    echo "keylog-test: $name: $suite, key log via $mode: tshark decrypts '$text' and '$reply' (full + resumed handshake)"
+    echo "keylog-test: $name: $suite, key log via $mode (the same lines as s_server -keylogfile): tshark decrypts '$text' and '$reply' (full + resumed handshake)"
 }
 
 # run_server: the other role. OpenSSL's s_client talks to our server
@@ -137,13 +143,13 @@ run_server() {
     local tp=$!
     PIDS+=("$tp")
     local i
-    for i in $(seq 50); do grep -q "Capturing on" "$d/tshark.err" && break; sleep 0.1; done
+    for i in $(seq 50); do grep -qs "Capturing on" "$d/tshark.err" && break; sleep 0.1; done
     grep -q "Capturing on" "$d/tshark.err" || fail "server role: tshark did not start: $(cat "$d/tshark.err")"
     "$server" --host 127.0.0.1 --port "$PORT" --psk-id keylog-client --psk "$PSK" --suite PSK-AES128-CCM8 \
         --echo --once --keylog "$d/keys.log" >"$d/server.out" 2>"$d/server.err" &
     local sp=$!
     PIDS+=("$sp")
-    for i in $(seq 50); do grep -q "listening on" "$d/server.err" && break; sleep 0.1; done
+    for i in $(seq 50); do grep -qs "listening on" "$d/server.err" && break; sleep 0.1; done
     (echo "$text"; sleep 1) | timeout 10 openssl s_client -dtls1_2 -connect "127.0.0.1:$PORT" \
         -psk "$PSK" -psk_identity keylog-client -cipher PSK-AES128-CCM8 -nocommands >"$d/client.out" 2>&1 ||
         fail "server role: s_client failed: $(tail -5 "$d/client.out")"
