@@ -10,6 +10,8 @@ pub mod aead;
 pub mod aes;
 #[cfg(feature = "ecc")]
 pub mod ecc;
+#[cfg(feature = "aes-hook")]
+pub mod hook;
 pub mod prf;
 pub mod sha256;
 
