@@ -47,20 +47,21 @@ const MAX_AAD: usize = 0xFEFF;
 
 /// The AES-CCM that protects records and session tickets: the built-in
 /// AES ([`BUILT_IN`]) or, with the cargo feature `aes-hook`, a registered
-/// engine ([`super::hook::AesHook`]). A zero-sized `()` without the feature.
+/// engine ([`super::hook::AesHook`]).
 #[cfg(feature = "aes-hook")]
 pub type Engine = Option<&'static super::hook::AesHook>;
 /// The AES-CCM that protects records and session tickets (always the
-/// built-in AES: the feature `aes-hook` is off).
+/// built-in AES: the feature `aes-hook` is off; zero-sized).
 #[cfg(not(feature = "aes-hook"))]
-pub type Engine = ();
+#[derive(Clone, Copy, Debug, zerocopy::FromZeros)]
+pub struct Engine;
 
 /// The built-in AES (also what an all-zero [`Engine`] is).
 #[cfg(feature = "aes-hook")]
 pub const BUILT_IN: Engine = None;
 /// The built-in AES.
 #[cfg(not(feature = "aes-hook"))]
-pub const BUILT_IN: Engine = ();
+pub const BUILT_IN: Engine = Engine;
 
 /// Encrypt `buf` in place and write the tag to `tag_out` (at least `tag.bytes()` long).
 pub fn seal(
