@@ -86,6 +86,12 @@ stage_rust() {
     cargo clippy --quiet --all-targets --no-default-features --features psk -- -D warnings
     cargo test --quiet
     cargo test --quiet --no-default-features --features psk
+    # The table AES (feature aes-tables): the FIPS 197 / SP 800-38C /
+    # Wycheproof vectors and the aes/ccm crate cross-checks of src/crypto
+    # against it, and a PSK-only build with the AES/CCM hook.
+    cargo clippy --quiet --all-targets --no-default-features --features psk,aes-tables -- -D warnings
+    cargo test --quiet --lib --features aes-tables crypto::
+    cargo test --quiet --no-default-features --features psk,aes-hook --lib --test aes_hook
     # The trust anchor modes in a firmware-like profile (PSK + DerivedKey),
     # and the known-answer vectors still what their script computes.
     cargo clippy --quiet --all-targets --no-default-features --features psk,derived-key -- -D warnings

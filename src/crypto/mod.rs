@@ -8,6 +8,8 @@
 
 pub mod aead;
 pub mod aes;
+#[cfg(feature = "aes-tables")]
+pub mod aes_tables;
 #[cfg(feature = "ecc")]
 pub mod ecc;
 #[cfg(feature = "aes-hook")]
