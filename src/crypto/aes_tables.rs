@@ -105,62 +105,74 @@ impl Aes128 {
         Aes128 { rk: [0; 44] }
     }
 
-    /// Expand `key` into this cipher's round keys.
+    /// Expand `key` into this cipher's round keys (four words per round,
+    /// the previous round's words kept in registers).
     pub fn set_key(&mut self, key: &[u8; BLOCK]) {
-        for (w, k) in self.rk.iter_mut().zip(key.chunks_exact(4)) {
-            if let &[a, b, c, d] = k {
-                *w = u32::from_le_bytes([a, b, c, d]);
-            }
+        let mut w = [0u32; 4];
+        for (x, k) in w.iter_mut().zip(key.chunks_exact(4)) {
+            let mut b = [0u8; 4];
+            b.copy_from_slice(k);
+            *x = u32::from_le_bytes(b);
+        }
+        let mut rounds = self.rk.chunks_exact_mut(4);
+        if let Some(first) = rounds.next() {
+            first.copy_from_slice(&w);
         }
         let mut rcon = 1u8;
-        let mut prev = self.rk.get(3).copied().unwrap_or(0);
-        for i in 4..44 {
-            let mut t = prev;
-            if i % 4 == 0 {
-                // SubWord(RotWord(t)) ^ Rcon.
-                let r = t.rotate_right(8);
-                t = (sb(r) | (sb(r >> 8) << 8) | (sb(r >> 16) << 16) | (sb(r >> 24) << 24)) ^ u32::from(rcon);
-                rcon = xtime(rcon);
-            }
-            let w = self.rk.get(i - 4).copied().unwrap_or(0) ^ t;
-            if let Some(dst) = self.rk.get_mut(i) {
-                *dst = w;
-            }
-            prev = w;
+        for out in rounds {
+            // SubWord(RotWord(w3)) ^ Rcon, then the running xor.
+            let r = w[3].rotate_right(8);
+            let t = (sb(r) | (sb(r >> 8) << 8) | (sb(r >> 16) << 16) | (sb(r >> 24) << 24)) ^ u32::from(rcon);
+            rcon = xtime(rcon);
+            let w0 = w[0] ^ t;
+            let w1 = w[1] ^ w0;
+            let w2 = w[2] ^ w1;
+            let w3 = w[3] ^ w2;
+            w = [w0, w1, w2, w3];
+            out.copy_from_slice(&w);
         }
+        w.zeroize();
     }
 
     /// Encrypt one block in place.
     pub fn encrypt1(&self, block: &mut [u8; BLOCK]) {
-        let mut s = [0u32; 4];
-        for (w, b) in s.iter_mut().zip(block.chunks_exact(4)) {
-            if let &[a, b, c, d] = b {
-                *w = u32::from_le_bytes([a, b, c, d]);
+        let word = |i: usize| {
+            let mut w = [0u8; 4];
+            if let Some(c) = block.get(4 * i..4 * i + 4) {
+                w.copy_from_slice(c);
             }
-        }
+            u32::from_le_bytes(w)
+        };
         let mut keys = self.rk.chunks_exact(4);
-        if let Some(&[k0, k1, k2, k3]) = keys.next() {
-            s = [s[0] ^ k0, s[1] ^ k1, s[2] ^ k2, s[3] ^ k3];
-        }
-        for (round, k) in keys.enumerate() {
+        let Some(&[k0, k1, k2, k3]) = keys.next() else { return };
+        let mut s = [word(0) ^ k0, word(1) ^ k1, word(2) ^ k2, word(3) ^ k3];
+        // Rounds 1..=9: SubBytes, ShiftRows, MixColumns by the table.
+        for k in keys.by_ref().take(9) {
             let [s0, s1, s2, s3] = s;
-            let &[k0, k1, k2, k3] = k else { continue };
-            s = if round < 9 {
-                let col = |a: u32, b: u32, c: u32, d: u32| {
-                    te(a) ^ te(b >> 8).rotate_left(8) ^ te(c >> 16).rotate_left(16) ^ te(d >> 24).rotate_left(24)
-                };
-                [col(s0, s1, s2, s3) ^ k0, col(s1, s2, s3, s0) ^ k1, col(s2, s3, s0, s1) ^ k2, col(s3, s0, s1, s2) ^ k3]
-            } else {
-                let col = |a: u32, b: u32, c: u32, d: u32| {
-                    sb(a) | (sb(b >> 8) << 8) | (sb(c >> 16) << 16) | (sb(d >> 24) << 24)
-                };
-                [col(s0, s1, s2, s3) ^ k0, col(s1, s2, s3, s0) ^ k1, col(s2, s3, s0, s1) ^ k2, col(s3, s0, s1, s2) ^ k3]
+            let &[k0, k1, k2, k3] = k else { return };
+            let col = |a: u32, b: u32, c: u32, d: u32| {
+                te(a) ^ te(b >> 8).rotate_left(8) ^ te(c >> 16).rotate_left(16) ^ te(d >> 24).rotate_left(24)
             };
+            s = [
+                col(s0, s1, s2, s3) ^ k0,
+                col(s1, s2, s3, s0) ^ k1,
+                col(s2, s3, s0, s1) ^ k2,
+                col(s3, s0, s1, s2) ^ k3,
+            ];
         }
-        for (b, w) in block.chunks_exact_mut(4).zip(s) {
-            b.copy_from_slice(&w.to_le_bytes());
-        }
-        s.zeroize();
+        // Round 10: SubBytes and ShiftRows only.
+        let Some(&[k0, k1, k2, k3]) = keys.next() else { return };
+        let [s0, s1, s2, s3] = s;
+        let col =
+            |a: u32, b: u32, c: u32, d: u32| sb(a) | (sb(b >> 8) << 8) | (sb(c >> 16) << 16) | (sb(d >> 24) << 24);
+        // The state is now the output block (no secret beyond what the
+        // caller gets): written out, not wiped. Earlier states lived in
+        // registers only.
+        let [a0, a1, a2, a3] = (col(s0, s1, s2, s3) ^ k0).to_le_bytes();
+        let [b0, b1, b2, b3] = (col(s1, s2, s3, s0) ^ k1).to_le_bytes();
+        let [c0, c1, c2, c3] = (col(s2, s3, s0, s1) ^ k2).to_le_bytes();
+        let [d0, d1, d2, d3] = (col(s3, s0, s1, s2) ^ k3).to_le_bytes();
+        *block = [a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3];
     }
 
     /// Encrypt two blocks in place (two single-block encryptions: the API
