@@ -303,6 +303,7 @@ impl Association {
     /// closed with `Crypto` and queue internal_error. If it failed sealing
     /// that very alert (or any other while already failed), the alert is
     /// given up: nothing can be sealed any more.
+    #[cfg(feature = "aes-hook")]
     pub(crate) fn crypto_failed(&mut self) -> Error {
         if matches!(self.state, State::Failed | State::Closed) {
             self.alert_out.pending = false;

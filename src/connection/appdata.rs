@@ -28,6 +28,7 @@ impl Engine {
         let mut w = Writer::new(out);
         match c.rl.emit(role, &mut w, content::APPLICATION_DATA, 1, &[data]) {
             Ok(()) => {}
+            #[cfg(feature = "aes-hook")]
             Err(Error::Crypto) => return Err(c.crypto_failed()),
             Err(e) => return Err(e),
         }

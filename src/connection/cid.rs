@@ -74,6 +74,7 @@ pub(super) fn cid_record(
             nd_drop!(c, dropped_malformed, "tls12_cid record seq {} without a content type (all zero)", h.seq);
             return Some((end, Ok(None)));
         }
+        #[cfg(feature = "aes-hook")]
         Err(crate::error::Error::Crypto) => return Some((end, Err(Fatal::internal(crate::error::Error::Crypto)))),
         Err(_) => {
             nd_drop!(c, dropped_auth, "tls12_cid record failed authentication: seq {}", h.seq);

@@ -64,6 +64,10 @@ pub const BUILT_IN: Engine = None;
 pub const BUILT_IN: Engine = Engine;
 
 /// Encrypt `buf` in place and write the tag to `tag_out` (at least `tag.bytes()` long).
+///
+/// Not inlined: the 176-byte key schedule lives in this frame only while
+/// the AES runs, never in the (deep) frames of the callers.
+#[inline(never)]
 pub fn seal(
     tag: TagLen,
     key: &[u8; 16],
@@ -79,6 +83,8 @@ pub fn seal(
 
 /// Verify and decrypt `buf` in place. The tag comparison is constant-time;
 /// on failure `buf` is zeroed (no unauthenticated plaintext is left behind).
+/// Not inlined (see [`seal`]).
+#[inline(never)]
 pub fn open(
     tag: TagLen,
     key: &[u8; 16],
