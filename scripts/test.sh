@@ -91,7 +91,7 @@ stage_rust() {
     # against it, and a PSK-only build with the AES/CCM hook.
     cargo clippy --quiet --all-targets --no-default-features --features psk,aes-tables -- -D warnings
     cargo test --quiet --lib --features aes-tables crypto::
-    cargo test --quiet --no-default-features --features psk,aes-hook --lib --test aes_hook
+    cargo test --quiet --no-default-features --features psk,aes-hook,tickets --lib --test aes_hook
     # The trust anchor modes in a firmware-like profile (PSK + DerivedKey),
     # and the known-answer vectors still what their script computes.
     cargo clippy --quiet --all-targets --no-default-features --features psk,derived-key -- -D warnings
