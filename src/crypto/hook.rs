@@ -97,7 +97,7 @@ pub fn open_on_blocks<E: AesEngine + ?Sized>(
     }
 }
 
-/// A registered engine: what [`crate::Connection::set_aes_hook`] and
+/// A registered engine: what [`crate::Engine::set_aes_hook`] (of a connection) and
 /// [`crate::Endpoint::set_aes_hook`] take (a thin `'static` reference, so
 /// a connection stores one pointer):
 ///
