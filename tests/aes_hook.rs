@@ -388,3 +388,76 @@ fn ticket_resumption_through_the_hook_and_a_failing_unseal() {
         }
     }
 }
+
+/// A server endpoint hands its engine to every peer it starts (and keeps it
+/// across Endpoint::init): the peers' records go through the hook, and a
+/// failing engine fails that peer closed with `Crypto`.
+#[test]
+fn an_endpoint_gives_its_engine_to_its_peers() {
+    for fail in [false, true] {
+        let (e, hook) = engine(Kind::Ccm, 0);
+        let mut ep = EndpointParty::new(&server_config(), 2);
+        ep.ep.set_aes_hook(Some(hook));
+        // Kept across a re-init (a reset endpoint must not fall back).
+        ep.ep.init(&server_config(), 0, 10_000).unwrap();
+        ep.ep.set_psk(PSK_ID, &PSK).unwrap();
+        let mut c = psk_client(&client_config());
+        let mut ce = TestEnv::new(5);
+        let mut se = TestEnv::new(6);
+        let addr = ep.addr.clone();
+        c.connect(&mut ce, 0).unwrap();
+        let mut errors = vec![];
+        let mut buf = [0u8; 2048];
+        let mut a = [0u8; 64];
+        let mut exchange = |c: &mut Peer, ep: &mut EndpointParty, errors: &mut Vec<Error>| {
+            for _ in 0..20 {
+                let mut moved = false;
+                while let Ok(Some(n)) = c.poll_datagram(0, &mut buf) {
+                    moved = true;
+                    if let Err(x) = ep.feed_from(&mut se, 0, &addr, &buf[..n]) {
+                        errors.push(x);
+                    }
+                }
+                loop {
+                    match ep.poll_to(0, &mut buf, &mut a) {
+                        Ok(Some((n, _))) => {
+                            moved = true;
+                            let _ = c.feed(&mut ce, 0, &buf[..n]);
+                        }
+                        Ok(None) => break,
+                        Err(x) => {
+                            errors.push(x);
+                            break;
+                        }
+                    }
+                }
+                if !moved {
+                    break;
+                }
+            }
+        };
+        exchange(&mut c, &mut ep, &mut errors);
+        assert_eq!(c.state(), State::Connected);
+        let hs_ops = e.ops.load(Ordering::SeqCst);
+        assert!(hs_ops >= 2, "the peer's Finished went through the hook ({hs_ops})");
+        if fail {
+            e.fail_at.store(hs_ops + 1, Ordering::SeqCst);
+        }
+        c.write(b"to the endpoint").unwrap();
+        exchange(&mut c, &mut ep, &mut errors);
+        let mut out = [0u8; 64];
+        let got = ep.read_any(&mut out, &mut a).unwrap();
+        let peer = ep.ep.peer(&ep.slots, &addr).unwrap();
+        if fail {
+            assert_eq!(got, None, "nothing delivered");
+            assert_eq!(peer.state(), State::Failed);
+            assert_eq!(peer.failure(), Some(Error::Crypto));
+            assert!(errors.contains(&Error::Crypto), "{errors:?}");
+        } else {
+            assert_eq!(got.map(|(n, _)| n), Some(15));
+            assert_eq!(&out[..15], b"to the endpoint");
+            assert_eq!(peer.state(), State::Connected);
+            assert!(e.ops.load(Ordering::SeqCst) > hs_ops, "the record was opened by the hook");
+        }
+    }
+}
