@@ -80,6 +80,10 @@ double now_s(void);
 double bench_clock(void);
 /* Exit with a message. */
 void fail(const char *stack, const char *what, long code);
+/* Exit unless the oldest datagram in q is a HelloVerifyRequest (DTLS
+ * record of type handshake whose first message is hello_verify_request):
+ * the proof that a driver's server really runs the cookie exchange. */
+void expect_hvr(const char *stack, struct dq *q);
 /* Fill a record payload; check one (exits on mismatch). */
 void payload_fill(uint8_t *p, size_t n, uint32_t seq);
 void payload_check(const char *stack, const uint8_t *p, size_t n, uint32_t seq);

@@ -105,6 +105,16 @@ void dq_pop(struct dq *q)
     }
 }
 
+void expect_hvr(const char *stack, struct dq *q)
+{
+    size_t n;
+    const uint8_t *d = dq_front(q, &n);
+    /* record header: type(1) version(2) epoch(2) seq(6) length(2); then
+     * the handshake header: msg_type(1) ... */
+    if (!d || n < 14 || d[0] != 22 || d[13] != 3)
+        fail(stack, "the server's first datagram is not a HelloVerifyRequest", d ? (long)n : -1L);
+}
+
 void payload_fill(uint8_t *p, size_t n, uint32_t seq)
 {
     for (size_t i = 0; i < n; i++)

@@ -207,9 +207,18 @@ static void handshake(void)
     for (int i = 0; i < 40 && !(cdone && sdone); i++) {
         step(&g_c, &cdone, 0);
         step(&g_s, &sdone, 1);
+        if (i == 0)
+            expect_hvr(NAME, &s2c);
     }
     if (!(cdone && sdone))
         fail(NAME, "handshake did not complete", 0);
+}
+
+static void expect_suite(const char *want)
+{
+    const char *c = mbedtls_ssl_get_ciphersuite(&g_c), *s = mbedtls_ssl_get_ciphersuite(&g_s);
+    if (!c || !s || strcmp(c, want) != 0 || strcmp(s, want) != 0)
+        fail(NAME, "unexpected cipher suite", 0);
 }
 
 static void teardown(void)
@@ -239,6 +248,7 @@ static void records(int batches, double *seal_s, double *open_s)
     static uint8_t pt[BENCH_BATCH][REC_LEN], out[BENCH_BATCH][DQ_MAX];
     int out_len[BENCH_BATCH];
     connect_pair(&g_psk_c, &g_psk_s);
+    expect_suite("TLS-PSK-WITH-AES-128-CCM-8");
     if (c2s.count || s2c.count)
         fail(NAME, "datagrams left after the handshake", (long)(c2s.count + s2c.count));
     for (int b = 0; b < batches; b++) {
@@ -273,6 +283,8 @@ static double ecdhe_handshakes(int n)
         double t0 = bench_clock();
         handshake();
         t += bench_clock() - t0;
+        if (i == 0)
+            expect_suite("TLS-ECDHE-ECDSA-WITH-AES-128-CCM-8");
         teardown();
     }
     return t;

@@ -107,11 +107,23 @@ static void handshake(void)
         drain(&g_c, &c2s);
         deliver(&c2s, &g_s);
         drain(&g_s, &s2c);
+        if (i == 0)
+            expect_hvr(NAME, &s2c);
         deliver(&s2c, &g_c);
         if (nanodtls_state(&g_c) == NANODTLS_STATE_CONNECTED && nanodtls_state(&g_s) == NANODTLS_STATE_CONNECTED)
             return;
     }
     fail(NAME, "handshake did not complete", nanodtls_error(&g_c));
+}
+
+/* The suite both sides agreed on. */
+static void expect_suite(uint16_t want)
+{
+    uint16_t c = 0, s = 0;
+    check("get_suite", nanodtls_get_suite(&g_c, &c));
+    check("get_suite", nanodtls_get_suite(&g_s, &s));
+    if (c != want || s != want)
+        fail(NAME, "unexpected cipher suite", c);
 }
 
 static void teardown(void)
@@ -153,6 +165,7 @@ static void records(int batches, double *seal_s, double *open_s)
     size_t out_len[BENCH_BATCH];
     setup(0);
     handshake();
+    expect_suite(NANODTLS_SUITE_PSK_AES_128_CCM_8);
     for (int b = 0; b < batches; b++) {
         for (int i = 0; i < BENCH_BATCH; i++)
             payload_fill(pt[i], REC_LEN, (uint32_t)i);
@@ -194,6 +207,8 @@ static double ecdhe_handshakes(int n)
         double t0 = bench_clock();
         handshake();
         t += bench_clock() - t0;
+        if (i == 0)
+            expect_suite(NANODTLS_SUITE_ECDHE_ECDSA_AES_128_CCM_8);
         teardown();
     }
     return t;

@@ -236,9 +236,21 @@ static void handshake(void)
     for (int i = 0; i < 20 && !(cdone && sdone); i++) {
         step(g_c, &cdone, "client");
         step(g_s, &sdone, "server");
+        if (i == 0)
+            expect_hvr(NAME, &s2c);
     }
     if (!(cdone && sdone))
         fail(NAME, "handshake did not complete", 0);
+}
+
+static void expect_suite(const char *want)
+{
+    const char *c = SSL_CIPHER_get_name(SSL_get_current_cipher(g_c));
+    const char *s = SSL_CIPHER_get_name(SSL_get_current_cipher(g_s));
+    if (!c || !s || strcmp(c, want) != 0 || strcmp(s, want) != 0)
+        fail(NAME, "unexpected cipher suite", 0);
+    if (SSL_session_reused(g_c))
+        fail(NAME, "session resumed", 0);
 }
 
 static void teardown(void)
@@ -264,6 +276,7 @@ static void records(int batches, double *seal_s, double *open_s)
     int out_len[BENCH_BATCH];
     setup(g_psk_c, g_psk_s);
     handshake();
+    expect_suite("PSK-AES128-CCM8");
     /* The client's last flight is answered by the server's; nothing is
      * left in flight once both report completion. */
     if (c2s.count || s2c.count)
@@ -298,6 +311,8 @@ static double ecdhe_handshakes(int n)
         double t0 = bench_clock();
         handshake();
         t += bench_clock() - t0;
+        if (i == 0)
+            expect_suite("ECDHE-ECDSA-AES128-CCM8");
         teardown();
     }
     return t;
