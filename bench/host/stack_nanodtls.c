@@ -144,7 +144,11 @@ static void init(const struct bench_files *f)
     check("get_own_spki", nanodtls_get_own_spki(&g_s, g_spki_s, sizeof g_spki_s, &n));
     teardown();
     g_have_spki = 1;
+#ifdef NANODTLS_BUILD_NOTE
+    snprintf(g_name, sizeof g_name, "nanodtls %s (%s)", nanodtls_version(), NANODTLS_BUILD_NOTE);
+#else
     snprintf(g_name, sizeof g_name, "nanodtls %s", nanodtls_version());
+#endif
 }
 
 static double psk_handshakes(int n)
