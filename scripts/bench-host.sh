@@ -21,6 +21,8 @@
 # opt-level "s"), as firmware and the CMake build get it;
 # NANODTLS_OPT_LEVEL=3 scripts/bench-host.sh builds it with opt-level 3
 # instead (CARGO_PROFILE_RELEASE_OPT_LEVEL), for a host-tuned figure.
+# NANODTLS_LIB=path/libnanodtls.a uses a library already built with the
+# default features (the CMake build's: scripts/test.sh c runs --quick so).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$ROOT/build/bench-host"
@@ -43,12 +45,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 # The release library (LTO staticlib).
 OPT="${NANODTLS_OPT_LEVEL:-}"
-TARGET_DIR="$OUT/cargo${OPT:+-O$OPT}"
 CFLAGS_NOTE=()
 [ -z "$OPT" ] || CFLAGS_NOTE=(-DNANODTLS_BUILD_NOTE="\"opt-level $OPT\"")
-env ${OPT:+CARGO_PROFILE_RELEASE_OPT_LEVEL=$OPT} CARGO_TARGET_DIR="$TARGET_DIR" \
-    cargo rustc --quiet --release --lib --crate-type staticlib --manifest-path "$ROOT/Cargo.toml"
-LIB="$TARGET_DIR/release/libnanodtls.a"
+if [ -n "${NANODTLS_LIB:-}" ]; then
+    [ -z "$OPT" ] || { echo "bench-host: NANODTLS_LIB and NANODTLS_OPT_LEVEL exclude each other" >&2; exit 2; }
+    LIB="$NANODTLS_LIB"
+    [ -f "$LIB" ] || { echo "bench-host: $LIB: no such library" >&2; exit 1; }
+else
+    TARGET_DIR="$OUT/cargo${OPT:+-O$OPT}"
+    env ${OPT:+CARGO_PROFILE_RELEASE_OPT_LEVEL=$OPT} CARGO_TARGET_DIR="$TARGET_DIR" \
+        cargo rustc --quiet --release --lib --crate-type staticlib --manifest-path "$ROOT/Cargo.toml"
+    LIB="$TARGET_DIR/release/libnanodtls.a"
+fi
 # OpenSSL and Mbed TLS need certificates: throwaway P-256 keys, self-signed.
 for who in server client; do
     [ -f "$OUT/$who.key" ] || openssl ecparam -name prime256v1 -genkey -noout -out "$OUT/$who.key" 2>/dev/null
