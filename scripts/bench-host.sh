@@ -16,6 +16,10 @@
 #   scripts/bench-host.sh --rounds 101    more rounds
 #   scripts/bench-host.sh --quick         build, one tiny round (a smoke check)
 #   scripts/bench-host.sh --wall          time on the wall clock, not CPU time
+#   scripts/bench-host.sh --aes-ref       then also the AES-NI reference: CCM-8
+#                                         over 1 KiB with RustCrypto's aes + ccm
+#                                         crates, no record layer, opt-level s
+#                                         and 3 (bench/host/aes-ref)
 #
 # nanodtls is the release static library (cargo's release profile: LTO,
 # opt-level "s"), as firmware and the CMake build get it;
@@ -26,9 +30,16 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$ROOT/build/bench-host"
-ARGS=("$@")
-for a in "${ARGS[@]}"; do
-    case "$a" in --quick | --wall | --rounds | [0-9]*) ;; *) echo "usage: $0 [--rounds N] [--quick] [--wall]" >&2; exit 2 ;; esac
+ARGS=()
+AES_REF=0
+QUICK=""
+for a in "$@"; do
+    case "$a" in
+        --quick) ARGS+=("$a"); QUICK=1 ;;
+        --wall | --rounds | [0-9]*) ARGS+=("$a") ;;
+        --aes-ref) AES_REF=1 ;;
+        *) echo "usage: $0 [--rounds N] [--quick] [--wall] [--aes-ref]" >&2; exit 2 ;;
+    esac
 done
 mkdir -p "$OUT"
 SUDO=""
@@ -74,6 +85,17 @@ grep -qw aes /proc/cpuinfo && aes=yes
 echo "nanodtls vs OpenSSL vs Mbed TLS on the host: client + server in one thread, in-memory datagrams, cookies on"
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?'),"\
     "$(uname -sr), $(nproc) cores (${cpu:-unknown CPU}; AES-NI: $aes)"
-echo "command: ${OPT:+NANODTLS_OPT_LEVEL=$OPT }scripts/bench-host.sh${ARGS[*]:+ ${ARGS[*]}}"
+echo "command: ${OPT:+NANODTLS_OPT_LEVEL=$OPT }scripts/bench-host.sh${*:+ $*}"
 echo
 "$OUT/host_bench${OPT:+-O$OPT}" "${ARGS[@]}" "$OUT/server.crt" "$OUT/server.key" "$OUT/client.crt" "$OUT/client.key"
+
+if [ "$AES_REF" = 1 ]; then
+    echo
+    echo "AES-NI reference (bench/host/aes-ref): AES-128-CCM-8 over 1 KiB, 13-byte AAD, no record layer,"
+    echo "median (min-max) of 21 rounds of 4096 records, thread CPU time"
+    for o in s 3; do
+        env CARGO_PROFILE_RELEASE_OPT_LEVEL=$o AES_REF_OPT=$o CARGO_TARGET_DIR="$OUT/aes-ref-O$o" \
+            cargo build --quiet --release --manifest-path "$B/aes-ref/Cargo.toml"
+        "$OUT/aes-ref-O$o/release/nanodtls-aes-ref" ${QUICK:+--quick}
+    done
+fi
