@@ -22,8 +22,8 @@
 #             ~5 s); DerivedKey end to end: nanodtls-ta derive, our client
 #             and OpenSSL's s_client against nanodtls-server --ta, replay,
 #             window and restart (scripts/ttp-test.sh, ~20 s); the host
-             benchmark built against the CMake library, one tiny round
-             (scripts/bench-host.sh --quick, ~5 s)
+#             benchmark built against the CMake library, one tiny round
+#             (scripts/bench-host.sh --quick, ~5 s)
 #   demo      scripts/demo.sh (our client and server over loopback)
 #   interop   tests/interop/run.py against OpenSSL, GnuTLS, Mbed TLS 2.28 and
 #             3.6.6 (built from ../shared, SKIP without it), tinydtls, libcoap
