@@ -21,7 +21,9 @@
 #             half-open handshakes sending junk (scripts/endpoint-exhaustion-test.sh,
 #             ~5 s); DerivedKey end to end: nanodtls-ta derive, our client
 #             and OpenSSL's s_client against nanodtls-server --ta, replay,
-#             window and restart (scripts/ttp-test.sh, ~20 s)
+#             window and restart (scripts/ttp-test.sh, ~20 s); the host
+#             benchmark built against the CMake library, one tiny round
+#             (scripts/bench-host.sh --quick, ~5 s)
 #   demo      scripts/demo.sh (our client and server over loopback)
 #   interop   tests/interop/run.py against OpenSSL, GnuTLS, Mbed TLS 2.28 and
 #             3.6.6 (built from ../shared, SKIP without it), tinydtls, libcoap
@@ -130,6 +132,9 @@ stage_c() {
     scripts/endpoint-exhaustion-test.sh
     # DerivedKey through nanodtls-ta, nanodtls-client, s_client and nanodtls-server --ta.
     scripts/ttp-test.sh
+    # The host benchmark's drivers still build and work (one tiny round,
+    # every check, no figures worth reading; ~5 s).
+    NANODTLS_LIB=build/nanodtls-cargo/default/release/libnanodtls.a scripts/bench-host.sh --quick
 }
 
 stage_demo() { scripts/demo.sh; }
