@@ -533,6 +533,67 @@ mod tests {
         }
     }
 
+    /// What an engine leaves behind when it fails or finds a forgery is
+    /// wiped: no half-encrypted record is sent, no unauthenticated
+    /// plaintext delivered; the two outcomes stay apart (Crypto / Decode).
+    #[cfg(feature = "aes-hook")]
+    #[test]
+    fn engine_failures_and_forgeries_leave_nothing_behind() {
+        use crate::crypto::hook::{AesEngine, AesHook, HookFailed};
+        struct Scribbler(bool);
+        impl AesEngine for Scribbler {
+            fn encrypt_block(&self, _: &[u8; 16], _: &mut [u8; 16]) -> Result<(), HookFailed> {
+                Err(HookFailed)
+            }
+            fn seal(
+                &self,
+                _: TagLen,
+                _: &[u8; 16],
+                _: &[u8; 12],
+                _: &[u8],
+                buf: &mut [u8],
+                tag: &mut [u8],
+            ) -> Result<(), HookFailed> {
+                buf.fill(0xa5);
+                tag.fill(0x5a);
+                Err(HookFailed)
+            }
+            fn open(
+                &self,
+                _: TagLen,
+                _: &[u8; 16],
+                _: &[u8; 12],
+                _: &[u8],
+                buf: &mut [u8],
+                _: &[u8],
+            ) -> Result<bool, HookFailed> {
+                buf.fill(0xa5);
+                if self.0 {
+                    Ok(false)
+                } else {
+                    Err(HookFailed)
+                }
+            }
+        }
+        static FAILS: AesHook = AesHook(&Scribbler(false));
+        static FORGED: AesHook = AesHook(&Scribbler(true));
+        let (key, nonce) = ([1u8; 16], [2u8; 12]);
+        let mut buf = [7u8; 40];
+        let mut tag = [0u8; 16];
+        assert_eq!(seal_with(Some(&FAILS), TagLen::Eight, &key, &nonce, b"a", &mut buf, &mut tag), Err(Error::Crypto));
+        assert!(buf.iter().chain(&tag).all(|&b| b == 0));
+        let mut buf = [7u8; 40];
+        assert_eq!(open_with(Some(&FAILS), TagLen::Eight, &key, &nonce, b"a", &mut buf, &[0; 8]), Err(Error::Crypto));
+        assert!(buf.iter().all(|&b| b == 0));
+        let mut buf = [7u8; 40];
+        assert_eq!(open_with(Some(&FORGED), TagLen::Eight, &key, &nonce, b"a", &mut buf, &[0; 8]), Err(Error::Decode));
+        assert!(buf.iter().all(|&b| b == 0));
+        // A wrong tag length never reaches the engine.
+        let mut buf = [7u8; 40];
+        assert_eq!(open_with(Some(&FAILS), TagLen::Eight, &key, &nonce, b"a", &mut buf, &[0; 7]), Err(Error::Decode));
+        assert_eq!(buf, [7u8; 40]);
+    }
+
     #[test]
     fn oversized_inputs_are_refused() {
         let key = [1u8; 16];
