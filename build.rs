@@ -157,6 +157,9 @@ const LOG_BYTES: usize = 8;
 /// The NSS key log's sink pointer (feature `keylog`), in an engine and in
 /// an endpoint.
 const KEYLOG_BYTES: usize = 8;
+/// The AES/CCM engine pointer of a connection, and of an endpoint
+/// (feature `aes-hook`).
+const AES_HOOK_BYTES: usize = 8;
 /// Extra per-handshake state with the `ecc` feature (the peer's key, the
 /// ephemeral keys).
 const ECC_HANDSHAKE_BYTES: usize = 272;
@@ -241,6 +244,7 @@ fn main() {
     let tickets = env::var_os("CARGO_FEATURE_TICKETS").is_some();
     let ticket = get("NANODTLS_MAX_TICKET");
     let cid = env::var_os("CARGO_FEATURE_CID").is_some();
+    let aes_hook = env::var_os("CARGO_FEATURE_AES_HOOK").is_some();
     let engine = round8(
         buffers
             + if tickets { round8(ticket) + 16 } else { 0 }
@@ -248,6 +252,7 @@ fn main() {
             + if ecc { ECC_HANDSHAKE_BYTES } else { 0 }
             + if log { LOG_BYTES } else { 0 }
             + if keylog { KEYLOG_BYTES } else { 0 }
+            + if aes_hook { AES_HOOK_BYTES } else { 0 }
             + if ttp { TTP_HANDSHAKE_BYTES } else { 0 }
             + if cid { round8(2 * get("NANODTLS_MAX_CID") + CID_FIXED_BYTES) } else { 0 },
     );
@@ -269,6 +274,7 @@ fn main() {
     // Addresses: 4 queued stateless replies, 4 released peers, one more.
     let endpoint = round8(
         ENDPOINT_BASE_BYTES
+            + if aes_hook { AES_HOOK_BYTES } else { 0 }
             + if keylog { KEYLOG_BYTES } else { 0 }
             + if ecc { SIGNER_BYTES } else { 0 }
             + creds

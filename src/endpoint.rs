@@ -209,6 +209,8 @@ pub struct Endpoint {
     /// Where its peers' NSS key log lines go (feature `keylog`).
     #[cfg(feature = "keylog")]
     keylog: crate::keylog::KeyLogSink,
+    /// Who does the AES-CCM of the peers' records (feature `aes-hook`).
+    engine: crate::crypto::aead::Engine,
 }
 
 /// The first record of a datagram if it is an unfragmented epoch-0
@@ -243,6 +245,7 @@ impl Endpoint {
         let sink = self.log;
         #[cfg(feature = "keylog")]
         let keylog = self.keylog;
+        let engine = self.engine;
         self.zero();
         #[cfg(feature = "log")]
         {
@@ -252,6 +255,7 @@ impl Endpoint {
         {
             self.keylog = keylog;
         }
+        self.engine = engine;
         self.cfg = *cfg;
         self.idle_timeout_ms = idle_timeout_ms;
         self.half_open_timeout_ms = half_open_timeout_ms;
@@ -325,6 +329,14 @@ impl Endpoint {
     #[cfg(feature = "keylog")]
     pub fn set_keylog_sink(&mut self, sink: crate::keylog::KeyLogSink) {
         self.keylog = sink;
+    }
+
+    /// Do the AES-CCM of every peer started from now on with `hook`
+    /// (feature `aes-hook`; see [`Engine::set_aes_hook`]). Kept across
+    /// [`Endpoint::init`].
+    #[cfg(feature = "aes-hook")]
+    pub fn set_aes_hook(&mut self, hook: Option<&'static crate::crypto::hook::AesHook>) {
+        self.engine = hook;
     }
 
     /// Change the slot reclamation timeouts (see [`Endpoint::init`]).
@@ -610,6 +622,8 @@ impl Endpoint {
         slot.conn.set_log_sink(self.log);
         #[cfg(feature = "keylog")]
         slot.conn.set_keylog_sink(self.keylog);
+        #[cfg(feature = "aes-hook")]
+        slot.conn.set_aes_hook(self.engine);
         slot.addr.get_mut(..addr.len()).ok_or(Error::InvalidArgument)?.copy_from_slice(addr);
         slot.addr_len = addr.len() as u8;
         slot.in_use = true;

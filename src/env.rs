@@ -71,7 +71,7 @@ pub trait Env {
     /// needs it, and may take as long as the key's hardware does (the
     /// handshake waits). Any error, or a signature that is not strict DER
     /// with both scalars in range, fails the handshake with internal_error
-    /// and [`Error::CryptoCallback`]; nothing falls back to another key.
+    /// and [`Error::Signer`]; nothing falls back to another key.
     /// The default has no key: [`Error::NoCredentials`].
     fn sign_hash(&mut self, hash: &[u8; 32], out: &mut [u8]) -> Result<usize, Error> {
         let _ = (hash, out);

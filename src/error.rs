@@ -45,11 +45,15 @@ pub enum Error {
     NoSlot = -20,
     /// The peer address is unknown to the endpoint.
     UnknownPeer = -21,
-    /// A crypto callback of the application failed (the signer of a key
-    /// kept outside the library, e.g. in a secure element): it reported
-    /// an error or returned a malformed signature. The handshake is
-    /// abandoned with internal_error; nothing is computed in its place.
-    CryptoCallback = -22,
+    /// The AES/CCM hook (feature `aes-hook`) reported a failure: the
+    /// connection failed closed (internal_error alert where one could still
+    /// be sent); nothing fell back to the built-in AES.
+    Crypto = -22,
+    /// The signer of our key kept outside the library (a secure element,
+    /// `Env::sign_hash`) reported an error or returned a malformed
+    /// signature. The handshake is abandoned with internal_error; nothing
+    /// is computed in its place.
+    Signer = -23,
 }
 
 impl Error {
@@ -81,7 +85,8 @@ impl Error {
             Error::Unsupported => c"not supported by this build",
             Error::NoSlot => c"no free peer slot",
             Error::UnknownPeer => c"unknown peer",
-            Error::CryptoCallback => c"crypto callback failed (signer: error or malformed signature)",
+            Error::Crypto => c"AES/CCM hook failed",
+            Error::Signer => c"signing callback failed (error or malformed signature)",
         }
     }
 
@@ -113,7 +118,8 @@ impl Error {
             -19 => Error::Unsupported,
             -20 => Error::NoSlot,
             -21 => Error::UnknownPeer,
-            -22 => Error::CryptoCallback,
+            -22 => Error::Crypto,
+            -23 => Error::Signer,
             _ => return None,
         })
     }
@@ -177,7 +183,7 @@ mod tests {
 
     #[test]
     fn codes_round_trip() {
-        for c in (-22..=-1).filter(|&c| c != -8) {
+        for c in (-23..=-1).filter(|&c| c != -8) {
             let e = Error::from_code(c).unwrap();
             assert_eq!(e.code(), c);
             assert!(!e.as_str().is_empty());
@@ -185,6 +191,6 @@ mod tests {
         assert_eq!(Error::from_code(0), None);
         // -8 was NANODTLS_E_READ_PENDING (no receive queue any more): never reused.
         assert_eq!(Error::from_code(-8), None);
-        assert_eq!(Error::from_code(-23), None);
+        assert_eq!(Error::from_code(-24), None);
     }
 }

@@ -3,7 +3,7 @@
 //! key is set with `set_own_public_key`, every signature comes from
 //! `Env::sign_hash`. Both roles (ServerKeyExchange, CertificateVerify),
 //! one call per signature; a signer that fails or returns junk fails the
-//! handshake closed (internal_error, Error::CryptoCallback) at once; a
+//! handshake closed (internal_error, Error::Signer) at once; a
 //! signature by another key is refused by the peer; no signer at all is
 //! NoCredentials; the configuration calls check their input and state.
 
@@ -161,15 +161,15 @@ fn server_signer_fails(mode: Mode, want: Error) {
 
 #[test]
 fn a_failing_signer_fails_the_server_closed() {
-    server_signer_fails(Mode::Fail, Error::CryptoCallback);
+    server_signer_fails(Mode::Fail, Error::Signer);
 }
 
 #[test]
 fn a_malformed_signature_fails_the_server_closed() {
-    server_signer_fails(Mode::Truncate(10), Error::CryptoCallback);
-    server_signer_fails(Mode::Truncate(0), Error::CryptoCallback);
-    server_signer_fails(Mode::ZeroR, Error::CryptoCallback);
-    server_signer_fails(Mode::TooLong, Error::CryptoCallback);
+    server_signer_fails(Mode::Truncate(10), Error::Signer);
+    server_signer_fails(Mode::Truncate(0), Error::Signer);
+    server_signer_fails(Mode::ZeroR, Error::Signer);
+    server_signer_fails(Mode::TooLong, Error::Signer);
 }
 
 #[test]
@@ -184,7 +184,7 @@ fn a_failing_client_signer_fails_the_client_closed() {
     c.set_own_public_key(&test_spki(3)).unwrap();
     let (mut ce, mut sv) = (se(9, Mode::Fail), se(10, Mode::None));
     let (ec, _) = run(&mut c, &mut s, &mut ce, &mut sv);
-    assert_eq!(ec, Some(Error::CryptoCallback));
+    assert_eq!(ec, Some(Error::Signer));
     assert_eq!(c.state(), State::Failed);
     assert_eq!(c.last_alert(), AlertInfo { level: alert::FATAL, description: alert::INTERNAL_ERROR, sent: true });
     assert_eq!(ce.calls, 1);
@@ -290,7 +290,7 @@ fn an_endpoint_signer_failure_ends_only_that_peers_handshake() {
     assert_ne!(c2.state(), State::Connected);
     assert_eq!(c2.last_alert().description, alert::INTERNAL_ERROR);
     if let Some(p) = ep.ep.peer(&ep.slots, a2) {
-        assert_eq!(p.failure(), Some(Error::CryptoCallback));
+        assert_eq!(p.failure(), Some(Error::Signer));
     }
     // The first peer goes on; a third one connects once the element works again.
     sv.mode = Mode::Key(3);

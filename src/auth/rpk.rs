@@ -78,7 +78,7 @@ impl KeyCredentials {
     /// scalar (RFC 6979), or through the application's signer for a key
     /// kept outside ([`Env::sign_hash`], its result checked for form).
     /// A signer that fails or returns junk gives internal_error with
-    /// [`Error::CryptoCallback`] (or [`Error::NoCredentials`] when the
+    /// [`Error::Signer`] (or [`Error::NoCredentials`] when the
     /// environment has no signer).
     pub(crate) fn sign(&self, env: &mut dyn Env, hash: &[u8; 32], out: &mut [u8]) -> Result<usize, Fatal> {
         if !self.has_own {
@@ -91,10 +91,10 @@ impl KeyCredentials {
         let n = match env.sign_hash(hash, &mut sig) {
             Ok(n) => n,
             Err(Error::NoCredentials) => return Err(Fatal::internal(Error::NoCredentials)),
-            Err(_) => return Err(Fatal::internal(Error::CryptoCallback)),
+            Err(_) => return Err(Fatal::internal(Error::Signer)),
         };
-        let der = sig.get(..n).ok_or(Fatal::internal(Error::CryptoCallback))?;
-        ecc::external_signature(der, false, out).map_err(|_| Fatal::internal(Error::CryptoCallback))
+        let der = sig.get(..n).ok_or(Fatal::internal(Error::Signer))?;
+        ecc::external_signature(der, false, out).map_err(|_| Fatal::internal(Error::Signer))
     }
 
     /// Our SubjectPublicKeyInfo.

@@ -61,6 +61,7 @@ impl Engine {
         let sink = self.assoc.log;
         #[cfg(feature = "keylog")]
         let keylog = self.assoc.keylog;
+        let engine = self.assoc.rl.engine;
         self.zero();
         #[cfg(feature = "log")]
         {
@@ -70,6 +71,7 @@ impl Engine {
         {
             self.assoc.keylog = keylog;
         }
+        self.assoc.rl.engine = engine;
         self.init_zeroed(cfg)
     }
 
@@ -421,6 +423,16 @@ impl Engine {
     #[cfg(feature = "keylog")]
     pub fn set_keylog_sink(&mut self, sink: crate::keylog::KeyLogSink) {
         self.assoc.keylog = sink;
+    }
+
+    /// Do this connection's AES-CCM (records, and a server's session
+    /// tickets) with `hook` (feature `aes-hook`; `None`: the built-in AES,
+    /// the default). Kept across [`Engine::init`]. A failing hook fails the
+    /// connection closed with [`Error::Crypto`] (see
+    /// [`crate::crypto::hook`]).
+    #[cfg(feature = "aes-hook")]
+    pub fn set_aes_hook(&mut self, hook: Option<&'static crate::crypto::hook::AesHook>) {
+        self.assoc.rl.engine = hook;
     }
 
     /// Endpoint: the ClientHello about to be fed came with a valid cookie

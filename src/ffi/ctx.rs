@@ -213,11 +213,11 @@ impl Env for Callbacks {
         // pointer through nanodtls_set_own_key_signer.
         let rc = unsafe { f(self.sign_user, hash.as_ptr(), sig.as_mut_ptr(), sig.len(), &mut len) };
         if rc != 0 || len == 0 {
-            return Err(Error::CryptoCallback);
+            return Err(Error::Signer);
         }
-        let got = sig.get(..len).ok_or(Error::CryptoCallback)?;
+        let got = sig.get(..len).ok_or(Error::Signer)?;
         crate::crypto::ecc::external_signature(got, self.sign_format == usize::from(NANODTLS_SIG_RAW), out)
-            .map_err(|_| Error::CryptoCallback)
+            .map_err(|_| Error::Signer)
     }
 
     fn server_name(&mut self, name: &[u8]) -> Option<bool> {
@@ -347,6 +347,8 @@ pub unsafe extern "C" fn nanodtls_init(
             b.conn.set_log_sink(super::LOG_SINK);
             #[cfg(feature = "keylog")]
             b.conn.set_keylog_sink(super::KEYLOG_SINK);
+            #[cfg(feature = "aes-hook")]
+            b.conn.set_aes_hook(Some(&super::AES_ENGINE));
             status(b.conn.init_zeroed(&cfg))
         })
     }

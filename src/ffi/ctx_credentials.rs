@@ -124,7 +124,7 @@ pub unsafe extern "C" fn nanodtls_set_own_key(
 /// a server, CertificateVerify as a client), in `format`
 /// (NANODTLS_SIG_DER or NANODTLS_SIG_RAW), called with `user`; see
 /// nanodtls_sign_fn for what it must do and how a failure ends the
-/// handshake (internal_error, NANODTLS_E_CRYPTO_CALLBACK). The key (and
+/// handshake (internal_error, NANODTLS_E_SIGNER). The key (and
 /// whatever `user` points to) stays the application's: the library keeps
 /// only the public key and the two pointers, which must stay valid until
 /// deinit or until another key is set. Replaces a key set with

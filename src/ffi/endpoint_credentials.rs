@@ -80,7 +80,7 @@ pub unsafe extern "C" fn nanodtls_endpoint_set_own_key(
 /// nanodtls_set_own_key_signer for an endpoint: every peer's
 /// ServerKeyExchange is signed through `sign` (see nanodtls_sign_fn; a
 /// failure ends that peer's handshake with internal_error and
-/// NANODTLS_E_CRYPTO_CALLBACK, the other peers go on). The same contract:
+/// NANODTLS_E_SIGNER, the other peers go on). The same contract:
 /// the private key never enters the library, `spki` is copied, `sign` and
 /// `user` must stay valid until deinit or another key is set.
 #[no_mangle]

@@ -15,6 +15,7 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 
+mod aes_hook;
 mod cid;
 mod ctx;
 mod ctx_credentials;
@@ -29,6 +30,9 @@ mod panic;
 mod tickets;
 mod ttp;
 
+#[cfg(feature = "aes-hook")]
+pub(crate) use aes_hook::ENGINE as AES_ENGINE;
+pub use aes_hook::{nanodtls_aes_hook, nanodtls_set_aes_hook, NANODTLS_AES_HOOK_AUTH_FAILED};
 pub use cid::*;
 pub use ctx::*;
 pub use ctx_credentials::*;
@@ -108,10 +112,14 @@ pub const NANODTLS_E_UNSUPPORTED: nanodtls_status = -19;
 pub const NANODTLS_E_NO_SLOT: nanodtls_status = -20;
 /// No peer with that address.
 pub const NANODTLS_E_UNKNOWN_PEER: nanodtls_status = -21;
-/// A crypto callback failed: the signer registered with
+/// The AES/CCM hook (nanodtls_set_aes_hook) reported a failure: the
+/// connection failed closed (fatal internal_error alert where one could still
+/// be sealed; no fallback to the built-in AES).
+pub const NANODTLS_E_CRYPTO: nanodtls_status = -22;
+/// The signing callback failed: the signer registered with
 /// nanodtls_set_own_key_signer returned non-zero, a length out of range or
 /// a malformed signature. The handshake ended with internal_error.
-pub const NANODTLS_E_CRYPTO_CALLBACK: nanodtls_status = -22;
+pub const NANODTLS_E_SIGNER: nanodtls_status = -23;
 
 /// Smallest nanodtls_config.mtu accepted.
 pub const NANODTLS_MIN_MTU: u16 = 128;
@@ -206,7 +214,7 @@ pub type nanodtls_psk_lookup_fn = Option<
 /// into the library for the same context (NANODTLS_E_REENTRANT).
 /// Non-zero, a length of 0 or above `sig_cap`, or a signature that is not
 /// well formed fails the handshake closed: internal_error is sent and the
-/// status is NANODTLS_E_CRYPTO_CALLBACK; nothing falls back to another key.
+/// status is NANODTLS_E_SIGNER; nothing falls back to another key.
 pub type nanodtls_sign_fn = Option<
     unsafe extern "C" fn(
         user: *mut c_void,
@@ -485,7 +493,8 @@ const _: () = {
         (NANODTLS_E_UNSUPPORTED, E::Unsupported),
         (NANODTLS_E_NO_SLOT, E::NoSlot),
         (NANODTLS_E_UNKNOWN_PEER, E::UnknownPeer),
-        (NANODTLS_E_CRYPTO_CALLBACK, E::CryptoCallback),
+        (NANODTLS_E_CRYPTO, E::Crypto),
+        (NANODTLS_E_SIGNER, E::Signer),
     ];
     let mut rest: &[(nanodtls_status, E)] = &pairs;
     while let [(c, e), tail @ ..] = rest {

@@ -166,8 +166,8 @@ static void test_strings_never_null(void)
     long code;
     unsigned d;
     unsigned long s;
-    /* -23: the first code after the last one (NANODTLS_E_CRYPTO_CALLBACK, -22). */
-    const int32_t extremes[] = {INT32_MIN, INT32_MIN + 1, -1000, -23, 3, 1000, INT32_MAX};
+    /* -24: one past the last status (NANODTLS_E_SIGNER, -23). */
+    const int32_t extremes[] = {INT32_MIN, INT32_MIN + 1, -1000, -24, 3, 1000, INT32_MAX};
     size_t i;
 
     for (code = -64; code <= 64; code++) {
@@ -180,6 +180,7 @@ static void test_strings_never_null(void)
         T_REQUIRE(str != NULL);
         T_CHECK(strcmp(str, "unknown status") == 0);
     }
+    T_CHECK(strcmp(nanodtls_status_str(NANODTLS_E_CRYPTO), "AES/CCM hook failed") == 0);
     for (i = 0; i < sizeof extremes / sizeof extremes[0]; i++) {
         const char *str = nanodtls_state_name(extremes[i]);
         T_REQUIRE(str != NULL);

@@ -6,7 +6,7 @@
  * (DER), a client signing CertificateVerify (raw r || s), one call per
  * signature; the private scalar is nowhere in the contexts' memory; a
  * failing callback and a malformed signature fail the handshake closed
- * (internal_error sent, NANODTLS_E_CRYPTO_CALLBACK); misuse is refused.
+ * (internal_error sent, NANODTLS_E_SIGNER); misuse is refused.
  */
 #include <string.h>
 
@@ -198,7 +198,7 @@ static void test_both_sign_server_der_client_raw(void)
 }
 
 /* The server's element misbehaves (`fail`): the server ends with
- * internal_error and NANODTLS_E_CRYPTO_CALLBACK, the client gets the alert. */
+ * internal_error and NANODTLS_E_SIGNER, the client gets the alert. */
 static void server_fails(int fail, int raw, uint8_t format)
 {
     nanodtls_alert a;
@@ -208,7 +208,7 @@ static void server_fails(int fail, int raw, uint8_t format)
     g_se_server.raw = raw;
     T_CHECK(!run(0, format, NANODTLS_SIG_DER));
     T_EQ(nanodtls_state(&g_server), NANODTLS_STATE_FAILED);
-    T_ST(nanodtls_error(&g_server), NANODTLS_E_CRYPTO_CALLBACK);
+    T_ST(nanodtls_error(&g_server), NANODTLS_E_SIGNER);
     T_ST(nanodtls_last_alert(&g_server, &a), NANODTLS_OK);
     T_EQ(a.level, 2);
     T_EQ(a.description, 80); /* internal_error */
@@ -229,7 +229,7 @@ static void test_a_failing_signer_fails_closed(void)
     server_fails(2, 0, NANODTLS_SIG_DER); /* truncated DER */
     server_fails(0, 0, NANODTLS_SIG_RAW); /* DER where raw was promised */
     server_fails(0, 1, NANODTLS_SIG_DER); /* raw where DER was promised */
-    T_CHECK(strstr(nanodtls_status_str(NANODTLS_E_CRYPTO_CALLBACK), "callback") != NULL);
+    T_CHECK(strstr(nanodtls_status_str(NANODTLS_E_SIGNER), "callback") != NULL);
 }
 
 static void test_a_failing_client_signer_fails_closed(void)
@@ -240,7 +240,7 @@ static void test_a_failing_client_signer_fails_closed(void)
     g_se_client.fail = 1;
     T_CHECK(!run(1, NANODTLS_SIG_DER, NANODTLS_SIG_DER));
     T_EQ(nanodtls_state(&g_client), NANODTLS_STATE_FAILED);
-    T_ST(nanodtls_error(&g_client), NANODTLS_E_CRYPTO_CALLBACK);
+    T_ST(nanodtls_error(&g_client), NANODTLS_E_SIGNER);
     T_ST(nanodtls_last_alert(&g_client, &a), NANODTLS_OK);
     T_EQ(a.description, 80);
     T_EQ(a.sent, 1);
