@@ -62,9 +62,9 @@
 /** Largest RFC 5077 session ticket a client keeps (feature tickets; GnuTLS issues about 390 bytes, OpenSSL about 180 (about 600 for a session with our X.509 client certificate, which its ticket holds), Mbed TLS about 150; a larger one is not kept and the next handshake is a full one). A server seals its tickets in the same buffer (about 110 bytes plus the peer identity): below that it issues none. */
 #define NANODTLS_MAX_TICKET 512
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 6088
+#define NANODTLS_CTX_SIZE 6224
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 761
+#define NANODTLS_CTX_WORDS 778
 /** Size of one nanodtls_peer slot in bytes. */
 #define NANODTLS_PEER_SIZE 5072
 /** Size of one nanodtls_peer slot in 64-bit words. */
@@ -78,9 +78,9 @@
 /** Size of one nanodtls_session_entry in 64-bit words. */
 #define NANODTLS_SESSION_ENTRY_WORDS 28
 /** Size of nanodtls_endpoint in bytes. */
-#define NANODTLS_ENDPOINT_SIZE 1928
+#define NANODTLS_ENDPOINT_SIZE 2064
 /** Size of nanodtls_endpoint in 64-bit words. */
-#define NANODTLS_ENDPOINT_WORDS 241
+#define NANODTLS_ENDPOINT_WORDS 258
 
 
 /**
@@ -313,6 +313,28 @@
  * Longest trust anchor key (K_RS-TA) in bytes.
  */
 #define NANODTLS_TA_KEY_MAX 32
+
+/**
+ * nanodtls_x509_peer.kind: no validated identity (no chain validated yet,
+ * no trust anchor configured, or the chain was refused: see `reason`).
+ */
+#define NANODTLS_X509_PEER_NONE 0
+
+/**
+ * nanodtls_x509_peer.kind: the server proved the name we expected.
+ */
+#define NANODTLS_X509_PEER_NAME 1
+
+/**
+ * nanodtls_x509_peer.kind: the client proved the EUI-64 in `eui64`.
+ */
+#define NANODTLS_X509_PEER_EUI64 2
+
+/**
+ * nanodtls_x509_peer.kind: the client's chain validated but names no
+ * EUI-64 (accepted by nanodtls_set_any_client_identity).
+ */
+#define NANODTLS_X509_PEER_UNCHECKED 3
 
 /**
  * Status code returned by (almost) every function: 0 OK, 1 DONE,
@@ -893,6 +915,61 @@ typedef struct nanodtls_ta_peer {
 } nanodtls_ta_peer;
 
 /**
+ * Wall-clock callback for the validity periods of X.509 certificates:
+ * write the current time in seconds since 1970-01-01 UTC to `*secs` and
+ * return 0, or return non-zero when no trustworthy time is known (before
+ * an NTP/GNSS fix, after a reset without an RTC): validity periods are
+ * then not checked (RFC 7925 Table 1, RFC 7252 9.1.3.3).
+ */
+typedef int (*nanodtls_wall_clock_fn)(void *user, uint64_t *secs);
+
+/**
+ * Identity hook: the peer's X.509 chain validated to a trust anchor and
+ * proved an identity of `kind` (NANODTLS_X509_PEER_NAME: `id` is the
+ * server name we expected; NANODTLS_X509_PEER_EUI64: `id` is the client's
+ * 8-byte EUI-64; NANODTLS_X509_PEER_UNCHECKED: no identity, `id_len` 0).
+ * `leaf` is the peer's DER certificate. Return 0 to accept the peer,
+ * non-zero to refuse it (certificate_unknown). The pointers are valid for
+ * the call only. Called from inside nanodtls_feed / nanodtls_endpoint_feed.
+ */
+typedef int (*nanodtls_peer_identity_fn)(void *user,
+                                         uint8_t kind,
+                                         const uint8_t *id,
+                                         size_t id_len,
+                                         const uint8_t *leaf,
+                                         size_t leaf_len);
+
+/**
+ * What certificate mode found out about the peer (nanodtls_peer_x509,
+ * nanodtls_endpoint_peer_x509).
+ */
+typedef struct nanodtls_x509_peer {
+  /**
+   * NANODTLS_X509_PEER_*.
+   */
+  uint8_t kind;
+  /**
+   * Why the peer's chain was refused (1..=21, see
+   * nanodtls_x509_reason_str); 0 if it was not.
+   */
+  uint8_t reason;
+  /**
+   * The alert the refusal sent (bad_certificate 42,
+   * unsupported_certificate 43, certificate_expired 45,
+   * certificate_unknown 46, unknown_ca 48); 0 if none.
+   */
+  uint8_t alert;
+  /**
+   * Certificates of the validated path below the trust anchor.
+   */
+  uint8_t depth;
+  /**
+   * The client's EUI-64 (kind NANODTLS_X509_PEER_EUI64).
+   */
+  uint8_t eui64[8];
+} nanodtls_x509_peer;
+
+/**
  * Success.
  */
 #define NANODTLS_OK 0
@@ -1284,13 +1361,18 @@ nanodtls_status nanodtls_get_own_spki(struct nanodtls_ctx *ctx,
 
 /**
  * Our X.509 certificate (DER), presented to peers that do not support
- * raw public keys (RFC 7250), e.g. OpenSSL or Mbed TLS. Its public key
+ * raw public keys (RFC 7250), e.g. OpenSSL or Mbed TLS; optionally
+ * followed by its intermediate CA certificates (DER back to back, leaf
+ * first, as read from a PEM chain file): each is sent as one entry of
+ * the Certificate message, fragmented to the MTU. The leaf's public key
  * must be the one set with nanodtls_set_own_key (call that first;
- * NANODTLS_E_INVALID_ARG otherwise). The certificate is BORROWED, not
- * copied: it must stay valid and unchanged (e.g. in flash) for the life of
- * the context. (NULL, 0) removes it. Peers' X.509 certificates are
- * accepted by pinning their key (nanodtls_add_trusted_key with the
- * certificate's SubjectPublicKeyInfo); chains are not validated.
+ * NANODTLS_E_INVALID_ARG otherwise, or if what follows the leaf is not
+ * DER). The certificates are BORROWED, not copied: they must stay valid
+ * and unchanged (e.g. in flash) for the life of the context. (NULL, 0)
+ * removes them. Peers' X.509 certificates are accepted by pinning their
+ * key (nanodtls_add_trusted_key with the certificate's
+ * SubjectPublicKeyInfo), or, once a trust anchor is added
+ * (nanodtls_add_ca), by validating their chain.
  */
 nanodtls_status nanodtls_set_own_certificate(struct nanodtls_ctx *ctx,
                                              const uint8_t *der,
@@ -1624,9 +1706,11 @@ nanodtls_status nanodtls_endpoint_set_own_key(struct nanodtls_endpoint *ep,
                                               size_t key_len);
 
 /**
- * Our X.509 certificate (DER) for clients without raw public key support;
- * BORROWED: it must stay valid (e.g. in flash) until deinit. Its key must
- * be the one set with nanodtls_endpoint_set_own_key (call that first).
+ * Our X.509 certificate (DER) for clients without raw public key support,
+ * optionally followed by its intermediates (DER back to back, leaf first;
+ * see nanodtls_set_own_certificate); BORROWED: it must stay valid (e.g.
+ * in flash) until deinit. The leaf's key must be the one set with
+ * nanodtls_endpoint_set_own_key (call that first).
  */
 nanodtls_status nanodtls_endpoint_set_own_certificate(struct nanodtls_endpoint *ep,
                                                       const uint8_t *der,
@@ -2073,6 +2157,125 @@ nanodtls_status nanodtls_authz_cert_encode(const uint8_t *ta_id,
                                            uint8_t *out,
                                            size_t out_cap,
                                            size_t *out_len);
+
+/**
+ * Add an X.509 trust anchor: a DER certificate (its subject name and key
+ * anchor chains; its validity and pathLenConstraint apply) or a DER P-256
+ * SubjectPublicKeyInfo (91 bytes: a CA key trusted without a name). With
+ * at least one anchor, a peer's X.509 certificate chain is path-validated
+ * (RFC 5280 section 6 as RFC 7925 4.4 profiles it) instead of its leaf
+ * key being pinned: the server's chain on a client (its single dNSName
+ * must be the verify name or the SNI), the client's chain on a server
+ * with client_auth (it must name an EUI-64). A client with anchors and no
+ * pinned key asks the server for X.509 only. The anchor is BORROWED, not
+ * copied: it must stay valid and unchanged (e.g. in flash) until
+ * nanodtls_clear_cas or deinit. NANODTLS_E_INVALID_ARG if it is neither
+ * a certificate nor a P-256 key; NANODTLS_E_NO_SLOT beyond
+ * NANODTLS_MAX_X509_ANCHORS; NANODTLS_E_UNSUPPORTED without the `x509`
+ * feature.
+ */
+nanodtls_status nanodtls_add_ca(struct nanodtls_ctx *ctx, const uint8_t *der, size_t len);
+
+/**
+ * Forget every trust anchor added with nanodtls_add_ca (peers' X.509
+ * keys are pinned again).
+ */
+nanodtls_status nanodtls_clear_cas(struct nanodtls_ctx *ctx);
+
+/**
+ * nanodtls_add_ca for every peer of a server endpoint (their client
+ * certificates, with client_auth).
+ */
+nanodtls_status nanodtls_endpoint_add_ca(struct nanodtls_endpoint *ep,
+                                         const uint8_t *der,
+                                         size_t len);
+
+/**
+ * nanodtls_clear_cas for an endpoint.
+ */
+nanodtls_status nanodtls_endpoint_clear_cas(struct nanodtls_endpoint *ep);
+
+/**
+ * Client: the name the server's certificate must carry (its single
+ * subjectAltName dNSName, compared ASCII case-insensitively, RFC 7925
+ * 4.4.1) instead of the SNI set with nanodtls_set_server_name; copied.
+ * (NULL, 0) clears it. Without either name a server's chain is refused
+ * (bad_certificate). NANODTLS_E_TOO_LARGE beyond NANODTLS_MAX_SERVER_NAME;
+ * NANODTLS_E_INVALID_ARG for a name with '*' or NUL; NANODTLS_E_STATE
+ * once the handshake started.
+ */
+nanodtls_status nanodtls_set_verify_name(struct nanodtls_ctx *ctx, const uint8_t *name, size_t len);
+
+/**
+ * Register the wall clock used for X.509 validity periods (NULL removes
+ * it: no time is known and validity periods are not checked, as RFC 7925
+ * Table 1 allows; see nanodtls_wall_clock_fn).
+ */
+nanodtls_status nanodtls_set_wall_clock(struct nanodtls_ctx *ctx,
+                                        nanodtls_wall_clock_fn clock,
+                                        void *user);
+
+/**
+ * nanodtls_set_wall_clock for an endpoint.
+ */
+nanodtls_status nanodtls_endpoint_set_wall_clock(struct nanodtls_endpoint *ep,
+                                                 nanodtls_wall_clock_fn clock,
+                                                 void *user);
+
+/**
+ * Register the identity hook (NULL removes it: every validated identity
+ * is accepted); see nanodtls_peer_identity_fn. On a server it is where a
+ * device's EUI-64 is looked up in the application's table.
+ */
+nanodtls_status nanodtls_set_peer_identity_hook(struct nanodtls_ctx *ctx,
+                                                nanodtls_peer_identity_fn hook,
+                                                void *user);
+
+/**
+ * nanodtls_set_peer_identity_hook for an endpoint (every client).
+ */
+nanodtls_status nanodtls_endpoint_set_peer_identity_hook(struct nanodtls_endpoint *ep,
+                                                         nanodtls_peer_identity_fn hook,
+                                                         void *user);
+
+/**
+ * Server: accept (`on` non-zero) a client certificate chain that
+ * validates but names no EUI-64 (RFC 7925 4.4.2 wants one: off by
+ * default, such a client is refused with certificate_unknown); the
+ * identity hook then sees NANODTLS_X509_PEER_UNCHECKED.
+ */
+nanodtls_status nanodtls_set_any_client_identity(struct nanodtls_ctx *ctx, int on);
+
+/**
+ * nanodtls_set_any_client_identity for an endpoint.
+ */
+nanodtls_status nanodtls_endpoint_set_any_client_identity(struct nanodtls_endpoint *ep, int on);
+
+/**
+ * What certificate mode found out about the peer, into `*out`: the
+ * identity its chain proved (a server's name: it is the verify name or
+ * SNI; a client's EUI-64), or why it was refused (`reason`, `alert`).
+ * All zero before the peer's Certificate, when no trust anchor is
+ * configured (pinning) and after a resumption. NANODTLS_E_STATE without
+ * the `x509` feature.
+ */
+nanodtls_status nanodtls_peer_x509(struct nanodtls_ctx *ctx, struct nanodtls_x509_peer *out);
+
+/**
+ * nanodtls_peer_x509 for the endpoint's peer at `addr` (its client
+ * certificate's EUI-64). NANODTLS_E_UNKNOWN_PEER if no slot holds it.
+ */
+nanodtls_status nanodtls_endpoint_peer_x509(struct nanodtls_endpoint *ep,
+                                            const uint8_t *addr,
+                                            size_t addr_len,
+                                            struct nanodtls_x509_peer *out);
+
+/**
+ * A short English description of a nanodtls_x509_peer.reason (e.g.
+ * "certificate expired"); 0 gives "none", an unknown value "unknown
+ * reason". Never NULL.
+ */
+const char *nanodtls_x509_reason_str(uint8_t reason);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -67,11 +67,12 @@ pub trait Env {
     }
 
     /// Trust anchor `i` (0, 1, ...) for X.509 path validation (feature
-    /// `x509`, RFC 7925 4.4), borrowed; `None` past the last one. With no
-    /// anchor (the default) a peer's X.509 certificate is accepted by
-    /// pinning its leaf key, as a raw public key is.
+    /// `x509`, RFC 7925 4.4), borrowed: a DER certificate (`false`) or a
+    /// DER P-256 SubjectPublicKeyInfo (`true`); `None` past the last one.
+    /// With no anchor (the default) a peer's X.509 certificate is accepted
+    /// by pinning its leaf key, as a raw public key is.
     #[cfg(feature = "x509")]
-    fn x509_anchor(&self, i: usize) -> Option<crate::auth::x509::Anchor<'_>> {
+    fn x509_anchor(&self, i: usize) -> Option<(&[u8], bool)> {
         let _ = i;
         None
     }
@@ -84,13 +85,15 @@ pub trait Env {
         None
     }
 
-    /// The peer's X.509 chain validated to a trust anchor and proved
-    /// `identity` (a server's name, a client's EUI-64); `leaf` is its DER
-    /// certificate. `Some(false)` refuses the peer (certificate_unknown);
-    /// `None` (no hook) or `Some(true)` accepts.
+    /// The peer's X.509 chain validated to a trust anchor and proved an
+    /// identity of `kind` (auth::x509::trust::PEER_NAME: `id` is the
+    /// server's name; PEER_EUI64: the client's 8-byte EUI-64;
+    /// PEER_UNCHECKED: none, `id` empty); `leaf` is its DER certificate.
+    /// `Some(false)` refuses the peer (certificate_unknown); `None` (no
+    /// hook) or `Some(true)` accepts.
     #[cfg(feature = "x509")]
-    fn accept_peer_identity(&self, identity: &crate::auth::x509::Identity<'_>, leaf: &[u8]) -> Option<bool> {
-        let _ = (identity, leaf);
+    fn accept_peer_identity(&self, kind: u8, id: &[u8], leaf: &[u8]) -> Option<bool> {
+        let _ = (kind, id, leaf);
         None
     }
 

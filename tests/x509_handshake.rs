@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use common::*;
 use nanodtls::alert;
 use nanodtls::auth::x509::trust::{PEER_EUI64, PEER_NAME, PEER_UNCHECKED};
-use nanodtls::auth::x509::{Anchor, Identity, Reason};
+use nanodtls::auth::x509::Reason;
 use nanodtls::{suite, Env, Error, State};
 
 const CCM8: u16 = suite::ECDHE_ECDSA_AES_128_CCM_8;
@@ -71,19 +71,22 @@ impl Env for XEnv {
     fn own_certificate(&self) -> Option<&[u8]> {
         self.own.as_deref()
     }
-    fn x509_anchor(&self, i: usize) -> Option<Anchor<'_>> {
-        let a = self.anchors.get(i)?;
-        Some(if self.spki { Anchor::Spki(a) } else { Anchor::Cert(a) })
+    fn x509_anchor(&self, i: usize) -> Option<(&[u8], bool)> {
+        Some((self.anchors.get(i)?, self.spki))
     }
     fn wall_clock(&self) -> Option<u64> {
         self.now
     }
-    fn accept_peer_identity(&self, identity: &Identity<'_>, leaf: &[u8]) -> Option<bool> {
+    fn accept_peer_identity(&self, kind: u8, id: &[u8], leaf: &[u8]) -> Option<bool> {
         assert_eq!(leaf[0], 0x30);
-        self.seen.borrow_mut().push(match identity {
-            Identity::Eui64(e) => (Some(*e), None),
-            Identity::DnsName(n) => (None, Some(n.to_vec())),
-            Identity::Unchecked => (None, None),
+        self.seen.borrow_mut().push(match kind {
+            PEER_EUI64 => (Some(id.try_into().unwrap()), None),
+            PEER_NAME => (None, Some(id.to_vec())),
+            _ => {
+                assert_eq!(kind, PEER_UNCHECKED);
+                assert!(id.is_empty());
+                (None, None)
+            }
         });
         self.accept
     }

@@ -27,6 +27,7 @@ mod log;
 mod panic;
 mod tickets;
 mod ttp;
+mod x509;
 
 pub use cid::*;
 pub use ctx::*;
@@ -47,6 +48,7 @@ pub use log::{
 pub use panic::*;
 pub use tickets::*;
 pub use ttp::*;
+pub use x509::*;
 
 use core::ffi::{c_char, c_int, c_void, CStr};
 

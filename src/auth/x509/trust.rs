@@ -140,8 +140,8 @@ pub(crate) fn validate_peer(
     let mut n = 0;
     for (i, slot) in anchors.iter_mut().enumerate() {
         match env.x509_anchor(i) {
-            Some(a) => {
-                *slot = a;
+            Some((der, spki)) => {
+                *slot = if spki { Anchor::Spki(der) } else { Anchor::Cert(der) };
                 n += 1;
             }
             None => break,
@@ -164,12 +164,13 @@ pub(crate) fn validate_peer(
         }
         other => other?,
     };
-    let (kind, eui64) = match v.identity {
-        Identity::DnsName(_) => (PEER_NAME, [0; 8]),
-        Identity::Eui64(e) => (PEER_EUI64, e),
-        Identity::Unchecked => (PEER_UNCHECKED, [0; 8]),
+    let (kind, eui64, id): (u8, [u8; 8], &[u8]) = match v.identity {
+        Identity::DnsName(n) => (PEER_NAME, [0; 8], n),
+        Identity::Eui64(e) => (PEER_EUI64, e, &[]),
+        Identity::Unchecked => (PEER_UNCHECKED, [0; 8], &[]),
     };
-    if env.accept_peer_identity(&v.identity, v.leaf.der) == Some(false) {
+    let id = if kind == PEER_EUI64 { &eui64[..] } else { id };
+    if env.accept_peer_identity(kind, id, v.leaf.der) == Some(false) {
         return Err(Reason::Refused);
     }
     let mut point = [0u8; POINT_LEN];
