@@ -195,7 +195,8 @@ static void usage(FILE *out)
             "ECDHE-ECDSA suites.\n"
             "\n"
             "stdout: \"HANDSHAKE OK <suite> <peer>[ <identity>][ resumed=1]\" per peer,\n"
-            "\"PEER-KEY-SHA256 <hex>\" when the client presented a key, then \"RECV <text>\"\n"
+            "\"PEER-KEY-SHA256 <hex>\" when the client presented a key (\"PEER-EUI64 <eui>\" when\n"
+            "its certificate chain validated to a --ca), then \"RECV <text>\"\n"
             "per record received. Keeps a cache of %d sessions for resumption.\n"
             "exit: 0 ok, 1 failure, 2 usage error\n",
             NANODTLS_MAX_TRUST_ANCHORS, N_SESSIONS);
@@ -368,8 +369,11 @@ static int parse_args(int argc, char **argv, struct options *o)
     if (o->ta_state != NULL && o->n_ta == 0) {
         return usage_error("--ta-state needs --ta");
     }
-    if (o->client_auth && o->creds.n_peers == 0) {
-        return usage_error("--client-auth needs the trusted client keys (--rpk-peer)");
+    if (o->client_auth && o->creds.n_peers == 0 && o->creds.n_ca_paths == 0) {
+        return usage_error("--client-auth needs the trusted client keys (--rpk-peer) or CAs (--ca)");
+    }
+    if (o->creds.verify_name != NULL) {
+        return usage_error("--verify-name is a client option");
     }
     if (o->hb_interval_ms != 0 && !o->heartbeat) {
         return usage_error("--heartbeat-interval needs --heartbeat");
@@ -617,6 +621,12 @@ static void drain_events(struct server *s)
                 nd_print_hex(hash, sizeof hash);
                 putchar('\n');
             }
+            {
+                nanodtls_x509_peer xp;
+                if (nanodtls_endpoint_peer_x509(&g_ep, addr, alen, &xp) == NANODTLS_OK) {
+                    nd_print_x509_peer(&xp, NULL);
+                }
+            }
             if (s->opt->n_ta > 0) {
                 nanodtls_ta_peer tp;
                 if (nanodtls_endpoint_peer_ta(&g_ep, addr, alen, &tp) == NANODTLS_OK) {
@@ -665,7 +675,11 @@ static void drain_events(struct server *s)
         }
         default: {
             char what[ND_ADDR_STR_MAX + 8];
+            nanodtls_x509_peer xp;
             snprintf(what, sizeof what, "peer %s", who);
+            if (nanodtls_endpoint_peer_x509(&g_ep, addr, alen, &xp) == NANODTLS_OK) {
+                nd_print_x509_refusal(&xp);
+            }
             nd_print_failure(what, ev.status, &ev.alert);
             remove_peer(s, addr, alen);
             break;
@@ -1036,6 +1050,9 @@ static int configure(struct server *s, struct options *o)
         }
     }
     if (load_ta_state(o) != 0) {
+        return -1;
+    }
+    if (nd_x509_setup_ep(&g_ep, cr) != 0) {
         return -1;
     }
     for (k = 0; k < cr->n_peers; k++) {
