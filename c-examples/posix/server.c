@@ -60,6 +60,7 @@ struct options {
     int echo;
     int once;
     int client_auth;
+    int any_client_identity; /* --any-client-identity: a client chain without an EUI-64 is accepted */
     const char *sni;   /* only accept this server_name (NULL: any) */
     int heartbeat;
     int tickets;                  /* --tickets: RFC 5077 tickets instead of the cache */
@@ -129,7 +130,10 @@ static void usage(FILE *out)
             "                   \"listening on\" line on stderr)\n"
             "%s"
             "  --client-auth    ECDHE-ECDSA: request and require the client's key; it\n"
-            "                   must be one of the --rpk-peer keys\n"
+            "                   must be one of the --rpk-peer keys, or its certificate\n"
+            "                   chain must validate to a --ca and name an EUI-64\n"
+            "  --any-client-identity  with --ca: accept a client chain that names no\n"
+            "                   EUI-64 (printed as PEER-UNCHECKED)\n"
             "  --sni NAME       accept only clients asking for server_name NAME (or\n"
             "                   none); others get unrecognized_name. \"SNI <name>\" is\n"
             "                   printed whenever a client sends a name\n"
@@ -262,6 +266,10 @@ static int parse_args(int argc, char **argv, struct options *o)
         }
         if (strcmp(argv[i], "--client-auth") == 0) {
             o->client_auth = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--any-client-identity") == 0) {
+            o->any_client_identity = 1;
             continue;
         }
         if (strcmp(argv[i], "--heartbeat") == 0) {
@@ -1054,6 +1062,13 @@ static int configure(struct server *s, struct options *o)
     }
     if (nd_x509_setup_ep(&g_ep, cr) != 0) {
         return -1;
+    }
+    if (o->any_client_identity) {
+        st = nanodtls_endpoint_set_any_client_identity(&g_ep, 1);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("--any-client-identity", st, NULL);
+            return -1;
+        }
     }
     for (k = 0; k < cr->n_peers; k++) {
         st = nanodtls_endpoint_add_trusted_key(&g_ep, cr->peer_der[k], cr->peer_len[k]);
