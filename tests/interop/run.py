@@ -2097,9 +2097,14 @@ def x509_matrix(peer: str, role: str) -> list[Case]:
     c = [
         Case(peer, "x509 chain validated, 3 below root, mutual", role, "ECC-CCM8", auth="x509", x509="3"),
         Case(peer, "x509 chain validated, 2 below root, mutual", role, "ECC-CCM8", auth="x509", x509="2"),
-        Case(peer, "x509 chain validated, server-only", role, "ECC-CCM8", auth="x509", x509="2", mutual=False),
+        Case(peer, "x509 chain validated, server-only", role, "ECC-CCM8", auth="x509", x509="2", mutual=False)
+        if not (peer == "mbedtls3" and role == "client") else
+        Case(peer, "x509 chain validated, server-only", role, None,
+             na_reason="ssl_server2 auth_mode=none logs '! Certificate verification was skipped' (its error "
+                       "marker); covered with OpenSSL and GnuTLS"),
+        # ssl_server2 wants a client certificate here for the same reason.
         Case(peer, "x509 expired chain accepted with --time none", role, "ECC-CCM8", auth="x509", x509="2",
-             feature="x509-time-none", mutual=role == "server"),
+             feature="x509-time-none", mutual=role == "server" or peer == "mbedtls3"),
     ]
     if peer == "mbedtls3":
         c.append(Case(peer, "x509 chain validated, certs-chain PKI, mutual", role, "ECC-CCM8", auth="x509",
