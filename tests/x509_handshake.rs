@@ -450,3 +450,59 @@ fn a_client_in_certificate_mode_offers_x509_only() {
     assert!(l.connected());
     assert_eq!(l.c.x509_peer().kind, 0, "raw public key: pinned, no chain");
 }
+
+#[test]
+fn an_empty_client_certificate_list_is_refused_with_handshake_failure() {
+    // A client with anchors but no key answers CertificateRequest with an
+    // empty list: client authentication is required.
+    let c = client(Some("server.example"), None);
+    let s = server("server", true);
+    let mut l = Lock::new(c, s, XEnv::new(100, &["root"], None), XEnv::new(101, &["root"], Some(&["server", "int"])));
+    l.run();
+    l.refused(false, alert::HANDSHAKE_FAILURE);
+    assert_eq!(l.s.x509_peer().refused(), Some(Reason::Empty));
+}
+
+#[test]
+fn a_malformed_certificate_list_is_a_decode_error() {
+    // The server's Certificate with its list length one too long: the
+    // framing fails before any validation (decode_error), nothing noted.
+    let mut l = pair(&["server", "int"], None, 110);
+    let mut forged = None;
+    let mut kept = VecDeque::new();
+    while let Some((to_server, d)) = l.queue.pop_front() {
+        // The server's flight 4 is the first datagram that carries its Certificate.
+        let cert_at = if !to_server && forged.is_none() { certificate_body(&d) } else { None };
+        if let Some(at) = cert_at {
+            let mut d2 = d.clone();
+            // The vec24 list length's low byte.
+            d2[at + 2] = d2[at + 2].wrapping_add(1);
+            forged = Some(d2.clone());
+            let _ = l.c.feed(&mut l.ce, 0, &d2);
+            kept.extend(l.queue.drain(..));
+            break;
+        }
+        let _ = if to_server { l.s.feed(&mut l.se, 0, &d) } else { l.c.feed(&mut l.ce, 0, &d) };
+        l.pump();
+    }
+    assert!(forged.is_some(), "no Certificate seen");
+    assert!(l.c.state().handshaking(), "{:?}", l.c.state());
+    assert!(l.c.stats().dropped_rejected > 0 || l.c.stats().dropped_malformed > 0, "{:?}", l.c.stats());
+    assert_eq!(l.c.x509_peer(), Default::default(), "a framing error is no chain refusal");
+}
+
+/// Where the body of a Certificate message's first fragment starts in a
+/// datagram of plaintext records.
+fn certificate_body(d: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i + 13 <= d.len() {
+        let len = usize::from(u16::from_be_bytes([d[i + 11], d[i + 12]]));
+        let body = i + 13;
+        let epoch0 = d[i + 3] == 0 && d[i + 4] == 0;
+        if d[i] == 22 && epoch0 && len >= 12 + 3 && d[body] == 11 && d[body + 6..body + 9] == [0, 0, 0] {
+            return Some(body + 12);
+        }
+        i = body + len;
+    }
+    None
+}

@@ -173,7 +173,8 @@ pub unsafe extern "C" fn nanodtls_set_own_certificate(
     // SAFETY: see with_ctx.
     unsafe {
         with_ctx(ctx, |conn, cb| {
-            if !c.is_empty() && !(conn.certificate_matches_own_key(c) && chain_is_der(c)) {
+            let usable = c.is_empty() || (conn.certificate_matches_own_key(c) && chain_is_der(c));
+            if !usable {
                 return if cfg!(feature = "ecc") { NANODTLS_E_INVALID_ARG } else { NANODTLS_E_UNSUPPORTED };
             }
             cb.own_cert = if c.is_empty() { core::ptr::null() } else { der };

@@ -96,7 +96,8 @@ pub unsafe extern "C" fn nanodtls_endpoint_set_own_certificate(
     // SAFETY: see with_ep.
     unsafe {
         with_ep(ep, |e, _, cb| {
-            if !c.is_empty() && !(e.certificate_matches_own_key(c) && super::ctx_credentials::chain_is_der(c)) {
+            let usable = c.is_empty() || (e.certificate_matches_own_key(c) && super::ctx_credentials::chain_is_der(c));
+            if !usable {
                 return if cfg!(feature = "ecc") { NANODTLS_E_INVALID_ARG } else { NANODTLS_E_UNSUPPORTED };
             }
             cb.own_cert = if c.is_empty() { core::ptr::null() } else { der };
