@@ -44,8 +44,11 @@ impl Association {
         self.hs.have_own_cert = env.own_certificate().is_some();
         // Certificate mode alone (trust anchors, no pinned key): the
         // server must present an X.509 chain.
-        self.hs.server_x509_only =
-            creds.x509_anchored(env) && !(creds.keys.any_trusted() || env.has_peer_key_verifier());
+        #[cfg(feature = "ecc")]
+        {
+            self.hs.server_x509_only =
+                creds.x509_anchored(env) && !(creds.keys.any_trusted() || env.has_peer_key_verifier());
+        }
         let mut n = 0;
         let mut offered = [0u16; crate::config::MAX_SUITES];
         for s in self.cfg.suite_list() {
@@ -99,7 +102,7 @@ impl Association {
         }
     }
 
-    #[cfg(not(feature = "x509"))]
+    #[cfg(all(feature = "ecc", not(feature = "x509")))]
     fn accept_server_chain(
         &mut self,
         _env: &mut dyn Env,

@@ -142,7 +142,7 @@ impl Association {
         }
     }
 
-    #[cfg(not(feature = "x509"))]
+    #[cfg(all(feature = "ecc", not(feature = "x509")))]
     fn accept_client_chain(
         &mut self,
         _env: &mut dyn Env,

@@ -178,6 +178,7 @@ impl Credentials {
 
     /// True if X.509 trust anchors are configured (feature `x509`): a
     /// peer's X.509 chain is then path-validated.
+    #[cfg(feature = "ecc")]
     pub(crate) fn x509_anchored(&self, env: &dyn crate::env::Env) -> bool {
         #[cfg(feature = "x509")]
         return x509::trust::has_anchors(env);
