@@ -2109,6 +2109,10 @@ def x509_matrix(peer: str, role: str) -> list[Case]:
     if peer == "mbedtls3":
         c.append(Case(peer, "x509 chain validated, certs-chain PKI, mutual", role, "ECC-CCM8", auth="x509",
                       x509="shared"))
+    if peer == "openssl":
+        # Both chains (about 1,300 bytes each) fragmented to OpenSSL's smallest link MTU.
+        c.append(Case(peer, "x509 chain validated, 3 below root, mtu256", role, "ECC-CCM8", auth="x509", x509="3",
+                      mtu=256, peer_mtu=256, expect_frag=("ours", "theirs")))
     subset = {"openssl": None, "mbedtls3": {"unknown root", "expired", "bad signature", "chain one longer than the knob"},
               "gnutls": {"unknown root", "wrong name", "intermediate without cA"}}[peer]
     for name, srv_chain, cli_chain, alert, reason in x509_cases.NEGATIVE:
