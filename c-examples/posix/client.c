@@ -556,6 +556,10 @@ static int configure(struct client *c, const struct options *o)
         } else {
             c->verify_name = o->sni;
         }
+        if (c->verify_name == NULL) {
+            fprintf(stderr, "nanodtls-client: warning: --ca without a name to check (--host is an address): "
+                            "give --verify-name or --sni, or the server's chain is refused\n");
+        }
         if (nd_x509_setup_ctx(&c->ctx, cr) != 0) {
             return -1;
         }
