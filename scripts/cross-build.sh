@@ -2,7 +2,7 @@
 # Cross-build the nanodtls static library for microcontroller targets and
 # prove that each one links into a bare-metal image.
 #
-#   scripts/cross-build.sh [--targets "T1 T2 ..."] [--profiles "psk full"] (also: full-ecdhe-psk)
+#   scripts/cross-build.sh [--targets "T1 T2 ..."] [--profiles "psk full"] (also: full-ecdhe-psk, full-x509)
 #
 # For every target x profile (psk = --no-default-features --features psk,
 # full = --no-default-features --features psk,ecc: everything but the debug
@@ -97,7 +97,8 @@ for t in $TARGETS; do
             full) feat=(--no-default-features --features psk,ecc) ; def=(-DLINKTEST_ECC) ;;
             # full + ECDHE_PSK (RFC 8442): its flash cost is the difference to full.
             full-ecdhe-psk) feat=(--no-default-features --features psk,ecc,ecdhe-psk) ; def=(-DLINKTEST_ECC) ;;
-            *) nd_die "unknown profile $p (psk, full, full-ecdhe-psk)" ;;
+            full-x509) feat=(--no-default-features --features psk,ecc,x509) ; def=(-DLINKTEST_ECC) ;;
+            *) nd_die "unknown profile $p (psk, full, full-ecdhe-psk, full-x509)" ;;
         esac
         dir="$OUT/$t/$p"
         mkdir -p "$dir"

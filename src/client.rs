@@ -42,6 +42,13 @@ impl Association {
     /// configured order); false if there is none.
     pub(crate) fn choose_offered_suites(&mut self, env: &dyn Env, creds: &Credentials) -> bool {
         self.hs.have_own_cert = env.own_certificate().is_some();
+        // Certificate mode alone (trust anchors, no pinned key): the
+        // server must present an X.509 chain.
+        #[cfg(feature = "ecc")]
+        {
+            self.hs.server_x509_only =
+                creds.x509_anchored(env) && !(creds.keys.any_trusted() || env.has_peer_key_verifier());
+        }
         let mut n = 0;
         let mut offered = [0u16; crate::config::MAX_SUITES];
         for s in self.cfg.suite_list() {
@@ -50,7 +57,7 @@ impl Association {
                 #[cfg(feature = "ecdhe-psk")]
                 Some((KeyExchange::EcdhePsk, _)) => creds.psk.has_key(),
                 #[cfg(feature = "ecc")]
-                Some((KeyExchange::EcdheEcdsa, _)) => creds.keys.any_trusted() || env.has_peer_key_verifier(),
+                Some((KeyExchange::EcdheEcdsa, _)) => creds.can_verify_peer(env),
                 _ => false,
             };
             if usable {
@@ -62,6 +69,47 @@ impl Association {
         }
         self.hs.offered = offered;
         n > 0
+    }
+
+    /// Certificate mode (RFC 7925 4.4.1): the server's X.509 chain,
+    /// validated to our trust anchors, must name the server we expect (the
+    /// verify name, else the SNI we sent). The outcome is kept for the
+    /// application ([`Association::x509_peer`]).
+    #[cfg(feature = "x509")]
+    fn accept_server_chain(
+        &mut self,
+        env: &mut dyn Env,
+        creds: &Credentials,
+        body: &[u8],
+    ) -> Result<crate::auth::rpk::PeerKey, Fatal> {
+        use crate::auth::x509::trust::{self, Peer, PeerX509};
+        msg::certificate::parse_x509(body).map_err(|_| Fatal::decode())?;
+        let name = match creds.x509.verify_name() {
+            [] => self.sni.get(..usize::from(self.sni_len)).filter(|n| !n.is_empty()),
+            n => Some(n),
+        };
+        match trust::validate_peer(env, &creds.x509, body, Peer::Server(name)) {
+            Ok((key, peer)) => {
+                self.x509_peer = peer;
+                nd_log!(self.log => Info, "client: server certificate chain validated ({} below the anchor)", peer.depth);
+                Ok(key)
+            }
+            Err(r) => {
+                self.x509_peer = PeerX509 { reason: r as u8, ..PeerX509::default() };
+                nd_log!(self.log => Warn, "client: server certificate refused: {}", r.as_cstr().to_str().unwrap_or("?"));
+                Err(Fatal::alert(r.alert()))
+            }
+        }
+    }
+
+    #[cfg(all(feature = "ecc", not(feature = "x509")))]
+    fn accept_server_chain(
+        &mut self,
+        _env: &mut dyn Env,
+        _creds: &Credentials,
+        _body: &[u8],
+    ) -> Result<crate::auth::rpk::PeerKey, Fatal> {
+        Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE))
     }
 
     /// Suites we offer, in preference order.
@@ -126,6 +174,7 @@ impl Association {
                     types: !hs.no_rpk_offer,
                     own_key: keys.has_own(),
                     own_cert: hs.have_own_cert,
+                    server_x509_only: hs.server_x509_only,
                 })
                 .or_else(|| Self::ecdhe_psk_offer(hs)),
             #[cfg(feature = "tickets")]
@@ -139,7 +188,12 @@ impl Association {
     fn ecdhe_psk_offer(hs: &Handshake) -> Option<ext::cert_type::ClientOffer> {
         #[cfg(feature = "ecdhe-psk")]
         if offers_ecdhe_psk(hs) {
-            return Some(ext::cert_type::ClientOffer { types: false, own_key: false, own_cert: false });
+            return Some(ext::cert_type::ClientOffer {
+                types: false,
+                own_key: false,
+                own_cert: false,
+                server_x509_only: false,
+            });
         }
         let _ = hs;
         None
@@ -251,9 +305,13 @@ impl Association {
             }
             #[cfg(feature = "ecc")]
             (State::ClientWaitCertificate, msg::CERTIFICATE) => {
-                let spki = msg::certificate::peer_spki(body, self.hs.peer_cert_x509)?;
-                let spki = spki.ok_or(Fatal::alert(alert::BAD_CERTIFICATE))?;
-                let key = creds.keys.accept_peer_key(env, spki)?;
+                let key = if self.hs.peer_cert_x509 && creds.x509_anchored(env) {
+                    self.accept_server_chain(env, creds, body)?
+                } else {
+                    let spki = msg::certificate::peer_spki(body, self.hs.peer_cert_x509)?;
+                    let spki = spki.ok_or(Fatal::alert(alert::BAD_CERTIFICATE))?;
+                    creds.keys.accept_peer_key(env, spki)?
+                };
                 self.hs.ecc.set_peer(&key);
                 self.hs.transcript.update(message);
                 self.state = State::ClientWaitServerKeyExchange;

@@ -40,3 +40,10 @@ STUB_STATUS(nanodtls_set_own_key, struct nanodtls_ctx *c U, const uint8_t *k U, 
 STUB_STATUS(nanodtls_get_own_spki, struct nanodtls_ctx *c U, uint8_t *o U, size_t cap U, size_t *l U)
 STUB_STATUS(nanodtls_add_trusted_key, struct nanodtls_ctx *c U, const uint8_t *s U, size_t l U)
 STUB_STATUS(nanodtls_get_peer_key_hash, struct nanodtls_ctx *c U, uint8_t *o U, size_t cap U)
+#ifdef BENCH_X509
+STUB_STATUS(nanodtls_set_own_certificate, struct nanodtls_ctx *c U, const uint8_t *d U, size_t l U)
+STUB_STATUS(nanodtls_add_ca, struct nanodtls_ctx *c U, const uint8_t *d U, size_t l U)
+STUB_STATUS(nanodtls_set_wall_clock, struct nanodtls_ctx *c U, nanodtls_wall_clock_fn f U, void *u U)
+STUB_STATUS(nanodtls_set_server_name, struct nanodtls_ctx *c U, const uint8_t *n U, size_t l U)
+STUB_STATUS(nanodtls_peer_x509, struct nanodtls_ctx *c U, struct nanodtls_x509_peer *o U)
+#endif
