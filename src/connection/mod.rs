@@ -353,7 +353,7 @@ impl Engine {
     }
 
     /// True if the last handshake resumed a session from an RFC 5077
-    /// ticket (feature `tickets`; see [`Connection::resumed`]).
+    /// ticket (feature `tickets`; see [`Engine::resumed`]).
     #[cfg(feature = "tickets")]
     pub fn resumed_by_ticket(&self) -> bool {
         self.assoc.hs.resumed && self.assoc.hs.ticket_used
