@@ -58,9 +58,9 @@
 /** Largest RFC 5077 session ticket a client keeps (feature tickets; GnuTLS issues about 390 bytes, OpenSSL about 180 (about 600 for a session with our X.509 client certificate, which its ticket holds), Mbed TLS about 150; a larger one is not kept and the next handshake is a full one). A server seals its tickets in the same buffer (about 110 bytes plus the peer identity): below that it issues none. */
 #define NANODTLS_MAX_TICKET 512
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 4848
+#define NANODTLS_CTX_SIZE 4936
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 606
+#define NANODTLS_CTX_WORDS 617
 /** Size of one nanodtls_peer slot in bytes. */
 #define NANODTLS_PEER_SIZE 3904
 /** Size of one nanodtls_peer slot in 64-bit words. */
@@ -74,9 +74,9 @@
 /** Size of one nanodtls_session_entry in 64-bit words. */
 #define NANODTLS_SESSION_ENTRY_WORDS 28
 /** Size of nanodtls_endpoint in bytes. */
-#define NANODTLS_ENDPOINT_SIZE 1856
+#define NANODTLS_ENDPOINT_SIZE 1944
 /** Size of nanodtls_endpoint in 64-bit words. */
-#define NANODTLS_ENDPOINT_WORDS 232
+#define NANODTLS_ENDPOINT_WORDS 243
 
 
 /**

@@ -42,6 +42,7 @@ impl Association {
     /// configured order); false if there is none.
     pub(crate) fn choose_offered_suites(&mut self, env: &dyn Env, creds: &Credentials) -> bool {
         self.hs.have_own_cert = env.own_certificate().is_some();
+        self.hs.authz_offer = creds.authz_offer(env);
         let mut n = 0;
         let mut offered = [0u16; crate::config::MAX_SUITES];
         for s in self.cfg.suite_list() {
@@ -50,7 +51,9 @@ impl Association {
                 #[cfg(feature = "ecdhe-psk")]
                 Some((KeyExchange::EcdhePsk, _)) => creds.psk.has_key(),
                 #[cfg(feature = "ecc")]
-                Some((KeyExchange::EcdheEcdsa, _)) => creds.keys.any_trusted() || env.has_peer_key_verifier(),
+                Some((KeyExchange::EcdheEcdsa, _)) => {
+                    creds.keys.any_trusted() || env.has_peer_key_verifier() || self.hs.authz_offer != 0
+                }
                 _ => false,
             };
             if usable {
@@ -126,6 +129,7 @@ impl Association {
                     types: !hs.no_rpk_offer,
                     own_key: keys.has_own(),
                     own_cert: hs.have_own_cert,
+                    authz: hs.authz_offer,
                 })
                 .or_else(|| Self::ecdhe_psk_offer(hs)),
             #[cfg(feature = "tickets")]
@@ -139,7 +143,7 @@ impl Association {
     fn ecdhe_psk_offer(hs: &Handshake) -> Option<ext::cert_type::ClientOffer> {
         #[cfg(feature = "ecdhe-psk")]
         if offers_ecdhe_psk(hs) {
-            return Some(ext::cert_type::ClientOffer { types: false, own_key: false, own_cert: false });
+            return Some(ext::cert_type::ClientOffer { types: false, own_key: false, own_cert: false, authz: 0 });
         }
         let _ = hs;
         None
@@ -252,8 +256,16 @@ impl Association {
             #[cfg(feature = "ecc")]
             (State::ClientWaitCertificate, msg::CERTIFICATE) => {
                 let spki = msg::certificate::peer_spki(body, self.hs.peer_cert_x509)?;
-                let spki = spki.ok_or(Fatal::alert(alert::BAD_CERTIFICATE))?;
-                let key = creds.keys.accept_peer_key(env, spki)?;
+                let key = match spki {
+                    Some(spki) => creds.keys.accept_peer_key(env, spki)?,
+                    // AuthzCert: an empty X.509 certificate_list, the
+                    // server's key is the one we pinned (docs/ttp.md).
+                    #[cfg(feature = "authz-cert")]
+                    None if self.hs.authz && self.hs.peer_cert_x509 => {
+                        creds.authz.server_key().ok_or(Fatal::internal(Error::Internal))?
+                    }
+                    None => return Err(Fatal::alert(alert::BAD_CERTIFICATE)),
+                };
                 self.hs.ecc.set_peer(&key);
                 self.hs.transcript.update(message);
                 self.state = State::ClientWaitServerKeyExchange;
@@ -291,6 +303,11 @@ impl Association {
             }
             (State::ClientWaitServerHelloDone, msg::SERVER_HELLO_DONE) => {
                 server_hello_done::parse(body)?;
+                // AuthzCert: the server must ask for our certificate.
+                #[cfg(feature = "ecc")]
+                if self.hs.authz && !self.hs.ecc.cert_requested {
+                    return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
+                }
                 self.hs.transcript.update(message);
                 self.send_client_key_exchange_flight(env, creds)
             }
@@ -343,8 +360,17 @@ impl Association {
         let ticket_expected = answered.ticket;
         #[cfg(feature = "cid")]
         let server_cid = answered.cid;
-        let ext::Answered { ems, reneg, mfl_code: mfl, rsl, heartbeat: hb_mode, server_x509, client_x509, .. } =
-            answered;
+        let ext::Answered {
+            ems,
+            reneg,
+            mfl_code: mfl,
+            rsl,
+            heartbeat: hb_mode,
+            server_x509,
+            client_x509,
+            client_authz,
+            ..
+        } = answered;
         let sid = sh.session_id;
         let resuming = self.session.valid && !sid.is_empty() && crate::crypto::ct_eq(sid, self.session.id());
         nd_log!(self.log =>
@@ -362,6 +388,13 @@ impl Association {
         if self.cfg.require_ems && !ems {
             return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
         }
+        // AuthzCert is all we offered as our certificate: a full ECDHE_ECDSA
+        // handshake must take it (docs/ttp.md).
+        #[cfg(feature = "ecc")]
+        if self.hs.authz_offer != 0 && kx == Some(KeyExchange::EcdheEcdsa) && !resuming && !client_authz {
+            nd_log!(self.log => Warn, "client: the server did not choose AuthzCert for our certificate");
+            return Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE));
+        }
         // RFC 5246 7.4.1.3 / RFC 7627 5.3: same suite, same EMS use.
         if resuming && (sh.suite != self.session.suite || ems != self.session.ems) {
             return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
@@ -373,6 +406,7 @@ impl Association {
         self.hs.session_id_len = sid.len() as u8;
         self.hs.peer_cert_x509 = server_x509;
         self.hs.own_cert_x509 = client_x509;
+        self.hs.authz = client_authz;
         self.hs.ems = ems;
         self.hs.peer_secure_renegotiation = reneg;
         self.hs.suite = sh.suite;
@@ -550,9 +584,10 @@ impl Association {
     ) -> Result<usize, Fatal> {
         if self.hs.ecc.cert_requested {
             let cert = if self.hs.own_cert_x509 { env.own_certificate() } else { None };
-            // Something to prove with CertificateVerify: our raw key, or our
-            // X.509 certificate; otherwise an empty Certificate.
-            self.hs.ecc.sent_certificate = creds.keys.has_own() && (!self.hs.own_cert_x509 || cert.is_some());
+            // Something to prove with CertificateVerify: our raw key, our
+            // X.509 certificate or our AuthzCert; otherwise an empty Certificate.
+            self.hs.ecc.sent_certificate =
+                creds.keys.has_own() && (self.hs.authz || !self.hs.own_cert_x509 || cert.is_some());
             self.push_message(creds, env, 0, msg::CERTIFICATE, write_body)?;
         }
         let mut rng = |b: &mut [u8]| env.random(b);
@@ -606,6 +641,10 @@ pub(crate) fn write_body(src: &Sources<'_>, msg_type: u8, w: &mut Writer<'_>) ->
             }
             _ => client_key_exchange::write_psk(w, src.creds.psk.identity()),
         },
+        #[cfg(feature = "authz-cert")]
+        msg::CERTIFICATE if hs.ecc.sent_certificate && hs.authz => {
+            crate::auth::authz_cert::write_certificate_message(w, src.env.authz_cert().ok_or(Error::Internal)?)
+        }
         #[cfg(feature = "ecc")]
         msg::CERTIFICATE if hs.ecc.sent_certificate => {
             let cert = if hs.own_cert_x509 { src.env.own_certificate() } else { None };

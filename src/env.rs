@@ -63,6 +63,14 @@ pub trait Env {
         None
     }
 
+    /// Client: our AuthzCert (a MacCert from a trust anchor, docs/ttp.md;
+    /// feature `authz-cert`), sent as our Certificate when the server
+    /// chooses AuthzCert. Its key must be the one set with set_own_key.
+    #[cfg(feature = "authz-cert")]
+    fn authz_cert(&self) -> Option<&[u8]> {
+        None
+    }
+
     /// True if [`Env::verify_peer_key`] is implemented (so ECDHE_ECDSA can
     /// be offered without a trusted-key list).
     fn has_peer_key_verifier(&self) -> bool {

@@ -62,6 +62,10 @@ pub(crate) struct Handshake {
     pub have_own_cert: bool,
     /// Client (tests only): behave like a stack without RFC 7250.
     pub no_rpk_offer: bool,
+    /// AuthzCert (docs/ttp.md) was negotiated for the client's certificate.
+    pub authz: bool,
+    /// Client: the AuthzCert codepoint we offer (0: none; fixed at connect).
+    pub authz_offer: u8,
     /// Server: length of the client's PSK identity (ClientKeyExchange or
     /// resumption; 0 before).
     pub peer_identity_len: u16,
