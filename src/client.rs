@@ -42,7 +42,7 @@ impl Association {
     /// configured order); false if there is none.
     pub(crate) fn choose_offered_suites(&mut self, env: &dyn Env, creds: &Credentials) -> bool {
         self.hs.have_own_cert = env.own_certificate().is_some();
-        self.hs.authz_offer = creds.authz_offer(env);
+        self.hs.authz_type = creds.authz_offer(env);
         let mut n = 0;
         let mut offered = [0u16; crate::config::MAX_SUITES];
         for s in self.cfg.suite_list() {
@@ -52,7 +52,7 @@ impl Association {
                 Some((KeyExchange::EcdhePsk, _)) => creds.psk.has_key(),
                 #[cfg(feature = "ecc")]
                 Some((KeyExchange::EcdheEcdsa, _)) => {
-                    creds.keys.any_trusted() || env.has_peer_key_verifier() || self.hs.authz_offer != 0
+                    creds.keys.any_trusted() || env.has_peer_key_verifier() || self.hs.authz_type != 0
                 }
                 _ => false,
             };
@@ -129,7 +129,7 @@ impl Association {
                     types: !hs.no_rpk_offer,
                     own_key: keys.has_own(),
                     own_cert: hs.have_own_cert,
-                    authz: hs.authz_offer,
+                    authz: hs.authz_type,
                 })
                 .or_else(|| Self::ecdhe_psk_offer(hs)),
             #[cfg(feature = "tickets")]
@@ -391,7 +391,7 @@ impl Association {
         // AuthzCert is all we offered as our certificate: a full ECDHE_ECDSA
         // handshake must take it (docs/ttp.md).
         #[cfg(feature = "ecc")]
-        if self.hs.authz_offer != 0 && kx == Some(KeyExchange::EcdheEcdsa) && !resuming && !client_authz {
+        if self.hs.authz_type != 0 && kx == Some(KeyExchange::EcdheEcdsa) && !resuming && !client_authz {
             nd_log!(self.log => Warn, "client: the server did not choose AuthzCert for our certificate");
             return Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE));
         }

@@ -588,6 +588,7 @@ impl Association {
             // certificate, and pinning the client's leaf key) otherwise.
             // AuthzCert: X.509 for us (an empty list), AuthzCert for it.
             self.hs.authz = authz;
+            self.hs.authz_type = if authz { creds.authz_accepted() } else { 0 };
             self.hs.own_cert_x509 = ecc && (authz || !caps.server_rpk);
             self.hs.peer_cert_x509 = client_auth && !authz && !caps.client_rpk;
             self.hs.ecc.cert_requested = client_auth;
@@ -650,9 +651,9 @@ impl Association {
             nd_log!(self.log => Warn, "server: {}: answering bad_certificate", _why);
             Fatal::alert(alert::BAD_CERTIFICATE)
         };
+        let malformed = crate::auth::ta::Refusal::Malformed;
         let cert = crate::auth::authz_cert::parse_certificate_message(body)
-            .map_err(|_| refuse(crate::auth::authz_cert::reason(crate::auth::ta::Refusal::Malformed)))?;
-        // A MacCert that does not parse is counted by check_authz_cert.
+            .map_err(|_| refuse(crate::auth::authz_cert::reason(creds.ta.refuse(malformed))))?;
         let a = creds.ta.check_authz_cert(cert).map_err(|r| refuse(crate::auth::authz_cert::reason(r)))?;
         let parsed = crate::auth::authz_cert::parse(cert).map_err(|_| Fatal::internal(Error::Internal))?;
         // Accepted: from here on only state changes.
@@ -780,7 +781,7 @@ fn server_hello_answer(src: &Sources<'_>) -> ext::Answer {
                     point_formats: caps.sent_point_formats,
                     server: caps.sent_server_cert_type.then_some(if hs.own_cert_x509 { X509 } else { RPK }),
                     client: (client_auth && caps.sent_client_cert_type).then_some(if hs.authz {
-                        src.creds.authz_accepted()
+                        hs.authz_type
                     } else if hs.peer_cert_x509 {
                         X509
                     } else {

@@ -64,8 +64,9 @@ pub(crate) struct Handshake {
     pub no_rpk_offer: bool,
     /// AuthzCert (docs/ttp.md) was negotiated for the client's certificate.
     pub authz: bool,
-    /// Client: the AuthzCert codepoint we offer (0: none; fixed at connect).
-    pub authz_offer: u8,
+    /// The AuthzCert codepoint: client, the one we offer (0: none; fixed at
+    /// connect); server, the one we chose for the client (with `authz`).
+    pub authz_type: u8,
     /// Server: length of the client's PSK identity (ClientKeyExchange or
     /// resumption; 0 before).
     pub peer_identity_len: u16,
