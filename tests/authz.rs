@@ -451,3 +451,94 @@ fn concurrent_use_across_endpoint_slots_only_one_succeeds() {
     let st = ep.credentials().ta.stats();
     assert_eq!((st.accepted, st.refused_at_commit), (1, 1));
 }
+
+/// Rewrite the epoch-0 handshake records of message type `t` in a
+/// datagram with `f(body)` (None: drop the record); lengths are fixed up.
+fn rewrite(d: &[u8], t: u8, f: &dyn Fn(&[u8]) -> Option<Vec<u8>>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for r in records(d) {
+        if !(r[0] == 22 && r[3..5] == [0, 0] && r.len() >= 25 && r[13] == t) {
+            out.extend_from_slice(&r);
+            continue;
+        }
+        let Some(body) = f(&r[25..]) else { continue };
+        let n = body.len();
+        let mut hs = vec![t, 0, (n >> 8) as u8, n as u8];
+        hs.extend_from_slice(&r[17..19]); // message_seq
+        hs.extend_from_slice(&[0, 0, 0, 0, (n >> 8) as u8, n as u8]);
+        hs.extend_from_slice(&body);
+        out.extend_from_slice(&r[..11]);
+        out.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+        out.extend_from_slice(&hs);
+    }
+    out
+}
+
+/// The server's flight reached the client without a CertificateRequest.
+fn dropped_seen(w: &Wire) -> bool {
+    let m: Vec<u8> =
+        w.log.iter().filter(|(t, _)| !t).flat_map(|(_, d)| handshake_messages(d)).map(|(t, _)| t).collect();
+    m.contains(&14) && !m.contains(&13)
+}
+
+#[test]
+fn a_server_without_certificate_request_is_refused_by_the_client() {
+    let c = az_client(RS, &maccert(&TA_KEY, 3, CLIENT));
+    let ce = env_of(&c, 110);
+    // Drop the CertificateRequest; ServerHelloDone takes its message_seq.
+    let mut dropped = false;
+    let tamper: Tamper = Box::new(move |to_server, d| {
+        if to_server {
+            return;
+        }
+        let mut out = Vec::new();
+        for mut r in records(d) {
+            let hs = r[0] == 22 && r[3..5] == [0, 0] && r.len() >= 25;
+            if hs && r[13] == 13 {
+                dropped = true;
+                continue;
+            }
+            if hs && r[13] == 14 && dropped {
+                let seq = u16::from_be_bytes([r[17], r[18]]) - 1;
+                r[17..19].copy_from_slice(&seq.to_be_bytes());
+            }
+            out.extend_from_slice(&r);
+        }
+        *d = out;
+    });
+    let mut w = Wire::parts(c, az_server(), ce, TestEnv::new(111), tamper);
+    w.run();
+    assert!(dropped_seen(&w), "the CertificateRequest was dropped");
+    if w.c.state() != State::Failed {
+        let _ = w.c.handle_timeout(200_000); // an epoch-0 refusal is reported at the deadline
+    }
+    assert_eq!(w.c.state(), State::Failed);
+    let a = w.c.last_alert();
+    assert!(a.sent && a.description == alert::HANDSHAKE_FAILURE, "{a:?}");
+    assert_eq!(stats(&w.s).authz_checked, 0);
+}
+
+#[test]
+fn a_badly_framed_certificate_is_refused_and_counted() {
+    for (i, body) in [vec![0, 0, 0], vec![0, 0, 5, 1, 2], vec![0, 0, 1, 7, 0]].into_iter().enumerate() {
+        let c = az_client(RS, &maccert(&TA_KEY, 3, CLIENT));
+        let ce = env_of(&c, 120 + i as u64);
+        let tamper: Tamper = Box::new(move |to_server, d| {
+            if to_server {
+                *d = rewrite(d, 11, &|_| Some(body.clone()));
+            }
+        });
+        let mut w = Wire::parts(c, az_server(), ce, TestEnv::new(130), tamper);
+        w.run();
+        assert!(!w.connected(), "{i}");
+        // Epoch 0: discarded (the genuine one may still come), nothing moved.
+        assert_eq!(w.s.state(), State::ServerWaitClientCertificate, "{i}");
+        let st = stats(&w.s);
+        assert_eq!((st.refused_malformed, st.authz_checked, st.accepted), (1, 0, 0), "{i}");
+        // At the deadline: bad_certificate.
+        let _ = w.s.handle_timeout(200_000);
+        assert_eq!(w.s.state(), State::Failed, "{i}");
+        let a = w.s.last_alert();
+        assert!(a.sent && a.description == alert::BAD_CERTIFICATE, "{i}: {a:?}");
+    }
+}
