@@ -2081,11 +2081,12 @@ nanodtls_status nanodtls_authz_cert_encode(const uint8_t *ta_id,
  * write), sent as our Certificate when the server chooses AuthzCert. The
  * MacCert is BORROWED, not copied: it must stay valid and unchanged (e.g.
  * in flash) while registered. Its key must be the one set with
- * nanodtls_set_own_key (the server checks CertificateVerify with it).
- * With it, our key and the pinned server key
+ * nanodtls_set_own_key (call that first; the server checks
+ * CertificateVerify with it). With it, our key and the pinned server key
  * (nanodtls_set_authz_server_key), the client offers AuthzCert, and only
  * AuthzCert, as its certificate type. (NULL, 0) removes it.
- * NANODTLS_E_INVALID_ARG if it is not one well-formed MacCert,
+ * NANODTLS_E_INVALID_ARG if it is not one well-formed MacCert or not for
+ * our key (or no key is set yet),
  * NANODTLS_E_STATE on a server context, NANODTLS_E_UNSUPPORTED without
  * the feature `authz-cert`.
  */

@@ -542,3 +542,30 @@ fn a_badly_framed_certificate_is_refused_and_counted() {
         assert!(a.sent && a.description == alert::BAD_CERTIFICATE, "{i}: {a:?}");
     }
 }
+
+/// An AuthzCert credential is good for one handshake: its session is not
+/// cached, so coming back with it means a full handshake, where the used
+/// MacCert is refused.
+#[test]
+fn authz_cert_sessions_are_not_cached_for_resumption() {
+    let link = Link { latency_ms: 5, ..Link::default() };
+    let cert = maccert(&TA_KEY, 1, CLIENT);
+    let mut sim = Sim::new(az_client(RS, &cert), az_server(), link, 140);
+    sim.cenv.authz_cert = Some(cert.clone());
+    sim.senv = TestEnv::new(141).with_cache(4);
+    assert!(sim.handshake(10_000));
+    assert!(sim.client.has_session(), "the server issued a session ID");
+    let mut blob = [0u8; nanodtls::sizes::NANODTLS_SESSION_BLOB_MAX];
+    let n = sim.client.export_session(&mut blob).unwrap();
+    let mut w = [0u8; 256];
+    let wl = sim.server.credentials().ta.export(TA, &mut w).unwrap();
+    let mut c = az_client(RS, &cert);
+    c.import_session(&blob[..n]).unwrap();
+    let mut s = az_server();
+    s.trust_anchors_mut().import(&w[..wl]).unwrap();
+    let mut sim2 = Sim::new(c, s, link, 142);
+    sim2.cenv.authz_cert = Some(cert);
+    sim2.senv = std::mem::replace(&mut sim.senv, TestEnv::new(0));
+    assert!(!sim2.handshake(60_000));
+    assert_eq!(sim2.server.stats().resumptions, 0);
+}

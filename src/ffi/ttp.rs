@@ -762,11 +762,12 @@ pub unsafe extern "C" fn nanodtls_authz_cert_encode(
 /// write), sent as our Certificate when the server chooses AuthzCert. The
 /// MacCert is BORROWED, not copied: it must stay valid and unchanged (e.g.
 /// in flash) while registered. Its key must be the one set with
-/// nanodtls_set_own_key (the server checks CertificateVerify with it).
-/// With it, our key and the pinned server key
+/// nanodtls_set_own_key (call that first; the server checks
+/// CertificateVerify with it). With it, our key and the pinned server key
 /// (nanodtls_set_authz_server_key), the client offers AuthzCert, and only
 /// AuthzCert, as its certificate type. (NULL, 0) removes it.
-/// NANODTLS_E_INVALID_ARG if it is not one well-formed MacCert,
+/// NANODTLS_E_INVALID_ARG if it is not one well-formed MacCert or not for
+/// our key (or no key is set yet),
 /// NANODTLS_E_STATE on a server context, NANODTLS_E_UNSUPPORTED without
 /// the feature `authz-cert`.
 #[no_mangle]
@@ -789,8 +790,11 @@ pub unsafe extern "C" fn nanodtls_set_authz_cert(
                 if conn.role() != crate::Role::Client {
                     return NANODTLS_E_STATE;
                 }
-                if !c.is_empty() && crate::auth::authz_cert::parse(c).is_err() {
-                    return NANODTLS_E_INVALID_ARG;
+                if !c.is_empty() {
+                    let Ok(m) = crate::auth::authz_cert::parse(c) else { return NANODTLS_E_INVALID_ARG };
+                    if conn.own_spki().is_none_or(|own| own[..] != *m.spki) {
+                        return NANODTLS_E_INVALID_ARG;
+                    }
                 }
                 cb.authz_cert = if c.is_empty() { core::ptr::null() } else { cert };
                 cb.authz_cert_len = c.len();

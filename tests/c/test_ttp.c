@@ -570,6 +570,10 @@ static void test_authz_misuse(void)
     T_ST(nanodtls_set_authz_server_key(&g_server, g_server_spki, sizeof g_server_spki), NANODTLS_E_STATE);
     /* Not a MacCert; a truncated one; not a key; NULL with a length. */
     T_ST(nanodtls_set_authz_cert(&g_client, junk, sizeof junk), NANODTLS_E_INVALID_ARG);
+    /* A MacCert for another key than ours (the server's key here). */
+    T_ST(nanodtls_set_own_key(&g_client, AZ_SERVER_KEY, sizeof AZ_SERVER_KEY), NANODTLS_OK);
+    T_ST(nanodtls_set_authz_cert(&g_client, g_maccert, g_maccert_len), NANODTLS_E_INVALID_ARG);
+    T_ST(nanodtls_set_own_key(&g_client, AZ_CLIENT_KEY, sizeof AZ_CLIENT_KEY), NANODTLS_OK);
     T_ST(nanodtls_set_authz_cert(&g_client, g_maccert, g_maccert_len - 1), NANODTLS_E_INVALID_ARG);
     T_ST(nanodtls_set_authz_cert(&g_client, NULL, 4), NANODTLS_E_NULL);
     T_ST(nanodtls_set_authz_server_key(&g_client, junk, sizeof junk), NANODTLS_E_INVALID_ARG);
