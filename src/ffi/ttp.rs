@@ -1,6 +1,7 @@
 //! C API of the trusted-third-party modes (docs/ttp.md): the server's trust
-//! anchor table (single context and endpoint), the authenticated peer, and
-//! the trust anchor's own operations (derive a client key, issue a MacCert)
+//! anchor table (single context and endpoint), the authenticated peer, the
+//! AuthzCert client's MacCert, pinned server key and codepoint, and the
+//! trust anchor's own operations (derive a client key, issue a MacCert)
 //! for tools such as nanodtls-ta. Every function exists in every build;
 //! without the cargo features `derived-key` / `authz-cert` it returns
 //! NANODTLS_E_UNSUPPORTED.
