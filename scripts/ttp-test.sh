@@ -25,8 +25,9 @@
 #              gets in (the server prints the trust anchor, the client's key
 #              hash and the seq), the same MacCert again and a forged one are
 #              refused (refused_replayed, refused_bad_mac), a wrong pinned
-#              server key fails, and after a restart with --ta-state the used
-#              MacCert is still refused while a new seq gets in
+#              server key fails, an ordinary raw-public-key client still gets
+#              in, and after a restart with --ta-state the used MacCert is
+#              still refused while a new seq gets in
 #
 #   scripts/ttp-test.sh     (needs ./build, or builds it)
 #
@@ -256,6 +257,12 @@ printf '%02x' $(($(od -An -tu1 -j "$last" -N1 "$W/az21-forged.bin") ^ 1)) | xxd 
 az_must_fail "authz: a forged MacCert (one MAC bit) is refused" "$d/a3.log" "$W/az21-forged.bin"
 az_must_fail "authz: a wrong pinned server key fails" "$d/a4.log" "$W/az21.bin" "$PKI/client-cn.der"
 az_must_connect "authz: the genuine seq 21 still gets in (the refusals marked nothing)" "$d/a5.log" "$W/az21.bin"
+if timeout 20 "$BIN/nanodtls-client" --host 127.0.0.1 --port "$ND_SERVER_PORT" --rpk-peer "$PKI/server.der" \
+    --send "ttp-echo" --timeout-ms 6000 >"$d/a6.log" 2>&1 </dev/null && grep -q '^RECV ttp-echo' "$d/a6.log"; then
+    nd_ok "authz: the same server still serves an ordinary ECDHE-ECDSA client (raw public key)"
+else
+    nd_bad "authz: the same server still serves an ordinary ECDHE-ECDSA client (raw public key)" "$d/a6.log"
+fi
 nd_server_stop
 for c in refused_replayed refused_bad_mac; do expect_stat "$d" "$c"; done
 acc=$(ta_stat "$d" accepted)
