@@ -11,6 +11,8 @@
 #                   with raw public keys; also runs an ECDHE-ECDSA handshake
 #                   with mutual auth). No profile has the `log` feature (the
 #                   default build's debug log): firmware links no core::fmt.
+#           psk-derived-key = psk + derived-key (also a DerivedKey handshake)
+#           full-authz-cert = full + authz-cert (also an AuthzCert handshake)
 #
 # Reports, per profile: flash of the library as linked (image minus the
 # same image linked against stubs, embedded/bench/stub.c), for a client-only
@@ -93,7 +95,11 @@ for p in $PROFILES; do
         psk) fs=psk; ecc=() ;;
         small) fs=psk,small; ecc=() ;;
         full) fs=psk,ecc; ecc=(-DBENCH_ECC) ;;
-        *) nd_die "unknown profile $p (psk, small, full)" ;;
+        # The trusted-third-party modes (docs/ttp.md): the same runs plus a
+        # DerivedKey / an AuthzCert handshake.
+        psk-derived-key) fs=psk,derived-key; ecc=(-DBENCH_DK) ;;
+        full-authz-cert) fs=psk,ecc,authz-cert; ecc=(-DBENCH_ECC -DBENCH_AUTHZ) ;;
+        *) nd_die "unknown profile $p (psk, small, full, psk-derived-key, full-authz-cert)" ;;
     esac
     feat=(--no-default-features --features "$fs")
     d="$OUT/$p"
@@ -105,7 +111,7 @@ for p in $PROFILES; do
 
     inc=(-I"$d")
     lt_ecc=()
-    [ "$p" = full ] && lt_ecc=(-DLINKTEST_ECC)
+    case "$p" in full*) lt_ecc=(-DLINKTEST_ECC) ;; esac
     link "$d/bench.elf" "${inc[@]}" "${ecc[@]}" -- "$EMB/bench/bench.c" "$d/libnanodtls.a" || nd_die "bench link failed"
     link "$d/bench-stub.elf" "${inc[@]}" "${ecc[@]}" -- "$EMB/bench/bench.c" "$EMB/bench/stub.c" || nd_die "stub link failed"
     link "$d/client.elf" "${inc[@]}" "${lt_ecc[@]}" -- "$EMB/linktest/linktest.c" "$d/libnanodtls.a" || nd_die "client link failed"
@@ -200,10 +206,14 @@ sum() { if [ "$1" = "-" ] || [ "$2" = "-" ]; then echo "-"; else echo $(($1 + $2
 cols=""
 sep=""
 for p in $PROFILES; do
-    case "$p" in psk) n="PSK only" ;; small) n="PSK only, small (MFL 512)" ;; full) n="full (PSK + ECDHE-ECDSA)" ;; esac
+    case "$p" in
+        psk) n="PSK only" ;; small) n="PSK only, small (MFL 512)" ;; full) n="full (PSK + ECDHE-ECDSA)" ;;
+        psk-derived-key) n="PSK + derived-key" ;; full-authz-cert) n="full + authz-cert" ;;
+    esac
     cols="$cols | $n"
     sep="$sep|---:"
 done
+has() { case " $PROFILES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 row() { # row LABEL FN KEY...
     local label=$1 fn=$2
     shift 2
@@ -248,6 +258,15 @@ row "server instructions, ECDHE-ECDSA handshake" r_mi ecc.server_insns
 row "client key setup (set_own_key, trust)" r_mi ecc.client_setup_insns
 row "client peak stack, ECDHE-ECDSA" r_n ecc.client_stack
 row "server peak stack, ECDHE-ECDSA" r_n ecc.server_stack
+if has psk-derived-key || has full-authz-cert; then
+    row "client instructions, DerivedKey handshake (PSK)" r_mi dk.client_insns
+    row "server instructions, DerivedKey handshake" r_mi dk.server_insns
+    row "server peak stack, DerivedKey" r_n dk.server_stack
+    row "client instructions, AuthzCert handshake (ECDHE-ECDSA)" r_mi authz.client_insns
+    row "server instructions, AuthzCert handshake" r_mi authz.server_insns
+    row "client peak stack, AuthzCert" r_n authz.client_stack
+    row "server peak stack, AuthzCert" r_n authz.server_stack
+fi
 row "core::fmt symbols linked" r_n fmt
 row "panic entry symbols linked" r_n panic_syms
 echo
@@ -259,7 +278,6 @@ verdict() { # verdict VALUE GOAL
     if [ "$1" = "-" ]; then echo "not measured"; elif [ "$1" -le "$2" ]; then echo "met"; else
         awk -v v="$1" -v g="$2" 'BEGIN {printf "MISSED (+%.0f%%)", (v / g - 1) * 100}'; fi
 }
-has() { case " $PROFILES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 echo
 echo "| goal | nanodtls | goal | tinydtls | Mbed TLS 3.6.6 | verdict |"
 echo "|---|---:|---:|---:|---:|---|"
