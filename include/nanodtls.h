@@ -58,13 +58,13 @@
 /** Largest RFC 5077 session ticket a client keeps (feature tickets; GnuTLS issues about 390 bytes, OpenSSL about 180 (about 600 for a session with our X.509 client certificate, which its ticket holds), Mbed TLS about 150; a larger one is not kept and the next handshake is a full one). A server seals its tickets in the same buffer (about 110 bytes plus the peer identity): below that it issues none. */
 #define NANODTLS_MAX_TICKET 512
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 4936
+#define NANODTLS_CTX_SIZE 4944
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 617
+#define NANODTLS_CTX_WORDS 618
 /** Size of one nanodtls_peer slot in bytes. */
-#define NANODTLS_PEER_SIZE 3904
+#define NANODTLS_PEER_SIZE 3912
 /** Size of one nanodtls_peer slot in 64-bit words. */
-#define NANODTLS_PEER_WORDS 488
+#define NANODTLS_PEER_WORDS 489
 /** Largest blob nanodtls_session_export writes (it contains the master secret). */
 #define NANODTLS_SESSION_BLOB_MAX 754
 /** Largest trust anchor window state nanodtls_ta_export writes (see docs/ttp.md). */
@@ -74,9 +74,9 @@
 /** Size of one nanodtls_session_entry in 64-bit words. */
 #define NANODTLS_SESSION_ENTRY_WORDS 28
 /** Size of nanodtls_endpoint in bytes. */
-#define NANODTLS_ENDPOINT_SIZE 1944
+#define NANODTLS_ENDPOINT_SIZE 1952
 /** Size of nanodtls_endpoint in 64-bit words. */
-#define NANODTLS_ENDPOINT_WORDS 243
+#define NANODTLS_ENDPOINT_WORDS 244
 
 
 /**
@@ -183,6 +183,13 @@
  * nanodtls_heartbeat_status: no response after the retransmissions.
  */
 #define NANODTLS_HEARTBEAT_FAILED 3
+
+/**
+ * What nanodtls_aes_hook.ccm_open returns for a record (or ticket) that is
+ * not authentic: it is dropped like any forgery (the connection goes on).
+ * Any other non-zero value is a failure of the hook.
+ */
+#define NANODTLS_AES_HOOK_AUTH_FAILED 1
 
 /**
  * nanodtls_get_cid: the CID we put in the records we send (the peer's).
@@ -403,6 +410,77 @@ typedef struct nanodtls_config {
    */
   uint8_t cid_len;
 } nanodtls_config;
+
+/**
+ * An AES-128 / AES-128-CCM accelerator (hardware AES, a CCM engine, PSA
+ * Crypto ...), registered with nanodtls_set_aes_hook. Either a block
+ * function (then nanodtls runs its own CCM on it: 6 + 5 calls for a
+ * 64-byte record) or a whole-CCM pair (one call per record), or all three
+ * (the CCM pair is used).
+ *
+ * Key material: nanodtls owns it. Every call gets the raw 16-byte key,
+ * valid for that call only: the hook keeps no pointer to it (it may load
+ * it into a key slot or cache a schedule, and must wipe those itself).
+ * Buffers are valid only during the call and never overlap, except that
+ * seal and open work on `buf` in place.
+ *
+ * Calls are synchronous, on the thread of the library call that needs
+ * them (nanodtls_write, nanodtls_feed, nanodtls_poll_datagram and the
+ * endpoint counterparts): a hook may block (wait for its DMA or a
+ * hardware mutex); nothing in nanodtls runs meanwhile. Calls for
+ * different contexts may come from different threads at once if the
+ * application uses contexts from several threads. A hook must not call
+ * into nanodtls for the context being served (NANODTLS_E_REENTRANT).
+ *
+ * Failure: any non-zero return (except ccm_open's
+ * NANODTLS_AES_HOOK_AUTH_FAILED) fails the context closed: the call
+ * returns NANODTLS_E_CRYPTO (also every later call: it is the sticky
+ * status), the state becomes NANODTLS_STATE_FAILED, the secrets are
+ * wiped, and a fatal internal_error alert is queued (sent if the hook
+ * can still seal it). nanodtls never falls back to its own AES. What the
+ * hook left in `buf` or `tag` is zeroed and never sent or delivered.
+ */
+typedef struct nanodtls_aes_hook {
+  /**
+   * Passed to every call.
+   */
+  void *user;
+  /**
+   * Encrypt the 16 bytes at `block` in place with AES-128 under the 16
+   * bytes at `key`. 0 on success. NULL if ccm_seal and ccm_open are set.
+   */
+  int (*encrypt_block)(void *user, const uint8_t *key, uint8_t *block);
+  /**
+   * AES-128-CCM (RFC 6655: 12-byte nonce, L = 3): encrypt the `len`
+   * bytes at `buf` in place and write the `tag_len`-byte tag (8 or 16)
+   * to `tag`, authenticating the `aad_len` bytes at `aad` (`aad` may be
+   * NULL when `aad_len` is 0, and `buf` when `len` is 0). 0 on success.
+   */
+  int (*ccm_seal)(void *user,
+                  const uint8_t *key,
+                  const uint8_t *nonce,
+                  const uint8_t *aad,
+                  size_t aad_len,
+                  uint8_t *buf,
+                  size_t len,
+                  uint8_t *tag,
+                  size_t tag_len);
+  /**
+   * AES-128-CCM decryption: verify the `tag_len`-byte tag at `tag` and
+   * decrypt the `len` bytes at `buf` in place. 0 if authentic,
+   * NANODTLS_AES_HOOK_AUTH_FAILED if not (nanodtls zeroes `buf`), any
+   * other value on failure. Set together with ccm_seal, or neither.
+   */
+  int (*ccm_open)(void *user,
+                  const uint8_t *key,
+                  const uint8_t *nonce,
+                  const uint8_t *aad,
+                  size_t aad_len,
+                  uint8_t *buf,
+                  size_t len,
+                  const uint8_t *tag,
+                  size_t tag_len);
+} nanodtls_aes_hook;
 
 /**
  * Opaque connection context. Its size is a compile-time constant, so it
@@ -1007,6 +1085,13 @@ typedef struct nanodtls_ta_peer {
  */
 #define NANODTLS_E_UNKNOWN_PEER -21
 
+/**
+ * The AES/CCM hook (nanodtls_set_aes_hook) reported a failure: the
+ * connection failed closed (fatal internal_error alert where one could still
+ * be sealed; no fallback to the built-in AES).
+ */
+#define NANODTLS_E_CRYPTO -22
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1046,6 +1131,29 @@ const char *nanodtls_state_name(int32_t state);
  * NANODTLS_ROLE_SERVER).
  */
 nanodtls_status nanodtls_config_default(struct nanodtls_config *cfg, uint8_t role);
+
+/**
+ * Register the AES/CCM accelerator of every context and endpoint (global
+ * to the library, like nanodtls_set_log_hook), or with NULL go back to
+ * the built-in constant-time AES (the default). `*hook` is read at every
+ * AES operation: it must stay valid and unchanged while registered (a
+ * `static const` struct), and until calls that may still use it have
+ * returned after it is replaced. Takes effect for records sealed or opened
+ * from then on, in existing contexts too (both AES implementations give
+ * the same bytes). See nanodtls_aes_hook for the contract of the calls
+ * (key ownership, blocking, failure: the context fails closed with
+ * NANODTLS_E_CRYPTO, no fallback).
+ *
+ * Returns NANODTLS_OK; NANODTLS_E_INVALID_ARG if the hook has neither
+ * encrypt_block nor the pair ccm_seal and ccm_open (or only one of the
+ * pair; nothing changes then); NANODTLS_E_UNSUPPORTED if the library was
+ * built without the `aes-hook` cargo feature (nothing is registered).
+ *
+ * # Safety
+ * `hook` is NULL or points to a valid nanodtls_aes_hook that outlives its
+ * registration (see above).
+ */
+nanodtls_status nanodtls_set_aes_hook(const struct nanodtls_aes_hook *hook);
 
 /**
  * Copy a negotiated connection ID (RFC 9146): `which` is NANODTLS_CID_TX

@@ -6,6 +6,11 @@
 #   scripts/bench-embedded.sh [--profile] [--profiles "psk small full"]
 #
 # Profiles: psk   = --no-default-features --features psk
+#           psk-tables = psk,aes-tables (table-based AES: not constant-time
+#                   on parts with a data or flash cache, src/crypto/aes_tables.rs)
+#           psk-hook = psk,aes-hook with a stand-in AES/CCM hook that does no
+#                   cryptography (bench.c -DBENCH_AES_HOOK): what the library
+#                   spends around a CCM engine; not in the default list
 #           small = --no-default-features --features psk,small (MFL 512 buffers)
 #           full  = --no-default-features --features psk,ecc (PSK + ECDHE-ECDSA
 #                   with raw public keys; also runs an ECDHE-ECDSA handshake
@@ -95,11 +100,13 @@ for p in $PROFILES; do
         psk) fs=psk; ecc=() ;;
         small) fs=psk,small; ecc=() ;;
         full) fs=psk,ecc; ecc=(-DBENCH_ECC) ;;
+        psk-tables) fs=psk,aes-tables; ecc=() ;;
+        psk-hook) fs=psk,aes-hook; ecc=(-DBENCH_AES_HOOK) ;;
         # The trusted-third-party modes (docs/ttp.md): the same runs plus a
         # DerivedKey / an AuthzCert handshake.
         psk-derived-key) fs=psk,derived-key; ecc=(-DBENCH_DK) ;;
         full-authz-cert) fs=psk,ecc,authz-cert; ecc=(-DBENCH_ECC -DBENCH_AUTHZ) ;;
-        *) nd_die "unknown profile $p (psk, small, full, psk-derived-key, full-authz-cert)" ;;
+        *) nd_die "unknown profile $p (psk, small, full, psk-tables, psk-hook, psk-derived-key, full-authz-cert)" ;;
     esac
     feat=(--no-default-features --features "$fs")
     d="$OUT/$p"
@@ -208,6 +215,7 @@ sep=""
 for p in $PROFILES; do
     case "$p" in
         psk) n="PSK only" ;; small) n="PSK only, small (MFL 512)" ;; full) n="full (PSK + ECDHE-ECDSA)" ;;
+        psk-tables) n="PSK only, table AES (aes-tables)" ;; psk-hook) n="PSK only, stand-in AES/CCM hook (aes-hook)" ;;
         psk-derived-key) n="PSK + derived-key" ;; full-authz-cert) n="full + authz-cert" ;;
     esac
     cols="$cols | $n"

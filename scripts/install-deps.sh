@@ -20,7 +20,8 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 PKGS=(cmake make gcc g++ libc6-dev valgrind iproute2 util-linux
-      gnutls-bin libcoap3-bin autoconf automake libtool pkg-config)
+      gnutls-bin libcoap3-bin autoconf automake libtool pkg-config
+      libssl-dev libmbedtls-dev) # libssl-dev also for tests/c/test_aes_hook.c (an AES hook on libcrypto)
 if [ "$EMBEDDED" = 1 ]; then
     PKGS+=(rustc-web cargo-web rust-web-src gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
 fi

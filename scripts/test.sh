@@ -21,7 +21,9 @@
 #             half-open handshakes sending junk (scripts/endpoint-exhaustion-test.sh,
 #             ~5 s); DerivedKey end to end: nanodtls-ta derive, our client
 #             and OpenSSL's s_client against nanodtls-server --ta, replay,
-#             window and restart (scripts/ttp-test.sh, ~20 s)
+#             window and restart (scripts/ttp-test.sh, ~20 s); the host
+#             benchmark built against the CMake library, one tiny round
+#             (scripts/bench-host.sh --quick, ~5 s)
 #   demo      scripts/demo.sh (our client and server over loopback)
 #   interop   tests/interop/run.py against OpenSSL, GnuTLS, Mbed TLS 2.28 and
 #             3.6.6 (built from ../shared, SKIP without it), tinydtls, libcoap
@@ -86,6 +88,12 @@ stage_rust() {
     cargo clippy --quiet --all-targets --no-default-features --features psk -- -D warnings
     cargo test --quiet
     cargo test --quiet --no-default-features --features psk
+    # The table AES (feature aes-tables): the FIPS 197 / SP 800-38C /
+    # Wycheproof vectors and the aes/ccm crate cross-checks of src/crypto
+    # against it, and a PSK-only build with the AES/CCM hook.
+    cargo clippy --quiet --all-targets --no-default-features --features psk,aes-tables -- -D warnings
+    cargo test --quiet --lib --features aes-tables crypto::
+    cargo test --quiet --no-default-features --features psk,aes-hook,tickets --lib --test aes_hook
     # The trust anchor modes in a firmware-like profile (PSK + DerivedKey),
     # and the known-answer vectors still what their script computes.
     cargo clippy --quiet --all-targets --no-default-features --features psk,derived-key -- -D warnings
@@ -127,6 +135,9 @@ stage_c() {
     scripts/endpoint-exhaustion-test.sh
     # DerivedKey through nanodtls-ta, nanodtls-client, s_client and nanodtls-server --ta.
     scripts/ttp-test.sh
+    # The host benchmark's drivers still build and work (one tiny round,
+    # every check, no figures worth reading; ~5 s).
+    NANODTLS_LIB=build/nanodtls-cargo/default/release/libnanodtls.a scripts/bench-host.sh --quick
 }
 
 stage_demo() { scripts/demo.sh; }

@@ -206,6 +206,8 @@ pub struct Endpoint {
     /// Where the endpoint's and its peers' debug log goes (feature `log`).
     #[cfg(feature = "log")]
     log: crate::log::LogSink,
+    /// Who does the AES-CCM of the peers' records (feature `aes-hook`).
+    engine: crate::crypto::aead::Engine,
 }
 
 /// The first record of a datagram if it is an unfragmented epoch-0
@@ -238,11 +240,13 @@ impl Endpoint {
         }
         #[cfg(feature = "log")]
         let sink = self.log;
+        let engine = self.engine;
         self.zero();
         #[cfg(feature = "log")]
         {
             self.log = sink;
         }
+        self.engine = engine;
         self.cfg = *cfg;
         self.idle_timeout_ms = idle_timeout_ms;
         self.half_open_timeout_ms = half_open_timeout_ms;
@@ -301,6 +305,14 @@ impl Endpoint {
     #[cfg(feature = "log")]
     pub fn set_log_sink(&mut self, sink: crate::log::LogSink) {
         self.log = sink;
+    }
+
+    /// Do the AES-CCM of every peer started from now on with `hook`
+    /// (feature `aes-hook`; see [`Engine::set_aes_hook`]). Kept across
+    /// [`Endpoint::init`].
+    #[cfg(feature = "aes-hook")]
+    pub fn set_aes_hook(&mut self, hook: Option<&'static crate::crypto::hook::AesHook>) {
+        self.engine = hook;
     }
 
     /// Change the slot reclamation timeouts (see [`Endpoint::init`]).
@@ -584,6 +596,8 @@ impl Endpoint {
         slot.conn.init(&cfg)?;
         #[cfg(feature = "log")]
         slot.conn.set_log_sink(self.log);
+        #[cfg(feature = "aes-hook")]
+        slot.conn.set_aes_hook(self.engine);
         slot.addr.get_mut(..addr.len()).ok_or(Error::InvalidArgument)?.copy_from_slice(addr);
         slot.addr_len = addr.len() as u8;
         slot.in_use = true;

@@ -45,6 +45,10 @@ pub enum Error {
     NoSlot = -20,
     /// The peer address is unknown to the endpoint.
     UnknownPeer = -21,
+    /// The AES/CCM hook (feature `aes-hook`) reported a failure: the
+    /// connection failed closed (internal_error alert where one could still
+    /// be sent); nothing fell back to the built-in AES.
+    Crypto = -22,
 }
 
 impl Error {
@@ -76,6 +80,7 @@ impl Error {
             Error::Unsupported => c"not supported by this build",
             Error::NoSlot => c"no free peer slot",
             Error::UnknownPeer => c"unknown peer",
+            Error::Crypto => c"AES/CCM hook failed",
         }
     }
 
@@ -107,6 +112,7 @@ impl Error {
             -19 => Error::Unsupported,
             -20 => Error::NoSlot,
             -21 => Error::UnknownPeer,
+            -22 => Error::Crypto,
             _ => return None,
         })
     }
@@ -170,7 +176,7 @@ mod tests {
 
     #[test]
     fn codes_round_trip() {
-        for c in (-21..=-1).filter(|&c| c != -8) {
+        for c in (-22..=-1).filter(|&c| c != -8) {
             let e = Error::from_code(c).unwrap();
             assert_eq!(e.code(), c);
             assert!(!e.as_str().is_empty());
@@ -178,6 +184,6 @@ mod tests {
         assert_eq!(Error::from_code(0), None);
         // -8 was NANODTLS_E_READ_PENDING (no receive queue any more): never reused.
         assert_eq!(Error::from_code(-8), None);
-        assert_eq!(Error::from_code(-22), None);
+        assert_eq!(Error::from_code(-23), None);
     }
 }

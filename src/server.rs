@@ -211,7 +211,7 @@ impl Association {
         #[cfg(feature = "tickets")]
         let (from_ticket, issue_ticket) = {
             let issue = self.cfg.tickets && offered.ticket.is_some() && env.ticket_keys().is_some();
-            let t = if resume { None } else { self.ticket_session(env, now, &ch, offered.ticket, ems) };
+            let t = if resume { None } else { self.ticket_session(env, now, &ch, offered.ticket, ems)? };
             (t, issue)
         };
         #[cfg(feature = "tickets")]
@@ -346,7 +346,8 @@ impl Association {
 
     /// The session in the ticket the ClientHello offers (RFC 5077 3.4), if
     /// it is ours, intact, not expired and still acceptable; `None` means a
-    /// full handshake (never a failure). Nothing changes.
+    /// full handshake. Nothing changes. Fails only if the AES/CCM hook
+    /// failed (feature `aes-hook`: no silent full handshake then).
     #[cfg(feature = "tickets")]
     fn ticket_session(
         &self,
@@ -355,35 +356,35 @@ impl Association {
         ch: &ClientHello<'_>,
         ticket: Option<&[u8]>,
         ems: bool,
-    ) -> Option<crate::session::SessionData> {
-        let ticket = ticket.filter(|t| !t.is_empty() && self.cfg.tickets)?;
+    ) -> Result<Option<crate::session::SessionData>, Fatal> {
+        let Some(ticket) = ticket.filter(|t| !t.is_empty() && self.cfg.tickets) else { return Ok(None) };
         if ch.session_id.is_empty() {
             nd_log!(self.log => Info, "server: a ticket without a session ID: full handshake");
-            return None;
+            return Ok(None);
         }
         let mut buf = Zeroizing::new([0u8; crate::session_ticket::MAX_SEALED]);
         let copy = buf.get_mut(..ticket.len());
         let Some(copy) = copy else {
             nd_log!(self.log => Info, "server: ticket of {} bytes is not one of ours: full handshake", ticket.len());
-            return None;
+            return Ok(None);
         };
         copy.copy_from_slice(ticket);
-        let keys = env.ticket_keys()?;
-        let Some(mut s) = keys.unseal(copy, now) else {
+        let Some(keys) = env.ticket_keys() else { return Ok(None) };
+        let Some(mut s) = keys.unseal_with(self.rl.engine, copy, now).map_err(Fatal::internal)? else {
             nd_log!(self.log => Info, "server: ticket of {} bytes refused (unknown key, tampered or expired): full handshake", ticket.len());
-            return None;
+            return Ok(None);
         };
         let configured = self.cfg.suite_list().any(|x| x == s.suite);
         if !(ch.offers(s.suite) && configured && s.ems == ems) {
             nd_log!(self.log => Info, "server: ticket's suite or extended master secret use does not match: full handshake");
             s.clear();
-            return None;
+            return Ok(None);
         }
-        let id = s.id.get_mut(..ch.session_id.len())?;
+        let Some(id) = s.id.get_mut(..ch.session_id.len()) else { return Ok(None) };
         id.copy_from_slice(ch.session_id);
         s.id_len = ch.session_id.len() as u8;
         nd_log!(self.log => Info, "server: resuming from a ticket ({})", suite::name(s.suite));
-        Some(s)
+        Ok(Some(s))
     }
 
     /// NewSessionTicket (RFC 5077 3.3) if our ServerHello announced one:
@@ -412,12 +413,20 @@ impl Association {
                     off += b.len();
                     Ok(())
                 };
-                let sealed =
-                    keys.refresh(now, &mut rng).and_then(|_| keys.seal(&s, now, &nonce, &mut self.ticket.data));
+                let engine = self.rl.engine;
+                let sealed = keys
+                    .refresh(now, &mut rng)
+                    .and_then(|_| keys.seal_with(engine, &s, now, &nonce, &mut self.ticket.data));
                 match sealed {
                     Ok(n) => {
                         self.ticket.len = n as u16;
                         self.ticket.lifetime_hint = keys.lifetime_ms / 1000;
+                    }
+                    // The AES/CCM hook failed: fail closed (no empty ticket).
+                    Err(Error::Crypto) => {
+                        s.clear();
+                        self.ticket.clear();
+                        return Err(Fatal::internal(Error::Crypto));
                     }
                     Err(_e) => {
                         nd_log!(self.log => Warn, "server: no ticket sealed ({}): sending an empty NewSessionTicket", _e.as_str())

@@ -167,6 +167,18 @@ impl TicketKeys {
     /// Seal `s` (a session established at `now`) into `out` under the
     /// current key; returns the ticket length.
     pub fn seal(&self, s: &SessionData, now: u64, nonce: &[u8; NONCE_LEN], out: &mut [u8]) -> Result<usize, Error> {
+        self.seal_with(aead::BUILT_IN, s, now, nonce, out)
+    }
+
+    /// [`TicketKeys::seal`] with `engine` (`Crypto` if its hook failed).
+    pub fn seal_with(
+        &self,
+        engine: aead::Engine,
+        s: &SessionData,
+        now: u64,
+        nonce: &[u8; NONCE_LEN],
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
         if !self.current.valid || !s.valid {
             return Err(Error::WrongState);
         }
@@ -187,27 +199,39 @@ impl TicketKeys {
         let buf = w.written_mut();
         let (head, rest) = buf.split_at_mut(start);
         let (body, tag) = rest.split_at_mut(end - start);
-        aead::seal(TagLen::Sixteen, &self.current.key, nonce, head, body, tag)?;
+        aead::seal_with(engine, TagLen::Sixteen, &self.current.key, nonce, head, body, tag)?;
         Ok(n)
     }
 
     /// Open a ticket in place (`ticket` is overwritten). Returns the session
     /// (without an ID) if the ticket is ours, intact and not expired.
     pub fn unseal(&self, ticket: &mut [u8], now: u64) -> Option<SessionData> {
+        self.unseal_with(aead::BUILT_IN, ticket, now).ok().flatten()
+    }
+
+    /// [`TicketKeys::unseal`] with `engine`: `Err(Crypto)` if its hook
+    /// failed (not a refused ticket: the caller fails closed).
+    pub fn unseal_with(&self, engine: aead::Engine, ticket: &mut [u8], now: u64) -> Result<Option<SessionData>, Error> {
         let min = KEY_NAME_LEN + NONCE_LEN + TAG_LEN;
         if ticket.len() < min || ticket.len() > MAX_SEALED {
-            return None;
+            return Ok(None);
         }
         let (head, rest) = ticket.split_at_mut(KEY_NAME_LEN + NONCE_LEN);
         let body_len = rest.len() - TAG_LEN;
         let (body, tag) = rest.split_at_mut(body_len);
-        let name = head.get(..KEY_NAME_LEN)?;
-        let nonce: [u8; NONCE_LEN] = head.get(KEY_NAME_LEN..)?.try_into().ok()?;
-        let key = [&self.current, &self.grace].into_iter().find(|k| k.valid && ct_eq(&k.name, name))?;
-        aead::open(TagLen::Sixteen, &key.key, &nonce, head, body, tag).ok()?;
+        let (Some(name), Some(nonce)) = (head.get(..KEY_NAME_LEN), head.get(KEY_NAME_LEN..)) else { return Ok(None) };
+        let Ok(nonce) = <[u8; NONCE_LEN]>::try_from(nonce) else { return Ok(None) };
+        let Some(key) = [&self.current, &self.grace].into_iter().find(|k| k.valid && ct_eq(&k.name, name)) else {
+            return Ok(None);
+        };
+        match aead::open_with(engine, TagLen::Sixteen, &key.key, &nonce, head, body, tag) {
+            Ok(()) => {}
+            Err(Error::Crypto) => return Err(Error::Crypto),
+            Err(_) => return Ok(None),
+        }
         let s = parse_state(body, now, u64::from(self.lifetime_ms));
         body.zeroize();
-        s
+        Ok(s)
     }
 }
 

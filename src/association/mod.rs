@@ -299,6 +299,22 @@ impl Association {
         f.err
     }
 
+    /// The AES/CCM hook failed while sealing (feature `aes-hook`): fail
+    /// closed with `Crypto` and queue internal_error. If it failed sealing
+    /// that very alert (or any other while already failed), the alert is
+    /// given up: nothing can be sealed any more.
+    #[cfg(feature = "aes-hook")]
+    pub(crate) fn crypto_failed(&mut self) -> Error {
+        if matches!(self.state, State::Failed | State::Closed) {
+            self.alert_out.pending = false;
+            self.wipe_secrets();
+            if self.state == State::Failed {
+                return self.sticky();
+            }
+        }
+        self.fail(Fatal::internal(Error::Crypto))
+    }
+
     pub(crate) fn queue_alert(&mut self, level: u8, description: u8) {
         // A fatal alert replaces anything pending; a warning never replaces a fatal.
         if self.alert_out.pending && self.alert_out.level == alert::FATAL && level != alert::FATAL {

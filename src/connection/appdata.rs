@@ -26,7 +26,12 @@ impl Engine {
         }
         let role = c.cfg.role;
         let mut w = Writer::new(out);
-        c.rl.emit(role, &mut w, content::APPLICATION_DATA, 1, &[data])?;
+        match c.rl.emit(role, &mut w, content::APPLICATION_DATA, 1, &[data]) {
+            Ok(()) => {}
+            #[cfg(feature = "aes-hook")]
+            Err(Error::Crypto) => return Err(c.crypto_failed()),
+            Err(e) => return Err(e),
+        }
         c.stats.app_records_tx = c.stats.app_records_tx.saturating_add(1);
         c.stats.tx_records = c.stats.tx_records.saturating_add(1);
         c.stats.tx_datagrams = c.stats.tx_datagrams.saturating_add(1);

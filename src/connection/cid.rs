@@ -64,7 +64,7 @@ pub(super) fn cid_record(
     let ours = rx.get_mut(..cid_len)?;
     ours.copy_from_slice(c.rl.cid.rx());
     let fragment = datagram.get_mut(start..end)?;
-    let (ctype, plain) = match cid::open_in_place(&h, ours, c.rl.read_keys(role), tag, fragment) {
+    let (ctype, plain) = match cid::open_in_place_with(c.rl.engine, &h, ours, c.rl.read_keys(role), tag, fragment) {
         Ok(Some(x)) => x,
         Ok(None) => {
             // Authentic, but no content type in the inner plaintext: the
@@ -74,6 +74,8 @@ pub(super) fn cid_record(
             nd_drop!(c, dropped_malformed, "tls12_cid record seq {} without a content type (all zero)", h.seq);
             return Some((end, Ok(None)));
         }
+        #[cfg(feature = "aes-hook")]
+        Err(crate::error::Error::Crypto) => return Some((end, Err(Fatal::internal(crate::error::Error::Crypto)))),
         Err(_) => {
             nd_drop!(c, dropped_auth, "tls12_cid record failed authentication: seq {}", h.seq);
             if matches!(c.state, State::ServerWaitFinished | State::ClientWaitFinished) {

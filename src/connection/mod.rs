@@ -59,11 +59,13 @@ impl Engine {
         cfg.validate()?;
         #[cfg(feature = "log")]
         let sink = self.assoc.log;
+        let engine = self.assoc.rl.engine;
         self.zero();
         #[cfg(feature = "log")]
         {
             self.assoc.log = sink;
         }
+        self.assoc.rl.engine = engine;
         self.init_zeroed(cfg)
     }
 
@@ -416,6 +418,16 @@ impl Engine {
     #[cfg(feature = "log")]
     pub fn set_log_sink(&mut self, sink: crate::log::LogSink) {
         self.assoc.log = sink;
+    }
+
+    /// Do this connection's AES-CCM (records, and a server's session
+    /// tickets) with `hook` (feature `aes-hook`; `None`: the built-in AES,
+    /// the default). Kept across [`Engine::init`]. A failing hook fails the
+    /// connection closed with [`Error::Crypto`] (see
+    /// [`crate::crypto::hook`]).
+    #[cfg(feature = "aes-hook")]
+    pub fn set_aes_hook(&mut self, hook: Option<&'static crate::crypto::hook::AesHook>) {
+        self.assoc.rl.engine = hook;
     }
 
     /// Endpoint: the ClientHello about to be fed came with a valid cookie

@@ -25,6 +25,22 @@ impl Engine {
         now: u64,
         out: &mut [u8],
     ) -> Result<Option<usize>, Error> {
+        let r = self.poll_inner(creds, env, now, out);
+        // The AES/CCM hook failed: whatever is in `out` is not sent.
+        #[cfg(feature = "aes-hook")]
+        if r == Err(Error::Crypto) {
+            return Err(self.assoc.crypto_failed());
+        }
+        r
+    }
+
+    fn poll_inner(
+        &mut self,
+        creds: &Credentials,
+        env: &dyn Env,
+        now: u64,
+        out: &mut [u8],
+    ) -> Result<Option<usize>, Error> {
         // A buffer below the smallest MTU holds no datagram we would send:
         // refuse it whenever something waits (instead of cutting a flight
         // into tiny fragments); an empty buffer makes every branch below

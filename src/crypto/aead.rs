@@ -45,7 +45,29 @@ const MAX_MSG: usize = (1 << (8 * L)) - 1;
 /// Largest AAD with the two-byte length encoding (RFC 3610 2.2).
 const MAX_AAD: usize = 0xFEFF;
 
+/// The AES-CCM that protects records and session tickets: the built-in
+/// AES ([`BUILT_IN`]) or, with the cargo feature `aes-hook`, a registered
+/// engine ([`super::hook::AesHook`]).
+#[cfg(feature = "aes-hook")]
+pub type Engine = Option<&'static super::hook::AesHook>;
+/// The AES-CCM that protects records and session tickets (always the
+/// built-in AES: the feature `aes-hook` is off; zero-sized).
+#[cfg(not(feature = "aes-hook"))]
+#[derive(Clone, Copy, Debug, zerocopy::FromZeros)]
+pub struct Engine;
+
+/// The built-in AES (also what an all-zero [`Engine`] is).
+#[cfg(feature = "aes-hook")]
+pub const BUILT_IN: Engine = None;
+/// The built-in AES.
+#[cfg(not(feature = "aes-hook"))]
+pub const BUILT_IN: Engine = Engine;
+
 /// Encrypt `buf` in place and write the tag to `tag_out` (at least `tag.bytes()` long).
+///
+/// Not inlined: the 176-byte key schedule lives in this frame only while
+/// the AES runs, never in the (deep) frames of the callers.
+#[inline(never)]
 pub fn seal(
     tag: TagLen,
     key: &[u8; 16],
@@ -54,17 +76,15 @@ pub fn seal(
     buf: &mut [u8],
     tag_out: &mut [u8],
 ) -> Result<(), Error> {
-    let dst = tag_out.get_mut(..tag.bytes()).ok_or(Error::BufferTooSmall)?;
-    let mut t = ccm(tag, key, nonce, aad, buf, false)?;
-    for (d, s) in dst.iter_mut().zip(t.iter()) {
-        *d = *s;
-    }
-    t.zeroize();
-    Ok(())
+    let mut aes = Aes128::unkeyed();
+    aes.set_key(key);
+    seal_blocks(&aes, tag, nonce, aad, buf, tag_out)
 }
 
 /// Verify and decrypt `buf` in place. The tag comparison is constant-time;
 /// on failure `buf` is zeroed (no unauthenticated plaintext is left behind).
+/// Not inlined (see [`seal`]).
+#[inline(never)]
 pub fn open(
     tag: TagLen,
     key: &[u8; 16],
@@ -73,10 +93,132 @@ pub fn open(
     buf: &mut [u8],
     tag_in: &[u8],
 ) -> Result<(), Error> {
+    let mut aes = Aes128::unkeyed();
+    aes.set_key(key);
+    open_blocks(&aes, tag, nonce, aad, buf, tag_in)
+}
+
+/// [`seal`] with `engine`. `Crypto` if a hook failed (`buf` is then
+/// zeroed: whatever the hook left there is not sent).
+pub fn seal_with(
+    engine: Engine,
+    tag: TagLen,
+    key: &[u8; 16],
+    nonce: &[u8; 12],
+    aad: &[u8],
+    buf: &mut [u8],
+    tag_out: &mut [u8],
+) -> Result<(), Error> {
+    #[cfg(feature = "aes-hook")]
+    if let Some(hook) = engine {
+        check_lengths(aad, buf)?;
+        let dst = tag_out.get_mut(..tag.bytes()).ok_or(Error::BufferTooSmall)?;
+        return hook.0.seal(tag, key, nonce, aad, buf, dst).map_err(|_| {
+            buf.zeroize();
+            dst.zeroize();
+            Error::Crypto
+        });
+    }
+    let _ = engine;
+    seal(tag, key, nonce, aad, buf, tag_out)
+}
+
+/// [`open`] with `engine`: `Decode` if the record is not authentic, `Crypto`
+/// if a hook failed; `buf` is zeroed on either.
+pub fn open_with(
+    engine: Engine,
+    tag: TagLen,
+    key: &[u8; 16],
+    nonce: &[u8; 12],
+    aad: &[u8],
+    buf: &mut [u8],
+    tag_in: &[u8],
+) -> Result<(), Error> {
+    #[cfg(feature = "aes-hook")]
+    if let Some(hook) = engine {
+        if tag_in.len() != tag.bytes() {
+            return Err(Error::Decode);
+        }
+        check_lengths(aad, buf)?;
+        let r = match hook.0.open(tag, key, nonce, aad, buf, tag_in) {
+            Ok(true) => return Ok(()),
+            Ok(false) => Error::Decode,
+            Err(_) => Error::Crypto,
+        };
+        buf.zeroize();
+        return Err(r);
+    }
+    let _ = engine;
+    open(tag, key, nonce, aad, buf, tag_in)
+}
+
+#[cfg(feature = "aes-hook")]
+fn check_lengths(aad: &[u8], buf: &[u8]) -> Result<(), Error> {
+    if buf.len() > MAX_MSG || aad.len() > MAX_AAD {
+        return Err(Error::InvalidArgument);
+    }
+    Ok(())
+}
+
+/// A block cipher CCM runs on: the built-in AES with its expanded key, or
+/// (feature `aes-hook`) an engine's block function with the key.
+pub(crate) trait Blocks {
+    /// Encrypt two blocks in place.
+    fn enc2(&self, a: &mut [u8; BLOCK], b: &mut [u8; BLOCK]) -> Result<(), Error>;
+    /// Encrypt one block in place.
+    fn enc1(&self, a: &mut [u8; BLOCK]) -> Result<(), Error>;
+}
+
+impl Blocks for Aes128 {
+    #[inline(always)]
+    fn enc2(&self, a: &mut [u8; BLOCK], b: &mut [u8; BLOCK]) -> Result<(), Error> {
+        self.encrypt2(a, b);
+        Ok(())
+    }
+    #[inline(always)]
+    fn enc1(&self, a: &mut [u8; BLOCK]) -> Result<(), Error> {
+        self.encrypt1(a);
+        Ok(())
+    }
+}
+
+/// CCM seal over a block cipher (see [`seal`]).
+pub(crate) fn seal_blocks<B: Blocks + ?Sized>(
+    aes: &B,
+    tag: TagLen,
+    nonce: &[u8; 12],
+    aad: &[u8],
+    buf: &mut [u8],
+    tag_out: &mut [u8],
+) -> Result<(), Error> {
+    let dst = tag_out.get_mut(..tag.bytes()).ok_or(Error::BufferTooSmall)?;
+    let mut t = ccm(aes, tag, nonce, aad, buf, false)?;
+    for (d, s) in dst.iter_mut().zip(t.iter()) {
+        *d = *s;
+    }
+    t.zeroize();
+    Ok(())
+}
+
+/// CCM open over a block cipher (see [`open`]); `buf` is zeroed on any failure.
+pub(crate) fn open_blocks<B: Blocks + ?Sized>(
+    aes: &B,
+    tag: TagLen,
+    nonce: &[u8; 12],
+    aad: &[u8],
+    buf: &mut [u8],
+    tag_in: &[u8],
+) -> Result<(), Error> {
     if tag_in.len() != tag.bytes() {
         return Err(Error::Decode);
     }
-    let mut t = ccm(tag, key, nonce, aad, buf, true)?;
+    let mut t = match ccm(aes, tag, nonce, aad, buf, true) {
+        Ok(t) => t,
+        Err(e) => {
+            buf.zeroize();
+            return Err(e);
+        }
+    };
     let ok = super::ct_eq(t.get(..tag.bytes()).ok_or(Error::Internal)?, tag_in);
     t.zeroize();
     if ok {
@@ -116,9 +258,9 @@ fn set_number(b: &mut [u8; BLOCK], n: usize) {
 /// encrypts counter block t - n + 1 when n <= t < n + m (S_i is ready one
 /// step before block i is absorbed), and S_0 at step 0 when there is AAD,
 /// else at the last step; other steps encrypt the MAC block alone.
-fn ccm(
+fn ccm<B: Blocks + ?Sized>(
+    aes: &B,
     tag: TagLen,
-    key: &[u8; 16],
     nonce: &[u8; 12],
     aad: &[u8],
     buf: &mut [u8],
@@ -127,8 +269,6 @@ fn ccm(
     if buf.len() > MAX_MSG || aad.len() > MAX_AAD {
         return Err(Error::InvalidArgument);
     }
-    let mut aes = Aes128::unkeyed();
-    aes.set_key(key);
     let m = buf.len().div_ceil(BLOCK);
     let n = if aad.is_empty() { 0 } else { (aad.len() + 2).div_ceil(BLOCK) };
 
@@ -139,6 +279,7 @@ fn ccm(
     let mut ks = [0u8; BLOCK];
     let mut s0 = [0u8; BLOCK];
     let mut data = buf.chunks_mut(BLOCK);
+    let mut result = Ok(());
 
     for t in 0..=n + m {
         if t >= 1 && t <= n {
@@ -152,7 +293,10 @@ fn ccm(
             };
             xor_into(dst, aad.get(from..).unwrap_or(&[]));
         } else if t > n {
-            let chunk = data.next().ok_or(Error::Internal)?;
+            let Some(chunk) = data.next() else {
+                result = Err(Error::Internal);
+                break;
+            };
             if open {
                 xor_into(chunk, &ks);
             }
@@ -168,20 +312,27 @@ fn ccm(
         } else {
             None
         };
-        match ctr {
+        result = match ctr {
             Some(i) => {
                 // A_i, encrypted in place into S_i.
                 let s = if i == 0 { &mut s0 } else { &mut ks };
                 *s = nonce_block((L - 1) as u8, nonce);
                 set_number(s, i);
-                aes.encrypt2(&mut mac, s);
+                aes.enc2(&mut mac, s)
             }
-            None => aes.encrypt1(&mut mac),
+            None => aes.enc1(&mut mac),
+        };
+        if result.is_err() {
+            break;
         }
     }
     xor_into(&mut mac, &s0);
     ks.zeroize();
     s0.zeroize();
+    if let Err(e) = result {
+        mac.zeroize();
+        return Err(e);
+    }
     Ok(mac)
 }
 
@@ -380,6 +531,67 @@ mod tests {
             open(tl, &key, &nonce, &aad, &mut back, t).unwrap();
             proptest::prop_assert_eq!(back, pt);
         }
+    }
+
+    /// What an engine leaves behind when it fails or finds a forgery is
+    /// wiped: no half-encrypted record is sent, no unauthenticated
+    /// plaintext delivered; the two outcomes stay apart (Crypto / Decode).
+    #[cfg(feature = "aes-hook")]
+    #[test]
+    fn engine_failures_and_forgeries_leave_nothing_behind() {
+        use crate::crypto::hook::{AesEngine, AesHook, HookFailed};
+        struct Scribbler(bool);
+        impl AesEngine for Scribbler {
+            fn encrypt_block(&self, _: &[u8; 16], _: &mut [u8; 16]) -> Result<(), HookFailed> {
+                Err(HookFailed)
+            }
+            fn seal(
+                &self,
+                _: TagLen,
+                _: &[u8; 16],
+                _: &[u8; 12],
+                _: &[u8],
+                buf: &mut [u8],
+                tag: &mut [u8],
+            ) -> Result<(), HookFailed> {
+                buf.fill(0xa5);
+                tag.fill(0x5a);
+                Err(HookFailed)
+            }
+            fn open(
+                &self,
+                _: TagLen,
+                _: &[u8; 16],
+                _: &[u8; 12],
+                _: &[u8],
+                buf: &mut [u8],
+                _: &[u8],
+            ) -> Result<bool, HookFailed> {
+                buf.fill(0xa5);
+                if self.0 {
+                    Ok(false)
+                } else {
+                    Err(HookFailed)
+                }
+            }
+        }
+        static FAILS: AesHook = AesHook(&Scribbler(false));
+        static FORGED: AesHook = AesHook(&Scribbler(true));
+        let (key, nonce) = ([1u8; 16], [2u8; 12]);
+        let mut buf = [7u8; 40];
+        let mut tag = [0u8; 16];
+        assert_eq!(seal_with(Some(&FAILS), TagLen::Eight, &key, &nonce, b"a", &mut buf, &mut tag), Err(Error::Crypto));
+        assert!(buf.iter().chain(&tag).all(|&b| b == 0));
+        let mut buf = [7u8; 40];
+        assert_eq!(open_with(Some(&FAILS), TagLen::Eight, &key, &nonce, b"a", &mut buf, &[0; 8]), Err(Error::Crypto));
+        assert!(buf.iter().all(|&b| b == 0));
+        let mut buf = [7u8; 40];
+        assert_eq!(open_with(Some(&FORGED), TagLen::Eight, &key, &nonce, b"a", &mut buf, &[0; 8]), Err(Error::Decode));
+        assert!(buf.iter().all(|&b| b == 0));
+        // A wrong tag length never reaches the engine.
+        let mut buf = [7u8; 40];
+        assert_eq!(open_with(Some(&FAILS), TagLen::Eight, &key, &nonce, b"a", &mut buf, &[0; 7]), Err(Error::Decode));
+        assert_eq!(buf, [7u8; 40]);
     }
 
     #[test]

@@ -15,19 +15,28 @@
 //! in one `encrypt2` call, which the bitsliced code computes for the price
 //! of one block.
 
+#[cfg(any(not(feature = "aes-tables"), test))]
 use zeroize::Zeroize;
 
 /// AES block length.
 pub const BLOCK: usize = 16;
 
+/// With the cargo feature `aes-tables`: the table-based AES (not
+/// constant-time on cores with a data or flash cache: see its module).
+#[cfg(feature = "aes-tables")]
+pub use super::aes_tables::Aes128;
+#[cfg(not(feature = "aes-tables"))]
 pub use imp::Aes128;
 
 /// `x * 2` in GF(2^8) mod x^8 + x^4 + x^3 + x + 1 (public data only: the
 /// round constants, and the reference S-box of the tests).
+#[cfg(any(not(feature = "aes-tables"), test))]
 const fn xtime(x: u8) -> u8 {
     (x << 1) ^ (((x >> 7) & 1) * 0x1b)
 }
 
+#[cfg(any(not(feature = "aes-tables"), test))]
+#[cfg_attr(all(feature = "aes-tables", test), allow(dead_code))]
 mod imp {
     use super::{xtime, Zeroize, BLOCK};
 

@@ -8,8 +8,12 @@
 
 pub mod aead;
 pub mod aes;
+#[cfg(feature = "aes-tables")]
+pub mod aes_tables;
 #[cfg(feature = "ecc")]
 pub mod ecc;
+#[cfg(feature = "aes-hook")]
+pub mod hook;
 pub mod prf;
 pub mod sha256;
 

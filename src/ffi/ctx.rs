@@ -329,6 +329,8 @@ pub unsafe extern "C" fn nanodtls_init(
             // initialise() has just zeroed the whole object.
             #[cfg(feature = "log")]
             b.conn.set_log_sink(super::LOG_SINK);
+            #[cfg(feature = "aes-hook")]
+            b.conn.set_aes_hook(Some(&super::AES_ENGINE));
             status(b.conn.init_zeroed(&cfg))
         })
     }

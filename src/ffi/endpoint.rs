@@ -348,6 +348,8 @@ pub unsafe extern "C" fn nanodtls_endpoint_init(
             b.n_peers = n_peers;
             #[cfg(feature = "log")]
             b.ep.set_log_sink(super::LOG_SINK);
+            #[cfg(feature = "aes-hook")]
+            b.ep.set_aes_hook(Some(&super::AES_ENGINE));
             status(b.ep.init(&cfg, NANODTLS_DEFAULT_IDLE_MS, NANODTLS_DEFAULT_HALF_OPEN_MS))
         })
     }

@@ -15,6 +15,7 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 
+mod aes_hook;
 mod cid;
 mod ctx;
 mod ctx_credentials;
@@ -28,6 +29,9 @@ mod panic;
 mod tickets;
 mod ttp;
 
+#[cfg(feature = "aes-hook")]
+pub(crate) use aes_hook::ENGINE as AES_ENGINE;
+pub use aes_hook::{nanodtls_aes_hook, nanodtls_set_aes_hook, NANODTLS_AES_HOOK_AUTH_FAILED};
 pub use cid::*;
 pub use ctx::*;
 pub use ctx_credentials::*;
@@ -104,6 +108,10 @@ pub const NANODTLS_E_UNSUPPORTED: nanodtls_status = -19;
 pub const NANODTLS_E_NO_SLOT: nanodtls_status = -20;
 /// No peer with that address.
 pub const NANODTLS_E_UNKNOWN_PEER: nanodtls_status = -21;
+/// The AES/CCM hook (nanodtls_set_aes_hook) reported a failure: the
+/// connection failed closed (fatal internal_error alert where one could still
+/// be sealed; no fallback to the built-in AES).
+pub const NANODTLS_E_CRYPTO: nanodtls_status = -22;
 
 /// Smallest nanodtls_config.mtu accepted.
 pub const NANODTLS_MIN_MTU: u16 = 128;
@@ -445,6 +453,7 @@ const _: () = {
         (NANODTLS_E_UNSUPPORTED, E::Unsupported),
         (NANODTLS_E_NO_SLOT, E::NoSlot),
         (NANODTLS_E_UNKNOWN_PEER, E::UnknownPeer),
+        (NANODTLS_E_CRYPTO, E::Crypto),
     ];
     let mut rest: &[(nanodtls_status, E)] = &pairs;
     while let [(c, e), tail @ ..] = rest {

@@ -180,6 +180,23 @@ pub fn write_record_with(
     plain_len: usize,
     fill: &mut dyn FnMut(&mut [u8]) -> Result<(), Error>,
 ) -> Result<(), Error> {
+    seal_record_with(w, aead::BUILT_IN, keys, tag, cid, ctype, epoch, seq, plain_len, fill)
+}
+
+/// [`write_record_with`] sealing with `engine` (`Crypto` if its hook failed).
+#[allow(clippy::too_many_arguments)]
+pub fn seal_record_with(
+    w: &mut Writer<'_>,
+    engine: aead::Engine,
+    keys: &DirectionKeys,
+    tag: TagLen,
+    cid: &[u8],
+    ctype: u8,
+    epoch: u16,
+    seq: u64,
+    plain_len: usize,
+    fill: &mut dyn FnMut(&mut [u8]) -> Result<(), Error>,
+) -> Result<(), Error> {
     let inner = plain_len + 1;
     let total = EXPLICIT_NONCE_LEN + inner + tag.bytes();
     if w.remaining() < FIXED_HEADER_LEN + cid.len() + total {
@@ -202,7 +219,7 @@ pub fn write_record_with(
     let (content, real_type) = pt.split_at_mut(plain_len);
     fill(content)?;
     real_type.fill(ctype);
-    aead::seal(tag, &keys.key, &n, a.get(..alen).ok_or(Error::Internal)?, pt, t)
+    aead::seal_with(engine, tag, &keys.key, &n, a.get(..alen).ok_or(Error::Internal)?, pt, t)
 }
 
 /// Verify and decrypt the fragment of a tls12_cid record (`buf`, in
@@ -211,6 +228,19 @@ pub fn write_record_with(
 /// authentic inner plaintext that is all zeros (no content type). `Err`:
 /// too short or not authentic (nothing may change then).
 pub fn open_in_place(
+    h: &CidHeader,
+    cid: &[u8],
+    keys: &DirectionKeys,
+    tag: TagLen,
+    buf: &mut [u8],
+) -> Result<Option<(u8, core::ops::Range<usize>)>, Error> {
+    open_in_place_with(aead::BUILT_IN, h, cid, keys, tag, buf)
+}
+
+/// [`open_in_place`] with `engine`: `Decode` if too short or not
+/// authentic, `Crypto` if the engine's hook failed.
+pub fn open_in_place_with(
+    engine: aead::Engine,
     h: &CidHeader,
     cid: &[u8],
     keys: &DirectionKeys,
@@ -228,7 +258,7 @@ pub fn open_in_place(
     nn[..4].copy_from_slice(&keys.salt);
     nn[4..].copy_from_slice(&explicit);
     let (body, t) = buf.get_mut(EXPLICIT_NONCE_LEN..).ok_or(Error::Decode)?.split_at_mut(inner_len);
-    aead::open(tag, &keys.key, &nn, a.get(..alen).ok_or(Error::Internal)?, body, t)?;
+    aead::open_with(engine, tag, &keys.key, &nn, a.get(..alen).ok_or(Error::Internal)?, body, t)?;
     // The real type is the last non-zero byte (RFC 9146 section 4).
     let Some(at) = body.iter().rposition(|&b| b != 0) else { return Ok(None) };
     let ctype = *body.get(at).ok_or(Error::Decode)?;

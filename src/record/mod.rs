@@ -9,7 +9,10 @@ pub mod protect;
 pub mod replay;
 pub mod state;
 
-pub use protect::{open_in_place, protected_overhead, write_record, write_record_with, DirectionKeys};
+pub use protect::{
+    open_in_place, open_in_place_with, protected_overhead, seal_record_with, write_record, write_record_with,
+    DirectionKeys,
+};
 pub use replay::ReplayWindow;
 pub use state::RecordState;
 

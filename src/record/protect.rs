@@ -83,6 +83,22 @@ pub fn write_record_with(
     plain_len: usize,
     fill: &mut dyn FnMut(&mut [u8]) -> Result<(), Error>,
 ) -> Result<(), Error> {
+    seal_record_with(w, aead::BUILT_IN, keys, ctype, epoch, seq, plain_len, fill)
+}
+
+/// [`write_record_with`] sealing with `engine` (`Crypto` if its hook
+/// failed: a partial record stays in `w`, the caller drops the datagram).
+#[allow(clippy::too_many_arguments)]
+pub fn seal_record_with(
+    w: &mut Writer<'_>,
+    engine: aead::Engine,
+    keys: Option<(&DirectionKeys, TagLen)>,
+    ctype: u8,
+    epoch: u16,
+    seq: u64,
+    plain_len: usize,
+    fill: &mut dyn FnMut(&mut [u8]) -> Result<(), Error>,
+) -> Result<(), Error> {
     let overhead = match keys {
         Some((_, tag)) => EXPLICIT_NONCE_LEN + tag.bytes(),
         None => 0,
@@ -107,7 +123,7 @@ pub fn write_record_with(
             let body = w.reserve(plain_len + tag.bytes())?;
             let (ct, t) = body.split_at_mut(plain_len);
             fill(ct)?;
-            aead::seal(tag, &k.key, &n, &a, ct, t)
+            aead::seal_with(engine, tag, &k.key, &n, &a, ct, t)
         }
     }
 }
@@ -115,6 +131,18 @@ pub fn write_record_with(
 /// Verify and decrypt a protected record's fragment held in `buf` (copied
 /// there by the caller). Returns the plaintext range within `buf`.
 pub fn open_in_place(
+    rec: &RecordHeader,
+    keys: &DirectionKeys,
+    tag: TagLen,
+    buf: &mut [u8],
+) -> Result<core::ops::Range<usize>, Error> {
+    open_in_place_with(aead::BUILT_IN, rec, keys, tag, buf)
+}
+
+/// [`open_in_place`] with `engine`: `Decode` if the record is not
+/// authentic, `Crypto` if the engine's hook failed.
+pub fn open_in_place_with(
+    engine: aead::Engine,
     rec: &RecordHeader,
     keys: &DirectionKeys,
     tag: TagLen,
@@ -129,7 +157,7 @@ pub fn open_in_place(
     let a = aad(rec.epoch, rec.seq, rec.ctype, rec.version, plain_len)?;
     let nn = nonce(keys, &explicit);
     let (body, t) = buf.get_mut(EXPLICIT_NONCE_LEN..).ok_or(Error::Decode)?.split_at_mut(plain_len);
-    aead::open(tag, &keys.key, &nn, &a, body, t)?;
+    aead::open_with(engine, tag, &keys.key, &nn, &a, body, t)?;
     Ok(EXPLICIT_NONCE_LEN..EXPLICIT_NONCE_LEN + plain_len)
 }
 

@@ -37,6 +37,9 @@ pub struct RecordState {
     /// The connection IDs (RFC 9146), if negotiated.
     #[cfg(feature = "cid")]
     pub cid: super::cid::CidState,
+    /// Who does the AES-CCM (feature `aes-hook`: a registered engine; the
+    /// built-in AES when all-zero, and always without the feature).
+    pub engine: crate::crypto::aead::Engine,
 }
 
 impl RecordState {
@@ -134,8 +137,9 @@ impl RecordState {
         #[cfg(feature = "cid")]
         if epoch > 0 && self.cid.tx_overhead() > 0 {
             let cid = self.cid.tx();
-            return super::cid::write_record_with(
+            return super::cid::seal_record_with(
                 w,
+                self.engine,
                 self.write_keys(role),
                 self.tag(),
                 cid,
@@ -147,7 +151,7 @@ impl RecordState {
             );
         }
         let keys = (epoch > 0).then(|| (self.write_keys(role), self.tag()));
-        protect::write_record_with(w, keys, ctype, epoch, seq, plain_len, fill)
+        protect::seal_record_with(w, self.engine, keys, ctype, epoch, seq, plain_len, fill)
     }
 
     /// Wipe the traffic keys.

@@ -166,7 +166,8 @@ static void test_strings_never_null(void)
     long code;
     unsigned d;
     unsigned long s;
-    const int32_t extremes[] = {INT32_MIN, INT32_MIN + 1, -1000, -22, 3, 1000, INT32_MAX};
+    /* -23: one past the last status (NANODTLS_E_CRYPTO, -22). */
+    const int32_t extremes[] = {INT32_MIN, INT32_MIN + 1, -1000, -23, 3, 1000, INT32_MAX};
     size_t i;
 
     for (code = -64; code <= 64; code++) {
@@ -179,6 +180,7 @@ static void test_strings_never_null(void)
         T_REQUIRE(str != NULL);
         T_CHECK(strcmp(str, "unknown status") == 0);
     }
+    T_CHECK(strcmp(nanodtls_status_str(NANODTLS_E_CRYPTO), "AES/CCM hook failed") == 0);
     for (i = 0; i < sizeof extremes / sizeof extremes[0]; i++) {
         const char *str = nanodtls_state_name(extremes[i]);
         T_REQUIRE(str != NULL);
