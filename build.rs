@@ -43,7 +43,7 @@ const KNOBS: &[Knob] = &[
         small: 512,
         min: 256,
         max: 16_384,
-        doc: "Largest handshake message (body plus 12-byte header) that can be reassembled from the peer.",
+        doc: "Largest handshake message (body plus 12-byte header) that can be reassembled from the peer (2048 by default with the x509 feature, 1536 with x509 and small: a peer's X.509 chain must fit).",
     },
     Knob {
         name: "NANODTLS_MAX_PSK_IDENTITY",
@@ -126,6 +126,22 @@ const KNOBS: &[Knob] = &[
         doc: "Longest connection ID (RFC 9146, feature cid) in either direction: the one we ask for (nanodtls_config.cid_len) and the one the peer asks for (a client refuses a longer one with an alert, a server does not negotiate CID then).",
     },
     Knob {
+        name: "NANODTLS_MAX_X509_ANCHORS",
+        default: 4,
+        small: 2,
+        min: 1,
+        max: 32,
+        doc: "X.509 trust anchors (DER certificates or P-256 SubjectPublicKeyInfos, borrowed: only a pointer and a length are kept) a context or endpoint can hold for path validation (feature x509, RFC 7925 4.4).",
+    },
+    Knob {
+        name: "NANODTLS_MAX_CERT_CHAIN",
+        default: 3,
+        small: 3,
+        min: 3,
+        max: 16,
+        doc: "Most certificates below the trust anchor (leaf included) a peer's X.509 chain may have (feature x509; RFC 7925 4.4.4 wants at least 3 accepted). A longer chain is refused with unknown_ca. The chain's Certificate message must fit NANODTLS_MAX_HANDSHAKE_MSG (about 450 bytes a P-256 certificate): raise both together.",
+    },
+    Knob {
         name: "NANODTLS_MAX_PEER_ADDR",
         default: 32,
         small: 32,
@@ -169,6 +185,9 @@ const ECC_CREDS_BYTES: usize = 104;
 /// the window bitmap; for the table its statistics and configuration.
 const TA_FIXED_BYTES: usize = 48;
 const TA_TABLE_BYTES: usize = 48;
+/// Certificate mode (feature `x509`): what the peer's chain proved or why
+/// it was refused, kept by the connection.
+const X509_PEER_BYTES: usize = 16;
 /// Per-handshake state of a trust anchor mode (which anchor, seq, generation).
 const TTP_HANDSHAKE_BYTES: usize = 12;
 /// AuthzCert client credentials: the pinned server key (a P-256 point and a flag).
@@ -193,6 +212,7 @@ fn round8(n: usize) -> usize {
 fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
     let small = env::var_os("CARGO_FEATURE_SMALL").is_some();
+    let x509 = env::var_os("CARGO_FEATURE_X509").is_some();
 
     let mut values = Vec::new();
     for k in KNOBS {
@@ -205,10 +225,14 @@ fn main() {
                 v
             }
             Err(_) => {
-                if small {
-                    k.small
+                let d = if small { k.small } else { k.default };
+                // Certificate mode: a peer's chain (3 certificates below
+                // the anchor are about 1,300 bytes, 4 about 1,750) must fit
+                // the reassembly buffer.
+                if k.name == "NANODTLS_MAX_HANDSHAKE_MSG" && x509 {
+                    d.max(if small { 1536 } else { 2048 })
                 } else {
-                    k.default
+                    d
                 }
             }
         };
@@ -249,7 +273,8 @@ fn main() {
             + if log { LOG_BYTES } else { 0 }
             + if aes_hook { AES_HOOK_BYTES } else { 0 }
             + if ttp { TTP_HANDSHAKE_BYTES } else { 0 }
-            + if cid { round8(2 * get("NANODTLS_MAX_CID") + CID_FIXED_BYTES) } else { 0 },
+            + if cid { round8(2 * get("NANODTLS_MAX_CID") + CID_FIXED_BYTES) } else { 0 }
+            + if x509 { X509_PEER_BYTES } else { 0 },
     );
     let creds = round8(
         get("NANODTLS_MAX_PSK_IDENTITY")
@@ -257,12 +282,16 @@ fn main() {
             + CREDS_BYTES
             + if ecc { ECC_CREDS_BYTES + 32 * get("NANODTLS_MAX_TRUSTED_KEYS") } else { 0 }
             + if ttp { TA_TABLE_BYTES + ta_bytes * get("NANODTLS_MAX_TRUST_ANCHORS") } else { 0 }
-            + if authz_cert { AUTHZ_CLIENT_BYTES } else { 0 },
+            + if authz_cert { AUTHZ_CLIENT_BYTES } else { 0 }
+            + if x509 { get("NANODTLS_MAX_SERVER_NAME") + 2 } else { 0 },
     );
     let conn = engine + creds;
     // The ticket keys pointer of the C callbacks (feature tickets).
+    // Certificate mode's callbacks (feature x509): the borrowed anchors
+    // (pointer, length, kind), their count, the wall clock and the hook.
+    let x509_cb = if x509 { 24 * get("NANODTLS_MAX_X509_ANCHORS") + 40 } else { 0 };
     let authz_cb = if authz_cert { AUTHZ_CALLBACK_BYTES } else { 0 };
-    let ctx = conn + CTX_WRAPPER_BYTES + if tickets { 8 } else { 0 } + authz_cb;
+    let ctx = conn + CTX_WRAPPER_BYTES + if tickets { 8 } else { 0 } + x509_cb + authz_cb;
     let peer = round8(engine + PEER_WRAPPER_BYTES + get("NANODTLS_MAX_PEER_ADDR"));
     let peer_id = get("NANODTLS_MAX_PSK_IDENTITY").max(32);
     // With tickets (blob version 2): the lifetime hint and the ticket.
@@ -274,7 +303,8 @@ fn main() {
             + if aes_hook { AES_HOOK_BYTES } else { 0 }
             + creds
             + authz_cb
-            + 9 * get("NANODTLS_MAX_PEER_ADDR"),
+            + 9 * get("NANODTLS_MAX_PEER_ADDR")
+            + x509_cb,
     );
 
     // Rust side.

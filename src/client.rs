@@ -43,6 +43,13 @@ impl Association {
     pub(crate) fn choose_offered_suites(&mut self, env: &dyn Env, creds: &Credentials) -> bool {
         self.hs.have_own_cert = env.own_certificate().is_some();
         self.hs.authz_type = creds.authz_offer(env);
+        // Certificate mode alone (trust anchors, no pinned key): the
+        // server must present an X.509 chain.
+        #[cfg(feature = "ecc")]
+        {
+            self.hs.server_x509_only =
+                creds.x509_anchored(env) && !(creds.keys.any_trusted() || env.has_peer_key_verifier());
+        }
         let mut n = 0;
         let mut offered = [0u16; crate::config::MAX_SUITES];
         for s in self.cfg.suite_list() {
@@ -51,9 +58,7 @@ impl Association {
                 #[cfg(feature = "ecdhe-psk")]
                 Some((KeyExchange::EcdhePsk, _)) => creds.psk.has_key(),
                 #[cfg(feature = "ecc")]
-                Some((KeyExchange::EcdheEcdsa, _)) => {
-                    creds.keys.any_trusted() || env.has_peer_key_verifier() || self.hs.authz_type != 0
-                }
+                Some((KeyExchange::EcdheEcdsa, _)) => creds.can_verify_peer(env) || self.hs.authz_type != 0,
                 _ => false,
             };
             if usable {
@@ -65,6 +70,47 @@ impl Association {
         }
         self.hs.offered = offered;
         n > 0
+    }
+
+    /// Certificate mode (RFC 7925 4.4.1): the server's X.509 chain,
+    /// validated to our trust anchors, must name the server we expect (the
+    /// verify name, else the SNI we sent). The outcome is kept for the
+    /// application ([`Association::x509_peer`]).
+    #[cfg(feature = "x509")]
+    fn accept_server_chain(
+        &mut self,
+        env: &mut dyn Env,
+        creds: &Credentials,
+        body: &[u8],
+    ) -> Result<crate::auth::rpk::PeerKey, Fatal> {
+        use crate::auth::x509::trust::{self, Peer, PeerX509};
+        msg::certificate::parse_x509(body).map_err(|_| Fatal::decode())?;
+        let name = match creds.x509.verify_name() {
+            [] => self.sni.get(..usize::from(self.sni_len)).filter(|n| !n.is_empty()),
+            n => Some(n),
+        };
+        match trust::validate_peer(env, &creds.x509, body, Peer::Server(name)) {
+            Ok((key, peer)) => {
+                self.x509_peer = peer;
+                nd_log!(self.log => Info, "client: server certificate chain validated ({} below the anchor)", peer.depth);
+                Ok(key)
+            }
+            Err(r) => {
+                self.x509_peer = PeerX509 { reason: r as u8, ..PeerX509::default() };
+                nd_log!(self.log => Warn, "client: server certificate refused: {}", r.as_cstr().to_str().unwrap_or("?"));
+                Err(Fatal::alert(r.alert()))
+            }
+        }
+    }
+
+    #[cfg(all(feature = "ecc", not(feature = "x509")))]
+    fn accept_server_chain(
+        &mut self,
+        _env: &mut dyn Env,
+        _creds: &Credentials,
+        _body: &[u8],
+    ) -> Result<crate::auth::rpk::PeerKey, Fatal> {
+        Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE))
     }
 
     /// Suites we offer, in preference order.
@@ -130,6 +176,7 @@ impl Association {
                     own_key: keys.has_own(),
                     own_cert: hs.have_own_cert,
                     authz: hs.authz_type,
+                    server_x509_only: hs.server_x509_only,
                 })
                 .or_else(|| Self::ecdhe_psk_offer(hs)),
             #[cfg(feature = "tickets")]
@@ -143,7 +190,13 @@ impl Association {
     fn ecdhe_psk_offer(hs: &Handshake) -> Option<ext::cert_type::ClientOffer> {
         #[cfg(feature = "ecdhe-psk")]
         if offers_ecdhe_psk(hs) {
-            return Some(ext::cert_type::ClientOffer { types: false, own_key: false, own_cert: false, authz: 0 });
+            return Some(ext::cert_type::ClientOffer {
+                types: false,
+                own_key: false,
+                own_cert: false,
+                server_x509_only: false,
+                authz: 0,
+            });
         }
         let _ = hs;
         None
@@ -255,16 +308,16 @@ impl Association {
             }
             #[cfg(feature = "ecc")]
             (State::ClientWaitCertificate, msg::CERTIFICATE) => {
-                let spki = msg::certificate::peer_spki(body, self.hs.peer_cert_x509)?;
-                let key = match spki {
-                    Some(spki) => creds.keys.accept_peer_key(env, spki)?,
+                let key = if let Some(k) = Self::authz_pinned_key(&self.hs, creds, body) {
                     // AuthzCert: an empty X.509 certificate_list, the
                     // server's key is the one we pinned (docs/ttp.md).
-                    #[cfg(feature = "authz-cert")]
-                    None if self.hs.authz && self.hs.peer_cert_x509 => {
-                        creds.authz.server_key().ok_or(Fatal::internal(Error::Internal))?
-                    }
-                    None => return Err(Fatal::alert(alert::BAD_CERTIFICATE)),
+                    k
+                } else if self.hs.peer_cert_x509 && creds.x509_anchored(env) {
+                    self.accept_server_chain(env, creds, body)?
+                } else {
+                    let spki = msg::certificate::peer_spki(body, self.hs.peer_cert_x509)?;
+                    let spki = spki.ok_or(Fatal::alert(alert::BAD_CERTIFICATE))?;
+                    creds.keys.accept_peer_key(env, spki)?
                 };
                 self.hs.ecc.set_peer(&key);
                 self.hs.transcript.update(message);
@@ -511,6 +564,18 @@ impl Association {
             );
         }
         Ok(())
+    }
+
+    /// AuthzCert: the server's empty X.509 certificate_list stands for the
+    /// key we pinned (docs/ttp.md); None otherwise.
+    #[cfg(feature = "ecc")]
+    fn authz_pinned_key(hs: &Handshake, creds: &Credentials, body: &[u8]) -> Option<crate::auth::rpk::PeerKey> {
+        #[cfg(feature = "authz-cert")]
+        if hs.authz && hs.peer_cert_x509 && matches!(msg::certificate::parse_x509(body), Ok(None)) {
+            return creds.authz.server_key();
+        }
+        let _ = (hs, creds, body);
+        None
     }
 
     /// Verify the server's signed ECDHE parameters and keep its point.

@@ -58,7 +58,10 @@ pub trait Env {
     }
 
     /// Our X.509 certificate (DER), for peers that cannot use raw public
-    /// keys (RFC 7250). Its key must be the one set with set_own_key.
+    /// keys (RFC 7250), optionally followed by its intermediates (DER
+    /// certificates back to back, leaf first): each is sent as one entry
+    /// of the Certificate message. The leaf's key must be the one set with
+    /// set_own_key.
     fn own_certificate(&self) -> Option<&[u8]> {
         None
     }
@@ -68,6 +71,37 @@ pub trait Env {
     /// chooses AuthzCert. Its key must be the one set with set_own_key.
     #[cfg(feature = "authz-cert")]
     fn authz_cert(&self) -> Option<&[u8]> {
+        None
+    }
+
+    /// Trust anchor `i` (0, 1, ...) for X.509 path validation (feature
+    /// `x509`, RFC 7925 4.4), borrowed: a DER certificate (`false`) or a
+    /// DER P-256 SubjectPublicKeyInfo (`true`); `None` past the last one.
+    /// With no anchor (the default) a peer's X.509 certificate is accepted
+    /// by pinning its leaf key, as a raw public key is.
+    #[cfg(feature = "x509")]
+    fn x509_anchor(&self, i: usize) -> Option<(&[u8], bool)> {
+        let _ = i;
+        None
+    }
+
+    /// Wall-clock time in seconds since 1970-01-01 UTC, for the validity
+    /// periods of X.509 certificates; `None` (the default): no time is
+    /// known, and validity periods are not checked (RFC 7925 Table 1, RFC
+    /// 7252 9.1.3.3).
+    fn wall_clock(&self) -> Option<u64> {
+        None
+    }
+
+    /// The peer's X.509 chain validated to a trust anchor and proved an
+    /// identity of `kind` (auth::x509::trust::PEER_NAME: `id` is the
+    /// server's name; PEER_EUI64: the client's 8-byte EUI-64;
+    /// PEER_UNCHECKED: none, `id` empty); `leaf` is its DER certificate.
+    /// `Some(false)` refuses the peer (certificate_unknown); `None` (no
+    /// hook) or `Some(true)` accepts.
+    #[cfg(feature = "x509")]
+    fn accept_peer_identity(&self, kind: u8, id: &[u8], leaf: &[u8]) -> Option<bool> {
+        let _ = (kind, id, leaf);
         None
     }
 

@@ -43,10 +43,14 @@ impl Association {
             }
             #[cfg(feature = "ecc")]
             (State::ServerWaitClientCertificate, msg::CERTIFICATE) => {
-                let spki = msg::certificate::peer_spki(body, self.hs.peer_cert_x509)?;
-                // client_auth is required when we ask: no key, no handshake.
-                let spki = spki.ok_or(Fatal::alert(alert::HANDSHAKE_FAILURE))?;
-                let key = creds.keys.accept_peer_key(env, spki)?;
+                let key = if self.hs.peer_cert_x509 && creds.x509_anchored(env) {
+                    self.accept_client_chain(env, creds, body)?
+                } else {
+                    let spki = msg::certificate::peer_spki(body, self.hs.peer_cert_x509)?;
+                    // client_auth is required when we ask: no key, no handshake.
+                    let spki = spki.ok_or(Fatal::alert(alert::HANDSHAKE_FAILURE))?;
+                    creds.keys.accept_peer_key(env, spki)?
+                };
                 self.hs.ecc.set_peer(&key);
                 self.hs.peer_flight_first = origin.message_seq;
                 self.hs.transcript.update(message);
@@ -114,6 +118,48 @@ impl Association {
         }
     }
 
+    /// Certificate mode (RFC 7925 4.4.2): the client's X.509 chain,
+    /// validated to our trust anchors, must name an EUI-64 (unless
+    /// configured otherwise) that the application accepts. The outcome is
+    /// kept for the application ([`Association::x509_peer`]).
+    #[cfg(feature = "x509")]
+    fn accept_client_chain(
+        &mut self,
+        env: &mut dyn Env,
+        creds: &Credentials,
+        body: &[u8],
+    ) -> Result<crate::auth::rpk::PeerKey, Fatal> {
+        use crate::auth::x509::trust::{self, Peer, PeerX509};
+        msg::certificate::parse_x509(body).map_err(|_| Fatal::decode())?;
+        match trust::validate_peer(env, &creds.x509, body, Peer::Client) {
+            Ok((key, peer)) => {
+                self.x509_peer = peer;
+                nd_log!(self.log => Info, "server: client certificate chain validated ({} below the anchor)", peer.depth);
+                Ok(key)
+            }
+            Err(r) => {
+                self.x509_peer = PeerX509 { reason: r as u8, ..PeerX509::default() };
+                nd_log!(self.log => Warn, "server: client certificate refused: {}", r.as_cstr().to_str().unwrap_or("?"));
+                // An empty list: client_auth is required when we ask.
+                Err(Fatal::alert(if r == crate::auth::x509::Reason::Empty {
+                    alert::HANDSHAKE_FAILURE
+                } else {
+                    r.alert()
+                }))
+            }
+        }
+    }
+
+    #[cfg(all(feature = "ecc", not(feature = "x509")))]
+    fn accept_client_chain(
+        &mut self,
+        _env: &mut dyn Env,
+        _creds: &Credentials,
+        _body: &[u8],
+    ) -> Result<crate::auth::rpk::PeerKey, Fatal> {
+        Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE))
+    }
+
     /// True if we can serve suite `s` to a client with `caps`.
     fn server_can_use(&self, s: u16, env: &dyn Env, creds: &Credentials, offered: &ext::Offered<'_>) -> bool {
         let _ = offered;
@@ -136,13 +182,17 @@ impl Association {
             Some((KeyExchange::EcdheEcdsa, _)) => {
                 let caps = &offered.ecc;
                 let can_present = caps.server_rpk || (caps.server_x509 && env.own_certificate().is_some());
-                let can_verify = creds.keys.any_trusted() || env.has_peer_key_verifier();
+                // A client key: pinned (or the verifier's), either type; or
+                // an X.509 chain validated to our trust anchors.
+                let pins = creds.keys.any_trusted() || env.has_peer_key_verifier();
+                let can_verify =
+                    ((caps.client_rpk || caps.client_x509) && pins) || (caps.client_x509 && creds.x509_anchored(env));
                 creds.keys.has_own()
                     && caps.p256
                     && caps.uncompressed
                     && caps.ecdsa_sha256
                     && can_present
-                    && (!self.cfg.client_auth || ((caps.client_rpk || caps.client_x509) && can_verify))
+                    && (!self.cfg.client_auth || can_verify)
             }
             _ => false,
         }
@@ -599,7 +649,10 @@ impl Association {
             self.hs.authz = authz;
             self.hs.authz_type = if authz { creds.authz_accepted() } else { 0 };
             self.hs.own_cert_x509 = ecc && (authz || !caps.server_rpk);
-            self.hs.peer_cert_x509 = client_auth && !authz && !caps.client_rpk;
+            // The client's X.509 chain when we validate chains and pin no
+            // key (certificate mode), too.
+            let chains_only = creds.x509_anchored(env) && !(creds.keys.any_trusted() || env.has_peer_key_verifier());
+            self.hs.peer_cert_x509 = client_auth && !authz && (!caps.client_rpk || (chains_only && caps.client_x509));
             self.hs.ecc.cert_requested = client_auth;
         }
         self.push_message(creds, env, 0, msg::SERVER_HELLO, write_body)?;

@@ -12,7 +12,9 @@
  *
  * It connects a UDP socket to H:P (IPv4 or IPv6), runs the handshake and
  * prints "HANDSHAKE OK <suite>" (plus " resumed=0|1" when a session was
- * offered) and "PEER-KEY-SHA256 <hex>" when the peer presented a key.
+ * offered) and "PEER-KEY-SHA256 <hex>" when the peer presented a key;
+ * with --ca (certificate mode) "PEER-NAME <name>" once the server's
+ * chain validated for that name (else "X509-REFUSED <reason>" on stderr).
  * With --heartbeat it then sends a heartbeat request and prints
  * "HEARTBEAT OK rtt=<ms>" or "HEARTBEAT FAILED". With --send it writes
  * TEXT as one record and waits for a reply; otherwise every line read from
@@ -42,6 +44,7 @@
 
 #include "common.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,6 +79,7 @@ struct options {
 /* Everything the loop needs. Static storage: the context is ~6 KiB. */
 struct client {
     nanodtls_ctx ctx;
+    const char *verify_name; /* certificate mode: the name checked (PEER-NAME) */
     int fd;
     int32_t state;           /* last state seen, for --verbose */
     unsigned long sent;      /* application records written */
@@ -321,8 +325,8 @@ static int parse_args(int argc, char **argv, struct options *o)
     if (o->resume && o->send == NULL) {
         return usage_error("--resume needs --send or --send-hex (stdin can be read only once)");
     }
-    if (o->creds.psk_id == NULL && o->creds.psk_hex == NULL && o->creds.n_peers == 0) {
-        return usage_error("credentials needed: --psk-id and --psk, or --rpk-peer (with --key to "
+    if (o->creds.psk_id == NULL && o->creds.psk_hex == NULL && o->creds.n_peers == 0 && o->creds.n_ca_paths == 0) {
+        return usage_error("credentials needed: --psk-id and --psk, or --rpk-peer or --ca (with --key to "
                            "authenticate ourselves)");
     }
     if (o->authz_cert != NULL && (o->creds.key_path == NULL || o->creds.n_peers != 1)) {
@@ -571,6 +575,33 @@ static int configure(struct client *c, const struct options *o)
             return -1;
         }
     }
+    if (cr->n_ca > 0) {
+        /* Certificate mode: the name the server's certificate must carry
+         * is --verify-name, else --sni (the library's default), else
+         * --host when it is a name rather than an address. */
+        uint8_t ip[16];
+        c->verify_name = cr->verify_name;
+        if (c->verify_name == NULL && o->sni == NULL && inet_pton(AF_INET, o->host, ip) != 1 &&
+            inet_pton(AF_INET6, o->host, ip) != 1 && strlen(o->host) <= NANODTLS_MAX_SERVER_NAME) {
+            c->verify_name = o->host;
+        }
+        if (c->verify_name != NULL) {
+            st = nanodtls_set_verify_name(&c->ctx, (const uint8_t *)c->verify_name, strlen(c->verify_name));
+            if (st != NANODTLS_OK) {
+                nd_print_failure("--verify-name (a DNS name without wildcards)", st, NULL);
+                return -1;
+            }
+        } else {
+            c->verify_name = o->sni;
+        }
+        if (c->verify_name == NULL) {
+            fprintf(stderr, "nanodtls-client: warning: --ca without a name to check (--host is an address): "
+                            "give --verify-name or --sni, or the server's chain is refused\n");
+        }
+        if (nd_x509_setup_ctx(&c->ctx, cr) != 0) {
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -596,6 +627,12 @@ static void announce(struct client *c, int offered_session, int tickets)
         fputs("PEER-KEY-SHA256 ", stdout);
         nd_print_hex(hash, sizeof hash);
         putchar('\n');
+    }
+    {
+        nanodtls_x509_peer xp;
+        if (nanodtls_peer_x509(&c->ctx, &xp) == NANODTLS_OK) {
+            nd_print_x509_peer(&xp, c->verify_name);
+        }
     }
     fflush(stdout);
     if (c->o->cid >= 0) {
@@ -758,7 +795,11 @@ static int run_connection(const struct options *o, const struct conn_plan *plan,
             }
         }
         if (state == NANODTLS_STATE_FAILED) {
+            nanodtls_x509_peer xp;
             (void)nanodtls_last_alert(&c->ctx, &alert);
+            if (nanodtls_peer_x509(&c->ctx, &xp) == NANODTLS_OK) {
+                nd_print_x509_refusal(&xp);
+            }
             nd_print_failure(NULL, nanodtls_error(&c->ctx), &alert);
             goto out;
         }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <time.h>
 #include <unistd.h>
 
 #if defined(ND_HAVE_GETRANDOM)
@@ -298,7 +299,10 @@ int nd_parse_suite(const char *name, uint16_t *suite)
 
 /* Our certificate: the library borrows it for the life of the context, so
  * it lives in static storage rather than on a stack. */
+/* Our certificate chain (leaf first) and the --ca anchors: borrowed by
+ * the library, so static. */
 static uint8_t g_cert_der[ND_CERT_DER_MAX];
+static uint8_t g_ca_der[ND_FILE_MAX];
 
 int nd_read_file(const char *path, uint8_t *buf, size_t cap, size_t *len)
 {
@@ -524,9 +528,155 @@ out:
     return rc;
 }
 
+/* Every "CERTIFICATE" block of the PEM file `path` (or the single DER
+ * certificate it is), DER back to back into out[0..cap]; the start and
+ * length of each into starts/lens (at most max). Returns the count (>= 1)
+ * or -1 with a message in err. */
+static int load_certs(const char *path, uint8_t *out, size_t cap, size_t *used, size_t *starts, size_t *lens,
+                      int max, char *err, size_t err_cap)
+{
+    size_t len = 0;
+    const char *p;
+    const char *end;
+    int n = 0;
+
+    if (nd_read_file(path, g_file_buf, sizeof g_file_buf, &len) != 0) {
+        snprintf(err, err_cap, "%s: %s", path, errno == EFBIG ? "file too large" : strerror(errno));
+        return -1;
+    }
+    if (len > 0 && g_file_buf[0] == 0x30) {
+        if (len > cap - *used || max < 1) {
+            snprintf(err, err_cap, "%s: too large", path);
+            return -1;
+        }
+        memcpy(out + *used, g_file_buf, len);
+        starts[0] = *used;
+        lens[0] = len;
+        *used += len;
+        return 1;
+    }
+    p = (const char *)g_file_buf;
+    end = p + len;
+    for (;;) {
+        const char *begin = find_bytes(p, (size_t)(end - p), "-----BEGIN CERTIFICATE-----");
+        const char *stop;
+        size_t n_der = 0;
+        if (begin == NULL) {
+            break;
+        }
+        begin += 27;
+        stop = find_bytes(begin, (size_t)(end - begin), "-----END CERTIFICATE-----");
+        if (stop == NULL) {
+            snprintf(err, err_cap, "%s: PEM block without an END line", path);
+            return -1;
+        }
+        if (n >= max) {
+            snprintf(err, err_cap, "%s: more than %d certificates", path, max);
+            return -1;
+        }
+        if (nd_base64_decode(begin, (size_t)(stop - begin), out + *used, cap - *used, &n_der) != 0 || n_der == 0) {
+            snprintf(err, err_cap, "%s: bad base64 in a CERTIFICATE block (or too large)", path);
+            return -1;
+        }
+        starts[n] = *used;
+        lens[n] = n_der;
+        *used += n_der;
+        n++;
+        p = stop + 25;
+    }
+    if (n == 0) {
+        snprintf(err, err_cap, "%s: neither DER nor PEM \"CERTIFICATE\" blocks", path);
+        return -1;
+    }
+    return n;
+}
+
+int nd_wall_clock(void *user, uint64_t *secs)
+{
+    time_t t = time(NULL);
+    (void)user;
+    if (t == (time_t)-1) {
+        return -1;
+    }
+    *secs = (uint64_t)t;
+    return 0;
+}
+
+int nd_x509_setup_ctx(nanodtls_ctx *ctx, const nd_creds *c)
+{
+    nanodtls_status st;
+    int k;
+    for (k = 0; k < c->n_ca; k++) {
+        st = nanodtls_add_ca(ctx, c->ca[k], c->ca_len[k]);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("--ca (a P-256 CA certificate or key?)", st, NULL);
+            return -1;
+        }
+    }
+    if (c->n_ca > 0 && !c->time_none) {
+        st = nanodtls_set_wall_clock(ctx, nd_wall_clock, NULL);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("set_wall_clock", st, NULL);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int nd_x509_setup_ep(nanodtls_endpoint *ep, const nd_creds *c)
+{
+    nanodtls_status st;
+    int k;
+    for (k = 0; k < c->n_ca; k++) {
+        st = nanodtls_endpoint_add_ca(ep, c->ca[k], c->ca_len[k]);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("--ca (a P-256 CA certificate or key?)", st, NULL);
+            return -1;
+        }
+    }
+    if (c->n_ca > 0 && !c->time_none) {
+        st = nanodtls_endpoint_set_wall_clock(ep, nd_wall_clock, NULL);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("set_wall_clock", st, NULL);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void nd_print_x509_peer(const nanodtls_x509_peer *p, const char *name)
+{
+    int k;
+    switch (p->kind) {
+    case NANODTLS_X509_PEER_NAME:
+        printf("PEER-NAME %s\n", name != NULL ? name : "?");
+        break;
+    case NANODTLS_X509_PEER_EUI64:
+        fputs("PEER-EUI64 ", stdout);
+        for (k = 0; k < 8; k++) {
+            printf(k == 0 ? "%02X" : "-%02X", p->eui64[k]);
+        }
+        putchar('\n');
+        break;
+    case NANODTLS_X509_PEER_UNCHECKED:
+        puts("PEER-UNCHECKED");
+        break;
+    default:
+        break;
+    }
+}
+
+void nd_print_x509_refusal(const nanodtls_x509_peer *p)
+{
+    if (p->reason != 0) {
+        fprintf(stderr, "X509-REFUSED %s (%s)\n", nanodtls_x509_reason_str(p->reason), nanodtls_alert_name(p->alert));
+    }
+}
+
 int nd_creds_option(int argc, char **argv, int *i, nd_creds *c, char *err, size_t err_cap)
 {
-    static const char *const names[] = {"--psk-id", "--psk", "--key", "--cert", "--rpk-peer", "--suite"};
+    static const char *const names[] = {"--psk-id", "--psk", "--key", "--cert", "--rpk-peer", "--suite",
+                                        "--ca", "--verify-name", "--time"};
     const char *v = NULL;
     int which = 0;
     int k = nd_match_option(argc, argv, i, names, (int)(sizeof names / sizeof names[0]), &v, &which);
@@ -556,7 +706,31 @@ int nd_creds_option(int argc, char **argv, int *i, nd_creds *c, char *err, size_
         }
         c->peer_paths[c->n_peers++] = v;
         return 1;
-    default: {
+    case 6:
+        if (c->n_ca_paths >= ND_MAX_CAS) {
+            snprintf(err, err_cap, "at most %d --ca files", ND_MAX_CAS);
+            return -1;
+        }
+        c->ca_paths[c->n_ca_paths++] = v;
+        return 1;
+    case 7:
+        if (strlen(v) == 0 || strlen(v) > NANODTLS_MAX_SERVER_NAME) {
+            snprintf(err, err_cap, "bad --verify-name: 1 to %d bytes", NANODTLS_MAX_SERVER_NAME);
+            return -1;
+        }
+        c->verify_name = v;
+        return 1;
+    case 8:
+        if (strcmp(v, "now") == 0) {
+            c->time_none = 0;
+        } else if (strcmp(v, "none") == 0) {
+            c->time_none = 1;
+        } else {
+            snprintf(err, err_cap, "bad --time '%s': now or none", v);
+            return -1;
+        }
+        return 1;
+    case 5: {
         uint16_t code = 0;
         int j;
         if (nd_parse_suite(v, &code) != 0) {
@@ -576,6 +750,8 @@ int nd_creds_option(int argc, char **argv, int *i, nd_creds *c, char *err, size_
         c->suites[c->n_suites++] = code;
         return 1;
     }
+    default:
+        return 0;
     }
 }
 
@@ -611,12 +787,34 @@ int nd_creds_load(nd_creds *c, char *err, size_t err_cap)
         return -1;
     }
     if (c->cert_path != NULL) {
-        size_t n = 0;
-        if (nd_load_der(c->cert_path, cert_labels, g_cert_der, sizeof g_cert_der, &n, &which, err, err_cap) != 0) {
+        /* A PEM chain: the leaf and its intermediates, back to back. */
+        size_t used = 0;
+        size_t starts[8];
+        size_t lens[8];
+        (void)cert_labels;
+        if (load_certs(c->cert_path, g_cert_der, sizeof g_cert_der, &used, starts, lens, 8, err, err_cap) < 0) {
             return -1;
         }
         c->cert = g_cert_der;
-        c->cert_len = n;
+        c->cert_len = used;
+    }
+    {
+        size_t used = 0;
+        for (k = 0; k < c->n_ca_paths; k++) {
+            size_t starts[ND_MAX_CAS];
+            size_t lens[ND_MAX_CAS];
+            int n = load_certs(c->ca_paths[k], g_ca_der, sizeof g_ca_der, &used, starts, lens, ND_MAX_CAS - c->n_ca,
+                               err, err_cap);
+            int j;
+            if (n < 0) {
+                return -1;
+            }
+            for (j = 0; j < n; j++) {
+                c->ca[c->n_ca] = g_ca_der + starts[j];
+                c->ca_len[c->n_ca] = lens[j];
+                c->n_ca++;
+            }
+        }
     }
     for (k = 0; k < c->n_peers; k++) {
         if (nd_load_der(c->peer_paths[k], peer_labels, c->peer_der[k], sizeof c->peer_der[k], &c->peer_len[k],

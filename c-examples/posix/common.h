@@ -153,6 +153,8 @@ int nd_load_der(const char *path, const char *const *labels, uint8_t *out, size_
 
 /* Credentials from the command line, shared by both tools. */
 #define ND_MAX_PEER_KEYS NANODTLS_MAX_TRUSTED_KEYS
+/* Trust anchors (--ca; a PEM file may hold several certificates). */
+#define ND_MAX_CAS NANODTLS_MAX_X509_ANCHORS
 typedef struct nd_creds {
     const char *psk_id;       /* NULL = no PSK */
     const char *psk_hex;
@@ -170,10 +172,19 @@ typedef struct nd_creds {
     size_t peer_len[ND_MAX_PEER_KEYS];
     uint16_t suites[4];       /* --suite, repeatable; 0-terminated when < 4 */
     int n_suites;
+    /* Certificate mode (docs/x509.md). */
+    const char *ca_paths[ND_MAX_CAS]; /* --ca, repeatable */
+    int n_ca_paths;
+    const uint8_t *ca[ND_MAX_CAS]; /* the anchors (DER, in a static buffer) */
+    size_t ca_len[ND_MAX_CAS];
+    int n_ca;
+    const char *verify_name;  /* --verify-name (client) */
+    int time_none;            /* --time none: no wall clock */
 } nd_creds;
 
 /* Handle one credential option at argv[*i] (--psk-id, --psk, --key,
- * --cert, --rpk-peer, --suite), advancing *i past its value. Returns 1 if
+ * --cert, --rpk-peer, --suite, --ca, --verify-name, --time), advancing *i
+ * past its value. Returns 1 if
  * it was one (stored, not yet loaded), 0 if argv[*i] is another option,
  * -1 on an error (message written into err). */
 int nd_creds_option(int argc, char **argv, int *i, nd_creds *c, char *err, size_t err_cap);
@@ -192,12 +203,37 @@ void nd_creds_wipe(nd_creds *c);
     "  --key FILE       our P-256 private key, DER or PEM (SEC1 \"EC PRIVATE KEY\"\n"         \
     "                   or PKCS#8 \"PRIVATE KEY\"), for the ECDHE-ECDSA suites\n"               \
     "  --cert FILE      our X.509 certificate (DER or PEM) for peers without raw\n"          \
-    "                   public keys (RFC 7250); its key must be --key\n"                     \
+    "                   public keys (RFC 7250); its key must be --key. A PEM chain\n"        \
+    "                   (leaf first, then its intermediates) is sent whole\n"                \
+    "  --ca FILE        trust anchor (DER or PEM; a PEM file may hold several):\n"          \
+    "                   the peer's X.509 chain is validated (RFC 7925 4.4) instead\n"       \
+    "                   of its key pinned; repeatable (up to NANODTLS_MAX_X509_ANCHORS)\n"  \
+    "  --verify-name NAME  client: the name the server certificate must carry\n"           \
+    "                   (default: --sni, or --host when it is a name)\n"                    \
+    "  --time now|none  validity periods against the system clock (default) or not\n"      \
+    "                   at all (a device without a clock, RFC 7925 Table 1)\n"              \
     "  --rpk-peer FILE  trust this peer key: SubjectPublicKeyInfo (DER or PEM\n"             \
     "                   \"PUBLIC KEY\") or the key of a certificate (DER or PEM);\n"          \
     "                   repeatable (up to 4)\n"                                                \
     "  --suite NAME     offer/accept this suite; repeatable, in preference order:\n"          \
     "                   " ND_SUITE_NAMES_HELP "\n"
+
+/* Wall clock callback (nanodtls_wall_clock_fn): time(NULL). */
+int nd_wall_clock(void *user, uint64_t *secs);
+
+/* Certificate mode on a context / an endpoint: the --ca anchors and the
+ * wall clock (unless --time none). Returns 0, or -1 (printed). */
+int nd_x509_setup_ctx(nanodtls_ctx *ctx, const nd_creds *c);
+int nd_x509_setup_ep(nanodtls_endpoint *ep, const nd_creds *c);
+
+/* Print what the peer's chain proved: "PEER-NAME <name>" (a server, with
+ * the name we checked) or "PEER-EUI64 <HH-HH-..>" (a client); nothing if
+ * no chain was validated. */
+void nd_print_x509_peer(const nanodtls_x509_peer *p, const char *name);
+
+/* On a failed handshake: "X509-REFUSED <reason>" on stderr if the peer's
+ * chain was refused. */
+void nd_print_x509_refusal(const nanodtls_x509_peer *p);
 
 /* Write `len` bytes to `path`, created (or truncated) with mode 0600.
  * Returns 0, or -1 (message printed). */

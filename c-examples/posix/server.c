@@ -63,6 +63,7 @@ struct options {
     int echo;
     int once;
     int client_auth;
+    int any_client_identity; /* --any-client-identity: a client chain without an EUI-64 is accepted */
     const char *sni;   /* only accept this server_name (NULL: any) */
     int heartbeat;
     int tickets;                  /* --tickets: RFC 5077 tickets instead of the cache */
@@ -132,7 +133,10 @@ static void usage(FILE *out)
             "                   \"listening on\" line on stderr)\n"
             "%s"
             "  --client-auth    ECDHE-ECDSA: request and require the client's key; it\n"
-            "                   must be one of the --rpk-peer keys\n"
+            "                   must be one of the --rpk-peer keys, or its certificate\n"
+            "                   chain must validate to a --ca and name an EUI-64\n"
+            "  --any-client-identity  with --ca: accept a client chain that names no\n"
+            "                   EUI-64 (printed as PEER-UNCHECKED)\n"
             "  --sni NAME       accept only clients asking for server_name NAME (or\n"
             "                   none); others get unrecognized_name. \"SNI <name>\" is\n"
             "                   printed whenever a client sends a name\n"
@@ -201,7 +205,8 @@ static void usage(FILE *out)
             "ECDHE-ECDSA suites.\n"
             "\n"
             "stdout: \"HANDSHAKE OK <suite> <peer>[ <identity>][ resumed=1]\" per peer,\n"
-            "\"PEER-KEY-SHA256 <hex>\" when the client presented a key, then \"RECV <text>\"\n"
+            "\"PEER-KEY-SHA256 <hex>\" when the client presented a key (\"PEER-EUI64 <eui>\" when\n"
+            "its certificate chain validated to a --ca), then \"RECV <text>\"\n"
             "per record received. Keeps a cache of %d sessions for resumption.\n"
             "exit: 0 ok, 1 failure, 2 usage error\n",
             NANODTLS_MAX_TRUST_ANCHORS, N_SESSIONS);
@@ -267,6 +272,10 @@ static int parse_args(int argc, char **argv, struct options *o)
         }
         if (strcmp(argv[i], "--client-auth") == 0) {
             o->client_auth = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--any-client-identity") == 0) {
+            o->any_client_identity = 1;
             continue;
         }
         if (strcmp(argv[i], "--heartbeat") == 0) {
@@ -374,8 +383,11 @@ static int parse_args(int argc, char **argv, struct options *o)
     if (o->ta_state != NULL && o->n_ta == 0) {
         return usage_error("--ta-state needs --ta");
     }
-    if (o->client_auth && o->creds.n_peers == 0) {
-        return usage_error("--client-auth needs the trusted client keys (--rpk-peer)");
+    if (o->client_auth && o->creds.n_peers == 0 && o->creds.n_ca_paths == 0) {
+        return usage_error("--client-auth needs the trusted client keys (--rpk-peer) or CAs (--ca)");
+    }
+    if (o->creds.verify_name != NULL) {
+        return usage_error("--verify-name is a client option");
     }
     if (o->hb_interval_ms != 0 && !o->heartbeat) {
         return usage_error("--heartbeat-interval needs --heartbeat");
@@ -623,6 +635,12 @@ static void drain_events(struct server *s)
                 nd_print_hex(hash, sizeof hash);
                 putchar('\n');
             }
+            {
+                nanodtls_x509_peer xp;
+                if (nanodtls_endpoint_peer_x509(&g_ep, addr, alen, &xp) == NANODTLS_OK) {
+                    nd_print_x509_peer(&xp, NULL);
+                }
+            }
             if (s->opt->n_ta > 0) {
                 nanodtls_ta_peer tp;
                 if (nanodtls_endpoint_peer_ta(&g_ep, addr, alen, &tp) == NANODTLS_OK) {
@@ -675,7 +693,11 @@ static void drain_events(struct server *s)
         }
         default: {
             char what[ND_ADDR_STR_MAX + 8];
+            nanodtls_x509_peer xp;
             snprintf(what, sizeof what, "peer %s", who);
+            if (nanodtls_endpoint_peer_x509(&g_ep, addr, alen, &xp) == NANODTLS_OK) {
+                nd_print_x509_refusal(&xp);
+            }
             nd_print_failure(what, ev.status, &ev.alert);
             remove_peer(s, addr, alen);
             break;
@@ -1047,6 +1069,16 @@ static int configure(struct server *s, struct options *o)
     }
     if (load_ta_state(o) != 0) {
         return -1;
+    }
+    if (nd_x509_setup_ep(&g_ep, cr) != 0) {
+        return -1;
+    }
+    if (o->any_client_identity) {
+        st = nanodtls_endpoint_set_any_client_identity(&g_ep, 1);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("--any-client-identity", st, NULL);
+            return -1;
+        }
     }
     for (k = 0; k < cr->n_peers; k++) {
         st = nanodtls_endpoint_add_trusted_key(&g_ep, cr->peer_der[k], cr->peer_len[k]);

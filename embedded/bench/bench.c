@@ -20,10 +20,12 @@
  * scripts/bench-embedded.sh. Exit status 0 = every step worked.
  *
  * Build options: -DBENCH_ECC (also run an ECDHE-ECDSA handshake with
- * mutual raw-public-key authentication), -DBENCH_DK (a DerivedKey
- * handshake: a PSK client with a nonce and derived key against a server
- * holding a trust anchor; feature derived-key), -DBENCH_AUTHZ (with
- * BENCH_ECC: an AuthzCert handshake; feature authz-cert), -DBENCH_PANIC_ENTRY (call the
+ * mutual raw-public-key authentication), -DBENCH_X509 (with -DBENCH_ECC:
+ * also one in certificate mode, both chains validated, needs bench_pki.h),
+ * -DBENCH_DK (a DerivedKey handshake: a PSK client with a nonce and
+ * derived key against a server holding a trust anchor; feature
+ * derived-key), -DBENCH_AUTHZ (with BENCH_ECC: an AuthzCert handshake;
+ * feature authz-cert), -DBENCH_PANIC_ENTRY (call the
  * library's panic entry point, whose address the linker provides as
  * nd_panic_entry, to check that a panic reaches the hook).
  */
@@ -664,6 +666,78 @@ static void run_authz(const char *name)
 }
 #endif
 
+#ifdef BENCH_X509
+/* Certificate mode (feature x509): tests/pki's root, the server's chain
+ * root -> int1 -> int2 -> server3 (3 below the anchor, RFC 7925 4.4.4) and
+ * the client's root -> int1 -> int2 -> client-cn (EUI-64 in the CN), as C
+ * arrays written by scripts/bench-embedded.sh (bench_pki.h). */
+#include "bench_pki.h"
+
+/* The wall clock: 2026-12-01, inside every certificate's validity. */
+static int wall_clock(void *user, uint64_t *secs)
+{
+    (void)user;
+    *secs = 1796083200u;
+    return 0;
+}
+
+static void run_x509(const char *name)
+{
+    static const uint16_t suites[] = {NANODTLS_SUITE_ECDHE_ECDSA_AES_128_CCM_8, 0};
+    nanodtls_x509_peer peer;
+    phase_begin();
+    setup(CLIENT, suites);
+    {
+        nanodtls_config cfg;
+        nanodtls_platform plat = {rng, now_ms, &g_rng_state[SERVER]};
+        nanodtls_config_default(&cfg, NANODTLS_ROLE_SERVER);
+        memset(cfg.suites, 0, sizeof cfg.suites);
+        cfg.suites[0] = NANODTLS_SUITE_ECDHE_ECDSA_AES_128_CCM_8;
+        cfg.client_auth = 1;
+        int32_t r = CALL(SERVER, "init", nanodtls_init(&g_ctx[SERVER], sizeof g_ctx[SERVER], &cfg, &plat));
+        if (r != NANODTLS_OK)
+            fail("init server", r);
+    }
+    int32_t r = CALL(CLIENT, "set_own_key", nanodtls_set_own_key(&g_ctx[CLIENT], PKI_CLIENT_KEY, sizeof PKI_CLIENT_KEY));
+    if (r != NANODTLS_OK)
+        fail("set_own_key client", r);
+    r = CALL(SERVER, "set_own_key", nanodtls_set_own_key(&g_ctx[SERVER], PKI_SERVER_KEY, sizeof PKI_SERVER_KEY));
+    if (r != NANODTLS_OK)
+        fail("set_own_key server", r);
+    r = CALL(CLIENT, "set_own_certificate",
+             nanodtls_set_own_certificate(&g_ctx[CLIENT], PKI_CLIENT_CHAIN, sizeof PKI_CLIENT_CHAIN));
+    if (r != NANODTLS_OK)
+        fail("set_own_certificate client", r);
+    r = CALL(SERVER, "set_own_certificate",
+             nanodtls_set_own_certificate(&g_ctx[SERVER], PKI_SERVER_CHAIN, sizeof PKI_SERVER_CHAIN));
+    if (r != NANODTLS_OK)
+        fail("set_own_certificate server", r);
+    for (int role = 0; role < NROLES; role++) {
+        r = CALL(role, "add_ca", nanodtls_add_ca(&g_ctx[role], PKI_ROOT, sizeof PKI_ROOT));
+        if (r != NANODTLS_OK)
+            fail("add_ca", r);
+        r = CALL(role, "set_wall_clock", nanodtls_set_wall_clock(&g_ctx[role], wall_clock, NULL));
+        if (r != NANODTLS_OK)
+            fail("set_wall_clock", r);
+    }
+    r = CALL(CLIENT, "set_server_name",
+             nanodtls_set_server_name(&g_ctx[CLIENT], (const uint8_t *)"server.example", 14));
+    if (r != NANODTLS_OK)
+        fail("set_server_name", r);
+    report_setup(name);
+    phase_begin();
+    handshake(name);
+    report_handshake(name);
+    r = nanodtls_peer_x509(&g_ctx[SERVER], &peer);
+    if (r != NANODTLS_OK || peer.kind != NANODTLS_X509_PEER_EUI64 || peer.depth != 3)
+        fail("server: no validated client EUI-64", r);
+    r = nanodtls_peer_x509(&g_ctx[CLIENT], &peer);
+    if (r != NANODTLS_OK || peer.kind != NANODTLS_X509_PEER_NAME || peer.depth != 3)
+        fail("client: no validated server name", r);
+    teardown();
+}
+#endif
+
 #ifdef BENCH_PANIC_ENTRY
 /* Provided by the link (--defsym): address of the library's panic entry
  * point (core::panicking::panic_fmt, Thumb bit set). */
@@ -736,6 +810,9 @@ int main(void)
 #endif
 #if defined(BENCH_AUTHZ) && defined(BENCH_ECC)
     run_authz("authz");
+#endif
+#ifdef BENCH_X509
+    run_x509("x509");
 #endif
     kv("client_total_insns", to_insns(g_acc[CLIENT].ticks));
     kv("client_stack_max", g_acc[CLIENT].stack_max);

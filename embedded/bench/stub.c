@@ -51,3 +51,10 @@ STUB_STATUS(nanodtls_authz_cert_encode, const uint8_t *i U, size_t il U, const u
             uint32_t s U, const uint8_t *sp U, size_t spl U, uint8_t *o U, size_t oc U, size_t *ol U)
 STUB_STATUS(nanodtls_set_authz_cert, struct nanodtls_ctx *c U, const uint8_t *m U, size_t l U)
 STUB_STATUS(nanodtls_set_authz_server_key, struct nanodtls_ctx *c U, const uint8_t *k U, size_t l U)
+#ifdef BENCH_X509
+STUB_STATUS(nanodtls_set_own_certificate, struct nanodtls_ctx *c U, const uint8_t *d U, size_t l U)
+STUB_STATUS(nanodtls_add_ca, struct nanodtls_ctx *c U, const uint8_t *d U, size_t l U)
+STUB_STATUS(nanodtls_set_wall_clock, struct nanodtls_ctx *c U, nanodtls_wall_clock_fn f U, void *u U)
+STUB_STATUS(nanodtls_set_server_name, struct nanodtls_ctx *c U, const uint8_t *n U, size_t l U)
+STUB_STATUS(nanodtls_peer_x509, struct nanodtls_ctx *c U, struct nanodtls_x509_peer *o U)
+#endif

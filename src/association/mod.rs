@@ -204,6 +204,9 @@ pub(crate) struct Association {
     pub log: crate::log::LogSink,
     /// Set once a close_notify has been queued by us.
     pub close_sent: bool,
+    /// Certificate mode: why the peer's chain was refused, or who it is.
+    #[cfg(feature = "x509")]
+    pub x509_peer: crate::auth::x509::trust::PeerX509,
     pub sni_len: u8,
 }
 

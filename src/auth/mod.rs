@@ -1,5 +1,6 @@
 //! Who the peer is, and who we are (RFC 4279 PSK, RFC 7250 raw public keys,
-//! X.509 leaf keys pinned, and the trusted-third-party modes of
+//! X.509 leaf keys pinned or X.509 chains validated to trust anchors
+//! (certificate mode, RFC 7925 4.4), and the trusted-third-party modes of
 //! docs/ttp.md): one [`Credentials`] type, owned by a single connection or
 //! by an endpoint and shared by all its peers.
 
@@ -114,6 +115,11 @@ pub struct Credentials {
     /// Client, AuthzCert: the pinned key of the resource server.
     #[cfg(feature = "authz-cert")]
     pub authz: authz_cert::ClientAuthz,
+    /// Certificate mode (X.509 path validation): the verify name and the
+    /// client identity rule; the anchors themselves are borrowed through
+    /// [`crate::env::Env::x509_anchor`].
+    #[cfg(feature = "x509")]
+    pub x509: x509::trust::X509Settings,
 }
 
 impl Credentials {
@@ -167,6 +173,26 @@ impl Credentials {
         #[cfg(not(feature = "ecc"))]
         {
             let _ = der;
+            false
+        }
+    }
+
+    /// True if the peer's key can be checked at all: a pinned key, the
+    /// application's verifier, or (feature `x509`) an X.509 trust anchor.
+    #[cfg(feature = "ecc")]
+    pub(crate) fn can_verify_peer(&self, env: &dyn crate::env::Env) -> bool {
+        self.keys.any_trusted() || env.has_peer_key_verifier() || self.x509_anchored(env)
+    }
+
+    /// True if X.509 trust anchors are configured (feature `x509`): a
+    /// peer's X.509 chain is then path-validated.
+    #[cfg(feature = "ecc")]
+    pub(crate) fn x509_anchored(&self, env: &dyn crate::env::Env) -> bool {
+        #[cfg(feature = "x509")]
+        return x509::trust::has_anchors(env);
+        #[cfg(not(feature = "x509"))]
+        {
+            let _ = env;
             false
         }
     }

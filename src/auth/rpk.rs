@@ -114,9 +114,12 @@ impl KeyCredentials {
         Ok(PeerKey { point: p, hash })
     }
 
-    /// True if the X.509 certificate `der` carries our public key.
+    /// True if the X.509 certificate `der` (or the first of several DER
+    /// certificates back to back, a leaf and its intermediates) carries our
+    /// public key.
     pub fn certificate_matches_own_key(&self, der: &[u8]) -> bool {
-        self.has_own && der::x509_spki(der).is_ok_and(|spki| spki == self.own_spki())
+        let leaf = der::Der::new(der).next_tlv().map(|t| t.raw).unwrap_or(der);
+        self.has_own && der::x509_spki(leaf).is_ok_and(|spki| spki == self.own_spki())
     }
 
     /// Wipe our private key.

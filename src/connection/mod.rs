@@ -96,6 +96,16 @@ impl Engine {
         None
     }
 
+    /// Certificate mode (feature `x509`): the identity the peer's X.509
+    /// chain proved (a server's name, a client's EUI-64), or why it was
+    /// refused ([`crate::auth::x509::trust::PeerX509::refused`]); empty
+    /// before the peer's Certificate, and when no trust anchor is
+    /// configured (pinning). A resumed session carries no chain: empty too.
+    #[cfg(feature = "x509")]
+    pub fn x509_peer(&self) -> crate::auth::x509::trust::PeerX509 {
+        self.assoc.x509_peer
+    }
+
     /// Server: the PSK identity the client used (once its ClientKeyExchange
     /// or resumed session told us; empty before, and on a client).
     pub fn peer_psk_identity(&self) -> &[u8] {
@@ -586,6 +596,14 @@ impl Connection {
             return Err(Error::WrongState);
         }
         self.creds.ta.set_authz_cert_type(t)
+    }
+
+    /// Certificate-mode settings (feature `x509`): the name a server's
+    /// certificate must carry, the client identity rule. The trust anchors
+    /// themselves are lent by [`Env::x509_anchor`].
+    #[cfg(feature = "x509")]
+    pub fn x509_settings_mut(&mut self) -> &mut crate::auth::x509::trust::X509Settings {
+        &mut self.creds.x509
     }
 
     /// Trust a peer raw public key given as the SHA-256 of its SubjectPublicKeyInfo.

@@ -61,6 +61,8 @@ pub(crate) struct Callbacks {
     /// it (see [`Callbacks::now`]).
     pub clock_raw: u64,
     pub clock_ms: u64,
+    /// Certificate mode: trust anchors, wall clock, identity hook.
+    pub x509: super::x509::X509Callbacks,
 }
 
 impl Callbacks {
@@ -90,6 +92,7 @@ impl Callbacks {
             tickets: core::ptr::null_mut(),
             clock_raw: 0,
             clock_ms: 0,
+            x509: FromZeros::new_zeroed(),
         })
     }
 
@@ -202,6 +205,21 @@ impl Env for Callbacks {
         // SAFETY: registered by nanodtls_set_authz_cert, whose contract is
         // that the MacCert stays valid and unchanged while registered.
         Some(unsafe { core::slice::from_raw_parts(self.authz_cert, self.authz_cert_len) })
+    }
+
+    #[cfg(feature = "x509")]
+    fn x509_anchor(&self, i: usize) -> Option<(&[u8], bool)> {
+        self.x509.anchor(i)
+    }
+
+    #[cfg(feature = "x509")]
+    fn wall_clock(&self) -> Option<u64> {
+        self.x509.wall_clock()
+    }
+
+    #[cfg(feature = "x509")]
+    fn accept_peer_identity(&self, kind: u8, id: &[u8], leaf: &[u8]) -> Option<bool> {
+        self.x509.accept(kind, id, leaf)
     }
 
     fn server_name(&mut self, name: &[u8]) -> Option<bool> {

@@ -146,13 +146,18 @@ pub unsafe extern "C" fn nanodtls_get_own_spki(
 }
 
 /// Our X.509 certificate (DER), presented to peers that do not support
-/// raw public keys (RFC 7250), e.g. OpenSSL or Mbed TLS. Its public key
+/// raw public keys (RFC 7250), e.g. OpenSSL or Mbed TLS; optionally
+/// followed by its intermediate CA certificates (DER back to back, leaf
+/// first, as read from a PEM chain file): each is sent as one entry of
+/// the Certificate message, fragmented to the MTU. The leaf's public key
 /// must be the one set with nanodtls_set_own_key (call that first;
-/// NANODTLS_E_INVALID_ARG otherwise). The certificate is BORROWED, not
-/// copied: it must stay valid and unchanged (e.g. in flash) for the life of
-/// the context. (NULL, 0) removes it. Peers' X.509 certificates are
-/// accepted by pinning their key (nanodtls_add_trusted_key with the
-/// certificate's SubjectPublicKeyInfo); chains are not validated.
+/// NANODTLS_E_INVALID_ARG otherwise, or if what follows the leaf is not
+/// DER). The certificates are BORROWED, not copied: they must stay valid
+/// and unchanged (e.g. in flash) for the life of the context. (NULL, 0)
+/// removes them. Peers' X.509 certificates are accepted by pinning their
+/// key (nanodtls_add_trusted_key with the certificate's
+/// SubjectPublicKeyInfo), or, once a trust anchor is added
+/// (nanodtls_add_ca), by validating their chain.
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_set_own_certificate(
     ctx: *mut nanodtls_ctx,
@@ -168,13 +173,25 @@ pub unsafe extern "C" fn nanodtls_set_own_certificate(
     // SAFETY: see with_ctx.
     unsafe {
         with_ctx(ctx, |conn, cb| {
-            if !c.is_empty() && !conn.certificate_matches_own_key(c) {
+            let usable = c.is_empty() || (conn.certificate_matches_own_key(c) && chain_is_der(c));
+            if !usable {
                 return if cfg!(feature = "ecc") { NANODTLS_E_INVALID_ARG } else { NANODTLS_E_UNSUPPORTED };
             }
             cb.own_cert = if c.is_empty() { core::ptr::null() } else { der };
             cb.own_cert_len = c.len();
             NANODTLS_OK
         })
+    }
+}
+
+/// True if `c` is DER elements back to back (a certificate chain).
+pub(crate) fn chain_is_der(c: &[u8]) -> bool {
+    #[cfg(feature = "ecc")]
+    return crate::handshake::msg::certificate::chain_entries(c).all(|e| e.is_ok());
+    #[cfg(not(feature = "ecc"))]
+    {
+        let _ = c;
+        false
     }
 }
 

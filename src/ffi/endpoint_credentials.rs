@@ -77,9 +77,11 @@ pub unsafe extern "C" fn nanodtls_endpoint_set_own_key(
     unsafe { with_ep(ep, |e, _, _| status(e.set_own_key(k))) }
 }
 
-/// Our X.509 certificate (DER) for clients without raw public key support;
-/// BORROWED: it must stay valid (e.g. in flash) until deinit. Its key must
-/// be the one set with nanodtls_endpoint_set_own_key (call that first).
+/// Our X.509 certificate (DER) for clients without raw public key support,
+/// optionally followed by its intermediates (DER back to back, leaf first;
+/// see nanodtls_set_own_certificate); BORROWED: it must stay valid (e.g.
+/// in flash) until deinit. The leaf's key must be the one set with
+/// nanodtls_endpoint_set_own_key (call that first).
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_endpoint_set_own_certificate(
     ep: *mut nanodtls_endpoint,
@@ -94,7 +96,8 @@ pub unsafe extern "C" fn nanodtls_endpoint_set_own_certificate(
     // SAFETY: see with_ep.
     unsafe {
         with_ep(ep, |e, _, cb| {
-            if !c.is_empty() && !e.certificate_matches_own_key(c) {
+            let usable = c.is_empty() || (e.certificate_matches_own_key(c) && super::ctx_credentials::chain_is_der(c));
+            if !usable {
                 return if cfg!(feature = "ecc") { NANODTLS_E_INVALID_ARG } else { NANODTLS_E_UNSUPPORTED };
             }
             cb.own_cert = if c.is_empty() { core::ptr::null() } else { der };

@@ -28,6 +28,7 @@ mod log;
 mod panic;
 mod tickets;
 mod ttp;
+mod x509;
 
 #[cfg(feature = "aes-hook")]
 pub(crate) use aes_hook::ENGINE as AES_ENGINE;
@@ -51,6 +52,7 @@ pub use log::{
 pub use panic::*;
 pub use tickets::*;
 pub use ttp::*;
+pub use x509::*;
 
 use core::ffi::{c_char, c_int, c_void, CStr};
 

@@ -60,6 +60,9 @@ pub(crate) struct Handshake {
     pub own_cert_x509: bool,
     /// Client: an X.509 certificate of ours is available (fixed at connect).
     pub have_own_cert: bool,
+    /// Client: offer only X.509 in server_certificate_type (trust anchors
+    /// configured, no pinned key; fixed at connect).
+    pub server_x509_only: bool,
     /// Client (tests only): behave like a stack without RFC 7250.
     pub no_rpk_offer: bool,
     /// AuthzCert (docs/ttp.md) was negotiated for the client's certificate.

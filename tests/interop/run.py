@@ -58,6 +58,7 @@ WORK = HERE / "work"
 KEYS = WORK / "keys"
 sys.path.insert(0, str(HERE))
 import cid_cases  # noqa: E402  (the RFC 9146 cases, beside this file)
+import x509_cases  # noqa: E402  (certificate mode, RFC 7925 4.4, beside this file)
 
 # Team material beside the repository (CI has it too, read-only): used where
 # it exists, SKIP (with the reason) where it does not; nothing is built in it.
@@ -346,6 +347,7 @@ def make_keys() -> Keys:
         k.spki_sha256[n] = hashlib.sha256((KEYS / f"{n}.pub.der").read_bytes()).hexdigest()
         for p in KEYS.glob(f"{n}.*"):
             p.chmod(0o600)
+    x509_cases.make(k)   # tests/pki as PEM: chains, keys, roots
     (KEYS / "psk.passwd").write_text(f"{PSK_ID}:{PSK}\n")   # gnutls-serv --pskpasswd
     (KEYS / "psk-long.passwd").write_text(f"{LONG_PSK_ID}:{PSK}\n")
     if (CERTS_CHAIN / "root.crt").is_file():
@@ -778,6 +780,14 @@ class Case:
     rsl: str = ""
     expect_rsl: bool = False
     bug_symptom: str = ""  # with known_bug: only problems containing this text are the bug's (others FAIL)
+    # Certificate mode (x509_cases.py): both sides validate chains to a root.
+    # x509: "2" (root -> int -> leaf), "3" (root -> int1 -> int2 -> leaf), "shared"
+    # (../shared/peers/certs-chain), or with negative "x509" the leaf of the
+    # peer's bad chain, refused with alert x509_alert for x509_reason.
+    x509: str = ""
+    x509_alert: int = 0
+    x509_reason: str = ""
+    x509_name: str = ""
 
     @property
     def id(self) -> str:
@@ -865,6 +875,8 @@ def our_client_argv(env: Env, case: Case, port: int, extra: list[str] | None = N
     if not s.ecc:
         argv += ["--psk-id", case.psk_id, "--psk", COAP_PSK_HEX if case.peer == "libcoap" else
                  (WRONG_PSK if case.negative == "wrong-psk" else PSK)]
+    elif case.x509:
+        argv += x509_cases.our_client_args(case, k, CERTS_CHAIN)
     else:
         pin = pinned_key_file(case, k, "server")
         if case.negative == "untrusted-key":
@@ -906,6 +918,8 @@ def our_server_argv(env: Env, case: Case) -> list[str]:
     s = case.s
     if not s.ecc:
         argv += ["--psk-id", case.psk_id, "--psk", COAP_PSK_HEX if case.peer == "libcoap" else PSK]
+    elif case.x509:
+        argv += x509_cases.our_server_args(case, k, CERTS_CHAIN)
     else:
         argv += key_cert_args(*own_key_files(case, k, "server"))
         if case.mutual:
@@ -994,6 +1008,8 @@ class OpenSSL(Peer):
             argv += ["-no_ticket"]
         if not s.ecc:
             argv += ["-nocert", "-psk", PSK, "-psk_identity", case.psk_id]
+        elif case.x509:
+            argv += x509_cases.openssl_args(case, k, CERTS_CHAIN, server=True) + self._ecc_common()
         else:
             argv += ["-cert", k.f("server.crt"), "-key", k.f("server.key")] + self._ecc_common()
             if case.mutual:
@@ -1030,6 +1046,8 @@ class OpenSSL(Peer):
         argv = ["openssl", "s_client", "-dtls1_2", "-connect", f"127.0.0.1:{port}"]
         if not s.ecc:
             argv += ["-psk_identity", case.psk_id, "-psk", WRONG_PSK if case.negative == "wrong-psk" else PSK]
+        elif case.x509:
+            argv += self._ecc_common() + x509_cases.openssl_args(case, k, CERTS_CHAIN, server=False)
         else:
             argv += self._ecc_common() + ["-CAfile", k.f("server.crt"), "-verify_return_error", "-verify", "1"]
             if case.mutual:
@@ -1087,6 +1105,8 @@ class GnuTLS(Peer):
         argv = ["gnutls-serv", "--udp", "--echo", "-p", str(port), "--priority", self.priority(case)]
         if not case.s.ecc:
             argv += ["--pskpasswd", k.f("psk-long.passwd" if case.psk_id == LONG_PSK_ID else "psk.passwd")]
+        elif case.x509:
+            argv += x509_cases.gnutls_args(case, k, CERTS_CHAIN, server=True)
         else:
             argv += ["--rawpkkeyfile", k.f("server.key"), "--rawpkfile", k.f("server.pub")]
             if case.mutual:
@@ -1119,6 +1139,8 @@ class GnuTLS(Peer):
         argv = ["gnutls-cli", "--udp", "-p", str(port), "127.0.0.1", "--priority", self.priority(case)]
         if not case.s.ecc:
             argv += ["--pskusername", case.psk_id, "--pskkey", WRONG_PSK if case.negative == "wrong-psk" else PSK]
+        elif case.x509:
+            argv += x509_cases.gnutls_args(case, k, CERTS_CHAIN, server=False)
         else:
             argv += ["--insecure"]   # gnutls cannot pin a raw public key: our side is checked by us
             if case.mutual:
@@ -1269,6 +1291,8 @@ class Mbed3(Peer):
         if not s.ecc:
             a += [f"psk={WRONG_PSK if case.negative == 'wrong-psk' and not server else PSK}",
                   f"psk_identity={case.psk_id}"]
+        elif case.x509:
+            a += x509_cases.mbed3_args(case, k, CERTS_CHAIN, server)
         else:
             # The certs-chain PKI: each side sends leaf + intermediate; our
             # tools send their leaf only, so the intermediate is trusted too.
@@ -1413,8 +1437,8 @@ def ours_handshakes(out: str) -> list[re.Match]:
 
 def key_hash_problems(case: Case, out: str, env: Env, who: str) -> list[str]:
     """ECDHE-ECDSA: did our tool print the peer's key hash, and the right one?"""
-    if not case.s.ecc:
-        return []
+    if not case.s.ecc or case.x509:
+        return []   # certificate mode: the identity lines are checked instead (x509_cases)
     want = env.keys.spki_sha256[f"chain-{who}" if case.auth == "chain" else who]
     got = re.findall(r"^PEER-KEY-SHA256 ([0-9a-f]{64})$", out, re.M)
     if not got:
@@ -1558,6 +1582,8 @@ def our_client_case(env: Env, case: Case, d: Path) -> Result:
                     detail += f"session file {sess.stat().st_size} B mode {mode:o}; "
             if hss:
                 detail += hss[0].group(1) + (f" / {hss[-1].group(2).strip()}" if case.conns > 1 else "")
+        if case.x509:
+            problems += x509_cases.our_output_problems(case, out, err)
         if relay:
             problems += wire_checks(case, relay, our_dir="c2s")
             detail += wire_summary(case, relay, our_dir="c2s")
@@ -1702,6 +1728,8 @@ def our_server_case(env: Env, case: Case, d: Path) -> Result:
                 detail += hss[0].group(1) + (" / resumed=1" if case.conns > 1 and hss[-1].group(4) else "")
             if pos and pos[0].notes:
                 detail += f" ({case.peer}: {pos[0].notes})"
+        if case.x509:
+            problems += x509_cases.our_output_problems(case, out, ours.stderr())
         if relay:
             problems += wire_checks(case, relay, our_dir="s2c")
             detail += wire_summary(case, relay, our_dir="s2c")
@@ -1871,6 +1899,8 @@ def wire_checks(case: Case, relay: Relay, our_dir: str) -> list[str]:
     if case.negative == "no-common-suite" and case.peer != "gnutls":
         if not any(desc == 40 for _, desc in st.alerts["s2c"]):
             probs.append(f"the server sent no handshake_failure (40) alert; s2c alerts: {st.alerts['s2c']}")
+    if case.x509:
+        probs += x509_cases.wire_problems(case, st.alerts[our_dir])
     if case.negative == "untrusted-key":
         ours = [desc for lvl, desc in st.alerts[our_dir] if lvl == 2]
         if not ours:
@@ -2056,6 +2086,48 @@ NA_MBED_RESUME = ("python-mbedtls 2.10 exposes no session API (TLSSession is emp
                   "mbedtls_ssl_get_session/set_session) and installs no server session cache")
 
 
+NA_SERVER_NAME_RULE = "a server-name rule (RFC 7925 4.4.1): a client certificate is checked for an EUI-64"
+
+
+def x509_matrix(peer: str, role: str) -> list[Case]:
+    """Certificate mode (x509_cases.py): chains validated both ways with a
+    3-level and a 2-level PKI (and the shared one with Mbed TLS 3.6.6), the
+    expired chain accepted with --time none; with OpenSSL every refusal, in
+    both roles, with Mbed TLS and GnuTLS a representative subset."""
+    c = [
+        Case(peer, "x509 chain validated, 3 below root, mutual", role, "ECC-CCM8", auth="x509", x509="3"),
+        Case(peer, "x509 chain validated, 2 below root, mutual", role, "ECC-CCM8", auth="x509", x509="2"),
+        Case(peer, "x509 chain validated, server-only", role, "ECC-CCM8", auth="x509", x509="2", mutual=False)
+        if not (peer == "mbedtls3" and role == "client") else
+        Case(peer, "x509 chain validated, server-only", role, None,
+             na_reason="ssl_server2 auth_mode=none logs '! Certificate verification was skipped' (its error "
+                       "marker); covered with OpenSSL and GnuTLS"),
+        # ssl_server2 wants a client certificate here for the same reason.
+        Case(peer, "x509 expired chain accepted with --time none", role, "ECC-CCM8", auth="x509", x509="2",
+             feature="x509-time-none", mutual=role == "server" or peer == "mbedtls3"),
+    ]
+    if peer == "mbedtls3":
+        c.append(Case(peer, "x509 chain validated, certs-chain PKI, mutual", role, "ECC-CCM8", auth="x509",
+                      x509="shared"))
+    if peer == "openssl":
+        # Both chains (about 1,300 bytes each) fragmented to OpenSSL's smallest link MTU.
+        c.append(Case(peer, "x509 chain validated, 3 below root, mtu256", role, "ECC-CCM8", auth="x509", x509="3",
+                      mtu=256, peer_mtu=256, expect_frag=("ours", "theirs")))
+    subset = {"openssl": None, "mbedtls3": {"unknown root", "expired", "bad signature", "chain one longer than the knob"},
+              "gnutls": {"unknown root", "wrong name", "intermediate without cA"}}[peer]
+    for name, srv_chain, cli_chain, alert, reason in x509_cases.NEGATIVE:
+        if subset is not None and name not in subset:
+            continue
+        title = f"x509 refused: {name} (must fail)"
+        chain = srv_chain if role == "client" else cli_chain
+        if chain is None:
+            c.append(Case(peer, title, role, None, na_reason=NA_SERVER_NAME_RULE))
+            continue
+        c.append(Case(peer, title, role, "ECC-CCM8", auth="x509", x509=chain, negative="x509", x509_alert=alert,
+                      x509_reason=reason, x509_name=name, mutual=role == "server"))
+    return c
+
+
 def matrix() -> list[Case]:
     cases: list[Case] = []
     both = ("client", "server")
@@ -2093,6 +2165,7 @@ def matrix() -> list[Case]:
             Case("openssl", "heartbeat", role, None, na_reason=NA_HEARTBEAT["openssl"]),
             Case("openssl", "heartbeat not negotiated", role, "PSK-CCM8", negative="no-heartbeat"),
         ]
+        cases += x509_matrix("openssl", role)
         # RFC 5077 tickets (s_server/s_client issue and use them by default).
         cases.append(Case("openssl", "resume by ticket", role, "PSK-CCM8", feature="resume", tickets=True))
         cases.append(Case("openssl", "resume by ticket ECDHE x509 server-only", role, "ECC-CCM8", auth="cert",
@@ -2140,6 +2213,7 @@ def matrix() -> list[Case]:
             Case("gnutls", "SNI mismatch (must fail)", role, "ECC-CCM8", auth="rpk", mutual=False,
                  negative="sni-mismatch"),
         ]
+        cases += x509_matrix("gnutls", role)
         cases.append(Case("gnutls", "resume by ticket", role, "PSK-CCM8", feature="resume", tickets=True))
         if role == "client":
             cases.append(Case("gnutls", "resume across restart (session file)", role, "ECC-CCM8", auth="rpk",
@@ -2204,6 +2278,7 @@ def matrix() -> list[Case]:
             Case("mbedtls3", "CID both ways + port change", role, "PSK-CCM8", feature="cid-rebind"),
             Case("mbedtls3", "CID, one side wants none (cid 0)", role, "PSK-CCM8", feature="cid-ours-none" if role == "client" else "cid-theirs-none"),
         ]
+        cases += x509_matrix("mbedtls3", role)
         if role == "client":
             cases.append(Case("mbedtls3", "ticket across deep sleep (session file)", role, "PSK-CCM8",
                               feature="resume-file", tickets=True))
@@ -2296,7 +2371,7 @@ def check_peers(peers: set[str]) -> list[str]:
 def shared_missing(case: Case) -> str:
     """Why the case cannot run here (a piece of ../shared is absent), or ''."""
     for needed, path in ((case.peer == "mbedtls3", MBEDTLS3_SRC / "build.sh"),
-                         (case.auth == "chain", CERTS_CHAIN / "root.crt")):
+                         (case.auth == "chain" or case.x509 == "shared", CERTS_CHAIN / "root.crt")):
         if needed and not path.is_file():
             return f"{path.parent} is absent (no {path.name})"
     return ""

@@ -40,6 +40,16 @@
 #   p384.der                                  a P-384 key
 #   sha384.der                                ecdsa-with-SHA384
 #   rsa-signed.der (rsa-root.der)             sha256WithRSAEncryption
+# Client-role negative cases (SAN dNSName 00-11-22-33-44-55-66-77, clientAuth):
+#   client-unknown-root.der other-int.der     other-root -> other-int -> device
+#   client-expired.der int.der                expired (2020-01-01 .. 2021-01-01)
+#   client-noca.der int-noca.der              intermediate without cA
+#   bad-sig-client.der int.der                client-eui.der with its last byte flipped
+#   client-server-eku.der int.der             EKU serverAuth only
+#   client-critical.der int.der               an unknown critical extension
+#   client4.der int3.der int2.der int1.der    4 below the anchor (one more than NANODTLS_MAX_CERT_CHAIN)
+#   client5.der int4.der int3.der int2.der int1.der   5 below the anchor
+# Every P-256 leaf has its key as NAME.key.der (PKCS#8).
 set -eu
 D=$(cd "$(dirname "$0")" && pwd)
 W=$(mktemp -d)
@@ -128,6 +138,17 @@ subjectAltName = DNS:00-11-22-33-44-55-66-77
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = clientAuth
+[client_eui_server_eku]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:00-11-22-33-44-55-66-77
+[client_eui_critical]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
+subjectAltName = DNS:00-11-22-33-44-55-66-77
+1.3.6.1.4.1.55555.1 = critical,ASN1:UTF8String:must be understood
 CNF
 export W
 mkdir newcerts
@@ -191,6 +212,14 @@ cert client-auth-only "/CN=server.example" int client_auth_only
 cert critical-ext "/CN=server.example" int critical_ext
 cert key-agreement "/CN=server.example" int key_agreement
 cert client-no-eui "/CN=client.example" int client_cn
+# Client-role negative cases (a valid EUI-64, refused for something else).
+cert client-unknown-root "/CN=device" other-int client_eui
+cert client-expired "/CN=device" int client_eui 20200101000000Z 20210101000000Z
+cert client-noca "/CN=device" int-noca client_eui
+cert client-server-eku "/CN=device" int client_eui_server_eku
+cert client-critical "/CN=device" int client_eui_critical
+cert client4 "/CN=device" int3 client_eui
+cert client5 "/CN=device" int4 client_eui
 key p384 p384
 cert p384 "/CN=server.example" int server
 cert sha384 "/CN=server.example" int server "$START" "$END" sha384
@@ -207,7 +236,19 @@ head -c $((size - 1)) "$f" >"$D/bad-sig.der"
 # shellcheck disable=SC2059
 printf "$(printf '\\%03o' $((last ^ 1)))" >>"$D/bad-sig.der"
 
-for k in server client-eui client-cn; do
+# bad-sig-client.der: client-eui.der with its last signature byte flipped.
+f="$D/client-eui.der"
+size=$(wc -c <"$f")
+last=$(tail -c 1 "$f" | od -An -tu1 | tr -d ' ')
+head -c $((size - 1)) "$f" >"$D/bad-sig-client.der"
+# shellcheck disable=SC2059
+printf "$(printf '\\%03o' $((last ^ 1)))" >>"$D/bad-sig-client.der"
+
+# The leaf keys (every P-256 leaf: handshake and interop tests present them).
+for k in server server3 server4 server5 client-eui client-cn client-cn-order self-signed \
+    unknown-root wildcard two-names expired future noca-leaf nocertsign-leaf pathlen-leaf \
+    client-auth-only critical-ext key-agreement client-no-eui client-unknown-root client-expired \
+    client-noca client-server-eku client-critical client4 client5; do
     openssl pkey -in "$k.key" -outform DER -out "$D/$k.key.der"
 done
 

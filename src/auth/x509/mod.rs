@@ -18,6 +18,8 @@ pub mod cert;
 pub mod der;
 #[cfg(feature = "x509")]
 pub mod path;
+#[cfg(feature = "x509")]
+pub mod trust;
 
 #[cfg(feature = "x509")]
 pub use path::{validate, Anchor, Expect, Identity, Policy, Purpose, Validated};
@@ -86,10 +88,42 @@ pub enum Reason {
     /// The client certificate names no EUI-64 (SAN dNSName or leftmost CN
     /// `HH-HH-HH-HH-HH-HH-HH-HH`). (certificate_unknown)
     NoIdentity = 20,
+    /// The chain validated, but the application refused the identity it
+    /// proved (its accept hook). (certificate_unknown)
+    Refused = 21,
 }
 
 #[cfg(feature = "x509")]
 impl Reason {
+    /// The reason with code `v` (1..=21), None for any other value.
+    pub fn from_u8(v: u8) -> Option<Reason> {
+        use Reason::*;
+        const ALL: [Reason; 21] = [
+            Empty,
+            Malformed,
+            BadSignature,
+            NameMismatch,
+            MultipleNames,
+            Wildcard,
+            UnsupportedVersion,
+            UnsupportedAlgorithm,
+            UnsupportedKey,
+            UnknownCriticalExtension,
+            KeyUsage,
+            ExtendedKeyUsage,
+            Expired,
+            NotYetValid,
+            UnknownIssuer,
+            NotCa,
+            CaKeyUsage,
+            PathLenExceeded,
+            ChainTooLong,
+            NoIdentity,
+            Refused,
+        ];
+        ALL.get(usize::from(v).checked_sub(1)?).copied()
+    }
+
     /// The alert description to send (RFC 5246 7.2.2): bad_certificate (42),
     /// unsupported_certificate (43), certificate_expired (45),
     /// certificate_unknown (46) or unknown_ca (48).
@@ -113,7 +147,7 @@ impl Reason {
             | Reason::CaKeyUsage
             | Reason::PathLenExceeded
             | Reason::ChainTooLong => alert::UNKNOWN_CA,
-            Reason::NoIdentity => alert::CERTIFICATE_UNKNOWN,
+            Reason::NoIdentity | Reason::Refused => alert::CERTIFICATE_UNKNOWN,
         }
     }
 
@@ -140,6 +174,7 @@ impl Reason {
             Reason::PathLenExceeded => c"pathLenConstraint exceeded",
             Reason::ChainTooLong => c"certificate chain too long",
             Reason::NoIdentity => c"client certificate names no EUI-64",
+            Reason::Refused => c"the application refused the peer's identity",
         }
     }
 }

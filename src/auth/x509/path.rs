@@ -387,7 +387,7 @@ mod tests {
     #[test]
     fn every_reason_maps_to_a_named_certificate_alert() {
         use crate::alert;
-        for code in 1..=20u8 {
+        for code in 1..=21u8 {
             let r = all_reasons().into_iter().find(|r| *r as u8 == code).unwrap();
             let a = r.alert();
             assert!(
@@ -403,10 +403,13 @@ mod tests {
             );
             assert_ne!(alert::name(a).to_bytes(), b"unknown_alert");
             assert!(!r.as_cstr().to_bytes().is_empty());
+            assert_eq!(Reason::from_u8(code), Some(r));
         }
+        assert_eq!(Reason::from_u8(0), None);
+        assert_eq!(Reason::from_u8(22), None);
     }
 
-    fn all_reasons() -> [Reason; 20] {
+    fn all_reasons() -> [Reason; 21] {
         use Reason::*;
         [
             Empty,
@@ -429,6 +432,7 @@ mod tests {
             PathLenExceeded,
             ChainTooLong,
             NoIdentity,
+            Refused,
         ]
     }
 }

@@ -30,16 +30,24 @@ pub(crate) struct ClientOffer {
     /// AuthzCert: offer only this client certificate type (its codepoint;
     /// 0: not offered).
     pub authz: u8,
+    /// Offer only X.509 for the server's certificate (certificate mode
+    /// without pinned keys: a raw public key could not be verified).
+    pub server_x509_only: bool,
 }
 
-/// Client offer: server_certificate_type {RPK, X.509}; with a key,
+/// Client offer: server_certificate_type {RPK, X.509} ({X.509} in
+/// certificate mode without pinned keys); with a key,
 /// client_certificate_type {RPK, X.509} (with a certificate) or {RPK}.
 pub(crate) fn write_offer(w: &mut Writer<'_>, o: &ClientOffer) -> Result<(), Error> {
     if !o.types {
         return Ok(());
     }
     w.u16(SERVER_CERTIFICATE_TYPE)?;
-    w.vec16(&BOTH)?;
+    if o.server_x509_only {
+        w.vec16(&[1, CERT_TYPE_X509])?;
+    } else {
+        w.vec16(&BOTH)?;
+    }
     if o.authz != 0 {
         w.u16(CLIENT_CERTIFICATE_TYPE)?;
         w.vec16(&[1, o.authz])?;

@@ -53,18 +53,42 @@ pub(crate) fn peer_spki(body: &[u8], x509: bool) -> Result<Option<&[u8]>, Fatal>
 }
 
 /// Write a Certificate body: an X.509 certificate list with `cert` if
-/// given, else our raw public key (RFC 7250).
+/// given (one DER certificate, or the leaf followed by its intermediates,
+/// DER back to back: one list entry each), else our raw public key (RFC
+/// 7250).
 pub(crate) fn write(w: &mut Writer<'_>, spki: &[u8], cert: Option<&[u8]>) -> Result<(), Error> {
     let l = w.begin_len(3)?;
     match cert {
         Some(c) => {
-            let one = w.begin_len(3)?;
-            w.put(c)?;
-            w.end_len(one)?;
+            for one in chain_entries(c) {
+                let one = one?;
+                let n = w.begin_len(3)?;
+                w.put(one)?;
+                w.end_len(n)?;
+            }
         }
         None => w.put(spki)?,
     }
     w.end_len(l)
+}
+
+/// The DER elements `chain` is made of (certificates back to back), each
+/// whole; an element that does not parse ends the walk with an error.
+pub(crate) fn chain_entries(chain: &[u8]) -> impl Iterator<Item = Result<&[u8], Error>> {
+    let mut d = crate::auth::x509::der::Der::new(chain);
+    let mut failed = false;
+    core::iter::from_fn(move || {
+        if d.is_empty() || failed {
+            return None;
+        }
+        match d.next_tlv() {
+            Ok(t) => Some(Ok(t.raw)),
+            Err(_) => {
+                failed = true;
+                Some(Err(Error::InvalidArgument))
+            }
+        }
+    })
 }
 
 #[cfg(test)]
@@ -85,7 +109,14 @@ mod tests {
         write(&mut w, &[1, 2, 3], None).unwrap();
         assert_eq!(w.written(), &[0, 0, 3, 1, 2, 3]);
         let mut w = Writer::new(&mut buf);
-        write(&mut w, &[1, 2, 3], Some(&[9])).unwrap();
-        assert_eq!(w.written(), &[0, 0, 4, 0, 0, 1, 9]);
+        write(&mut w, &[1, 2, 3], Some(&[0x30, 0])).unwrap();
+        assert_eq!(w.written(), &[0, 0, 5, 0, 0, 2, 0x30, 0]);
+        // A leaf and an intermediate back to back: two entries.
+        let mut w = Writer::new(&mut buf);
+        write(&mut w, &[1, 2, 3], Some(&[0x30, 1, 7, 0x30, 0])).unwrap();
+        assert_eq!(w.written(), &[0, 0, 11, 0, 0, 3, 0x30, 1, 7, 0, 0, 2, 0x30, 0]);
+        // Trailing bytes that are no DER element: refused.
+        let mut w = Writer::new(&mut buf);
+        assert!(write(&mut w, &[1, 2, 3], Some(&[0x30, 1, 7, 0x30])).is_err());
     }
 }
