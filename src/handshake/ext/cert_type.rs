@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn authz_offer_and_answer() {
-        let o = ClientOffer { types: true, own_key: true, own_cert: true, authz: 3 };
+        let o = ClientOffer { types: true, own_key: true, own_cert: true, authz: 3, server_x509_only: false };
         // server_certificate_type {RPK, X.509}; client_certificate_type {3} only.
         assert_eq!(offer(&o), [0, 20, 0, 3, 2, 2, 0, 0, 19, 0, 2, 1, 3]);
         let o = ClientOffer { authz: 224, ..o };
@@ -140,7 +140,7 @@ mod tests {
             assert_eq!(read_authz_answer(bad, 224), Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE)), "{bad:?}");
         }
         // Without AuthzCert the offer is unchanged.
-        let o = ClientOffer { types: true, own_key: true, own_cert: false, authz: 0 };
+        let o = ClientOffer { types: true, own_key: true, own_cert: false, authz: 0, server_x509_only: false };
         assert_eq!(&offer(&o)[7..], [0, 19, 0, 2, 1, 2]);
     }
 }
