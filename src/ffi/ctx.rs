@@ -49,6 +49,11 @@ pub(crate) struct Callbacks {
     pub cache_len: usize,
     pub own_cert: *const u8,
     pub own_cert_len: usize,
+    /// Client: our AuthzCert (MacCert), registered by nanodtls_set_authz_cert.
+    #[cfg(feature = "authz-cert")]
+    pub authz_cert: *const u8,
+    #[cfg(feature = "authz-cert")]
+    pub authz_cert_len: usize,
     /// Server: ticket keys registered by nanodtls_set_ticket_keys.
     #[cfg(feature = "tickets")]
     pub tickets: *mut crate::session_ticket::TicketKeys,
@@ -79,6 +84,10 @@ impl Callbacks {
             cache_len: 0,
             own_cert: core::ptr::null(),
             own_cert_len: 0,
+            #[cfg(feature = "authz-cert")]
+            authz_cert: core::ptr::null(),
+            #[cfg(feature = "authz-cert")]
+            authz_cert_len: 0,
             #[cfg(feature = "tickets")]
             tickets: core::ptr::null_mut(),
             clock_raw: 0,
@@ -186,6 +195,16 @@ impl Env for Callbacks {
         // is that the certificate stays valid and unchanged (e.g. in flash)
         // while registered.
         Some(unsafe { core::slice::from_raw_parts(self.own_cert, self.own_cert_len) })
+    }
+
+    #[cfg(feature = "authz-cert")]
+    fn authz_cert(&self) -> Option<&[u8]> {
+        if self.authz_cert.is_null() || self.authz_cert_len == 0 {
+            return None;
+        }
+        // SAFETY: registered by nanodtls_set_authz_cert, whose contract is
+        // that the MacCert stays valid and unchanged while registered.
+        Some(unsafe { core::slice::from_raw_parts(self.authz_cert, self.authz_cert_len) })
     }
 
     #[cfg(feature = "x509")]
