@@ -193,6 +193,10 @@ const TA_TABLE_BYTES: usize = 48;
 const X509_PEER_BYTES: usize = 16;
 /// Per-handshake state of a trust anchor mode (which anchor, seq, generation).
 const TTP_HANDSHAKE_BYTES: usize = 12;
+/// AuthzCert client credentials: the pinned server key (a P-256 point and a flag).
+const AUTHZ_CLIENT_BYTES: usize = 66;
+/// AuthzCert: the borrowed MacCert (pointer and length) in the C callbacks.
+const AUTHZ_CALLBACK_BYTES: usize = 16;
 /// Bytes of the C context wrapper around a connection (magic, guard,
 /// platform callbacks, the clock guard).
 const CTX_WRAPPER_BYTES: usize = 136;
@@ -287,6 +291,7 @@ fn main() {
             + CREDS_BYTES
             + if ecc { ECC_CREDS_BYTES + 32 * get("NANODTLS_MAX_TRUSTED_KEYS") } else { 0 }
             + if ttp { TA_TABLE_BYTES + ta_bytes * get("NANODTLS_MAX_TRUST_ANCHORS") } else { 0 }
+            + if authz_cert { AUTHZ_CLIENT_BYTES } else { 0 }
             + if x509 { get("NANODTLS_MAX_SERVER_NAME") + 2 } else { 0 },
     );
     let conn = engine + creds;
@@ -294,7 +299,13 @@ fn main() {
     // Certificate mode's callbacks (feature x509): the borrowed anchors
     // (pointer, length, kind), their count, the wall clock and the hook.
     let x509_cb = if x509 { 24 * get("NANODTLS_MAX_X509_ANCHORS") + 40 } else { 0 };
-    let ctx = conn + CTX_WRAPPER_BYTES + if tickets { 8 } else { 0 } + x509_cb + if ecc { SIGNER_BYTES } else { 0 };
+    let authz_cb = if authz_cert { AUTHZ_CALLBACK_BYTES } else { 0 };
+    let ctx = conn
+        + CTX_WRAPPER_BYTES
+        + if tickets { 8 } else { 0 }
+        + x509_cb
+        + authz_cb
+        + if ecc { SIGNER_BYTES } else { 0 };
     let peer = round8(engine + PEER_WRAPPER_BYTES + get("NANODTLS_MAX_PEER_ADDR"));
     let peer_id = get("NANODTLS_MAX_PSK_IDENTITY").max(32);
     // With tickets (blob version 2): the lifetime hint and the ticket.
@@ -307,6 +318,7 @@ fn main() {
             + if keylog { KEYLOG_BYTES } else { 0 }
             + if ecc { SIGNER_BYTES } else { 0 }
             + creds
+            + authz_cb
             + 9 * get("NANODTLS_MAX_PEER_ADDR")
             + x509_cb,
     );

@@ -62,9 +62,9 @@
 /** Largest RFC 5077 session ticket a client keeps (feature tickets; GnuTLS issues about 390 bytes, OpenSSL about 180 (about 600 for a session with our X.509 client certificate, which its ticket holds), Mbed TLS about 150; a larger one is not kept and the next handshake is a full one). A server seals its tickets in the same buffer (about 110 bytes plus the peer identity): below that it issues none. */
 #define NANODTLS_MAX_TICKET 512
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 6264
+#define NANODTLS_CTX_SIZE 6344
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 783
+#define NANODTLS_CTX_WORDS 793
 /** Size of one nanodtls_peer slot in bytes. */
 #define NANODTLS_PEER_SIZE 5088
 /** Size of one nanodtls_peer slot in 64-bit words. */
@@ -78,9 +78,9 @@
 /** Size of one nanodtls_session_entry in 64-bit words. */
 #define NANODTLS_SESSION_ENTRY_WORDS 28
 /** Size of nanodtls_endpoint in bytes. */
-#define NANODTLS_ENDPOINT_SIZE 2104
+#define NANODTLS_ENDPOINT_SIZE 2184
 /** Size of nanodtls_endpoint in 64-bit words. */
-#define NANODTLS_ENDPOINT_WORDS 263
+#define NANODTLS_ENDPOINT_WORDS 273
 
 
 /**
@@ -1038,7 +1038,9 @@ typedef struct nanodtls_ta_peer {
    */
   size_t client_id_len;
   /**
-   * The client's id from the nonce (any bytes; not NUL-terminated).
+   * DerivedKey: the client's id from the nonce (any bytes; not
+   * NUL-terminated). AuthzCert: the SHA-256 of the client's
+   * SubjectPublicKeyInfo (32 bytes).
    */
   uint8_t client_id[NANODTLS_MAX_PSK_IDENTITY];
 } nanodtls_ta_peer;
@@ -2177,8 +2179,8 @@ nanodtls_status nanodtls_endpoint_set_ticket_keys(struct nanodtls_endpoint *ep,
 int32_t nanodtls_resumed_by_ticket(struct nanodtls_ctx *ctx);
 
 /**
- * Server: add a trust anchor to this context (DerivedKey, and AuthzCert
- * once the handshake supports it; docs/ttp.md). `ta_id`: 1 to
+ * Server: add a trust anchor to this context (DerivedKey and AuthzCert;
+ * docs/ttp.md). `ta_id`: 1 to
  * NANODTLS_MAX_TA_ID bytes without '.'; `key` (K_RS-TA):
  * NANODTLS_TA_KEY_MIN to NANODTLS_TA_KEY_MAX bytes, COPIED in and
  * zeroized by nanodtls_ta_remove, nanodtls_ta_reset and nanodtls_deinit;
@@ -2186,7 +2188,8 @@ int32_t nanodtls_resumed_by_ticket(struct nanodtls_ctx *ctx);
  * most NANODTLS_MAX_PSK_KEY). Its window of used sequence numbers starts
  * empty (load a saved one with nanodtls_ta_import). A server context with
  * trust anchors accepts PSK suites even without nanodtls_set_psk; a client
- * identity starting with "DK." is then handled by DerivedKey alone.
+ * identity starting with "DK." is then handled by DerivedKey alone. With
+ * its own key (nanodtls_set_own_key) it also accepts AuthzCert clients.
  * NANODTLS_E_INVALID_ARG for a bad argument or an id already present,
  * NANODTLS_E_NO_SLOT when NANODTLS_MAX_TRUST_ANCHORS are configured,
  * NANODTLS_E_STATE on a client context.
@@ -2269,7 +2272,9 @@ nanodtls_status nanodtls_ta_get_stats(struct nanodtls_ctx *ctx, struct nanodtls_
 /**
  * Server: who the client is, when it authenticated through a trust anchor
  * and its handshake completed: the mode, trust anchor id, client id and
- * seq (copied into `*peer`), for the application to authorise it.
+ * seq (copied into `*peer`), for the application to authorise it. For
+ * AuthzCert the client id is the SHA-256 of the client's
+ * SubjectPublicKeyInfo (32 bytes; nanodtls_get_peer_key_hash gives the same).
  * NANODTLS_E_STATE if the handshake has not completed or used no trust
  * anchor (an ordinary PSK or key).
  */
@@ -2392,6 +2397,56 @@ nanodtls_status nanodtls_authz_cert_encode(const uint8_t *ta_id,
                                            uint8_t *out,
                                            size_t out_cap,
                                            size_t *out_len);
+
+/**
+ * Client, AuthzCert (docs/ttp.md): our MacCert from the trust anchor (the
+ * binary encoding nanodtls_authz_cert_encode and `nanodtls-ta authz`
+ * write), sent as our Certificate when the server chooses AuthzCert. The
+ * MacCert is BORROWED, not copied: it must stay valid and unchanged (e.g.
+ * in flash) while registered. Its key must be the one set with
+ * nanodtls_set_own_key (call that first; the server checks
+ * CertificateVerify with it). With it, our key and the pinned server key
+ * (nanodtls_set_authz_server_key), the client offers AuthzCert, and only
+ * AuthzCert, as its certificate type. (NULL, 0) removes it.
+ * NANODTLS_E_INVALID_ARG if it is not one well-formed MacCert or not for
+ * our key (or no key is set yet),
+ * NANODTLS_E_STATE on a server context, NANODTLS_E_UNSUPPORTED without
+ * the feature `authz-cert`.
+ */
+nanodtls_status nanodtls_set_authz_cert(struct nanodtls_ctx *ctx, const uint8_t *cert, size_t len);
+
+/**
+ * Client, AuthzCert: pin the resource server's public key (a P-256
+ * SubjectPublicKeyInfo DER, or an X.509 certificate DER whose key is
+ * taken), which the trust anchor gave the client. In AuthzCert mode the
+ * server sends an empty certificate_list and its ServerKeyExchange is
+ * verified with this key. The key is COPIED (the buffer may be freed).
+ * Call before nanodtls_connect. NANODTLS_E_INVALID_ARG if it is not a
+ * valid P-256 key, NANODTLS_E_STATE on a server context or once the
+ * handshake started, NANODTLS_E_UNSUPPORTED without `authz-cert`.
+ */
+nanodtls_status nanodtls_set_authz_server_key(struct nanodtls_ctx *ctx,
+                                              const uint8_t *key,
+                                              size_t len);
+
+/**
+ * The AuthzCert certificate type codepoint (both roles): 3 by default
+ * (NANODTLS_AUTHZ_CERT_TYPE_DEFAULT, the seed's choice). IANA has since
+ * assigned 3 to IEEE 1609.2 certificates (RFC 8902): where those may
+ * appear, both sides choose another value, e.g. a private-use one
+ * (224..=255). Client and server must agree; otherwise AuthzCert is not
+ * negotiated. NANODTLS_E_INVALID_ARG for 0 (X.509) and 2 (RawPublicKey),
+ * NANODTLS_E_STATE once the handshake started, NANODTLS_E_UNSUPPORTED
+ * without `authz-cert`.
+ */
+nanodtls_status nanodtls_set_authz_cert_type(struct nanodtls_ctx *ctx, uint8_t cert_type);
+
+/**
+ * Endpoint: the AuthzCert certificate type codepoint it accepts (see
+ * nanodtls_set_authz_cert_type).
+ */
+nanodtls_status nanodtls_endpoint_set_authz_cert_type(struct nanodtls_endpoint *ep,
+                                                      uint8_t cert_type);
 
 /**
  * Add an X.509 trust anchor: a DER certificate (its subject name and key

@@ -19,6 +19,8 @@
 #                   mutual X.509 handshake, chains of 3 below the root
 #                   validated both ways). No profile has the `log` feature (the
 #                   default build's debug log): firmware links no core::fmt.
+#           psk-derived-key = psk + derived-key (also a DerivedKey handshake)
+#           full-authz-cert = full + authz-cert (also an AuthzCert handshake)
 #
 # Reports, per profile: flash of the library as linked (image minus the
 # same image linked against stubs, embedded/bench/stub.c), for a client-only
@@ -104,7 +106,11 @@ for p in $PROFILES; do
         psk-tables) fs=psk,aes-tables; ecc=() ;;
         psk-hook) fs=psk,aes-hook; ecc=(-DBENCH_AES_HOOK) ;;
         full-x509) fs=psk,ecc,x509; ecc=(-DBENCH_ECC -DBENCH_X509) ;;
-        *) nd_die "unknown profile $p (psk, small, full, psk-tables, psk-hook, full-x509)" ;;
+        # The trusted-third-party modes (docs/ttp.md): the same runs plus a
+        # DerivedKey / an AuthzCert handshake.
+        psk-derived-key) fs=psk,derived-key; ecc=(-DBENCH_DK) ;;
+        full-authz-cert) fs=psk,ecc,authz-cert; ecc=(-DBENCH_ECC -DBENCH_AUTHZ) ;;
+        *) nd_die "unknown profile $p (psk, small, full, psk-tables, psk-hook, full-x509, psk-derived-key, full-authz-cert)" ;;
     esac
     feat=(--no-default-features --features "$fs")
     d="$OUT/$p"
@@ -133,7 +139,7 @@ PY
 
     inc=(-I"$d")
     lt_ecc=()
-    case "$p" in full | full-x509) lt_ecc=(-DLINKTEST_ECC) ;; esac
+    case "$p" in full | full-x509 | full-authz-cert) lt_ecc=(-DLINKTEST_ECC) ;; esac
     link "$d/bench.elf" "${inc[@]}" "${ecc[@]}" -- "$EMB/bench/bench.c" "$d/libnanodtls.a" || nd_die "bench link failed"
     link "$d/bench-stub.elf" "${inc[@]}" "${ecc[@]}" -- "$EMB/bench/bench.c" "$EMB/bench/stub.c" || nd_die "stub link failed"
     link "$d/client.elf" "${inc[@]}" "${lt_ecc[@]}" -- "$EMB/linktest/linktest.c" "$d/libnanodtls.a" || nd_die "client link failed"
@@ -228,12 +234,16 @@ sum() { if [ "$1" = "-" ] || [ "$2" = "-" ]; then echo "-"; else echo $(($1 + $2
 cols=""
 sep=""
 for p in $PROFILES; do
-    case "$p" in psk) n="PSK only" ;; small) n="PSK only, small (MFL 512)" ;; full) n="full (PSK + ECDHE-ECDSA)" ;;
+    case "$p" in
+        psk) n="PSK only" ;; small) n="PSK only, small (MFL 512)" ;; full) n="full (PSK + ECDHE-ECDSA)" ;;
         psk-tables) n="PSK only, table AES (aes-tables)" ;; psk-hook) n="PSK only, stand-in AES/CCM hook (aes-hook)" ;;
-        full-x509) n="full + x509 (certificate mode)" ;; esac
+        full-x509) n="full + x509 (certificate mode)" ;;
+        psk-derived-key) n="PSK + derived-key" ;; full-authz-cert) n="full + authz-cert" ;;
+    esac
     cols="$cols | $n"
     sep="$sep|---:"
 done
+has() { case " $PROFILES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 row() { # row LABEL FN KEY...
     local label=$1 fn=$2
     shift 2
@@ -282,6 +292,15 @@ row "client instructions, X.509 handshake (mutual, chains 3 below the root)" r_m
 row "server instructions, X.509 handshake" r_mi x509.server_insns
 row "client peak stack, X.509 handshake (validation included)" r_n x509.client_stack
 row "server peak stack, X.509 handshake (validation included)" r_n x509.server_stack
+if has psk-derived-key || has full-authz-cert; then
+    row "client instructions, DerivedKey handshake (PSK)" r_mi dk.client_insns
+    row "server instructions, DerivedKey handshake" r_mi dk.server_insns
+    row "server peak stack, DerivedKey" r_n dk.server_stack
+    row "client instructions, AuthzCert handshake (ECDHE-ECDSA)" r_mi authz.client_insns
+    row "server instructions, AuthzCert handshake" r_mi authz.server_insns
+    row "client peak stack, AuthzCert" r_n authz.client_stack
+    row "server peak stack, AuthzCert" r_n authz.server_stack
+fi
 row "core::fmt symbols linked" r_n fmt
 row "panic entry symbols linked" r_n panic_syms
 echo
@@ -293,7 +312,6 @@ verdict() { # verdict VALUE GOAL
     if [ "$1" = "-" ]; then echo "not measured"; elif [ "$1" -le "$2" ]; then echo "met"; else
         awk -v v="$1" -v g="$2" 'BEGIN {printf "MISSED (+%.0f%%)", (v / g - 1) * 100}'; fi
 }
-has() { case " $PROFILES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 echo
 echo "| goal | nanodtls | goal | tinydtls | Mbed TLS 3.6.6 | verdict |"
 echo "|---|---:|---:|---:|---:|---|"

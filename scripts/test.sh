@@ -103,6 +103,9 @@ stage_rust() {
     # and the known-answer vectors still what their script computes.
     cargo clippy --quiet --all-targets --no-default-features --features psk,derived-key -- -D warnings
     cargo test --quiet --no-default-features --features psk,derived-key --lib --test ttp
+    # AuthzCert on the full firmware profile (ECC), without DerivedKey.
+    cargo clippy --quiet --all-targets --no-default-features --features psk,ecc,authz-cert -- -D warnings
+    cargo test --quiet --no-default-features --features psk,ecc,authz-cert --lib --test authz
     python3 tests/vectors/ttp_vectors.py --check
     python3 tests/vectors/ecdhe_psk_vectors.py --check
     # Single-role libraries: lint-clean, and the other role is refused.

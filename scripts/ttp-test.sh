@@ -20,6 +20,14 @@
 #   openssl    OpenSSL's s_client as the DerivedKey client (psk_identity =
 #              nonce, psk = key): in once, never twice, not after a restart
 #              (skipped if openssl is not installed)
+#   authz      AuthzCert: nanodtls-ta authz -> nanodtls-client --authz-cert
+#              --key --rpk-peer -> nanodtls-server --ta --key: our client
+#              gets in (the server prints the trust anchor, the client's key
+#              hash and the seq), the same MacCert again and a forged one are
+#              refused (refused_replayed, refused_bad_mac), a wrong pinned
+#              server key fails, an ordinary raw-public-key client still gets
+#              in, and after a restart with --ta-state the used MacCert is
+#              still refused while a new seq gets in
 #
 #   scripts/ttp-test.sh     (needs ./build, or builds it)
 #
@@ -200,4 +208,70 @@ if command -v openssl >/dev/null 2>&1; then
 else
     echo "skip openssl: not installed"
 fi
+
+# ---- AuthzCert: our client with a MacCert --------------------------------------
+PKI="$ND_ROOT/tests/pki"
+AZSTATE="$W/authz.state"
+server_az() { # DIR: trust anchor ta1, our key (tests/pki/server.*), its own window file
+    mkdir -p "$1"
+    nd_server_start "$1" 120 "$BIN/nanodtls-server" --ta "ta1:$K1" --key "$PKI/server.key.der" \
+        --ta-state "$AZSTATE" --echo --stats --handshake-timeout-ms 3000
+    [ -n "$ND_SERVER_PORT" ] || { nd_bad "server start" "$1/server.err"; nd_summary; exit 1; }
+}
+# maccert SEQ OUT: a MacCert of ta1 for the client key of tests/pki/client-cn
+maccert() {
+    "$BIN/nanodtls-ta" authz --ta-id ta1 --ta-key "$K1" --seq "$1" --spki "$PKI/client-cn.der" --out "$2"
+}
+# az_client LOG MACCERT [PINNED]: nanodtls-client --authz-cert; its status
+az_client() {
+    timeout 20 "$BIN/nanodtls-client" --host 127.0.0.1 --port "$ND_SERVER_PORT" --authz-cert "$2" \
+        --key "$PKI/client-cn.key.der" --rpk-peer "${3:-$PKI/server.der}" --send "ttp-echo" --timeout-ms 6000 \
+        >"$1" 2>&1 </dev/null
+}
+az_must_connect() {
+    if az_client "$2" "$3" && grep -q '^RECV ttp-echo' "$2"; then nd_ok "$1"; else nd_bad "$1" "$2"; fi
+}
+az_must_fail() {
+    if az_client "$2" "$3" "${4:-}"; then nd_bad "$1 (it connected)" "$2"; else nd_ok "$1"; fi
+}
+d="$W/authz"
+server_az "$d"
+maccert 20 "$W/az20.bin"
+az_must_connect "authz: nanodtls-ta authz -> nanodtls-client --authz-cert -> nanodtls-server --ta --key" "$d/a1.log" \
+    "$W/az20.bin"
+if wait_line "$d/server.out" '^TRUST-ANCHOR AUTHZ ta=ta1 client=[0-9a-f]\{64\} seq=20$'; then
+    nd_ok "authz: the server prints 'TRUST-ANCHOR AUTHZ ta=ta1 client=<key SHA-256> seq=20'"
+else
+    nd_bad "authz: the server prints the trust anchor, key hash and seq" "$d/server.out"
+fi
+kh=$(sed -n 's/^PEER-KEY-SHA256 //p' "$d/server.out" | head -1)
+ch=$(sed -n 's/^TRUST-ANCHOR AUTHZ .*client=\([0-9a-f]*\) .*/\1/p' "$d/server.out" | head -1)
+[ -n "$kh" ] && [ "$kh" = "$ch" ] && nd_ok "authz: client= is the SHA-256 of the client's key" ||
+    nd_bad "authz: client= is the SHA-256 of the client's key ($kh / $ch)" "$d/server.out"
+az_must_fail "authz: the same MacCert again is refused" "$d/a2.log" "$W/az20.bin"
+maccert 21 "$W/az21.bin"
+cp "$W/az21.bin" "$W/az21-forged.bin"
+last=$(($(stat -c %s "$W/az21-forged.bin") - 1))
+printf '%02x' $(($(od -An -tu1 -j "$last" -N1 "$W/az21-forged.bin") ^ 1)) | xxd -r -p |
+    dd of="$W/az21-forged.bin" bs=1 seek="$last" conv=notrunc status=none
+az_must_fail "authz: a forged MacCert (one MAC bit) is refused" "$d/a3.log" "$W/az21-forged.bin"
+az_must_fail "authz: a wrong pinned server key fails" "$d/a4.log" "$W/az21.bin" "$PKI/client-cn.der"
+az_must_connect "authz: the genuine seq 21 still gets in (the refusals marked nothing)" "$d/a5.log" "$W/az21.bin"
+if timeout 20 "$BIN/nanodtls-client" --host 127.0.0.1 --port "$ND_SERVER_PORT" --rpk-peer "$PKI/server.der" \
+    --send "ttp-echo" --timeout-ms 6000 >"$d/a6.log" 2>&1 </dev/null && grep -q '^RECV ttp-echo' "$d/a6.log"; then
+    nd_ok "authz: the same server still serves an ordinary ECDHE-ECDSA client (raw public key)"
+else
+    nd_bad "authz: the same server still serves an ordinary ECDHE-ECDSA client (raw public key)" "$d/a6.log"
+fi
+nd_server_stop
+for c in refused_replayed refused_bad_mac; do expect_stat "$d" "$c"; done
+acc=$(ta_stat "$d" accepted)
+[ "${acc:-0}" = 2 ] && nd_ok "  server counted accepted=2" || nd_bad "  server counted accepted=2 (${acc:-none})" "$d/server.err"
+d="$W/authz-restart"
+server_az "$d"
+az_must_fail "authz restart: the MacCert used before the restart is still refused" "$d/a1.log" "$W/az20.bin"
+maccert 22 "$W/az22.bin"
+az_must_connect "authz restart: a new seq gets in" "$d/a2.log" "$W/az22.bin"
+nd_server_stop
+expect_stat "$d" refused_replayed
 nd_summary

@@ -42,6 +42,7 @@ impl Association {
     /// configured order); false if there is none.
     pub(crate) fn choose_offered_suites(&mut self, env: &dyn Env, creds: &Credentials) -> bool {
         self.hs.have_own_cert = env.own_certificate().is_some();
+        self.hs.authz_type = creds.authz_offer(env);
         // Certificate mode alone (trust anchors, no pinned key): the
         // server must present an X.509 chain.
         #[cfg(feature = "ecc")]
@@ -57,7 +58,7 @@ impl Association {
                 #[cfg(feature = "ecdhe-psk")]
                 Some((KeyExchange::EcdhePsk, _)) => creds.psk.has_key(),
                 #[cfg(feature = "ecc")]
-                Some((KeyExchange::EcdheEcdsa, _)) => creds.can_verify_peer(env),
+                Some((KeyExchange::EcdheEcdsa, _)) => creds.can_verify_peer(env) || self.hs.authz_type != 0,
                 _ => false,
             };
             if usable {
@@ -174,6 +175,7 @@ impl Association {
                     types: !hs.no_rpk_offer,
                     own_key: keys.has_own(),
                     own_cert: hs.have_own_cert,
+                    authz: hs.authz_type,
                     server_x509_only: hs.server_x509_only,
                 })
                 .or_else(|| Self::ecdhe_psk_offer(hs)),
@@ -193,6 +195,7 @@ impl Association {
                 own_key: false,
                 own_cert: false,
                 server_x509_only: false,
+                authz: 0,
             });
         }
         let _ = hs;
@@ -305,7 +308,11 @@ impl Association {
             }
             #[cfg(feature = "ecc")]
             (State::ClientWaitCertificate, msg::CERTIFICATE) => {
-                let key = if self.hs.peer_cert_x509 && creds.x509_anchored(env) {
+                let key = if let Some(k) = Self::authz_pinned_key(&self.hs, creds, body) {
+                    // AuthzCert: an empty X.509 certificate_list, the
+                    // server's key is the one we pinned (docs/ttp.md).
+                    k
+                } else if self.hs.peer_cert_x509 && creds.x509_anchored(env) {
                     self.accept_server_chain(env, creds, body)?
                 } else {
                     let spki = msg::certificate::peer_spki(body, self.hs.peer_cert_x509)?;
@@ -349,6 +356,11 @@ impl Association {
             }
             (State::ClientWaitServerHelloDone, msg::SERVER_HELLO_DONE) => {
                 server_hello_done::parse(body)?;
+                // AuthzCert: the server must ask for our certificate.
+                #[cfg(feature = "ecc")]
+                if self.hs.authz && !self.hs.ecc.cert_requested {
+                    return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
+                }
                 self.hs.transcript.update(message);
                 self.send_client_key_exchange_flight(env, creds)
             }
@@ -401,8 +413,17 @@ impl Association {
         let ticket_expected = answered.ticket;
         #[cfg(feature = "cid")]
         let server_cid = answered.cid;
-        let ext::Answered { ems, reneg, mfl_code: mfl, rsl, heartbeat: hb_mode, server_x509, client_x509, .. } =
-            answered;
+        let ext::Answered {
+            ems,
+            reneg,
+            mfl_code: mfl,
+            rsl,
+            heartbeat: hb_mode,
+            server_x509,
+            client_x509,
+            client_authz,
+            ..
+        } = answered;
         let sid = sh.session_id;
         let resuming = self.session.valid && !sid.is_empty() && crate::crypto::ct_eq(sid, self.session.id());
         nd_log!(self.log =>
@@ -420,6 +441,13 @@ impl Association {
         if self.cfg.require_ems && !ems {
             return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
         }
+        // AuthzCert is all we offered as our certificate: a full ECDHE_ECDSA
+        // handshake must take it (docs/ttp.md).
+        #[cfg(feature = "ecc")]
+        if self.hs.authz_type != 0 && kx == Some(KeyExchange::EcdheEcdsa) && !resuming && !client_authz {
+            nd_log!(self.log => Warn, "client: the server did not choose AuthzCert for our certificate");
+            return Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE));
+        }
         // RFC 5246 7.4.1.3 / RFC 7627 5.3: same suite, same EMS use.
         if resuming && (sh.suite != self.session.suite || ems != self.session.ems) {
             return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
@@ -431,6 +459,7 @@ impl Association {
         self.hs.session_id_len = sid.len() as u8;
         self.hs.peer_cert_x509 = server_x509;
         self.hs.own_cert_x509 = client_x509;
+        self.hs.authz = client_authz;
         self.hs.ems = ems;
         self.hs.peer_secure_renegotiation = reneg;
         self.hs.suite = sh.suite;
@@ -537,6 +566,18 @@ impl Association {
         Ok(())
     }
 
+    /// AuthzCert: the server's empty X.509 certificate_list stands for the
+    /// key we pinned (docs/ttp.md); None otherwise.
+    #[cfg(feature = "ecc")]
+    fn authz_pinned_key(hs: &Handshake, creds: &Credentials, body: &[u8]) -> Option<crate::auth::rpk::PeerKey> {
+        #[cfg(feature = "authz-cert")]
+        if hs.authz && hs.peer_cert_x509 && matches!(msg::certificate::parse_x509(body), Ok(None)) {
+            return creds.authz.server_key();
+        }
+        let _ = (hs, creds, body);
+        None
+    }
+
     /// Verify the server's signed ECDHE parameters and keep its point.
     #[cfg(feature = "ecc")]
     fn on_ecdhe_server_key_exchange(&mut self, body: &[u8]) -> Result<(), Fatal> {
@@ -608,9 +649,10 @@ impl Association {
     ) -> Result<usize, Fatal> {
         if self.hs.ecc.cert_requested {
             let cert = if self.hs.own_cert_x509 { env.own_certificate() } else { None };
-            // Something to prove with CertificateVerify: our raw key, or our
-            // X.509 certificate; otherwise an empty Certificate.
-            self.hs.ecc.sent_certificate = creds.keys.has_own() && (!self.hs.own_cert_x509 || cert.is_some());
+            // Something to prove with CertificateVerify: our raw key, our
+            // X.509 certificate or our AuthzCert; otherwise an empty Certificate.
+            self.hs.ecc.sent_certificate =
+                creds.keys.has_own() && (self.hs.authz || !self.hs.own_cert_x509 || cert.is_some());
             self.push_message(creds, env, 0, msg::CERTIFICATE, write_body)?;
         }
         let mut rng = |b: &mut [u8]| env.random(b);
@@ -663,6 +705,10 @@ pub(crate) fn write_body(src: &Sources<'_>, msg_type: u8, w: &mut Writer<'_>) ->
             }
             _ => client_key_exchange::write_psk(w, src.creds.psk.identity()),
         },
+        #[cfg(feature = "authz-cert")]
+        msg::CERTIFICATE if hs.ecc.sent_certificate && hs.authz => {
+            crate::auth::authz_cert::write_certificate_message(w, src.env.authz_cert().ok_or(Error::Internal)?)
+        }
         #[cfg(feature = "ecc")]
         msg::CERTIFICATE if hs.ecc.sent_certificate => {
             let cert = if hs.own_cert_x509 { src.env.own_certificate() } else { None };

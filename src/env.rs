@@ -81,6 +81,14 @@ pub trait Env {
         Err(Error::NoCredentials)
     }
 
+    /// Client: our AuthzCert (a MacCert from a trust anchor, docs/ttp.md;
+    /// feature `authz-cert`), sent as our Certificate when the server
+    /// chooses AuthzCert. Its key must be the one set with set_own_key.
+    #[cfg(feature = "authz-cert")]
+    fn authz_cert(&self) -> Option<&[u8]> {
+        None
+    }
+
     /// Trust anchor `i` (0, 1, ...) for X.509 path validation (feature
     /// `x509`, RFC 7925 4.4), borrowed: a DER certificate (`false`) or a
     /// DER P-256 SubjectPublicKeyInfo (`true`); `None` past the last one.

@@ -37,6 +37,10 @@ impl Association {
             (State::ServerWaitClientHello, msg::CLIENT_HELLO) => {
                 self.on_client_hello(env, creds, now, origin, message, body, &[])
             }
+            #[cfg(feature = "authz-cert")]
+            (State::ServerWaitClientCertificate, msg::CERTIFICATE) if self.hs.authz => {
+                self.on_authz_certificate(creds, origin, message, body)
+            }
             #[cfg(feature = "ecc")]
             (State::ServerWaitClientCertificate, msg::CERTIFICATE) => {
                 let key = if self.hs.peer_cert_x509 && creds.x509_anchored(env) {
@@ -71,8 +75,12 @@ impl Association {
                     return Err(Fatal::alert(alert::ILLEGAL_PARAMETER));
                 }
                 let hash = self.hs.transcript.digest();
-                crate::crypto::ecc::verify(&self.hs.ecc.peer_point, &hash, sig)
-                    .map_err(|_| Fatal::alert(alert::DECRYPT_ERROR))?;
+                // AuthzCert: the last of the certificate's checks (docs/ttp.md).
+                let refused = if self.hs.authz { alert::BAD_CERTIFICATE } else { alert::DECRYPT_ERROR };
+                crate::crypto::ecc::verify(&self.hs.ecc.peer_point, &hash, sig).map_err(|_| {
+                    nd_log!(self.log => Warn, "server: CertificateVerify does not verify with the client's key");
+                    Fatal::alert(refused)
+                })?;
                 self.hs.transcript.update(message);
                 self.state = State::ServerWaitCcs;
                 Ok(())
@@ -164,6 +172,13 @@ impl Association {
                     && offered.ecc.uncompressed
             }
             #[cfg(feature = "ecc")]
+            Some((KeyExchange::EcdheEcdsa, _)) if offered.ecc.client_authz => {
+                // AuthzCert: our Certificate is an empty X.509 list (the
+                // client pinned our key); the client's comes from a TA.
+                let caps = &offered.ecc;
+                creds.keys.has_own() && caps.p256 && caps.uncompressed && caps.ecdsa_sha256 && caps.server_x509
+            }
+            #[cfg(feature = "ecc")]
             Some((KeyExchange::EcdheEcdsa, _)) => {
                 let caps = &offered.ecc;
                 let can_present = caps.server_rpk || (caps.server_x509 && env.own_certificate().is_some());
@@ -223,7 +238,14 @@ impl Association {
         if !ch.offers_null_compression() {
             return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
         }
-        let offered = ext::read_offer(ch.extensions.clone(), ch.offers(suite::EMPTY_RENEGOTIATION_INFO_SCSV))?;
+        #[allow(unused_mut)]
+        let mut offered = ext::read_offer(ch.extensions.clone(), ch.offers(suite::EMPTY_RENEGOTIATION_INFO_SCSV))?;
+        // AuthzCert (docs/ttp.md): offered with the codepoint we accept.
+        #[cfg(feature = "ecc")]
+        {
+            let t = creds.authz_accepted();
+            offered.ecc.client_authz = t != 0 && offered.client_cert_types.contains(&t);
+        }
         let (ems, reneg, mfl, hb_mode, sni) =
             (offered.ems, offered.reneg, offered.mfl_code, offered.heartbeat, offered.server_name);
         if let Some(name) = sni {
@@ -611,18 +633,26 @@ impl Association {
     fn send_server_hello_flight(&mut self, env: &mut dyn Env, creds: &Credentials) -> Result<(), Fatal> {
         let kx = suite::info(self.hs.suite).map(|(k, _)| k);
         let ecc = kx == Some(KeyExchange::EcdheEcdsa);
-        let client_auth = ecc && self.cfg.client_auth;
+        #[cfg(feature = "ecc")]
+        let authz = ecc && EccCaps::from_bits(self.hs.client_caps).client_authz;
+        #[cfg(not(feature = "ecc"))]
+        let authz = false;
+        // AuthzCert always authenticates the client.
+        let client_auth = ecc && (self.cfg.client_auth || authz);
         self.flight.clear();
         #[cfg(feature = "ecc")]
         {
             let caps = EccCaps::from_bits(self.hs.client_caps);
             // Raw public keys whenever the client can take them; X.509 (our
             // certificate, and pinning the client's leaf key) otherwise.
-            self.hs.own_cert_x509 = ecc && !caps.server_rpk;
+            // AuthzCert: X.509 for us (an empty list), AuthzCert for it.
+            self.hs.authz = authz;
+            self.hs.authz_type = if authz { creds.authz_accepted() } else { 0 };
+            self.hs.own_cert_x509 = ecc && (authz || !caps.server_rpk);
             // The client's X.509 chain when we validate chains and pin no
             // key (certificate mode), too.
             let chains_only = creds.x509_anchored(env) && !(creds.keys.any_trusted() || env.has_peer_key_verifier());
-            self.hs.peer_cert_x509 = client_auth && (!caps.client_rpk || (chains_only && caps.client_x509));
+            self.hs.peer_cert_x509 = client_auth && !authz && (!caps.client_rpk || (chains_only && caps.client_x509));
             self.hs.ecc.cert_requested = client_auth;
         }
         self.push_message(creds, env, 0, msg::SERVER_HELLO, write_body)?;
@@ -664,6 +694,39 @@ impl Association {
         if self.hs.ecc.cert_requested {
             self.push_message(creds, env, 0, msg::CERTIFICATE_REQUEST, write_body)?;
         }
+        Ok(())
+    }
+
+    /// AuthzCert: the client's Certificate carries its MacCert, checked
+    /// against the trust anchors (docs/ttp.md: ta_id, seq, SPKI, MAC, in
+    /// that order); any refusal is bad_certificate. The seq is committed
+    /// only when the handshake succeeds.
+    #[cfg(feature = "authz-cert")]
+    fn on_authz_certificate(
+        &mut self,
+        creds: &Credentials,
+        origin: &MsgOrigin,
+        message: &[u8],
+        body: &[u8],
+    ) -> Result<(), Fatal> {
+        let refuse = |_why: &'static str| {
+            nd_log!(self.log => Warn, "server: {}: answering bad_certificate", _why);
+            Fatal::alert(alert::BAD_CERTIFICATE)
+        };
+        let malformed = crate::auth::ta::Refusal::Malformed;
+        let cert = crate::auth::authz_cert::parse_certificate_message(body)
+            .map_err(|_| refuse(crate::auth::authz_cert::reason(creds.ta.refuse(malformed))))?;
+        let a = creds.ta.check_authz_cert(cert).map_err(|r| refuse(crate::auth::authz_cert::reason(r)))?;
+        let parsed = crate::auth::authz_cert::parse(cert).map_err(|_| Fatal::internal(Error::Internal))?;
+        // Accepted: from here on only state changes.
+        let key = crate::auth::rpk::PeerKey { point: a.point, hash: crate::crypto::sha256::sha256(&[parsed.spki]) };
+        self.hs.ecc.set_peer(&key);
+        // The trust anchor id, for the application (no PSK identity here).
+        self.hs.set_peer_identity(parsed.ta_id);
+        self.hs.ttp = a.pending;
+        self.hs.peer_flight_first = origin.message_seq;
+        self.hs.transcript.update(message);
+        self.state = State::ServerWaitClientKeyExchange;
         Ok(())
     }
 
@@ -779,7 +842,9 @@ fn server_hello_answer(src: &Sources<'_>) -> ext::Answer {
                 ext::cert_type::Answer {
                     point_formats: caps.sent_point_formats,
                     server: caps.sent_server_cert_type.then_some(if hs.own_cert_x509 { X509 } else { RPK }),
-                    client: (client_auth && caps.sent_client_cert_type).then_some(if hs.peer_cert_x509 {
+                    client: (client_auth && caps.sent_client_cert_type).then_some(if hs.authz {
+                        hs.authz_type
+                    } else if hs.peer_cert_x509 {
                         X509
                     } else {
                         RPK
@@ -811,6 +876,9 @@ pub(crate) fn write_body(src: &Sources<'_>, msg_type: u8, w: &mut Writer<'_>) ->
             let sid = hs.session_id.get(..usize::from(hs.session_id_len)).unwrap_or(&[]);
             server_hello::write(w, &hs.server_random, sid, hs.suite, &server_hello_answer(src))
         }
+        // AuthzCert: an empty X.509 certificate_list (the client pinned our key).
+        #[cfg(feature = "ecc")]
+        msg::CERTIFICATE if hs.authz => w.u24(0),
         #[cfg(feature = "ecc")]
         msg::CERTIFICATE => {
             let cert = if hs.own_cert_x509 { src.env.own_certificate() } else { None };

@@ -34,6 +34,8 @@ struct Run<S: Party> {
 impl<S: Party> Run<S> {
     fn new(c: Peer, s: S, seed: u64) -> Self {
         let mut r = Run { c, s, ce: TestEnv::new(seed), se: TestEnv::new(seed + 500), queue: VecDeque::new(), now: 0 };
+        // The client's AuthzCert (if any) is lent by its environment.
+        r.ce.authz_cert = r.c.authz_cert.clone();
         r.c.connect(&mut r.ce, 0).unwrap();
         r.pump();
         r
@@ -232,6 +234,26 @@ fn every_forgery_before_every_datagram_changes_nothing_ecdhe() {
     every_forgery_before_every_datagram("ECDHE-ECDSA mutual", &|| {
         (ecc_client(Some(1), &[2], suite::ECDHE_ECDSA_AES_128_CCM_8), ecc_server(2, &[1], true))
     });
+}
+
+/// AuthzCert (docs/ttp.md): a forged Certificate (garbage, a wrong length)
+/// before the genuine MacCert is discarded; the window moves only once.
+#[cfg(feature = "authz-cert")]
+#[test]
+fn every_forgery_before_every_datagram_changes_nothing_authz_cert() {
+    let mut mc = [0u8; 400];
+    let n = nanodtls::auth::authz_cert::encode(&[7; 32], b"ta1", 1, &test_spki(1), &mut mc).unwrap();
+    let make = || {
+        let mut c = new_conn(&client_config());
+        c.set_own_key(&test_key(1)).unwrap();
+        c.set_authz_server_key(&test_spki(2)).unwrap();
+        c.authz_cert = Some(mc[..n].to_vec());
+        let mut s = new_conn(&server_config());
+        s.set_own_key(&test_key(2)).unwrap();
+        s.trust_anchors_mut().add(b"ta1", &[7; 32], 16).unwrap();
+        (c, s)
+    };
+    every_forgery_before_every_datagram("AuthzCert", &make);
 }
 
 // ------------------------------------------------ the reported cases, named

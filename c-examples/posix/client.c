@@ -4,6 +4,7 @@
  *
  *   nanodtls-client --host H --port P [--psk-id ID --psk HEX]
  *                   [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...
+ *                   [--authz-cert FILE]
  *                   [--mtu N] [--mfl N] [--rsl N] [--sni NAME] [--heartbeat]
  *                   [--cid N] [--rebind-after K]
  *                   [--resume] [--tickets] [--session-in FILE] [--session-out FILE]
@@ -23,7 +24,10 @@
  * "CID tx=<hex|none> rx=<hex|none>" follows HANDSHAKE OK; --rebind-after K
  * then moves to a new UDP socket (a new source port, as a NAT rebinding
  * does) after K application records and goes on with the same session,
- * printing "REBIND <new local address>". --resume repeats the whole connection from a fresh context
+ * printing "REBIND <new local address>". --authz-cert FILE (a MacCert
+ * from `nanodtls-ta authz`, docs/ttp.md) authenticates us with AuthzCert:
+ * --key is the key it was issued for, the (single) --rpk-peer is the
+ * server's key, pinned (the server sends none). --resume repeats the whole connection from a fresh context
  * that imports the session exported from the first one.
  *
  * The loop is the one every nanodtls integration has:
@@ -69,6 +73,7 @@ struct options {
     unsigned long timeout_ms;
     long cid;                    /* -1 = no connection ID; else the length we ask for */
     unsigned long rebind_after;  /* 0 = never */
+    const char *authz_cert;      /* --authz-cert FILE, or NULL */
 };
 
 /* Everything the loop needs. Static storage: the context is ~6 KiB. */
@@ -96,6 +101,9 @@ static uint8_t g_tx[ND_TX_DATAGRAM_MAX];
 static uint8_t g_rx[ND_RX_DATAGRAM_MAX];
 static uint8_t g_app[ND_APP_MAX];
 static uint8_t g_session[NANODTLS_SESSION_BLOB_MAX];
+/* --authz-cert: the MacCert, borrowed by the context while it lives. */
+static uint8_t g_authz_cert[NANODTLS_AUTHZ_CERT_MAX];
+static size_t g_authz_cert_len;
 
 static void usage(FILE *out)
 {
@@ -103,6 +111,7 @@ static void usage(FILE *out)
             "usage: nanodtls-client --host H --port P [--psk-id ID --psk HEX]\n"
             "                       [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...\n"
             "                       [--key-via-callback] [--keylog FILE]\n"
+            "                       [--authz-cert FILE]\n"
             "                       [--mtu N] [--mfl N] [--rsl N] [--sni NAME] [--heartbeat]\n"
             "                       [--cid N] [--rebind-after K]\n"
             "                       [--resume] [--tickets] [--session-in FILE] [--session-out FILE]\n"
@@ -111,6 +120,9 @@ static void usage(FILE *out)
             "  --host H         server name or address (IPv4 or IPv6)\n"
             "  --port P         server UDP port (1-65535)\n"
             "%s"
+            "  --authz-cert F   authenticate with AuthzCert (docs/ttp.md): F is the binary\n"
+            "                   MacCert from `nanodtls-ta authz` for the key in --key;\n"
+            "                   the one --rpk-peer is the server's key, pinned\n"
             "  --mtu N          largest datagram to send (%lu-%lu, default: library default)\n"
             "  --mfl N          request max_fragment_length N (512, 1024, 2048, 4096)\n"
             "  --rsl N          offer record_size_limit N (RFC 8449, 64-16384): the largest\n"
@@ -170,11 +182,12 @@ enum {
     OPT_SESSION_OUT,
     OPT_CID,
     OPT_REBIND_AFTER,
+    OPT_AUTHZ_CERT,
     OPT_COUNT
 };
 static const char *const option_names[OPT_COUNT] = {
-    "--host", "--port", "--send", "--send-hex", "--mtu", "--timeout-ms", "--mfl", "--rsl", "--sni", "--session-in",
-    "--session-out", "--cid", "--rebind-after",
+    "--host",        "--port", "--send",         "--send-hex",   "--mtu", "--timeout-ms", "--mfl", "--rsl", "--sni",
+    "--session-in", "--session-out", "--cid", "--rebind-after", "--authz-cert",
 };
 
 /* Returns -1 when the options are fine, otherwise the exit code. */
@@ -285,6 +298,9 @@ static int parse_args(int argc, char **argv, struct options *o)
                 return usage_error("bad --rebind-after value '%s' (1-1000000)", v);
             }
             break;
+        case OPT_AUTHZ_CERT:
+            o->authz_cert = v;
+            break;
         default:
             return usage_error("unknown argument: %s", argv[i]);
         }
@@ -314,8 +330,17 @@ static int parse_args(int argc, char **argv, struct options *o)
         return usage_error("credentials needed: --psk-id and --psk, or --rpk-peer or --ca (with --key to "
                            "authenticate ourselves)");
     }
+    if (o->authz_cert != NULL && (o->creds.key_path == NULL || o->creds.n_peers != 1)) {
+        return usage_error("--authz-cert needs --key and exactly one --rpk-peer (the server's key)");
+    }
     if (nd_creds_load(&o->creds, err, sizeof err) != 0) {
         fprintf(stderr, "nanodtls-client: %s\n", err);
+        return ND_EXIT_USAGE;
+    }
+    if (o->authz_cert != NULL &&
+        nd_read_file(o->authz_cert, g_authz_cert, sizeof g_authz_cert, &g_authz_cert_len) != 0) {
+        fprintf(stderr, "nanodtls-client: cannot read --authz-cert %s (at most %d bytes)\n", o->authz_cert,
+                NANODTLS_AUTHZ_CERT_MAX);
         return ND_EXIT_USAGE;
     }
     return -1;
@@ -536,6 +561,19 @@ static int configure(struct client *c, const struct options *o)
         if (st != NANODTLS_OK) {
             fprintf(stderr, "--rpk-peer %s: ", cr->peer_paths[k]);
             nd_print_failure(NULL, st, NULL);
+            return -1;
+        }
+    }
+    if (o->authz_cert != NULL) {
+        st = nanodtls_set_authz_server_key(&c->ctx, cr->peer_der[0], cr->peer_len[0]);
+        if (st != NANODTLS_OK) {
+            fprintf(stderr, "--rpk-peer %s (the server's key for --authz-cert): ", cr->peer_paths[0]);
+            nd_print_failure(NULL, st, NULL);
+            return -1;
+        }
+        st = nanodtls_set_authz_cert(&c->ctx, g_authz_cert, g_authz_cert_len);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("--authz-cert (not a MacCert?)", st, NULL);
             return -1;
         }
     }

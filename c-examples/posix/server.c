@@ -24,7 +24,10 @@
  * --ta adds a trust anchor (docs/ttp.md): DerivedKey clients (PSK
  * identity "DK.<ID>.<client>.<seq>", key derived from HEXKEY) are
  * accepted once per seq; on success "TRUST-ANCHOR DK ta=<ID>
- * client=<client> seq=<seq>" follows the HANDSHAKE OK line. --ta-state
+ * client=<client> seq=<seq>" follows the HANDSHAKE OK line. With --key,
+ * AuthzCert clients (a MacCert from `nanodtls-ta authz`) are accepted the
+ * same way: "TRUST-ANCHOR AUTHZ ta=<ID> client=<SHA-256 of the client's
+ * key, hex> seq=<seq>". --ta-state
  * keeps the trust anchors' windows of used seqs in FILE (loaded at start,
  * saved after each such handshake), so a nonce stays used across
  * restarts.
@@ -187,6 +190,9 @@ static void usage(FILE *out)
             "                   \"DK.ID.<client>.<seq>\", key from nanodtls-ta derive;\n"
             "                   16- or 32-byte keys, default 16) get in once per seq;\n"
             "                   prints \"TRUST-ANCHOR DK ta=ID client=C seq=N\".\n"
+            "                   With --key, AuthzCert clients too (a MacCert from\n"
+            "                   nanodtls-ta authz, our key pinned by the client):\n"
+            "                   \"TRUST-ANCHOR AUTHZ ta=ID client=<key SHA-256> seq=N\".\n"
             "                   Repeatable (up to %d)\n"
             "  --ta-state FILE  load the trust anchors' windows of used seqs from FILE\n"
             "                   at start (if it exists) and save them after every\n"
@@ -642,7 +648,11 @@ static void drain_events(struct server *s)
                     printf("TRUST-ANCHOR %s ta=", tp.mode == NANODTLS_TTP_DERIVED_KEY ? "DK" : "AUTHZ");
                     nd_print_escaped(tp.ta_id, tp.ta_id_len);
                     fputs(" client=", stdout);
-                    nd_print_escaped(tp.client_id, tp.client_id_len);
+                    if (tp.mode == NANODTLS_TTP_DERIVED_KEY) {
+                        nd_print_escaped(tp.client_id, tp.client_id_len);
+                    } else {
+                        nd_print_hex(tp.client_id, tp.client_id_len); /* SHA-256 of its key */
+                    }
                     printf(" seq=%lu\n", (unsigned long)tp.seq);
                     save_ta_state(s->opt);
                 }
@@ -1138,10 +1148,13 @@ static void print_stats(const struct options *o)
         if (nanodtls_endpoint_ta_get_stats(&g_ep, &ts) == NANODTLS_OK) {
             fprintf(stderr,
                     "TA-STATS derived=%lu accepted=%lu refused_malformed=%lu refused_unknown_ta=%lu "
-                    "refused_replayed=%lu refused_too_old=%lu refused_at_commit=%lu\n",
+                    "refused_replayed=%lu refused_too_old=%lu refused_at_commit=%lu authz_checked=%lu "
+                    "refused_bad_spki=%lu refused_bad_mac=%lu\n",
                     (unsigned long)ts.derived, (unsigned long)ts.accepted, (unsigned long)ts.refused_malformed,
                     (unsigned long)ts.refused_unknown_ta, (unsigned long)ts.refused_replayed,
-                    (unsigned long)ts.refused_too_old, (unsigned long)ts.refused_at_commit);
+                    (unsigned long)ts.refused_too_old, (unsigned long)ts.refused_at_commit,
+                    (unsigned long)ts.authz_checked, (unsigned long)ts.refused_bad_spki,
+                    (unsigned long)ts.refused_bad_mac);
         }
     }
     fflush(stderr);

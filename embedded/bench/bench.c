@@ -21,7 +21,11 @@
  *
  * Build options: -DBENCH_ECC (also run an ECDHE-ECDSA handshake with
  * mutual raw-public-key authentication), -DBENCH_X509 (with -DBENCH_ECC:
- * also one in certificate mode, both chains validated, needs bench_pki.h), -DBENCH_PANIC_ENTRY (call the
+ * also one in certificate mode, both chains validated, needs bench_pki.h),
+ * -DBENCH_DK (a DerivedKey handshake: a PSK client with a nonce and
+ * derived key against a server holding a trust anchor; feature
+ * derived-key), -DBENCH_AUTHZ (with BENCH_ECC: an AuthzCert handshake;
+ * feature authz-cert), -DBENCH_PANIC_ENTRY (call the
  * library's panic entry point, whose address the linker provides as
  * nd_panic_entry, to check that a panic reaches the hook).
  */
@@ -566,6 +570,102 @@ static void run_ecc(const char *name)
 }
 #endif
 
+#if defined(BENCH_DK) || defined(BENCH_AUTHZ)
+static const uint8_t TA_ID[] = "ta1";
+static const uint8_t TA_KEY[32] = {0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
+                                   0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
+                                   0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a};
+
+/* The server authenticated the client through trust anchor ta1, seq 7. */
+static void check_ta_peer(uint8_t mode)
+{
+    nanodtls_ta_peer tp;
+    int32_t r = nanodtls_get_ta_peer(&g_ctx[SERVER], &tp);
+    if (r != NANODTLS_OK || tp.mode != mode || tp.seq != 7)
+        fail("trust anchor peer", r);
+}
+#endif
+
+#ifdef BENCH_DK
+/* DerivedKey: the client is an ordinary PSK client whose identity is the
+ * nonce (derived here, as the trust anchor would); the server holds only
+ * the trust anchor. */
+static void run_dk(const char *name)
+{
+    static const uint16_t suites[] = {NANODTLS_SUITE_PSK_AES_128_CCM_8, 0};
+    uint8_t nonce[64], key[16];
+    size_t n = 0;
+    int32_t r = nanodtls_ttp_derive(TA_ID, sizeof TA_ID - 1, TA_KEY, sizeof TA_KEY, (const uint8_t *)"sensor-42", 9, 7,
+                                    sizeof key, nonce, sizeof nonce, &n, key, sizeof key);
+    if (r != NANODTLS_OK)
+        fail("ttp_derive", r);
+    phase_begin();
+    setup(CLIENT, suites);
+    setup(SERVER, suites);
+    r = CALL(CLIENT, "set_psk", nanodtls_set_psk(&g_ctx[CLIENT], nonce, n, key, sizeof key));
+    if (r != NANODTLS_OK)
+        fail("set_psk", r);
+    r = CALL(SERVER, "ta_add", nanodtls_ta_add(&g_ctx[SERVER], TA_ID, sizeof TA_ID - 1, TA_KEY, sizeof TA_KEY, 16));
+    if (r != NANODTLS_OK)
+        fail("ta_add", r);
+    report_setup(name);
+    phase_begin();
+    handshake(name);
+    report_handshake(name);
+    check_ta_peer(NANODTLS_TTP_DERIVED_KEY);
+    teardown();
+}
+#endif
+
+#if defined(BENCH_AUTHZ) && defined(BENCH_ECC)
+/* Borrowed by the client context while it lives. */
+static uint8_t g_maccert[NANODTLS_AUTHZ_CERT_MAX];
+
+/* AuthzCert: the client has its key, a MacCert for it (issued here, as the
+ * trust anchor would) and the server's key pinned; the server holds its
+ * key and the trust anchor, and sends no certificate. */
+static void run_authz(const char *name)
+{
+    static const uint16_t suites[] = {NANODTLS_SUITE_ECDHE_ECDSA_AES_128_CCM_8, 0};
+    uint8_t spki[NROLES][NANODTLS_SPKI_LEN];
+    size_t n = 0, mlen = 0;
+    phase_begin();
+    setup(CLIENT, suites);
+    setup(SERVER, suites);
+    int32_t r = CALL(CLIENT, "set_own_key", nanodtls_set_own_key(&g_ctx[CLIENT], CLIENT_KEY, sizeof CLIENT_KEY));
+    if (r != NANODTLS_OK)
+        fail("set_own_key client", r);
+    r = CALL(SERVER, "set_own_key", nanodtls_set_own_key(&g_ctx[SERVER], SERVER_KEY, sizeof SERVER_KEY));
+    if (r != NANODTLS_OK)
+        fail("set_own_key server", r);
+    for (int role = 0; role < NROLES; role++) {
+        r = CALL(role, "get_own_spki", nanodtls_get_own_spki(&g_ctx[role], spki[role], sizeof spki[role], &n));
+        if (r != NANODTLS_OK || n != NANODTLS_SPKI_LEN)
+            fail("get_own_spki", r);
+    }
+    r = nanodtls_authz_cert_encode(TA_ID, sizeof TA_ID - 1, TA_KEY, sizeof TA_KEY, 7, spki[CLIENT], NANODTLS_SPKI_LEN,
+                                   g_maccert, sizeof g_maccert, &mlen);
+    if (r != NANODTLS_OK)
+        fail("authz_cert_encode", r);
+    r = CALL(CLIENT, "set_authz_cert", nanodtls_set_authz_cert(&g_ctx[CLIENT], g_maccert, mlen));
+    if (r != NANODTLS_OK)
+        fail("set_authz_cert", r);
+    r = CALL(CLIENT, "set_authz_server_key",
+             nanodtls_set_authz_server_key(&g_ctx[CLIENT], spki[SERVER], NANODTLS_SPKI_LEN));
+    if (r != NANODTLS_OK)
+        fail("set_authz_server_key", r);
+    r = CALL(SERVER, "ta_add", nanodtls_ta_add(&g_ctx[SERVER], TA_ID, sizeof TA_ID - 1, TA_KEY, sizeof TA_KEY, 16));
+    if (r != NANODTLS_OK)
+        fail("ta_add", r);
+    report_setup(name);
+    phase_begin();
+    handshake(name);
+    report_handshake(name);
+    check_ta_peer(NANODTLS_TTP_AUTHZ_CERT);
+    teardown();
+}
+#endif
+
 #ifdef BENCH_X509
 /* Certificate mode (feature x509): tests/pki's root, the server's chain
  * root -> int1 -> int2 -> server3 (3 below the anchor, RFC 7925 4.4.4) and
@@ -704,6 +804,12 @@ int main(void)
     run_psk("psk");
 #ifdef BENCH_ECC
     run_ecc("ecc");
+#endif
+#ifdef BENCH_DK
+    run_dk("dk");
+#endif
+#if defined(BENCH_AUTHZ) && defined(BENCH_ECC)
+    run_authz("authz");
 #endif
 #ifdef BENCH_X509
     run_x509("x509");

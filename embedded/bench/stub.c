@@ -40,6 +40,17 @@ STUB_STATUS(nanodtls_set_own_key, struct nanodtls_ctx *c U, const uint8_t *k U, 
 STUB_STATUS(nanodtls_get_own_spki, struct nanodtls_ctx *c U, uint8_t *o U, size_t cap U, size_t *l U)
 STUB_STATUS(nanodtls_add_trusted_key, struct nanodtls_ctx *c U, const uint8_t *s U, size_t l U)
 STUB_STATUS(nanodtls_get_peer_key_hash, struct nanodtls_ctx *c U, uint8_t *o U, size_t cap U)
+/* Trusted-third-party modes (bench.c with BENCH_DK / BENCH_AUTHZ). */
+STUB_STATUS(nanodtls_ta_add, struct nanodtls_ctx *c U, const uint8_t *i U, size_t il U, const uint8_t *k U,
+            size_t kl U, size_t dl U)
+STUB_STATUS(nanodtls_get_ta_peer, struct nanodtls_ctx *c U, struct nanodtls_ta_peer *p U)
+STUB_STATUS(nanodtls_ttp_derive, const uint8_t *i U, size_t il U, const uint8_t *k U, size_t kl U,
+            const uint8_t *ci U, size_t cil U, uint32_t s U, size_t l U, uint8_t *no U, size_t nc U, size_t *nl U,
+            uint8_t *ko U, size_t kc U)
+STUB_STATUS(nanodtls_authz_cert_encode, const uint8_t *i U, size_t il U, const uint8_t *k U, size_t kl U,
+            uint32_t s U, const uint8_t *sp U, size_t spl U, uint8_t *o U, size_t oc U, size_t *ol U)
+STUB_STATUS(nanodtls_set_authz_cert, struct nanodtls_ctx *c U, const uint8_t *m U, size_t l U)
+STUB_STATUS(nanodtls_set_authz_server_key, struct nanodtls_ctx *c U, const uint8_t *k U, size_t l U)
 #ifdef BENCH_X509
 STUB_STATUS(nanodtls_set_own_certificate, struct nanodtls_ctx *c U, const uint8_t *d U, size_t l U)
 STUB_STATUS(nanodtls_add_ca, struct nanodtls_ctx *c U, const uint8_t *d U, size_t l U)

@@ -437,6 +437,21 @@ fn key_inputs(o: &mut Out) {
     o.add("handshake_msgs", "g-fin", hs_input(20, &[1, 2, 3, 4, 5, 6, 7, 8]));
 }
 
+/// `ttp` inputs (see fuzz_targets/ttp.rs): nonces (fresh, used, another
+/// trust anchor) and a genuine MacCert of ta1, framed and bare.
+fn ttp_inputs(o: &mut Out) {
+    for n in [&b"DK.ta1.sensor-42.101"[..], b"DK.ta1.a.b.100", b"DK.ta2..4294967295"] {
+        o.add("ttp", "g-nonce", hs_input(0, n));
+    }
+    let spki = nanodtls::auth::x509::der::x509_spki(pki::CLIENT_CN).unwrap();
+    let mut mc = [0u8; 400];
+    let n = nanodtls::auth::authz_cert::encode(&[0x5a; 32], b"ta1", 101, spki, &mut mc).unwrap();
+    let mut framed = ((n as u32).to_be_bytes()[1..]).to_vec();
+    framed.extend_from_slice(&mc[..n]);
+    o.add("ttp", "g-maccert", hs_input(1, &framed));
+    o.add("ttp", "g-maccert", hs_input(3, &mc[..n]));
+}
+
 /// `x509` inputs from the test PKI: DER walks, certificates, genuine
 /// chains under each policy (see fuzz_targets/x509.rs for the format).
 fn x509_inputs(o: &mut Out) {
@@ -567,6 +582,7 @@ fn main() {
     }
     key_inputs(&mut o);
     x509_inputs(&mut o);
+    ttp_inputs(&mut o);
     interop_inputs(&mut o, &here.join("interop"));
     o.write();
 }

@@ -1,8 +1,14 @@
 //! AuthorizedPublicKey (feature `authz-cert`, docs/ttp.md): a client's
 //! P-256 key with an authorisation certificate from its trust anchor. This
-//! module is the certificate's codec and the server's checks; the
-//! handshake does not negotiate the mode yet (docs/ttp.md says what it
-//! needs).
+//! module is the certificate's codec, the server's checks and the client's
+//! pinned server key; the negotiation is in handshake/ext/cert_type.rs,
+//! the messages in client.rs / server.rs.
+//!
+//! In the handshake the Certificate message carries one MacCert the way
+//! RFC 7250 carries a raw public key: `opaque authz_cert<1..2^24-1>`
+//! ([`parse_certificate_message`]). The server's own Certificate is an
+//! X.509 message with an empty certificate_list: the client verifies the
+//! ServerKeyExchange with the server key it pinned ([`ClientAuthz`]).
 //!
 //! Wire encoding (ours; the seed leaves it open):
 //! ```text
@@ -30,6 +36,7 @@ use crate::codec::{Reader, Writer};
 use crate::crypto::ecc::POINT_LEN;
 use crate::crypto::prf::HmacSha256;
 use crate::error::Error;
+use zerocopy::FromZeros;
 
 /// MACAlgorithm hmac_sha256 (RFC 5246 A.6).
 pub const MAC_HMAC_SHA256: u8 = 3;
@@ -108,6 +115,71 @@ pub fn encode(ta_key: &[u8], ta_id: &[u8], seq: u32, spki_or_cert: &[u8], out: &
     Ok(w.len())
 }
 
+/// The MacCert in a Certificate message (`opaque authz_cert<1..2^24-1>`).
+pub fn parse_certificate_message(body: &[u8]) -> Result<&[u8], Error> {
+    let mut r = Reader::new(body);
+    let cert = r.vec24()?;
+    r.finish()?;
+    if cert.is_empty() {
+        return Err(Error::Decode);
+    }
+    Ok(cert)
+}
+
+/// Write a Certificate message body carrying `cert` (a MacCert).
+pub(crate) fn write_certificate_message(w: &mut Writer<'_>, cert: &[u8]) -> Result<(), Error> {
+    let l = w.begin_len(3)?;
+    w.put(cert)?;
+    w.end_len(l)
+}
+
+/// Client: the resource server's public key, pinned (the TA gave it to the
+/// client; the server sends no key in AuthzCert mode).
+#[derive(FromZeros)]
+#[repr(C)]
+pub struct ClientAuthz {
+    rs_point: [u8; POINT_LEN],
+    has_rs: bool,
+}
+
+impl ClientAuthz {
+    /// Pin the server's key: a P-256 SubjectPublicKeyInfo DER, or an X.509
+    /// certificate DER whose key is taken. `InvalidArgument` otherwise.
+    pub fn set_server_key(&mut self, spki_or_cert: &[u8]) -> Result<(), Error> {
+        let point = match der::parse_spki(spki_or_cert) {
+            Ok(p) => p,
+            Err(_) => {
+                let inner = der::x509_spki(spki_or_cert).map_err(|_| Error::InvalidArgument)?;
+                der::parse_spki(inner).map_err(|_| Error::InvalidArgument)?
+            }
+        };
+        self.rs_point.copy_from_slice(point);
+        self.has_rs = true;
+        Ok(())
+    }
+
+    /// The pinned server key (uncompressed point) and the SHA-256 of its
+    /// SubjectPublicKeyInfo, if set.
+    pub(crate) fn server_key(&self) -> Option<super::rpk::PeerKey> {
+        if !self.has_rs {
+            return None;
+        }
+        let mut spki = [0u8; crate::crypto::ecc::SPKI_LEN];
+        crate::crypto::ecc::spki(&self.rs_point, &mut spki);
+        Some(super::rpk::PeerKey { point: self.rs_point, hash: crate::crypto::sha256::sha256(&[&spki]) })
+    }
+
+    /// True once a server key is pinned.
+    pub fn has_server_key(&self) -> bool {
+        self.has_rs
+    }
+
+    /// Forget the pinned key.
+    pub fn clear(&mut self) {
+        self.zero();
+    }
+}
+
 /// A MacCert that passed every check.
 #[derive(Clone, Copy, Debug)]
 pub struct Authorized {
@@ -153,7 +225,6 @@ impl TrustAnchors {
 mod tests {
     use super::*;
     use crate::crypto::ecc;
-    use zerocopy::FromZeros;
 
     fn spki(n: u8) -> [u8; ecc::SPKI_LEN] {
         let mut k = [n; 32];
@@ -232,6 +303,39 @@ mod tests {
         let n = encode(&[5; 32], b"t", 1, &der, &mut a).unwrap();
         let m = encode(&[5; 32], b"t", 1, &spki(1), &mut b).unwrap();
         assert_eq!(&a[..n], &b[..m]);
+    }
+
+    #[test]
+    fn certificate_message_framing_and_pinned_key() {
+        let c = cert(&[5; 32], b"ta1", 9, 1);
+        let mut buf = [0u8; 512];
+        let mut w = Writer::new(&mut buf);
+        write_certificate_message(&mut w, &c).unwrap();
+        let msg = w.written().to_vec();
+        assert_eq!(msg.len(), c.len() + 3);
+        assert_eq!(parse_certificate_message(&msg).unwrap(), &c[..]);
+        for n in 0..msg.len() {
+            assert!(parse_certificate_message(&msg[..n]).is_err(), "{n}");
+        }
+        assert!(parse_certificate_message(&[0, 0, 0]).is_err(), "empty");
+        let mut longer = msg.clone();
+        longer.push(0);
+        assert!(parse_certificate_message(&longer).is_err());
+        let mut k = ClientAuthz::new_zeroed();
+        assert!(k.server_key().is_none());
+        let mut off = spki(2);
+        off[90] ^= 1;
+        assert_eq!(k.set_server_key(&off), Err(Error::InvalidArgument));
+        assert!(!k.has_server_key());
+        k.set_server_key(&spki(2)).unwrap();
+        let pk = k.server_key().unwrap();
+        assert_eq!(&pk.point[..], &spki(2)[26..]);
+        assert_eq!(pk.hash, crate::crypto::sha256::sha256(&[&spki(2)]));
+        let der = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/test1.crt.der")).unwrap();
+        k.set_server_key(&der).unwrap();
+        assert_eq!(&k.server_key().unwrap().point[..], &spki(1)[26..], "test1.crt carries test key 1");
+        k.clear();
+        assert!(!k.has_server_key());
     }
 
     #[test]

@@ -142,7 +142,7 @@ impl TrustAnchors {
     /// the nonce's format (and length: at most NANODTLS_MAX_PSK_IDENTITY),
     /// the trust anchor, the seq's freshness; then derives. Refusals are
     /// counted.
-    pub(crate) fn derived_psk(&self, identity: &[u8], key: &mut [u8]) -> Result<(usize, TtpPending), Refusal> {
+    pub fn derived_psk(&self, identity: &[u8], key: &mut [u8]) -> Result<(usize, TtpPending), Refusal> {
         let nonce = match parse_nonce(identity) {
             Ok(n) if identity.len() <= NANODTLS_MAX_PSK_IDENTITY => n,
             _ => return Err(self.refuse(Refusal::Malformed)),

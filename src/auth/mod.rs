@@ -58,7 +58,8 @@ pub struct TtpPeer<'a> {
     pub mode: u8,
     /// The trust anchor's id.
     pub ta_id: &'a [u8],
-    /// The client's id (DerivedKey: from the nonce; empty for AuthzCert).
+    /// The client's id (DerivedKey: from the nonce; AuthzCert: the SHA-256
+    /// of the client's SubjectPublicKeyInfo, 32 bytes).
     pub client_id: &'a [u8],
     /// The credential's sequence number.
     pub seq: u32,
@@ -66,8 +67,10 @@ pub struct TtpPeer<'a> {
 
 impl TtpPending {
     /// The authenticated peer, once committed: DerivedKey reads it back
-    /// from the client's PSK `identity` (the nonce).
-    pub fn peer<'a>(&self, identity: &'a [u8]) -> Option<TtpPeer<'a>> {
+    /// from the client's PSK `identity` (the nonce); AuthzCert keeps the
+    /// trust anchor id in that buffer (`identity`) and names the client by
+    /// `key_hash`, the SHA-256 of its SubjectPublicKeyInfo.
+    pub fn peer<'a>(&self, identity: &'a [u8], key_hash: &'a [u8]) -> Option<TtpPeer<'a>> {
         if !self.committed {
             return None;
         }
@@ -77,8 +80,10 @@ impl TtpPending {
                 let n = derived_key::parse_nonce(identity).ok()?;
                 Some(TtpPeer { mode: self.mode, ta_id: n.ta_id, client_id: n.client_id, seq: n.seq })
             }
+            #[cfg(feature = "authz-cert")]
+            TTP_AUTHZ_CERT => Some(TtpPeer { mode: self.mode, ta_id: identity, client_id: key_hash, seq: self.seq }),
             _ => {
-                let _ = identity;
+                let _ = (identity, key_hash);
                 None
             }
         }
@@ -107,6 +112,9 @@ pub struct Credentials {
     /// The trust anchors of the trusted-third-party modes.
     #[cfg(nanodtls_ttp)]
     pub ta: ta::TrustAnchors,
+    /// Client, AuthzCert: the pinned key of the resource server.
+    #[cfg(feature = "authz-cert")]
+    pub authz: authz_cert::ClientAuthz,
     /// Certificate mode (X.509 path validation): the verify name and the
     /// client identity rule; the anchors themselves are borrowed through
     /// [`crate::env::Env::x509_anchor`].
@@ -258,6 +266,31 @@ impl Credentials {
         })
     }
 
+    /// Client: the AuthzCert codepoint to offer (0: none). AuthzCert is
+    /// offered when the application gave a MacCert ([`Env::authz_cert`]),
+    /// our key and the pinned server key.
+    ///
+    /// [`Env::authz_cert`]: crate::env::Env
+    pub(crate) fn authz_offer(&self, env: &dyn crate::env::Env) -> u8 {
+        #[cfg(feature = "authz-cert")]
+        if env.authz_cert().is_some() && self.keys.has_own() && self.authz.has_server_key() {
+            return self.ta.authz_cert_type();
+        }
+        let _ = env;
+        0
+    }
+
+    /// Server: the AuthzCert codepoint we accept (0: none, i.e. no trust
+    /// anchor is configured or the feature is off).
+    #[cfg(feature = "ecc")]
+    pub(crate) fn authz_accepted(&self) -> u8 {
+        #[cfg(feature = "authz-cert")]
+        if !self.ta.is_empty() {
+            return self.ta.authz_cert_type();
+        }
+        0
+    }
+
     /// Wipe every secret.
     pub fn wipe(&mut self) {
         self.psk.wipe_key();
@@ -265,5 +298,7 @@ impl Credentials {
         self.keys.wipe();
         #[cfg(nanodtls_ttp)]
         self.ta.wipe();
+        #[cfg(feature = "authz-cert")]
+        self.authz.clear();
     }
 }

@@ -115,14 +115,24 @@ impl Engine {
     /// Server: the PSK identity the client used (once its ClientKeyExchange
     /// or resumed session told us; empty before, and on a client).
     pub fn peer_psk_identity(&self) -> &[u8] {
+        // AuthzCert keeps the trust anchor id there (no PSK identity).
+        #[cfg(feature = "authz-cert")]
+        if self.assoc.hs.ttp.mode == crate::auth::TTP_AUTHZ_CERT {
+            return &[];
+        }
         self.assoc.hs.peer_identity()
     }
 
-    /// Server: the client authenticated through a trust anchor (DerivedKey),
-    /// once its handshake succeeded: trust anchor id, client id and seq.
+    /// Server: the client authenticated through a trust anchor (DerivedKey
+    /// or AuthzCert), once its handshake succeeded: trust anchor id, client
+    /// id and seq.
     #[cfg(nanodtls_ttp)]
     pub fn trust_anchor_peer(&self) -> Option<crate::auth::TtpPeer<'_>> {
-        self.assoc.hs.ttp.peer(self.assoc.hs.peer_identity())
+        #[cfg(feature = "ecc")]
+        let hash = &self.assoc.hs.ecc.peer_hash[..];
+        #[cfg(not(feature = "ecc"))]
+        let hash = &[][..];
+        self.assoc.hs.ttp.peer(self.assoc.hs.peer_identity(), hash)
     }
 
     /// True while the credentials may change (before the handshake starts).
@@ -359,7 +369,7 @@ impl Engine {
     }
 
     /// True if the last handshake resumed a session from an RFC 5077
-    /// ticket (feature `tickets`; see [`Connection::resumed`]).
+    /// ticket (feature `tickets`; see [`Engine::resumed`]).
     #[cfg(feature = "tickets")]
     pub fn resumed_by_ticket(&self) -> bool {
         self.assoc.hs.resumed && self.assoc.hs.ticket_used
@@ -592,6 +602,28 @@ impl Connection {
     /// Trust a peer raw public key given as SubjectPublicKeyInfo DER.
     pub fn add_trusted_key(&mut self, spki: &[u8]) -> Result<(), Error> {
         self.creds.add_trusted_key(spki)
+    }
+
+    /// Client, AuthzCert (docs/ttp.md): pin the resource server's key (a
+    /// P-256 SubjectPublicKeyInfo DER or an X.509 certificate DER; only the
+    /// point is kept). With it, our key and a MacCert from the environment
+    /// (`Env::authz_cert`), the client offers AuthzCert.
+    #[cfg(feature = "authz-cert")]
+    pub fn set_authz_server_key(&mut self, spki_or_cert: &[u8]) -> Result<(), Error> {
+        if !self.engine.configurable() {
+            return Err(Error::WrongState);
+        }
+        self.creds.authz.set_server_key(spki_or_cert)
+    }
+
+    /// The AuthzCert certificate type codepoint (both roles; default 3,
+    /// see docs/ttp.md). `InvalidArgument` for 0 (X.509) or 2 (RawPublicKey).
+    #[cfg(feature = "authz-cert")]
+    pub fn set_authz_cert_type(&mut self, t: u8) -> Result<(), Error> {
+        if !self.engine.configurable() {
+            return Err(Error::WrongState);
+        }
+        self.creds.ta.set_authz_cert_type(t)
     }
 
     /// Certificate-mode settings (feature `x509`): the name a server's

@@ -60,6 +60,11 @@ pub(crate) struct Callbacks {
     /// under valgrind).
     #[cfg(feature = "ecc")]
     pub sign_format: usize,
+    /// Client: our AuthzCert (MacCert), registered by nanodtls_set_authz_cert.
+    #[cfg(feature = "authz-cert")]
+    pub authz_cert: *const u8,
+    #[cfg(feature = "authz-cert")]
+    pub authz_cert_len: usize,
     /// Server: ticket keys registered by nanodtls_set_ticket_keys.
     #[cfg(feature = "tickets")]
     pub tickets: *mut crate::session_ticket::TicketKeys,
@@ -96,6 +101,10 @@ impl Callbacks {
             sign_user: core::ptr::null_mut(),
             #[cfg(feature = "ecc")]
             sign_format: NANODTLS_SIG_DER as usize,
+            #[cfg(feature = "authz-cert")]
+            authz_cert: core::ptr::null(),
+            #[cfg(feature = "authz-cert")]
+            authz_cert_len: 0,
             #[cfg(feature = "tickets")]
             tickets: core::ptr::null_mut(),
             clock_raw: 0,
@@ -221,6 +230,16 @@ impl Env for Callbacks {
         let got = sig.get(..len).ok_or(Error::Signer)?;
         crate::crypto::ecc::external_signature(got, self.sign_format == usize::from(NANODTLS_SIG_RAW), out)
             .map_err(|_| Error::Signer)
+    }
+
+    #[cfg(feature = "authz-cert")]
+    fn authz_cert(&self) -> Option<&[u8]> {
+        if self.authz_cert.is_null() || self.authz_cert_len == 0 {
+            return None;
+        }
+        // SAFETY: registered by nanodtls_set_authz_cert, whose contract is
+        // that the MacCert stays valid and unchanged while registered.
+        Some(unsafe { core::slice::from_raw_parts(self.authz_cert, self.authz_cert_len) })
     }
 
     #[cfg(feature = "x509")]

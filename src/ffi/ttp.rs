@@ -1,6 +1,7 @@
 //! C API of the trusted-third-party modes (docs/ttp.md): the server's trust
-//! anchor table (single context and endpoint), the authenticated peer, and
-//! the trust anchor's own operations (derive a client key, issue a MacCert)
+//! anchor table (single context and endpoint), the authenticated peer, the
+//! AuthzCert client's MacCert, pinned server key and codepoint, and the
+//! trust anchor's own operations (derive a client key, issue a MacCert)
 //! for tools such as nanodtls-ta. Every function exists in every build;
 //! without the cargo features `derived-key` / `authz-cert` it returns
 //! NANODTLS_E_UNSUPPORTED.
@@ -82,7 +83,9 @@ pub struct nanodtls_ta_peer {
     pub ta_id: [u8; NANODTLS_MAX_TA_ID],
     /// Bytes of `client_id` used (may be 0).
     pub client_id_len: usize,
-    /// The client's id from the nonce (any bytes; not NUL-terminated).
+    /// DerivedKey: the client's id from the nonce (any bytes; not
+    /// NUL-terminated). AuthzCert: the SHA-256 of the client's
+    /// SubjectPublicKeyInfo (32 bytes).
     pub client_id: [u8; NANODTLS_MAX_PSK_IDENTITY],
 }
 
@@ -343,8 +346,8 @@ unsafe fn ta_stats(
     }
 }
 
-/// Server: add a trust anchor to this context (DerivedKey, and AuthzCert
-/// once the handshake supports it; docs/ttp.md). `ta_id`: 1 to
+/// Server: add a trust anchor to this context (DerivedKey and AuthzCert;
+/// docs/ttp.md). `ta_id`: 1 to
 /// NANODTLS_MAX_TA_ID bytes without '.'; `key` (K_RS-TA):
 /// NANODTLS_TA_KEY_MIN to NANODTLS_TA_KEY_MAX bytes, COPIED in and
 /// zeroized by nanodtls_ta_remove, nanodtls_ta_reset and nanodtls_deinit;
@@ -352,7 +355,8 @@ unsafe fn ta_stats(
 /// most NANODTLS_MAX_PSK_KEY). Its window of used sequence numbers starts
 /// empty (load a saved one with nanodtls_ta_import). A server context with
 /// trust anchors accepts PSK suites even without nanodtls_set_psk; a client
-/// identity starting with "DK." is then handled by DerivedKey alone.
+/// identity starting with "DK." is then handled by DerivedKey alone. With
+/// its own key (nanodtls_set_own_key) it also accepts AuthzCert clients.
 /// NANODTLS_E_INVALID_ARG for a bad argument or an id already present,
 /// NANODTLS_E_NO_SLOT when NANODTLS_MAX_TRUST_ANCHORS are configured,
 /// NANODTLS_E_STATE on a client context.
@@ -483,7 +487,9 @@ pub unsafe extern "C" fn nanodtls_ta_get_stats(
 
 /// Server: who the client is, when it authenticated through a trust anchor
 /// and its handshake completed: the mode, trust anchor id, client id and
-/// seq (copied into `*peer`), for the application to authorise it.
+/// seq (copied into `*peer`), for the application to authorise it. For
+/// AuthzCert the client id is the SHA-256 of the client's
+/// SubjectPublicKeyInfo (32 bytes; nanodtls_get_peer_key_hash gives the same).
 /// NANODTLS_E_STATE if the handshake has not completed or used no trust
 /// anchor (an ordinary PSK or key).
 #[no_mangle]
@@ -749,5 +755,140 @@ pub unsafe extern "C" fn nanodtls_authz_cert_encode(
     {
         let _ = (id, k, seq, s, o);
         NANODTLS_E_UNSUPPORTED
+    }
+}
+
+/// Client, AuthzCert (docs/ttp.md): our MacCert from the trust anchor (the
+/// binary encoding nanodtls_authz_cert_encode and `nanodtls-ta authz`
+/// write), sent as our Certificate when the server chooses AuthzCert. The
+/// MacCert is BORROWED, not copied: it must stay valid and unchanged (e.g.
+/// in flash) while registered. Its key must be the one set with
+/// nanodtls_set_own_key (call that first; the server checks
+/// CertificateVerify with it). With it, our key and the pinned server key
+/// (nanodtls_set_authz_server_key), the client offers AuthzCert, and only
+/// AuthzCert, as its certificate type. (NULL, 0) removes it.
+/// NANODTLS_E_INVALID_ARG if it is not one well-formed MacCert or not for
+/// our key (or no key is set yet),
+/// NANODTLS_E_STATE on a server context, NANODTLS_E_UNSUPPORTED without
+/// the feature `authz-cert`.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_set_authz_cert(
+    ctx: *mut nanodtls_ctx,
+    cert: *const u8,
+    len: usize,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller, valid for the call; the
+    // registration itself relies on the documented borrowing contract.
+    let c = match unsafe { in_slice(cert, len) } {
+        Ok(c) => c,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx.
+    unsafe {
+        with_ctx(ctx, |conn, cb| {
+            #[cfg(feature = "authz-cert")]
+            {
+                if conn.role() != crate::Role::Client {
+                    return NANODTLS_E_STATE;
+                }
+                if !c.is_empty() {
+                    let Ok(m) = crate::auth::authz_cert::parse(c) else { return NANODTLS_E_INVALID_ARG };
+                    if conn.own_spki().is_none_or(|own| own[..] != *m.spki) {
+                        return NANODTLS_E_INVALID_ARG;
+                    }
+                }
+                cb.authz_cert = if c.is_empty() { core::ptr::null() } else { cert };
+                cb.authz_cert_len = c.len();
+                NANODTLS_OK
+            }
+            #[cfg(not(feature = "authz-cert"))]
+            {
+                let _ = (conn, cb, c);
+                NANODTLS_E_UNSUPPORTED
+            }
+        })
+    }
+}
+
+/// Client, AuthzCert: pin the resource server's public key (a P-256
+/// SubjectPublicKeyInfo DER, or an X.509 certificate DER whose key is
+/// taken), which the trust anchor gave the client. In AuthzCert mode the
+/// server sends an empty certificate_list and its ServerKeyExchange is
+/// verified with this key. The key is COPIED (the buffer may be freed).
+/// Call before nanodtls_connect. NANODTLS_E_INVALID_ARG if it is not a
+/// valid P-256 key, NANODTLS_E_STATE on a server context or once the
+/// handshake started, NANODTLS_E_UNSUPPORTED without `authz-cert`.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_set_authz_server_key(
+    ctx: *mut nanodtls_ctx,
+    key: *const u8,
+    len: usize,
+) -> nanodtls_status {
+    // SAFETY: pointer/length pair from the caller.
+    let k = match unsafe { in_slice(key, len) } {
+        Ok(k) => k,
+        Err(e) => return e.code(),
+    };
+    // SAFETY: see with_ctx.
+    unsafe {
+        with_ctx(ctx, |conn, _| {
+            #[cfg(feature = "authz-cert")]
+            {
+                if conn.role() != crate::Role::Client {
+                    return NANODTLS_E_STATE;
+                }
+                status(conn.set_authz_server_key(k))
+            }
+            #[cfg(not(feature = "authz-cert"))]
+            {
+                let _ = (conn, k);
+                NANODTLS_E_UNSUPPORTED
+            }
+        })
+    }
+}
+
+/// The AuthzCert certificate type codepoint (both roles): 3 by default
+/// (NANODTLS_AUTHZ_CERT_TYPE_DEFAULT, the seed's choice). IANA has since
+/// assigned 3 to IEEE 1609.2 certificates (RFC 8902): where those may
+/// appear, both sides choose another value, e.g. a private-use one
+/// (224..=255). Client and server must agree; otherwise AuthzCert is not
+/// negotiated. NANODTLS_E_INVALID_ARG for 0 (X.509) and 2 (RawPublicKey),
+/// NANODTLS_E_STATE once the handshake started, NANODTLS_E_UNSUPPORTED
+/// without `authz-cert`.
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_set_authz_cert_type(ctx: *mut nanodtls_ctx, cert_type: u8) -> nanodtls_status {
+    // SAFETY: see with_ctx.
+    unsafe {
+        with_ctx(ctx, |conn, _| {
+            #[cfg(feature = "authz-cert")]
+            return status(conn.set_authz_cert_type(cert_type));
+            #[cfg(not(feature = "authz-cert"))]
+            {
+                let _ = (conn, cert_type);
+                NANODTLS_E_UNSUPPORTED
+            }
+        })
+    }
+}
+
+/// Endpoint: the AuthzCert certificate type codepoint it accepts (see
+/// nanodtls_set_authz_cert_type).
+#[no_mangle]
+pub unsafe extern "C" fn nanodtls_endpoint_set_authz_cert_type(
+    ep: *mut nanodtls_endpoint,
+    cert_type: u8,
+) -> nanodtls_status {
+    // SAFETY: see with_ep.
+    unsafe {
+        with_ep(ep, |e, _, _| {
+            #[cfg(feature = "authz-cert")]
+            return status(e.credentials_mut().ta.set_authz_cert_type(cert_type));
+            #[cfg(not(feature = "authz-cert"))]
+            {
+                let _ = (e, cert_type);
+                NANODTLS_E_UNSUPPORTED
+            }
+        })
     }
 }

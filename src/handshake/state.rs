@@ -65,6 +65,11 @@ pub(crate) struct Handshake {
     pub server_x509_only: bool,
     /// Client (tests only): behave like a stack without RFC 7250.
     pub no_rpk_offer: bool,
+    /// AuthzCert (docs/ttp.md) was negotiated for the client's certificate.
+    pub authz: bool,
+    /// The AuthzCert codepoint: client, the one we offer (0: none; fixed at
+    /// connect); server, the one we chose for the client (with `authz`).
+    pub authz_type: u8,
     /// Server: length of the client's PSK identity (ClientKeyExchange or
     /// resumption; 0 before).
     pub peer_identity_len: u16,

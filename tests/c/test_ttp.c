@@ -9,7 +9,13 @@
  * - the same with an endpoint shared by several clients, revoke, and the
  *   statistics;
  * - misuse: NULLs, client contexts, duplicates, a full table, corrupted
- *   window blobs, small buffers; the context is all zero after deinit.
+ *   window blobs, small buffers; the context is all zero after deinit;
+ * - AuthzCert with contexts: our client with a MacCert from
+ *   nanodtls_authz_cert_encode, its key and the pinned server key gets in
+ *   (nanodtls_get_ta_peer: the trust anchor, the key hash, the seq), the
+ *   same MacCert is refused after a restart that imports the window, a
+ *   forged one is refused (bad_certificate, refused_bad_mac); the client
+ *   setters' misuse.
  */
 #include <string.h>
 
@@ -404,6 +410,9 @@ static void test_unsupported(void)
 #if !NANODTLS_TEST_EXPECT_AUTHZ
     T_ST(nanodtls_authz_cert_encode((const uint8_t *)"ta", 2, TA_KEY, 32, 1, buf, 1, buf, sizeof buf, &n),
          NANODTLS_E_UNSUPPORTED);
+    T_ST(nanodtls_set_authz_cert(&g_server, buf, 1), NANODTLS_E_UNSUPPORTED);
+    T_ST(nanodtls_set_authz_server_key(&g_server, buf, 1), NANODTLS_E_UNSUPPORTED);
+    T_ST(nanodtls_set_authz_cert_type(&g_server, 224), NANODTLS_E_UNSUPPORTED);
 #endif
 #if !NANODTLS_TEST_EXPECT_DK && !NANODTLS_TEST_EXPECT_AUTHZ
     T_ST(nanodtls_ta_add(&g_server, (const uint8_t *)"ta", 2, TA_KEY, 16, 16), NANODTLS_E_UNSUPPORTED);
@@ -416,6 +425,177 @@ static void test_unsupported(void)
     T_ST(nanodtls_deinit(&g_server), NANODTLS_OK);
 }
 
+/* AuthzCert: the client's and the server's keys (raw P-256 scalars). */
+static const uint8_t AZ_CLIENT_KEY[32] = {0x10, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+                                          5,    5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5};
+static const uint8_t AZ_SERVER_KEY[32] = {0x10, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+                                          2,    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2};
+/* Borrowed by the client context while registered. */
+static uint8_t g_maccert[NANODTLS_AUTHZ_CERT_MAX];
+static size_t g_maccert_len;
+static uint8_t g_server_spki[NANODTLS_SPKI_LEN];
+
+/* An AuthzCert client: own key, the MacCert for it (seq `seq`, trust
+ * anchor key `ta_key`, the last byte XORed with `flip`), the pinned key. */
+static nanodtls_status az_client(nanodtls_ctx *c, t_party *p, const uint8_t *ta_key, uint32_t seq, uint8_t flip)
+{
+    nanodtls_config cfg;
+    nanodtls_platform plat;
+    uint8_t spki[NANODTLS_SPKI_LEN];
+    size_t n = 0;
+    nanodtls_status st;
+    nanodtls_config_default(&cfg, NANODTLS_ROLE_CLIENT);
+    t_platform(&plat, p);
+    st = nanodtls_init(c, sizeof *c, &cfg, &plat);
+    if (st == NANODTLS_OK) {
+        st = nanodtls_set_own_key(c, AZ_CLIENT_KEY, sizeof AZ_CLIENT_KEY);
+    }
+    if (st == NANODTLS_OK) {
+        st = nanodtls_get_own_spki(c, spki, sizeof spki, &n);
+    }
+    if (st == NANODTLS_OK) {
+        st = nanodtls_authz_cert_encode((const uint8_t *)TA_ID, strlen(TA_ID), ta_key, 32, seq, spki, n, g_maccert,
+                                        sizeof g_maccert, &g_maccert_len);
+    }
+    if (st == NANODTLS_OK) {
+        g_maccert[g_maccert_len - 1] ^= flip;
+        st = nanodtls_set_authz_cert(c, g_maccert, g_maccert_len);
+    }
+    if (st == NANODTLS_OK) {
+        st = nanodtls_set_authz_server_key(c, g_server_spki, sizeof g_server_spki);
+    }
+    return st;
+}
+
+/* A server context with trust anchor ta1 and its own key. */
+static nanodtls_status az_server(nanodtls_ctx *s, t_party *p)
+{
+    size_t n = 0;
+    nanodtls_status st = ta_server(s, p);
+    if (st == NANODTLS_OK) {
+        st = nanodtls_set_own_key(s, AZ_SERVER_KEY, sizeof AZ_SERVER_KEY);
+    }
+    if (st == NANODTLS_OK) {
+        st = nanodtls_get_own_spki(s, g_server_spki, sizeof g_server_spki, &n);
+    }
+    return st;
+}
+
+static void test_ctx_authz_cert(void)
+{
+    t_party cp, sp;
+    nanodtls_ta_peer peer;
+    nanodtls_ta_stats ts;
+    nanodtls_alert a;
+    uint8_t hash[32];
+    uint8_t blob[NANODTLS_TA_STATE_MAX];
+    size_t blob_len = 0;
+
+    g_clock = 1000;
+    t_party_init(&cp, 61, &g_clock);
+    t_party_init(&sp, 62, &g_clock);
+    T_ST(az_server(&g_server, &sp), NANODTLS_OK);
+    T_ST(az_client(&g_client, &cp, TA_KEY, 7, 0), NANODTLS_OK);
+    T_ST(nanodtls_connect(&g_client), NANODTLS_OK);
+    T_REQUIRE(t_handshake(&g_client, &g_server, 10));
+    memset(&peer, 0xee, sizeof peer);
+    T_ST(nanodtls_get_ta_peer(&g_server, &peer), NANODTLS_OK);
+    T_EQ(peer.mode, NANODTLS_TTP_AUTHZ_CERT);
+    T_EQ(peer.seq, 7);
+    T_CHECK(peer.ta_id_len == 3 && memcmp(peer.ta_id, TA_ID, 3) == 0);
+    T_ST(nanodtls_get_peer_key_hash(&g_server, hash, sizeof hash), NANODTLS_OK);
+    T_CHECK(peer.client_id_len == 32 && memcmp(peer.client_id, hash, 32) == 0); /* the client's key */
+    T_ST(nanodtls_ta_get_stats(&g_server, &ts), NANODTLS_OK);
+    T_EQ(ts.authz_checked, 1);
+    T_EQ(ts.accepted, 1);
+    T_ST(nanodtls_ta_export(&g_server, (const uint8_t *)TA_ID, 3, blob, sizeof blob, &blob_len), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_server), NANODTLS_OK);
+    T_CHECK(t_all_bytes(&g_server, sizeof g_server, 0));
+
+    /* Restart with the saved window: the same MacCert is refused. */
+    T_ST(az_server(&g_server, &sp), NANODTLS_OK);
+    T_ST(nanodtls_ta_import(&g_server, blob, blob_len), NANODTLS_OK);
+    T_ST(az_client(&g_client, &cp, TA_KEY, 7, 0), NANODTLS_OK);
+    T_ST(nanodtls_connect(&g_client), NANODTLS_OK);
+    T_CHECK(!t_handshake(&g_client, &g_server, 10));
+    run_to_server_deadline();
+    T_EQ(nanodtls_state(&g_server), NANODTLS_STATE_FAILED);
+    T_ST(nanodtls_last_alert(&g_server, &a), NANODTLS_OK);
+    T_EQ(a.description, 42); /* bad_certificate */
+    T_ST(nanodtls_get_ta_peer(&g_server, &peer), NANODTLS_E_STATE);
+    T_ST(nanodtls_ta_get_stats(&g_server, &ts), NANODTLS_OK);
+    T_CHECK(ts.refused_replayed >= 1);
+    T_EQ(ts.accepted, 0);
+    T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_server), NANODTLS_OK);
+
+    /* A forged MacCert (one MAC bit) with a fresh seq. */
+    T_ST(az_server(&g_server, &sp), NANODTLS_OK);
+    T_ST(az_client(&g_client, &cp, TA_KEY, 8, 1), NANODTLS_OK);
+    T_ST(nanodtls_connect(&g_client), NANODTLS_OK);
+    T_CHECK(!t_handshake(&g_client, &g_server, 10));
+    run_to_server_deadline();
+    T_EQ(nanodtls_state(&g_server), NANODTLS_STATE_FAILED);
+    T_ST(nanodtls_last_alert(&g_server, &a), NANODTLS_OK);
+    T_EQ(a.description, 42);
+    T_ST(nanodtls_ta_get_stats(&g_server, &ts), NANODTLS_OK);
+    T_CHECK(ts.refused_bad_mac >= 1);
+    T_EQ(ts.accepted, 0);
+    T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_server), NANODTLS_OK);
+
+    /* The same seq, genuine, still gets in (the forgery marked nothing). */
+    T_ST(az_server(&g_server, &sp), NANODTLS_OK);
+    T_ST(az_client(&g_client, &cp, TA_KEY, 8, 0), NANODTLS_OK);
+    T_ST(nanodtls_connect(&g_client), NANODTLS_OK);
+    T_CHECK(t_handshake(&g_client, &g_server, 10));
+    T_ST(nanodtls_get_ta_peer(&g_server, &peer), NANODTLS_OK);
+    T_EQ(peer.seq, 8);
+    T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_server), NANODTLS_OK);
+}
+
+static void test_authz_misuse(void)
+{
+    t_party cp, sp;
+    uint8_t junk[8] = {0};
+    g_clock = 1000;
+    t_party_init(&cp, 71, &g_clock);
+    t_party_init(&sp, 72, &g_clock);
+    T_ST(az_server(&g_server, &sp), NANODTLS_OK);
+    T_ST(az_client(&g_client, &cp, TA_KEY, 1, 0), NANODTLS_OK);
+    /* Client-only setters on a server. */
+    T_ST(nanodtls_set_authz_cert(&g_server, g_maccert, g_maccert_len), NANODTLS_E_STATE);
+    T_ST(nanodtls_set_authz_server_key(&g_server, g_server_spki, sizeof g_server_spki), NANODTLS_E_STATE);
+    /* Not a MacCert; a truncated one; not a key; NULL with a length. */
+    T_ST(nanodtls_set_authz_cert(&g_client, junk, sizeof junk), NANODTLS_E_INVALID_ARG);
+    /* A MacCert for another key than ours (the server's key here). */
+    T_ST(nanodtls_set_own_key(&g_client, AZ_SERVER_KEY, sizeof AZ_SERVER_KEY), NANODTLS_OK);
+    T_ST(nanodtls_set_authz_cert(&g_client, g_maccert, g_maccert_len), NANODTLS_E_INVALID_ARG);
+    T_ST(nanodtls_set_own_key(&g_client, AZ_CLIENT_KEY, sizeof AZ_CLIENT_KEY), NANODTLS_OK);
+    T_ST(nanodtls_set_authz_cert(&g_client, g_maccert, g_maccert_len - 1), NANODTLS_E_INVALID_ARG);
+    T_ST(nanodtls_set_authz_cert(&g_client, NULL, 4), NANODTLS_E_NULL);
+    T_ST(nanodtls_set_authz_server_key(&g_client, junk, sizeof junk), NANODTLS_E_INVALID_ARG);
+    T_ST(nanodtls_set_authz_server_key(NULL, g_server_spki, sizeof g_server_spki), NANODTLS_E_NULL);
+    /* Codepoints 0 and 2 are X.509 and RawPublicKey. */
+    T_ST(nanodtls_set_authz_cert_type(&g_client, 0), NANODTLS_E_INVALID_ARG);
+    T_ST(nanodtls_set_authz_cert_type(&g_server, 2), NANODTLS_E_INVALID_ARG);
+    T_ST(nanodtls_set_authz_cert_type(&g_client, 224), NANODTLS_OK);
+    T_ST(nanodtls_set_authz_cert_type(&g_server, 224), NANODTLS_OK);
+    /* (NULL, 0) unregisters the MacCert: nothing left to offer. */
+    T_ST(nanodtls_set_authz_cert(&g_client, NULL, 0), NANODTLS_OK);
+    T_ST(nanodtls_connect(&g_client), NANODTLS_E_NO_CREDENTIALS);
+    T_ST(nanodtls_set_authz_cert(&g_client, g_maccert, g_maccert_len), NANODTLS_OK);
+    /* Both on 224: it works. */
+    T_ST(nanodtls_connect(&g_client), NANODTLS_OK);
+    T_CHECK(t_handshake(&g_client, &g_server, 10));
+    T_ST(nanodtls_set_authz_server_key(&g_client, g_server_spki, sizeof g_server_spki), NANODTLS_E_STATE);
+    T_ST(nanodtls_deinit(&g_client), NANODTLS_OK);
+    T_ST(nanodtls_deinit(&g_server), NANODTLS_OK);
+    T_ST(nanodtls_endpoint_set_authz_cert_type(NULL, 224), NANODTLS_E_NULL);
+}
+
 int main(void)
 {
 #if NANODTLS_TEST_EXPECT_DK && NANODTLS_TEST_EXPECT_AUTHZ
@@ -424,6 +604,8 @@ int main(void)
     T_RUN(test_ctx_derived_key_once_never_twice);
     T_RUN(test_ctx_misuse);
     T_RUN(test_endpoint_shares_one_window);
+    T_RUN(test_ctx_authz_cert);
+    T_RUN(test_authz_misuse);
 #endif
     T_RUN(test_unsupported);
     return t_finish("test_ttp");

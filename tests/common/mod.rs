@@ -52,6 +52,8 @@ pub struct TestEnv {
     pub sni_seen: Vec<Vec<u8>>,
     /// Our X.509 certificate (DER), if any.
     pub own_cert: Option<Vec<u8>>,
+    /// Client: our AuthzCert (MacCert), if any.
+    pub authz_cert: Option<Vec<u8>>,
     /// Server ticket keys (RFC 5077; None: no tickets).
     #[cfg(feature = "tickets")]
     pub tickets: Option<Box<nanodtls::session_ticket::TicketKeys>>,
@@ -70,6 +72,7 @@ impl TestEnv {
             sni_answer: None,
             sni_seen: Vec::new(),
             own_cert: None,
+            authz_cert: None,
             #[cfg(feature = "tickets")]
             tickets: None,
         }
@@ -115,6 +118,10 @@ impl Env for TestEnv {
     }
     fn own_certificate(&self) -> Option<&[u8]> {
         self.own_cert.as_deref()
+    }
+    #[cfg(feature = "authz-cert")]
+    fn authz_cert(&self) -> Option<&[u8]> {
+        self.authz_cert.as_deref()
     }
     #[cfg(feature = "tickets")]
     fn ticket_keys(&mut self) -> Option<&mut nanodtls::session_ticket::TicketKeys> {
@@ -171,6 +178,24 @@ pub struct Peer {
     pub tx: VecDeque<Vec<u8>>,
     /// What poll lends from the environment (our X.509 certificate).
     pub cert: Option<Vec<u8>>,
+    /// ... and our AuthzCert (MacCert).
+    pub authz_cert: Option<Vec<u8>>,
+}
+
+/// What [`Peer::poll_datagram`] lends: our X.509 certificate and AuthzCert.
+struct LendEnv<'a>(&'a Option<Vec<u8>>, &'a Option<Vec<u8>>);
+
+impl Env for LendEnv<'_> {
+    fn random(&mut self, _: &mut [u8]) -> Result<(), Error> {
+        Err(Error::Rng)
+    }
+    fn own_certificate(&self) -> Option<&[u8]> {
+        self.0.as_deref()
+    }
+    #[cfg(feature = "authz-cert")]
+    fn authz_cert(&self) -> Option<&[u8]> {
+        self.1.as_deref()
+    }
 }
 
 impl std::ops::Deref for Peer {
@@ -210,7 +235,7 @@ pub fn feed_all(
 
 impl Peer {
     pub fn new(c: Box<Connection>) -> Self {
-        Peer { c, rx: VecDeque::new(), tx: VecDeque::new(), cert: None }
+        Peer { c, rx: VecDeque::new(), tx: VecDeque::new(), cert: None, authz_cert: None }
     }
 
     /// Feed one datagram; its application data waits for [`Peer::read`].
@@ -253,8 +278,8 @@ impl Peer {
 
     /// The next datagram: written application data first, then the library's.
     pub fn poll_datagram(&mut self, now: u64, out: &mut [u8]) -> Result<Option<usize>, Error> {
-        let env = CertEnv(self.cert.clone());
-        self.poll_with(&env, now, out)
+        let (cert, authz) = (self.cert.clone(), self.authz_cert.clone());
+        self.poll_with(&LendEnv(&cert, &authz), now, out)
     }
 
     /// [`Peer::poll_datagram`] lending `env` (e.g. our X.509 certificate).

@@ -81,6 +81,10 @@ pub(crate) struct EccCaps {
     /// The client can send X.509 (no extension, or X.509 listed).
     pub client_x509: bool,
     pub sent_client_cert_type: bool,
+    /// client_certificate_type offered AuthzCert (set by the server from
+    /// the list [`EccCaps::read_client_cert_types`] returns, feature
+    /// `authz-cert`).
+    pub client_authz: bool,
 }
 
 impl Default for EccCaps {
@@ -98,12 +102,13 @@ impl Default for EccCaps {
             client_rpk: false,
             client_x509: true,
             sent_client_cert_type: false,
+            client_authz: false,
         }
     }
 }
 
 impl EccCaps {
-    const FIELDS: usize = 10;
+    const FIELDS: usize = 11;
 
     fn flags(&self) -> [bool; Self::FIELDS] {
         [
@@ -117,6 +122,7 @@ impl EccCaps {
             self.client_rpk,
             self.client_x509,
             self.sent_client_cert_type,
+            self.client_authz,
         ]
     }
 
@@ -140,6 +146,7 @@ impl EccCaps {
             client_rpk: f(7),
             client_x509: f(8),
             sent_client_cert_type: f(9),
+            client_authz: f(10),
         }
     }
 
@@ -174,12 +181,13 @@ impl EccCaps {
         Ok(())
     }
 
-    /// Server: client_certificate_type (RFC 7250).
-    pub fn read_client_cert_types(&mut self, data: &[u8]) -> Result<(), Fatal> {
+    /// Server: client_certificate_type (RFC 7250); the list, for codepoints
+    /// configured elsewhere (AuthzCert).
+    pub fn read_client_cert_types<'a>(&mut self, data: &'a [u8]) -> Result<&'a [u8], Fatal> {
         let l = list8(data).map_err(|_| Fatal::decode())?;
         self.client_rpk = l.contains(&CERT_TYPE_RAW_PUBLIC_KEY);
         self.client_x509 = l.contains(&CERT_TYPE_X509);
         self.sent_client_cert_type = true;
-        Ok(())
+        Ok(l)
     }
 }

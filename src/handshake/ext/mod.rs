@@ -223,6 +223,9 @@ pub(crate) struct Offered<'a> {
     /// What the client can do with ECC.
     #[cfg(feature = "ecc")]
     pub ecc: ec::EccCaps,
+    /// The client_certificate_type list (empty: not sent).
+    #[cfg(feature = "ecc")]
+    pub client_cert_types: &'a [u8],
     /// SessionTicket (RFC 5077): offered, with this ticket (maybe empty).
     #[cfg(feature = "tickets")]
     pub ticket: Option<&'a [u8]>,
@@ -243,6 +246,8 @@ pub(crate) fn read_offer<'a>(exts: Extensions<'a>, scsv: bool) -> Result<Offered
         cid: None,
         #[cfg(feature = "ecc")]
         ecc: ec::EccCaps::default(),
+        #[cfg(feature = "ecc")]
+        client_cert_types: &[],
         #[cfg(feature = "tickets")]
         ticket: None,
     };
@@ -257,7 +262,7 @@ pub(crate) fn read_offer<'a>(exts: Extensions<'a>, scsv: bool) -> Result<Offered
             #[cfg(feature = "ecc")]
             SERVER_CERTIFICATE_TYPE => o.ecc.read_server_cert_types(data)?,
             #[cfg(feature = "ecc")]
-            CLIENT_CERTIFICATE_TYPE => o.ecc.read_client_cert_types(data)?,
+            CLIENT_CERTIFICATE_TYPE => o.client_cert_types = o.ecc.read_client_cert_types(data)?,
             EXTENDED_MASTER_SECRET => {
                 extended_master_secret::read(data)?;
                 o.ems = true;
@@ -388,6 +393,8 @@ pub(crate) struct Answered<'a> {
     pub server_x509: bool,
     /// Ours is X.509.
     pub client_x509: bool,
+    /// Ours is AuthzCert (we offered it and the server chose it).
+    pub client_authz: bool,
     /// The server will send a NewSessionTicket (RFC 5077 3.2).
     #[cfg(feature = "tickets")]
     pub ticket: bool,
@@ -410,6 +417,7 @@ pub(crate) fn read_answer<'a>(exts: Extensions<'a>, o: &Offer<'_>) -> Result<Ans
         heartbeat: 0,
         server_x509: true,
         client_x509: true,
+        client_authz: false,
         #[cfg(feature = "tickets")]
         ticket: false,
         #[cfg(feature = "cid")]
@@ -443,6 +451,12 @@ pub(crate) fn read_answer<'a>(exts: Extensions<'a>, o: &Offer<'_>) -> Result<Ans
             EC_POINT_FORMATS if o.ecc.is_some() => ec::read_point_formats_answer(data)?,
             #[cfg(feature = "ecc")]
             SERVER_CERTIFICATE_TYPE if o.ecc.is_some() => a.server_x509 = cert_type::read_server_answer(data)?,
+            #[cfg(feature = "ecc")]
+            CLIENT_CERTIFICATE_TYPE if o.ecc.is_some_and(|e| e.authz != 0) => {
+                cert_type::read_authz_answer(data, o.ecc.map_or(0, |e| e.authz))?;
+                a.client_authz = true;
+                a.client_x509 = false;
+            }
             #[cfg(feature = "ecc")]
             CLIENT_CERTIFICATE_TYPE if o.ecc.is_some_and(|e| e.own_key) => {
                 a.client_x509 = cert_type::read_client_answer(data, o.ecc.is_some_and(|e| e.own_cert))?
