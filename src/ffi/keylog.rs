@@ -1,16 +1,12 @@
 //! The NSS key log hook (cargo feature `keylog`, see src/keylog.rs).
 //!
 //! Like the log hook, the hook and its user pointer are global to the
-//! library (one key log file per process, as SSLKEYLOGFILE is), kept in
-//! two atomics guarded by a sequence counter (a seqlock with plain loads
-//! and stores: thumbv6m has no compare-and-swap), so a line is never
-//! passed to one hook with the user pointer of another.
-
-use core::ffi::{c_char, c_void};
-#[cfg(feature = "keylog")]
-use core::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
+//! library (one key log file per process, as SSLKEYLOGFILE is), kept in a
+//! HookSlot (ffi/hook_slot.rs: a seqlock), so a line is never passed to
+//! one hook with the user pointer of another.
 
 use super::nanodtls_status;
+use core::ffi::{c_char, c_void};
 
 /// Length of a key log line (NANODTLS_KEYLOG_LINE_LEN): "CLIENT_RANDOM ",
 /// 64 hex digits, a space, 96 hex digits.
@@ -27,12 +23,7 @@ const _: () = assert!(NANODTLS_KEYLOG_LINE_LEN == crate::keylog::LINE_LEN);
 pub type nanodtls_keylog_fn = Option<unsafe extern "C" fn(user: *mut c_void, line: *const c_char, len: usize)>;
 
 #[cfg(feature = "keylog")]
-static HOOK: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
-#[cfg(feature = "keylog")]
-static USER: AtomicPtr<c_void> = AtomicPtr::new(core::ptr::null_mut());
-/// Odd while nanodtls_set_keylog_hook is changing HOOK and USER.
-#[cfg(feature = "keylog")]
-static SEQ: AtomicUsize = AtomicUsize::new(0);
+static HOOK: super::hook_slot::HookSlot = super::hook_slot::HookSlot::new();
 
 /// Register the NSS key log hook, global to the library (every context and
 /// endpoint, including those initialised before): for each handshake, full
@@ -65,12 +56,7 @@ pub extern "C" fn nanodtls_set_keylog_hook(hook: nanodtls_keylog_fn, user: *mut 
             Some(f) => (f as *mut (), user),
             None => (core::ptr::null_mut(), core::ptr::null_mut()),
         };
-        let s = SEQ.load(Ordering::Relaxed);
-        SEQ.store(s.wrapping_add(1), Ordering::Relaxed);
-        fence(Ordering::Release);
-        HOOK.store(p, Ordering::Relaxed);
-        USER.store(user, Ordering::Relaxed);
-        SEQ.store(s.wrapping_add(2), Ordering::Release);
+        HOOK.set(p, user);
         super::NANODTLS_OK
     }
     #[cfg(not(feature = "keylog"))]
@@ -80,25 +66,6 @@ pub extern "C" fn nanodtls_set_keylog_hook(hook: nanodtls_keylog_fn, user: *mut 
     }
 }
 
-/// A consistent (hook, user) pair, or None when no hook is set (or it is
-/// being changed right now: the line is then dropped rather than waiting).
-#[cfg(feature = "keylog")]
-fn load_hook() -> Option<(*mut (), *mut c_void)> {
-    for _ in 0..4 {
-        let s1 = SEQ.load(Ordering::Acquire);
-        if s1 % 2 == 1 {
-            continue;
-        }
-        let p = HOOK.load(Ordering::Relaxed);
-        let user = USER.load(Ordering::Relaxed);
-        fence(Ordering::Acquire);
-        if SEQ.load(Ordering::Relaxed) == s1 {
-            return (!p.is_null()).then_some((p, user));
-        }
-    }
-    None
-}
-
 /// The key log sink of every C context and endpoint: passes each line to
 /// the hook registered with nanodtls_set_keylog_hook (read at each line).
 #[cfg(feature = "keylog")]
@@ -106,15 +73,15 @@ pub(crate) const SINK: crate::keylog::KeyLogSink = Some(sink);
 
 #[cfg(feature = "keylog")]
 fn sink(line: crate::keylog::KeyLogLine) {
-    let Some((p, user)) = load_hook() else { return };
+    let Some((p, user)) = HOOK.get() else { return };
     type Hook = unsafe extern "C" fn(*mut c_void, *const c_char, usize);
-    // SAFETY: the only non-NULL value ever stored in HOOK is a `Hook`
+    // SAFETY: the only non-NULL value ever stored in HOOK (ffi/hook_slot.rs) is a `Hook`
     // cast to *mut () (nanodtls_set_keylog_hook); converting it back
     // yields the same function pointer.
     let f: Hook = unsafe { core::mem::transmute::<*mut (), Hook>(p) };
     let bytes = line.as_bytes();
     // SAFETY: the application registered this hook with this user pointer
-    // (read as a consistent pair under SEQ); bytes points to bytes.len()
+    // (read as a consistent pair from HOOK); bytes points to bytes.len()
     // readable bytes that stay valid for the duration of the call, which
     // is all the hook's contract promises.
     unsafe { f(user, bytes.as_ptr().cast::<c_char>(), bytes.len()) };

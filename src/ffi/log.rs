@@ -1,16 +1,12 @@
 //! The debug log hook (cargo feature `log`, see src/log.rs).
 //!
 //! The hook and its user pointer are global to the library, like the panic
-//! hook. They are kept in two atomics guarded by a sequence counter (a
-//! seqlock with plain loads and stores: thumbv6m has no compare-and-swap),
-//! so a message is never passed to one hook with the user pointer of
-//! another, even when the hook is changed while another thread logs.
-
-use core::ffi::{c_char, c_void};
-#[cfg(feature = "log")]
-use core::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
+//! hook, in a HookSlot (ffi/hook_slot.rs: a seqlock), so a message is
+//! never passed to one hook with the user pointer of another, even when
+//! the hook is changed while another thread logs.
 
 use super::{nanodtls_status, NANODTLS_E_INVALID_ARG};
+use core::ffi::{c_char, c_void};
 
 /// Log level: errors (the connection failed).
 pub const NANODTLS_LOG_ERROR: u8 = 1;
@@ -29,12 +25,7 @@ pub const NANODTLS_LOG_DEBUG: u8 = 4;
 pub type nanodtls_log_fn = Option<unsafe extern "C" fn(user: *mut c_void, level: u8, msg: *const c_char, len: usize)>;
 
 #[cfg(feature = "log")]
-static HOOK: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
-#[cfg(feature = "log")]
-static USER: AtomicPtr<c_void> = AtomicPtr::new(core::ptr::null_mut());
-/// Odd while nanodtls_set_log_hook is changing HOOK and USER.
-#[cfg(feature = "log")]
-static SEQ: AtomicUsize = AtomicUsize::new(0);
+static HOOK: super::hook_slot::HookSlot = super::hook_slot::HookSlot::new();
 
 /// Register the debug log hook, global to the library (like
 /// nanodtls_set_panic_hook), and the most verbose level passed to it:
@@ -74,12 +65,7 @@ pub extern "C" fn nanodtls_set_log_hook(hook: nanodtls_log_fn, user: *mut c_void
         // Stop new messages, swap hook and user under the sequence
         // counter, then enable the new level.
         crate::log::set_max_level(0);
-        let s = SEQ.load(Ordering::Relaxed);
-        SEQ.store(s.wrapping_add(1), Ordering::Relaxed);
-        fence(Ordering::Release);
-        HOOK.store(p, Ordering::Relaxed);
-        USER.store(user, Ordering::Relaxed);
-        SEQ.store(s.wrapping_add(2), Ordering::Release);
+        HOOK.set(p, user);
         crate::log::set_max_level(level);
         super::NANODTLS_OK
     }
@@ -88,26 +74,6 @@ pub extern "C" fn nanodtls_set_log_hook(hook: nanodtls_log_fn, user: *mut c_void
         let _ = (hook, user);
         super::NANODTLS_E_UNSUPPORTED
     }
-}
-
-/// A consistent (hook, user) pair, or None when no hook is set (or it is
-/// being changed right now: the message is then dropped rather than
-/// waiting, which could dead-lock a single-core system).
-#[cfg(feature = "log")]
-fn load_hook() -> Option<(*mut (), *mut c_void)> {
-    for _ in 0..4 {
-        let s1 = SEQ.load(Ordering::Acquire);
-        if s1 % 2 == 1 {
-            continue;
-        }
-        let p = HOOK.load(Ordering::Relaxed);
-        let user = USER.load(Ordering::Relaxed);
-        fence(Ordering::Acquire);
-        if SEQ.load(Ordering::Relaxed) == s1 {
-            return (!p.is_null()).then_some((p, user));
-        }
-    }
-    None
 }
 
 /// The log sink of every C context and endpoint: passes each message to
@@ -124,14 +90,14 @@ fn sink(level: crate::log::LogLevel, line: crate::log::LogLine) {
 /// Pass one formatted message to the registered hook.
 #[cfg(feature = "log")]
 fn log_dispatch(level: u8, msg: &[u8]) {
-    let Some((p, user)) = load_hook() else { return };
+    let Some((p, user)) = HOOK.get() else { return };
     type Hook = unsafe extern "C" fn(*mut c_void, u8, *const c_char, usize);
-    // SAFETY: the only non-NULL value ever stored in HOOK is a `Hook`
+    // SAFETY: the only non-NULL value ever stored in HOOK (ffi/hook_slot.rs) is a `Hook`
     // cast to *mut () (nanodtls_set_log_hook); converting it back yields
     // the same function pointer.
     let f: Hook = unsafe { core::mem::transmute::<*mut (), Hook>(p) };
     // SAFETY: the application registered this hook with this user pointer
-    // (read as a consistent pair under SEQ); msg points to msg.len()
+    // (read as a consistent pair from HOOK); msg points to msg.len()
     // readable bytes that stay valid for the duration of the call, which
     // is all the hook's contract promises.
     unsafe { f(user, level, msg.as_ptr().cast::<c_char>(), msg.len()) };

@@ -24,6 +24,8 @@ mod endpoint;
 mod endpoint_credentials;
 mod endpoint_peers;
 mod guard;
+#[cfg(any(feature = "log", feature = "keylog"))]
+mod hook_slot;
 mod keylog;
 mod log;
 mod panic;
