@@ -255,6 +255,7 @@ static void hook_on(void)
 static void hook_off(void)
 {
     check("set_aes_hook", nanodtls_set_aes_hook(NULL));
+    libcrypto_aes_hook_cleanup();
 }
 
 static void hook_init(const struct bench_files *f)

@@ -8,7 +8,8 @@
  * counted). A failing hook fails the context closed: NANODTLS_E_CRYPTO from
  * the call and as the sticky error, state FAILED, internal_error (sealed
  * and sent when the hook works again, received by the peer), never the
- * built-in AES; no application data is delivered. Registration misuse.
+ * built-in AES; no application data is delivered. A forged record through
+ * either hook is dropped and moves nothing. Registration misuse.
  */
 #include <string.h>
 
@@ -328,6 +329,55 @@ static void test_failure_opening_a_record(void)
     transient_failure(0);
 }
 
+/* Connected through `hook`; a record whose tag is forged reaches the server:
+ * the hook judges it (NANODTLS_AES_HOOK_AUTH_FAILED from the CCM pair, a tag
+ * mismatch in nanodtls's CCM over the block hook), it is dropped, nothing
+ * is delivered and nothing moves: the same record intact is then accepted
+ * (its sequence number was not taken; the CCM pair's reused EVP context
+ * works after a failed open) and a reply goes back. */
+static void forged_then_genuine(const nanodtls_aes_hook *hook)
+{
+    nanodtls_status w = 0, f = 0;
+    uint8_t data[64], d[T_DGRAM_MAX], forged[T_DGRAM_MAX], got[128];
+    size_t n = 0, r = 0;
+    unsigned long before;
+
+    T_ST(nanodtls_set_aes_hook(hook), NANODTLS_OK);
+    setup(0);
+    T_ST(nanodtls_connect(&g_client), NANODTLS_OK);
+    pump(NULL, 20, NULL, NULL);
+    T_REQUIRE(nanodtls_state(&g_client) == NANODTLS_STATE_CONNECTED);
+    T_REQUIRE(nanodtls_state(&g_server) == NANODTLS_STATE_CONNECTED);
+    memset(data, 0x44, sizeof data);
+    T_ST(t_write(&g_client, data, sizeof data), NANODTLS_OK);
+    T_ST(t_poll(&g_client, d, sizeof d, &n), NANODTLS_OK);
+    T_REQUIRE(n > 8 && n <= sizeof forged);
+    memcpy(forged, d, n);
+    forged[n - 1] ^= 1; /* the last tag byte */
+    before = g_calls;
+    T_ST(t_feed(&g_server, forged, n), NANODTLS_OK);
+    T_CHECK(g_calls > before);
+    T_ST(t_read(&g_server, got, sizeof got, &r), NANODTLS_DONE);
+    T_EQ(nanodtls_state(&g_server), NANODTLS_STATE_CONNECTED);
+    T_ST(nanodtls_error(&g_server), NANODTLS_OK);
+    T_ST(t_feed(&g_server, d, n), NANODTLS_OK);
+    T_ST(t_read(&g_server, got, sizeof got, &r), NANODTLS_OK);
+    T_CHECK(r == sizeof data && memcmp(got, data, r) == 0);
+    T_EQ(record(NULL, 0, 0x55, &w, &f), 64);
+    teardown();
+    T_ST(nanodtls_set_aes_hook(NULL), NANODTLS_OK);
+}
+
+static void test_forged_record_through_the_ccm_hook(void)
+{
+    forged_then_genuine(&CCM_HOOK);
+}
+
+static void test_forged_record_through_the_block_hook(void)
+{
+    forged_then_genuine(&BLOCK_HOOK);
+}
+
 static void test_registration_misuse(void)
 {
     nanodtls_aes_hook h;
@@ -352,6 +402,9 @@ int main(void)
     T_RUN(test_broken_hook_block);
     T_RUN(test_failure_sealing_a_record);
     T_RUN(test_failure_opening_a_record);
+    T_RUN(test_forged_record_through_the_ccm_hook);
+    T_RUN(test_forged_record_through_the_block_hook);
     T_RUN(test_registration_misuse);
+    libcrypto_aes_hook_cleanup();
     return t_finish("test_aes_hook");
 }
