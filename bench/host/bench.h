@@ -70,7 +70,10 @@ struct stack {
     double (*ecdhe_handshakes)(int n);
 };
 
-extern const struct stack stack_nanodtls, stack_openssl, stack_mbedtls;
+extern const struct stack stack_nanodtls, stack_nanodtls_hook, stack_openssl, stack_mbedtls;
+/* nanodtls built with the cargo feature aes-tables (host_bench built with
+ * -DBENCH_HAVE_TABLES, scripts/bench-host.sh). */
+extern const struct stack stack_nanodtls_tables;
 
 /* Seconds on CLOCK_MONOTONIC (timers). */
 double now_s(void);

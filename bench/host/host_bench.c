@@ -3,7 +3,9 @@
  * in one run. Client and server of a stack in one thread, datagrams
  * through in-memory queues (bench.h), cookie exchange on in every
  * handshake. Per round, for each measurement, the stacks take turns
- * (nanodtls, OpenSSL, Mbed TLS, then the next measurement), so that load
+ * (nanodtls, nanodtls with the libcrypto CCM hook, nanodtls built with
+ * aes-tables if compiled in, OpenSSL, Mbed TLS, then the next
+ * measurement), so that load
  * from other processes on a shared machine falls on all of them alike.
  * Prints one table: median over the rounds, with min and max.
  *
@@ -164,7 +166,14 @@ static void loadavg(char *out, size_t cap)
         fclose(f);
 }
 
-#define NSTACKS 3
+#ifdef BENCH_HAVE_TABLES
+#define NSTACKS 5
+#else
+#define NSTACKS 4
+#endif
+/* The nanodtls variants come first; then OpenSSL (the ratios' base). */
+#define NVARIANTS (NSTACKS - 2)
+#define OPENSSL (NSTACKS - 2)
 enum { M_PSK, M_SEAL, M_OPEN, M_ECDHE, NMEAS };
 
 /* Per-round work. PSK: handshakes; records: batches of BENCH_BATCH;
@@ -180,7 +189,11 @@ static void cell(char *out, size_t cap, struct stat3 s, int decimals)
 
 int main(int argc, char **argv)
 {
-    const struct stack *st[NSTACKS] = {&stack_nanodtls, &stack_openssl, &stack_mbedtls};
+    const struct stack *st[NSTACKS] = {&stack_nanodtls, &stack_nanodtls_hook,
+#ifdef BENCH_HAVE_TABLES
+                                       &stack_nanodtls_tables,
+#endif
+                                       &stack_openssl, &stack_mbedtls};
     int rounds = 51, quick = 0, argi = 1;
     struct work w = {200, 32, 4};
 
@@ -266,16 +279,37 @@ int main(int argc, char **argv)
            rounds, w.psk, w.batches, BENCH_BATCH, REC_LEN, w.ecdhe,
            g_bench_clock == CLOCK_MONOTONIC ? "the wall clock (--wall)" : "this thread's CPU time", elapsed,
            clock_s(CLOCK_PROCESS_CPUTIME_ID) - cpu0, load0, load1);
-    printf("| median (min-max) over %d rounds | %s | %s | %s | nanodtls / OpenSSL | target |\n", rounds, st[0]->name,
-           st[1]->name, st[2]->name);
-    printf("|---|---|---|---|---|---|\n");
+    static const char *short_name[3] = {"nanodtls", "hook", "aes-tables"};
+    printf("| median (min-max) over %d rounds |", rounds);
+    for (int s = 0; s < NSTACKS; s++)
+        printf(" %s |", st[s]->name);
+    for (int s = 0; s < NVARIANTS; s++)
+        printf(" %s / OpenSSL |", short_name[s]);
+    printf(" target (%s", short_name[0]);
+    for (int s = 1; s < NVARIANTS; s++)
+        printf(", %s", short_name[s]);
+    printf(") |\n|---|");
+    for (int s = 0; s < NSTACKS + NVARIANTS + 1; s++)
+        printf("---|");
+    printf("\n");
     for (int m = 0; m < NMEAS; m++) {
-        char c[NSTACKS][64];
-        for (int s = 0; s < NSTACKS; s++)
-            cell(c[s], sizeof c[s], res[s][m], decimals[m]);
-        double ratio = (m == M_ECDHE) ? res[1][m].med / res[0][m].med : res[0][m].med / res[1][m].med;
-        printf("| %s | %s | %s | %s | %.2fx | >= %.1fx: %s |\n", label[m], c[0], c[1], c[2], ratio, target[m],
-               quick ? "(--quick)" : (ratio >= target[m] ? "met" : "missed"));
+        char c[64];
+        printf("| %s |", label[m]);
+        for (int s = 0; s < NSTACKS; s++) {
+            cell(c, sizeof c, res[s][m], decimals[m]);
+            printf(" %s |", c);
+        }
+        double ratio[NVARIANTS];
+        for (int s = 0; s < NVARIANTS; s++) {
+            ratio[s] = (m == M_ECDHE) ? res[OPENSSL][m].med / res[s][m].med : res[s][m].med / res[OPENSSL][m].med;
+            printf(" %.2fx |", ratio[s]);
+        }
+        printf(" >= %.1fx:", target[m]);
+        for (int s = 0; s < NVARIANTS && !quick; s++)
+            printf("%s %s", s ? "," : "", ratio[s] >= target[m] ? "met" : "missed");
+        if (quick)
+            printf(" (--quick)");
+        printf(" |\n");
     }
     return 0;
 }

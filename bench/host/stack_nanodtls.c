@@ -4,6 +4,14 @@
  * require_cookie = 1. RNG: getrandom(2), as the POSIX tools use; clock:
  * CLOCK_MONOTONIC. ECDHE-ECDSA with raw public keys (RFC 7250): the
  * library has no X.509 handshake yet.
+ *
+ * Three stacks from this file: stack_nanodtls (the library's own
+ * constant-time AES), stack_nanodtls_hook (the same library with
+ * libcrypto_ccm_hook registered around each measurement: EVP
+ * aes-128-ccm, AES-NI) and, compiled a second time with
+ * -DBENCH_NANODTLS_TABLES against a library built with the cargo feature
+ * aes-tables whose exported symbols are renamed (scripts/bench-host.sh),
+ * stack_nanodtls_tables.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -12,8 +20,17 @@
 
 #include "bench.h"
 #include "nanodtls.h"
+#ifndef BENCH_NANODTLS_TABLES
+#include "libcrypto_aes_hook.h"
+#endif
 
+#ifdef BENCH_NANODTLS_TABLES
+#define NAME "nanodtls aes-tables"
+#define STACK stack_nanodtls_tables
+#else
 #define NAME "nanodtls"
+#define STACK stack_nanodtls
+#endif
 
 static int rng(void *user, uint8_t *buf, size_t len)
 {
@@ -37,7 +54,7 @@ static uint64_t clock_ms(void *user)
 static const nanodtls_platform plat = {rng, clock_ms, NULL};
 static nanodtls_ctx g_c, g_s;
 static struct dq c2s, s2c;
-static char g_name[64];
+static char g_name[96];
 
 /* ECDHE-ECDSA: fixed test scalars; SPKIs derived once in init. */
 static uint8_t g_kc[32], g_ks[32], g_spki_c[NANODTLS_SPKI_LEN], g_spki_s[NANODTLS_SPKI_LEN];
@@ -145,9 +162,14 @@ static void init(const struct bench_files *f)
     teardown();
     g_have_spki = 1;
 #ifdef NANODTLS_BUILD_NOTE
-    snprintf(g_name, sizeof g_name, "nanodtls %s (%s)", nanodtls_version(), NANODTLS_BUILD_NOTE);
+#define NOTE " (" NANODTLS_BUILD_NOTE ")"
 #else
-    snprintf(g_name, sizeof g_name, "nanodtls %s", nanodtls_version());
+#define NOTE ""
+#endif
+#ifdef BENCH_NANODTLS_TABLES
+    snprintf(g_name, sizeof g_name, "nanodtls %s aes-tables%s, not constant-time", nanodtls_version(), NOTE);
+#else
+    snprintf(g_name, sizeof g_name, "nanodtls %s%s", nanodtls_version(), NOTE);
 #endif
 }
 
@@ -218,4 +240,53 @@ static double ecdhe_handshakes(int n)
     return t;
 }
 
-const struct stack stack_nanodtls = {g_name, init, psk_handshakes, records, ecdhe_handshakes};
+const struct stack STACK = {g_name, init, psk_handshakes, records, ecdhe_handshakes};
+
+#ifndef BENCH_NANODTLS_TABLES
+/* The same library with the libcrypto CCM hook registered for each
+ * measurement (registration is global; the other stacks run without). */
+static char g_hook_name[128];
+
+static void hook_on(void)
+{
+    check("set_aes_hook", nanodtls_set_aes_hook(&libcrypto_ccm_hook));
+}
+
+static void hook_off(void)
+{
+    check("set_aes_hook", nanodtls_set_aes_hook(NULL));
+    libcrypto_aes_hook_cleanup();
+}
+
+static void hook_init(const struct bench_files *f)
+{
+    init(f);
+    snprintf(g_hook_name, sizeof g_hook_name, "%s + libcrypto CCM hook", g_name);
+}
+
+static double hook_psk_handshakes(int n)
+{
+    hook_on();
+    double t = psk_handshakes(n);
+    hook_off();
+    return t;
+}
+
+static void hook_records(int n, double *seal_s, double *open_s)
+{
+    hook_on();
+    records(n, seal_s, open_s);
+    hook_off();
+}
+
+static double hook_ecdhe_handshakes(int n)
+{
+    hook_on();
+    double t = ecdhe_handshakes(n);
+    hook_off();
+    return t;
+}
+
+const struct stack stack_nanodtls_hook = {g_hook_name, hook_init, hook_psk_handshakes, hook_records,
+                                          hook_ecdhe_handshakes};
+#endif

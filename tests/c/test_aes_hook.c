@@ -1,19 +1,20 @@
 /*
  * The AES/CCM hook (nanodtls_set_aes_hook, cargo feature aes-hook) on
- * OpenSSL's libcrypto: a whole-CCM hook (EVP aes-128-ccm) and a block hook
+ * OpenSSL's libcrypto (bench/host/libcrypto_aes_hook.c, shared with the
+ * host benchmark): a whole-CCM hook (EVP aes-128-ccm) and a block hook
  * (EVP aes-128-ecb, nanodtls's CCM around it) give a PSK handshake and
  * 64-byte records both ways byte-identical to the built-in AES (every
  * datagram compared, for CCM-8 and CCM-16), and are really used (calls
  * counted). A failing hook fails the context closed: NANODTLS_E_CRYPTO from
  * the call and as the sticky error, state FAILED, internal_error (sealed
  * and sent when the hook works again, received by the peer), never the
- * built-in AES; no application data is delivered. Registration misuse.
+ * built-in AES; no application data is delivered. A forged record through
+ * either hook is dropped and moves nothing. Registration misuse.
  */
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "harness.h"
+#include "libcrypto_aes_hook.h"
 
 static nanodtls_ctx g_client;
 static nanodtls_ctx g_server;
@@ -37,96 +38,32 @@ static int injected_failure(void *user)
     return g_fail_from != 0 && g_calls >= g_fail_from && g_calls < g_fail_from + g_fail_n;
 }
 
+/* The hook itself is bench/host/libcrypto_aes_hook.c (shared with the host
+ * benchmark); these wrappers count the calls and inject failures. */
 static int ossl_block(void *user, const uint8_t *key, uint8_t *block)
 {
-    EVP_CIPHER_CTX *c;
-    int len = 0, ok;
-    uint8_t out[32];
-
     if (injected_failure(user)) {
         return -1;
     }
-    c = EVP_CIPHER_CTX_new();
-    ok = c != NULL && EVP_EncryptInit_ex(c, EVP_aes_128_ecb(), NULL, key, NULL) == 1 &&
-         EVP_CIPHER_CTX_set_padding(c, 0) == 1 && EVP_EncryptUpdate(c, out, &len, block, 16) == 1 && len == 16;
-    EVP_CIPHER_CTX_free(c);
-    if (!ok) {
-        return -1;
-    }
-    memcpy(block, out, 16);
-    return 0;
-}
-
-static EVP_CIPHER_CTX *ccm_ctx(int enc, const uint8_t *key, const uint8_t *nonce, size_t tag_len,
-                               const uint8_t *tag)
-{
-    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-    if (c == NULL || EVP_CipherInit_ex(c, EVP_aes_128_ccm(), NULL, NULL, NULL, enc) != 1 ||
-        EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) != 1 ||
-        EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, (int)tag_len, enc ? NULL : (void *)tag) != 1 ||
-        EVP_CipherInit_ex(c, NULL, NULL, key, nonce, enc) != 1) {
-        EVP_CIPHER_CTX_free(c);
-        return NULL;
-    }
-    return c;
-}
-
-/* CCM needs the total length first, then the AAD, then the data. */
-static int ccm_run(EVP_CIPHER_CTX *c, const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len)
-{
-    static uint8_t out[4096];
-    int n = 0;
-    if (len > sizeof out || EVP_CipherUpdate(c, NULL, &n, NULL, (int)len) != 1 ||
-        (aad_len > 0 && EVP_CipherUpdate(c, NULL, &n, aad, (int)aad_len) != 1)) {
-        return -1;
-    }
-    /* OpenSSL CCM wants a (possibly empty) data update; out may not be NULL. */
-    if (EVP_CipherUpdate(c, out, &n, len > 0 ? buf : out, (int)len) != 1) {
-        return 1;
-    }
-    memcpy(buf, out, len);
-    return 0;
+    return libcrypto_aes_block(user, key, block);
 }
 
 static int ossl_seal(void *user, const uint8_t *key, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
                      uint8_t *buf, size_t len, uint8_t *tag, size_t tag_len)
 {
-    EVP_CIPHER_CTX *c;
-    int r;
     if (injected_failure(user)) {
         return -1;
     }
-    c = ccm_ctx(1, key, nonce, tag_len, NULL);
-    if (c == NULL) {
-        return -1;
-    }
-    r = ccm_run(c, aad, aad_len, buf, len);
-    if (r == 0 && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, (int)tag_len, tag) != 1) {
-        r = -1;
-    }
-    EVP_CIPHER_CTX_free(c);
-    return r == 0 ? 0 : -1;
+    return libcrypto_aes_ccm_seal(user, key, nonce, aad, aad_len, buf, len, tag, tag_len);
 }
 
 static int ossl_open(void *user, const uint8_t *key, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
                      uint8_t *buf, size_t len, const uint8_t *tag, size_t tag_len)
 {
-    EVP_CIPHER_CTX *c;
-    int r;
     if (injected_failure(user)) {
         return -1;
     }
-    c = ccm_ctx(0, key, nonce, tag_len, tag);
-    if (c == NULL) {
-        return -1;
-    }
-    /* In CCM decryption OpenSSL verifies the tag in the data update. */
-    r = ccm_run(c, aad, aad_len, buf, len);
-    EVP_CIPHER_CTX_free(c);
-    if (r == 1) {
-        return NANODTLS_AES_HOOK_AUTH_FAILED;
-    }
-    return r == 0 ? 0 : -1;
+    return libcrypto_aes_ccm_open(user, key, nonce, aad, aad_len, buf, len, tag, tag_len);
 }
 
 static const nanodtls_aes_hook CCM_HOOK = {&g_marker, NULL, ossl_seal, ossl_open};
@@ -392,6 +329,55 @@ static void test_failure_opening_a_record(void)
     transient_failure(0);
 }
 
+/* Connected through `hook`; a record whose tag is forged reaches the server:
+ * the hook judges it (NANODTLS_AES_HOOK_AUTH_FAILED from the CCM pair, a tag
+ * mismatch in nanodtls's CCM over the block hook), it is dropped, nothing
+ * is delivered and nothing moves: the same record intact is then accepted
+ * (its sequence number was not taken; the CCM pair's reused EVP context
+ * works after a failed open) and a reply goes back. */
+static void forged_then_genuine(const nanodtls_aes_hook *hook)
+{
+    nanodtls_status w = 0, f = 0;
+    uint8_t data[64], d[T_DGRAM_MAX], forged[T_DGRAM_MAX], got[128];
+    size_t n = 0, r = 0;
+    unsigned long before;
+
+    T_ST(nanodtls_set_aes_hook(hook), NANODTLS_OK);
+    setup(0);
+    T_ST(nanodtls_connect(&g_client), NANODTLS_OK);
+    pump(NULL, 20, NULL, NULL);
+    T_REQUIRE(nanodtls_state(&g_client) == NANODTLS_STATE_CONNECTED);
+    T_REQUIRE(nanodtls_state(&g_server) == NANODTLS_STATE_CONNECTED);
+    memset(data, 0x44, sizeof data);
+    T_ST(t_write(&g_client, data, sizeof data), NANODTLS_OK);
+    T_ST(t_poll(&g_client, d, sizeof d, &n), NANODTLS_OK);
+    T_REQUIRE(n > 8 && n <= sizeof forged);
+    memcpy(forged, d, n);
+    forged[n - 1] ^= 1; /* the last tag byte */
+    before = g_calls;
+    T_ST(t_feed(&g_server, forged, n), NANODTLS_OK);
+    T_CHECK(g_calls > before);
+    T_ST(t_read(&g_server, got, sizeof got, &r), NANODTLS_DONE);
+    T_EQ(nanodtls_state(&g_server), NANODTLS_STATE_CONNECTED);
+    T_ST(nanodtls_error(&g_server), NANODTLS_OK);
+    T_ST(t_feed(&g_server, d, n), NANODTLS_OK);
+    T_ST(t_read(&g_server, got, sizeof got, &r), NANODTLS_OK);
+    T_CHECK(r == sizeof data && memcmp(got, data, r) == 0);
+    T_EQ(record(NULL, 0, 0x55, &w, &f), 64);
+    teardown();
+    T_ST(nanodtls_set_aes_hook(NULL), NANODTLS_OK);
+}
+
+static void test_forged_record_through_the_ccm_hook(void)
+{
+    forged_then_genuine(&CCM_HOOK);
+}
+
+static void test_forged_record_through_the_block_hook(void)
+{
+    forged_then_genuine(&BLOCK_HOOK);
+}
+
 static void test_registration_misuse(void)
 {
     nanodtls_aes_hook h;
@@ -416,6 +402,9 @@ int main(void)
     T_RUN(test_broken_hook_block);
     T_RUN(test_failure_sealing_a_record);
     T_RUN(test_failure_opening_a_record);
+    T_RUN(test_forged_record_through_the_ccm_hook);
+    T_RUN(test_forged_record_through_the_block_hook);
     T_RUN(test_registration_misuse);
+    libcrypto_aes_hook_cleanup();
     return t_finish("test_aes_hook");
 }
