@@ -191,6 +191,9 @@ const TA_TABLE_BYTES: usize = 48;
 /// Certificate mode (feature `x509`): what the peer's chain proved or why
 /// it was refused, kept by the connection.
 const X509_PEER_BYTES: usize = 16;
+/// cached_info (feature `cached-info`, RFC 7924): the hash offered or
+/// matched and two flags, in the handshake state.
+const CACHED_INFO_HANDSHAKE_BYTES: usize = 40;
 /// Per-handshake state of a trust anchor mode (which anchor, seq, generation).
 const TTP_HANDSHAKE_BYTES: usize = 12;
 /// AuthzCert client credentials: the pinned server key (a P-256 point and a flag).
@@ -273,6 +276,7 @@ fn main() {
     let ticket = get("NANODTLS_MAX_TICKET");
     let cid = env::var_os("CARGO_FEATURE_CID").is_some();
     let aes_hook = env::var_os("CARGO_FEATURE_AES_HOOK").is_some();
+    let cached_info = env::var_os("CARGO_FEATURE_CACHED_INFO").is_some();
     let engine = round8(
         buffers
             + if tickets { round8(ticket) + 16 } else { 0 }
@@ -283,7 +287,8 @@ fn main() {
             + if aes_hook { AES_HOOK_BYTES } else { 0 }
             + if ttp { TTP_HANDSHAKE_BYTES } else { 0 }
             + if cid { round8(2 * get("NANODTLS_MAX_CID") + CID_FIXED_BYTES) } else { 0 }
-            + if x509 { X509_PEER_BYTES } else { 0 },
+            + if x509 { X509_PEER_BYTES } else { 0 }
+            + if cached_info { CACHED_INFO_HANDSHAKE_BYTES } else { 0 },
     );
     let creds = round8(
         get("NANODTLS_MAX_PSK_IDENTITY")
