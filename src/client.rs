@@ -59,6 +59,7 @@ impl Association {
             self.hs.cached_used = false;
             if let Some(c) = cached {
                 self.hs.cached_hash = ext::cached_info::certificate_hash(c);
+                nd_log!(self.log => Info, "client: cached_info: offering the hash of a kept server Certificate ({} bytes)", c.len());
             }
         }
         let mut n = 0;
