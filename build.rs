@@ -191,6 +191,12 @@ const TA_TABLE_BYTES: usize = 48;
 /// Certificate mode (feature `x509`): what the peer's chain proved or why
 /// it was refused, kept by the connection.
 const X509_PEER_BYTES: usize = 16;
+/// cached_info (feature `cached-info`, RFC 7924): the hash offered or
+/// matched and two flags, in the handshake state.
+const CACHED_INFO_HANDSHAKE_BYTES: usize = 40;
+/// cached_info in the C callbacks: the kept Certificate (pointer, length),
+/// the hook (function, user) and the server switch.
+const CACHED_INFO_CALLBACK_BYTES: usize = 40;
 /// Per-handshake state of a trust anchor mode (which anchor, seq, generation).
 const TTP_HANDSHAKE_BYTES: usize = 12;
 /// AuthzCert client credentials: the pinned server key (a P-256 point and a flag).
@@ -273,6 +279,7 @@ fn main() {
     let ticket = get("NANODTLS_MAX_TICKET");
     let cid = env::var_os("CARGO_FEATURE_CID").is_some();
     let aes_hook = env::var_os("CARGO_FEATURE_AES_HOOK").is_some();
+    let cached_info = env::var_os("CARGO_FEATURE_CACHED_INFO").is_some();
     let engine = round8(
         buffers
             + if tickets { round8(ticket) + 16 } else { 0 }
@@ -283,7 +290,8 @@ fn main() {
             + if aes_hook { AES_HOOK_BYTES } else { 0 }
             + if ttp { TTP_HANDSHAKE_BYTES } else { 0 }
             + if cid { round8(2 * get("NANODTLS_MAX_CID") + CID_FIXED_BYTES) } else { 0 }
-            + if x509 { X509_PEER_BYTES } else { 0 },
+            + if x509 { X509_PEER_BYTES } else { 0 }
+            + if cached_info { CACHED_INFO_HANDSHAKE_BYTES } else { 0 },
     );
     let creds = round8(
         get("NANODTLS_MAX_PSK_IDENTITY")
@@ -300,11 +308,14 @@ fn main() {
     // (pointer, length, kind), their count, the wall clock and the hook.
     let x509_cb = if x509 { 24 * get("NANODTLS_MAX_X509_ANCHORS") + 40 } else { 0 };
     let authz_cb = if authz_cert { AUTHZ_CALLBACK_BYTES } else { 0 };
+    // cached_info's callbacks: the kept Certificate, its hook, the switch.
+    let cached_cb = if cached_info { CACHED_INFO_CALLBACK_BYTES } else { 0 };
     let ctx = conn
         + CTX_WRAPPER_BYTES
         + if tickets { 8 } else { 0 }
         + x509_cb
         + authz_cb
+        + cached_cb
         + if ecc { SIGNER_BYTES } else { 0 };
     let peer = round8(engine + PEER_WRAPPER_BYTES + get("NANODTLS_MAX_PEER_ADDR"));
     let peer_id = get("NANODTLS_MAX_PSK_IDENTITY").max(32);
@@ -320,7 +331,8 @@ fn main() {
             + creds
             + authz_cb
             + 9 * get("NANODTLS_MAX_PEER_ADDR")
-            + x509_cb,
+            + x509_cb
+            + cached_cb,
     );
 
     // Rust side.

@@ -62,13 +62,13 @@
 /** Largest RFC 5077 session ticket a client keeps (feature tickets; GnuTLS issues about 390 bytes, OpenSSL about 180 (about 600 for a session with our X.509 client certificate, which its ticket holds), Mbed TLS about 150; a larger one is not kept and the next handshake is a full one). A server seals its tickets in the same buffer (about 110 bytes plus the peer identity): below that it issues none. */
 #define NANODTLS_MAX_TICKET 512
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 6344
+#define NANODTLS_CTX_SIZE 6424
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 793
+#define NANODTLS_CTX_WORDS 803
 /** Size of one nanodtls_peer slot in bytes. */
-#define NANODTLS_PEER_SIZE 5088
+#define NANODTLS_PEER_SIZE 5128
 /** Size of one nanodtls_peer slot in 64-bit words. */
-#define NANODTLS_PEER_WORDS 636
+#define NANODTLS_PEER_WORDS 641
 /** Largest blob nanodtls_session_export writes (it contains the master secret). */
 #define NANODTLS_SESSION_BLOB_MAX 754
 /** Largest trust anchor window state nanodtls_ta_export writes (see docs/ttp.md). */
@@ -78,9 +78,9 @@
 /** Size of one nanodtls_session_entry in 64-bit words. */
 #define NANODTLS_SESSION_ENTRY_WORDS 28
 /** Size of nanodtls_endpoint in bytes. */
-#define NANODTLS_ENDPOINT_SIZE 2184
+#define NANODTLS_ENDPOINT_SIZE 2224
 /** Size of nanodtls_endpoint in 64-bit words. */
-#define NANODTLS_ENDPOINT_WORDS 273
+#define NANODTLS_ENDPOINT_WORDS 278
 
 
 /**
@@ -542,6 +542,17 @@ typedef struct nanodtls_aes_hook {
 typedef struct nanodtls_ctx {
   uint64_t _opaque[NANODTLS_CTX_WORDS];
 } nanodtls_ctx;
+
+/**
+ * Hook that receives the server's Certificate message body (the X.509
+ * certificate_list with its 3-byte length) after the client validated it
+ * in a full handshake: copy it (the pointer is valid for the call only)
+ * and keep it once the handshake completes (nanodtls_state reports
+ * connected), to lend it back next time with
+ * nanodtls_set_cached_server_certificate. Not called when the server
+ * sent the hash form. Called from inside nanodtls_feed.
+ */
+typedef void (*nanodtls_server_certificate_fn)(void *user, const uint8_t *body, size_t len);
 
 /**
  * Opaque server endpoint: cookie secrets, configuration and the PSK
@@ -1293,6 +1304,42 @@ nanodtls_status nanodtls_config_default(struct nanodtls_config *cfg, uint8_t rol
  * registration (see above).
  */
 nanodtls_status nanodtls_set_aes_hook(const struct nanodtls_aes_hook *hook);
+
+/**
+ * Client: lend the server's Certificate message body kept from an earlier
+ * handshake with this server (what the nanodtls_server_certificate_fn hook
+ * received, or provisioned): its SHA-256 is offered in cached_info, and a
+ * server that has the same Certificate sends only the hash; this chain is
+ * then validated to the trust anchors as if it had arrived. Only offered
+ * in certificate mode (a trust anchor added with nanodtls_add_ca).
+ * BORROWED: it must stay valid and unchanged until the handshake ends.
+ * Set before nanodtls_connect (NANODTLS_E_STATE otherwise); (NULL, 0)
+ * removes it. NANODTLS_E_INVALID_ARG if it is not a certificate_list
+ * (3-byte length, then 3-byte-length entries).
+ */
+nanodtls_status nanodtls_set_cached_server_certificate(struct nanodtls_ctx *ctx,
+                                                       const uint8_t *body,
+                                                       size_t len);
+
+/**
+ * Client: register the hook that receives the server's Certificate body
+ * to keep (see nanodtls_server_certificate_fn); NULL removes it.
+ */
+nanodtls_status nanodtls_set_server_certificate_hook(struct nanodtls_ctx *ctx,
+                                                     nanodtls_server_certificate_fn hook,
+                                                     void *user);
+
+/**
+ * Server: answer clients' cached_info (`on` non-zero, the default) by
+ * sending the hash of our Certificate instead of the chain when the
+ * client's hash matches, or never (0).
+ */
+nanodtls_status nanodtls_set_cached_info(struct nanodtls_ctx *ctx, int on);
+
+/**
+ * nanodtls_set_cached_info for an endpoint (all its peers).
+ */
+nanodtls_status nanodtls_endpoint_set_cached_info(struct nanodtls_endpoint *ep, int on);
 
 /**
  * Copy a negotiated connection ID (RFC 9146): `which` is NANODTLS_CID_TX

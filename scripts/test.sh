@@ -21,7 +21,9 @@
 #             half-open handshakes sending junk (scripts/endpoint-exhaustion-test.sh,
 #             ~5 s); DerivedKey end to end: nanodtls-ta derive, our client
 #             and OpenSSL's s_client against nanodtls-server --ta, replay,
-#             window and restart (scripts/ttp-test.sh, ~20 s); the NSS key
+#             window and restart (scripts/ttp-test.sh, ~20 s); cached_info
+#             through the tools: kept chain, hash form, stale file
+#             (scripts/cached-info-test.sh, ~2 s); the NSS key
 #             log: tshark, given nanodtls-client --keylog's file, decrypts
 #             a capture of it talking to s_server in a private network
 #             namespace (scripts/keylog-test.sh, ~10 s; SKIP without tshark
@@ -140,6 +142,8 @@ stage_c() {
     scripts/endpoint-exhaustion-test.sh
     # DerivedKey through nanodtls-ta, nanodtls-client, s_client and nanodtls-server --ta.
     scripts/ttp-test.sh
+    # cached_info (RFC 7924): nanodtls-client --cached-info against nanodtls-server.
+    scripts/cached-info-test.sh
     # The NSS key log: tshark decrypts our client's talk with s_server.
     scripts/keylog-test.sh
     # The host benchmark's drivers still build and work (one tiny round,

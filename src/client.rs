@@ -50,6 +50,18 @@ impl Association {
             self.hs.server_x509_only =
                 creds.x509_anchored(env) && !(creds.keys.any_trusted() || env.has_peer_key_verifier());
         }
+        // cached_info (RFC 7924): offered with a kept server Certificate in
+        // certificate mode (the kept chain is validated to our anchors).
+        #[cfg(feature = "cached-info")]
+        {
+            let cached = env.cached_server_certificate().filter(|_| creds.x509_anchored(env));
+            self.hs.cached_offer = cached.is_some();
+            self.hs.cached_used = false;
+            if let Some(c) = cached {
+                self.hs.cached_hash = ext::cached_info::certificate_hash(c);
+                nd_log!(self.log => Info, "client: cached_info: offering the hash of a kept server Certificate ({} bytes)", c.len());
+            }
+        }
         let mut n = 0;
         let mut offered = [0u16; crate::config::MAX_SUITES];
         for s in self.cfg.suite_list() {
@@ -79,7 +91,7 @@ impl Association {
     #[cfg(feature = "x509")]
     fn accept_server_chain(
         &mut self,
-        env: &mut dyn Env,
+        env: &dyn Env,
         creds: &Credentials,
         body: &[u8],
     ) -> Result<crate::auth::rpk::PeerKey, Fatal> {
@@ -106,11 +118,42 @@ impl Association {
     #[cfg(all(feature = "ecc", not(feature = "x509")))]
     fn accept_server_chain(
         &mut self,
-        _env: &mut dyn Env,
+        _env: &dyn Env,
         _creds: &Credentials,
         _body: &[u8],
     ) -> Result<crate::auth::rpk::PeerKey, Fatal> {
         Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE))
+    }
+
+    /// cached_info (RFC 7924 4.1): the server's Certificate in the hash
+    /// form must carry the hash we offered; then the chain we kept is
+    /// validated as if it had arrived. The transcript has the message as
+    /// sent (the hash form).
+    #[cfg(feature = "cached-info")]
+    fn on_cached_certificate(
+        &mut self,
+        env: &dyn Env,
+        creds: &Credentials,
+        message: &[u8],
+        body: &[u8],
+    ) -> Result<(), Fatal> {
+        use subtle::ConstantTimeEq;
+        let hash = ext::cached_info::parse_certificate(body).map_err(|_| Fatal::decode())?;
+        if !bool::from(hash.ct_eq(&self.hs.cached_hash)) {
+            nd_log!(self.log => Warn, "client: cached_info: the server's hash is not the one we offered");
+            return Err(Fatal::alert(alert::ILLEGAL_PARAMETER));
+        }
+        let kept = env.cached_server_certificate().ok_or(Fatal::alert(alert::INTERNAL_ERROR))?;
+        if ext::cached_info::certificate_hash(kept) != self.hs.cached_hash {
+            // The application changed what it lends since connect.
+            return Err(Fatal::alert(alert::INTERNAL_ERROR));
+        }
+        let key = self.accept_server_chain(env, creds, kept)?;
+        nd_log!(self.log => Info, "client: cached_info: the server sent the hash of the chain we kept");
+        self.hs.ecc.set_peer(&key);
+        self.hs.transcript.update(message);
+        self.state = State::ClientWaitServerKeyExchange;
+        Ok(())
     }
 
     /// Suites we offer, in preference order.
@@ -157,7 +200,7 @@ impl Association {
     fn extension_offer<'a>(
         sni: &'a [u8],
         cfg: &Config,
-        hs: &Handshake,
+        hs: &'a Handshake,
         #[cfg(feature = "cid")] cid: &'a crate::record::cid::CidState,
         #[cfg(feature = "ecc")] keys: &crate::auth::rpk::KeyCredentials,
         #[cfg(feature = "tickets")] ticket: &'a [u8],
@@ -181,6 +224,8 @@ impl Association {
                 .or_else(|| Self::ecdhe_psk_offer(hs)),
             #[cfg(feature = "tickets")]
             ticket: cfg.tickets.then_some(ticket),
+            #[cfg(feature = "cached-info")]
+            cached_cert: (hs.cached_offer && offers_ecc(hs)).then_some(&hs.cached_hash),
         }
     }
 
@@ -306,6 +351,10 @@ impl Association {
                 self.state = State::ClientWaitServerHelloDone;
                 Ok(())
             }
+            #[cfg(feature = "cached-info")]
+            (State::ClientWaitCertificate, msg::CERTIFICATE) if self.hs.cached_used => {
+                self.on_cached_certificate(env, creds, message, body)
+            }
             #[cfg(feature = "ecc")]
             (State::ClientWaitCertificate, msg::CERTIFICATE) => {
                 let key = if let Some(k) = Self::authz_pinned_key(&self.hs, creds, body) {
@@ -313,7 +362,11 @@ impl Association {
                     // server's key is the one we pinned (docs/ttp.md).
                     k
                 } else if self.hs.peer_cert_x509 && creds.x509_anchored(env) {
-                    self.accept_server_chain(env, creds, body)?
+                    let key = self.accept_server_chain(env, creds, body)?;
+                    // cached_info: the application may keep this chain.
+                    #[cfg(feature = "cached-info")]
+                    env.store_server_certificate(body);
+                    key
                 } else {
                     let spki = msg::certificate::peer_spki(body, self.hs.peer_cert_x509)?;
                     let spki = spki.ok_or(Fatal::alert(alert::BAD_CERTIFICATE))?;
@@ -413,6 +466,8 @@ impl Association {
         let ticket_expected = answered.ticket;
         #[cfg(feature = "cid")]
         let server_cid = answered.cid;
+        #[cfg(feature = "cached-info")]
+        let cached_answered = answered.cached_cert;
         let ext::Answered {
             ems,
             reneg,
@@ -460,6 +515,12 @@ impl Association {
         self.hs.peer_cert_x509 = server_x509;
         self.hs.own_cert_x509 = client_x509;
         self.hs.authz = client_authz;
+        // cached_info answered: the Certificate comes in the hash form
+        // (only in a full ECDHE_ECDSA handshake with an X.509 server).
+        #[cfg(feature = "cached-info")]
+        {
+            self.hs.cached_used = cached_answered && server_x509 && !resuming && kx == Some(KeyExchange::EcdheEcdsa);
+        }
         self.hs.ems = ems;
         self.hs.peer_secure_renegotiation = reneg;
         self.hs.suite = sh.suite;

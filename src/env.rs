@@ -66,6 +66,35 @@ pub trait Env {
         None
     }
 
+    /// Client, cached_info (RFC 7924, feature `cached-info`): the body of
+    /// the server's Certificate message (the X.509 certificate_list with
+    /// its 3-byte length) kept from an earlier handshake with this server,
+    /// as [`Env::store_server_certificate`] handed it out, or provisioned.
+    /// Its SHA-256 (over the message with the TLS header, docs/cached_info.md)
+    /// is offered; a server that answers sends only the hash, and this
+    /// chain is validated as if it had arrived. Borrowed for the whole
+    /// handshake. `None` (the default): nothing is offered.
+    fn cached_server_certificate(&self) -> Option<&[u8]> {
+        None
+    }
+
+    /// Client, cached_info: the server's Certificate body (X.509) that was
+    /// just validated in a full handshake, for the application to keep
+    /// (copy it; the borrow ends with the call) and lend back through
+    /// [`Env::cached_server_certificate`] next time. Called before the
+    /// handshake completes: keep it only once the connection is
+    /// established. Not called when the hash form was used.
+    fn store_server_certificate(&mut self, body: &[u8]) {
+        let _ = body;
+    }
+
+    /// Server, cached_info: answer a client's cached server certificate
+    /// (send the hash instead of our chain when it matches). The default:
+    /// yes.
+    fn cached_info_server(&self) -> bool {
+        true
+    }
+
     /// Sign the SHA-256 `hash` with our private key when it is kept
     /// outside the library (set with `set_own_public_key`, e.g. in a secure
     /// element): write the ECDSA P-256 signature as DER to `out` (at most

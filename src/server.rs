@@ -301,6 +301,12 @@ impl Association {
             _ => None,
         };
         // Accepted: from here on only state changes.
+        #[cfg(feature = "cached-info")]
+        {
+            self.hs.cached_offer = offered.cached_cert.is_some();
+            self.hs.cached_hash = offered.cached_cert.unwrap_or([0; 32]);
+            self.hs.cached_used = false;
+        }
         #[cfg(feature = "cid")]
         if let Some(c) = cid {
             self.rl.cid = c;
@@ -655,6 +661,22 @@ impl Association {
             self.hs.peer_cert_x509 = client_auth && !authz && (!caps.client_rpk || (chains_only && caps.client_x509));
             self.hs.ecc.cert_requested = client_auth;
         }
+        // cached_info (RFC 7924): the client kept our Certificate message
+        // (its hash is that of the one we would send): the hash form.
+        #[cfg(feature = "cached-info")]
+        {
+            use subtle::ConstantTimeEq;
+            let ours = env.own_certificate().and_then(|c| ext::cached_info::chain_hash(c).ok());
+            self.hs.cached_used = self.hs.cached_offer
+                && ecc
+                && !authz
+                && self.hs.own_cert_x509
+                && env.cached_info_server()
+                && ours.is_some_and(|h| bool::from(h.ct_eq(&self.hs.cached_hash)));
+            if self.hs.cached_offer {
+                nd_log!(self.log => Info, "server: cached_info offered: {}", if self.hs.cached_used { "hash form" } else { "not matched, full chain" });
+            }
+        }
         self.push_message(creds, env, 0, msg::SERVER_HELLO, write_body)?;
         #[cfg(feature = "ecc")]
         if ecc {
@@ -833,6 +855,8 @@ fn server_hello_answer(src: &Sources<'_>) -> ext::Answer {
         ticket: hs.ticket_expected,
         #[cfg(feature = "cid")]
         cid: src.cid.negotiated.then_some((src.cid.rx, src.cid.rx_len)),
+        #[cfg(feature = "cached-info")]
+        cached_cert: hs.cached_used && !hs.resumed,
         #[cfg(feature = "ecc")]
         ecc: (!hs.resumed && matches!(suite::info(hs.suite), Some((KeyExchange::EcdheEcdsa, _))))
             .then(|| {
@@ -879,6 +903,9 @@ pub(crate) fn write_body(src: &Sources<'_>, msg_type: u8, w: &mut Writer<'_>) ->
         // AuthzCert: an empty X.509 certificate_list (the client pinned our key).
         #[cfg(feature = "ecc")]
         msg::CERTIFICATE if hs.authz => w.u24(0),
+        // cached_info: the hash form (RFC 7924 4.1), the client's hash (= ours).
+        #[cfg(feature = "cached-info")]
+        msg::CERTIFICATE if hs.cached_used => ext::cached_info::write_certificate(w, &hs.cached_hash),
         #[cfg(feature = "ecc")]
         msg::CERTIFICATE => {
             let cert = if hs.own_cert_x509 { src.env.own_certificate() } else { None };

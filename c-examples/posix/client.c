@@ -74,6 +74,7 @@ struct options {
     long cid;                    /* -1 = no connection ID; else the length we ask for */
     unsigned long rebind_after;  /* 0 = never */
     const char *authz_cert;      /* --authz-cert FILE, or NULL */
+    const char *cached_info;     /* --cached-info FILE, or NULL */
 };
 
 /* Everything the loop needs. Static storage: the context is ~6 KiB. */
@@ -104,6 +105,14 @@ static uint8_t g_session[NANODTLS_SESSION_BLOB_MAX];
 /* --authz-cert: the MacCert, borrowed by the context while it lives. */
 static uint8_t g_authz_cert[NANODTLS_AUTHZ_CERT_MAX];
 static size_t g_authz_cert_len;
+/* --cached-info: the server Certificate body read from the file (lent to
+ * the context), and the one the library handed out to keep. */
+static uint8_t g_cached[8192];
+static size_t g_cached_len;
+static uint8_t g_cached_new[8192];
+static size_t g_cached_new_len;
+static int g_cached_new_seen;
+static void keep_server_certificate(void *user, const uint8_t *body, size_t len);
 
 static void usage(FILE *out)
 {
@@ -111,7 +120,7 @@ static void usage(FILE *out)
             "usage: nanodtls-client --host H --port P [--psk-id ID --psk HEX]\n"
             "                       [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...\n"
             "                       [--key-via-callback] [--keylog FILE]\n"
-            "                       [--authz-cert FILE]\n"
+            "                       [--authz-cert FILE] [--cached-info FILE]\n"
             "                       [--mtu N] [--mfl N] [--rsl N] [--sni NAME] [--heartbeat]\n"
             "                       [--cid N] [--rebind-after K]\n"
             "                       [--resume] [--tickets] [--session-in FILE] [--session-out FILE]\n"
@@ -123,6 +132,11 @@ static void usage(FILE *out)
             "  --authz-cert F   authenticate with AuthzCert (docs/ttp.md): F is the binary\n"
             "                   MacCert from `nanodtls-ta authz` for the key in --key;\n"
             "                   the one --rpk-peer is the server's key, pinned\n"
+            "  --cached-info F  cached_info (RFC 7924), with --ca: if F exists, offer the\n"
+            "                   hash of the server Certificate kept in it (the server then\n"
+            "                   sends the hash, the kept chain is validated); after a\n"
+            "                   full handshake write the server's Certificate to F;\n"
+            "                   prints \"CACHED-INFO used=0|1\"\n"
             "  --mtu N          largest datagram to send (%lu-%lu, default: library default)\n"
             "  --mfl N          request max_fragment_length N (512, 1024, 2048, 4096)\n"
             "  --rsl N          offer record_size_limit N (RFC 8449, 64-16384): the largest\n"
@@ -183,11 +197,12 @@ enum {
     OPT_CID,
     OPT_REBIND_AFTER,
     OPT_AUTHZ_CERT,
+    OPT_CACHED_INFO,
     OPT_COUNT
 };
 static const char *const option_names[OPT_COUNT] = {
     "--host",        "--port", "--send",         "--send-hex",   "--mtu", "--timeout-ms", "--mfl", "--rsl", "--sni",
-    "--session-in", "--session-out", "--cid", "--rebind-after", "--authz-cert",
+    "--session-in", "--session-out", "--cid", "--rebind-after", "--authz-cert", "--cached-info",
 };
 
 /* Returns -1 when the options are fine, otherwise the exit code. */
@@ -285,6 +300,9 @@ static int parse_args(int argc, char **argv, struct options *o)
         case OPT_SESSION_OUT:
             o->session_out = v;
             break;
+        case OPT_CACHED_INFO:
+            o->cached_info = v;
+            break;
         case OPT_CID: {
             unsigned long n;
             if (nd_parse_ulong(v, 0, NANODTLS_MAX_CID, &n) != 0) {
@@ -342,6 +360,20 @@ static int parse_args(int argc, char **argv, struct options *o)
         fprintf(stderr, "nanodtls-client: cannot read --authz-cert %s (at most %d bytes)\n", o->authz_cert,
                 NANODTLS_AUTHZ_CERT_MAX);
         return ND_EXIT_USAGE;
+    }
+    if (o->cached_info != NULL) {
+        if (o->creds.n_ca == 0) {
+            return usage_error("--cached-info needs --ca (certificate mode)");
+        }
+        /* A missing file: nothing kept yet (a full handshake writes it). */
+        if (nd_read_file(o->cached_info, g_cached, sizeof g_cached, &g_cached_len) != 0) {
+            if (errno != ENOENT) {
+                fprintf(stderr, "nanodtls-client: cannot read --cached-info %s: %s\n", o->cached_info,
+                        strerror(errno));
+                return ND_EXIT_USAGE;
+            }
+            g_cached_len = 0;
+        }
     }
     return -1;
 }
@@ -611,12 +643,42 @@ static int configure(struct client *c, const struct options *o)
             return -1;
         }
     }
+    if (o->cached_info != NULL) {
+        st = nanodtls_set_server_certificate_hook(&c->ctx, keep_server_certificate, NULL);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("--cached-info", st, NULL);
+            return -1;
+        }
+        if (g_cached_len > 0) {
+            st = nanodtls_set_cached_server_certificate(&c->ctx, g_cached, g_cached_len);
+            if (st == NANODTLS_E_INVALID_ARG) {
+                fprintf(stderr, "nanodtls-client: warning: --cached-info %s is no Certificate body: not offered\n",
+                        o->cached_info);
+            } else if (st != NANODTLS_OK) {
+                nd_print_failure("--cached-info", st, NULL);
+                return -1;
+            }
+        }
+    }
     return 0;
+}
+
+/* --cached-info: the server's validated Certificate body, kept until the
+ * handshake completes (then written to the file). */
+static void keep_server_certificate(void *user, const uint8_t *body, size_t len)
+{
+    (void)user;
+    if (len <= sizeof g_cached_new) {
+        memcpy(g_cached_new, body, len);
+        g_cached_new_len = len;
+        g_cached_new_seen = 1;
+    }
 }
 
 /* Print the handshake result lines. */
 static void announce(struct client *c, int offered_session, int tickets)
 {
+    const struct options *o = c->o;
     uint16_t suite = 0;
     nanodtls_info info;
     uint8_t hash[32];
@@ -642,6 +704,14 @@ static void announce(struct client *c, int offered_session, int tickets)
         if (nanodtls_peer_x509(&c->ctx, &xp) == NANODTLS_OK) {
             nd_print_x509_peer(&xp, c->verify_name);
         }
+    }
+    if (o->cached_info != NULL && !(offered_session && info.resumed)) {
+        /* The hash form was used when a chain was lent and none handed out. */
+        printf("CACHED-INFO used=%d\n", g_cached_len > 0 && !g_cached_new_seen);
+        if (g_cached_new_seen && nd_write_private_file(o->cached_info, g_cached_new, g_cached_new_len) == 0) {
+            nd_vlog("server Certificate written to %s (%zu bytes)", o->cached_info, g_cached_new_len);
+        }
+        g_cached_new_seen = 0;
     }
     fflush(stdout);
     if (c->o->cid >= 0) {

@@ -74,6 +74,8 @@ pub(crate) struct Callbacks {
     pub clock_ms: u64,
     /// Certificate mode: trust anchors, wall clock, identity hook.
     pub x509: super::x509::X509Callbacks,
+    /// cached_info: the kept server Certificate, its hook, the server switch.
+    pub cached: super::cached_info::CachedInfoCallbacks,
 }
 
 impl Callbacks {
@@ -110,6 +112,7 @@ impl Callbacks {
             clock_raw: 0,
             clock_ms: 0,
             x509: FromZeros::new_zeroed(),
+            cached: FromZeros::new_zeroed(),
         })
     }
 
@@ -250,6 +253,21 @@ impl Env for Callbacks {
     #[cfg(feature = "x509")]
     fn wall_clock(&self) -> Option<u64> {
         self.x509.wall_clock()
+    }
+
+    #[cfg(feature = "cached-info")]
+    fn cached_server_certificate(&self) -> Option<&[u8]> {
+        self.cached.cached()
+    }
+
+    #[cfg(feature = "cached-info")]
+    fn store_server_certificate(&mut self, body: &[u8]) {
+        self.cached.store(body)
+    }
+
+    #[cfg(feature = "cached-info")]
+    fn cached_info_server(&self) -> bool {
+        self.cached.serve()
     }
 
     #[cfg(feature = "x509")]

@@ -16,6 +16,7 @@
 #![allow(clippy::missing_safety_doc)]
 
 mod aes_hook;
+mod cached_info;
 mod cid;
 mod ctx;
 mod ctx_credentials;
@@ -36,6 +37,7 @@ mod x509;
 #[cfg(feature = "aes-hook")]
 pub(crate) use aes_hook::ENGINE as AES_ENGINE;
 pub use aes_hook::{nanodtls_aes_hook, nanodtls_set_aes_hook, NANODTLS_AES_HOOK_AUTH_FAILED};
+pub use cached_info::*;
 pub use cid::*;
 pub use ctx::*;
 pub use ctx_credentials::*;

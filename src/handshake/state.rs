@@ -93,6 +93,16 @@ pub(crate) struct Handshake {
     pub ticket_used: bool,
     pub seen_server_key_exchange: bool,
     pub peer_secure_renegotiation: bool,
+    /// cached_info (RFC 7924): client, the hash of the server Certificate
+    /// message we kept (offered with `cached_offer`); server, the one the
+    /// client offered (with `cached_offer`).
+    #[cfg(feature = "cached-info")]
+    pub cached_hash: [u8; 32],
+    #[cfg(feature = "cached-info")]
+    pub cached_offer: bool,
+    /// The server's Certificate is in the hash form (negotiated).
+    #[cfg(feature = "cached-info")]
+    pub cached_used: bool,
 }
 
 impl Handshake {

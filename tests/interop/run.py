@@ -2136,6 +2136,11 @@ def x509_matrix(peer: str, role: str) -> list[Case]:
     if peer == "mbedtls3":
         c.append(Case(peer, "x509 chain validated, certs-chain PKI, mutual", role, "ECC-CCM8", auth="x509",
                       x509="shared"))
+    if role == "client":
+        # RFC 7924: no peer knows cached_info; our offer must be ignored.
+        # (ssl_server2 wants a client certificate, see server-only above.)
+        c.append(Case(peer, "x509 cached_info offered, ignored", role, "ECC-CCM8", auth="x509", x509="2",
+                      mutual=peer == "mbedtls3", feature="cached-info"))
     if peer == "openssl":
         # Both chains (about 1,300 bytes each) fragmented to OpenSSL's smallest link MTU.
         c.append(Case(peer, "x509 chain validated, 3 below root, mtu256", role, "ECC-CCM8", auth="x509", x509="3",

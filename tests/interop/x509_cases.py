@@ -14,7 +14,9 @@ Case.x509 names the chain the peer presents (a leaf of tests/pki, or
 "shared"); ours is the matching positive chain of the same depth. A
 must-fail case (Case.negative "x509") names the peer's bad chain and the
 alert (Case.x509_alert) we must send, with our tool's "X509-REFUSED" line;
-"x509-time-none" is the expired chain accepted with --time none.
+"x509-time-none" is the expired chain accepted with --time none;
+"cached-info": our client offers cached_info (RFC 7924) with the hash of
+the peer's chain, which a peer without the extension must ignore.
 
 What each case checks beyond run.py's usual verdict: our tool printed
 PEER-NAME server.example (our client) or PEER-EUI64 <eui> (our server) for
@@ -126,6 +128,25 @@ def leaves(case) -> tuple[str, str]:
     return "server", "client-eui"
 
 
+def certificate_body(names: list[str]) -> bytes:
+    """The body of the Certificate message that carries the DER files
+    `names` of tests/pki (what our client keeps for cached_info)."""
+    entries = b"".join(len(c).to_bytes(3, "big") + c for c in (PKI.joinpath(f"{n}.der").read_bytes() for n in names))
+    return len(entries).to_bytes(3, "big") + entries
+
+
+def cached_info_args(case, keys) -> list[str]:
+    """cached_info (RFC 7924): our client offers the hash of the peer's
+    chain (kept in a fresh file per case); the peers here do not know the
+    extension and must ignore it, sending the chain."""
+    if case.feature != "cached-info":
+        return []
+    sv, _ = leaves(case)
+    p = d(keys) / f"cached-{case.peer}-{case.role}.bin"
+    p.write_bytes(certificate_body([sv, *CHAINS[sv][0]]))
+    return ["--cached-info", str(p)]
+
+
 def our_client_args(case, keys, certs_chain: Path) -> list[str]:
     """Our client: trust the root, check the server name, present our chain."""
     if shared(case):
@@ -140,7 +161,7 @@ def our_client_args(case, keys, certs_chain: Path) -> list[str]:
         a += ["--time", "none"]
     if case.mutual:
         a += ["--key", f(keys, f"{cl}.key"), "--cert", f(keys, f"{cl}.chain.crt")]
-    return a
+    return a + cached_info_args(case, keys)
 
 
 def our_server_args(case, keys, certs_chain: Path) -> list[str]:
@@ -214,6 +235,12 @@ def our_output_problems(case, out: str, err: str) -> list[str]:
     if case.role == "client":
         if not re.search(rf"^PEER-NAME {re.escape(NAME)}$", out, re.M):
             return [f"our client printed no 'PEER-NAME {NAME}'"]
+        if case.feature == "cached-info":
+            # Offered (the library's log), ignored: the chain came and was validated.
+            if "cached_info: offering the hash" not in err:
+                return ["our client did not offer cached_info"]
+            if not re.search(r"^CACHED-INFO used=0$", out, re.M):
+                return ["our client printed no 'CACHED-INFO used=0' (the peer must ignore the offer)"]
         return []
     if not case.mutual:
         return []

@@ -5,6 +5,8 @@
 //! (`write_answer`). Each extension has its file: its encoding and its
 //! rule, both sides.
 
+#[cfg(feature = "cached-info")]
+pub mod cached_info;
 #[cfg(feature = "ecc")]
 pub mod cert_type;
 #[cfg(feature = "cid")]
@@ -168,6 +170,9 @@ pub(crate) struct Offer<'a> {
     /// SessionTicket (RFC 5077): the ticket held, empty for none.
     #[cfg(feature = "tickets")]
     pub ticket: Option<&'a [u8]>,
+    /// cached_info (RFC 7924): the hash of the server Certificate we kept.
+    #[cfg(feature = "cached-info")]
+    pub cached_cert: Option<&'a [u8; cached_info::HASH_LEN]>,
 }
 
 /// The extensions of a ClientHello: extended_master_secret,
@@ -200,6 +205,10 @@ pub(crate) fn write_offer(w: &mut Writer<'_>, o: &Offer<'_>) -> Result<(), Error
     if let Some(t) = o.ticket {
         session_ticket::write_offer(w, t)?;
     }
+    #[cfg(feature = "cached-info")]
+    if let Some(h) = o.cached_cert {
+        cached_info::write_offer(w, h)?;
+    }
     Ok(())
 }
 
@@ -229,6 +238,9 @@ pub(crate) struct Offered<'a> {
     /// SessionTicket (RFC 5077): offered, with this ticket (maybe empty).
     #[cfg(feature = "tickets")]
     pub ticket: Option<&'a [u8]>,
+    /// cached_info (RFC 7924): the cert hash offered (SHA-256 length).
+    #[cfg(feature = "cached-info")]
+    pub cached_cert: Option<[u8; cached_info::HASH_LEN]>,
 }
 
 /// Server: read a ClientHello's extensions (validated by [`Extensions::parse`]);
@@ -250,6 +262,8 @@ pub(crate) fn read_offer<'a>(exts: Extensions<'a>, scsv: bool) -> Result<Offered
         client_cert_types: &[],
         #[cfg(feature = "tickets")]
         ticket: None,
+        #[cfg(feature = "cached-info")]
+        cached_cert: None,
     };
     for (t, data) in exts {
         match t {
@@ -283,6 +297,8 @@ pub(crate) fn read_offer<'a>(exts: Extensions<'a>, scsv: bool) -> Result<Offered
             SESSION_TICKET => o.ticket = Some(session_ticket::read_offer(data)),
             #[cfg(feature = "cid")]
             CONNECTION_ID => o.cid = Some(connection_id::read(data)?),
+            #[cfg(feature = "cached-info")]
+            CACHED_INFO => o.cached_cert = cached_info::read_offer(data)?,
             _ => {}
         }
     }
@@ -316,6 +332,9 @@ pub(crate) struct Answer {
     /// An empty SessionTicket: a NewSessionTicket follows (RFC 5077 3.2).
     #[cfg(feature = "tickets")]
     pub ticket: bool,
+    /// cached_info: the Certificate comes in the hash form (RFC 7924 4.1).
+    #[cfg(feature = "cached-info")]
+    pub cached_cert: bool,
 }
 
 impl Answer {
@@ -327,6 +346,8 @@ impl Answer {
         let ecc = false;
         #[cfg(feature = "tickets")]
         let ecc = ecc || self.ticket;
+        #[cfg(feature = "cached-info")]
+        let ecc = ecc || self.cached_cert;
         #[cfg(feature = "cid")]
         let cid = self.cid.is_some();
         #[cfg(not(feature = "cid"))]
@@ -374,6 +395,10 @@ pub(crate) fn write_answer(w: &mut Writer<'_>, a: &Answer) -> Result<(), Error> 
     if a.ticket {
         session_ticket::write_answer(w)?;
     }
+    #[cfg(feature = "cached-info")]
+    if a.cached_cert {
+        cached_info::write_answer(w)?;
+    }
     Ok(())
 }
 
@@ -398,6 +423,9 @@ pub(crate) struct Answered<'a> {
     /// The server will send a NewSessionTicket (RFC 5077 3.2).
     #[cfg(feature = "tickets")]
     pub ticket: bool,
+    /// cached_info answered: the Certificate comes in the hash form.
+    #[cfg(feature = "cached-info")]
+    pub cached_cert: bool,
     /// The server's CID (connection_id answered; possibly empty).
     #[cfg(feature = "cid")]
     pub cid: Option<&'a [u8]>,
@@ -420,6 +448,8 @@ pub(crate) fn read_answer<'a>(exts: Extensions<'a>, o: &Offer<'_>) -> Result<Ans
         client_authz: false,
         #[cfg(feature = "tickets")]
         ticket: false,
+        #[cfg(feature = "cached-info")]
+        cached_cert: false,
         #[cfg(feature = "cid")]
         cid: None,
         #[cfg(not(feature = "cid"))]
@@ -438,6 +468,11 @@ pub(crate) fn read_answer<'a>(exts: Extensions<'a>, o: &Offer<'_>) -> Result<Ans
             }
             #[cfg(feature = "cid")]
             CONNECTION_ID if o.cid.is_some() => a.cid = Some(connection_id::read_answer(data)?),
+            #[cfg(feature = "cached-info")]
+            CACHED_INFO if o.cached_cert.is_some() => {
+                cached_info::read_answer(data)?;
+                a.cached_cert = true;
+            }
             EXTENDED_MASTER_SECRET => {
                 extended_master_secret::read(data)?;
                 a.ems = true;
@@ -502,6 +537,8 @@ mod tests {
             ticket: None,
             #[cfg(feature = "ecc")]
             ecc: None,
+            #[cfg(feature = "cached-info")]
+            cached_cert: None,
         }
     }
 
@@ -544,6 +581,8 @@ mod tests {
             ticket: false,
             #[cfg(feature = "ecc")]
             ecc: None,
+            #[cfg(feature = "cached-info")]
+            cached_cert: false,
         };
         write_answer(&mut w, &answer).unwrap();
         let n = w.len();
