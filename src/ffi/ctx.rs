@@ -79,6 +79,24 @@ pub(crate) struct Callbacks {
 }
 
 impl Callbacks {
+    /// nanodtls_set_own_key_signer and its endpoint twin: keep the signer
+    /// once the engine took its public key (`st` is that call's status).
+    #[cfg(feature = "ecc")]
+    pub(crate) fn keep_signer(
+        &mut self,
+        st: nanodtls_status,
+        sign: nanodtls_sign_fn,
+        user: *mut c_void,
+        format: u8,
+    ) -> nanodtls_status {
+        if st == NANODTLS_OK {
+            self.sign = sign;
+            self.sign_user = user;
+            self.sign_format = usize::from(format);
+        }
+        st
+    }
+
     pub(crate) fn from_platform(p: &nanodtls_platform) -> Result<Callbacks, Error> {
         if p.rng.is_none() || p.now_ms.is_none() {
             return Err(Error::Null);

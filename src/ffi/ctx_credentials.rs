@@ -144,28 +144,16 @@ pub unsafe extern "C" fn nanodtls_set_own_key_signer(
     format: u8,
 ) -> nanodtls_status {
     // SAFETY: pointer/length pair from the caller.
-    let k = match unsafe { in_slice(spki, spki_len) } {
+    let k = match unsafe { signer_args(spki, spki_len, sign, format) } {
         Ok(k) => k,
-        Err(e) => return e.code(),
+        Err(st) => return st,
     };
-    if sign.is_none() {
-        return NANODTLS_E_NULL;
-    }
-    if format != NANODTLS_SIG_DER && format != NANODTLS_SIG_RAW {
-        return NANODTLS_E_INVALID_ARG;
-    }
     // SAFETY: see with_ctx.
     unsafe {
         with_ctx(ctx, |conn, cb| {
             #[cfg(feature = "ecc")]
             {
-                let st = status(conn.set_own_public_key(k));
-                if st == NANODTLS_OK {
-                    cb.sign = sign;
-                    cb.sign_user = user;
-                    cb.sign_format = usize::from(format);
-                }
-                st
+                cb.keep_signer(status(conn.set_own_public_key(k)), sign, user, format)
             }
             #[cfg(not(feature = "ecc"))]
             {
@@ -174,6 +162,30 @@ pub unsafe extern "C" fn nanodtls_set_own_key_signer(
             }
         })
     }
+}
+
+/// The argument checks nanodtls_set_own_key_signer and
+/// nanodtls_endpoint_set_own_key_signer share: the SPKI as a slice, or the
+/// status to return (E_NULL for a NULL `sign`, E_INVALID_ARG for an unknown
+/// format).
+///
+/// # Safety
+/// As [`in_slice`] for `spki`/`spki_len`.
+pub(super) unsafe fn signer_args<'a>(
+    spki: *const u8,
+    spki_len: usize,
+    sign: nanodtls_sign_fn,
+    format: u8,
+) -> Result<&'a [u8], nanodtls_status> {
+    // SAFETY: forwarded from the caller's contract.
+    let k = unsafe { in_slice(spki, spki_len) }.map_err(|e| e.code())?;
+    if sign.is_none() {
+        return Err(NANODTLS_E_NULL);
+    }
+    if format != NANODTLS_SIG_DER && format != NANODTLS_SIG_RAW {
+        return Err(NANODTLS_E_INVALID_ARG);
+    }
+    Ok(k)
 }
 
 /// Copy our SubjectPublicKeyInfo (DER, NANODTLS_SPKI_LEN bytes) - what the

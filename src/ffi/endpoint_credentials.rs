@@ -93,28 +93,16 @@ pub unsafe extern "C" fn nanodtls_endpoint_set_own_key_signer(
     format: u8,
 ) -> nanodtls_status {
     // SAFETY: pointer/length pair from the caller.
-    let k = match unsafe { in_slice(spki, spki_len) } {
+    let k = match unsafe { super::ctx_credentials::signer_args(spki, spki_len, sign, format) } {
         Ok(k) => k,
-        Err(e) => return e.code(),
+        Err(st) => return st,
     };
-    if sign.is_none() {
-        return NANODTLS_E_NULL;
-    }
-    if format != NANODTLS_SIG_DER && format != NANODTLS_SIG_RAW {
-        return NANODTLS_E_INVALID_ARG;
-    }
     // SAFETY: see with_ep.
     unsafe {
         with_ep(ep, |e, _, cb| {
             #[cfg(feature = "ecc")]
             {
-                let st = status(e.set_own_public_key(k));
-                if st == NANODTLS_OK {
-                    cb.sign = sign;
-                    cb.sign_user = user;
-                    cb.sign_format = usize::from(format);
-                }
-                st
+                cb.keep_signer(status(e.set_own_public_key(k)), sign, user, format)
             }
             #[cfg(not(feature = "ecc"))]
             {
