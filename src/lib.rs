@@ -77,10 +77,12 @@
 //! | RFC 5077 session tickets (feature `tickets`): keys, sealed format, client store | `session_ticket.rs`, `handshake/ext/session_ticket.rs`, `handshake/msg/new_session_ticket.rs` |
 //! | RFC 7925 alerts and profile rules | `alert.rs`, `config.rs` |
 //! | trusted-third-party modes (DerivedKey, AuthzCert) | `auth/ta.rs`, `auth/derived_key.rs`, `auth/authz_cert.rs` |
-//! | many peers: demultiplexing, slots, cookies (RFC 6347 4.2.1) | `endpoint.rs` |
+//! | many peers: demultiplexing (RFC 6347 4.2.8) | `endpoint/mod.rs` |
+//! | the endpoint's stateless cookie exchange before a slot (RFC 6347 4.2.1) | `endpoint/stateless.rs`, `cookie.rs` |
+//! | peer slots: allocation, reclamation, per-peer value, events | `endpoint/slots.rs` |
 //! | RFC 9146 3 connection_id extension (feature `cid`) | `handshake/ext/connection_id.rs` |
 //! | RFC 9146 4, 5 tls12_cid record, DTLSInnerPlaintext, additional data | `record/cid.rs`, `connection/cid.rs` |
-//! | RFC 9146 6 peer address updates | `endpoint.rs` (`feed_by_cid`) |
+//! | RFC 9146 6 peer address updates | `endpoint/mod.rs` (`feed_by_cid`) |
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(unsafe_code)]

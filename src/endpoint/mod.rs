@@ -19,20 +19,26 @@
 //! exchange, even when `require_cookie` is off; only with a valid cookie is
 //! the old association replaced, so a spoofed ClientHello cannot end it.
 
+mod slots;
+mod stateless;
+
 use zerocopy::FromZeros;
 
 use crate::alert;
 use crate::auth::Credentials;
-use crate::codec::{Reader, Writer};
 use crate::config::{Config, Role};
-use crate::connection::{Engine, Fed, State};
+use crate::connection::{Fed, State};
 use crate::cookie::CookieKeys;
 use crate::env::Env;
 use crate::error::Error;
 use crate::handshake::msg::client_hello::ClientHello;
-use crate::handshake::{self, msg};
 use crate::record::{self, content};
 use crate::sizes::{NANODTLS_MAX_HANDSHAKE_MSG, NANODTLS_MAX_PEER_ADDR};
+
+use slots::Released;
+pub use slots::{PeerCounts, PeerSlot, RELEASE_QUEUE};
+pub use stateless::HVR_QUEUE;
+use stateless::{initial_client_hello, PendingHvr};
 
 /// Endpoint events, reported once each by [`Endpoint::poll_event`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,64 +67,6 @@ const EV_FAILED: u8 = 4;
 #[cfg(feature = "cid")]
 const EV_MOVED: u8 = 8;
 
-/// One peer slot. The caller provides an array of these.
-#[derive(FromZeros)]
-#[repr(C)]
-pub struct PeerSlot {
-    conn: Engine,
-    last_active: u64,
-    /// The application's value for this peer (0: none).
-    user: usize,
-    addr: [u8; NANODTLS_MAX_PEER_ADDR],
-    addr_len: u8,
-    in_use: bool,
-    events: u8,
-    reported: State,
-}
-
-impl PeerSlot {
-    fn addr(&self) -> &[u8] {
-        self.addr.get(..usize::from(self.addr_len)).unwrap_or(&[])
-    }
-
-    fn matches(&self, addr: &[u8]) -> bool {
-        self.in_use && self.addr() == addr
-    }
-
-    /// The connection of this slot.
-    pub fn connection(&self) -> &Engine {
-        &self.conn
-    }
-
-    /// Record state transitions as events.
-    fn note_state(&mut self) {
-        let s = self.conn.state();
-        if s != self.reported {
-            match s {
-                State::Connected => self.events |= EV_CONNECTED,
-                State::Closed => self.events |= EV_CLOSED,
-                State::Failed => self.events |= EV_FAILED,
-                _ => {}
-            }
-            self.reported = s;
-        }
-    }
-
-    /// Wipe the slot's connection and forget the peer.
-    pub(crate) fn wipe(&mut self) {
-        self.release();
-    }
-
-    fn release(&mut self) {
-        self.conn.wipe();
-        self.user = 0;
-        self.in_use = false;
-        self.addr_len = 0;
-        self.events = 0;
-        self.reported = State::Idle;
-    }
-}
-
 /// Counters of the endpoint itself (per-connection counters live in each
 /// connection's [`crate::Stats`]).
 #[derive(Clone, Copy, Debug, Default, FromZeros, PartialEq, Eq)]
@@ -145,48 +93,6 @@ pub struct EndpointStats {
     pub rng_failures: u32,
 }
 
-/// The slots in use by the state of their connection
-/// ([`Endpoint::peer_counts`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct PeerCounts {
-    /// Handshakes under way.
-    pub handshaking: usize,
-    /// Connected peers.
-    pub connected: usize,
-    /// Connections that ended (closed or failed) whose slot was not
-    /// reclaimed yet.
-    pub ended: usize,
-}
-
-/// HelloVerifyRequests (and other stateless replies) that can wait for
-/// poll at once.
-pub const HVR_QUEUE: usize = 4;
-
-/// A stateless reply (HelloVerifyRequest or alert) waiting to be polled.
-#[derive(FromZeros)]
-#[repr(C)]
-struct PendingHvr {
-    datagram: [u8; 64],
-    addr: [u8; NANODTLS_MAX_PEER_ADDR],
-    len: u8,
-    addr_len: u8,
-}
-
-/// Peers with an application value whose slot went to someone else, that
-/// can wait for [`Endpoint::poll_event`] at once. While all are taken,
-/// slots with an application value are not reclaimed.
-pub const RELEASE_QUEUE: usize = 4;
-
-/// A peer whose slot was reused, waiting to be reported.
-#[derive(FromZeros)]
-#[repr(C)]
-struct Released {
-    user: usize,
-    addr: [u8; NANODTLS_MAX_PEER_ADDR],
-    /// 0: the entry is free.
-    addr_len: u8,
-}
-
 /// Server endpoint state (the template for new peers, cookie secrets and
 /// the pending HelloVerifyRequest).
 #[derive(FromZeros)]
@@ -211,23 +117,6 @@ pub struct Endpoint {
     keylog: crate::keylog::KeyLogSink,
     /// Who does the AES-CCM of the peers' records (feature `aes-hook`).
     engine: crate::crypto::aead::Engine,
-}
-
-/// The first record of a datagram if it is an unfragmented epoch-0
-/// ClientHello: (record seq, message, body).
-fn initial_client_hello(datagram: &[u8]) -> Option<(u64, u16, &[u8], &[u8])> {
-    let mut r = Reader::new(datagram);
-    let rec = record::parse(&mut r).ok()?;
-    if rec.ctype != content::HANDSHAKE || rec.epoch != 0 {
-        return None;
-    }
-    let mut hr = Reader::new(rec.fragment);
-    let (h, body) = handshake::parse_fragment(&mut hr).ok()?;
-    if h.msg_type != msg::CLIENT_HELLO || h.frag_off != 0 || h.frag_len != h.length {
-        return None;
-    }
-    let message = rec.fragment.get(..handshake::HEADER_LEN + body.len())?;
-    Some((rec.seq, h.seq, message, body))
 }
 
 impl Endpoint {
@@ -318,21 +207,21 @@ impl Endpoint {
     }
 
     /// Send the endpoint's debug log, and that of every peer it starts from
-    /// now on, to `sink` (feature `log`; see [`Engine::set_log_sink`]).
+    /// now on, to `sink` (feature `log`; see [`crate::connection::Engine::set_log_sink`]).
     #[cfg(feature = "log")]
     pub fn set_log_sink(&mut self, sink: crate::log::LogSink) {
         self.log = sink;
     }
 
     /// Hand the NSS key log lines of every peer it starts from now on to
-    /// `sink` (feature `keylog`; see [`Engine::set_keylog_sink`]).
+    /// `sink` (feature `keylog`; see [`crate::connection::Engine::set_keylog_sink`]).
     #[cfg(feature = "keylog")]
     pub fn set_keylog_sink(&mut self, sink: crate::keylog::KeyLogSink) {
         self.keylog = sink;
     }
 
     /// Do the AES-CCM of every peer started from now on with `hook`
-    /// (feature `aes-hook`; see [`Engine::set_aes_hook`]). Kept across
+    /// (feature `aes-hook`; see [`crate::connection::Engine::set_aes_hook`]). Kept across
     /// [`Endpoint::init`].
     #[cfg(feature = "aes-hook")]
     pub fn set_aes_hook(&mut self, hook: Option<&'static crate::crypto::hook::AesHook>) {
@@ -348,31 +237,6 @@ impl Endpoint {
     /// Endpoint counters.
     pub fn stats(&self) -> &EndpointStats {
         &self.stats
-    }
-
-    /// The connection for `addr`, if any.
-    pub fn peer<'s>(&self, slots: &'s [PeerSlot], addr: &[u8]) -> Option<&'s Engine> {
-        slots.iter().find(|s| s.matches(addr)).map(|s| &s.conn)
-    }
-
-    /// Number of slots in use (in any state, see [`Endpoint::peer_counts`]).
-    pub fn peers_in_use(&self, slots: &[PeerSlot]) -> usize {
-        slots.iter().filter(|s| s.in_use).count()
-    }
-
-    /// The slots in use by state: a connection that ended (closed or
-    /// failed) keeps its slot until a new peer needs it.
-    pub fn peer_counts(&self, slots: &[PeerSlot]) -> PeerCounts {
-        let mut n = PeerCounts::default();
-        for s in slots.iter().filter(|s| s.in_use) {
-            let c = match s.conn.state() {
-                State::Connected => &mut n.connected,
-                State::Closed | State::Failed => &mut n.ended,
-                _ => &mut n.handshaking,
-            };
-            *c += 1;
-        }
-        n
     }
 
     fn check_addr(addr: &[u8]) -> Result<(), Error> {
@@ -598,134 +462,6 @@ impl Endpoint {
         r
     }
 
-    /// True if a released peer can be queued for its report.
-    fn release_room(&self) -> bool {
-        self.released.iter().any(|r| r.addr_len == 0)
-    }
-
-    /// Copy the template into a slot for a new peer. A previous peer with
-    /// an application value is queued for its Released event (the callers
-    /// checked there is room).
-    fn start_slot(&mut self, slot: &mut PeerSlot, addr: &[u8], now: u64) -> Result<(), Error> {
-        if slot.in_use && slot.user != 0 {
-            let r = self.released.iter_mut().find(|r| r.addr_len == 0).ok_or(Error::Internal)?;
-            r.user = slot.user;
-            r.addr = slot.addr;
-            r.addr_len = slot.addr_len;
-        }
-        slot.release();
-        // The endpoint did the cookie exchange before the slot existed.
-        let mut cfg = self.cfg;
-        cfg.require_cookie = false;
-        slot.conn.init(&cfg)?;
-        #[cfg(feature = "log")]
-        slot.conn.set_log_sink(self.log);
-        #[cfg(feature = "keylog")]
-        slot.conn.set_keylog_sink(self.keylog);
-        #[cfg(feature = "aes-hook")]
-        slot.conn.set_aes_hook(self.engine);
-        slot.addr.get_mut(..addr.len()).ok_or(Error::InvalidArgument)?.copy_from_slice(addr);
-        slot.addr_len = addr.len() as u8;
-        slot.in_use = true;
-        slot.last_active = now;
-        slot.reported = slot.conn.state();
-        Ok(())
-    }
-
-    /// Find a slot for a new peer, reclaiming one if needed.
-    fn allocate(&mut self, slots: &mut [PeerSlot], now: u64) -> Option<usize> {
-        if let Some(i) = slots.iter().position(|s| !s.in_use) {
-            return Some(i);
-        }
-        // A peer with an application value is reclaimed only if its
-        // Released event can be queued.
-        let room = self.release_room();
-        let takeable = |s: &PeerSlot| s.user == 0 || room;
-        let reclaim = |i: usize, me: &mut Self| {
-            me.stats.slots_reclaimed = me.stats.slots_reclaimed.saturating_add(1);
-            Some(i)
-        };
-        // Finished connections.
-        if let Some(i) =
-            slots.iter().position(|s| matches!(s.conn.state(), State::Closed | State::Failed) && takeable(s))
-        {
-            nd_log!(self.log => Info, "server: endpoint: reclaiming peer slot {} (closed or failed)", i);
-            return reclaim(i, self);
-        }
-        // The oldest half-open handshake past its grace period.
-        let half_open = u64::from(self.half_open_timeout_ms);
-        if let Some((i, _)) = slots
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| {
-                s.conn.state().handshaking() && now.saturating_sub(s.last_active) >= half_open && takeable(s)
-            })
-            .min_by_key(|(_, s)| s.last_active)
-        {
-            nd_log!(self.log =>
-                Info,
-                "server: endpoint: reclaiming peer slot {} (half-open handshake, no traffic for {} ms)",
-                i,
-                half_open
-            );
-            return reclaim(i, self);
-        }
-        // The least recently active idle connection.
-        if self.idle_timeout_ms > 0 {
-            let idle = u64::from(self.idle_timeout_ms);
-            if let Some((i, _)) = slots
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| {
-                    s.conn.state() == State::Connected && now.saturating_sub(s.last_active) >= idle && takeable(s)
-                })
-                .min_by_key(|(_, s)| s.last_active)
-            {
-                nd_log!(self.log => Info, "server: endpoint: reclaiming peer slot {} (connected but idle for {} ms)", i, idle);
-                return reclaim(i, self);
-            }
-        }
-        None
-    }
-
-    /// Queue a stateless datagram for `addr`, written by `write`: false if
-    /// the queue is full (counted in dropped_hvr_busy: the client will
-    /// retransmit its ClientHello) or it could not be written.
-    fn queue_reply(&mut self, addr: &[u8], write: impl FnOnce(&mut Writer<'_>) -> Result<(), Error>) -> bool {
-        let Some(slot) = self.hvr.iter_mut().find(|h| h.len == 0) else {
-            self.stats.dropped_hvr_busy = self.stats.dropped_hvr_busy.saturating_add(1);
-            nd_log!(self.log => Debug, "server: endpoint: drop [dropped_hvr_busy] ClientHello: HelloVerifyRequest queue full");
-            return false;
-        };
-        let mut w = Writer::new(&mut slot.datagram);
-        if write(&mut w).is_err() {
-            return false;
-        }
-        let n = w.len();
-        let Some(dst) = slot.addr.get_mut(..addr.len()) else { return false };
-        dst.copy_from_slice(addr);
-        slot.addr_len = addr.len() as u8;
-        slot.len = n as u8;
-        true
-    }
-
-    fn queue_hello_verify(&mut self, addr: &[u8], rec_seq: u64, msg_seq: u16, ch: &ClientHello<'_>) {
-        let Some(cookie) = self.cookies.issue(addr, ch) else { return };
-        let write = |w: &mut Writer<'_>| {
-            crate::handshake::msg::hello_verify_request::write_record_to(w, rec_seq, msg_seq, &cookie)
-        };
-        if !self.queue_reply(addr, write) {
-            return;
-        }
-        self.stats.hello_verify_requests = self.stats.hello_verify_requests.saturating_add(1);
-        nd_log!(self.log =>
-            Debug,
-            "server: endpoint: ClientHello without a valid cookie ({} bytes) from a {}-byte address: HelloVerifyRequest queued",
-            ch.cookie.len(),
-            addr.len()
-        );
-    }
-
     /// Next datagram to send: `Ok(Some((len, addr_len)))` with the datagram
     /// in `out` and the destination in `addr_out`, or `Ok(None)`.
     /// `BufferTooSmall` (nothing taken) if `out` or `addr_out` cannot hold
@@ -777,7 +513,7 @@ impl Endpoint {
     }
 
     /// Seal application data for the peer at `addr` as one record straight
-    /// into `out` (see [`Engine::write`]); returns the datagram's length.
+    /// into `out` (see [`crate::connection::Engine::write`]); returns the datagram's length.
     pub fn write(
         &mut self,
         slots: &mut [PeerSlot],
@@ -793,7 +529,7 @@ impl Endpoint {
         Ok(n)
     }
 
-    /// Send a heartbeat request to the peer at `addr` (see [`Engine::heartbeat`]).
+    /// Send a heartbeat request to the peer at `addr` (see [`crate::connection::Engine::heartbeat`]).
     pub fn heartbeat(&mut self, slots: &mut [PeerSlot], env: &mut dyn Env, now: u64, addr: &[u8]) -> Result<(), Error> {
         Self::check_addr(addr)?;
         let slot = slots.iter_mut().find(|s| s.matches(addr)).ok_or(Error::UnknownPeer)?;
@@ -823,71 +559,6 @@ impl Endpoint {
         }
     }
 
-    /// Take the next event: `Some((event, addr_len))` with the peer address in `addr_out`.
-    pub fn poll_event(&mut self, slots: &mut [PeerSlot], addr_out: &mut [u8]) -> Result<Option<(Event, usize)>, Error> {
-        Ok(self.poll_event_with_user(slots, addr_out)?.map(|(ev, a, _)| (ev, a)))
-    }
-
-    /// [`Endpoint::poll_event`], with the peer's application value (0 if
-    /// none; for [`Event::Released`] the value the released peer had).
-    pub fn poll_event_with_user(
-        &mut self,
-        slots: &mut [PeerSlot],
-        addr_out: &mut [u8],
-    ) -> Result<Option<(Event, usize, usize)>, Error> {
-        if let Some(r) = self.released.iter_mut().find(|r| r.addr_len > 0) {
-            let a = usize::from(r.addr_len);
-            let dst = addr_out.get_mut(..a).ok_or(Error::BufferTooSmall)?;
-            dst.copy_from_slice(r.addr.get(..a).ok_or(Error::Internal)?);
-            let user = r.user;
-            r.zero();
-            return Ok(Some((Event::Released, a, user)));
-        }
-        let count = slots.len();
-        for k in 0..count {
-            let i = (usize::from(self.event_cursor) + k) % count;
-            let slot = slots.get_mut(i).ok_or(Error::Internal)?;
-            if !slot.in_use || slot.events == 0 {
-                continue;
-            }
-            let a = usize::from(slot.addr_len);
-            let dst = addr_out.get_mut(..a).ok_or(Error::BufferTooSmall)?;
-            dst.copy_from_slice(slot.addr());
-            let ev = if slot.events & EV_CONNECTED != 0 {
-                slot.events &= !EV_CONNECTED;
-                Event::Connected
-            } else if slot.events & EV_CLOSED != 0 {
-                slot.events &= !EV_CLOSED;
-                Event::Closed
-            } else if cfg!(feature = "cid") && slot.events & !(EV_CONNECTED | EV_CLOSED | EV_FAILED) != 0 {
-                slot.events &= EV_CONNECTED | EV_CLOSED | EV_FAILED;
-                Event::AddressChanged
-            } else {
-                slot.events &= !EV_FAILED;
-                Event::Failed
-            };
-            self.event_cursor = i as u16;
-            return Ok(Some((ev, a, slot.user)));
-        }
-        Ok(None)
-    }
-
-    /// Attach the application's value `user` (0: none) to the peer at
-    /// `addr`; it stays until the peer's slot goes to another peer or a
-    /// new handshake, which [`Event::Released`] reports with the value.
-    /// `UnknownPeer` if no slot holds that peer.
-    pub fn set_peer_user(&mut self, slots: &mut [PeerSlot], addr: &[u8], user: usize) -> Result<(), Error> {
-        Self::check_addr(addr)?;
-        let slot = slots.iter_mut().find(|s| s.matches(addr)).ok_or(Error::UnknownPeer)?;
-        slot.user = user;
-        Ok(())
-    }
-
-    /// The application's value of the peer at `addr` (0 if none set).
-    pub fn peer_user(&self, slots: &[PeerSlot], addr: &[u8]) -> Option<usize> {
-        slots.iter().find(|s| s.matches(addr)).map(|s| s.user)
-    }
-
     /// Session tickets (RFC 5077) on or off for peers accepted from now on
     /// (`Config::tickets`; the keys come from `Env::ticket_keys`, one set
     /// for all peers).
@@ -901,16 +572,5 @@ impl Endpoint {
         self.creds.wipe();
         self.cookies.wipe();
         self.zero();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn initial_client_hello_detection() {
-        assert!(initial_client_hello(&[]).is_none());
-        assert!(initial_client_hello(&[22, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]).is_none());
     }
 }
