@@ -32,6 +32,7 @@ mod log;
 mod panic;
 mod tickets;
 mod ttp;
+mod ttp_device;
 mod x509;
 
 #[cfg(feature = "aes-hook")]
@@ -60,6 +61,7 @@ pub use log::{
 pub use panic::*;
 pub use tickets::*;
 pub use ttp::*;
+pub use ttp_device::*;
 pub use x509::*;
 
 use core::ffi::{c_char, c_int, c_void, CStr};
