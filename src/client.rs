@@ -61,6 +61,15 @@ impl Association {
                 self.hs.cached_hash = ext::cached_info::certificate_hash(c);
                 nd_log!(self.log => Info, "client: cached_info: offering the hash of a kept server Certificate ({} bytes)", c.len());
             }
+            // The server's CertificateRequest (type cert_req), kept alone
+            // or with the certificate.
+            let req = env.cached_certificate_request();
+            self.hs.cached_req_offer = req.is_some();
+            self.hs.cached_req_used = false;
+            if let Some(r) = req {
+                self.hs.cached_req_hash = ext::cached_info::request_hash(r);
+                nd_log!(self.log => Info, "client: cached_info: offering the hash of a kept CertificateRequest ({} bytes)", r.len());
+            }
         }
         let mut n = 0;
         let mut offered = [0u16; crate::config::MAX_SUITES];
@@ -156,6 +165,29 @@ impl Association {
         Ok(())
     }
 
+    /// The body of the server's CertificateRequest: the one it sent, or,
+    /// with cached_info answered for it (RFC 7924 4.2), the one we kept,
+    /// once the hash form carries the hash we offered.
+    #[cfg(feature = "cached-info")]
+    fn certificate_request_body<'b>(&self, env: &'b dyn Env, body: &'b [u8]) -> Result<&'b [u8], Fatal> {
+        use subtle::ConstantTimeEq;
+        if !self.hs.cached_req_used {
+            return Ok(body);
+        }
+        let hash = ext::cached_info::parse_certificate(body).map_err(|_| Fatal::decode())?;
+        if !bool::from(hash.ct_eq(&self.hs.cached_req_hash)) {
+            nd_log!(self.log => Warn, "client: cached_info: the server's request hash is not the one we offered");
+            return Err(Fatal::alert(alert::ILLEGAL_PARAMETER));
+        }
+        let kept = env.cached_certificate_request().ok_or(Fatal::alert(alert::INTERNAL_ERROR))?;
+        if ext::cached_info::request_hash(kept) != self.hs.cached_req_hash {
+            // The application changed what it lends since connect.
+            return Err(Fatal::alert(alert::INTERNAL_ERROR));
+        }
+        nd_log!(self.log => Info, "client: cached_info: the server sent the hash of the CertificateRequest we kept");
+        Ok(kept)
+    }
+
     /// Suites we offer, in preference order.
     fn offered_suites(&self) -> impl Iterator<Item = u16> + '_ {
         self.hs.offered.iter().copied().take_while(|&s| s != 0)
@@ -226,6 +258,8 @@ impl Association {
             ticket: cfg.tickets.then_some(ticket),
             #[cfg(feature = "cached-info")]
             cached_cert: (hs.cached_offer && offers_ecc(hs)).then_some(&hs.cached_hash),
+            #[cfg(feature = "cached-info")]
+            cached_req: (hs.cached_req_offer && offers_ecc(hs)).then_some(&hs.cached_req_hash),
         }
     }
 
@@ -398,10 +432,19 @@ impl Association {
             (State::ClientWaitServerHelloDone, msg::CERTIFICATE_REQUEST)
                 if kx == Some(KeyExchange::EcdheEcdsa) && !self.hs.ecc.cert_requested =>
             {
-                let usable = msg::certificate_request::parse(body).map_err(|_| Fatal::decode())?;
+                #[cfg(feature = "cached-info")]
+                let request = self.certificate_request_body(env, body)?;
+                #[cfg(not(feature = "cached-info"))]
+                let request = body;
+                let usable = msg::certificate_request::parse(request).map_err(|_| Fatal::decode())?;
                 if !usable && creds.keys.has_own() {
                     // We cannot sign anything the server accepts.
                     return Err(Fatal::alert(alert::HANDSHAKE_FAILURE));
+                }
+                // cached_info: the application may keep this request.
+                #[cfg(feature = "cached-info")]
+                if !self.hs.cached_req_used {
+                    env.store_certificate_request(body);
                 }
                 self.hs.ecc.cert_requested = true;
                 self.hs.transcript.update(message);
@@ -468,6 +511,8 @@ impl Association {
         let server_cid = answered.cid;
         #[cfg(feature = "cached-info")]
         let cached_answered = answered.cached_cert;
+        #[cfg(feature = "cached-info")]
+        let cached_req_answered = answered.cached_req;
         let ext::Answered {
             ems,
             reneg,
@@ -520,6 +565,7 @@ impl Association {
         #[cfg(feature = "cached-info")]
         {
             self.hs.cached_used = cached_answered && server_x509 && !resuming && kx == Some(KeyExchange::EcdheEcdsa);
+            self.hs.cached_req_used = cached_req_answered && !resuming && kx == Some(KeyExchange::EcdheEcdsa);
         }
         self.hs.ems = ems;
         self.hs.peer_secure_renegotiation = reneg;

@@ -88,9 +88,29 @@ pub trait Env {
         let _ = body;
     }
 
+    /// Client, cached_info (type cert_req, RFC 7924 4.2): the body of the
+    /// server's CertificateRequest message kept from an earlier handshake
+    /// with this server, as [`Env::store_certificate_request`] handed it
+    /// out. Its SHA-256 (TLS header, as for the certificate) is offered; a
+    /// server that answers sends only the hash, and this request says what
+    /// the server asks for (certificate types, signature algorithms).
+    /// Borrowed for the whole handshake. `None` (the default): not offered.
+    fn cached_certificate_request(&self) -> Option<&[u8]> {
+        None
+    }
+
+    /// Client, cached_info: the server's CertificateRequest body that was
+    /// just accepted in a full handshake, for the application to keep
+    /// (copy it) and lend back through [`Env::cached_certificate_request`]
+    /// next time; keep it only once the connection is established. Not
+    /// called when the hash form was used.
+    fn store_certificate_request(&mut self, body: &[u8]) {
+        let _ = body;
+    }
+
     /// Server, cached_info: answer a client's cached server certificate
-    /// (send the hash instead of our chain when it matches). The default:
-    /// yes.
+    /// and CertificateRequest (send the hash instead of our chain, of our
+    /// request, when it matches). The default: yes.
     fn cached_info_server(&self) -> bool {
         true
     }

@@ -306,6 +306,9 @@ impl Association {
             self.hs.cached_offer = offered.cached_cert.is_some();
             self.hs.cached_hash = offered.cached_cert.unwrap_or([0; 32]);
             self.hs.cached_used = false;
+            self.hs.cached_req_offer = offered.cached_req.is_some();
+            self.hs.cached_req_hash = offered.cached_req.unwrap_or([0; 32]);
+            self.hs.cached_req_used = false;
         }
         #[cfg(feature = "cid")]
         if let Some(c) = cid {
@@ -676,6 +679,21 @@ impl Association {
             if self.hs.cached_offer {
                 nd_log!(self.log => Info, "server: cached_info offered: {}", if self.hs.cached_used { "hash form" } else { "not matched, full chain" });
             }
+            // The CertificateRequest (type cert_req, RFC 7924 4.2): ours is
+            // always the same message; the hash form when we ask for a
+            // certificate and the client kept this request.
+            let mut req = [0u8; 16];
+            let mut w = Writer::new(&mut req);
+            let ours =
+                msg::certificate_request::write(&mut w).ok().map(|()| ext::cached_info::request_hash(w.written()));
+            self.hs.cached_req_used = self.hs.cached_req_offer
+                && ecc
+                && self.hs.ecc.cert_requested
+                && env.cached_info_server()
+                && ours.is_some_and(|h| bool::from(h.ct_eq(&self.hs.cached_req_hash)));
+            if self.hs.cached_req_offer {
+                nd_log!(self.log => Info, "server: cached_info offered for the CertificateRequest: {}", if self.hs.cached_req_used { "hash form" } else { "not used, full request" });
+            }
         }
         self.push_message(creds, env, 0, msg::SERVER_HELLO, write_body)?;
         #[cfg(feature = "ecc")]
@@ -857,6 +875,8 @@ fn server_hello_answer(src: &Sources<'_>) -> ext::Answer {
         cid: src.cid.negotiated.then_some((src.cid.rx, src.cid.rx_len)),
         #[cfg(feature = "cached-info")]
         cached_cert: hs.cached_used && !hs.resumed,
+        #[cfg(feature = "cached-info")]
+        cached_req: hs.cached_req_used && !hs.resumed,
         #[cfg(feature = "ecc")]
         ecc: (!hs.resumed && matches!(suite::info(hs.suite), Some((KeyExchange::EcdheEcdsa, _))))
             .then(|| {
@@ -928,6 +948,9 @@ pub(crate) fn write_body(src: &Sources<'_>, msg_type: u8, w: &mut Writer<'_>) ->
             }
             _ => server_key_exchange::write_psk(w, src.creds.psk.hint()),
         },
+        // cached_info: the hash form of our request (RFC 7924 4.2).
+        #[cfg(feature = "cached-info")]
+        msg::CERTIFICATE_REQUEST if hs.cached_req_used => ext::cached_info::write_certificate(w, &hs.cached_req_hash),
         #[cfg(feature = "ecc")]
         msg::CERTIFICATE_REQUEST => msg::certificate_request::write(w),
         msg::SERVER_HELLO_DONE => Ok(()),

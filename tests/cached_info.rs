@@ -56,6 +56,10 @@ struct CEnv {
     stored: Vec<Vec<u8>>,
     /// Server: answer cached_info.
     serve_cached: bool,
+    /// Client: the CertificateRequest body kept from an earlier handshake.
+    cached_req: Option<Vec<u8>>,
+    /// Client: what store_certificate_request was handed.
+    stored_req: Vec<Vec<u8>>,
 }
 
 impl CEnv {
@@ -67,6 +71,8 @@ impl CEnv {
             cached: None,
             stored: Vec::new(),
             serve_cached: true,
+            cached_req: None,
+            stored_req: Vec::new(),
         }
     }
 }
@@ -92,6 +98,12 @@ impl Env for CEnv {
     }
     fn store_server_certificate(&mut self, body: &[u8]) {
         self.stored.push(body.to_vec());
+    }
+    fn cached_certificate_request(&self) -> Option<&[u8]> {
+        self.cached_req.as_deref()
+    }
+    fn store_certificate_request(&mut self, body: &[u8]) {
+        self.stored_req.push(body.to_vec());
     }
     fn cached_info_server(&self) -> bool {
         self.serve_cached
@@ -120,13 +132,22 @@ impl Lock {
     /// The server with the key `key` (of its chain's leaf), with or
     /// without a cookie exchange.
     fn with(ce: CEnv, se: CEnv, key: &str, cookie: bool) -> Lock {
+        Lock::auth(ce, se, key, cookie, None)
+    }
+    /// With `client`: the server asks for the client's certificate, the
+    /// client has the key `client` (the leaf of the chain its env lends).
+    fn auth(ce: CEnv, se: CEnv, key: &str, cookie: bool, client: Option<&str>) -> Lock {
         let mut cfg = client_config();
         cfg.suites = [CCM8, 0, 0, 0];
         let mut c = new_conn(&cfg);
         c.set_server_name(b"server.example").unwrap();
+        if let Some(k) = client {
+            c.set_own_key(&pki(&format!("{k}.key.der"))).unwrap();
+        }
         let mut cfg = server_config();
         cfg.suites = [CCM8, 0, 0, 0];
         cfg.require_cookie = cookie;
+        cfg.client_auth = client.is_some();
         let mut s = new_conn(&cfg);
         s.set_own_key(&pki(&format!("{key}.key.der"))).unwrap();
         let mut l = Lock { c, s, ce, se, queue: VecDeque::new(), s_bytes: 0, c_bytes: 0, tamper: None };
@@ -387,4 +408,222 @@ fn the_hash_reading() {
     let want: [u8; 32] = sha2::Sha256::digest(&msg).into();
     assert_eq!(cached_info::certificate_hash(&body), want);
     assert_eq!(cached_info::chain_hash(&chain(SERVER)).unwrap(), want);
+}
+
+// ---- The CertificateRequest (type cert_req, RFC 7924 section 4.2) ----
+
+const CLIENT: &[&str] = &["client-eui", "int"];
+/// Our server's CertificateRequest body: ecdsa_sign, ecdsa_secp256r1_sha256,
+/// no certificate_authorities.
+const OUR_REQUEST: &[u8] = &[1, 64, 0, 2, 4, 3, 0, 0];
+
+/// A handshake with client authentication: the client env lends CLIENT,
+/// keeps `cert` and `req` (bodies) from an earlier handshake.
+fn auth_lock(seed: u64, cert: Option<Vec<u8>>, req: Option<Vec<u8>>, serve: bool) -> Lock {
+    let mut ce = CEnv::new(seed, Some(CLIENT));
+    ce.cached = cert;
+    ce.cached_req = req;
+    let mut se = CEnv::new(seed + 1, Some(SERVER));
+    se.serve_cached = serve;
+    let mut l = Lock::auth(ce, se, "server", true, Some("client-eui"));
+    l.run();
+    l
+}
+
+/// Collects the body of each CertificateRequest the server sends.
+fn sent_request(l: &mut Lock) -> std::rc::Rc<std::cell::RefCell<Vec<Vec<u8>>>> {
+    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let s = seen.clone();
+    l.tamper = Some(Box::new(move |d: &mut Vec<u8>| {
+        if let Some((_, hdr)) = find_message(d, 13) {
+            let n = u32::from_be_bytes([0, d[hdr + 1], d[hdr + 2], d[hdr + 3]]) as usize;
+            s.borrow_mut().push(d[hdr + 12..hdr + 12 + n].to_vec());
+        }
+    }));
+    seen
+}
+
+#[test]
+fn second_handshake_carries_the_request_hash() {
+    // First: the full request, handed out to keep, with the chain.
+    let mut l = auth_lock(101, None, None, true);
+    assert!(l.connected(), "{:?} {:?}", l.c.last_alert(), l.s.last_alert());
+    l.exchange();
+    assert_eq!(l.ce.stored_req, vec![OUR_REQUEST.to_vec()]);
+    assert_eq!(l.ce.stored, vec![cert_body(SERVER)]);
+    let full = l.s_bytes;
+    let eui = l.s.x509_peer().eui64;
+
+    // Second: both kept; both hash forms; the client still authenticates.
+    let mut ce = CEnv::new(103, Some(CLIENT));
+    ce.cached = Some(cert_body(SERVER));
+    ce.cached_req = Some(OUR_REQUEST.to_vec());
+    let mut l = Lock::auth(ce, CEnv::new(104, Some(SERVER)), "server", false, Some("client-eui"));
+    let seen = sent_request(&mut l);
+    l.run();
+    assert!(l.connected(), "{:?} {:?}", l.c.last_alert(), l.s.last_alert());
+    l.exchange();
+    assert!(l.ce.stored_req.is_empty() && l.ce.stored.is_empty());
+    assert_eq!(l.s.x509_peer().eui64, eui, "the client authenticated with the kept request");
+    let sent = seen.borrow().clone();
+    assert_eq!(sent.len(), 1);
+    let mut hash_form = vec![32];
+    hash_form.extend_from_slice(&cached_info::request_hash(OUR_REQUEST));
+    assert_eq!(sent[0], hash_form, "the hash form of the request");
+
+    // The request alone kept: its hash form, the chain in full.
+    let l = auth_lock(105, None, Some(OUR_REQUEST.to_vec()), true);
+    assert!(l.connected(), "{:?} {:?}", l.c.last_alert(), l.s.last_alert());
+    assert!(l.ce.stored_req.is_empty());
+    assert_eq!(l.ce.stored, vec![cert_body(SERVER)]);
+    let req_only = l.s_bytes;
+    // The chain alone kept: the full request, handed out to keep.
+    let l = auth_lock(107, Some(cert_body(SERVER)), None, true);
+    assert!(l.connected(), "{:?} {:?}", l.c.last_alert(), l.s.last_alert());
+    assert_eq!(l.ce.stored_req, vec![OUR_REQUEST.to_vec()]);
+    assert!(l.ce.stored.is_empty());
+    let cert_only = l.s_bytes;
+    // Our request is 8 bytes, its hash form 33: caching it costs
+    // 25 bytes in the CertificateRequest and 1 in the answer (printed; a
+    // request with certificate_authorities is where it saves).
+    println!(
+        "cached_info with client authentication: server sent {full} bytes (nothing kept), \
+         {req_only} (request kept), {cert_only} (chain kept)"
+    );
+    assert!(req_only > full && req_only <= full + 25 + 7 + 4, "{full} -> {req_only}");
+}
+
+#[test]
+fn a_stale_request_hash_gets_the_full_request() {
+    // A request the server does not send (another algorithm): the full one.
+    let l = auth_lock(111, None, Some(vec![1, 64, 0, 2, 4, 1, 0, 0]), true);
+    assert!(l.connected(), "{:?} {:?}", l.c.last_alert(), l.s.last_alert());
+    assert_eq!(l.ce.stored_req, vec![OUR_REQUEST.to_vec()]);
+    // A server without cached_info: the same.
+    let l = auth_lock(113, None, Some(OUR_REQUEST.to_vec()), false);
+    assert!(l.connected(), "{:?} {:?}", l.c.last_alert(), l.s.last_alert());
+    assert_eq!(l.ce.stored_req, vec![OUR_REQUEST.to_vec()]);
+}
+
+#[test]
+fn a_kept_request_without_client_authentication_is_not_answered() {
+    // The server does not ask for a certificate: no cert_req answer, no
+    // request, the handshake completes with the chain in full.
+    let mut ce = CEnv::new(121, None);
+    ce.cached_req = Some(OUR_REQUEST.to_vec());
+    let mut l = Lock::new(ce, CEnv::new(122, Some(SERVER)));
+    l.run();
+    assert!(l.connected(), "{:?} {:?}", l.c.last_alert(), l.s.last_alert());
+    assert!(l.ce.stored_req.is_empty());
+    assert_eq!(l.ce.stored, vec![cert_body(SERVER)]);
+}
+
+#[test]
+fn the_client_uses_what_the_kept_request_asks_for() {
+    // The kept request allows no ECDSA-SHA256 key; the server's hash form
+    // carries its hash (the server is tampered to answer it): the client,
+    // having a key, refuses with handshake_failure as for the full request.
+    let other: Vec<u8> = vec![1, 64, 0, 2, 4, 1, 0, 0];
+    let mut ce = CEnv::new(131, Some(CLIENT));
+    ce.cached_req = Some(other.clone());
+    let mut l = Lock::auth(ce, CEnv::new(132, Some(SERVER)), "server", false, Some("client-eui"));
+    let theirs = cached_info::request_hash(&other);
+    // Swap our request's hash for the kept one and add the answer.
+    l.tamper = Some(Box::new(move |d: &mut Vec<u8>| {
+        let Some((rec, hdr)) = find_message(d, 13) else { return };
+        // The server sent its full request (8 bytes): replace it by the hash form.
+        assert_eq!(&d[hdr + 12..hdr + 20], OUR_REQUEST);
+        let mut form = vec![32];
+        form.extend_from_slice(&theirs);
+        grow(d, rec, hdr, hdr + 12, 8, &form);
+        // The answer {cert_req}, added to the ServerHello's extensions.
+        let (srec, shdr) = find_message(d, 2).expect("ServerHello in the flight");
+        let ext = server_hello_extensions(d, shdr);
+        let at = ext + 2;
+        grow(d, srec, shdr, at, 0, &[0, 25, 0, 3, 0, 1, 2]);
+        let el = u16::from_be_bytes([d[ext], d[ext + 1]]) + 7;
+        d[ext..ext + 2].copy_from_slice(&el.to_be_bytes());
+    }));
+    l.run();
+    assert!(l.c.state() != State::Connected);
+    let t = u64::from(client_config().handshake_timeout_ms);
+    let _ = l.c.handle_timeout(t);
+    assert_eq!(l.c.last_alert().description, alert::HANDSHAKE_FAILURE);
+}
+
+/// Replace `n` bytes at `pos` of the handshake message (record `rec`,
+/// header `hdr`, unfragmented) by `with`, fixing the three lengths.
+fn grow(d: &mut Vec<u8>, rec: usize, hdr: usize, pos: usize, n: usize, with: &[u8]) {
+    d.splice(pos..pos + n, with.iter().copied());
+    let delta = with.len() as i64 - n as i64;
+    let rl = (i64::from(u16::from_be_bytes([d[rec + 11], d[rec + 12]])) + delta) as u16;
+    d[rec + 11..rec + 13].copy_from_slice(&rl.to_be_bytes());
+    for off in [hdr + 1, hdr + 9] {
+        let l = (i64::from(u32::from_be_bytes([0, d[off], d[off + 1], d[off + 2]])) + delta) as u32;
+        d[off..off + 3].copy_from_slice(&l.to_be_bytes()[1..]);
+    }
+}
+
+#[test]
+fn a_request_hash_form_nobody_negotiated_is_refused() {
+    // The client kept nothing; the server's request is replaced by a hash
+    // form: parsed as a request, it is decode_error.
+    let ce = CEnv::new(141, Some(CLIENT));
+    let mut l = Lock::auth(ce, CEnv::new(142, Some(SERVER)), "server", false, Some("client-eui"));
+    l.tamper = Some(Box::new(|d: &mut Vec<u8>| {
+        let Some((rec, hdr)) = find_message(d, 13) else { return };
+        let mut form = vec![32];
+        form.extend_from_slice(&cached_info::request_hash(OUR_REQUEST));
+        grow(d, rec, hdr, hdr + 12, 8, &form);
+    }));
+    l.run();
+    l.client_refused(alert::DECODE_ERROR);
+}
+
+#[test]
+fn a_request_hash_form_with_another_hash_or_truncated_is_refused() {
+    for (seed, flip, want) in [(151u64, true, alert::ILLEGAL_PARAMETER), (153, false, alert::DECODE_ERROR)] {
+        let mut l = Lock::auth(
+            {
+                let mut ce = CEnv::new(seed, Some(CLIENT));
+                ce.cached_req = Some(OUR_REQUEST.to_vec());
+                ce
+            },
+            CEnv::new(seed + 1, Some(SERVER)),
+            "server",
+            false,
+            Some("client-eui"),
+        );
+        l.tamper = Some(Box::new(move |d: &mut Vec<u8>| {
+            let Some((rec, hdr)) = find_message(d, 13) else { return };
+            assert_eq!(d[hdr + 12], 32, "hash form");
+            if flip {
+                d[hdr + 12 + 32] ^= 1;
+            } else {
+                cut(d, rec, hdr, hdr + 12 + 32, 1);
+            }
+        }));
+        l.run();
+        l.client_refused(want);
+    }
+}
+
+#[test]
+fn an_answer_for_a_type_not_offered_is_refused() {
+    // The client offered only the chain; the server's answer is changed
+    // to {cert, cert_req}: illegal_parameter.
+    let mut ce = CEnv::new(161, None);
+    ce.cached = Some(cert_body(SERVER));
+    let mut l = Lock::new(ce, CEnv::new(162, Some(SERVER)));
+    l.tamper = Some(Box::new(|d: &mut Vec<u8>| {
+        let Some((rec, hdr)) = find_message(d, 2) else { return };
+        let answer = [0, 25, 0, 3, 0, 1, 1];
+        let ext = server_hello_extensions(d, hdr);
+        let pos = (ext..d.len() - 6).find(|&i| d[i..i + 7] == answer).expect("cached_info answered");
+        grow(d, rec, hdr, pos, 7, &[0, 25, 0, 4, 0, 2, 1, 2]);
+        let el = u16::from_be_bytes([d[ext], d[ext + 1]]) + 1;
+        d[ext..ext + 2].copy_from_slice(&el.to_be_bytes());
+    }));
+    l.run();
+    l.client_refused(alert::ILLEGAL_PARAMETER);
 }

@@ -103,6 +103,15 @@ pub(crate) struct Handshake {
     /// The server's Certificate is in the hash form (negotiated).
     #[cfg(feature = "cached-info")]
     pub cached_used: bool,
+    /// The same for the server's CertificateRequest (type cert_req):
+    /// client, the hash of the request we kept; server, the one offered.
+    #[cfg(feature = "cached-info")]
+    pub cached_req_hash: [u8; 32],
+    #[cfg(feature = "cached-info")]
+    pub cached_req_offer: bool,
+    /// The server's CertificateRequest is in the hash form (negotiated).
+    #[cfg(feature = "cached-info")]
+    pub cached_req_used: bool,
 }
 
 impl Handshake {

@@ -173,6 +173,9 @@ pub(crate) struct Offer<'a> {
     /// cached_info (RFC 7924): the hash of the server Certificate we kept.
     #[cfg(feature = "cached-info")]
     pub cached_cert: Option<&'a [u8; cached_info::HASH_LEN]>,
+    /// cached_info: the hash of the server CertificateRequest we kept.
+    #[cfg(feature = "cached-info")]
+    pub cached_req: Option<&'a [u8; cached_info::HASH_LEN]>,
 }
 
 /// The extensions of a ClientHello: extended_master_secret,
@@ -206,8 +209,8 @@ pub(crate) fn write_offer(w: &mut Writer<'_>, o: &Offer<'_>) -> Result<(), Error
         session_ticket::write_offer(w, t)?;
     }
     #[cfg(feature = "cached-info")]
-    if let Some(h) = o.cached_cert {
-        cached_info::write_offer(w, h)?;
+    if o.cached_cert.is_some() || o.cached_req.is_some() {
+        cached_info::write_offer(w, o.cached_cert, o.cached_req)?;
     }
     Ok(())
 }
@@ -241,6 +244,9 @@ pub(crate) struct Offered<'a> {
     /// cached_info (RFC 7924): the cert hash offered (SHA-256 length).
     #[cfg(feature = "cached-info")]
     pub cached_cert: Option<[u8; cached_info::HASH_LEN]>,
+    /// cached_info: the cert_req hash offered (SHA-256 length).
+    #[cfg(feature = "cached-info")]
+    pub cached_req: Option<[u8; cached_info::HASH_LEN]>,
 }
 
 /// Server: read a ClientHello's extensions (validated by [`Extensions::parse`]);
@@ -264,6 +270,8 @@ pub(crate) fn read_offer<'a>(exts: Extensions<'a>, scsv: bool) -> Result<Offered
         ticket: None,
         #[cfg(feature = "cached-info")]
         cached_cert: None,
+        #[cfg(feature = "cached-info")]
+        cached_req: None,
     };
     for (t, data) in exts {
         match t {
@@ -298,7 +306,11 @@ pub(crate) fn read_offer<'a>(exts: Extensions<'a>, scsv: bool) -> Result<Offered
             #[cfg(feature = "cid")]
             CONNECTION_ID => o.cid = Some(connection_id::read(data)?),
             #[cfg(feature = "cached-info")]
-            CACHED_INFO => o.cached_cert = cached_info::read_offer(data)?,
+            CACHED_INFO => {
+                let c = cached_info::read_offer(data)?;
+                o.cached_cert = c.cert;
+                o.cached_req = c.req;
+            }
             _ => {}
         }
     }
@@ -335,6 +347,9 @@ pub(crate) struct Answer {
     /// cached_info: the Certificate comes in the hash form (RFC 7924 4.1).
     #[cfg(feature = "cached-info")]
     pub cached_cert: bool,
+    /// cached_info: the CertificateRequest comes in the hash form (4.2).
+    #[cfg(feature = "cached-info")]
+    pub cached_req: bool,
 }
 
 impl Answer {
@@ -347,7 +362,7 @@ impl Answer {
         #[cfg(feature = "tickets")]
         let ecc = ecc || self.ticket;
         #[cfg(feature = "cached-info")]
-        let ecc = ecc || self.cached_cert;
+        let ecc = ecc || self.cached_cert || self.cached_req;
         #[cfg(feature = "cid")]
         let cid = self.cid.is_some();
         #[cfg(not(feature = "cid"))]
@@ -396,8 +411,8 @@ pub(crate) fn write_answer(w: &mut Writer<'_>, a: &Answer) -> Result<(), Error> 
         session_ticket::write_answer(w)?;
     }
     #[cfg(feature = "cached-info")]
-    if a.cached_cert {
-        cached_info::write_answer(w)?;
+    if a.cached_cert || a.cached_req {
+        cached_info::write_answer(w, a.cached_cert, a.cached_req)?;
     }
     Ok(())
 }
@@ -426,6 +441,9 @@ pub(crate) struct Answered<'a> {
     /// cached_info answered: the Certificate comes in the hash form.
     #[cfg(feature = "cached-info")]
     pub cached_cert: bool,
+    /// cached_info answered: the CertificateRequest comes in the hash form.
+    #[cfg(feature = "cached-info")]
+    pub cached_req: bool,
     /// The server's CID (connection_id answered; possibly empty).
     #[cfg(feature = "cid")]
     pub cid: Option<&'a [u8]>,
@@ -450,6 +468,8 @@ pub(crate) fn read_answer<'a>(exts: Extensions<'a>, o: &Offer<'_>) -> Result<Ans
         ticket: false,
         #[cfg(feature = "cached-info")]
         cached_cert: false,
+        #[cfg(feature = "cached-info")]
+        cached_req: false,
         #[cfg(feature = "cid")]
         cid: None,
         #[cfg(not(feature = "cid"))]
@@ -469,9 +489,9 @@ pub(crate) fn read_answer<'a>(exts: Extensions<'a>, o: &Offer<'_>) -> Result<Ans
             #[cfg(feature = "cid")]
             CONNECTION_ID if o.cid.is_some() => a.cid = Some(connection_id::read_answer(data)?),
             #[cfg(feature = "cached-info")]
-            CACHED_INFO if o.cached_cert.is_some() => {
-                cached_info::read_answer(data)?;
-                a.cached_cert = true;
+            CACHED_INFO if o.cached_cert.is_some() || o.cached_req.is_some() => {
+                (a.cached_cert, a.cached_req) =
+                    cached_info::read_answer(data, o.cached_cert.is_some(), o.cached_req.is_some())?;
             }
             EXTENDED_MASTER_SECRET => {
                 extended_master_secret::read(data)?;
@@ -539,6 +559,8 @@ mod tests {
             ecc: None,
             #[cfg(feature = "cached-info")]
             cached_cert: None,
+            #[cfg(feature = "cached-info")]
+            cached_req: None,
         }
     }
 
@@ -583,6 +605,8 @@ mod tests {
             ecc: None,
             #[cfg(feature = "cached-info")]
             cached_cert: false,
+            #[cfg(feature = "cached-info")]
+            cached_req: false,
         };
         write_answer(&mut w, &answer).unwrap();
         let n = w.len();
