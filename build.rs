@@ -191,12 +191,15 @@ const TA_TABLE_BYTES: usize = 48;
 /// Certificate mode (feature `x509`): what the peer's chain proved or why
 /// it was refused, kept by the connection.
 const X509_PEER_BYTES: usize = 16;
-/// cached_info (feature `cached-info`, RFC 7924): the hash offered or
-/// matched and two flags, in the handshake state.
-const CACHED_INFO_HANDSHAKE_BYTES: usize = 40;
-/// cached_info in the C callbacks: the kept Certificate (pointer, length),
-/// the hook (function, user) and the server switch.
-const CACHED_INFO_CALLBACK_BYTES: usize = 40;
+/// cached_info (feature `cached-info`, RFC 7924): the hashes offered or
+/// matched (Certificate, CertificateRequest) and their flags, in the
+/// handshake state (the 32 bytes of the second hash and its two flags
+/// mostly fill padding: +8).
+const CACHED_INFO_HANDSHAKE_BYTES: usize = 48;
+/// cached_info in the C callbacks: the kept Certificate and
+/// CertificateRequest (pointer, length), their hooks (function, user) and
+/// the server switch.
+const CACHED_INFO_CALLBACK_BYTES: usize = 72;
 /// Per-handshake state of a trust anchor mode (which anchor, seq, generation).
 const TTP_HANDSHAKE_BYTES: usize = 12;
 /// AuthzCert client credentials: the pinned server key (a P-256 point and a flag).

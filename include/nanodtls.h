@@ -62,13 +62,13 @@
 /** Largest RFC 5077 session ticket a client keeps (feature tickets; GnuTLS issues about 390 bytes, OpenSSL about 180 (about 600 for a session with our X.509 client certificate, which its ticket holds), Mbed TLS about 150; a larger one is not kept and the next handshake is a full one). A server seals its tickets in the same buffer (about 110 bytes plus the peer identity): below that it issues none. */
 #define NANODTLS_MAX_TICKET 512
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 6424
+#define NANODTLS_CTX_SIZE 6464
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 803
+#define NANODTLS_CTX_WORDS 808
 /** Size of one nanodtls_peer slot in bytes. */
-#define NANODTLS_PEER_SIZE 5128
+#define NANODTLS_PEER_SIZE 5136
 /** Size of one nanodtls_peer slot in 64-bit words. */
-#define NANODTLS_PEER_WORDS 641
+#define NANODTLS_PEER_WORDS 642
 /** Largest blob nanodtls_session_export writes (it contains the master secret). */
 #define NANODTLS_SESSION_BLOB_MAX 754
 /** Largest trust anchor window state nanodtls_ta_export writes (see docs/ttp.md). */
@@ -78,9 +78,9 @@
 /** Size of one nanodtls_session_entry in 64-bit words. */
 #define NANODTLS_SESSION_ENTRY_WORDS 28
 /** Size of nanodtls_endpoint in bytes. */
-#define NANODTLS_ENDPOINT_SIZE 2224
+#define NANODTLS_ENDPOINT_SIZE 2256
 /** Size of nanodtls_endpoint in 64-bit words. */
-#define NANODTLS_ENDPOINT_WORDS 278
+#define NANODTLS_ENDPOINT_WORDS 282
 
 
 /**
@@ -553,6 +553,17 @@ typedef struct nanodtls_ctx {
  * sent the hash form. Called from inside nanodtls_feed.
  */
 typedef void (*nanodtls_server_certificate_fn)(void *user, const uint8_t *body, size_t len);
+
+/**
+ * Hook that receives the server's CertificateRequest message body (RFC
+ * 5246 7.4.4: certificate types, signature algorithms, CA names) after a
+ * full handshake's request was accepted: copy it (the pointer is valid
+ * for the call only) and keep it once the handshake completes, to lend it
+ * back next time with nanodtls_set_cached_certificate_request. Not
+ * called when the server sent the hash form. Called from inside
+ * nanodtls_feed.
+ */
+typedef void (*nanodtls_certificate_request_fn)(void *user, const uint8_t *body, size_t len);
 
 /**
  * Opaque server endpoint: cookie secrets, configuration and the PSK
@@ -1330,9 +1341,34 @@ nanodtls_status nanodtls_set_server_certificate_hook(struct nanodtls_ctx *ctx,
                                                      void *user);
 
 /**
+ * Client: lend the server's CertificateRequest message body kept from an
+ * earlier handshake with this server (what the
+ * nanodtls_certificate_request_fn hook received, or provisioned): its
+ * SHA-256 is offered in cached_info (type cert_req, RFC 7924 4.2), and a
+ * server whose request is the same sends only the hash; the client then
+ * answers what this kept request asks for. Offered whenever an ECDHE_ECDSA
+ * suite is offered. BORROWED: it must stay valid and unchanged until the
+ * handshake ends. Set before nanodtls_connect (NANODTLS_E_STATE
+ * otherwise); (NULL, 0) removes it. NANODTLS_E_INVALID_ARG if it is not a
+ * CertificateRequest body.
+ */
+nanodtls_status nanodtls_set_cached_certificate_request(struct nanodtls_ctx *ctx,
+                                                        const uint8_t *body,
+                                                        size_t len);
+
+/**
+ * Client: register the hook that receives the server's CertificateRequest
+ * body to keep (see nanodtls_certificate_request_fn); NULL removes it.
+ */
+nanodtls_status nanodtls_set_certificate_request_hook(struct nanodtls_ctx *ctx,
+                                                      nanodtls_certificate_request_fn hook,
+                                                      void *user);
+
+/**
  * Server: answer clients' cached_info (`on` non-zero, the default) by
- * sending the hash of our Certificate instead of the chain when the
- * client's hash matches, or never (0).
+ * sending the hash of our Certificate instead of the chain (and of our
+ * CertificateRequest instead of the request) when the client's hash
+ * matches, or never (0).
  */
 nanodtls_status nanodtls_set_cached_info(struct nanodtls_ctx *ctx, int on);
 

@@ -80,7 +80,8 @@ pub(crate) struct Callbacks {
     pub clock_ms: u64,
     /// Certificate mode: trust anchors, wall clock, identity hook.
     pub x509: super::x509::X509Callbacks,
-    /// cached_info: the kept server Certificate, its hook, the server switch.
+    /// cached_info: the kept server Certificate and CertificateRequest,
+    /// their hooks, the server switch.
     pub cached: super::cached_info::CachedInfoCallbacks,
 }
 
@@ -289,6 +290,14 @@ impl Env for Callbacks {
         self.cached.store(body)
     }
 
+    #[cfg(feature = "cached-info")]
+    fn cached_certificate_request(&self) -> Option<&[u8]> {
+        self.cached.cached_request()
+    }
+    #[cfg(feature = "cached-info")]
+    fn store_certificate_request(&mut self, body: &[u8]) {
+        self.cached.store_request(body)
+    }
     #[cfg(feature = "cached-info")]
     fn cached_info_server(&self) -> bool {
         self.cached.serve()
