@@ -75,6 +75,7 @@ struct options {
     unsigned long rebind_after;  /* 0 = never */
     const char *authz_cert;      /* --authz-cert FILE, or NULL */
     const char *cached_info;     /* --cached-info FILE, or NULL */
+    const char *cached_request;  /* --cached-request FILE, or NULL */
 };
 
 /* Everything the loop needs. Static storage: the context is ~6 KiB. */
@@ -113,6 +114,13 @@ static uint8_t g_cached_new[8192];
 static size_t g_cached_new_len;
 static int g_cached_new_seen;
 static void keep_server_certificate(void *user, const uint8_t *body, size_t len);
+/* --cached-request: the same for the server's CertificateRequest body. */
+static uint8_t g_req[1024];
+static size_t g_req_len;
+static uint8_t g_req_new[1024];
+static size_t g_req_new_len;
+static int g_req_new_seen;
+static void keep_certificate_request(void *user, const uint8_t *body, size_t len);
 
 static void usage(FILE *out)
 {
@@ -120,7 +128,7 @@ static void usage(FILE *out)
             "usage: nanodtls-client --host H --port P [--psk-id ID --psk HEX]\n"
             "                       [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...\n"
             "                       [--key-via-callback] [--keylog FILE]\n"
-            "                       [--authz-cert FILE] [--cached-info FILE]\n"
+            "                       [--authz-cert FILE] [--cached-info FILE] [--cached-request FILE]\n"
             "                       [--mtu N] [--mfl N] [--rsl N] [--sni NAME] [--heartbeat]\n"
             "                       [--cid N] [--rebind-after K]\n"
             "                       [--resume] [--tickets] [--session-in FILE] [--session-out FILE]\n"
@@ -137,6 +145,15 @@ static void usage(FILE *out)
             "                   sends the hash, the kept chain is validated); after a\n"
             "                   full handshake write the server's Certificate to F;\n"
             "                   prints \"CACHED-INFO used=0|1\"\n"
+            "  --cached-request F  cached_info for the server's CertificateRequest (RFC\n"
+            "                   7924 4.2): if F exists, offer the hash of the request\n"
+            "                   kept in it (the server then sends the hash, the kept\n"
+            "                   request is answered); after a full handshake in which\n"
+            "                   the server asked for a certificate write its request to\n"
+            "                   F; prints \"CACHED-REQUEST used=0|1\"\n",
+            ND_CREDS_HELP);
+    /* Two strings: C99 promises string literals of 4095 bytes only. */
+    fprintf(out,
             "  --mtu N          largest datagram to send (%lu-%lu, default: library default)\n"
             "  --mfl N          request max_fragment_length N (512, 1024, 2048, 4096)\n"
             "  --rsl N          offer record_size_limit N (RFC 8449, 64-16384): the largest\n"
@@ -177,7 +194,7 @@ static void usage(FILE *out)
             "SHA-256 of the server's SubjectPublicKeyInfo), \"HEARTBEAT OK rtt=<ms>\",\n"
             "then \"RECV <text>\" per record received.\n"
             "exit: 0 ok, 1 failure (or no reply to --send), 2 usage error\n",
-            ND_CREDS_HELP, ND_MTU_MIN, ND_MTU_MAX, NANODTLS_MAX_CID, MAX_TIMEOUT_MS, DEFAULT_TIMEOUT_MS);
+            ND_MTU_MIN, ND_MTU_MAX, NANODTLS_MAX_CID, MAX_TIMEOUT_MS, DEFAULT_TIMEOUT_MS);
 }
 
 #define usage_error(...) nd_usage_error("nanodtls-client", usage, __VA_ARGS__)
@@ -198,11 +215,13 @@ enum {
     OPT_REBIND_AFTER,
     OPT_AUTHZ_CERT,
     OPT_CACHED_INFO,
+    OPT_CACHED_REQUEST,
     OPT_COUNT
 };
 static const char *const option_names[OPT_COUNT] = {
     "--host",        "--port", "--send",         "--send-hex",   "--mtu", "--timeout-ms", "--mfl", "--rsl", "--sni",
     "--session-in", "--session-out", "--cid", "--rebind-after", "--authz-cert", "--cached-info",
+    "--cached-request",
 };
 
 /* Returns -1 when the options are fine, otherwise the exit code. */
@@ -303,6 +322,9 @@ static int parse_args(int argc, char **argv, struct options *o)
         case OPT_CACHED_INFO:
             o->cached_info = v;
             break;
+        case OPT_CACHED_REQUEST:
+            o->cached_request = v;
+            break;
         case OPT_CID: {
             unsigned long n;
             if (nd_parse_ulong(v, 0, NANODTLS_MAX_CID, &n) != 0) {
@@ -374,6 +396,15 @@ static int parse_args(int argc, char **argv, struct options *o)
             }
             g_cached_len = 0;
         }
+    }
+    if (o->cached_request != NULL &&
+        nd_read_file(o->cached_request, g_req, sizeof g_req, &g_req_len) != 0) {
+        if (errno != ENOENT) {
+            fprintf(stderr, "nanodtls-client: cannot read --cached-request %s: %s\n", o->cached_request,
+                    strerror(errno));
+            return ND_EXIT_USAGE;
+        }
+        g_req_len = 0;
     }
     return -1;
 }
@@ -660,7 +691,38 @@ static int configure(struct client *c, const struct options *o)
             }
         }
     }
+    if (o->cached_request != NULL) {
+        st = nanodtls_set_certificate_request_hook(&c->ctx, keep_certificate_request, NULL);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("--cached-request", st, NULL);
+            return -1;
+        }
+        if (g_req_len > 0) {
+            st = nanodtls_set_cached_certificate_request(&c->ctx, g_req, g_req_len);
+            if (st == NANODTLS_E_INVALID_ARG) {
+                fprintf(stderr,
+                        "nanodtls-client: warning: --cached-request %s is no CertificateRequest body: not offered\n",
+                        o->cached_request);
+                g_req_len = 0;
+            } else if (st != NANODTLS_OK) {
+                nd_print_failure("--cached-request", st, NULL);
+                return -1;
+            }
+        }
+    }
     return 0;
+}
+
+/* --cached-request: the server's CertificateRequest body, kept until the
+ * handshake completes (then written to the file). */
+static void keep_certificate_request(void *user, const uint8_t *body, size_t len)
+{
+    (void)user;
+    if (len <= sizeof g_req_new) {
+        memcpy(g_req_new, body, len);
+        g_req_new_len = len;
+        g_req_new_seen = 1;
+    }
 }
 
 /* --cached-info: the server's validated Certificate body, kept until the
@@ -712,6 +774,14 @@ static void announce(struct client *c, int offered_session, int tickets)
             nd_vlog("server Certificate written to %s (%zu bytes)", o->cached_info, g_cached_new_len);
         }
         g_cached_new_seen = 0;
+    }
+    if (o->cached_request != NULL && !(offered_session && info.resumed)) {
+        /* The hash form was used when a request was lent and none handed out. */
+        printf("CACHED-REQUEST used=%d\n", g_req_len > 0 && !g_req_new_seen);
+        if (g_req_new_seen && nd_write_private_file(o->cached_request, g_req_new, g_req_new_len) == 0) {
+            nd_vlog("server CertificateRequest written to %s (%zu bytes)", o->cached_request, g_req_new_len);
+        }
+        g_req_new_seen = 0;
     }
     fflush(stdout);
     if (c->o->cid >= 0) {

@@ -6,7 +6,7 @@
  *   nanodtls-server --host H --port P [--psk-id ID --psk HEX]
  *                   [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...
  *                   [--client-auth] [--sni NAME] [--heartbeat [--heartbeat-interval MS]]
- *                   [--cid N] [--tickets]
+ *                   [--cid N] [--tickets] [--no-cached-info]
  *                   [--echo] [--once] [--mtu N] [--rsl N] [--peers N] [--idle-timeout-ms N]
  *                   [--handshake-timeout-ms N] [--half-open-timeout-ms N] [--stats]
  *                   [--ta ID:HEXKEY[:16|32]]... [--ta-state FILE] [--verbose]
@@ -67,6 +67,7 @@ struct options {
     const char *sni;   /* only accept this server_name (NULL: any) */
     int heartbeat;
     int tickets;                  /* --tickets: RFC 5077 tickets instead of the cache */
+    int no_cached_info;           /* --no-cached-info: never answer cached_info */
     unsigned long hb_interval_ms; /* 0 = never ping */
     unsigned long n_peers;
     int idle_set;
@@ -125,7 +126,8 @@ static void usage(FILE *out)
             "                       [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...\n"
             "                       [--key-via-callback] [--keylog FILE]\n"
             "                       [--client-auth] [--sni NAME] [--heartbeat [--heartbeat-interval MS]]\n"
-            "                       [--cid N] [--tickets] [--echo] [--once] [--mtu N] [--rsl N] [--peers N] [--idle-timeout-ms N]\n"
+            "                       [--cid N] [--tickets] [--no-cached-info] [--echo] [--once] [--mtu N] [--rsl N]\n"
+            "                       [--peers N] [--idle-timeout-ms N]\n"
             "                       [--handshake-timeout-ms N] [--half-open-timeout-ms N] [--stats]\n"
             "                       [--ta ID:HEXKEY[:16|32]]... [--ta-state FILE] [--verbose]\n"
             "\n"
@@ -145,6 +147,8 @@ static void usage(FILE *out)
             "  --tickets        issue RFC 5077 session tickets (stateless: sealed under\n"
             "                   a key drawn at start, rotated every 2 h) and resume\n"
             "                   from them; the session cache is then not used\n"
+            "  --no-cached-info do not answer cached_info (RFC 7924): a client that kept\n"
+            "                   our chain (or CertificateRequest) gets it in full\n"
             "  --cid N          negotiate a connection ID (RFC 9146) with clients that\n"
             "                   offer one, asking for an N-byte CID (0: none wanted); a\n"
             "                   peer found by its CID at a new address moves there:\n"
@@ -265,6 +269,10 @@ static int parse_args(int argc, char **argv, struct options *o)
         }
         if (strcmp(argv[i], "--once") == 0) {
             o->once = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--no-cached-info") == 0) {
+            o->no_cached_info = 1;
             continue;
         }
         if (strcmp(argv[i], "--stats") == 0) {
@@ -1081,6 +1089,13 @@ static int configure(struct server *s, struct options *o)
     }
     if (nd_x509_setup_ep(&g_ep, cr) != 0) {
         return -1;
+    }
+    if (o->no_cached_info) {
+        st = nanodtls_endpoint_set_cached_info(&g_ep, 0);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("--no-cached-info", st, NULL);
+            return -1;
+        }
     }
     if (o->any_client_identity) {
         st = nanodtls_endpoint_set_any_client_identity(&g_ep, 1);
