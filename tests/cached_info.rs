@@ -627,3 +627,44 @@ fn an_answer_for_a_type_not_offered_is_refused() {
     l.run();
     l.client_refused(alert::ILLEGAL_PARAMETER);
 }
+
+/// tests/vectors/cached_info_vectors.txt, computed by the independent
+/// tests/vectors/cached_info_vectors.py (hashlib): the hashes of the
+/// Certificate messages of the test chains and of two CertificateRequests
+/// (ours, and one naming the test root as its CA).
+#[test]
+fn known_answer_vectors() {
+    use sha2::Digest;
+    let path = format!("{}/tests/vectors/cached_info_vectors.txt", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let hex = |s: &str| -> Vec<u8> {
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    };
+    let mut seen = 0;
+    for line in text.lines() {
+        let f: Vec<&str> = line.split(' ').collect();
+        let (name, len, body_or_digest, want) = (f[0], f[1].parse::<usize>().unwrap(), f[2], hex(f[3]));
+        match name {
+            "certificate-server-int" | "certificate-server3-int2-int1" => {
+                let names: &[&str] =
+                    if name.ends_with("server-int") { &["server", "int"] } else { &["server3", "int2", "int1"] };
+                let body = cert_body(names);
+                assert_eq!(body.len(), len, "{name}");
+                assert_eq!(sha2::Sha256::digest(&body).to_vec(), hex(body_or_digest), "{name}: another body");
+                assert_eq!(cached_info::certificate_hash(&body).to_vec(), want, "{name}");
+                assert_eq!(cached_info::chain_hash(&chain(names)).unwrap().to_vec(), want, "{name}: from the chain");
+            }
+            "request-ours" | "request-root-ca" => {
+                let body = hex(body_or_digest);
+                assert_eq!(body.len(), len, "{name}");
+                assert_eq!(cached_info::request_hash(&body).to_vec(), want, "{name}");
+                if name == "request-ours" {
+                    assert_eq!(body, OUR_REQUEST);
+                }
+            }
+            _ => panic!("unknown vector {name}"),
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, 4);
+}
