@@ -264,8 +264,9 @@ fn main() {
         + round8(get("NANODTLS_MAX_SERVER_NAME"))
         // A server's handshake keeps the client's PSK identity.
         + round8(get("NANODTLS_MAX_PSK_IDENTITY"))
-        // The session keeps the peer identity (a PSK identity or a key hash).
-        + round8(get("NANODTLS_MAX_PSK_IDENTITY").max(32));
+        // The session keeps the peer identity (a PSK identity, a key hash,
+        // or a key hash with the validated X.509 identity: 42 bytes).
+        + round8(get("NANODTLS_MAX_PSK_IDENTITY").max(42));
     let ecc = env::var_os("CARGO_FEATURE_ECC").is_some();
     let derived_key = env::var_os("CARGO_FEATURE_DERIVED_KEY").is_some();
     let authz_cert = env::var_os("CARGO_FEATURE_AUTHZ_CERT").is_some();
@@ -321,7 +322,7 @@ fn main() {
         + cached_cb
         + if ecc { SIGNER_BYTES } else { 0 };
     let peer = round8(engine + PEER_WRAPPER_BYTES + get("NANODTLS_MAX_PEER_ADDR"));
-    let peer_id = get("NANODTLS_MAX_PSK_IDENTITY").max(32);
+    let peer_id = get("NANODTLS_MAX_PSK_IDENTITY").max(42);
     // With tickets (blob version 2): the lifetime hint and the ticket.
     let session_blob = 4 + 1 + 2 + 1 + 1 + 1 + 32 + 48 + 2 + peer_id + 16 + if tickets { 4 + 2 + ticket } else { 0 };
     let session_entry = round8(88 + peer_id) + 8;

@@ -603,6 +603,16 @@ impl Association {
                     self.hs.ecc.has_peer = true;
                 }
             }
+            // Certificate mode: the server's identity its chain proved in
+            // the full handshake, as after that handshake.
+            #[cfg(feature = "x509")]
+            if self.session.peer_kind == crate::session::PeerKind::X509 {
+                if let Some((h, peer)) = crate::auth::x509::trust::PeerX509::from_session(self.session.peer()) {
+                    self.hs.ecc.peer_hash = h;
+                    self.hs.ecc.has_peer = true;
+                    self.x509_peer = peer;
+                }
+            }
             self.state = State::ClientWaitCcs;
             return Ok(());
         }
@@ -640,6 +650,10 @@ impl Association {
         #[cfg(feature = "ecc")]
         if self.hs.ecc.has_peer {
             s.set_peer(crate::session::PeerKind::KeyHash, &self.hs.ecc.peer_hash);
+            #[cfg(feature = "x509")]
+            if let Some(id) = self.x509_peer.to_session(&self.hs.ecc.peer_hash) {
+                s.set_peer(crate::session::PeerKind::X509, &id);
+            }
         }
         s.valid = true;
     }

@@ -553,6 +553,16 @@ impl Association {
                     self.hs.ecc.has_peer = true;
                 }
             }
+            // Certificate mode: the identity the client's chain proved in
+            // the full handshake (its EUI-64), as after that handshake.
+            #[cfg(feature = "x509")]
+            crate::session::PeerKind::X509 => {
+                if let Some((h, peer)) = crate::auth::x509::trust::PeerX509::from_session(self.session.peer()) {
+                    self.hs.ecc.peer_hash = h;
+                    self.hs.ecc.has_peer = true;
+                    self.x509_peer = peer;
+                }
+            }
             _ => {}
         }
         self.stats.resumptions = self.stats.resumptions.saturating_add(1);
@@ -606,7 +616,12 @@ impl Association {
             Some(KeyExchange::EcdhePsk) => s.set_peer(crate::session::PeerKind::PskIdentity, self.hs.peer_identity()),
             #[cfg(feature = "ecc")]
             Some(KeyExchange::EcdheEcdsa) if self.hs.ecc.has_peer => {
-                s.set_peer(crate::session::PeerKind::KeyHash, &self.hs.ecc.peer_hash)
+                s.set_peer(crate::session::PeerKind::KeyHash, &self.hs.ecc.peer_hash);
+                // Certificate mode: the validated identity too.
+                #[cfg(feature = "x509")]
+                if let Some(id) = self.x509_peer.to_session(&self.hs.ecc.peer_hash) {
+                    s.set_peer(crate::session::PeerKind::X509, &id);
+                }
             }
             _ => {}
         }

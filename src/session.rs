@@ -15,9 +15,16 @@ use crate::error::Error;
 use crate::keys::MASTER_LEN;
 use crate::sizes::NANODTLS_MAX_PSK_IDENTITY;
 
-/// Largest peer identity kept with a session: a PSK identity, or the
-/// SHA-256 of a raw public key.
-pub const MAX_PEER_ID: usize = if NANODTLS_MAX_PSK_IDENTITY > 32 { NANODTLS_MAX_PSK_IDENTITY } else { 32 };
+/// Largest peer identity kept with a session: a PSK identity, the
+/// SHA-256 of a raw public key, or that hash with the validated X.509
+/// identity ([`PeerKind::X509`], [`X509_PEER_LEN`] bytes).
+pub const MAX_PEER_ID: usize =
+    if NANODTLS_MAX_PSK_IDENTITY > X509_PEER_LEN { NANODTLS_MAX_PSK_IDENTITY } else { X509_PEER_LEN };
+
+/// Length of a [`PeerKind::X509`] identity: the SHA-256 of the peer's
+/// SubjectPublicKeyInfo, then what its chain proved (the kind of identity,
+/// `auth::x509::trust::PEER_*`, the depth below the anchor, the EUI-64).
+pub const X509_PEER_LEN: usize = 32 + 1 + 1 + 8;
 
 /// What the peer authenticated with (kept so the application knows who a
 /// resumed session belongs to).
@@ -30,6 +37,25 @@ pub enum PeerKind {
     PskIdentity = 1,
     /// The SHA-256 of the peer's SubjectPublicKeyInfo.
     KeyHash = 2,
+    /// Certificate mode: the key hash and the identity the peer's X.509
+    /// chain proved in the full handshake (name / EUI-64, depth), so that a
+    /// resumed session reports the same identity.
+    X509 = 3,
+}
+
+impl PeerKind {
+    /// Decode a stored kind with its identity bytes (blob, ticket): an
+    /// unknown kind, or an X.509 identity of another length or with a
+    /// kind of identity outside 1..=3, is refused.
+    pub fn decode(kind: u8, peer: &[u8]) -> Option<PeerKind> {
+        match kind {
+            0 => Some(PeerKind::None),
+            1 => Some(PeerKind::PskIdentity),
+            2 => Some(PeerKind::KeyHash),
+            3 if peer.len() == X509_PEER_LEN && matches!(peer.get(32), Some(1..=3)) => Some(PeerKind::X509),
+            _ => None,
+        }
+    }
 }
 
 /// A resumable session.
@@ -221,12 +247,7 @@ pub fn import_with_ticket<'a>(blob: &'a [u8], out: &mut SessionData) -> Result<(
             1 => true,
             _ => return Err(Error::InvalidArgument),
         };
-        let kind = match r.u8()? {
-            0 => PeerKind::None,
-            1 => PeerKind::PskIdentity,
-            2 => PeerKind::KeyHash,
-            _ => return Err(Error::InvalidArgument),
-        };
+        let kind = r.u8()?;
         let id = r.vec8()?;
         if (id.is_empty() && version == BLOB_VERSION) || id.len() > 32 {
             return Err(Error::InvalidArgument);
@@ -238,6 +259,7 @@ pub fn import_with_ticket<'a>(blob: &'a [u8], out: &mut SessionData) -> Result<(
         if peer.len() > MAX_PEER_ID {
             return Err(Error::InvalidArgument);
         }
+        let kind = PeerKind::decode(kind, peer).ok_or(Error::InvalidArgument)?;
         s.set_peer(kind, peer);
         if version == BLOB_VERSION_TICKET {
             let hint = u32::from_be_bytes(r.array()?);

@@ -253,12 +253,7 @@ fn parse_state(body: &[u8], now: u64, lifetime: u64) -> Option<SessionData> {
         1 => true,
         _ => return None,
     };
-    let kind = match r.u8().ok()? {
-        0 => PeerKind::None,
-        1 => PeerKind::PskIdentity,
-        2 => PeerKind::KeyHash,
-        _ => return None,
-    };
+    let kind = r.u8().ok()?;
     let created = u64::from_be_bytes(r.array().ok()?);
     s.master = r.array().ok()?;
     let peer = r.vec16().ok()?;
@@ -266,6 +261,10 @@ fn parse_state(body: &[u8], now: u64, lifetime: u64) -> Option<SessionData> {
         s.clear();
         return None;
     }
+    let Some(kind) = PeerKind::decode(kind, peer) else {
+        s.clear();
+        return None;
+    };
     s.set_peer(kind, peer);
     s.valid = true;
     Some(s)

@@ -88,6 +88,33 @@ impl PeerX509 {
     pub fn refused(&self) -> Option<Reason> {
         Reason::from_u8(self.reason)
     }
+
+    /// What a session keeps of a validated peer (session::PeerKind::X509):
+    /// the SHA-256 of its key, then kind, depth and EUI-64. None when no
+    /// chain was validated.
+    pub fn to_session(&self, key_hash: &[u8; 32]) -> Option<[u8; 42]> {
+        if !matches!(self.kind, PEER_NAME | PEER_EUI64 | PEER_UNCHECKED) {
+            return None;
+        }
+        let mut out = [0u8; 42];
+        let (hash, rest) = out.split_at_mut(32);
+        hash.copy_from_slice(key_hash);
+        let (head, eui) = rest.split_at_mut(2);
+        head.copy_from_slice(&[self.kind, self.depth]);
+        eui.copy_from_slice(&self.eui64);
+        Some(out)
+    }
+
+    /// The key hash and identity a session kept ([`PeerX509::to_session`]).
+    pub fn from_session(bytes: &[u8]) -> Option<([u8; 32], PeerX509)> {
+        let (hash, rest) = bytes.split_first_chunk::<32>()?;
+        let ([kind, depth], eui) = rest.split_first_chunk::<2>().map(|(h, e)| (*h, e))?;
+        let eui64 = <[u8; 8]>::try_from(eui).ok()?;
+        if !matches!(kind, PEER_NAME | PEER_EUI64 | PEER_UNCHECKED) {
+            return None;
+        }
+        Some((*hash, PeerX509 { eui64, kind, reason: 0, depth }))
+    }
 }
 
 /// True if the application gave at least one trust anchor.
