@@ -2141,6 +2141,10 @@ def x509_matrix(peer: str, role: str) -> list[Case]:
         # (ssl_server2 wants a client certificate, see server-only above.)
         c.append(Case(peer, "x509 cached_info offered, ignored", role, "ECC-CCM8", auth="x509", x509="2",
                       mutual=peer == "mbedtls3", feature="cached-info"))
+        # The same with a kept CertificateRequest offered too (cert_req,
+        # RFC 7924 4.2): the peer asks for our certificate in full.
+        c.append(Case(peer, "x509 cached_info with request offered, ignored", role, "ECC-CCM8", auth="x509",
+                      x509="2", feature="cached-info-req"))
     if peer == "openssl":
         # Both chains (about 1,300 bytes each) fragmented to OpenSSL's smallest link MTU.
         c.append(Case(peer, "x509 chain validated, 3 below root, mtu256", role, "ECC-CCM8", auth="x509", x509="3",

@@ -16,7 +16,9 @@ must-fail case (Case.negative "x509") names the peer's bad chain and the
 alert (Case.x509_alert) we must send, with our tool's "X509-REFUSED" line;
 "x509-time-none" is the expired chain accepted with --time none;
 "cached-info": our client offers cached_info (RFC 7924) with the hash of
-the peer's chain, which a peer without the extension must ignore.
+the peer's chain, which a peer without the extension must ignore;
+"cached-info-req": the same with the hash of a kept CertificateRequest
+offered too (type cert_req), the peer asking for our certificate.
 
 What each case checks beyond run.py's usual verdict: our tool printed
 PEER-NAME server.example (our client) or PEER-EUI64 <eui> (our server) for
@@ -139,12 +141,18 @@ def cached_info_args(case, keys) -> list[str]:
     """cached_info (RFC 7924): our client offers the hash of the peer's
     chain (kept in a fresh file per case); the peers here do not know the
     extension and must ignore it, sending the chain."""
-    if case.feature != "cached-info":
+    if case.feature not in ("cached-info", "cached-info-req"):
         return []
     sv, _ = leaves(case)
     p = d(keys) / f"cached-{case.peer}-{case.role}.bin"
     p.write_bytes(certificate_body([sv, *CHAINS[sv][0]]))
-    return ["--cached-info", str(p)]
+    a = ["--cached-info", str(p)]
+    if case.feature == "cached-info-req":
+        # Our own server's request (ecdsa_sign, ecdsa_secp256r1_sha256).
+        r = d(keys) / f"cached-req-{case.peer}-{case.role}.bin"
+        r.write_bytes(bytes([1, 64, 0, 2, 4, 3, 0, 0]))
+        a += ["--cached-request", str(r)]
+    return a
 
 
 def our_client_args(case, keys, certs_chain: Path) -> list[str]:
@@ -235,12 +243,17 @@ def our_output_problems(case, out: str, err: str) -> list[str]:
     if case.role == "client":
         if not re.search(rf"^PEER-NAME {re.escape(NAME)}$", out, re.M):
             return [f"our client printed no 'PEER-NAME {NAME}'"]
-        if case.feature == "cached-info":
+        if case.feature in ("cached-info", "cached-info-req"):
             # Offered (the library's log), ignored: the chain came and was validated.
             if "cached_info: offering the hash" not in err:
                 return ["our client did not offer cached_info"]
             if not re.search(r"^CACHED-INFO used=0$", out, re.M):
                 return ["our client printed no 'CACHED-INFO used=0' (the peer must ignore the offer)"]
+        if case.feature == "cached-info-req":
+            if "offering the hash of a kept CertificateRequest" not in err:
+                return ["our client did not offer the CertificateRequest's hash"]
+            if not re.search(r"^CACHED-REQUEST used=0$", out, re.M):
+                return ["our client printed no 'CACHED-REQUEST used=0' (the peer must ask in full)"]
         return []
     if not case.mutual:
         return []
