@@ -2628,9 +2628,10 @@ nanodtls_status nanodtls_endpoint_set_any_client_identity(struct nanodtls_endpoi
  * What certificate mode found out about the peer, into `*out`: the
  * identity its chain proved (a server's name: it is the verify name or
  * SNI; a client's EUI-64), or why it was refused (`reason`, `alert`).
- * All zero before the peer's Certificate, when no trust anchor is
- * configured (pinning) and after a resumption. NANODTLS_E_STATE without
- * the `x509` feature.
+ * All zero before the peer's Certificate and when no trust anchor is
+ * configured (pinning). After a resumption: what the full handshake's
+ * chain proved (kept in the session, the ticket and the exported blob;
+ * docs/x509.md). NANODTLS_E_STATE without the `x509` feature.
  */
 nanodtls_status nanodtls_peer_x509(struct nanodtls_ctx *ctx, struct nanodtls_x509_peer *out);
 

@@ -106,7 +106,8 @@ impl Engine {
     /// chain proved (a server's name, a client's EUI-64), or why it was
     /// refused ([`crate::auth::x509::trust::PeerX509::refused`]); empty
     /// before the peer's Certificate, and when no trust anchor is
-    /// configured (pinning). A resumed session carries no chain: empty too.
+    /// configured (pinning). After a resumption: what the chain proved in
+    /// the full handshake (kept in the session, docs/x509.md).
     #[cfg(feature = "x509")]
     pub fn x509_peer(&self) -> crate::auth::x509::trust::PeerX509 {
         self.assoc.x509_peer
