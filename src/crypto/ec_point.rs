@@ -217,7 +217,9 @@ fn lookup(table: &[Point; 8], digit: i8) -> Point {
         r.conditional_assign(t, abs.ct_eq(&(j as u8 + 1)));
     }
     r.conditional_negate(Choice::from(neg));
-    r
+    let out = r;
+    r.zeroize();
+    out
 }
 
 /// k * P for a big-endian scalar `k` (any 256-bit value), constant time
@@ -268,7 +270,10 @@ fn comb_lookup(b: u8) -> Point {
     for (j, t) in COMB.iter().enumerate() {
         r.conditional_assign(t, b.ct_eq(&(j as u8 + 1)));
     }
-    Point::from_affine(&r)
+    let out = Point::from_affine(&r);
+    r.x.zeroize();
+    r.y.zeroize();
+    out
 }
 
 /// k * G, constant time in `k`: a comb with 4 teeth 64 bits apart over
@@ -283,9 +288,10 @@ pub(crate) fn mul_gen(k: &[u8; 32]) -> Point {
             q = q.double();
         }
         let mut b = comb_column(k, i);
-        let sum = q.add(&comb_lookup(b));
+        let mut sum = q.add(&comb_lookup(b));
         q.conditional_assign(&sum, !b.ct_eq(&0));
         b.zeroize();
+        sum.zeroize();
     }
     q
 }
