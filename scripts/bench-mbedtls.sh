@@ -55,25 +55,34 @@ LDFLAGS=(--specs=nano.specs -nostartfiles -T "$EMB/common/cortex-m.ld" -Wl,--gc-
 # (modules the configuration leaves out compile to nothing; entropy_poll,
 # net_sockets and timing refuse to compile for bare metal and are not
 # configured).
-rm -f "$OUT"/obj/*.o "$OUT"/*.a
-for f in "$MB"/library/*.c; do
-    b=$(basename "$f" .c)
-    case "$b" in entropy_poll | net_sockets | timing) continue ;; esac
-    echo "$b"
-done | xargs -P 2 -I{} sh -c 'arm-none-eabi-gcc "$@" -c "$0/library/{}.c" -o "$1/obj/{}.o" 2>"$1/obj/{}.log" || echo "FAIL {}"' \
-    "$MB" "$OUT" "${ARCH[@]}" "${MBFLAGS[@]}" >"$OUT/compile.txt"
-if grep -q FAIL "$OUT/compile.txt"; then
-    echo "error: Mbed TLS compile failed: $(tr '\n' ' ' <"$OUT/compile.txt")" >&2
-    for b in $(awk '{print $2}' "$OUT/compile.txt"); do head -n 5 "$OUT/obj/$b.log" >&2; done
-    exit 1
-fi
-# The upstream split: TLS, X.509, crypto.
-(
-    cd "$OUT/obj"
-    arm-none-eabi-ar rcs ../libmbedtls.a ssl_*.o debug.o mps_*.o
-    arm-none-eabi-ar rcs ../libmbedx509.a x509*.o pkcs7.o
-    ls ./*.o | grep -Ev '/(ssl_|debug|mps_|x509|pkcs7)' | xargs arm-none-eabi-ar rcs ../libmbedcrypto.a
-)
+build_lib() { # build_lib DIR [-DDEFINE...]: DIR/libmbed{tls,x509,crypto}.a
+    local dir=$1
+    shift
+    mkdir -p "$dir/obj"
+    rm -f "$dir"/obj/*.o "$dir"/*.a
+    for f in "$MB"/library/*.c; do
+        b=$(basename "$f" .c)
+        case "$b" in entropy_poll | net_sockets | timing) continue ;; esac
+        echo "$b"
+    done | xargs -P 2 -I{} sh -c 'arm-none-eabi-gcc "$@" -c "$0/library/{}.c" -o "$1/obj/{}.o" 2>"$1/obj/{}.log" || echo "FAIL {}"' \
+        "$MB" "$dir" "${ARCH[@]}" "${MBFLAGS[@]}" "$@" >"$dir/compile.txt"
+    if grep -q FAIL "$dir/compile.txt"; then
+        echo "error: Mbed TLS compile failed: $(tr '\n' ' ' <"$dir/compile.txt")" >&2
+        for b in $(awk '{print $2}' "$dir/compile.txt"); do head -n 5 "$dir/obj/$b.log" >&2; done
+        exit 1
+    fi
+    # The upstream split: TLS, X.509, crypto.
+    (
+        cd "$dir/obj"
+        arm-none-eabi-ar rcs ../libmbedtls.a ssl_*.o debug.o mps_*.o
+        arm-none-eabi-ar rcs ../libmbedx509.a x509*.o pkcs7.o
+        ls ./*.o | grep -Ev '/(ssl_|debug|mps_|x509|pkcs7)' | xargs arm-none-eabi-ar rcs ../libmbedcrypto.a
+    )
+}
+build_lib "$OUT"
+# The client-only library (no MBEDTLS_SSL_SRV_C, no cookies), for the
+# flash of a client application.
+build_lib "$OUT/client-only" -DBENCH_CLIENT_ONLY
 
 # --- tests/pki as C arrays (the chains of the full-x509 bench) -------------
 python3 - "$ND_ROOT/tests/pki" "$OUT/bench_pki.h" <<'PY'
@@ -103,6 +112,9 @@ link() { # link OUT.elf SOURCES...
 }
 link "$OUT/bench.elf" "$OUT/libmbedtls.a" "$OUT/libmbedx509.a" "$OUT/libmbedcrypto.a"
 link "$OUT/bench-stub.elf" "$SRC/stub-mbedtls.c"
+C="$OUT/client-only"
+link "$C/client.elf" -DBENCH_CLIENT_ONLY "$C/libmbedtls.a" "$C/libmbedx509.a" "$C/libmbedcrypto.a"
+link "$C/client-stub.elf" -DBENCH_CLIENT_ONLY "$SRC/stub-mbedtls.c"
 
 flash_of() {
     arm-none-eabi-size -A "$1" | awk '$1 ~ /^\.(vectors|text|rodata|ARM\.ex|data)/ {s += $2} END {print s + 0}'
@@ -113,6 +125,7 @@ ram_of() {
 declare -A M
 M[flash]=$(($(flash_of "$OUT/bench.elf") - $(flash_of "$OUT/bench-stub.elf")))
 M[ram]=$(($(ram_of "$OUT/bench.elf") - $(ram_of "$OUT/bench-stub.elf")))
+M[flash_client]=$(($(flash_of "$C/client.elf") - $(flash_of "$C/client-stub.elf")))
 for lib in libmbedtls.a libmbedx509.a libmbedcrypto.a; do
     read -r lt lr ldata lbss lo < <(awk -v lib="$lib" -f "$EMB/common/mapsize.awk" "$OUT/bench.map" | sed 's/[a-z]*=//g')
     M[$lib]=$((lt + lr + lo))
@@ -148,6 +161,7 @@ echo
 echo "| metric | Mbed TLS 3.6.6 |"
 echo "|---|---:|"
 echo "| library flash, bench image client+server (image - stub) | $(g flash) |"
+echo "| library flash, client app, client-only library (no SSL_SRV_C, no cookies; image - stub) | $(g flash_client) |"
 echo "| of which libmbedtls / libmbedx509 / libmbedcrypto (map .text+.rodata) | $(g libmbedtls.a) / $(g libmbedx509.a) / $(g libmbedcrypto.a) |"
 echo "| of which C library code pulled in by Mbed TLS (newlib-nano gmtime_r) | $(g libc) |"
 echo "| C library in both images (malloc/free under the counting calloc, memcpy...), not counted | $(g libc_stub) |"

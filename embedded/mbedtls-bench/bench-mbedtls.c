@@ -29,9 +29,11 @@
  *
  * Output: "key value" lines on the semihosting console, read by
  * scripts/bench-mbedtls.sh. Exit status 0 = every step worked.
- * -DBENCH_STUB: the image links against stub-mbedtls.c instead of the
- * library (flash of the library as linked = image - stub image); it is
- * only linked, never run.
+ * Linked against stub-mbedtls.c instead of the library, the same harness
+ * gives the stub image (flash of the library as linked = image - stub
+ * image); it is only linked, never run. -DBENCH_CLIENT_ONLY (with the
+ * library built without MBEDTLS_SSL_SRV_C and MBEDTLS_SSL_COOKIE_C): a
+ * client-only image, only linked (the flash of a client application).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -156,6 +158,11 @@ static uint32_t *lowest_used(void)
 /* ---- Per-role accounting ------------------------------------------------- */
 
 enum { CLIENT, SERVER, NROLES };
+#ifdef BENCH_CLIENT_ONLY
+#define RUN_ROLES 1 /* the client only (link-only image) */
+#else
+#define RUN_ROLES NROLES
+#endif
 
 struct acc {
     uint64_t ticks;
@@ -381,9 +388,13 @@ static mbedtls_ssl_config g_conf[NROLES];
 static mbedtls_ssl_context g_ssl[NROLES];
 static mbedtls_x509_crt g_ca[NROLES], g_own[NROLES];
 static mbedtls_pk_context g_key[NROLES];
+#ifndef BENCH_CLIENT_ONLY
 static mbedtls_ssl_cookie_ctx g_cookie;
+#endif
 static const int g_suites[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8, 0};
+#ifndef BENCH_CLIENT_ONLY
 static const uint8_t g_cid[] = {127, 0, 0, 1, 0x16, 0x34}; /* the client's "address" */
+#endif
 
 static int setup_role(int role)
 {
@@ -418,11 +429,13 @@ static int setup_role(int role)
     mbedtls_ssl_conf_ca_chain(conf, &g_ca[role], NULL);
     if ((r = mbedtls_ssl_conf_own_cert(conf, &g_own[role], &g_key[role])) != 0)
         return r;
+#ifndef BENCH_CLIENT_ONLY
     if (role == SERVER) {
         if ((r = mbedtls_ssl_cookie_setup(&g_cookie, rng, &g_rng_state[role])) != 0)
             return r;
         mbedtls_ssl_conf_dtls_cookies(conf, mbedtls_ssl_cookie_write, mbedtls_ssl_cookie_check, &g_cookie);
     }
+#endif
     if ((r = mbedtls_ssl_setup(ssl, conf)) != 0)
         return r;
     mbedtls_ssl_set_bio(ssl, (void *)(intptr_t)role, bio_send, bio_recv, NULL);
@@ -430,9 +443,14 @@ static int setup_role(int role)
     mbedtls_ssl_set_mtu(ssl, MTU);
     if (role == CLIENT)
         return mbedtls_ssl_set_hostname(ssl, "server.example");
+#ifndef BENCH_CLIENT_ONLY
     return mbedtls_ssl_set_client_transport_id(ssl, g_cid, sizeof g_cid);
+#else
+    return -1;
+#endif
 }
 
+#ifndef BENCH_CLIENT_ONLY
 static int server_restart(void)
 {
     int r = mbedtls_ssl_session_reset(&g_ssl[SERVER]);
@@ -440,6 +458,7 @@ static int server_restart(void)
         return r;
     return mbedtls_ssl_set_client_transport_id(&g_ssl[SERVER], g_cid, sizeof g_cid);
 }
+#endif
 
 static void report(const char *prefix)
 {
@@ -460,6 +479,7 @@ static void report(const char *prefix)
     }
 }
 
+#ifndef BENCH_CLIENT_ONLY
 static void record(int from, int to, const char *name)
 {
     unsigned char msg[64], got[64];
@@ -479,6 +499,7 @@ static void record(int from, int to, const char *name)
     nd_puts(name);
     kv(".recv_insns", to_insns(recv));
 }
+#endif
 
 int main(void)
 {
@@ -500,7 +521,7 @@ int main(void)
 
     /* Set-up: contexts, certificates parsed onto the heap, keys. */
     phase_begin();
-    for (int role = 0; role < NROLES; role++) {
+    for (int role = 0; role < RUN_ROLES; role++) {
         int r = CALL(role, setup_role(role));
         if (r != 0)
             fail(role == CLIENT ? "client setup" : "server setup", r);
@@ -513,20 +534,23 @@ int main(void)
     phase_begin();
     g_peak[CLIENT] = g_live[CLIENT];
     g_peak[SERVER] = g_live[SERVER];
-    int done[NROLES] = {0, 0}, hvr = 0, rounds;
+    int done[NROLES] = {0, RUN_ROLES == 1}, hvr = 0, rounds;
     for (rounds = 0; rounds < 40 && !(done[CLIENT] && done[SERVER]); rounds++) {
-        for (int role = 0; role < NROLES; role++) {
+        for (int role = 0; role < RUN_ROLES; role++) {
             if (done[role])
                 continue;
             int r = CALL(role, mbedtls_ssl_handshake(&g_ssl[role]));
             if (r == 0)
                 done[role] = 1;
+#ifndef BENCH_CLIENT_ONLY
             else if (role == SERVER && r == MBEDTLS_ERR_SSL_HELLO_VERIFY_REQUIRED) {
                 hvr++;
                 r = CALL(SERVER, server_restart());
                 if (r != 0)
                     fail("server session reset", r);
-            } else if (r != MBEDTLS_ERR_SSL_WANT_READ && r != MBEDTLS_ERR_SSL_WANT_WRITE)
+            }
+#endif
+            else if (r != MBEDTLS_ERR_SSL_WANT_READ && r != MBEDTLS_ERR_SSL_WANT_WRITE)
                 fail(role == CLIENT ? "client handshake" : "server handshake", r);
         }
         g_now_ms += 10;
@@ -540,7 +564,7 @@ int main(void)
     kv("x509.server_heap_peak", g_peak[SERVER]);
     kv("x509.client_heap_after", g_live[CLIENT]);
     kv("x509.server_heap_after", g_live[SERVER]);
-    for (int role = 0; role < NROLES; role++) {
+    for (int role = 0; role < RUN_ROLES; role++) {
         uint32_t v = mbedtls_ssl_get_verify_result(&g_ssl[role]);
         if (v != 0)
             fail(role == CLIENT ? "client: server chain not verified" : "server: client chain not verified", (int)v);
@@ -548,8 +572,15 @@ int main(void)
             fail("ciphersuite", mbedtls_ssl_get_ciphersuite_id_from_ssl(&g_ssl[role]));
     }
 
+#ifndef BENCH_CLIENT_ONLY
     record(CLIENT, SERVER, "record_c2s");
     record(SERVER, CLIENT, "record_s2c");
+#else
+    /* A client application writes and reads (link-only image). */
+    unsigned char app[64] = {0};
+    if (mbedtls_ssl_write(&g_ssl[CLIENT], app, sizeof app) < 0 || mbedtls_ssl_read(&g_ssl[CLIENT], app, sizeof app) < 0)
+        fail("client records", 0);
+#endif
 
     kv("heap_peak_total", g_peak_all);
     kv("heap_allocs", g_allocs);

@@ -74,4 +74,10 @@ time_t bench_time(time_t *t);
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 2048
 #define MBEDTLS_SSL_DTLS_MAX_BUFFERING 4096
 
+/* -DBENCH_CLIENT_ONLY: the client-only library (flash of a client app). */
+#ifdef BENCH_CLIENT_ONLY
+#undef MBEDTLS_SSL_SRV_C
+#undef MBEDTLS_SSL_COOKIE_C
+#endif
+
 #endif
