@@ -7,7 +7,9 @@
  * (the RNG is the bench's, as for nanodtls), no debug, no net sockets.
  * Record buffers sized like nanodtls' defaults (2,048-byte handshake
  * messages). Everything not listed is off. Used with
- * -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"'.
+ * -DMBEDTLS_CONFIG_FILE='"bench_mbedtls_config.h"' (not named
+ * mbedtls_config.h: build_info.h's #include "..." would find Mbed TLS's
+ * own full default configuration beside it first).
  */
 #ifndef BENCH_MBEDTLS_CONFIG_H
 #define BENCH_MBEDTLS_CONFIG_H
