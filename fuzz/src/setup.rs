@@ -351,4 +351,34 @@ mod tests {
         let (b, m) = Setup::decode(0x8e, 0x43, false).encode();
         assert_eq!((b, m), (0x8e, 0x43));
     }
+
+    /// A world stopped before the server's Certificate flight runs path
+    /// validation on what it is then fed: one flipped byte inside an
+    /// intermediate makes the client refuse the chain, as a fuzzed
+    /// delivery would.
+    #[test]
+    fn a_flipped_intermediate_reaches_the_path_builder() {
+        for mtu in [0x46u8, 0x43] {
+            let setup = Setup::decode(0x8e, mtu, false);
+            let mut w = World::at(setup, Side::Client, 1); // the HelloVerifyRequest
+            while let Some(d) = w.to_server.pop_front() {
+                w.feed_server(&d);
+            }
+            w.pump();
+            let probe = &pki::INT2[100..116];
+            let mut hit = false;
+            while let Some(mut d) = w.to_client.pop_front() {
+                if let Some(at) = d.windows(probe.len()).position(|x| x == probe) {
+                    d[at + 8] ^= 0x01;
+                    hit = true;
+                }
+                w.feed_client(&d);
+                w.pump_client();
+            }
+            assert!(hit, "int2 not found in the server's flight ({setup:?})");
+            assert_ne!(w.client.state(), State::Connected);
+            // (The byte is in int2's subject name: the chain no longer links.)
+            assert!(w.client.x509_peer().refused().is_some(), "chain accepted ({setup:?})");
+        }
+    }
 }
