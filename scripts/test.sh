@@ -11,7 +11,8 @@
 #             (PSK + ECC + trust anchor modes), the PSK-only profile and PSK +
 #             DerivedKey, header freshness, the trust anchor vectors
 #             (tests/vectors/ttp_vectors.py --check), the ECDHE_PSK vectors
-#             (tests/vectors/ecdhe_psk_vectors.py --check), the cached_info
+#             (tests/vectors/ecdhe_psk_vectors.py --check), the P-256
+#             vectors (tests/vectors/p256_vectors.py --check), the cached_info
 #             vectors (tests/vectors/cached_info_vectors.py --check); the single-role
 #             (client-only, server-only) builds
 #   c         CMake build, ctest in Release and in Debug with ASan/UBSan,
@@ -111,6 +112,7 @@ stage_rust() {
     cargo test --quiet --no-default-features --features psk,ecc,authz-cert --lib --test authz
     python3 tests/vectors/ttp_vectors.py --check
     python3 tests/vectors/ecdhe_psk_vectors.py --check
+    python3 tests/vectors/p256_vectors.py --check
     python3 tests/vectors/cached_info_vectors.py --check
     # Single-role libraries: lint-clean, and the other role is refused.
     local f

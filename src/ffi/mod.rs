@@ -3,10 +3,9 @@
 //!
 //! This file holds what every C object shares: the status codes, the
 //! platform, configuration and stats structs and their conversions, the
-//! buffer helpers. It is ~800
-//! lines because each constant and field carries its C documentation (a
-//! quarter of the file is doc comments) and ~50 lines are unit tests; the
-//! objects themselves are in the child files.
+//! buffer helpers. It is ~800 lines because each constant and field
+//! carries its C documentation (a quarter of the file is doc comments) and
+//! ~50 lines are unit tests; the objects themselves are in the child files.
 //!
 //! Conventions (see include/nanodtls.h):
 //! - Every function returns a status (`NANODTLS_OK` = 0, `NANODTLS_DONE` = 1
