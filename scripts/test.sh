@@ -110,6 +110,7 @@ stage_rust() {
     cargo test --quiet --no-default-features --features psk,ecc,authz-cert --lib --test authz
     python3 tests/vectors/ttp_vectors.py --check
     python3 tests/vectors/ecdhe_psk_vectors.py --check
+    python3 tests/vectors/cert_url_vectors.py --check
     # Single-role libraries: lint-clean, and the other role is refused.
     local f
     for f in psk,client psk,ecc,server; do

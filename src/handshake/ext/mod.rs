@@ -9,6 +9,8 @@
 pub mod cached_info;
 #[cfg(feature = "ecc")]
 pub mod cert_type;
+#[cfg(feature = "cert-url")]
+pub mod client_certificate_url;
 #[cfg(feature = "cid")]
 pub mod connection_id;
 #[cfg(feature = "ecc")]
