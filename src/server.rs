@@ -57,6 +57,16 @@ impl Association {
                 self.state = State::ServerWaitClientKeyExchange;
                 Ok(())
             }
+            // RFC 6066 5: the client's chain by URL, when we echoed the extension.
+            #[cfg(feature = "cert-url")]
+            (State::ServerWaitClientCertificate, msg::CERTIFICATE_URL) if self.hs.cert_url_used => {
+                let key = crate::auth::cert_url::accept_client_urls(env, creds, body, &mut self.x509_peer)?;
+                self.hs.ecc.set_peer(&key);
+                self.hs.peer_flight_first = origin.message_seq;
+                self.hs.transcript.update(message);
+                self.state = State::ServerWaitClientKeyExchange;
+                Ok(())
+            }
             (State::ServerWaitClientKeyExchange, msg::CLIENT_KEY_EXCHANGE) => {
                 match crate::suite::info(self.hs.suite).map(|(k, _)| k) {
                     #[cfg(feature = "ecc")]
@@ -301,6 +311,11 @@ impl Association {
             _ => None,
         };
         // Accepted: from here on only state changes.
+        #[cfg(feature = "cert-url")]
+        {
+            self.hs.cert_url_offer = offered.cert_url;
+            self.hs.cert_url_used = false;
+        }
         #[cfg(feature = "cached-info")]
         {
             self.hs.cached_offer = offered.cached_cert.is_some();
@@ -677,6 +692,13 @@ impl Association {
                 nd_log!(self.log => Info, "server: cached_info offered: {}", if self.hs.cached_used { "hash form" } else { "not matched, full chain" });
             }
         }
+        // Client certificate URLs (RFC 6066 5): echoed when the application
+        // accepts them and we validate an X.509 client chain.
+        #[cfg(feature = "cert-url")]
+        {
+            self.hs.cert_url_used =
+                self.hs.cert_url_offer && env.cert_url_server() && self.hs.peer_cert_x509 && creds.x509_anchored(env);
+        }
         self.push_message(creds, env, 0, msg::SERVER_HELLO, write_body)?;
         #[cfg(feature = "ecc")]
         if ecc {
@@ -857,6 +879,8 @@ fn server_hello_answer(src: &Sources<'_>) -> ext::Answer {
         cid: src.cid.negotiated.then_some((src.cid.rx, src.cid.rx_len)),
         #[cfg(feature = "cached-info")]
         cached_cert: hs.cached_used && !hs.resumed,
+        #[cfg(feature = "cert-url")]
+        cert_url: hs.cert_url_used && !hs.resumed,
         #[cfg(feature = "ecc")]
         ecc: (!hs.resumed && matches!(suite::info(hs.suite), Some((KeyExchange::EcdheEcdsa, _))))
             .then(|| {

@@ -1,11 +1,23 @@
 #![cfg(feature = "cert-url")]
 //! Client certificate URLs (RFC 6066 section 5): the CertificateURL codec
 //! (every malformed form refused with its alert), our SHA-1 and writer
-//! against the independent known answers of tests/vectors/cert_url_vectors.py.
+//! against the independent known answers of tests/vectors/cert_url_vectors.py;
+//! and the handshake: our client sends CertificateURL when our server
+//! echoes client_certificate_url, the server's application fetches the
+//! certificates, a hash mismatch is 114, a refusal 111, a server that
+//! does not accept URLs gets a Certificate, an echo without an offer is
+//! unsupported_extension.
 
+mod common;
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+
+use common::*;
 use nanodtls::alert;
+use nanodtls::auth::x509::trust::PEER_EUI64;
 use nanodtls::crypto::sha1;
 use nanodtls::handshake::msg::certificate_url::{self as cu, UrlAndHash};
+use nanodtls::{suite, Env, Error, State};
 
 fn pki(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/pki/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -63,7 +75,7 @@ fn message(t: u8, entries: &[Vec<u8>]) -> Vec<u8> {
 }
 
 fn refused(body: &[u8], max: usize) -> u8 {
-    cu::parse(body, max).err().expect("must be refused")
+    cu::parse(body, max).expect_err("must be refused")
 }
 
 #[test]
@@ -106,4 +118,296 @@ fn malformed_certificate_url_is_refused_with_its_alert() {
     // pkipath is refused as a certificate form we do not handle; other types.
     assert_eq!(refused(&message(1, &[entry(b"u", 1)]), 3), alert::UNSUPPORTED_CERTIFICATE);
     assert_eq!(refused(&message(7, &[entry(b"u", 1)]), 3), alert::ILLEGAL_PARAMETER);
+}
+
+const CCM8: u16 = suite::ECDHE_ECDSA_AES_128_CCM_8;
+/// 2026-12-01T00:00:00Z: inside every positive certificate's validity.
+const NOW: u64 = 1_796_083_200;
+
+fn chain(names: &[&str]) -> Vec<u8> {
+    names.iter().flat_map(|n| pki(&format!("{n}.der"))).collect()
+}
+
+/// One CertificateURL as the application saw it: (url, SHA-1) pairs.
+type Asked = Vec<(Vec<u8>, [u8; 20])>;
+
+/// An environment for either side: anchors, our chain with its URLs
+/// (client), the "web" the server's application fetches from.
+struct UEnv {
+    rng: XorShift,
+    anchor: Vec<u8>,
+    own: Option<Vec<u8>>,
+    urls: Vec<Vec<u8>>,
+    accept_urls: bool,
+    web: HashMap<Vec<u8>, Vec<u8>>,
+    fetched: Option<Vec<u8>>,
+    /// What the server's application was asked for: (url, hash) lists.
+    asked: RefCell<Vec<Asked>>,
+}
+
+impl UEnv {
+    fn new(seed: u64, own: Option<&[&str]>) -> UEnv {
+        UEnv {
+            rng: XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1),
+            anchor: pki("root.der"),
+            own: own.map(chain),
+            urls: Vec::new(),
+            accept_urls: false,
+            web: HashMap::new(),
+            fetched: None,
+            asked: RefCell::new(Vec::new()),
+        }
+    }
+}
+
+impl Env for UEnv {
+    fn random(&mut self, buf: &mut [u8]) -> Result<(), Error> {
+        for b in buf {
+            *b = self.rng.next() as u8;
+        }
+        Ok(())
+    }
+    fn own_certificate(&self) -> Option<&[u8]> {
+        self.own.as_deref()
+    }
+    fn x509_anchor(&self, i: usize) -> Option<(&[u8], bool)> {
+        (i == 0).then_some((&self.anchor[..], false))
+    }
+    fn wall_clock(&self) -> Option<u64> {
+        Some(NOW)
+    }
+    fn own_certificate_url(&self, i: usize) -> Option<&[u8]> {
+        self.urls.get(i).map(|u| u.as_slice())
+    }
+    fn cert_url_server(&self) -> bool {
+        self.accept_urls
+    }
+    fn fetch_client_certificates(&mut self, urls: &cu::CertificateUrl<'_>) -> bool {
+        self.asked.borrow_mut().push(urls.iter().map(|u| (u.url.to_vec(), *u.hash)).collect());
+        let mut out = Vec::new();
+        for u in urls.iter() {
+            match self.web.get(u.url) {
+                Some(der) => out.extend_from_slice(der),
+                None => return false,
+            }
+        }
+        self.fetched = Some(out);
+        true
+    }
+    fn fetched_client_certificates(&self) -> Option<&[u8]> {
+        self.fetched.as_deref()
+    }
+}
+
+/// Our client (certificate mode, key of `leaf`) and our server (client_auth).
+struct Pair {
+    c: Peer,
+    s: Peer,
+    ce: UEnv,
+    se: UEnv,
+    queue: VecDeque<(bool, Vec<u8>)>,
+    /// Handshake message types the client sent in epoch 0.
+    client_types: Vec<u8>,
+    /// Rewrite the server's first datagram (a forged ServerHello).
+    tamper_server_hello: bool,
+}
+
+/// Handshake types in a datagram of plaintext (epoch 0) records.
+fn epoch0_types(d: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut r = d;
+    while r.len() >= 13 {
+        let len = u16::from_be_bytes([r[11], r[12]]) as usize;
+        let epoch = u16::from_be_bytes([r[3], r[4]]);
+        if r[0] == 22 && epoch == 0 && r.len() >= 13 + len && len >= 12 {
+            out.push(r[13]);
+        }
+        r = &r[(13 + len).min(r.len())..];
+    }
+    out
+}
+
+/// Append an empty client_certificate_url to the ServerHello in the first
+/// record of `d` (lengths fixed up).
+fn add_echo(d: &[u8]) -> Vec<u8> {
+    assert_eq!((d[0], d[13]), (22, 2), "a ServerHello first");
+    let rec_len = u16::from_be_bytes([d[11], d[12]]) as usize;
+    let body = &d[25..13 + rec_len];
+    let sid = body[34] as usize;
+    let ext_at = 35 + sid + 3;
+    let mut nb = body[..ext_at].to_vec();
+    let ext_len = u16::from_be_bytes([body[ext_at], body[ext_at + 1]]) as usize;
+    nb.extend_from_slice(&((ext_len + 4) as u16).to_be_bytes());
+    nb.extend_from_slice(&body[ext_at + 2..]);
+    nb.extend_from_slice(&[0, 2, 0, 0]);
+    let n = nb.len() as u32;
+    let mut out = d[..13].to_vec();
+    out[11..13].copy_from_slice(&((n + 12) as u16).to_be_bytes());
+    out.extend_from_slice(&d[13..14]);
+    out.extend_from_slice(&n.to_be_bytes()[1..]);
+    out.extend_from_slice(&d[17..22]);
+    out.extend_from_slice(&n.to_be_bytes()[1..]);
+    out.extend_from_slice(&nb);
+    out.extend_from_slice(&d[13 + rec_len..]);
+    out
+}
+
+const LEAF_URL: &[u8] = b"http://certs.example/client-eui.der";
+const INT_URL: &[u8] = b"file:///certs/int.der";
+
+impl Pair {
+    /// The client offers URLs for client-eui + int; the server accepts
+    /// them (`accept`) and serves `web` (url -> DER).
+    fn new(seed: u64, urls: bool, accept: bool, web: &[(&[u8], &str)]) -> Pair {
+        let mut cfg = client_config();
+        cfg.suites = [CCM8, 0, 0, 0];
+        let mut c = new_conn(&cfg);
+        c.set_own_key(&pki("client-eui.key.der")).unwrap();
+        c.set_server_name(b"server.example").unwrap();
+        let mut cfg = server_config();
+        cfg.suites = [CCM8, 0, 0, 0];
+        cfg.client_auth = true;
+        let mut s = new_conn(&cfg);
+        s.set_own_key(&pki("server.key.der")).unwrap();
+        let mut ce = UEnv::new(seed, Some(&["client-eui", "int"]));
+        if urls {
+            ce.urls = vec![LEAF_URL.to_vec(), INT_URL.to_vec()];
+        }
+        let mut se = UEnv::new(seed + 1, Some(&["server", "int"]));
+        se.accept_urls = accept;
+        for (u, f) in web {
+            se.web.insert(u.to_vec(), pki(&format!("{f}.der")));
+        }
+        Pair { c, s, ce, se, queue: VecDeque::new(), client_types: Vec::new(), tamper_server_hello: false }
+    }
+    fn start(&mut self) {
+        self.c.connect(&mut self.ce, 0).unwrap();
+        self.pump(0);
+    }
+    fn pump(&mut self, now: u64) {
+        let mut buf = [0u8; 4096];
+        while let Some(n) = self.c.poll_with(&self.ce, now, &mut buf).unwrap() {
+            self.client_types.extend(epoch0_types(&buf[..n]));
+            self.queue.push_back((true, buf[..n].to_vec()));
+        }
+        while let Some(n) = self.s.poll_with(&self.se, now, &mut buf).unwrap() {
+            let mut d = buf[..n].to_vec();
+            if self.tamper_server_hello && d[0] == 22 && d[13] == 2 {
+                d = add_echo(&d);
+            }
+            self.queue.push_back((false, d));
+        }
+    }
+    fn run(&mut self, now: u64) {
+        while let Some((to_server, d)) = self.queue.pop_front() {
+            let _ = if to_server { self.s.feed(&mut self.se, now, &d) } else { self.c.feed(&mut self.ce, now, &d) };
+            self.pump(now);
+        }
+    }
+    fn connected(&self) -> bool {
+        self.c.state() == State::Connected && self.s.state() == State::Connected
+    }
+    /// The side that refused (epoch 0: it dropped the message) sends its
+    /// alert at its deadline; the other receives it.
+    fn refused(&mut self, server_refuses: bool, want: u8) {
+        let t = u64::from(client_config().handshake_timeout_ms);
+        let (me, peer) = if server_refuses { (&self.s, &self.c) } else { (&self.c, &self.s) };
+        assert!(me.state() != State::Connected, "accepted");
+        if me.state().handshaking() {
+            assert!(me.stats().dropped_rejected > 0, "{:?}", me.stats());
+            assert!(peer.state().handshaking());
+            let r = if server_refuses { self.s.handle_timeout(t) } else { self.c.handle_timeout(t) };
+            assert_eq!(r, Err(Error::Timeout));
+            self.pump(t);
+            self.run(t);
+        }
+        let (me, peer) = if server_refuses { (&self.s, &self.c) } else { (&self.c, &self.s) };
+        assert_eq!(me.last_alert(), nanodtls::AlertInfo { level: alert::FATAL, description: want, sent: true });
+        assert_eq!(peer.last_alert().description, want);
+    }
+}
+
+fn web_ok() -> Vec<(&'static [u8], &'static str)> {
+    vec![(LEAF_URL, "client-eui"), (INT_URL, "int")]
+}
+
+#[test]
+fn client_sends_urls_and_the_server_fetches_and_validates_them() {
+    let mut p = Pair::new(1, true, true, &web_ok());
+    p.start();
+    p.run(0);
+    assert!(p.connected(), "{:?} {:?}", p.c.last_alert(), p.s.last_alert());
+    // CertificateURL (21) instead of Certificate (11), then
+    // ClientKeyExchange and CertificateVerify.
+    assert!(p.client_types.contains(&21), "{:?}", p.client_types);
+    assert!(!p.client_types.contains(&11), "{:?}", p.client_types);
+    assert!(p.client_types.contains(&15));
+    let asked = p.se.asked.borrow().clone();
+    assert_eq!(asked.len(), 1, "fetched once");
+    assert_eq!(
+        asked[0],
+        vec![(LEAF_URL.to_vec(), sha1::sha1(&pki("client-eui.der"))), (INT_URL.to_vec(), sha1::sha1(&pki("int.der")))]
+    );
+    let peer = p.s.x509_peer();
+    assert_eq!((peer.kind, peer.eui64, peer.reason), (PEER_EUI64, [0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77], 0));
+    let mut buf = [0u8; 16];
+    p.c.write(b"ping").unwrap();
+    p.pump(0);
+    p.run(0);
+    assert_eq!(p.s.read(&mut buf).unwrap(), Some(4));
+}
+
+#[test]
+fn a_certificate_that_does_not_hash_to_its_url_is_bad_certificate_hash_value() {
+    // The intermediate URL serves another (valid) certificate.
+    let mut p = Pair::new(2, true, true, &[(LEAF_URL, "client-eui"), (INT_URL, "int1")]);
+    p.start();
+    p.run(0);
+    p.refused(true, alert::BAD_CERTIFICATE_HASH_VALUE);
+    // The leaf swapped for another client's certificate.
+    let mut p = Pair::new(3, true, true, &[(LEAF_URL, "client-cn"), (INT_URL, "int")]);
+    p.start();
+    p.run(0);
+    p.refused(true, alert::BAD_CERTIFICATE_HASH_VALUE);
+}
+
+#[test]
+fn a_refused_fetch_is_certificate_unobtainable() {
+    // The intermediate is not there: the application refuses.
+    let mut p = Pair::new(4, true, true, &[(LEAF_URL, "client-eui")]);
+    p.start();
+    p.run(0);
+    p.refused(true, alert::CERTIFICATE_UNOBTAINABLE);
+    assert_eq!(p.se.asked.borrow().len(), 1);
+}
+
+#[test]
+fn a_server_that_does_not_accept_urls_does_not_echo_and_gets_a_certificate() {
+    let mut p = Pair::new(5, true, false, &web_ok());
+    p.start();
+    p.run(0);
+    assert!(p.connected(), "{:?} {:?}", p.c.last_alert(), p.s.last_alert());
+    assert!(p.client_types.contains(&11) && !p.client_types.contains(&21), "{:?}", p.client_types);
+    assert!(p.se.asked.borrow().is_empty());
+    assert_eq!(p.s.x509_peer().kind, PEER_EUI64);
+}
+
+#[test]
+fn a_client_without_urls_does_not_offer_and_sends_its_certificate() {
+    let mut p = Pair::new(6, false, true, &web_ok());
+    p.start();
+    p.run(0);
+    assert!(p.connected());
+    assert!(p.client_types.contains(&11) && !p.client_types.contains(&21));
+    assert!(p.se.asked.borrow().is_empty());
+}
+
+#[test]
+fn an_echo_without_our_offer_is_unsupported_extension() {
+    let mut p = Pair::new(7, false, false, &web_ok());
+    p.tamper_server_hello = true;
+    p.start();
+    p.run(0);
+    p.refused(false, alert::UNSUPPORTED_EXTENSION);
+    assert!(!p.client_types.contains(&11) && !p.client_types.contains(&21));
 }

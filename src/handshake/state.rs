@@ -103,6 +103,14 @@ pub(crate) struct Handshake {
     /// The server's Certificate is in the hash form (negotiated).
     #[cfg(feature = "cached-info")]
     pub cached_used: bool,
+    /// client_certificate_url (RFC 6066 5): client, we offer it (we have
+    /// a URL for each certificate of our chain); server, the client did.
+    #[cfg(feature = "cert-url")]
+    pub cert_url_offer: bool,
+    /// Negotiated: client, the server echoed it (our Certificate becomes
+    /// CertificateURL); server, we echoed it.
+    #[cfg(feature = "cert-url")]
+    pub cert_url_used: bool,
 }
 
 impl Handshake {

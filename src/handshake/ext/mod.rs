@@ -175,6 +175,9 @@ pub(crate) struct Offer<'a> {
     /// cached_info (RFC 7924): the hash of the server Certificate we kept.
     #[cfg(feature = "cached-info")]
     pub cached_cert: Option<&'a [u8; cached_info::HASH_LEN]>,
+    /// client_certificate_url (RFC 6066 5): offered.
+    #[cfg(feature = "cert-url")]
+    pub cert_url: bool,
 }
 
 /// The extensions of a ClientHello: extended_master_secret,
@@ -211,6 +214,10 @@ pub(crate) fn write_offer(w: &mut Writer<'_>, o: &Offer<'_>) -> Result<(), Error
     if let Some(h) = o.cached_cert {
         cached_info::write_offer(w, h)?;
     }
+    #[cfg(feature = "cert-url")]
+    if o.cert_url {
+        client_certificate_url::write(w)?;
+    }
     Ok(())
 }
 
@@ -243,6 +250,9 @@ pub(crate) struct Offered<'a> {
     /// cached_info (RFC 7924): the cert hash offered (SHA-256 length).
     #[cfg(feature = "cached-info")]
     pub cached_cert: Option<[u8; cached_info::HASH_LEN]>,
+    /// client_certificate_url (RFC 6066 5) offered.
+    #[cfg(feature = "cert-url")]
+    pub cert_url: bool,
 }
 
 /// Server: read a ClientHello's extensions (validated by [`Extensions::parse`]);
@@ -266,6 +276,8 @@ pub(crate) fn read_offer<'a>(exts: Extensions<'a>, scsv: bool) -> Result<Offered
         ticket: None,
         #[cfg(feature = "cached-info")]
         cached_cert: None,
+        #[cfg(feature = "cert-url")]
+        cert_url: false,
     };
     for (t, data) in exts {
         match t {
@@ -301,6 +313,11 @@ pub(crate) fn read_offer<'a>(exts: Extensions<'a>, scsv: bool) -> Result<Offered
             CONNECTION_ID => o.cid = Some(connection_id::read(data)?),
             #[cfg(feature = "cached-info")]
             CACHED_INFO => o.cached_cert = cached_info::read_offer(data)?,
+            #[cfg(feature = "cert-url")]
+            CLIENT_CERTIFICATE_URL => {
+                client_certificate_url::read(data)?;
+                o.cert_url = true;
+            }
             _ => {}
         }
     }
@@ -337,6 +354,9 @@ pub(crate) struct Answer {
     /// cached_info: the Certificate comes in the hash form (RFC 7924 4.1).
     #[cfg(feature = "cached-info")]
     pub cached_cert: bool,
+    /// client_certificate_url echoed (RFC 6066 5).
+    #[cfg(feature = "cert-url")]
+    pub cert_url: bool,
 }
 
 impl Answer {
@@ -350,6 +370,8 @@ impl Answer {
         let ecc = ecc || self.ticket;
         #[cfg(feature = "cached-info")]
         let ecc = ecc || self.cached_cert;
+        #[cfg(feature = "cert-url")]
+        let ecc = ecc || self.cert_url;
         #[cfg(feature = "cid")]
         let cid = self.cid.is_some();
         #[cfg(not(feature = "cid"))]
@@ -401,6 +423,10 @@ pub(crate) fn write_answer(w: &mut Writer<'_>, a: &Answer) -> Result<(), Error> 
     if a.cached_cert {
         cached_info::write_answer(w)?;
     }
+    #[cfg(feature = "cert-url")]
+    if a.cert_url {
+        client_certificate_url::write(w)?;
+    }
     Ok(())
 }
 
@@ -428,6 +454,9 @@ pub(crate) struct Answered<'a> {
     /// cached_info answered: the Certificate comes in the hash form.
     #[cfg(feature = "cached-info")]
     pub cached_cert: bool,
+    /// client_certificate_url echoed: we send CertificateURL.
+    #[cfg(feature = "cert-url")]
+    pub cert_url: bool,
     /// The server's CID (connection_id answered; possibly empty).
     #[cfg(feature = "cid")]
     pub cid: Option<&'a [u8]>,
@@ -452,6 +481,8 @@ pub(crate) fn read_answer<'a>(exts: Extensions<'a>, o: &Offer<'_>) -> Result<Ans
         ticket: false,
         #[cfg(feature = "cached-info")]
         cached_cert: false,
+        #[cfg(feature = "cert-url")]
+        cert_url: false,
         #[cfg(feature = "cid")]
         cid: None,
         #[cfg(not(feature = "cid"))]
@@ -474,6 +505,11 @@ pub(crate) fn read_answer<'a>(exts: Extensions<'a>, o: &Offer<'_>) -> Result<Ans
             CACHED_INFO if o.cached_cert.is_some() => {
                 cached_info::read_answer(data)?;
                 a.cached_cert = true;
+            }
+            #[cfg(feature = "cert-url")]
+            CLIENT_CERTIFICATE_URL if o.cert_url => {
+                client_certificate_url::read(data)?;
+                a.cert_url = true;
             }
             EXTENDED_MASTER_SECRET => {
                 extended_master_secret::read(data)?;
@@ -541,6 +577,8 @@ mod tests {
             ecc: None,
             #[cfg(feature = "cached-info")]
             cached_cert: None,
+            #[cfg(feature = "cert-url")]
+            cert_url: false,
         }
     }
 
@@ -585,6 +623,8 @@ mod tests {
             ecc: None,
             #[cfg(feature = "cached-info")]
             cached_cert: false,
+            #[cfg(feature = "cert-url")]
+            cert_url: false,
         };
         write_answer(&mut w, &answer).unwrap();
         let n = w.len();

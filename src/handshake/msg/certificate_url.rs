@@ -169,7 +169,7 @@ mod tests {
     }
 
     fn alert_of(r: Result<CertificateUrl<'_>, u8>) -> u8 {
-        r.err().expect("refused")
+        r.expect_err("refused")
     }
 
     #[test]
