@@ -113,12 +113,12 @@ pub trait Env {
 
     /// Server, client certificate URLs (feature `cert-url`): the client
     /// sent CertificateURL (`urls`: each URL with the SHA-1 of its DER
-    /// certificate, leaf first). Fetch the certificates now (the
+    /// certificate, leaf first, at most NANODTLS_MAX_CERT_CHAIN). Fetch the certificates now (the
     /// handshake waits for the call) and keep them for
     /// [`Env::fetched_client_certificates`] and return true; false
     /// refuses (fatal certificate_unobtainable, 111). The default refuses.
     #[cfg(feature = "cert-url")]
-    fn fetch_client_certificates(&mut self, urls: &crate::handshake::msg::certificate_url::CertificateUrl<'_>) -> bool {
+    fn fetch_client_certificates(&mut self, urls: &mut dyn Iterator<Item = (&[u8], &[u8; 20])>) -> bool {
         let _ = urls;
         false
     }

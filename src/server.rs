@@ -60,7 +60,13 @@ impl Association {
             // RFC 6066 5: the client's chain by URL, when we echoed the extension.
             #[cfg(feature = "cert-url")]
             (State::ServerWaitClientCertificate, msg::CERTIFICATE_URL) if self.hs.cert_url_used => {
-                let key = crate::auth::cert_url::accept_client_urls(env, creds, body, &mut self.x509_peer)?;
+                let list = msg::certificate_url::parse_fatal(body, crate::sizes::NANODTLS_MAX_CERT_CHAIN)?;
+                if !env.fetch_client_certificates(&mut list.iter().map(|u| (u.url, u.hash))) {
+                    nd_log!(self.log => Warn, "server: the application could not fetch the client's certificates");
+                    return Err(Fatal::alert(alert::CERTIFICATE_UNOBTAINABLE));
+                }
+                let hashes = list.iter().map(|u| u.hash);
+                let key = crate::auth::cert_url::check_fetched(env, creds, hashes, &mut self.x509_peer)?;
                 self.hs.ecc.set_peer(&key);
                 self.hs.peer_flight_first = origin.message_seq;
                 self.hs.transcript.update(message);

@@ -182,11 +182,12 @@ impl Env for UEnv {
     fn cert_url_server(&self) -> bool {
         self.accept_urls
     }
-    fn fetch_client_certificates(&mut self, urls: &cu::CertificateUrl<'_>) -> bool {
-        self.asked.borrow_mut().push(urls.iter().map(|u| (u.url.to_vec(), *u.hash)).collect());
+    fn fetch_client_certificates(&mut self, urls: &mut dyn Iterator<Item = (&[u8], &[u8; 20])>) -> bool {
+        let urls: Asked = urls.map(|(u, h)| (u.to_vec(), *h)).collect();
+        self.asked.borrow_mut().push(urls.clone());
         let mut out = Vec::new();
-        for u in urls.iter() {
-            match self.web.get(u.url) {
+        for (u, _) in &urls {
+            match self.web.get(u) {
                 Some(der) => out.extend_from_slice(der),
                 None => return false,
             }
@@ -410,4 +411,56 @@ fn an_echo_without_our_offer_is_unsupported_extension() {
     p.run(0);
     p.refused(false, alert::UNSUPPORTED_EXTENSION);
     assert!(!p.client_types.contains(&11) && !p.client_types.contains(&21));
+}
+
+#[test]
+fn an_endpoint_peer_fetches_the_urls_too() {
+    use nanodtls::{Endpoint, PeerSlot};
+    use zerocopy::FromZeros;
+    let mut p = Pair::new(8, true, true, &web_ok());
+    let mut cfg = server_config();
+    cfg.suites = [CCM8, 0, 0, 0];
+    cfg.client_auth = true;
+    let mut ep = Endpoint::new_box_zeroed().unwrap();
+    ep.init(&cfg, 0, 10_000).unwrap();
+    ep.set_own_key(&pki("server.key.der")).unwrap();
+    let mut slots: Vec<PeerSlot> = (0..2).map(|_| *PeerSlot::new_box_zeroed().unwrap()).collect();
+    let addr = b"10.0.0.9:5684";
+    p.c.connect(&mut p.ce, 0).unwrap();
+    let mut buf = [0u8; 4096];
+    let mut a = [0u8; 64];
+    for _ in 0..20 {
+        while let Some(n) = p.c.poll_with(&p.ce, 0, &mut buf).unwrap() {
+            p.client_types.extend(epoch0_types(&buf[..n]));
+            let d = buf[..n].to_vec();
+            let _ = feed_all(&d, |b| ep.feed(&mut slots, &mut p.se, 0, addr, b));
+        }
+        let mut any = false;
+        while let Some((n, _)) = ep.poll_datagram(&mut slots, &p.se, 0, &mut buf, &mut a).unwrap() {
+            any = true;
+            let d = buf[..n].to_vec();
+            let _ = p.c.feed(&mut p.ce, 0, &d);
+        }
+        if !any {
+            break;
+        }
+    }
+    assert_eq!(p.c.state(), State::Connected, "{:?}", p.c.last_alert());
+    assert!(p.client_types.contains(&21) && !p.client_types.contains(&11), "{:?}", p.client_types);
+    assert_eq!(p.se.asked.borrow().len(), 1);
+    let peer = ep.peer(&slots, addr).unwrap();
+    assert_eq!(peer.x509_peer().kind, PEER_EUI64);
+}
+
+#[test]
+fn more_or_fewer_certificates_than_urls_is_bad_certificate_hash_value() {
+    // The intermediate's URL gives two certificates; then none.
+    let extra = [pki("int.der"), pki("int1.der")].concat();
+    for (seed, int) in [(9u64, extra), (10, Vec::new())] {
+        let mut p = Pair::new(seed, true, true, &web_ok());
+        p.se.web.insert(INT_URL.to_vec(), int);
+        p.start();
+        p.run(0);
+        p.refused(true, alert::BAD_CERTIFICATE_HASH_VALUE);
+    }
 }

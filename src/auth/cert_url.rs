@@ -5,12 +5,10 @@
 //! path validation (docs/cert_url.md).
 
 use crate::alert;
+use crate::auth::x509::der::Der;
 use crate::crypto::{ct_eq, sha1};
 use crate::env::Env;
 use crate::error::Fatal;
-use crate::handshake::msg::certificate::chain_entries;
-use crate::handshake::msg::certificate_url;
-use crate::sizes::NANODTLS_MAX_CERT_CHAIN;
 
 /// Client: true if [`Env::own_certificate_url`] gives a (non-empty) URL
 /// for each certificate of [`Env::own_certificate`] and none past the
@@ -19,49 +17,46 @@ pub(crate) fn urls_cover_chain(env: &dyn Env) -> bool {
     let Some(chain) = env.own_certificate() else {
         return false;
     };
+    let mut certs = Certs(Der::new(chain));
     let mut n = 0usize;
-    for c in chain_entries(chain) {
-        if c.is_err() || !env.own_certificate_url(n).is_some_and(|u| !u.is_empty() && u.len() <= 0xffff) {
+    for _ in &mut certs {
+        if !env.own_certificate_url(n).is_some_and(|u| !u.is_empty() && u.len() <= 0xffff) {
             return false;
         }
         n += 1;
     }
-    n > 0 && env.own_certificate_url(n).is_none()
+    n > 0 && certs.0.is_empty() && env.own_certificate_url(n).is_none()
 }
 
-/// Server: the client's CertificateURL `body`. The application fetches
-/// the certificates ([`Env::fetch_client_certificates`]); each must hash
-/// to its URL's SHA-1 (compared in constant time; a mismatch, or a count
-/// that differs from the list, is bad_certificate_hash_value), then the
-/// chain is validated exactly as a Certificate message's. A refusal or
-/// nothing fetched is certificate_unobtainable. The outcome goes to
-/// `x509_peer` (also the refusal reason), as for a Certificate.
-pub(crate) fn accept_client_urls(
-    env: &mut dyn Env,
+/// Server: after the application fetched the certificates of a
+/// CertificateURL whose SHA-1s are `hashes` (leaf first): each
+/// certificate of [`Env::fetched_client_certificates`] must hash to its
+/// entry (compared in constant time; a mismatch, or a count that differs
+/// from the list, is bad_certificate_hash_value), then the chain is
+/// validated exactly as a Certificate message's. Nothing fetched is
+/// certificate_unobtainable. The outcome goes to `x509_peer` (also the
+/// refusal reason), as for a Certificate.
+pub(crate) fn check_fetched<'h>(
+    env: &dyn Env,
     creds: &crate::auth::Credentials,
-    body: &[u8],
+    hashes: impl Iterator<Item = &'h [u8; sha1::LEN]>,
     x509_peer: &mut crate::auth::x509::trust::PeerX509,
 ) -> Result<crate::auth::rpk::PeerKey, Fatal> {
     use crate::auth::x509::trust::{self, Peer, PeerX509};
-    let list = certificate_url::parse_fatal(body, NANODTLS_MAX_CERT_CHAIN)?;
-    if !env.fetch_client_certificates(&list) {
-        return Err(Fatal::alert(alert::CERTIFICATE_UNOBTAINABLE));
-    }
-    let env: &dyn Env = env;
     let der = env.fetched_client_certificates().ok_or(Fatal::alert(alert::CERTIFICATE_UNOBTAINABLE))?;
-    let mut certs = chain_entries(der);
+    let mut certs = Certs(Der::new(der));
     let mut all_match = true;
-    for want in list.iter() {
+    for want in hashes {
         match certs.next() {
-            Some(Ok(cert)) => all_match &= ct_eq(&sha1::sha1(cert), want.hash),
-            _ => all_match = false,
+            Some(cert) => all_match &= ct_eq(&sha1::sha1(cert), want),
+            None => all_match = false,
         }
     }
-    if !all_match || certs.next().is_some() {
+    // Left over, or trailing bytes that are no DER element.
+    if !all_match || !certs.0.is_empty() {
         return Err(Fatal::alert(alert::BAD_CERTIFICATE_HASH_VALUE));
     }
-    let chain = Certs(crate::auth::x509::der::Der::new(der));
-    match trust::validate_certs(env, &creds.x509, chain, Peer::Client) {
+    match trust::validate_certs(env, &creds.x509, Certs(Der::new(der)), Peer::Client) {
         Ok((key, peer)) => {
             *x509_peer = peer;
             Ok(key)
@@ -73,7 +68,8 @@ pub(crate) fn accept_client_urls(
     }
 }
 
-/// The DER certificates of a fetched chain (checked whole before).
+/// The DER elements of `der` (certificates back to back); stops at the
+/// first that does not parse (then `.0` is not empty).
 #[derive(Clone)]
 struct Certs<'a>(crate::auth::x509::der::Der<'a>);
 
@@ -83,6 +79,9 @@ impl<'a> Iterator for Certs<'a> {
         if self.0.is_empty() {
             return None;
         }
-        self.0.next_tlv().ok().map(|t| t.raw)
+        let mut d = self.0;
+        let t = d.next_tlv().ok()?;
+        self.0 = d;
+        Some(t.raw)
     }
 }
