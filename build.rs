@@ -194,6 +194,10 @@ const X509_PEER_BYTES: usize = 16;
 /// cached_info (feature `cached-info`, RFC 7924): the hash offered or
 /// matched and two flags, in the handshake state.
 const CACHED_INFO_HANDSHAKE_BYTES: usize = 40;
+/// Client certificate URLs (feature `cert-url`, RFC 6066 5): the offer
+/// and echo flags, the pause flag, the count, and per certificate of
+/// NANODTLS_MAX_CERT_CHAIN the SHA-1 it is checked against (20 bytes).
+const CERT_URL_HANDSHAKE_FIXED_BYTES: usize = 8;
 /// cached_info in the C callbacks: the kept Certificate (pointer, length),
 /// the hook (function, user) and the server switch.
 const CACHED_INFO_CALLBACK_BYTES: usize = 40;
@@ -280,6 +284,7 @@ fn main() {
     let cid = env::var_os("CARGO_FEATURE_CID").is_some();
     let aes_hook = env::var_os("CARGO_FEATURE_AES_HOOK").is_some();
     let cached_info = env::var_os("CARGO_FEATURE_CACHED_INFO").is_some();
+    let cert_url = env::var_os("CARGO_FEATURE_CERT_URL").is_some();
     let engine = round8(
         buffers
             + if tickets { round8(ticket) + 16 } else { 0 }
@@ -291,7 +296,8 @@ fn main() {
             + if ttp { TTP_HANDSHAKE_BYTES } else { 0 }
             + if cid { round8(2 * get("NANODTLS_MAX_CID") + CID_FIXED_BYTES) } else { 0 }
             + if x509 { X509_PEER_BYTES } else { 0 }
-            + if cached_info { CACHED_INFO_HANDSHAKE_BYTES } else { 0 },
+            + if cached_info { CACHED_INFO_HANDSHAKE_BYTES } else { 0 }
+            + if cert_url { round8(CERT_URL_HANDSHAKE_FIXED_BYTES + 20 * get("NANODTLS_MAX_CERT_CHAIN")) } else { 0 },
     );
     let creds = round8(
         get("NANODTLS_MAX_PSK_IDENTITY")

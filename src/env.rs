@@ -5,6 +5,20 @@
 
 use crate::error::Error;
 
+/// Server, client certificate URLs: the application's answer to
+/// [`Env::fetch_client_certificates`].
+#[cfg(feature = "cert-url")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CertUrlFetch {
+    /// Fetched now: [`Env::fetched_client_certificates`] has them.
+    Fetched,
+    /// The handshake pauses; the application fetches and then calls
+    /// `provide_client_certificates` or `refuse_client_certificates`.
+    Pending,
+    /// Refused: fatal certificate_unobtainable (111).
+    Refused,
+}
+
 /// What the engine needs from its surroundings while processing.
 ///
 /// The C API implements this over the platform callbacks; tests implement
@@ -113,14 +127,20 @@ pub trait Env {
 
     /// Server, client certificate URLs (feature `cert-url`): the client
     /// sent CertificateURL (`urls`: each URL with the SHA-1 of its DER
-    /// certificate, leaf first, at most NANODTLS_MAX_CERT_CHAIN). Fetch the certificates now (the
-    /// handshake waits for the call) and keep them for
-    /// [`Env::fetched_client_certificates`] and return true; false
-    /// refuses (fatal certificate_unobtainable, 111). The default refuses.
+    /// certificate, leaf first, at most NANODTLS_MAX_CERT_CHAIN; copy
+    /// what you need, the borrow ends with the call). Either fetch them
+    /// now, keep them for [`Env::fetched_client_certificates`] and answer
+    /// `Fetched`; or answer `Pending`: the handshake pauses
+    /// (`cert_url_paused()`), the application fetches and hands the
+    /// certificates in with `provide_client_certificates` (or calls
+    /// `refuse_client_certificates`) on the connection or endpoint
+    /// (docs/cert_url.md: retransmissions and the deadline while
+    /// paused). `Refused` is fatal certificate_unobtainable (111). The
+    /// default refuses.
     #[cfg(feature = "cert-url")]
-    fn fetch_client_certificates(&mut self, urls: &mut dyn Iterator<Item = (&[u8], &[u8; 20])>) -> bool {
+    fn fetch_client_certificates(&mut self, urls: &mut dyn Iterator<Item = (&[u8], &[u8; 20])>) -> CertUrlFetch {
         let _ = urls;
-        false
+        CertUrlFetch::Refused
     }
 
     /// Server, client certificate URLs: the DER certificates fetched by

@@ -57,16 +57,42 @@ impl Association {
                 self.state = State::ServerWaitClientKeyExchange;
                 Ok(())
             }
+            // Paused on a CertificateURL: the rest of the client's flight is
+            // dropped unaccepted (its retransmission after the resume is
+            // processed); at the deadline certificate_unobtainable goes out.
+            #[cfg(feature = "cert-url")]
+            (State::ServerWaitClientCertificate, _) if self.hs.cert_url_paused => {
+                Err(Fatal::alert(alert::CERTIFICATE_UNOBTAINABLE))
+            }
             // RFC 6066 5: the client's chain by URL, when we echoed the extension.
             #[cfg(feature = "cert-url")]
             (State::ServerWaitClientCertificate, msg::CERTIFICATE_URL) if self.hs.cert_url_used => {
+                use crate::env::CertUrlFetch;
                 let list = msg::certificate_url::parse_fatal(body, crate::sizes::NANODTLS_MAX_CERT_CHAIN)?;
-                if !env.fetch_client_certificates(&mut list.iter().map(|u| (u.url, u.hash))) {
-                    nd_log!(self.log => Warn, "server: the application could not fetch the client's certificates");
-                    return Err(Fatal::alert(alert::CERTIFICATE_UNOBTAINABLE));
-                }
                 let hashes = list.iter().map(|u| u.hash);
-                let key = crate::auth::cert_url::check_fetched(env, creds, hashes, &mut self.x509_peer)?;
+                let key = match env.fetch_client_certificates(&mut list.iter().map(|u| (u.url, u.hash))) {
+                    CertUrlFetch::Refused => {
+                        nd_log!(self.log => Warn, "server: the application could not fetch the client's certificates");
+                        return Err(Fatal::alert(alert::CERTIFICATE_UNOBTAINABLE));
+                    }
+                    CertUrlFetch::Fetched => {
+                        let fetched = env.fetched_client_certificates();
+                        crate::auth::cert_url::check_fetched(env, creds, hashes, fetched, &mut self.x509_peer)?
+                    }
+                    CertUrlFetch::Pending => {
+                        // Accepted: pause until provide/refuse (docs/cert_url.md).
+                        self.hs.cert_url_hashes = [[0; 20]; crate::sizes::NANODTLS_MAX_CERT_CHAIN];
+                        for (slot, h) in self.hs.cert_url_hashes.iter_mut().zip(hashes) {
+                            *slot = *h;
+                        }
+                        self.hs.cert_url_count = list.len() as u8;
+                        self.hs.cert_url_paused = true;
+                        self.hs.peer_flight_first = origin.message_seq;
+                        self.hs.transcript.update(message);
+                        nd_log!(self.log => Info, "server: CertificateURL with {} URLs: paused for the application", list.len());
+                        return Ok(());
+                    }
+                };
                 self.hs.ecc.set_peer(&key);
                 self.hs.peer_flight_first = origin.message_seq;
                 self.hs.transcript.update(message);
@@ -174,6 +200,35 @@ impl Association {
         _body: &[u8],
     ) -> Result<crate::auth::rpk::PeerKey, Fatal> {
         Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE))
+    }
+
+    /// Client certificate URLs: the application provides the fetched
+    /// certificates (`Some`, DER back to back in URL order) or refuses
+    /// (`None`, certificate_unobtainable) for a paused handshake. Not
+    /// paused: WrongState, nothing changes. A failed check fails the
+    /// connection with its alert (114, or that of path validation).
+    #[cfg(feature = "cert-url")]
+    pub(crate) fn cert_url_resume(
+        &mut self,
+        env: &dyn Env,
+        creds: &Credentials,
+        der: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        if !(self.hs.cert_url_paused && self.state == State::ServerWaitClientCertificate) {
+            return Err(Error::WrongState);
+        }
+        self.hs.cert_url_paused = false;
+        let hashes = self.hs.cert_url_hashes;
+        let n = usize::from(self.hs.cert_url_count);
+        match crate::auth::cert_url::check_fetched(env, creds, hashes.iter().take(n), der, &mut self.x509_peer) {
+            Ok(key) => {
+                nd_log!(self.log => Info, "server: fetched client certificates accepted; waiting for the client's retransmission");
+                self.hs.ecc.set_peer(&key);
+                self.state = State::ServerWaitClientKeyExchange;
+                Ok(())
+            }
+            Err(f) => Err(self.fail(f)),
+        }
     }
 
     /// True if we can serve suite `s` to a client with `caps`.

@@ -16,6 +16,7 @@ use common::*;
 use nanodtls::alert;
 use nanodtls::auth::x509::trust::PEER_EUI64;
 use nanodtls::crypto::sha1;
+use nanodtls::env::CertUrlFetch;
 use nanodtls::handshake::msg::certificate_url::{self as cu, UrlAndHash};
 use nanodtls::{suite, Env, Error, State};
 
@@ -139,6 +140,8 @@ struct UEnv {
     own: Option<Vec<u8>>,
     urls: Vec<Vec<u8>>,
     accept_urls: bool,
+    /// Answer Pending (the handshake pauses).
+    pause: bool,
     web: HashMap<Vec<u8>, Vec<u8>>,
     fetched: Option<Vec<u8>>,
     /// What the server's application was asked for: (url, hash) lists.
@@ -153,6 +156,7 @@ impl UEnv {
             own: own.map(chain),
             urls: Vec::new(),
             accept_urls: false,
+            pause: false,
             web: HashMap::new(),
             fetched: None,
             asked: RefCell::new(Vec::new()),
@@ -182,18 +186,21 @@ impl Env for UEnv {
     fn cert_url_server(&self) -> bool {
         self.accept_urls
     }
-    fn fetch_client_certificates(&mut self, urls: &mut dyn Iterator<Item = (&[u8], &[u8; 20])>) -> bool {
+    fn fetch_client_certificates(&mut self, urls: &mut dyn Iterator<Item = (&[u8], &[u8; 20])>) -> CertUrlFetch {
         let urls: Asked = urls.map(|(u, h)| (u.to_vec(), *h)).collect();
         self.asked.borrow_mut().push(urls.clone());
+        if self.pause {
+            return CertUrlFetch::Pending;
+        }
         let mut out = Vec::new();
         for (u, _) in &urls {
             match self.web.get(u) {
                 Some(der) => out.extend_from_slice(der),
-                None => return false,
+                None => return CertUrlFetch::Refused,
             }
         }
         self.fetched = Some(out);
-        true
+        CertUrlFetch::Fetched
     }
     fn fetched_client_certificates(&self) -> Option<&[u8]> {
         self.fetched.as_deref()
@@ -463,4 +470,201 @@ fn more_or_fewer_certificates_than_urls_is_bad_certificate_hash_value() {
         p.run(0);
         p.refused(true, alert::BAD_CERTIFICATE_HASH_VALUE);
     }
+}
+
+impl Pair {
+    /// The client's retransmission timer fires at `t`.
+    fn client_retransmits(&mut self, t: u64) {
+        let _ = self.c.handle_timeout(t);
+        self.pump(t);
+        self.run(t);
+    }
+    /// The DER chain the server's application fetched for the URLs.
+    fn web_chain(&self) -> Vec<u8> {
+        [self.se.web[LEAF_URL].clone(), self.se.web[INT_URL].clone()].concat()
+    }
+}
+
+fn paused_pair(seed: u64, web: &[(&[u8], &str)]) -> Pair {
+    let mut p = Pair::new(seed, true, true, web);
+    p.se.pause = true;
+    p.start();
+    p.run(0);
+    assert!(p.s.cert_url_paused(), "{:?}", p.s.state());
+    assert!(!p.c.cert_url_paused());
+    assert!(p.c.state().handshaking() && p.s.state().handshaking());
+    // The rest of the client's flight was dropped unaccepted.
+    assert!(p.s.stats().dropped_rejected > 0, "{:?}", p.s.stats());
+    p
+}
+
+#[test]
+fn paused_handshake_resumes_with_the_provided_chain_and_a_retransmission_is_no_second_fetch() {
+    let mut p = paused_pair(20, &web_ok());
+    // The client retransmits while we are paused: the CertificateURL is a
+    // duplicate (no second fetch), the rest is dropped again.
+    p.client_retransmits(1_000);
+    assert!(p.s.cert_url_paused());
+    assert_eq!(p.se.asked.borrow().len(), 1, "a duplicate CertificateURL is not processed twice");
+    let chain = p.web_chain();
+    p.s.provide_client_certificates(&p.se, 1_500, &chain).unwrap();
+    assert!(!p.s.cert_url_paused());
+    // Misuse: a second provide, a refuse after it.
+    assert_eq!(p.s.provide_client_certificates(&p.se, 1_500, &chain), Err(Error::WrongState));
+    assert_eq!(p.s.refuse_client_certificates(&p.se, 1_500), Err(Error::WrongState));
+    assert!(!p.connected());
+    // The client's next retransmission completes the handshake.
+    p.client_retransmits(3_000);
+    assert!(p.connected(), "{:?} {:?}", p.c.last_alert(), p.s.last_alert());
+    assert_eq!(p.se.asked.borrow().len(), 1);
+    assert_eq!(p.s.x509_peer().kind, PEER_EUI64);
+    let mut buf = [0u8; 16];
+    p.c.write(b"ping").unwrap();
+    p.pump(3_000);
+    p.run(3_000);
+    assert_eq!(p.s.read(&mut buf).unwrap(), Some(4));
+}
+
+#[test]
+fn provide_of_a_wrong_certificate_is_114_and_refuse_is_111() {
+    let mut p = paused_pair(21, &[(LEAF_URL, "client-eui"), (INT_URL, "int1")]);
+    let chain = p.web_chain();
+    assert_eq!(p.s.provide_client_certificates(&p.se, 10, &chain), Err(Error::AlertSent));
+    p.pump(10);
+    p.run(10);
+    assert_eq!(
+        p.s.last_alert(),
+        nanodtls::AlertInfo { level: alert::FATAL, description: alert::BAD_CERTIFICATE_HASH_VALUE, sent: true }
+    );
+    assert_eq!(p.c.last_alert().description, alert::BAD_CERTIFICATE_HASH_VALUE);
+    assert_eq!(p.c.failure(), Some(Error::AlertReceived));
+
+    let mut p = paused_pair(22, &web_ok());
+    assert_eq!(p.s.refuse_client_certificates(&p.se, 10), Err(Error::AlertSent));
+    p.pump(10);
+    p.run(10);
+    assert_eq!(p.s.last_alert().description, alert::CERTIFICATE_UNOBTAINABLE);
+    assert!(p.s.last_alert().sent);
+    assert_eq!(p.c.last_alert().description, alert::CERTIFICATE_UNOBTAINABLE);
+    // After the failure nothing resumes.
+    let chain = p.web_chain();
+    assert!(p.s.provide_client_certificates(&p.se, 10, &chain).is_err());
+}
+
+#[test]
+fn provide_or_refuse_when_not_paused_is_wrong_state() {
+    // Before any handshake message, and on a server that got a Certificate.
+    let mut p = Pair::new(23, true, false, &web_ok());
+    assert_eq!(p.s.provide_client_certificates(&p.se, 0, b"\x30\x00"), Err(Error::WrongState));
+    p.start();
+    p.run(0);
+    assert!(p.connected());
+    let chain = p.web_chain();
+    assert_eq!(p.s.provide_client_certificates(&p.se, 0, &chain), Err(Error::WrongState));
+    assert_eq!(p.s.refuse_client_certificates(&p.se, 0), Err(Error::WrongState));
+    assert!(p.connected());
+}
+
+#[test]
+fn a_pause_past_the_handshake_deadline_fails_the_handshake() {
+    let mut p = paused_pair(24, &web_ok());
+    let t = u64::from(server_config().handshake_timeout_ms);
+    assert_eq!(p.s.handle_timeout(t), Err(Error::Timeout));
+    p.pump(t);
+    p.run(t);
+    assert_eq!(p.s.state(), State::Failed);
+    // The flight it dropped while paused: certificate_unobtainable.
+    assert_eq!(p.s.last_alert().description, alert::CERTIFICATE_UNOBTAINABLE);
+    let chain = p.web_chain();
+    assert!(p.s.provide_client_certificates(&p.se, t, &chain).is_err());
+    // A provide that comes too late fails too (without handle_timeout).
+    let mut p = paused_pair(25, &web_ok());
+    let chain = p.web_chain();
+    assert_eq!(p.s.provide_client_certificates(&p.se, t, &chain), Err(Error::Timeout));
+    assert_eq!(p.s.state(), State::Failed);
+}
+
+#[test]
+fn forged_datagrams_while_paused_change_nothing() {
+    let mut p = paused_pair(26, &web_ok());
+    let before = *p.s.stats();
+    // Garbage, a forged handshake record, a forged CertificateURL (new seq).
+    let forged_cu = {
+        let mut d = vec![22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0x40];
+        let body = [0u8, 0, 3 + 20, 0, 1, b'x', 1];
+        let mut b = body.to_vec();
+        b.extend_from_slice(&[0u8; 20]);
+        let mut hs = vec![21, 0, 0, b.len() as u8, 0, 9, 0, 0, 0, 0, 0, b.len() as u8];
+        hs.extend_from_slice(&b);
+        d.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+        d.extend_from_slice(&hs);
+        d
+    };
+    for d in [vec![0u8; 40], vec![22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0x50, 0, 2, 1, 2], forged_cu] {
+        let _ = p.s.feed(&mut p.se, 5, &d);
+    }
+    assert!(p.s.cert_url_paused());
+    assert_eq!(p.se.asked.borrow().len(), 1);
+    assert_eq!(p.s.state(), State::ServerWaitClientCertificate);
+    let dropped =
+        |s: &nanodtls::Stats| s.dropped_malformed + s.dropped_unexpected + s.dropped_rejected + s.dropped_epoch;
+    assert!(dropped(p.s.stats()) > dropped(&before), "{:?}", p.s.stats());
+    // And the genuine resume still completes.
+    let chain = p.web_chain();
+    p.s.provide_client_certificates(&p.se, 10, &chain).unwrap();
+    p.client_retransmits(1_000);
+    assert!(p.connected(), "{:?} {:?}", p.c.last_alert(), p.s.last_alert());
+}
+
+#[test]
+fn an_endpoint_peer_pauses_and_resumes_by_address() {
+    use nanodtls::{Endpoint, PeerSlot};
+    use zerocopy::FromZeros;
+    let mut p = Pair::new(27, true, true, &web_ok());
+    p.se.pause = true;
+    let mut cfg = server_config();
+    cfg.suites = [CCM8, 0, 0, 0];
+    cfg.client_auth = true;
+    let mut ep = Endpoint::new_box_zeroed().unwrap();
+    ep.init(&cfg, 0, 10_000).unwrap();
+    ep.set_own_key(&pki("server.key.der")).unwrap();
+    let mut slots: Vec<PeerSlot> = (0..2).map(|_| *PeerSlot::new_box_zeroed().unwrap()).collect();
+    let addr = b"10.0.0.9:5684";
+    let mut buf = [0u8; 4096];
+    let mut a = [0u8; 64];
+    let mut exchange = |p: &mut Pair, ep: &mut Endpoint, slots: &mut Vec<PeerSlot>, now: u64| {
+        for _ in 0..20 {
+            let mut any = false;
+            while let Some(n) = p.c.poll_with(&p.ce, now, &mut buf).unwrap() {
+                any = true;
+                let d = buf[..n].to_vec();
+                let _ = feed_all(&d, |b| ep.feed(slots, &mut p.se, now, addr, b));
+            }
+            while let Some((n, _)) = ep.poll_datagram(slots, &p.se, now, &mut buf, &mut a).unwrap() {
+                any = true;
+                let d = buf[..n].to_vec();
+                let _ = p.c.feed(&mut p.ce, now, &d);
+            }
+            if !any {
+                break;
+            }
+        }
+    };
+    p.c.connect(&mut p.ce, 0).unwrap();
+    exchange(&mut p, &mut ep, &mut slots, 0);
+    assert!(ep.peer(&slots, addr).unwrap().cert_url_paused());
+    assert_eq!(p.se.asked.borrow().len(), 1);
+    let chain = p.web_chain();
+    assert_eq!(
+        ep.provide_client_certificates(&mut slots, &p.se, 10, b"10.0.0.8:1", Some(&chain)),
+        Err(Error::UnknownPeer)
+    );
+    ep.provide_client_certificates(&mut slots, &p.se, 10, addr, Some(&chain)).unwrap();
+    assert_eq!(ep.provide_client_certificates(&mut slots, &p.se, 10, addr, Some(&chain)), Err(Error::WrongState));
+    let _ = p.c.handle_timeout(1_000);
+    exchange(&mut p, &mut ep, &mut slots, 1_000);
+    assert_eq!(p.c.state(), State::Connected, "{:?}", p.c.last_alert());
+    assert_eq!(ep.peer(&slots, addr).unwrap().state(), State::Connected);
+    assert_eq!(ep.peer(&slots, addr).unwrap().x509_peer().kind, PEER_EUI64);
+    assert_eq!(p.se.asked.borrow().len(), 1);
 }

@@ -30,7 +30,7 @@ pub(crate) fn urls_cover_chain(env: &dyn Env) -> bool {
 
 /// Server: after the application fetched the certificates of a
 /// CertificateURL whose SHA-1s are `hashes` (leaf first): each
-/// certificate of [`Env::fetched_client_certificates`] must hash to its
+/// certificate of `fetched` (DER back to back) must hash to its
 /// entry (compared in constant time; a mismatch, or a count that differs
 /// from the list, is bad_certificate_hash_value), then the chain is
 /// validated exactly as a Certificate message's. Nothing fetched is
@@ -40,10 +40,11 @@ pub(crate) fn check_fetched<'h>(
     env: &dyn Env,
     creds: &crate::auth::Credentials,
     hashes: impl Iterator<Item = &'h [u8; sha1::LEN]>,
+    fetched: Option<&[u8]>,
     x509_peer: &mut crate::auth::x509::trust::PeerX509,
 ) -> Result<crate::auth::rpk::PeerKey, Fatal> {
     use crate::auth::x509::trust::{self, Peer, PeerX509};
-    let der = env.fetched_client_certificates().ok_or(Fatal::alert(alert::CERTIFICATE_UNOBTAINABLE))?;
+    let der = fetched.ok_or(Fatal::alert(alert::CERTIFICATE_UNOBTAINABLE))?;
     let mut certs = Certs(Der::new(der));
     let mut all_match = true;
     for want in hashes {

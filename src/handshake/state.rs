@@ -111,6 +111,14 @@ pub(crate) struct Handshake {
     /// CertificateURL); server, we echoed it.
     #[cfg(feature = "cert-url")]
     pub cert_url_used: bool,
+    /// Server: paused on a CertificateURL until the application provides
+    /// the certificates (or refuses); the SHA-1s to check them against.
+    #[cfg(feature = "cert-url")]
+    pub cert_url_paused: bool,
+    #[cfg(feature = "cert-url")]
+    pub cert_url_count: u8,
+    #[cfg(feature = "cert-url")]
+    pub cert_url_hashes: [[u8; 20]; crate::sizes::NANODTLS_MAX_CERT_CHAIN],
 }
 
 impl Handshake {
