@@ -201,6 +201,9 @@ const CERT_URL_HANDSHAKE_FIXED_BYTES: usize = 8;
 /// cached_info in the C callbacks: the kept Certificate (pointer, length),
 /// the hook (function, user) and the server switch.
 const CACHED_INFO_CALLBACK_BYTES: usize = 40;
+/// Client certificate URLs in the C callbacks: our URL arrays (two
+/// pointers, a count) and the server's hook (function, user).
+const CERT_URL_CALLBACK_BYTES: usize = 40;
 /// Per-handshake state of a trust anchor mode (which anchor, seq, generation).
 const TTP_HANDSHAKE_BYTES: usize = 12;
 /// AuthzCert client credentials: the pinned server key (a P-256 point and a flag).
@@ -315,7 +318,8 @@ fn main() {
     let x509_cb = if x509 { 24 * get("NANODTLS_MAX_X509_ANCHORS") + 40 } else { 0 };
     let authz_cb = if authz_cert { AUTHZ_CALLBACK_BYTES } else { 0 };
     // cached_info's callbacks: the kept Certificate, its hook, the switch.
-    let cached_cb = if cached_info { CACHED_INFO_CALLBACK_BYTES } else { 0 };
+    let cached_cb =
+        if cached_info { CACHED_INFO_CALLBACK_BYTES } else { 0 } + if cert_url { CERT_URL_CALLBACK_BYTES } else { 0 };
     let ctx = conn
         + CTX_WRAPPER_BYTES
         + if tickets { 8 } else { 0 }
