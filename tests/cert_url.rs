@@ -1,4 +1,8 @@
-#![cfg(feature = "cert-url")]
+#![cfg(all(
+    feature = "cert-url",
+    any(all(feature = "client", feature = "server"), not(any(feature = "client", feature = "server")))
+))]
+// (Both roles: single-role builds have no peer to run the handshake against.)
 //! Client certificate URLs (RFC 6066 section 5): the CertificateURL codec
 //! (every malformed form refused with its alert), our SHA-1 and writer
 //! against the independent known answers of tests/vectors/cert_url_vectors.py;

@@ -175,20 +175,23 @@ pub unsafe extern "C" fn nanodtls_endpoint_set_cert_url_hook(
 /// (also for a NULL or uninitialised context).
 #[no_mangle]
 pub unsafe extern "C" fn nanodtls_cert_url_paused(ctx: *mut nanodtls_ctx) -> c_int {
-    let mut paused = 0;
-    // SAFETY: see with_ctx.
-    let _ = unsafe {
-        with_ctx(ctx, |conn, _| {
-            #[cfg(feature = "cert-url")]
-            {
+    #[cfg(feature = "cert-url")]
+    {
+        let mut paused = 0;
+        // SAFETY: see with_ctx.
+        let _ = unsafe {
+            with_ctx(ctx, |conn, _| {
                 paused = c_int::from(conn.cert_url_paused());
-            }
-            #[cfg(not(feature = "cert-url"))]
-            let _ = conn;
-            NANODTLS_OK
-        })
-    };
-    paused
+                NANODTLS_OK
+            })
+        };
+        paused
+    }
+    #[cfg(not(feature = "cert-url"))]
+    {
+        let _ = ctx;
+        0
+    }
 }
 
 /// Server: resume a paused handshake with the fetched DER certificates,
