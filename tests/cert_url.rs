@@ -672,3 +672,20 @@ fn an_endpoint_peer_pauses_and_resumes_by_address() {
     assert_eq!(ep.peer(&slots, addr).unwrap().x509_peer().kind, PEER_EUI64);
     assert_eq!(p.se.asked.borrow().len(), 1);
 }
+
+#[test]
+fn a_certificate_url_the_server_did_not_agree_to_is_unexpected() {
+    // The client offered and sees a (forged) echo; our server, which does
+    // not accept URLs, never echoed: the CertificateURL is unexpected.
+    let mut p = Pair::new(28, true, false, &web_ok());
+    p.tamper_server_hello = true;
+    p.start();
+    p.run(0);
+    assert!(p.client_types.contains(&21), "{:?}", p.client_types);
+    assert!(p.s.state().handshaking());
+    assert!(p.s.stats().dropped_unexpected > 0, "{:?}", p.s.stats());
+    assert!(p.se.asked.borrow().is_empty());
+    let t = u64::from(server_config().handshake_timeout_ms);
+    assert_eq!(p.s.handle_timeout(t), Err(Error::Timeout));
+    assert_eq!(p.s.last_alert().description, alert::UNEXPECTED_MESSAGE);
+}
