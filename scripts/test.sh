@@ -11,7 +11,8 @@
 #             (PSK + ECC + trust anchor modes), the PSK-only profile and PSK +
 #             DerivedKey, header freshness, the trust anchor vectors
 #             (tests/vectors/ttp_vectors.py --check), the ECDHE_PSK vectors
-#             (tests/vectors/ecdhe_psk_vectors.py --check); the single-role
+#             (tests/vectors/ecdhe_psk_vectors.py --check), the P-256
+#             vectors (tests/vectors/p256_vectors.py --check); the single-role
 #             (client-only, server-only) builds
 #   c         CMake build, ctest in Release and in Debug with ASan/UBSan,
 #             valgrind over the C harness, the CMake package (install +
@@ -113,6 +114,7 @@ stage_rust() {
     cargo test --quiet --no-default-features --features psk,ecc,authz-cert --lib --test authz
     python3 tests/vectors/ttp_vectors.py --check
     python3 tests/vectors/ecdhe_psk_vectors.py --check
+    python3 tests/vectors/p256_vectors.py --check
     python3 tests/vectors/cert_url_vectors.py --check
     # Single-role libraries: lint-clean, and the other role is refused.
     local f

@@ -564,7 +564,7 @@ fn main() {
     ];
     for &(bits, name) in setups {
         for mtu in [1280u16, 576, 200, 128] {
-            let setup = Setup { bits, mtu, endpoint: false };
+            let setup = Setup { bits, mtu, endpoint: false, chain: false };
             let (to_c, to_s, session) = transcript(setup);
             let tag = format!("g-{name}-{mtu}");
             for d in to_c.iter().chain(to_s.iter()) {

@@ -34,6 +34,33 @@ pub const CERT1: &[u8] = include_bytes!("../../tests/vectors/test1.crt.der");
 /// See [`CERT1`].
 pub const CERT2: &[u8] = include_bytes!("../../tests/vectors/test2.crt.der");
 
+/// Certificate mode with path validation ([`crate::Setup::x509_chain`]):
+/// the server's key (SEC1 DER) for its chain root -> int1 -> int2 ->
+/// server3 (tests/pki, [`crate::pki`]; the root is both sides' anchor).
+pub const PKI_SERVER_KEY: &[u8] = include_bytes!("../../tests/pki/server3.key.der");
+/// The client's key for its chain root -> int1 -> int2 -> client-cn (EUI-64 in the CN).
+pub const PKI_CLIENT_KEY: &[u8] = include_bytes!("../../tests/pki/client-cn.key.der");
+/// The name server3 carries (its single dNSName).
+pub const PKI_SERVER_NAME: &[u8] = b"server.example";
+/// 2026-12-01, inside every validity period of those chains.
+pub const PKI_NOW: u64 = 1_796_083_200;
+
+fn pki_chain(cell: &'static std::sync::OnceLock<Vec<u8>>, leaf: &[u8]) -> &'static [u8] {
+    cell.get_or_init(|| [leaf, crate::pki::INT2, crate::pki::INT1].concat())
+}
+
+/// The server's chain, leaf first (what its Certificate message carries).
+pub fn pki_server_chain() -> &'static [u8] {
+    static C: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    pki_chain(&C, crate::pki::SERVER3)
+}
+
+/// The client's chain, leaf first.
+pub fn pki_client_chain() -> &'static [u8] {
+    static C: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    pki_chain(&C, crate::pki::CLIENT_CN)
+}
+
 /// A fixed P-256 private key (scalar n), as in tests/common.
 pub fn test_key(n: u8) -> [u8; 32] {
     let mut k = [n; 32];
@@ -100,6 +127,10 @@ pub struct FuzzEnv {
     pub own_cert: Option<&'static [u8]>,
     /// Make the RNG fail.
     pub fail_rng: bool,
+    /// The X.509 trust anchor (a DER certificate), if any.
+    pub anchor: Option<&'static [u8]>,
+    /// Wall-clock time (s since 1970), if known.
+    pub clock: Option<u64>,
 }
 
 impl FuzzEnv {
@@ -110,6 +141,8 @@ impl FuzzEnv {
             cache: (0..cache).map(|_| CacheEntry::new_zeroed()).collect(),
             own_cert: None,
             fail_rng: false,
+            anchor: None,
+            clock: None,
         }
     }
 
@@ -120,6 +153,8 @@ impl FuzzEnv {
             cache: self.cache.iter().map(dup_val).collect(),
             own_cert: self.own_cert,
             fail_rng: self.fail_rng,
+            anchor: self.anchor,
+            clock: self.clock,
         }
     }
 }
@@ -143,5 +178,15 @@ impl Env for FuzzEnv {
     }
     fn own_certificate(&self) -> Option<&[u8]> {
         self.own_cert
+    }
+    fn x509_anchor(&self, i: usize) -> Option<(&[u8], bool)> {
+        if i == 0 {
+            self.anchor.map(|a| (a, false))
+        } else {
+            None
+        }
+    }
+    fn wall_clock(&self) -> Option<u64> {
+        self.clock
     }
 }

@@ -1,8 +1,9 @@
 //! Cryptographic building blocks: transcript hash, TLS 1.2 PRF, AEAD.
 //!
 //! SHA-256 and AES-128 are the crate's own compact implementations
-//! ([`sha256`], [`aes`]: constant-time, bitsliced); P-256 comes
-//! from RustCrypto (`p256`/`ecdsa`). On top: the TLS-specific
+//! ([`sha256`], [`aes`]: constant-time, bitsliced); P-256's field and
+//! scalar arithmetic come from RustCrypto (`p256`), its group operations,
+//! scalar multiplications and ECDSA are ours (`ec_point`, [`ecc`]). On top: the TLS-specific
 //! constructions (HMAC/PRF, CCM with interleaved MAC and keystream blocks).
 //! Secret temporaries are zeroized when done.
 
@@ -10,6 +11,10 @@ pub mod aead;
 pub mod aes;
 #[cfg(feature = "aes-tables")]
 pub mod aes_tables;
+#[cfg(feature = "ecc")]
+mod ec_gtable;
+#[cfg(feature = "ecc")]
+pub(crate) mod ec_point;
 #[cfg(feature = "ecc")]
 pub mod ecc;
 #[cfg(feature = "aes-hook")]

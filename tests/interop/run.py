@@ -2003,13 +2003,39 @@ def coap_record_lines(raw: bytes) -> list[bytes]:
     return [ln[5:] for ln in raw.split(b"\n") if ln.startswith(b"RECV ")]
 
 
+def our_certificate_len(d: Path, our_dir: str) -> int:
+    """Length of the (largest) Certificate message we sent, from wire.log:
+    a raw public key (RFC 7250) is about 100 bytes, a chain 3 below the
+    root about 1,260."""
+    arrow = "C->S" if our_dir == "c2s" else "S->C"
+    n = 0
+    for ln in (d / "wire.log").read_text(errors="replace").splitlines():
+        if arrow not in ln:
+            continue
+        for m in re.finditer(r"handshake\(e0,s\d+,(\d+)\):certificate(?: frag \d+\+\d+/(\d+))?(?![_a-z])", ln):
+            n = max(n, int(m.group(2) or m.group(1)))
+    return n
+
+
+def libcoap_cert_note(case: Case, d: Path, our_dir: str, relay) -> str:
+    """libcoap's GnuTLS build offers and accepts RFC 7250 raw public keys
+    even in PKI mode, so in the mutual x509 cases our side authenticates
+    with its raw key while the peer's chain is validated by us."""
+    if not (case.x509 and relay):
+        return ""
+    n = our_certificate_len(d, our_dir)
+    return f"; our Certificate {n} B ({'X.509 chain' if n > 600 else 'raw public key, RFC 7250'})"
+
+
 def libcoap_case(env: Env, case: Case, d: Path) -> Result:
     k = env.keys
     problems: list[str] = []
     ecc = case.s.ecc
     if case.role == "client":
         port = free_udp_port(pair=True)          # CoAP on port, CoAPS (DTLS) on port + 1
-        argv = (["coap-server-gnutls", "-A", "127.0.0.1", "-p", str(port), "-M", k.f("server.sec1.pem")] if ecc
+        argv = (["coap-server-gnutls", "-A", "127.0.0.1", "-p", str(port)]
+                + x509_cases.libcoap_args(case, k, CERTS_CHAIN, server=True) if case.x509 else
+                ["coap-server-gnutls", "-A", "127.0.0.1", "-p", str(port), "-M", k.f("server.sec1.pem")] if ecc
                 else ["coap-server-openssl", "-A", "127.0.0.1", "-p", str(port), "-k", COAP_KEY])
         theirs = Proc("peer", argv, d)
         time.sleep(0.3)
@@ -2025,6 +2051,17 @@ def libcoap_case(env: Env, case: Case, d: Path) -> Result:
             raw = ours.stdout_bytes()
             out = raw.decode("utf-8", "replace")
             hss = ours_handshakes(out)
+            if case.negative == "x509":
+                # coap-server presents a chain we must refuse (x509_cases.NEGATIVE).
+                if rc == 0 or hss:
+                    problems.append(f"our client accepted the bad chain (exit {rc}): {tail(out)}")
+                problems += x509_cases.our_output_problems(case, out, ours.stderr())
+                failure = [ln for ln in quiet(ours.stderr()).splitlines() if ln.startswith("X509-REFUSED")]
+                detail = f"our client: {failure[-1].strip()}" if failure else ""
+                if relay:
+                    problems += wire_checks(case, relay, our_dir="c2s")
+                    detail += wire_summary(case, relay, our_dir="c2s")
+                return verdict(case, detail, problems)
             if rc != 0:
                 problems.append(f"our client exit {rc}: {tail(quiet(ours.stderr()))}")
             if not hss or hss[0].group(1) != case.s.iana:
@@ -2035,8 +2072,11 @@ def libcoap_case(env: Env, case: Case, d: Path) -> Result:
             if not good:
                 problems.append(f"no CoAP 2.05 ACK for message 0x1234 in RECV: {[r[:8].hex() for r in recs]}")
             problems += key_hash_problems(case, out, env, "server")
+            if case.x509:
+                problems += x509_cases.our_output_problems(case, out, ours.stderr())
             payload = good[0].split(b"\xff", 1)[-1].decode("latin-1") if good else ""
             detail = (hss[0].group(1) if hss else "") + (f"; CoAP 2.05 Content, payload {payload!r}" if good else "")
+            detail += libcoap_cert_note(case, d, "c2s", relay)
             if relay:
                 problems += wire_checks(case, relay, our_dir="c2s")
                 detail += wire_summary(case, relay, our_dir="c2s")
@@ -2052,7 +2092,9 @@ def libcoap_case(env: Env, case: Case, d: Path) -> Result:
         # coap-client puts the URI host in SNI: an IP literal there is what
         # RFC 6066 forbids, so the positive case uses a name.
         host = "127.0.0.1" if case.feature == "coap-sni-ip" else "localhost"
-        argv = (["coap-client-gnutls", "-M", k.f("client.sec1.pem")] if ecc
+        argv = (["coap-client-openssl", "-R", x509_cases.f(k, "root.crt")] if case.feature == "coap-openssl"
+                else ["coap-client-gnutls"] + x509_cases.libcoap_args(case, k, CERTS_CHAIN, server=False) if case.x509
+                else ["coap-client-gnutls", "-M", k.f("client.sec1.pem")] if ecc
                 else ["coap-client-openssl", "-k", COAP_KEY, "-u", case.psk_id])
         argv += ["-m", "get", "-B", "3", "-v", "6", f"coaps://{host}:{target}/time"]
         theirs = Proc("peer", argv, d)
@@ -2064,6 +2106,19 @@ def libcoap_case(env: Env, case: Case, d: Path) -> Result:
         out = raw.decode("utf-8", "replace")
         pout = theirs.stdout() + theirs.stderr()
         hss = list(re.finditer(r"^HANDSHAKE OK (\S+) (\S+)", out, re.M))
+        if case.negative == "x509":
+            # coap-client presents a chain our server must refuse.
+            if hss:
+                problems.append(f"our server accepted the bad chain: {hss[0].group(0)}")
+            if "4.04" in pout or "2.05" in pout:
+                problems.append(f"coap-client got a CoAP response over the refused session: {tail(pout)}")
+            problems += x509_cases.our_output_problems(case, out, ours.stderr())
+            failure = [ln for ln in quiet(ours.stderr()).splitlines() if ln.startswith("X509-REFUSED")]
+            detail = f"our server: {failure[-1].strip()}" if failure else ""
+            if relay:
+                problems += wire_checks(case, relay, our_dir="s2c")
+                detail += wire_summary(case, relay, our_dir="s2c")
+            return verdict(case, detail, problems)
         if not hss or hss[0].group(1) != case.s.iana:
             problems.append(f"no 'HANDSHAKE OK {case.s.iana}' from our server: {tail(quiet(ours.stderr()))}")
         recs = coap_record_lines(raw)
@@ -2082,9 +2137,14 @@ def libcoap_case(env: Env, case: Case, d: Path) -> Result:
             problems.append("coap-client did not exit")
         if our_rc not in (0, None):
             problems.append(f"our server exit {our_rc}: {tail(quiet(ours.stderr()))}")
-        if ecc:
+        if case.x509:
+            problems += x509_cases.our_output_problems(case, out, ours.stderr())
+        elif ecc:
             problems += key_hash_problems(case, out, env, "client")
         detail = (hss[0].group(1) if hss else "") + "; CoAP GET -> echo -> 4.04 ACK -> echo -> coap-client"
+        detail += libcoap_cert_note(case, d, "s2c", relay)
+        if case.feature == "coap-openssl" and relay and our_certificate_len(d, "s2c") < 1000:
+            problems.append(f"our server did not send its chain (Certificate {our_certificate_len(d, 's2c')} B)")
         if relay:
             problems += wire_checks(case, relay, our_dir="s2c")
             detail += wire_summary(case, relay, our_dir="s2c")
@@ -2348,6 +2408,30 @@ def matrix() -> list[Case]:
         cases += [
             Case("libcoap", "CoAP GET over PSK-CCM8", role, "PSK-CCM8", feature="coap"),
             Case("libcoap", "CoAP GET over RPK ECDHE-ECDSA", role, "ECC-CCM8", auth="rpk", feature="coap"),
+            # PKI mode (x509_cases.libcoap_args, GnuTLS builds: they send the whole
+            # chain, 3 below the root of tests/pki, which we validate), then the CoAP
+            # exchange; an unknown root refused by us. Both sides authenticate
+            # (mutual), but libcoap's GnuTLS build answers our RFC 7250
+            # certificate-type offer with RawPublicKey and takes our raw key
+            # unvalidated (the detail says which we sent): our chain is validated by
+            # coap-client-openssl in the case below.
+            Case("libcoap", "CoAP GET, libcoap's x509 chain (3 below root) validated by us", role, "ECC-CCM8",
+                 auth="x509", x509="3", feature="coap"),
+        ]
+        # coap-client's OpenSSL build offers no raw public keys: our server's chain
+        # (3 below the root) goes on the wire and coap-client validates it (-R root).
+        # coap-server's OpenSSL build sends only the leaf of its -c file (no chain).
+        if role == "server":
+            cases.append(Case("libcoap", "CoAP GET, our x509 chain validated by coap-client-openssl", role,
+                              "ECC-CCM8", auth="x509", x509="3", mutual=False, feature="coap-openssl"))
+        else:
+            cases.append(Case("libcoap", "CoAP GET, our x509 chain validated by coap-client-openssl", role, None,
+                              na_reason="a server-side case: coap-server-openssl sends only the leaf of its -c "
+                                        "file, so no chain reaches our client"))
+        cases += [
+            Case("libcoap", "x509 refused: unknown root (must fail)", role, "ECC-CCM8", auth="x509",
+                 x509="unknown-root" if role == "client" else "client-unknown-root", negative="x509",
+                 x509_alert=48, x509_reason="no trusted issuer", x509_name="unknown root", feature="coap"),
         ]
         if role == "server":
             cases.append(Case("libcoap", "coap-client with IP-literal SNI", role, "PSK-CCM8",

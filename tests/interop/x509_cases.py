@@ -3,7 +3,8 @@ the cases with `x509` set): our tools validate the peer's X.509 chain to a
 trust anchor (`--ca`, `--verify-name`, `--time`) and send their own chain
 (`--cert` with a PEM chain, leaf first); the peers do the same with their
 own options (OpenSSL `-CAfile -cert_chain -verify_return_error`, GnuTLS
-`--x509cafile --x509certfile`, Mbed TLS 3.6.6 `ca_file crt_file`).
+`--x509cafile --x509certfile`, Mbed TLS 3.6.6 `ca_file crt_file`, libcoap
+`-c -j -R`, with a CoAP GET over the session).
 
 The PKI is tests/pki/ (tests/pki/gen.sh; DER in the repository, converted
 to PEM into work/keys/x509/ on every run), plus ../shared/peers/certs-chain
@@ -220,6 +221,16 @@ def mbed3_args(case, keys, certs_chain: Path, server: bool) -> list[str]:
     if server or case.mutual:
         a += [f"crt_file={chain}", f"key_file={key}"]
     return a
+
+
+def libcoap_args(case, keys, certs_chain: Path, server: bool) -> list[str]:
+    """libcoap 4.3's PKI mode (coap-server-gnutls / coap-client-gnutls: the
+    OpenSSL build sends only the leaf of a -c file, the GnuTLS build the
+    whole PEM chain): -c chain (leaf first), -j key, -R the root it trusts
+    (validates the peer's chain; coap-server then asks for a client
+    certificate)."""
+    leaf, _inter, key, ca = peer_files(case, keys, certs_chain, server)
+    return ["-c", str(Path(leaf).with_suffix("")) + ".chain.crt", "-j", key, "-R", ca]
 
 
 def our_output_problems(case, out: str, err: str) -> list[str]:
