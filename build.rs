@@ -200,6 +200,13 @@ const CACHED_INFO_HANDSHAKE_BYTES: usize = 48;
 /// CertificateRequest (pointer, length), their hooks (function, user) and
 /// the server switch.
 const CACHED_INFO_CALLBACK_BYTES: usize = 72;
+/// Client certificate URLs (feature `cert-url`, RFC 6066 5): the offer
+/// and echo flags, the pause flag, the count, and per certificate of
+/// NANODTLS_MAX_CERT_CHAIN the SHA-1 it is checked against (20 bytes).
+const CERT_URL_HANDSHAKE_FIXED_BYTES: usize = 8;
+/// Client certificate URLs in the C callbacks: our URL arrays (two
+/// pointers, a count) and the server's hook (function, user).
+const CERT_URL_CALLBACK_BYTES: usize = 40;
 /// Per-handshake state of a trust anchor mode (which anchor, seq, generation).
 const TTP_HANDSHAKE_BYTES: usize = 12;
 /// AuthzCert client credentials: the pinned server key (a P-256 point and a flag).
@@ -284,6 +291,7 @@ fn main() {
     let cid = env::var_os("CARGO_FEATURE_CID").is_some();
     let aes_hook = env::var_os("CARGO_FEATURE_AES_HOOK").is_some();
     let cached_info = env::var_os("CARGO_FEATURE_CACHED_INFO").is_some();
+    let cert_url = env::var_os("CARGO_FEATURE_CERT_URL").is_some();
     let engine = round8(
         buffers
             + if tickets { round8(ticket) + 16 } else { 0 }
@@ -295,7 +303,8 @@ fn main() {
             + if ttp { TTP_HANDSHAKE_BYTES } else { 0 }
             + if cid { round8(2 * get("NANODTLS_MAX_CID") + CID_FIXED_BYTES) } else { 0 }
             + if x509 { X509_PEER_BYTES } else { 0 }
-            + if cached_info { CACHED_INFO_HANDSHAKE_BYTES } else { 0 },
+            + if cached_info { CACHED_INFO_HANDSHAKE_BYTES } else { 0 }
+            + if cert_url { round8(CERT_URL_HANDSHAKE_FIXED_BYTES + 20 * get("NANODTLS_MAX_CERT_CHAIN")) } else { 0 },
     );
     let creds = round8(
         get("NANODTLS_MAX_PSK_IDENTITY")
@@ -313,7 +322,8 @@ fn main() {
     let x509_cb = if x509 { 24 * get("NANODTLS_MAX_X509_ANCHORS") + 40 } else { 0 };
     let authz_cb = if authz_cert { AUTHZ_CALLBACK_BYTES } else { 0 };
     // cached_info's callbacks: the kept Certificate, its hook, the switch.
-    let cached_cb = if cached_info { CACHED_INFO_CALLBACK_BYTES } else { 0 };
+    let cached_cb =
+        if cached_info { CACHED_INFO_CALLBACK_BYTES } else { 0 } + if cert_url { CERT_URL_CALLBACK_BYTES } else { 0 };
     let ctx = conn
         + CTX_WRAPPER_BYTES
         + if tickets { 8 } else { 0 }

@@ -62,13 +62,13 @@
 /** Largest RFC 5077 session ticket a client keeps (feature tickets; GnuTLS issues about 390 bytes, OpenSSL about 180 (about 600 for a session with our X.509 client certificate, which its ticket holds), Mbed TLS about 150; a larger one is not kept and the next handshake is a full one). A server seals its tickets in the same buffer (about 110 bytes plus the peer identity): below that it issues none. */
 #define NANODTLS_MAX_TICKET 512
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 6464
+#define NANODTLS_CTX_SIZE 6576
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 808
+#define NANODTLS_CTX_WORDS 822
 /** Size of one nanodtls_peer slot in bytes. */
-#define NANODTLS_PEER_SIZE 5136
+#define NANODTLS_PEER_SIZE 5208
 /** Size of one nanodtls_peer slot in 64-bit words. */
-#define NANODTLS_PEER_WORDS 642
+#define NANODTLS_PEER_WORDS 651
 /** Largest blob nanodtls_session_export writes (it contains the master secret). */
 #define NANODTLS_SESSION_BLOB_MAX 754
 /** Largest trust anchor window state nanodtls_ta_export writes (see docs/ttp.md). */
@@ -78,9 +78,9 @@
 /** Size of one nanodtls_session_entry in 64-bit words. */
 #define NANODTLS_SESSION_ENTRY_WORDS 28
 /** Size of nanodtls_endpoint in bytes. */
-#define NANODTLS_ENDPOINT_SIZE 2256
+#define NANODTLS_ENDPOINT_SIZE 2296
 /** Size of nanodtls_endpoint in 64-bit words. */
-#define NANODTLS_ENDPOINT_WORDS 282
+#define NANODTLS_ENDPOINT_WORDS 287
 
 
 /**
@@ -572,6 +572,23 @@ typedef void (*nanodtls_certificate_request_fn)(void *user, const uint8_t *body,
 typedef struct nanodtls_endpoint {
   uint64_t _opaque[NANODTLS_ENDPOINT_WORDS];
 } nanodtls_endpoint;
+
+/**
+ * Server hook: the client sent CertificateURL; called once per entry,
+ * leaf first (`index` 0, 1, ...), with the URL and the SHA-1 (20 bytes)
+ * its DER certificate must have; both pointers are valid for the call
+ * only (copy what you need). Called from inside nanodtls_feed /
+ * nanodtls_endpoint_feed (for the peer being fed). After the last entry
+ * the handshake is paused (nanodtls_cert_url_paused): fetch the
+ * certificates and call nanodtls_provide_client_certificates (or
+ * nanodtls_endpoint_provide_client_certificates), or refuse with
+ * nanodtls_refuse_client_certificates, before the handshake deadline.
+ */
+typedef void (*nanodtls_cert_url_fn)(void *user,
+                                     size_t index,
+                                     const uint8_t *url,
+                                     size_t url_len,
+                                     const uint8_t *sha1);
 
 /**
  * RNG callback: fill `buf` with `len` cryptographically secure random
@@ -1376,6 +1393,81 @@ nanodtls_status nanodtls_set_cached_info(struct nanodtls_ctx *ctx, int on);
  * nanodtls_set_cached_info for an endpoint (all its peers).
  */
 nanodtls_status nanodtls_endpoint_set_cached_info(struct nanodtls_endpoint *ep, int on);
+
+/**
+ * Client: lend the URL of each certificate of our chain
+ * (nanodtls_set_own_certificate), leaf first: `urls[i]` with `lens[i]`
+ * bytes, `count` entries. With a URL for every certificate the client
+ * offers client_certificate_url and sends CertificateURL (the library
+ * computes each SHA-1) when the server echoes it. BORROWED: both arrays
+ * and the URLs must stay valid and unchanged while registered. Set
+ * before nanodtls_connect (NANODTLS_E_STATE otherwise); count 0 removes
+ * them. NANODTLS_E_NULL for NULL arrays with count > 0,
+ * NANODTLS_E_INVALID_ARG for a NULL or empty URL or one over 65535 bytes.
+ */
+nanodtls_status nanodtls_set_own_certificate_urls(struct nanodtls_ctx *ctx,
+                                                  const uint8_t *const *urls,
+                                                  const size_t *lens,
+                                                  size_t count);
+
+/**
+ * Server: accept client certificate URLs: with a hook registered the
+ * server echoes client_certificate_url (in certificate mode, when it
+ * asks for a client certificate) and a CertificateURL pauses the
+ * handshake (see nanodtls_cert_url_fn). NULL (the default) turns it off:
+ * the extension is ignored and clients send their Certificate.
+ */
+nanodtls_status nanodtls_set_cert_url_hook(struct nanodtls_ctx *ctx,
+                                           nanodtls_cert_url_fn hook,
+                                           void *user);
+
+/**
+ * nanodtls_set_cert_url_hook for an endpoint (all its peers; the hook
+ * is called while the peer being fed is processed).
+ */
+nanodtls_status nanodtls_endpoint_set_cert_url_hook(struct nanodtls_endpoint *ep,
+                                                    nanodtls_cert_url_fn hook,
+                                                    void *user);
+
+/**
+ * Server: 1 while the handshake is paused on a CertificateURL, else 0
+ * (also for a NULL or uninitialised context).
+ */
+int nanodtls_cert_url_paused(struct nanodtls_ctx *ctx);
+
+/**
+ * Server: resume a paused handshake with the fetched DER certificates,
+ * back to back in the order of the URLs (`der`, `len`: read during the
+ * call only). Each must have its URL's SHA-1, else the connection fails
+ * with bad_certificate_hash_value (114); then the chain is validated as
+ * a Certificate message's (same alerts). A failure returns
+ * NANODTLS_E_ALERT_SENT (poll to send the alert). After success the
+ * handshake goes on with the client's next retransmission.
+ * NANODTLS_E_STATE when not paused (nothing changes),
+ * NANODTLS_E_TIMEOUT past the handshake deadline.
+ */
+nanodtls_status nanodtls_provide_client_certificates(struct nanodtls_ctx *ctx,
+                                                     const uint8_t *der,
+                                                     size_t len);
+
+/**
+ * Server: refuse a paused handshake: fatal certificate_unobtainable
+ * (111), NANODTLS_E_ALERT_SENT (poll to send it). NANODTLS_E_STATE when
+ * not paused.
+ */
+nanodtls_status nanodtls_refuse_client_certificates(struct nanodtls_ctx *ctx);
+
+/**
+ * nanodtls_provide_client_certificates for the peer at `addr` of an
+ * endpoint (`der` NULL with `len` 0 refuses, as
+ * nanodtls_refuse_client_certificates). NANODTLS_E_UNKNOWN_PEER for an
+ * address without a peer.
+ */
+nanodtls_status nanodtls_endpoint_provide_client_certificates(struct nanodtls_endpoint *ep,
+                                                              const uint8_t *addr,
+                                                              size_t addr_len,
+                                                              const uint8_t *der,
+                                                              size_t len);
 
 /**
  * Copy a negotiated connection ID (RFC 9146): `which` is NANODTLS_CID_TX

@@ -3,7 +3,7 @@
 # prove that each one links into a bare-metal image.
 #
 #   scripts/cross-build.sh [--targets "T1 T2 ..."] [--profiles "psk full"]
-#       (also: full-ecdhe-psk, full-x509, full-x509-cached-info, psk-derived-key, full-derived-key, full-authz-cert)
+#       (also: full-ecdhe-psk, full-x509, full-x509-cached-info, full-x509-cert-url, psk-derived-key, full-derived-key, full-authz-cert)
 #
 # For every target x profile (psk = --no-default-features --features psk,
 # full = --no-default-features --features psk,ecc: everything but the debug
@@ -101,12 +101,14 @@ for t in $TARGETS; do
             full-x509) feat=(--no-default-features --features psk,ecc,x509) ; def=(-DLINKTEST_ECC) ;;
             # + cached_info (RFC 7924): its flash cost is the difference to full-x509.
             full-x509-cached-info) feat=(--no-default-features --features psk,ecc,x509,cached-info) ; def=(-DLINKTEST_ECC) ;;
+            # + client certificate URLs (RFC 6066 5): the difference to full-x509.
+            full-x509-cert-url) feat=(--no-default-features --features psk,ecc,x509,cert-url) ; def=(-DLINKTEST_ECC) ;;
             # The trusted-third-party modes (docs/ttp.md), each on its own:
             # their flash cost is the difference to psk / full.
             psk-derived-key) feat=(--no-default-features --features psk,derived-key) ; def=() ;;
             full-derived-key) feat=(--no-default-features --features psk,ecc,derived-key) ; def=(-DLINKTEST_ECC) ;;
             full-authz-cert) feat=(--no-default-features --features psk,ecc,authz-cert) ; def=(-DLINKTEST_ECC) ;;
-            *) nd_die "unknown profile $p (psk, full, full-ecdhe-psk, full-x509, full-x509-cached-info, psk-derived-key, full-derived-key, full-authz-cert)" ;;
+            *) nd_die "unknown profile $p (psk, full, full-ecdhe-psk, full-x509, full-x509-cached-info, full-x509-cert-url, psk-derived-key, full-derived-key, full-authz-cert)" ;;
         esac
         dir="$OUT/$t/$p"
         mkdir -p "$dir"

@@ -25,7 +25,10 @@
 #             and OpenSSL's s_client against nanodtls-server --ta, replay,
 #             window and restart (scripts/ttp-test.sh, ~20 s); cached_info
 #             through the tools: kept chain, hash form, stale file
-#             (scripts/cached-info-test.sh, ~2 s); the NSS key
+#             (scripts/cached-info-test.sh, ~2 s); client certificate
+#             URLs through the tools: fetched from a directory, hash
+#             mismatch 114, missing file 111, a fetch delayed past a
+#             retransmission (scripts/cert-url-test.sh, ~6 s); the NSS key
 #             log: tshark, given nanodtls-client --keylog's file, decrypts
 #             a capture of it talking to s_server in a private network
 #             namespace (scripts/keylog-test.sh, ~10 s; SKIP without tshark
@@ -114,6 +117,7 @@ stage_rust() {
     python3 tests/vectors/ecdhe_psk_vectors.py --check
     python3 tests/vectors/p256_vectors.py --check
     python3 tests/vectors/cached_info_vectors.py --check
+    python3 tests/vectors/cert_url_vectors.py --check
     # Single-role libraries: lint-clean, and the other role is refused.
     local f
     for f in psk,client psk,ecc,server; do
@@ -148,6 +152,7 @@ stage_c() {
     scripts/ttp-test.sh
     # cached_info (RFC 7924): nanodtls-client --cached-info against nanodtls-server.
     scripts/cached-info-test.sh
+    scripts/cert-url-test.sh
     # The NSS key log: tshark decrypts our client's talk with s_server.
     scripts/keylog-test.sh
     # The host benchmark's drivers still build and work (one tiny round,

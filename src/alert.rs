@@ -47,8 +47,12 @@ pub const USER_CANCELED: u8 = 90;
 pub const NO_RENEGOTIATION: u8 = 100;
 /// unsupported_extension
 pub const UNSUPPORTED_EXTENSION: u8 = 110;
+/// certificate_unobtainable (RFC 6066 section 5)
+pub const CERTIFICATE_UNOBTAINABLE: u8 = 111;
 /// unrecognized_name
 pub const UNRECOGNIZED_NAME: u8 = 112;
+/// bad_certificate_hash_value (RFC 6066 section 5)
+pub const BAD_CERTIFICATE_HASH_VALUE: u8 = 114;
 /// unknown_psk_identity
 pub const UNKNOWN_PSK_IDENTITY: u8 = 115;
 
@@ -76,7 +80,9 @@ pub const fn name(description: u8) -> &'static core::ffi::CStr {
         USER_CANCELED => c"user_canceled",
         NO_RENEGOTIATION => c"no_renegotiation",
         UNSUPPORTED_EXTENSION => c"unsupported_extension",
+        CERTIFICATE_UNOBTAINABLE => c"certificate_unobtainable",
         UNRECOGNIZED_NAME => c"unrecognized_name",
+        BAD_CERTIFICATE_HASH_VALUE => c"bad_certificate_hash_value",
         UNKNOWN_PSK_IDENTITY => c"unknown_psk_identity",
         _ => c"unknown_alert",
     }

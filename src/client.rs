@@ -71,6 +71,13 @@ impl Association {
                 nd_log!(self.log => Info, "client: cached_info: offering the hash of a kept CertificateRequest ({} bytes)", r.len());
             }
         }
+        // Client certificate URLs (RFC 6066 5): offered with a URL for
+        // each certificate of our chain.
+        #[cfg(feature = "cert-url")]
+        {
+            self.hs.cert_url_offer = crate::auth::cert_url::urls_cover_chain(env);
+            self.hs.cert_url_used = false;
+        }
         let mut n = 0;
         let mut offered = [0u16; crate::config::MAX_SUITES];
         for s in self.cfg.suite_list() {
@@ -260,6 +267,8 @@ impl Association {
             cached_cert: (hs.cached_offer && offers_ecc(hs)).then_some(&hs.cached_hash),
             #[cfg(feature = "cached-info")]
             cached_req: (hs.cached_req_offer && offers_ecc(hs)).then_some(&hs.cached_req_hash),
+            #[cfg(feature = "cert-url")]
+            cert_url: hs.cert_url_offer && offers_ecc(hs),
         }
     }
 
@@ -513,6 +522,8 @@ impl Association {
         let cached_answered = answered.cached_cert;
         #[cfg(feature = "cached-info")]
         let cached_req_answered = answered.cached_req;
+        #[cfg(feature = "cert-url")]
+        let cert_url_answered = answered.cert_url;
         let ext::Answered {
             ems,
             reneg,
@@ -566,6 +577,11 @@ impl Association {
         {
             self.hs.cached_used = cached_answered && server_x509 && !resuming && kx == Some(KeyExchange::EcdheEcdsa);
             self.hs.cached_req_used = cached_req_answered && !resuming && kx == Some(KeyExchange::EcdheEcdsa);
+        }
+        // client_certificate_url echoed: our X.509 chain goes by URL.
+        #[cfg(feature = "cert-url")]
+        {
+            self.hs.cert_url_used = cert_url_answered && client_x509 && !resuming;
         }
         self.hs.ems = ems;
         self.hs.peer_secure_renegotiation = reneg;
@@ -774,6 +790,17 @@ impl Association {
             // X.509 certificate or our AuthzCert; otherwise an empty Certificate.
             self.hs.ecc.sent_certificate =
                 creds.keys.has_own() && (self.hs.authz || !self.hs.own_cert_x509 || cert.is_some());
+            // RFC 6066 5: CertificateURL instead of Certificate when the
+            // server echoed client_certificate_url (in the transcript the
+            // same way; CertificateVerify follows as usual).
+            #[cfg(feature = "cert-url")]
+            if self.hs.cert_url_used && self.hs.ecc.sent_certificate && cert.is_some() {
+                nd_log!(self.log => Info, "client: sending CertificateURL instead of our chain");
+                self.push_message(creds, env, 0, msg::CERTIFICATE_URL, write_body)?;
+            } else {
+                self.push_message(creds, env, 0, msg::CERTIFICATE, write_body)?;
+            }
+            #[cfg(not(feature = "cert-url"))]
             self.push_message(creds, env, 0, msg::CERTIFICATE, write_body)?;
         }
         let mut rng = |b: &mut [u8]| env.random(b);
@@ -837,6 +864,13 @@ pub(crate) fn write_body(src: &Sources<'_>, msg_type: u8, w: &mut Writer<'_>) ->
         }
         #[cfg(feature = "ecc")]
         msg::CERTIFICATE => w.u24(0),
+        #[cfg(feature = "cert-url")]
+        msg::CERTIFICATE_URL => {
+            let env = src.env;
+            msg::certificate_url::write(w, env.own_certificate().ok_or(Error::Internal)?, &|i| {
+                env.own_certificate_url(i)
+            })
+        }
         #[cfg(feature = "ecc")]
         msg::CERTIFICATE_VERIFY => {
             msg::certificate_verify::write(w, hs.ecc.sig.get(..usize::from(hs.ecc.sig_len)).unwrap_or(&[]))

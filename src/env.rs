@@ -5,6 +5,20 @@
 
 use crate::error::Error;
 
+/// Server, client certificate URLs: the application's answer to
+/// [`Env::fetch_client_certificates`].
+#[cfg(feature = "cert-url")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CertUrlFetch {
+    /// Fetched now: [`Env::fetched_client_certificates`] has them.
+    Fetched,
+    /// The handshake pauses; the application fetches and then calls
+    /// `provide_client_certificates` or `refuse_client_certificates`.
+    Pending,
+    /// Refused: fatal certificate_unobtainable (111).
+    Refused,
+}
+
 /// What the engine needs from its surroundings while processing.
 ///
 /// The C API implements this over the platform callbacks; tests implement
@@ -106,6 +120,57 @@ pub trait Env {
     /// called when the hash form was used.
     fn store_certificate_request(&mut self, body: &[u8]) {
         let _ = body;
+    }
+
+    /// Client, client certificate URLs (RFC 6066 5, feature `cert-url`):
+    /// the URL of certificate `i` of [`Env::own_certificate`] (0 the
+    /// leaf, then each intermediate), borrowed for the handshake. With a
+    /// URL for every certificate (and none past the last) the client
+    /// offers client_certificate_url and, when the server echoes it and
+    /// asks for a certificate, sends CertificateURL (the library computes
+    /// each SHA-1) instead of its chain. `None` (the default): not offered.
+    #[cfg(feature = "cert-url")]
+    fn own_certificate_url(&self, i: usize) -> Option<&[u8]> {
+        let _ = i;
+        None
+    }
+
+    /// Server, client certificate URLs (feature `cert-url`): echo a
+    /// client's client_certificate_url, i.e. accept CertificateURL
+    /// instead of a Certificate. The application must then fetch the
+    /// certificates while the handshake pauses (docs/cert_url.md). The
+    /// default: no (the extension is ignored).
+    #[cfg(feature = "cert-url")]
+    fn cert_url_server(&self) -> bool {
+        false
+    }
+
+    /// Server, client certificate URLs (feature `cert-url`): the client
+    /// sent CertificateURL (`urls`: each URL with the SHA-1 of its DER
+    /// certificate, leaf first, at most NANODTLS_MAX_CERT_CHAIN; copy
+    /// what you need, the borrow ends with the call). Either fetch them
+    /// now, keep them for [`Env::fetched_client_certificates`] and answer
+    /// `Fetched`; or answer `Pending`: the handshake pauses
+    /// (`cert_url_paused()`), the application fetches and hands the
+    /// certificates in with `provide_client_certificates` (or calls
+    /// `refuse_client_certificates`) on the connection or endpoint
+    /// (docs/cert_url.md: retransmissions and the deadline while
+    /// paused). `Refused` is fatal certificate_unobtainable (111). The
+    /// default refuses.
+    #[cfg(feature = "cert-url")]
+    fn fetch_client_certificates(&mut self, urls: &mut dyn Iterator<Item = (&[u8], &[u8; 20])>) -> CertUrlFetch {
+        let _ = urls;
+        CertUrlFetch::Refused
+    }
+
+    /// Server, client certificate URLs: the DER certificates fetched by
+    /// the last [`Env::fetch_client_certificates`], back to back in the
+    /// order of the URLs. Each must hash (SHA-1) to its URL's hash (else
+    /// fatal bad_certificate_hash_value, 114); then the chain is validated
+    /// as a Certificate message's (same alerts). `None`: refused (111).
+    #[cfg(feature = "cert-url")]
+    fn fetched_client_certificates(&self) -> Option<&[u8]> {
+        None
     }
 
     /// Server, cached_info: answer a client's cached server certificate

@@ -57,6 +57,48 @@ impl Association {
                 self.state = State::ServerWaitClientKeyExchange;
                 Ok(())
             }
+            // Paused on a CertificateURL: the rest of the client's flight is
+            // dropped unaccepted (its retransmission after the resume is
+            // processed); at the deadline certificate_unobtainable goes out.
+            #[cfg(feature = "cert-url")]
+            (State::ServerWaitClientCertificate, _) if self.hs.cert_url_paused => {
+                Err(Fatal::alert(alert::CERTIFICATE_UNOBTAINABLE))
+            }
+            // RFC 6066 5: the client's chain by URL, when we echoed the extension.
+            #[cfg(feature = "cert-url")]
+            (State::ServerWaitClientCertificate, msg::CERTIFICATE_URL) if self.hs.cert_url_used => {
+                use crate::env::CertUrlFetch;
+                let list = msg::certificate_url::parse_fatal(body, crate::sizes::NANODTLS_MAX_CERT_CHAIN)?;
+                let hashes = list.iter().map(|u| u.hash);
+                let key = match env.fetch_client_certificates(&mut list.iter().map(|u| (u.url, u.hash))) {
+                    CertUrlFetch::Refused => {
+                        nd_log!(self.log => Warn, "server: the application could not fetch the client's certificates");
+                        return Err(Fatal::alert(alert::CERTIFICATE_UNOBTAINABLE));
+                    }
+                    CertUrlFetch::Fetched => {
+                        let fetched = env.fetched_client_certificates();
+                        crate::auth::cert_url::check_fetched(env, creds, hashes, fetched, &mut self.x509_peer)?
+                    }
+                    CertUrlFetch::Pending => {
+                        // Accepted: pause until provide/refuse (docs/cert_url.md).
+                        self.hs.cert_url_hashes = [[0; 20]; crate::sizes::NANODTLS_MAX_CERT_CHAIN];
+                        for (slot, h) in self.hs.cert_url_hashes.iter_mut().zip(hashes) {
+                            *slot = *h;
+                        }
+                        self.hs.cert_url_count = list.len() as u8;
+                        self.hs.cert_url_paused = true;
+                        self.hs.peer_flight_first = origin.message_seq;
+                        self.hs.transcript.update(message);
+                        nd_log!(self.log => Info, "server: CertificateURL with {} URLs: paused for the application", list.len());
+                        return Ok(());
+                    }
+                };
+                self.hs.ecc.set_peer(&key);
+                self.hs.peer_flight_first = origin.message_seq;
+                self.hs.transcript.update(message);
+                self.state = State::ServerWaitClientKeyExchange;
+                Ok(())
+            }
             (State::ServerWaitClientKeyExchange, msg::CLIENT_KEY_EXCHANGE) => {
                 match crate::suite::info(self.hs.suite).map(|(k, _)| k) {
                     #[cfg(feature = "ecc")]
@@ -158,6 +200,35 @@ impl Association {
         _body: &[u8],
     ) -> Result<crate::auth::rpk::PeerKey, Fatal> {
         Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE))
+    }
+
+    /// Client certificate URLs: the application provides the fetched
+    /// certificates (`Some`, DER back to back in URL order) or refuses
+    /// (`None`, certificate_unobtainable) for a paused handshake. Not
+    /// paused: WrongState, nothing changes. A failed check fails the
+    /// connection with its alert (114, or that of path validation).
+    #[cfg(feature = "cert-url")]
+    pub(crate) fn cert_url_resume(
+        &mut self,
+        env: &dyn Env,
+        creds: &Credentials,
+        der: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        if !(self.hs.cert_url_paused && self.state == State::ServerWaitClientCertificate) {
+            return Err(Error::WrongState);
+        }
+        self.hs.cert_url_paused = false;
+        let hashes = self.hs.cert_url_hashes;
+        let n = usize::from(self.hs.cert_url_count);
+        match crate::auth::cert_url::check_fetched(env, creds, hashes.iter().take(n), der, &mut self.x509_peer) {
+            Ok(key) => {
+                nd_log!(self.log => Info, "server: fetched client certificates accepted; waiting for the client's retransmission");
+                self.hs.ecc.set_peer(&key);
+                self.state = State::ServerWaitClientKeyExchange;
+                Ok(())
+            }
+            Err(f) => Err(self.fail(f)),
+        }
     }
 
     /// True if we can serve suite `s` to a client with `caps`.
@@ -301,6 +372,11 @@ impl Association {
             _ => None,
         };
         // Accepted: from here on only state changes.
+        #[cfg(feature = "cert-url")]
+        {
+            self.hs.cert_url_offer = offered.cert_url;
+            self.hs.cert_url_used = false;
+        }
         #[cfg(feature = "cached-info")]
         {
             self.hs.cached_offer = offered.cached_cert.is_some();
@@ -710,6 +786,13 @@ impl Association {
                 nd_log!(self.log => Info, "server: cached_info offered for the CertificateRequest: {}", if self.hs.cached_req_used { "hash form" } else { "not used, full request" });
             }
         }
+        // Client certificate URLs (RFC 6066 5): echoed when the application
+        // accepts them and we validate an X.509 client chain.
+        #[cfg(feature = "cert-url")]
+        {
+            self.hs.cert_url_used =
+                self.hs.cert_url_offer && env.cert_url_server() && self.hs.peer_cert_x509 && creds.x509_anchored(env);
+        }
         self.push_message(creds, env, 0, msg::SERVER_HELLO, write_body)?;
         #[cfg(feature = "ecc")]
         if ecc {
@@ -892,6 +975,8 @@ fn server_hello_answer(src: &Sources<'_>) -> ext::Answer {
         cached_cert: hs.cached_used && !hs.resumed,
         #[cfg(feature = "cached-info")]
         cached_req: hs.cached_req_used && !hs.resumed,
+        #[cfg(feature = "cert-url")]
+        cert_url: hs.cert_url_used && !hs.resumed,
         #[cfg(feature = "ecc")]
         ecc: (!hs.resumed && matches!(suite::info(hs.suite), Some((KeyExchange::EcdheEcdsa, _))))
             .then(|| {

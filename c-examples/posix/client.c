@@ -76,6 +76,8 @@ struct options {
     const char *authz_cert;      /* --authz-cert FILE, or NULL */
     const char *cached_info;     /* --cached-info FILE, or NULL */
     const char *cached_request;  /* --cached-request FILE, or NULL */
+    const char *cert_urls[NANODTLS_MAX_CERT_CHAIN]; /* --cert-url URL (repeatable) */
+    size_t n_cert_urls;
 };
 
 /* Everything the loop needs. Static storage: the context is ~6 KiB. */
@@ -129,6 +131,7 @@ static void usage(FILE *out)
             "                       [--key FILE] [--cert FILE] [--rpk-peer FILE]... [--suite NAME]...\n"
             "                       [--key-via-callback] [--keylog FILE]\n"
             "                       [--authz-cert FILE] [--cached-info FILE] [--cached-request FILE]\n"
+            "                       [--cert-url URL]...\n"
             "                       [--mtu N] [--mfl N] [--rsl N] [--sni NAME] [--heartbeat]\n"
             "                       [--cid N] [--rebind-after K]\n"
             "                       [--resume] [--tickets] [--session-in FILE] [--session-out FILE]\n"
@@ -137,6 +140,9 @@ static void usage(FILE *out)
             "  --host H         server name or address (IPv4 or IPv6)\n"
             "  --port P         server UDP port (1-65535)\n"
             "%s"
+            "  --cert-url URL   with --key and --cert: the URL of each certificate of\n"
+            "                   the --cert chain, leaf first (RFC 6066 5): a server\n"
+            "                   that accepts URLs gets CertificateURL instead\n"
             "  --authz-cert F   authenticate with AuthzCert (docs/ttp.md): F is the binary\n"
             "                   MacCert from `nanodtls-ta authz` for the key in --key;\n"
             "                   the one --rpk-peer is the server's key, pinned\n"
@@ -216,12 +222,14 @@ enum {
     OPT_AUTHZ_CERT,
     OPT_CACHED_INFO,
     OPT_CACHED_REQUEST,
+    OPT_CERT_URL,
     OPT_COUNT
 };
 static const char *const option_names[OPT_COUNT] = {
     "--host",        "--port", "--send",         "--send-hex",   "--mtu", "--timeout-ms", "--mfl", "--rsl", "--sni",
     "--session-in", "--session-out", "--cid", "--rebind-after", "--authz-cert", "--cached-info",
     "--cached-request",
+    "--cert-url",
 };
 
 /* Returns -1 when the options are fine, otherwise the exit code. */
@@ -324,6 +332,11 @@ static int parse_args(int argc, char **argv, struct options *o)
             break;
         case OPT_CACHED_REQUEST:
             o->cached_request = v;
+        case OPT_CERT_URL:
+            if (o->n_cert_urls >= NANODTLS_MAX_CERT_CHAIN || v[0] == 0) {
+                return usage_error("--cert-url: 1 to %d non-empty URLs", NANODTLS_MAX_CERT_CHAIN);
+            }
+            o->cert_urls[o->n_cert_urls++] = v;
             break;
         case OPT_CID: {
             unsigned long n;
@@ -671,6 +684,20 @@ static int configure(struct client *c, const struct options *o)
                             "give --verify-name or --sni, or the server's chain is refused\n");
         }
         if (nd_x509_setup_ctx(&c->ctx, cr) != 0) {
+            return -1;
+        }
+    }
+    if (o->n_cert_urls > 0) {
+        static const uint8_t *urls[NANODTLS_MAX_CERT_CHAIN];
+        static size_t lens[NANODTLS_MAX_CERT_CHAIN];
+        size_t i;
+        for (i = 0; i < o->n_cert_urls; i++) {
+            urls[i] = (const uint8_t *)o->cert_urls[i];
+            lens[i] = strlen(o->cert_urls[i]);
+        }
+        st = nanodtls_set_own_certificate_urls(&c->ctx, urls, lens, o->n_cert_urls);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("--cert-url", st, NULL);
             return -1;
         }
     }

@@ -80,6 +80,8 @@ struct options {
     char ta_ids[NANODTLS_MAX_TRUST_ANCHORS][NANODTLS_MAX_TA_ID + 1];
     const char *ta_state;               /* --ta-state FILE */
     long cid;                           /* --cid: -1 none, else the length we ask for */
+    const char *cert_url_dir;           /* --cert-url-dir DIR: client certificate URLs */
+    unsigned long cert_url_delay_ms;    /* --cert-url-delay-ms: fetch this much later */
 };
 
 /* What the tool itself remembers about a connected peer. */
@@ -117,6 +119,9 @@ static struct server g_server;
 static uint8_t g_tx[ND_TX_DATAGRAM_MAX];
 static uint8_t g_rx[ND_RX_DATAGRAM_MAX];
 static uint8_t g_app[ND_APP_MAX];
+/* The peer being fed (for hooks called from inside nanodtls_endpoint_feed). */
+static const uint8_t *g_feed_addr;
+static size_t g_feed_addr_len;
 
 static void usage(FILE *out)
 {
@@ -130,6 +135,7 @@ static void usage(FILE *out)
             "                       [--peers N] [--idle-timeout-ms N]\n"
             "                       [--handshake-timeout-ms N] [--half-open-timeout-ms N] [--stats]\n"
             "                       [--ta ID:HEXKEY[:16|32]]... [--ta-state FILE] [--verbose]\n"
+            "                       [--cert-url-dir DIR [--cert-url-delay-ms MS]]\n"
             "\n"
             "  --host H         address to bind (IPv4 or IPv6; \"::\" also serves IPv4)\n"
             "  --port P         UDP port (0-65535; 0 picks a free one, see the\n"
@@ -140,6 +146,11 @@ static void usage(FILE *out)
             "                   chain must validate to a --ca and name an EUI-64\n"
             "  --any-client-identity  with --ca: accept a client chain that names no\n"
             "                   EUI-64 (printed as PEER-UNCHECKED)\n"
+            "  --cert-url-dir D with --client-auth and --ca: accept client certificate\n"
+            "                   URLs (RFC 6066 5); file:// and http://host/path URLs\n"
+            "                   are read from D/<basename> while the handshake pauses\n"
+            "                   (\"CERT-URL fetched N\" or \"CERT-URL refused <url>\")\n"
+            "  --cert-url-delay-ms MS  fetch MS after the CertificateURL arrived\n"
             "  --sni NAME       accept only clients asking for server_name NAME (or\n"
             "                   none); others get unrecognized_name. \"SNI <name>\" is\n"
             "                   printed whenever a client sends a name\n"
@@ -233,11 +244,14 @@ enum {
     OPT_TA,
     OPT_TA_STATE,
     OPT_CID,
+    OPT_CERT_URL_DIR,
+    OPT_CERT_URL_DELAY,
     OPT_COUNT
 };
 static const char *const option_names[OPT_COUNT] = {
     "--host", "--port", "--mtu", "--rsl", "--sni", "--heartbeat-interval", "--peers", "--idle-timeout-ms",
     "--handshake-timeout-ms", "--half-open-timeout-ms", "--ta", "--ta-state", "--cid",
+    "--cert-url-dir", "--cert-url-delay-ms",
 };
 
 /* Returns -1 when the options are fine, otherwise the exit code. */
@@ -373,6 +387,14 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->cid = (long)n;
             break;
         }
+        case OPT_CERT_URL_DIR:
+            o->cert_url_dir = v;
+            break;
+        case OPT_CERT_URL_DELAY:
+            if (nd_parse_ulong(v, 0, MAX_TIMEOUT_MS, &o->cert_url_delay_ms) != 0) {
+                return usage_error("bad --cert-url-delay-ms value '%s' (0-%lu)", v, MAX_TIMEOUT_MS);
+            }
+            break;
         default:
             return usage_error("unknown argument: %s", argv[i]);
         }
@@ -400,6 +422,9 @@ static int parse_args(int argc, char **argv, struct options *o)
     }
     if (o->hb_interval_ms != 0 && !o->heartbeat) {
         return usage_error("--heartbeat-interval needs --heartbeat");
+    }
+    if (o->cert_url_dir != NULL && !(o->client_auth && o->creds.n_ca_paths > 0)) {
+        return usage_error("--cert-url-dir needs --client-auth and --ca");
     }
     if (nd_creds_load(&o->creds, err, sizeof err) != 0) {
         fprintf(stderr, "nanodtls-server: %s\n", err);
@@ -732,6 +757,8 @@ static int feed(struct server *s, const uint8_t *addr, size_t alen, uint8_t *dat
 
     do {
         nanodtls_input in;
+        g_feed_addr = addr;
+        g_feed_addr_len = alen;
         st = nanodtls_endpoint_feed(&g_ep, addr, alen, data + at, len - at, &in);
         if (st != NANODTLS_OK && st != NANODTLS_MORE) {
             break;
@@ -754,6 +781,95 @@ static int feed(struct server *s, const uint8_t *addr, size_t alen, uint8_t *dat
         nd_vlog("feed from %s: %s", who, nanodtls_status_str(st));
     }
     return flush_out(s);
+}
+
+/* --cert-url-dir: one paused peer at a time (a demo): the basenames of
+ * its URLs, set by the hook from inside nanodtls_endpoint_feed, fetched
+ * by cert_url_tick once due. */
+static struct {
+    int pending;
+    int bad; /* a URL we cannot map */
+    uint8_t addr[NANODTLS_MAX_PEER_ADDR];
+    size_t addr_len;
+    char names[NANODTLS_MAX_CERT_CHAIN][256];
+    char bad_url[1024];
+    size_t n;
+    uint64_t due;
+} g_cu;
+static uint8_t g_cu_buf[16384];
+
+static void on_cert_url(void *user, size_t index, const uint8_t *url, size_t len, const uint8_t *sha1)
+{
+    const struct options *o = user;
+    char u[256];
+    const char *path;
+    const char *base;
+    (void)sha1;
+    if (index == 0) {
+        memset(&g_cu, 0, sizeof g_cu);
+        if (g_feed_addr_len <= sizeof g_cu.addr) {
+            memcpy(g_cu.addr, g_feed_addr, g_feed_addr_len);
+            g_cu.addr_len = g_feed_addr_len;
+        }
+        g_cu.due = nd_now_ms(NULL) + o->cert_url_delay_ms;
+        g_cu.pending = 1;
+    }
+    if (len >= sizeof u || index >= NANODTLS_MAX_CERT_CHAIN) {
+        g_cu.bad = 1;
+        return;
+    }
+    memcpy(u, url, len);
+    u[len] = 0;
+    if (strncmp(u, "file://", 7) == 0) {
+        path = u + 7;
+    } else if (strncmp(u, "http://", 7) == 0) {
+        path = strchr(u + 7, '/');
+    } else {
+        path = NULL;
+    }
+    base = path != NULL ? strrchr(path, '/') : NULL;
+    if (base == NULL || base[1] == 0 || strcmp(base + 1, "..") == 0 || strcmp(base + 1, ".") == 0) {
+        g_cu.bad = 1;
+        snprintf(g_cu.bad_url, sizeof g_cu.bad_url, "%s", u);
+        return;
+    }
+    snprintf(g_cu.names[index], sizeof g_cu.names[index], "%s", base + 1);
+    g_cu.n = index + 1;
+    nd_vlog("CertificateURL %zu: %s -> %s/%s", index, u, o->cert_url_dir, base + 1);
+}
+
+/* Fetch the paused peer's certificates once due: provide or refuse. */
+static void cert_url_tick(struct server *s)
+{
+    size_t i, total = 0;
+    nanodtls_status st;
+    if (!g_cu.pending || nd_now_ms(NULL) < g_cu.due) {
+        return;
+    }
+    g_cu.pending = 0;
+    for (i = 0; i < g_cu.n && !g_cu.bad; i++) {
+        char path[1024];
+        size_t n = 0;
+        snprintf(path, sizeof path, "%s/%s", s->opt->cert_url_dir, g_cu.names[i]);
+        if (nd_read_file(path, g_cu_buf + total, sizeof g_cu_buf - total, &n) != 0 || n == 0) {
+            g_cu.bad = 1;
+            snprintf(g_cu.bad_url, sizeof g_cu.bad_url, "%s", path);
+            break;
+        }
+        total += n;
+    }
+    if (g_cu.bad) {
+        printf("CERT-URL refused %s\n", g_cu.bad_url);
+        st = nanodtls_endpoint_provide_client_certificates(&g_ep, g_cu.addr, g_cu.addr_len, NULL, 0);
+    } else {
+        printf("CERT-URL fetched %zu\n", g_cu.n);
+        st = nanodtls_endpoint_provide_client_certificates(&g_ep, g_cu.addr, g_cu.addr_len, g_cu_buf, total);
+    }
+    fflush(stdout);
+    if (st != NANODTLS_OK) {
+        nd_vlog("provide_client_certificates: %s", nanodtls_status_str(st));
+    }
+    (void)flush_out(s);
 }
 
 /* Receive and feed every datagram waiting on the socket (bounded),
@@ -1245,6 +1361,13 @@ static int run(struct options *o)
     if (configure(s, o) != 0) {
         goto out;
     }
+    if (o->cert_url_dir != NULL) {
+        st = nanodtls_endpoint_set_cert_url_hook(&g_ep, on_cert_url, o);
+        if (st != NANODTLS_OK) {
+            nd_print_failure("--cert-url-dir", st, NULL);
+            goto out;
+        }
+    }
     nd_sock_name(s->fd, local, sizeof local);
     fprintf(stderr, "listening on %s\n", local);
     fflush(stderr);
@@ -1264,6 +1387,10 @@ static int run(struct options *o)
         hb_due = heartbeat_tick(s);
         if (flush_out(s) != 0) { /* heartbeat requests */
             goto out;
+        }
+        cert_url_tick(s);
+        if (g_cu.pending && (hb_due == 0 || g_cu.due < hb_due)) {
+            hb_due = g_cu.due;
         }
         if (s->once == ONCE_DONE_OK || s->once == ONCE_DONE_FAIL) {
             (void)flush_out(s); /* e.g. our close_notify reply */

@@ -4,7 +4,7 @@
 
 FZ_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 FZ_DIR="$FZ_ROOT/fuzz"
-FZ_TARGETS_ALL="record handshake_msgs client server ops x509 tickets ttp cached_info"
+FZ_TARGETS_ALL="record handshake_msgs client server ops x509 tickets ttp cached_info cert_url"
 FZ_TRIPLE="$(rustc -vV 2>/dev/null | sed -n 's/^host: //p')"
 FZ_TRIPLE="${FZ_TRIPLE:-x86_64-unknown-linux-gnu}"
 FZ_BIN="$FZ_DIR/target/$FZ_TRIPLE/release"

@@ -6,6 +6,8 @@
 
 #[cfg(feature = "authz-cert")]
 pub mod authz_cert;
+#[cfg(feature = "cert-url")]
+pub mod cert_url;
 #[cfg(feature = "derived-key")]
 pub mod derived_key;
 pub mod psk;

@@ -113,6 +113,41 @@ impl Engine {
         self.assoc.x509_peer
     }
 
+    /// Server, client certificate URLs (feature `cert-url`): true while
+    /// the handshake is paused on a CertificateURL for which
+    /// `Env::fetch_client_certificates` answered `Pending`.
+    #[cfg(feature = "cert-url")]
+    pub fn cert_url_paused(&self) -> bool {
+        self.assoc.hs.cert_url_paused
+    }
+
+    /// Server, client certificate URLs: resume a paused handshake with the
+    /// fetched certificates (`Some`: DER back to back, in the order of
+    /// the URLs, borrowed for the call) or refuse (`None`: fatal
+    /// certificate_unobtainable). Each certificate is checked against its
+    /// SHA-1 (bad_certificate_hash_value on a mismatch), then validated as
+    /// a Certificate message's; a failure fails the connection with the
+    /// alert (polled next) and returns the sticky error. Not paused:
+    /// `WrongState` (nothing changes); past the handshake deadline:
+    /// `Timeout`. After a successful resume the handshake continues with
+    /// the client's next retransmission of its flight.
+    #[cfg(all(feature = "cert-url", nanodtls_server))]
+    pub fn provide_client_certificates(
+        &mut self,
+        creds: &Credentials,
+        env: &dyn Env,
+        now: u64,
+        der: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        let c = &mut self.assoc;
+        c.check_alive()?;
+        if !c.hs.cert_url_paused {
+            return Err(Error::WrongState);
+        }
+        c.check_deadline(now)?;
+        c.cert_url_resume(env, creds, der)
+    }
+
     /// Server: the PSK identity the client used (once its ClientKeyExchange
     /// or resumed session told us; empty before, and on a client).
     pub fn peer_psk_identity(&self) -> &[u8] {
@@ -649,6 +684,20 @@ impl Connection {
     /// Client: start the handshake (sends flight 1 on the next poll).
     pub fn connect(&mut self, env: &mut dyn Env, now: u64) -> Result<(), Error> {
         self.engine.connect(&self.creds, env, now)
+    }
+
+    /// Server, client certificate URLs: hand in the certificates of a
+    /// paused handshake (see `Engine::provide_client_certificates`).
+    #[cfg(all(feature = "cert-url", nanodtls_server))]
+    pub fn provide_client_certificates(&mut self, env: &dyn Env, now: u64, der: &[u8]) -> Result<(), Error> {
+        self.engine.provide_client_certificates(&self.creds, env, now, Some(der))
+    }
+
+    /// Server, client certificate URLs: refuse a paused handshake (fatal
+    /// certificate_unobtainable; `WrongState` when not paused).
+    #[cfg(all(feature = "cert-url", nanodtls_server))]
+    pub fn refuse_client_certificates(&mut self, env: &dyn Env, now: u64) -> Result<(), Error> {
+        self.engine.provide_client_certificates(&self.creds, env, now, None)
     }
 
     /// Feed one received datagram, decrypted in place (see `Engine::feed`).

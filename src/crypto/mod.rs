@@ -20,6 +20,8 @@ pub mod ecc;
 #[cfg(feature = "aes-hook")]
 pub mod hook;
 pub mod prf;
+#[cfg(feature = "cert-url")]
+pub mod sha1;
 pub mod sha256;
 
 use subtle::ConstantTimeEq;

@@ -536,6 +536,27 @@ impl Endpoint {
         slot.conn.heartbeat(env, now)
     }
 
+    /// Server, client certificate URLs: resume the paused handshake of the
+    /// peer at `addr` with the fetched certificates (`Some`, DER back to
+    /// back in URL order) or refuse it (`None`); see
+    /// [`crate::connection::Engine::provide_client_certificates`].
+    /// `UnknownPeer` for an address without a slot.
+    #[cfg(all(feature = "cert-url", nanodtls_server))]
+    pub fn provide_client_certificates(
+        &mut self,
+        slots: &mut [PeerSlot],
+        env: &dyn Env,
+        now: u64,
+        addr: &[u8],
+        der: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        Self::check_addr(addr)?;
+        let slot = slots.iter_mut().find(|s| s.matches(addr)).ok_or(Error::UnknownPeer)?;
+        let r = slot.conn.provide_client_certificates(&self.creds, env, now, der);
+        slot.note_state();
+        r
+    }
+
     /// Close the connection to `addr` (close_notify is polled next).
     pub fn close_peer(&mut self, slots: &mut [PeerSlot], addr: &[u8]) -> Result<(), Error> {
         Self::check_addr(addr)?;

@@ -83,6 +83,8 @@ pub(crate) struct Callbacks {
     /// cached_info: the kept server Certificate and CertificateRequest,
     /// their hooks, the server switch.
     pub cached: super::cached_info::CachedInfoCallbacks,
+    /// Client certificate URLs: our URLs, the server's hook.
+    pub cert_url: super::cert_url::CertUrlCallbacks,
 }
 
 impl Callbacks {
@@ -138,6 +140,7 @@ impl Callbacks {
             clock_ms: 0,
             x509: FromZeros::new_zeroed(),
             cached: FromZeros::new_zeroed(),
+            cert_url: FromZeros::new_zeroed(),
         })
     }
 
@@ -301,6 +304,24 @@ impl Env for Callbacks {
     #[cfg(feature = "cached-info")]
     fn cached_info_server(&self) -> bool {
         self.cached.serve()
+    }
+
+    #[cfg(feature = "cert-url")]
+    fn own_certificate_url(&self, i: usize) -> Option<&[u8]> {
+        self.cert_url.url(i)
+    }
+
+    #[cfg(feature = "cert-url")]
+    fn cert_url_server(&self) -> bool {
+        self.cert_url.serve()
+    }
+
+    #[cfg(feature = "cert-url")]
+    fn fetch_client_certificates(
+        &mut self,
+        urls: &mut dyn Iterator<Item = (&[u8], &[u8; 20])>,
+    ) -> crate::env::CertUrlFetch {
+        self.cert_url.fetch(urls)
     }
 
     #[cfg(feature = "x509")]

@@ -23,6 +23,7 @@
 
 mod aes_hook;
 mod cached_info;
+mod cert_url;
 mod cid;
 mod ctx;
 mod ctx_credentials;
@@ -45,6 +46,7 @@ mod x509;
 pub(crate) use aes_hook::ENGINE as AES_ENGINE;
 pub use aes_hook::{nanodtls_aes_hook, nanodtls_set_aes_hook, NANODTLS_AES_HOOK_AUTH_FAILED};
 pub use cached_info::*;
+pub use cert_url::*;
 pub use cid::*;
 pub use ctx::*;
 pub use ctx_credentials::*;

@@ -112,6 +112,22 @@ pub(crate) struct Handshake {
     /// The server's CertificateRequest is in the hash form (negotiated).
     #[cfg(feature = "cached-info")]
     pub cached_req_used: bool,
+    /// client_certificate_url (RFC 6066 5): client, we offer it (we have
+    /// a URL for each certificate of our chain); server, the client did.
+    #[cfg(feature = "cert-url")]
+    pub cert_url_offer: bool,
+    /// Negotiated: client, the server echoed it (our Certificate becomes
+    /// CertificateURL); server, we echoed it.
+    #[cfg(feature = "cert-url")]
+    pub cert_url_used: bool,
+    /// Server: paused on a CertificateURL until the application provides
+    /// the certificates (or refuses); the SHA-1s to check them against.
+    #[cfg(feature = "cert-url")]
+    pub cert_url_paused: bool,
+    #[cfg(feature = "cert-url")]
+    pub cert_url_count: u8,
+    #[cfg(feature = "cert-url")]
+    pub cert_url_hashes: [[u8; 20]; crate::sizes::NANODTLS_MAX_CERT_CHAIN],
 }
 
 impl Handshake {

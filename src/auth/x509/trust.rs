@@ -124,6 +124,7 @@ pub fn has_anchors(env: &dyn Env) -> bool {
 
 /// The certificates of a Certificate message's list, leaf first (the
 /// framing was checked before).
+#[derive(Clone)]
 struct Chain<'a>(Reader<'a>);
 
 impl<'a> Iterator for Chain<'a> {
@@ -163,6 +164,20 @@ pub(crate) fn validate_peer(
     if list.is_empty() {
         return Err(Reason::Empty);
     }
+    validate_certs(env, settings, Chain(Reader::new(list)), peer)
+}
+
+/// [`validate_peer`] for a chain given as its DER certificates, leaf
+/// first (also the certificates fetched for client certificate URLs).
+pub(crate) fn validate_certs<'a, I>(
+    env: &dyn Env,
+    settings: &X509Settings,
+    chain: I,
+    peer: Peer<'_>,
+) -> Result<(PeerKey, PeerX509), Reason>
+where
+    I: Iterator<Item = &'a [u8]> + Clone,
+{
     let mut anchors = [Anchor::Spki(&[]); NANODTLS_MAX_X509_ANCHORS];
     let mut n = 0;
     for (i, slot) in anchors.iter_mut().enumerate() {
@@ -184,10 +199,10 @@ pub(crate) fn validate_peer(
         Peer::Client => Policy::client(now),
     };
     policy.max_chain = NANODTLS_MAX_CERT_CHAIN as u8;
-    let v = match path::validate(Chain(Reader::new(list)), anchors, &policy) {
+    let v = match path::validate(chain.clone(), anchors, &policy) {
         Err(Reason::NoIdentity) if peer == Peer::Client && settings.any_client_identity => {
             policy.identity = Expect::Any;
-            path::validate(Chain(Reader::new(list)), anchors, &policy)?
+            path::validate(chain, anchors, &policy)?
         }
         other => other?,
     };

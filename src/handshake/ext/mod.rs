@@ -9,6 +9,8 @@
 pub mod cached_info;
 #[cfg(feature = "ecc")]
 pub mod cert_type;
+#[cfg(feature = "cert-url")]
+pub mod client_certificate_url;
 #[cfg(feature = "cid")]
 pub mod connection_id;
 #[cfg(feature = "ecc")]
@@ -176,6 +178,9 @@ pub(crate) struct Offer<'a> {
     /// cached_info: the hash of the server CertificateRequest we kept.
     #[cfg(feature = "cached-info")]
     pub cached_req: Option<&'a [u8; cached_info::HASH_LEN]>,
+    /// client_certificate_url (RFC 6066 5): offered.
+    #[cfg(feature = "cert-url")]
+    pub cert_url: bool,
 }
 
 /// The extensions of a ClientHello: extended_master_secret,
@@ -212,6 +217,10 @@ pub(crate) fn write_offer(w: &mut Writer<'_>, o: &Offer<'_>) -> Result<(), Error
     if o.cached_cert.is_some() || o.cached_req.is_some() {
         cached_info::write_offer(w, o.cached_cert, o.cached_req)?;
     }
+    #[cfg(feature = "cert-url")]
+    if o.cert_url {
+        client_certificate_url::write(w)?;
+    }
     Ok(())
 }
 
@@ -247,6 +256,9 @@ pub(crate) struct Offered<'a> {
     /// cached_info: the cert_req hash offered (SHA-256 length).
     #[cfg(feature = "cached-info")]
     pub cached_req: Option<[u8; cached_info::HASH_LEN]>,
+    /// client_certificate_url (RFC 6066 5) offered.
+    #[cfg(feature = "cert-url")]
+    pub cert_url: bool,
 }
 
 /// Server: read a ClientHello's extensions (validated by [`Extensions::parse`]);
@@ -272,6 +284,8 @@ pub(crate) fn read_offer<'a>(exts: Extensions<'a>, scsv: bool) -> Result<Offered
         cached_cert: None,
         #[cfg(feature = "cached-info")]
         cached_req: None,
+        #[cfg(feature = "cert-url")]
+        cert_url: false,
     };
     for (t, data) in exts {
         match t {
@@ -310,6 +324,11 @@ pub(crate) fn read_offer<'a>(exts: Extensions<'a>, scsv: bool) -> Result<Offered
                 let c = cached_info::read_offer(data)?;
                 o.cached_cert = c.cert;
                 o.cached_req = c.req;
+            }
+            #[cfg(feature = "cert-url")]
+            CLIENT_CERTIFICATE_URL => {
+                client_certificate_url::read(data)?;
+                o.cert_url = true;
             }
             _ => {}
         }
@@ -350,6 +369,9 @@ pub(crate) struct Answer {
     /// cached_info: the CertificateRequest comes in the hash form (4.2).
     #[cfg(feature = "cached-info")]
     pub cached_req: bool,
+    /// client_certificate_url echoed (RFC 6066 5).
+    #[cfg(feature = "cert-url")]
+    pub cert_url: bool,
 }
 
 impl Answer {
@@ -363,6 +385,8 @@ impl Answer {
         let ecc = ecc || self.ticket;
         #[cfg(feature = "cached-info")]
         let ecc = ecc || self.cached_cert || self.cached_req;
+        #[cfg(feature = "cert-url")]
+        let ecc = ecc || self.cert_url;
         #[cfg(feature = "cid")]
         let cid = self.cid.is_some();
         #[cfg(not(feature = "cid"))]
@@ -414,6 +438,10 @@ pub(crate) fn write_answer(w: &mut Writer<'_>, a: &Answer) -> Result<(), Error> 
     if a.cached_cert || a.cached_req {
         cached_info::write_answer(w, a.cached_cert, a.cached_req)?;
     }
+    #[cfg(feature = "cert-url")]
+    if a.cert_url {
+        client_certificate_url::write(w)?;
+    }
     Ok(())
 }
 
@@ -444,6 +472,9 @@ pub(crate) struct Answered<'a> {
     /// cached_info answered: the CertificateRequest comes in the hash form.
     #[cfg(feature = "cached-info")]
     pub cached_req: bool,
+    /// client_certificate_url echoed: we send CertificateURL.
+    #[cfg(feature = "cert-url")]
+    pub cert_url: bool,
     /// The server's CID (connection_id answered; possibly empty).
     #[cfg(feature = "cid")]
     pub cid: Option<&'a [u8]>,
@@ -470,6 +501,8 @@ pub(crate) fn read_answer<'a>(exts: Extensions<'a>, o: &Offer<'_>) -> Result<Ans
         cached_cert: false,
         #[cfg(feature = "cached-info")]
         cached_req: false,
+        #[cfg(feature = "cert-url")]
+        cert_url: false,
         #[cfg(feature = "cid")]
         cid: None,
         #[cfg(not(feature = "cid"))]
@@ -492,6 +525,11 @@ pub(crate) fn read_answer<'a>(exts: Extensions<'a>, o: &Offer<'_>) -> Result<Ans
             CACHED_INFO if o.cached_cert.is_some() || o.cached_req.is_some() => {
                 (a.cached_cert, a.cached_req) =
                     cached_info::read_answer(data, o.cached_cert.is_some(), o.cached_req.is_some())?;
+            }
+            #[cfg(feature = "cert-url")]
+            CLIENT_CERTIFICATE_URL if o.cert_url => {
+                client_certificate_url::read(data)?;
+                a.cert_url = true;
             }
             EXTENDED_MASTER_SECRET => {
                 extended_master_secret::read(data)?;
@@ -561,6 +599,8 @@ mod tests {
             cached_cert: None,
             #[cfg(feature = "cached-info")]
             cached_req: None,
+            #[cfg(feature = "cert-url")]
+            cert_url: false,
         }
     }
 
@@ -607,6 +647,8 @@ mod tests {
             cached_cert: false,
             #[cfg(feature = "cached-info")]
             cached_req: false,
+            #[cfg(feature = "cert-url")]
+            cert_url: false,
         };
         write_answer(&mut w, &answer).unwrap();
         let n = w.len();

@@ -5,6 +5,8 @@
 pub mod certificate;
 #[cfg(feature = "ecc")]
 pub mod certificate_request;
+#[cfg(feature = "cert-url")]
+pub mod certificate_url;
 #[cfg(feature = "ecc")]
 pub mod certificate_verify;
 pub mod client_hello;
@@ -41,6 +43,8 @@ pub const CERTIFICATE_VERIFY: u8 = 15;
 pub const CLIENT_KEY_EXCHANGE: u8 = 16;
 /// finished
 pub const FINISHED: u8 = 20;
+/// certificate_url (RFC 6066 section 5)
+pub const CERTIFICATE_URL: u8 = 21;
 
 /// Name of a handshake message type (for the debug log).
 #[cfg(feature = "log")]
@@ -58,6 +62,7 @@ pub fn name(t: u8) -> &'static str {
         CERTIFICATE_VERIFY => "CertificateVerify",
         CLIENT_KEY_EXCHANGE => "ClientKeyExchange",
         FINISHED => "Finished",
+        CERTIFICATE_URL => "CertificateURL",
         _ => "unknown",
     }
 }
