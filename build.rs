@@ -193,9 +193,10 @@ const TA_TABLE_BYTES: usize = 48;
 const X509_PEER_BYTES: usize = 16;
 /// cached_info (feature `cached-info`, RFC 7924): the hashes offered or
 /// matched (Certificate, CertificateRequest) and their flags, in the
-/// handshake state (the 32 bytes of the second hash and its two flags
-/// mostly fill padding: +8).
-const CACHED_INFO_HANDSHAKE_BYTES: usize = 48;
+/// handshake state (the 32 bytes of the second hash and its two flags; 56
+/// covers the padding of builds with x509 and cached-info but none of the
+/// other handshake features, which 48 fell 8 bytes short of).
+const CACHED_INFO_HANDSHAKE_BYTES: usize = 56;
 /// cached_info in the C callbacks: the kept Certificate and
 /// CertificateRequest (pointer, length), their hooks (function, user) and
 /// the server switch.

@@ -62,13 +62,13 @@
 /** Largest RFC 5077 session ticket a client keeps (feature tickets; GnuTLS issues about 390 bytes, OpenSSL about 180 (about 600 for a session with our X.509 client certificate, which its ticket holds), Mbed TLS about 150; a larger one is not kept and the next handshake is a full one). A server seals its tickets in the same buffer (about 110 bytes plus the peer identity): below that it issues none. */
 #define NANODTLS_MAX_TICKET 512
 /** Size of nanodtls_ctx in bytes (checked at init against the library's own value). */
-#define NANODTLS_CTX_SIZE 6576
+#define NANODTLS_CTX_SIZE 6584
 /** Size of nanodtls_ctx in 64-bit words. */
-#define NANODTLS_CTX_WORDS 822
+#define NANODTLS_CTX_WORDS 823
 /** Size of one nanodtls_peer slot in bytes. */
-#define NANODTLS_PEER_SIZE 5208
+#define NANODTLS_PEER_SIZE 5216
 /** Size of one nanodtls_peer slot in 64-bit words. */
-#define NANODTLS_PEER_WORDS 651
+#define NANODTLS_PEER_WORDS 652
 /** Largest blob nanodtls_session_export writes (it contains the master secret). */
 #define NANODTLS_SESSION_BLOB_MAX 754
 /** Largest trust anchor window state nanodtls_ta_export writes (see docs/ttp.md). */
