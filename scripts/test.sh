@@ -124,7 +124,7 @@ stage_rust() {
         cargo clippy --quiet --lib --no-default-features --features "$f" -- -D warnings
         cargo test --quiet --lib --no-default-features --features "$f" roles_of_this_build
     done
-    cargo doc --quiet --no-deps
+    RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps
 }
 
 stage_c() {

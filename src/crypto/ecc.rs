@@ -4,7 +4,7 @@
 //!
 //! Field and scalar arithmetic are RustCrypto's `p256` (constant-time);
 //! the group operations and scalar multiplications are ours
-//! ([`super::ec_point`]: small stack frames, a generator table in flash).
+//! (`super::ec_point`: small stack frames, a generator table in flash).
 //! Signatures are deterministic (RFC 6979, with the crate's HMAC-SHA256),
 //! so signing never depends on the RNG callback. Every private scalar
 //! handled here is zeroized by its owner; temporaries derived from one

@@ -178,13 +178,13 @@ pub(crate) fn read_answer(data: &[u8], cert: bool, req: bool) -> Result<(bool, b
     Ok((got_cert, got_req))
 }
 
-/// [`read_offer`] for callers outside the crate (the fuzz target): a
+/// `read_offer` for callers outside the crate (the fuzz target): a
 /// refusal is [`Error::Decode`].
 pub fn parse_offer(data: &[u8]) -> Result<Offered, Error> {
     read_offer(data).map_err(|_| Error::Decode)
 }
 
-/// [`read_answer`] for callers outside the crate (the fuzz target): a
+/// `read_answer` for callers outside the crate (the fuzz target): a
 /// refusal is [`Error::Decode`].
 pub fn parse_answer(data: &[u8], cert: bool, req: bool) -> Result<(bool, bool), Error> {
     read_answer(data, cert, req).map_err(|_| Error::Decode)
