@@ -44,7 +44,7 @@
 //! steps back itself: see `nanodtls_now_fn` in the header).
 //!
 //! # Module map
-//! Calls go down: `client.rs` / `server.rs` (what to do in each state) ->
+//! Calls go down: `client/` / `server/` (what to do in each state) ->
 //! [`connection`] (the engine: records in and out, application data,
 //! alerts, timers) -> `association` / [`handshake`] / [`auth`] / [`keyex`]
 //! -> [`record`] / [`crypto`] / [`codec`]. `ffi` (the C ABI, the only
@@ -73,7 +73,9 @@
 //! | RFC 8422 ECDHE-ECDSA on P-256 | `keyex/ecdhe.rs`, `crypto/ecc.rs` |
 //! | RFC 8442 / RFC 5489 ECDHE_PSK (feature `ecdhe-psk`) | `keyex/ecdhe_psk.rs`, `handshake/msg/{server,client}_key_exchange.rs` |
 //! | RFC 5280 6 / RFC 7925 4.4 X.509 path validation (feature `x509`) | `auth/x509/{der,cert,path}.rs` |
-//! | RFC 5246 7.4.1.2 session-ID resumption, the deep-sleep session export | `session.rs` |
+//! | RFC 5246 7.4.1.2 session-ID resumption, the deep-sleep session export | `session.rs`, `client/session.rs`, `server/resume.rs` |
+//! | the handshake flights of each role (RFC 6347 4.2.4, RFC 5246 7.3) | `client/mod.rs`, `server/mod.rs`; key exchange messages in `client/key_exchange.rs`, `server/key_exchange.rs` |
+//! | the peer's credential in the handshake (RFC 7925 4.4.1, 4.4.2; RFC 7250) | `client/server_auth.rs`, `server/client_auth.rs` |
 //! | RFC 5077 session tickets (feature `tickets`): keys, sealed format, client store | `session_ticket.rs`, `handshake/ext/session_ticket.rs`, `handshake/msg/new_session_ticket.rs` |
 //! | RFC 7925 alerts and profile rules | `alert.rs`, `config.rs` |
 //! | trusted-third-party modes (DerivedKey, AuthzCert) | `auth/ta.rs`, `auth/derived_key.rs`, `auth/authz_cert.rs` |

@@ -1,6 +1,6 @@
 //! One DTLS association (RFC 6347 section 4.2.8): its state, shared by the
 //! record pipeline (`connection/`) and the role state machines
-//! (`client.rs`, `server.rs`), and the transitions both use: keys, flights,
+//! (`client/`, `server/`), and the transitions both use: keys, flights,
 //! Finished, connected, failed, closed, the handshake deadline.
 //!
 //! Layering: `connection/` calls the roles, the roles and `connection/`

@@ -2,7 +2,7 @@
 //! P-256 key with an authorisation certificate from its trust anchor. This
 //! module is the certificate's codec, the server's checks and the client's
 //! pinned server key; the negotiation is in handshake/ext/cert_type.rs,
-//! the messages in client.rs / server.rs.
+//! the messages in client/ and server/ (`server/client_auth.rs`).
 //!
 //! In the handshake the Certificate message carries one MacCert the way
 //! RFC 7250 carries a raw public key: `opaque authz_cert<1..2^24-1>`

@@ -2,7 +2,9 @@
 //! do with each message the server sends, in each state. The messages'
 //! formats are in handshake::msg, the extensions' rules in handshake::ext.
 
-use zeroize::Zeroizing;
+mod key_exchange;
+mod server_auth;
+mod session;
 
 use crate::alert;
 use crate::association::{Association, Sources, State};
@@ -17,9 +19,8 @@ use crate::handshake::msg::{
 };
 use crate::handshake::state::Handshake;
 use crate::handshake::{ext, MsgOrigin};
-use crate::keyex;
 use crate::record::DTLS12;
-use crate::sizes::{NANODTLS_MAX_COOKIE, NANODTLS_MAX_PSK_KEY};
+use crate::sizes::NANODTLS_MAX_COOKIE;
 use crate::suite::{self, KeyExchange};
 
 /// True if an ECDHE_ECDSA suite is among those offered.
@@ -98,101 +99,6 @@ impl Association {
         }
         self.hs.offered = offered;
         n > 0
-    }
-
-    /// Certificate mode (RFC 7925 4.4.1): the server's X.509 chain,
-    /// validated to our trust anchors, must name the server we expect (the
-    /// verify name, else the SNI we sent). The outcome is kept for the
-    /// application ([`Association::x509_peer`]).
-    #[cfg(feature = "x509")]
-    fn accept_server_chain(
-        &mut self,
-        env: &dyn Env,
-        creds: &Credentials,
-        body: &[u8],
-    ) -> Result<crate::auth::rpk::PeerKey, Fatal> {
-        use crate::auth::x509::trust::{self, Peer, PeerX509};
-        msg::certificate::parse_x509(body).map_err(|_| Fatal::decode())?;
-        let name = match creds.x509.verify_name() {
-            [] => self.sni.get(..usize::from(self.sni_len)).filter(|n| !n.is_empty()),
-            n => Some(n),
-        };
-        match trust::validate_peer(env, &creds.x509, body, Peer::Server(name)) {
-            Ok((key, peer)) => {
-                self.x509_peer = peer;
-                nd_log!(self.log => Info, "client: server certificate chain validated ({} below the anchor)", peer.depth);
-                Ok(key)
-            }
-            Err(r) => {
-                self.x509_peer = PeerX509 { reason: r as u8, ..PeerX509::default() };
-                nd_log!(self.log => Warn, "client: server certificate refused: {}", r.as_cstr().to_str().unwrap_or("?"));
-                Err(Fatal::alert(r.alert()))
-            }
-        }
-    }
-
-    #[cfg(all(feature = "ecc", not(feature = "x509")))]
-    fn accept_server_chain(
-        &mut self,
-        _env: &dyn Env,
-        _creds: &Credentials,
-        _body: &[u8],
-    ) -> Result<crate::auth::rpk::PeerKey, Fatal> {
-        Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE))
-    }
-
-    /// cached_info (RFC 7924 4.1): the server's Certificate in the hash
-    /// form must carry the hash we offered; then the chain we kept is
-    /// validated as if it had arrived. The transcript has the message as
-    /// sent (the hash form).
-    #[cfg(feature = "cached-info")]
-    fn on_cached_certificate(
-        &mut self,
-        env: &dyn Env,
-        creds: &Credentials,
-        message: &[u8],
-        body: &[u8],
-    ) -> Result<(), Fatal> {
-        use subtle::ConstantTimeEq;
-        let hash = ext::cached_info::parse_certificate(body).map_err(|_| Fatal::decode())?;
-        if !bool::from(hash.ct_eq(&self.hs.cached_hash)) {
-            nd_log!(self.log => Warn, "client: cached_info: the server's hash is not the one we offered");
-            return Err(Fatal::alert(alert::ILLEGAL_PARAMETER));
-        }
-        let kept = env.cached_server_certificate().ok_or(Fatal::alert(alert::INTERNAL_ERROR))?;
-        if ext::cached_info::certificate_hash(kept) != self.hs.cached_hash {
-            // The application changed what it lends since connect.
-            return Err(Fatal::alert(alert::INTERNAL_ERROR));
-        }
-        let key = self.accept_server_chain(env, creds, kept)?;
-        nd_log!(self.log => Info, "client: cached_info: the server sent the hash of the chain we kept");
-        self.hs.ecc.set_peer(&key);
-        self.hs.transcript.update(message);
-        self.state = State::ClientWaitServerKeyExchange;
-        Ok(())
-    }
-
-    /// The body of the server's CertificateRequest: the one it sent, or,
-    /// with cached_info answered for it (RFC 7924 4.2), the one we kept,
-    /// once the hash form carries the hash we offered.
-    #[cfg(feature = "cached-info")]
-    fn certificate_request_body<'b>(&self, env: &'b dyn Env, body: &'b [u8]) -> Result<&'b [u8], Fatal> {
-        use subtle::ConstantTimeEq;
-        if !self.hs.cached_req_used {
-            return Ok(body);
-        }
-        let hash = ext::cached_info::parse_certificate(body).map_err(|_| Fatal::decode())?;
-        if !bool::from(hash.ct_eq(&self.hs.cached_req_hash)) {
-            nd_log!(self.log => Warn, "client: cached_info: the server's request hash is not the one we offered");
-            return Err(Fatal::alert(alert::ILLEGAL_PARAMETER));
-        }
-        let kept = env.cached_certificate_request().ok_or(Fatal::alert(alert::INTERNAL_ERROR))?;
-        if ext::cached_info::request_hash(kept) != self.hs.cached_req_hash {
-            // The application changed what it lends since connect.
-            return Err(Fatal::alert(alert::INTERNAL_ERROR));
-        }
-        nd_log!(self.log => Info, "client: cached_info: the server sent the hash of the CertificateRequest we kept");
-        Ok(kept)
     }
 
     /// Suites we offer, in preference order.
@@ -303,16 +209,6 @@ impl Association {
             #[cfg(feature = "tickets")]
             self.offered_ticket(),
         )
-    }
-
-    /// The ticket offered with the stored session (empty: none).
-    #[cfg(feature = "tickets")]
-    fn offered_ticket(&self) -> &[u8] {
-        if self.session.valid {
-            self.ticket.ticket()
-        } else {
-            &[]
-        }
     }
 
     /// Build ClientHello (with the stored cookie, if any) as a new flight.
@@ -644,180 +540,6 @@ impl Association {
             _ => State::ClientWaitServerHelloDone,
         };
         Ok(())
-    }
-
-    /// After a full handshake: keep the session if the server issued an ID
-    /// (or a ticket, which is kept beside it).
-    fn remember_session(&mut self) {
-        self.session.clear();
-        #[cfg(feature = "tickets")]
-        let ticket = self.ticket.len != 0;
-        #[cfg(not(feature = "tickets"))]
-        let ticket = false;
-        if self.hs.session_id_len == 0 && !ticket {
-            return;
-        }
-        let s = &mut self.session;
-        s.master = self.hs.master;
-        s.id = self.hs.session_id;
-        s.id_len = self.hs.session_id_len;
-        s.suite = self.hs.suite;
-        s.ems = self.hs.ems;
-        #[cfg(feature = "ecc")]
-        if self.hs.ecc.has_peer {
-            s.set_peer(crate::session::PeerKind::KeyHash, &self.hs.ecc.peer_hash);
-            #[cfg(feature = "x509")]
-            if let Some(id) = self.x509_peer.to_session(&self.hs.ecc.peer_hash) {
-                s.set_peer(crate::session::PeerKind::X509, &id);
-            }
-        }
-        s.valid = true;
-    }
-
-    /// NewSessionTicket (RFC 5077 3.3), announced by the ServerHello.
-    #[cfg(feature = "tickets")]
-    fn on_new_session_ticket(&mut self, origin: &MsgOrigin, message: &[u8], body: &[u8]) -> Result<(), Fatal> {
-        let nst = msg::new_session_ticket::NewSessionTicket::parse(body).map_err(|_| Fatal::decode())?;
-        // Accepted: from here on only state changes.
-        self.hs.ticket_received = true;
-        if !self.hs.resumed {
-            self.hs.peer_flight_first = origin.message_seq;
-        }
-        self.hs.transcript.update(message);
-        // An empty ticket (RFC 5077 3.3: the server decided not to issue
-        // one after all) or one larger than the knob: none is kept.
-        let _kept = self.ticket.set(nst.ticket, nst.lifetime_hint);
-        #[cfg(feature = "log")]
-        if nst.ticket.is_empty() {
-            nd_log!(self.log => Info, "client: empty NewSessionTicket: no ticket kept");
-        } else if _kept {
-            nd_log!(self.log => Info, "client: NewSessionTicket of {} bytes kept (lifetime hint {} s)", nst.ticket.len(), nst.lifetime_hint);
-        } else {
-            nd_log!(self.log =>
-                Warn,
-                "client: NewSessionTicket of {} bytes exceeds NANODTLS_MAX_TICKET ({}): not kept",
-                nst.ticket.len(),
-                crate::sizes::NANODTLS_MAX_TICKET
-            );
-        }
-        Ok(())
-    }
-
-    /// AuthzCert: the server's empty X.509 certificate_list stands for the
-    /// key we pinned (docs/ttp.md); None otherwise.
-    #[cfg(feature = "ecc")]
-    fn authz_pinned_key(hs: &Handshake, creds: &Credentials, body: &[u8]) -> Option<crate::auth::rpk::PeerKey> {
-        #[cfg(feature = "authz-cert")]
-        if hs.authz && hs.peer_cert_x509 && matches!(msg::certificate::parse_x509(body), Ok(None)) {
-            return creds.authz.server_key();
-        }
-        let _ = (hs, creds, body);
-        None
-    }
-
-    /// Verify the server's signed ECDHE parameters and keep its point.
-    #[cfg(feature = "ecc")]
-    fn on_ecdhe_server_key_exchange(&mut self, body: &[u8]) -> Result<(), Fatal> {
-        use crate::crypto::ecc;
-        let ske = server_key_exchange::parse_ecdhe(body).map_err(|e| match e {
-            Error::Unsupported => Fatal::alert(alert::ILLEGAL_PARAMETER),
-            _ => Fatal::decode(),
-        })?;
-        if ske.sig_alg != ext::ec::ECDSA_SHA256 {
-            return Err(Fatal::alert(alert::ILLEGAL_PARAMETER));
-        }
-        ecc::validate_point(ske.point).map_err(|_| Fatal::alert(alert::ILLEGAL_PARAMETER))?;
-        let hash = keyex::ecdhe::signed_params_hash(&self.hs.client_random, &self.hs.server_random, ske.params);
-        ecc::verify(&self.hs.ecc.peer_point, &hash, ske.signature).map_err(|_| Fatal::alert(alert::DECRYPT_ERROR))?;
-        self.hs.ecc.eph_point.copy_from_slice(ske.point);
-        Ok(())
-    }
-
-    /// Flight 5: [Certificate], ClientKeyExchange, [CertificateVerify],
-    /// ChangeCipherSpec, Finished.
-    fn send_client_key_exchange_flight(&mut self, env: &mut dyn Env, creds: &Credentials) -> Result<(), Fatal> {
-        self.flight.clear();
-        // The ClientHello that offered a session is answered: a full
-        // handshake replaces the session.
-        self.forget_session();
-        let kx = suite::info(self.hs.suite).map(|(k, _)| k);
-        // Premaster secret: large enough for PSK (2 + N + 2 + N), ECDH (32)
-        // and ECDHE_PSK (2 + 32 + 2 + N).
-        let mut pms = Zeroizing::new([0u8; 4 + 2 * NANODTLS_MAX_PSK_KEY + 32]);
-        let pms_len = match kx {
-            Some(KeyExchange::Psk) => {
-                self.push_message(creds, env, 0, msg::CLIENT_KEY_EXCHANGE, write_body)?;
-                keyex::psk::premaster(creds.psk.key(), &mut pms[..])?
-            }
-            #[cfg(feature = "ecc")]
-            Some(KeyExchange::EcdheEcdsa) => self.ecdhe_client_messages(env, creds, &mut pms[..])?,
-            #[cfg(feature = "ecdhe-psk")]
-            Some(KeyExchange::EcdhePsk) => {
-                let mut z = Zeroizing::new([0u8; keyex::ecdhe_psk::ECDH_LEN]);
-                let mut rng = |b: &mut [u8]| env.random(b);
-                let point = keyex::ecdhe::client_share(&mut rng, &self.hs.ecc.eph_point, &mut z[..])?;
-                self.hs.ecc.eph_point = point;
-                self.push_message(creds, env, 0, msg::CLIENT_KEY_EXCHANGE, write_body)?;
-                keyex::ecdhe_psk::premaster(&z, creds.psk.key(), &mut pms[..])?
-            }
-            #[allow(unreachable_patterns)]
-            _ => return Err(Fatal::internal(Error::Internal)),
-        };
-        self.derive_keys(pms.get(..pms_len).unwrap_or(&[]));
-        #[cfg(feature = "ecc")]
-        if kx == Some(KeyExchange::EcdheEcdsa) && self.hs.ecc.cert_requested && self.hs.ecc.sent_certificate {
-            self.push_certificate_verify(env, creds)?;
-        }
-        self.push_ccs()?;
-        self.push_finished(creds, env, write_body)?;
-        self.send_flight(true);
-        self.state = State::ClientWaitCcs;
-        Ok(())
-    }
-
-    /// Certificate (if requested) and ClientKeyExchange; returns the
-    /// premaster secret length written to `pms`.
-    #[cfg(feature = "ecc")]
-    fn ecdhe_client_messages(
-        &mut self,
-        env: &mut dyn Env,
-        creds: &Credentials,
-        pms: &mut [u8],
-    ) -> Result<usize, Fatal> {
-        if self.hs.ecc.cert_requested {
-            let cert = if self.hs.own_cert_x509 { env.own_certificate() } else { None };
-            // Something to prove with CertificateVerify: our raw key, our
-            // X.509 certificate or our AuthzCert; otherwise an empty Certificate.
-            self.hs.ecc.sent_certificate =
-                creds.keys.has_own() && (self.hs.authz || !self.hs.own_cert_x509 || cert.is_some());
-            // RFC 6066 5: CertificateURL instead of Certificate when the
-            // server echoed client_certificate_url (in the transcript the
-            // same way; CertificateVerify follows as usual).
-            #[cfg(feature = "cert-url")]
-            if self.hs.cert_url_used && self.hs.ecc.sent_certificate && cert.is_some() {
-                nd_log!(self.log => Info, "client: sending CertificateURL instead of our chain");
-                self.push_message(creds, env, 0, msg::CERTIFICATE_URL, write_body)?;
-            } else {
-                self.push_message(creds, env, 0, msg::CERTIFICATE, write_body)?;
-            }
-            #[cfg(not(feature = "cert-url"))]
-            self.push_message(creds, env, 0, msg::CERTIFICATE, write_body)?;
-        }
-        let mut rng = |b: &mut [u8]| env.random(b);
-        let point = keyex::ecdhe::client_share(&mut rng, &self.hs.ecc.eph_point, pms)?;
-        // The server's point has served; ours goes into ClientKeyExchange.
-        self.hs.ecc.eph_point = point;
-        self.push_message(creds, env, 0, msg::CLIENT_KEY_EXCHANGE, write_body)?;
-        Ok(keyex::ecdhe::PREMASTER_LEN)
-    }
-
-    /// CertificateVerify: our signature over the transcript so far.
-    #[cfg(feature = "ecc")]
-    fn push_certificate_verify(&mut self, env: &mut dyn Env, creds: &Credentials) -> Result<(), Fatal> {
-        let hash = self.hs.transcript.digest();
-        let n = creds.keys.sign(env, &hash, &mut self.hs.ecc.sig)?;
-        self.hs.ecc.sig_len = n as u8;
-        self.push_message(creds, env, 0, msg::CERTIFICATE_VERIFY, write_body)
     }
 }
 

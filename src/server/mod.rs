@@ -2,10 +2,12 @@
 //! with each message the client sends, in each state. The messages'
 //! formats are in handshake::msg, the extensions' rules in handshake::ext.
 
+mod client_auth;
+mod key_exchange;
+mod resume;
+
+#[cfg(feature = "cid")]
 use zerocopy::FromZeros;
-#[cfg(feature = "ecc")]
-use zeroize::Zeroize;
-use zeroize::Zeroizing;
 
 use crate::alert;
 use crate::association::{Association, Sources, State};
@@ -15,10 +17,8 @@ use crate::env::Env;
 use crate::error::{Error, Fatal};
 #[cfg(feature = "ecc")]
 use crate::handshake::ext::ec::EccCaps;
-use crate::handshake::msg::{self, client_hello::ClientHello, client_key_exchange, server_hello, server_key_exchange};
+use crate::handshake::msg::{self, client_hello::ClientHello, server_hello, server_key_exchange};
 use crate::handshake::{ext, MsgOrigin};
-use crate::keyex;
-use crate::sizes::NANODTLS_MAX_PSK_KEY;
 use crate::suite::{self, KeyExchange};
 
 impl Association {
@@ -157,77 +157,6 @@ impl Association {
                 Ok(())
             }
             _ => Err(Fatal::unexpected()),
-        }
-    }
-
-    /// Certificate mode (RFC 7925 4.4.2): the client's X.509 chain,
-    /// validated to our trust anchors, must name an EUI-64 (unless
-    /// configured otherwise) that the application accepts. The outcome is
-    /// kept for the application ([`Association::x509_peer`]).
-    #[cfg(feature = "x509")]
-    fn accept_client_chain(
-        &mut self,
-        env: &mut dyn Env,
-        creds: &Credentials,
-        body: &[u8],
-    ) -> Result<crate::auth::rpk::PeerKey, Fatal> {
-        use crate::auth::x509::trust::{self, Peer, PeerX509};
-        msg::certificate::parse_x509(body).map_err(|_| Fatal::decode())?;
-        match trust::validate_peer(env, &creds.x509, body, Peer::Client) {
-            Ok((key, peer)) => {
-                self.x509_peer = peer;
-                nd_log!(self.log => Info, "server: client certificate chain validated ({} below the anchor)", peer.depth);
-                Ok(key)
-            }
-            Err(r) => {
-                self.x509_peer = PeerX509 { reason: r as u8, ..PeerX509::default() };
-                nd_log!(self.log => Warn, "server: client certificate refused: {}", r.as_cstr().to_str().unwrap_or("?"));
-                // An empty list: client_auth is required when we ask.
-                Err(Fatal::alert(if r == crate::auth::x509::Reason::Empty {
-                    alert::HANDSHAKE_FAILURE
-                } else {
-                    r.alert()
-                }))
-            }
-        }
-    }
-
-    #[cfg(all(feature = "ecc", not(feature = "x509")))]
-    fn accept_client_chain(
-        &mut self,
-        _env: &mut dyn Env,
-        _creds: &Credentials,
-        _body: &[u8],
-    ) -> Result<crate::auth::rpk::PeerKey, Fatal> {
-        Err(Fatal::alert(alert::UNSUPPORTED_CERTIFICATE))
-    }
-
-    /// Client certificate URLs: the application provides the fetched
-    /// certificates (`Some`, DER back to back in URL order) or refuses
-    /// (`None`, certificate_unobtainable) for a paused handshake. Not
-    /// paused: WrongState, nothing changes. A failed check fails the
-    /// connection with its alert (114, or that of path validation).
-    #[cfg(feature = "cert-url")]
-    pub(crate) fn cert_url_resume(
-        &mut self,
-        env: &dyn Env,
-        creds: &Credentials,
-        der: Option<&[u8]>,
-    ) -> Result<(), Error> {
-        if !(self.hs.cert_url_paused && self.state == State::ServerWaitClientCertificate) {
-            return Err(Error::WrongState);
-        }
-        self.hs.cert_url_paused = false;
-        let hashes = self.hs.cert_url_hashes;
-        let n = usize::from(self.hs.cert_url_count);
-        match crate::auth::cert_url::check_fetched(env, creds, hashes.iter().take(n), der, &mut self.x509_peer) {
-            Ok(key) => {
-                nd_log!(self.log => Info, "server: fetched client certificates accepted; waiting for the client's retransmission");
-                self.hs.ecc.set_peer(&key);
-                self.state = State::ServerWaitClientKeyExchange;
-                Ok(())
-            }
-            Err(f) => Err(self.fail(f)),
         }
     }
 
@@ -463,248 +392,6 @@ impl Association {
         self.send_server_hello_flight(env, creds)
     }
 
-    /// True if the ClientHello offers a session the cache has and that is
-    /// still acceptable (nothing changes but the entry's last use).
-    fn can_resume(&self, env: &mut dyn Env, now: u64, ch: &ClientHello<'_>, ems: bool) -> bool {
-        if ch.session_id.is_empty() {
-            return false;
-        }
-        let configured = |s: u16| self.cfg.suite_list().any(|x| x == s);
-        let Some(cache) = env.session_cache() else { return false };
-        let Some(found) = crate::session::cache_lookup(cache, ch.session_id, now) else {
-            return false;
-        };
-        // Same suite still offered and allowed; RFC 7627 5.3: never resume
-        // across a change in extended master secret use.
-        ch.offers(found.suite) && configured(found.suite) && found.ems == ems
-    }
-
-    /// The session in the ticket the ClientHello offers (RFC 5077 3.4), if
-    /// it is ours, intact, not expired and still acceptable; `None` means a
-    /// full handshake. Nothing changes. Fails only if the AES/CCM hook
-    /// failed (feature `aes-hook`: no silent full handshake then).
-    #[cfg(feature = "tickets")]
-    fn ticket_session(
-        &self,
-        env: &mut dyn Env,
-        now: u64,
-        ch: &ClientHello<'_>,
-        ticket: Option<&[u8]>,
-        ems: bool,
-    ) -> Result<Option<crate::session::SessionData>, Fatal> {
-        let Some(ticket) = ticket.filter(|t| !t.is_empty() && self.cfg.tickets) else { return Ok(None) };
-        if ch.session_id.is_empty() {
-            nd_log!(self.log => Info, "server: a ticket without a session ID: full handshake");
-            return Ok(None);
-        }
-        let mut buf = Zeroizing::new([0u8; crate::session_ticket::MAX_SEALED]);
-        let copy = buf.get_mut(..ticket.len());
-        let Some(copy) = copy else {
-            nd_log!(self.log => Info, "server: ticket of {} bytes is not one of ours: full handshake", ticket.len());
-            return Ok(None);
-        };
-        copy.copy_from_slice(ticket);
-        let Some(keys) = env.ticket_keys() else { return Ok(None) };
-        let Some(mut s) = keys.unseal_with(self.rl.engine, copy, now).map_err(Fatal::internal)? else {
-            nd_log!(self.log => Info, "server: ticket of {} bytes refused (unknown key, tampered or expired): full handshake", ticket.len());
-            return Ok(None);
-        };
-        let configured = self.cfg.suite_list().any(|x| x == s.suite);
-        if !(ch.offers(s.suite) && configured && s.ems == ems) {
-            nd_log!(self.log => Info, "server: ticket's suite or extended master secret use does not match: full handshake");
-            s.clear();
-            return Ok(None);
-        }
-        let Some(id) = s.id.get_mut(..ch.session_id.len()) else { return Ok(None) };
-        id.copy_from_slice(ch.session_id);
-        s.id_len = ch.session_id.len() as u8;
-        nd_log!(self.log => Info, "server: resuming from a ticket ({})", suite::name(s.suite));
-        Ok(Some(s))
-    }
-
-    /// NewSessionTicket (RFC 5077 3.3) if our ServerHello announced one:
-    /// the session sealed under the current ticket key, or an empty ticket
-    /// when none can be sealed (no key, RNG failure, trust anchor mode).
-    #[cfg(feature = "tickets")]
-    fn push_new_session_ticket(&mut self, env: &mut dyn Env, creds: &Credentials, now: u64) -> Result<(), Fatal> {
-        if !self.hs.ticket_expected {
-            return Ok(());
-        }
-        self.ticket.clear();
-        let mut s = if self.hs.resumed { self.session.clone() } else { self.session_state() };
-        #[cfg(nanodtls_ttp)]
-        if self.hs.ttp.mode != crate::auth::TTP_NONE {
-            s.valid = false;
-        }
-        let mut fresh = Zeroizing::new([0u8; 12 + 32]);
-        if s.valid && env.random(&mut fresh[..]).is_ok() {
-            let (nonce, key) = fresh.split_at(12);
-            let nonce: [u8; 12] = nonce.try_into().unwrap_or([0; 12]);
-            if let Some(keys) = env.ticket_keys() {
-                let mut off = 0usize;
-                let mut rng = |b: &mut [u8]| {
-                    let src = off.checked_add(b.len()).and_then(|end| key.get(off..end)).ok_or(Error::Rng)?;
-                    b.copy_from_slice(src);
-                    off += b.len();
-                    Ok(())
-                };
-                let engine = self.rl.engine;
-                let sealed = keys
-                    .refresh(now, &mut rng)
-                    .and_then(|_| keys.seal_with(engine, &s, now, &nonce, &mut self.ticket.data));
-                match sealed {
-                    Ok(n) => {
-                        self.ticket.len = n as u16;
-                        self.ticket.lifetime_hint = keys.lifetime_ms / 1000;
-                    }
-                    // The AES/CCM hook failed: fail closed (no empty ticket).
-                    Err(Error::Crypto) => {
-                        s.clear();
-                        self.ticket.clear();
-                        return Err(Fatal::internal(Error::Crypto));
-                    }
-                    Err(_e) => {
-                        nd_log!(self.log => Warn, "server: no ticket sealed ({}): sending an empty NewSessionTicket", _e.as_str())
-                    }
-                }
-            }
-        }
-        s.clear();
-        self.push_message(creds, env, 0, msg::NEW_SESSION_TICKET, write_body)
-    }
-
-    /// Resume the session the ClientHello offers ([`Core::can_resume`]
-    /// said yes): send the abbreviated flight (ServerHello,
-    /// ChangeCipherSpec, Finished).
-    #[allow(clippy::too_many_arguments)]
-    fn resume(
-        &mut self,
-        env: &mut dyn Env,
-        creds: &Credentials,
-        now: u64,
-        origin: &MsgOrigin,
-        message: &[u8],
-        ch: &ClientHello<'_>,
-        ems: bool,
-    ) -> Result<(), Fatal> {
-        let cache = env.session_cache().ok_or(Fatal::internal(Error::Internal))?;
-        let found = crate::session::cache_lookup(cache, ch.session_id, now).ok_or(Fatal::internal(Error::Internal))?;
-        let found = found.clone();
-        self.resume_session(env, creds, now, origin, message, ch, ems, found)
-    }
-
-    /// The abbreviated handshake (RFC 5246 7.3) for `found`, from the cache
-    /// or a ticket: ServerHello, [NewSessionTicket], ChangeCipherSpec, Finished.
-    #[allow(clippy::too_many_arguments)]
-    fn resume_session(
-        &mut self,
-        env: &mut dyn Env,
-        creds: &Credentials,
-        now: u64,
-        origin: &MsgOrigin,
-        message: &[u8],
-        ch: &ClientHello<'_>,
-        ems: bool,
-        found: crate::session::SessionData,
-    ) -> Result<(), Fatal> {
-        self.forget_session();
-        self.session = found;
-        env.random(&mut self.hs.server_random).map_err(|_| Fatal::internal(Error::Rng))?;
-        self.hs.client_random = ch.random;
-        self.hs.suite = self.session.suite;
-        self.hs.ems = ems;
-        self.hs.resumed = true;
-        self.hs.master = self.session.master;
-        self.hs.session_id = self.session.id;
-        self.hs.session_id_len = self.session.id_len;
-        match self.session.peer_kind {
-            crate::session::PeerKind::PskIdentity => {
-                let id = self.session.peer();
-                self.hs.set_peer_identity(id);
-            }
-            #[cfg(feature = "ecc")]
-            crate::session::PeerKind::KeyHash => {
-                if let Ok(h) = <[u8; 32]>::try_from(self.session.peer()) {
-                    self.hs.ecc.peer_hash = h;
-                    self.hs.ecc.has_peer = true;
-                }
-            }
-            // Certificate mode: the identity the client's chain proved in
-            // the full handshake (its EUI-64), as after that handshake.
-            #[cfg(feature = "x509")]
-            crate::session::PeerKind::X509 => {
-                if let Some((h, peer)) = crate::auth::x509::trust::PeerX509::from_session(self.session.peer()) {
-                    self.hs.ecc.peer_hash = h;
-                    self.hs.ecc.has_peer = true;
-                    self.x509_peer = peer;
-                }
-            }
-            _ => {}
-        }
-        self.stats.resumptions = self.stats.resumptions.saturating_add(1);
-        nd_log!(self.log => Info, "server: resuming a cached session ({})", suite::name(self.hs.suite));
-        self.hs.deadline = now.saturating_add(u64::from(self.cfg.handshake_timeout_ms));
-        self.hs.send_seq = origin.message_seq;
-        self.hs.peer_flight_first = origin.message_seq;
-        self.hs.transcript.reset();
-        self.hs.transcript.update(message);
-        // ServerHello, then CCS and Finished with keys from the cached master.
-        self.flight.clear();
-        self.push_message(creds, env, 0, msg::SERVER_HELLO, write_body)?;
-        #[cfg(feature = "tickets")]
-        self.push_new_session_ticket(env, creds, now)?;
-        self.install_keys();
-        self.push_ccs()?;
-        self.push_finished(creds, env, write_body)?;
-        self.send_flight(true);
-        self.state = State::ServerWaitCcs;
-        Ok(())
-    }
-
-    /// After a full handshake: put the session into the cache, if any.
-    fn cache_session(&mut self, env: &mut dyn Env, now: u64) {
-        if self.hs.resumed || self.hs.session_id_len == 0 {
-            return;
-        }
-        // A trust anchor credential is good for one handshake (docs/ttp.md).
-        #[cfg(nanodtls_ttp)]
-        if self.hs.ttp.mode != crate::auth::TTP_NONE {
-            return;
-        }
-        let mut s = self.session_state();
-        if let Some(cache) = env.session_cache() {
-            crate::session::cache_insert(cache, &s, now);
-        }
-        s.clear();
-    }
-
-    /// The session this full handshake established.
-    fn session_state(&self) -> crate::session::SessionData {
-        let mut s = crate::session::SessionData::new_zeroed();
-        s.master = self.hs.master;
-        s.id = self.hs.session_id;
-        s.id_len = self.hs.session_id_len;
-        s.suite = self.hs.suite;
-        s.ems = self.hs.ems;
-        match suite::info(self.hs.suite).map(|(k, _)| k) {
-            Some(KeyExchange::Psk) => s.set_peer(crate::session::PeerKind::PskIdentity, self.hs.peer_identity()),
-            #[cfg(feature = "ecdhe-psk")]
-            Some(KeyExchange::EcdhePsk) => s.set_peer(crate::session::PeerKind::PskIdentity, self.hs.peer_identity()),
-            #[cfg(feature = "ecc")]
-            Some(KeyExchange::EcdheEcdsa) if self.hs.ecc.has_peer => {
-                s.set_peer(crate::session::PeerKind::KeyHash, &self.hs.ecc.peer_hash);
-                // Certificate mode: the validated identity too.
-                #[cfg(feature = "x509")]
-                if let Some(id) = self.x509_peer.to_session(&self.hs.ecc.peer_hash) {
-                    s.set_peer(crate::session::PeerKind::X509, &id);
-                }
-            }
-            _ => {}
-        }
-        s.valid = true;
-        s
-    }
-
     /// Stateless HelloVerifyRequest: polled next (replacing an older one
     /// that was not polled yet). Nothing of ours moves: the record number
     /// mirrors the ClientHello's (RFC 6347 4.2.1), so a spoofed ClientHello
@@ -825,132 +512,13 @@ impl Association {
         ecc::generate(&mut rng, &mut self.hs.ecc.eph_scalar, &mut self.hs.ecc.eph_point)
             .map_err(|_| Fatal::internal(Error::Rng))?;
         let params = server_key_exchange::ecdhe_params(&self.hs.ecc.eph_point);
-        let hash = keyex::ecdhe::signed_params_hash(&self.hs.client_random, &self.hs.server_random, &params);
+        let hash = crate::keyex::ecdhe::signed_params_hash(&self.hs.client_random, &self.hs.server_random, &params);
         let n = creds.keys.sign(env, &hash, &mut self.hs.ecc.sig)?;
         self.hs.ecc.sig_len = n as u8;
         self.push_message(creds, env, 0, msg::SERVER_KEY_EXCHANGE, write_body)?;
         if self.hs.ecc.cert_requested {
             self.push_message(creds, env, 0, msg::CERTIFICATE_REQUEST, write_body)?;
         }
-        Ok(())
-    }
-
-    /// AuthzCert: the client's Certificate carries its MacCert, checked
-    /// against the trust anchors (docs/ttp.md: ta_id, seq, SPKI, MAC, in
-    /// that order); any refusal is bad_certificate. The seq is committed
-    /// only when the handshake succeeds.
-    #[cfg(feature = "authz-cert")]
-    fn on_authz_certificate(
-        &mut self,
-        creds: &Credentials,
-        origin: &MsgOrigin,
-        message: &[u8],
-        body: &[u8],
-    ) -> Result<(), Fatal> {
-        let refuse = |_why: &'static str| {
-            nd_log!(self.log => Warn, "server: {}: answering bad_certificate", _why);
-            Fatal::alert(alert::BAD_CERTIFICATE)
-        };
-        let malformed = crate::auth::ta::Refusal::Malformed;
-        let cert = crate::auth::authz_cert::parse_certificate_message(body)
-            .map_err(|_| refuse(crate::auth::authz_cert::reason(creds.ta.refuse(malformed))))?;
-        let a = creds.ta.check_authz_cert(cert).map_err(|r| refuse(crate::auth::authz_cert::reason(r)))?;
-        let parsed = crate::auth::authz_cert::parse(cert).map_err(|_| Fatal::internal(Error::Internal))?;
-        // Accepted: from here on only state changes.
-        let key = crate::auth::rpk::PeerKey { point: a.point, hash: crate::crypto::sha256::sha256(&[parsed.spki]) };
-        self.hs.ecc.set_peer(&key);
-        // The trust anchor id, for the application (no PSK identity here).
-        self.hs.set_peer_identity(parsed.ta_id);
-        self.hs.ttp = a.pending;
-        self.hs.peer_flight_first = origin.message_seq;
-        self.hs.transcript.update(message);
-        self.state = State::ServerWaitClientKeyExchange;
-        Ok(())
-    }
-
-    /// ECDH ClientKeyExchange: validate the point, compute the premaster
-    /// secret, drop our ephemeral key.
-    #[cfg(feature = "ecc")]
-    fn on_ecdh_client_key_exchange(&mut self, origin: &MsgOrigin, message: &[u8], body: &[u8]) -> Result<(), Fatal> {
-        let point = client_key_exchange::parse_ecdh(body).map_err(|_| Fatal::decode())?;
-        let mut shared = Zeroizing::new([0u8; keyex::ecdhe::PREMASTER_LEN]);
-        // A refused point keeps our ephemeral key: the genuine
-        // ClientKeyExchange may still come (epoch 0 is unauthenticated).
-        keyex::ecdhe::server_shared(&self.hs.ecc.eph_scalar, point, &mut shared)?;
-        // Accepted: our ephemeral key has done its job.
-        self.hs.ecc.eph_scalar.zeroize();
-        if !self.hs.ecc.cert_requested {
-            self.hs.peer_flight_first = origin.message_seq;
-        }
-        self.hs.transcript.update(message);
-        self.derive_keys(&shared[..]);
-        self.state = if self.hs.ecc.cert_requested { State::ServerWaitCertificateVerify } else { State::ServerWaitCcs };
-        Ok(())
-    }
-
-    /// ECDHE_PSK ClientKeyExchange: the identity and its key, then the
-    /// client's point; both are checked before anything changes.
-    #[cfg(feature = "ecdhe-psk")]
-    fn on_ecdhe_psk_client_key_exchange(
-        &mut self,
-        env: &mut dyn Env,
-        creds: &Credentials,
-        origin: &MsgOrigin,
-        message: &[u8],
-        body: &[u8],
-    ) -> Result<(), Fatal> {
-        let (identity, point) = client_key_exchange::parse_ecdhe_psk(body).map_err(|_| Fatal::decode())?;
-        let mut key = Zeroizing::new([0u8; NANODTLS_MAX_PSK_KEY]);
-        let found = creds.server_psk(env, identity, &mut key).map_err(|(f, _why)| {
-            nd_log!(self.log => Warn, "server: {} ({} bytes): answering decrypt_error", _why, identity.len());
-            f
-        })?;
-        let mut z = Zeroizing::new([0u8; keyex::ecdhe_psk::ECDH_LEN]);
-        // A refused point keeps our ephemeral key (epoch 0 is unauthenticated).
-        keyex::ecdhe::server_shared(&self.hs.ecc.eph_scalar, point, &mut z)?;
-        // Accepted.
-        self.hs.ecc.eph_scalar.zeroize();
-        self.hs.set_peer_identity(identity);
-        #[cfg(nanodtls_ttp)]
-        {
-            self.hs.ttp = found.ttp;
-        }
-        self.hs.peer_flight_first = origin.message_seq;
-        self.hs.transcript.update(message);
-        let mut pms = Zeroizing::new([0u8; 4 + keyex::ecdhe_psk::ECDH_LEN + NANODTLS_MAX_PSK_KEY]);
-        let n = keyex::ecdhe_psk::premaster(&z, key.get(..found.len).unwrap_or(&[]), &mut pms[..])?;
-        self.derive_keys(pms.get(..n).unwrap_or(&[]));
-        self.state = State::ServerWaitCcs;
-        Ok(())
-    }
-
-    fn on_client_key_exchange(
-        &mut self,
-        env: &mut dyn Env,
-        creds: &Credentials,
-        origin: &MsgOrigin,
-        message: &[u8],
-        body: &[u8],
-    ) -> Result<(), Fatal> {
-        let identity = client_key_exchange::parse_psk(body).map_err(|_| Fatal::decode())?;
-        let mut key = Zeroizing::new([0u8; NANODTLS_MAX_PSK_KEY]);
-        let found = creds.server_psk(env, identity, &mut key).map_err(|(f, _why)| {
-            nd_log!(self.log => Warn, "server: {} ({} bytes): answering decrypt_error", _why, identity.len());
-            f
-        })?;
-        let key_len = found.len;
-        // Accepted: remember who the client is (readable by the application).
-        self.hs.set_peer_identity(identity);
-        #[cfg(nanodtls_ttp)]
-        {
-            self.hs.ttp = found.ttp;
-        }
-        self.hs.peer_flight_first = origin.message_seq;
-        self.hs.transcript.update(message);
-        let mut pms = Zeroizing::new([0u8; 4 + 2 * NANODTLS_MAX_PSK_KEY]);
-        let n = keyex::psk::premaster(key.get(..key_len).unwrap_or(&[]), &mut pms[..])?;
-        self.derive_keys(pms.get(..n).unwrap_or(&[]));
-        self.state = State::ServerWaitCcs;
         Ok(())
     }
 }
