@@ -621,14 +621,48 @@ impl Association {
         // A single-role build (feature `client` or `server` alone) has no
         // path to the other role's handshake code, so the linker drops it;
         // init() refuses that role, so the other arm is never taken.
+        // Each role's dispatcher is a call of its own (never inlined here),
+        // so that one role's locals are not in the other's stack frame.
         match self.cfg.role {
             #[cfg(nanodtls_client)]
-            Role::Client => self.client_message(env, creds, now, origin, msg_type, message, body),
+            Role::Client => self.client_message_outlined(env, creds, now, origin, msg_type, message, body),
             #[cfg(nanodtls_server)]
-            Role::Server => self.server_message(env, creds, now, origin, msg_type, message, body),
+            Role::Server => self.server_message_outlined(env, creds, now, origin, msg_type, message, body),
             #[allow(unreachable_patterns)]
             _ => Err(Fatal::internal(Error::Unsupported)),
         }
+    }
+
+    #[cfg(nanodtls_client)]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn client_message_outlined(
+        &mut self,
+        env: &mut dyn Env,
+        creds: &Credentials,
+        now: u64,
+        origin: &MsgOrigin,
+        msg_type: u8,
+        message: &[u8],
+        body: &[u8],
+    ) -> Result<(), Fatal> {
+        self.client_message(env, creds, now, origin, msg_type, message, body)
+    }
+
+    #[cfg(nanodtls_server)]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn server_message_outlined(
+        &mut self,
+        env: &mut dyn Env,
+        creds: &Credentials,
+        now: u64,
+        origin: &MsgOrigin,
+        msg_type: u8,
+        message: &[u8],
+        body: &[u8],
+    ) -> Result<(), Fatal> {
+        self.server_message(env, creds, now, origin, msg_type, message, body)
     }
 
     fn on_ccs(&mut self, data: &[u8], epoch: u16) -> Result<(), Fatal> {
