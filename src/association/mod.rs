@@ -398,9 +398,13 @@ impl Association {
     pub(crate) fn install_keys(&mut self) {
         #[cfg(feature = "keylog")]
         crate::keylog::emit(self.keylog, &self.hs.client_random, &self.hs.master);
-        let (c, s) = crate::keys::key_block(&self.hs.master, &self.hs.client_random, &self.hs.server_random);
-        self.rl.client = c;
-        self.rl.server = s;
+        crate::keys::key_block_into(
+            &self.hs.master,
+            &self.hs.client_random,
+            &self.hs.server_random,
+            &mut self.rl.client,
+            &mut self.rl.server,
+        );
         self.rl.tag16 = crate::suite::info(self.hs.suite).is_some_and(|(_, t)| t == TagLen::Sixteen);
         self.rl.keys_ready = true;
     }
