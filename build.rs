@@ -40,10 +40,10 @@ const KNOBS: &[Knob] = &[
     Knob {
         name: "NANODTLS_MAX_HANDSHAKE_MSG",
         default: 1024,
-        small: 512,
+        small: 256,
         min: 256,
         max: 16_384,
-        doc: "Largest handshake message (body plus 12-byte header) that can be reassembled from the peer (2048 by default with the x509 feature, 1536 with x509 and small: a peer's X.509 chain must fit).",
+        doc: "Largest handshake message (body plus 12-byte header) that can be reassembled from the peer's fragments (2048 by default with the x509 feature, 1536 with x509 and small: a peer's X.509 chain must fit). An unfragmented message is read where it lies in the datagram and may be larger (up to the record limit); an endpoint still refuses a ClientHello over this size before it takes a slot.",
     },
     Knob {
         name: "NANODTLS_MAX_PSK_IDENTITY",

@@ -34,16 +34,28 @@ pub fn key_block(
     client_random: &[u8; 32],
     server_random: &[u8; 32],
 ) -> (DirectionKeys, DirectionKeys) {
-    let mut kb = [0u8; 40];
-    prf(master, b"key expansion", &[server_random, client_random], &mut kb);
     let mut c = DirectionKeys { key: [0; 16], salt: [0; 4] };
     let mut s = DirectionKeys { key: [0; 16], salt: [0; 4] };
+    key_block_into(master, client_random, server_random, &mut c, &mut s);
+    (c, s)
+}
+
+/// [`key_block`] written straight into the record layer's keys (no
+/// copy of them on the stack).
+pub fn key_block_into(
+    master: &[u8; MASTER_LEN],
+    client_random: &[u8; 32],
+    server_random: &[u8; 32],
+    c: &mut DirectionKeys,
+    s: &mut DirectionKeys,
+) {
+    let mut kb = [0u8; 40];
+    prf(master, b"key expansion", &[server_random, client_random], &mut kb);
     c.key.copy_from_slice(&kb[0..16]);
     s.key.copy_from_slice(&kb[16..32]);
     c.salt.copy_from_slice(&kb[32..36]);
     s.salt.copy_from_slice(&kb[36..40]);
     kb.zeroize();
-    (c, s)
 }
 
 /// Finished.verify_data for the given side over `transcript_hash`.

@@ -1138,3 +1138,197 @@ fn endpoint_without_cookies_keeps_a_connected_association_against_a_spoofed_hell
     sim.run_for(100);
     assert_eq!(sim.out.app_delivered_to_server.last().map(|v| v.as_slice()), Some(&b"still mine"[..]));
 }
+
+// Handshake messages read straight from the datagram (unfragmented) and
+// from the reassembly buffer (fragmented): the same checks, the same
+// transcript, the same duplicate and stale-fragment rules.
+
+/// Run `l` until the server's datagram with the ServerHello is next and
+/// take it off the queue: (record seq and body of the ServerHello, the
+/// datagram's other records).
+fn take_server_hello(l: &mut Lock) -> (u64, Vec<u8>, Vec<Vec<u8>>) {
+    loop {
+        let (to_server, d) = l.queue.front().unwrap().clone();
+        let recs = records(&d);
+        if !to_server && recs[0][13] == msg::SERVER_HELLO {
+            l.queue.pop_front();
+            let sh = &recs[0];
+            let rec_seq = u64::from_be_bytes([0, 0, sh[5], sh[6], sh[7], sh[8], sh[9], sh[10]]);
+            // Sent unfragmented: length == frag_len, frag_off 0.
+            assert_eq!(sh[14..17], sh[22..25]);
+            assert_eq!(sh[19..22], [0, 0, 0]);
+            return (rec_seq, sh[25..].to_vec(), recs[1..].to_vec());
+        }
+        l.step();
+    }
+}
+
+/// An epoch-0 record with one fragment `off..off + data.len()` of message
+/// `msg_seq` (`length` bytes in all).
+fn hs_fragment(rec_seq: u64, msg_type: u8, length: usize, msg_seq: u16, off: usize, data: &[u8]) -> Vec<u8> {
+    let h = FragmentHeader {
+        msg_type,
+        length: length as u32,
+        seq: msg_seq,
+        frag_off: off as u32,
+        frag_len: data.len() as u32,
+    };
+    let mut hdr = [0u8; 12];
+    handshake::write_header(&mut Writer::new(&mut hdr), &h).unwrap();
+    let mut buf = vec![0u8; 13 + 12 + data.len()];
+    record::write_record(&mut Writer::new(&mut buf), None, content::HANDSHAKE, 0, rec_seq, &[&hdr, data]).unwrap();
+    buf
+}
+
+/// Feed the client the rest of the server's flight, then finish the run.
+fn finish_after_server_hello(l: &mut Lock, rest: &[Vec<u8>]) {
+    for r in rest {
+        l.c.feed(&mut l.ce, l.now, r).unwrap();
+    }
+    l.pump();
+    l.run();
+    assert!(l.connected(), "client {:?}, server {:?}", l.c.state(), l.s.state());
+}
+
+#[test]
+fn a_server_hello_split_across_fragments_is_reassembled() {
+    let mut l = Lock::new(60);
+    let (seq, body, rest) = take_server_hello(&mut l);
+    let n = body.len();
+    // Out of order, in two records of one datagram and then a third.
+    let d = [
+        hs_fragment(seq, msg::SERVER_HELLO, n, 1, 30, &body[30..n - 5]),
+        hs_fragment(seq, msg::SERVER_HELLO, n, 1, n - 5, &body[n - 5..]),
+    ]
+    .concat();
+    l.c.feed(&mut l.ce, 0, &d).unwrap();
+    assert_eq!(l.c.state(), State::ClientWaitServerHello, "incomplete: nothing taken yet");
+    l.c.feed(&mut l.ce, 0, &hs_fragment(seq, msg::SERVER_HELLO, n, 1, 0, &body[..30])).unwrap();
+    assert_ne!(l.c.state(), State::ClientWaitServerHello, "complete: taken");
+    finish_after_server_hello(&mut l, &rest);
+}
+
+#[test]
+fn an_unfragmented_server_hello_twice_is_taken_once() {
+    let mut l = Lock::new(61);
+    let (seq, body, rest) = take_server_hello(&mut l);
+    let whole = hs_fragment(seq, msg::SERVER_HELLO, body.len(), 1, 0, &body);
+    l.c.feed(&mut l.ce, 0, &whole).unwrap();
+    let (state, before) = (l.c.state(), *l.c.stats());
+    assert_ne!(state, State::ClientWaitServerHello);
+    l.c.feed(&mut l.ce, 0, &whole).unwrap();
+    assert_eq!(l.c.state(), state);
+    assert_eq!(l.c.stats().dropped_replay, before.dropped_replay + 1, "{:?}", l.c.stats());
+    // The duplicate is no part of the transcript: Finished still verifies.
+    finish_after_server_hello(&mut l, &rest);
+}
+
+#[test]
+fn a_fragment_then_the_whole_message_then_the_rest() {
+    let mut l = Lock::new(62);
+    let (seq, body, rest) = take_server_hello(&mut l);
+    let n = body.len();
+    l.c.feed(&mut l.ce, 0, &hs_fragment(seq, msg::SERVER_HELLO, n, 1, 0, &body[..20])).unwrap();
+    assert_eq!(l.c.state(), State::ClientWaitServerHello);
+    let before = *l.c.stats();
+    l.c.feed(&mut l.ce, 0, &hs_fragment(seq, msg::SERVER_HELLO, n, 1, 0, &body)).unwrap();
+    assert_ne!(l.c.state(), State::ClientWaitServerHello, "the whole message completes it");
+    assert_eq!(l.c.stats().dropped_malformed, before.dropped_malformed, "it agreed with the partial one");
+    // The rest of the first copy is now a stale fragment of an old message.
+    let state = l.c.state();
+    l.c.feed(&mut l.ce, 0, &hs_fragment(seq, msg::SERVER_HELLO, n, 1, 20, &body[20..])).unwrap();
+    assert_eq!(l.c.state(), state);
+    assert_eq!(l.c.stats().dropped_replay, before.dropped_replay + 1);
+    finish_after_server_hello(&mut l, &rest);
+}
+
+#[test]
+fn the_whole_message_then_a_fragment_of_it() {
+    let mut l = Lock::new(63);
+    let (seq, body, rest) = take_server_hello(&mut l);
+    let n = body.len();
+    l.c.feed(&mut l.ce, 0, &hs_fragment(seq, msg::SERVER_HELLO, n, 1, 0, &body)).unwrap();
+    let (state, before) = (l.c.state(), *l.c.stats());
+    assert_ne!(state, State::ClientWaitServerHello);
+    // A fragment of it, even one that disagrees: an old message, dropped.
+    let mut other = body[10..40].to_vec();
+    other[0] ^= 0xff;
+    for frag in [&body[10..40], &other[..]] {
+        l.c.feed(&mut l.ce, 0, &hs_fragment(seq, msg::SERVER_HELLO, n, 1, 10, frag)).unwrap();
+    }
+    assert_eq!(l.c.state(), state);
+    assert_eq!(l.c.stats().dropped_replay, before.dropped_replay + 2);
+    finish_after_server_hello(&mut l, &rest);
+}
+
+#[test]
+fn a_forged_partial_is_replaced_by_the_whole_genuine_message() {
+    let mut l = Lock::new(64);
+    let (seq, body, rest) = take_server_hello(&mut l);
+    let n = body.len();
+    // A forged first fragment with other bytes, then the genuine message:
+    // the newest wins, as when a fragment disagrees (counted as malformed).
+    let mut forged = body[..40].to_vec();
+    forged[2] ^= 0x55;
+    l.c.feed(&mut l.ce, 0, &hs_fragment(seq, msg::SERVER_HELLO, n, 1, 0, &forged)).unwrap();
+    let before = *l.c.stats();
+    l.c.feed(&mut l.ce, 0, &hs_fragment(seq, msg::SERVER_HELLO, n, 1, 0, &body)).unwrap();
+    assert_ne!(l.c.state(), State::ClientWaitServerHello);
+    assert_eq!(l.c.stats().dropped_malformed, before.dropped_malformed + 1);
+    // A forged whole message of a future message_seq is still dropped.
+    let state = l.c.state();
+    l.c.feed(&mut l.ce, 0, &hs_fragment(seq + 5, msg::SERVER_HELLO_DONE, 0, 9, 0, &[])).unwrap();
+    assert_eq!(l.c.state(), state);
+    assert_eq!(l.c.stats().dropped_future, before.dropped_future + 1);
+    finish_after_server_hello(&mut l, &rest);
+}
+
+/// The client's first ClientHello body with a padding extension (RFC 7685)
+/// that makes the message `extra` bytes longer.
+fn padded_client_hello(ch: &[u8], extra: usize) -> Vec<u8> {
+    let mut r = Reader::new(ch);
+    r.take(2 + 32).unwrap();
+    r.vec8().unwrap(); // session id
+    r.vec8().unwrap(); // cookie
+    r.vec16().unwrap(); // suites
+    r.vec8().unwrap(); // compression
+    let at = r.position();
+    let ext_len = usize::from(u16::from_be_bytes([ch[at], ch[at + 1]]));
+    let mut out = ch.to_vec();
+    out.extend_from_slice(&[0, 21]);
+    out.extend_from_slice(&((extra - 4) as u16).to_be_bytes());
+    out.resize(out.len() + extra - 4, 0);
+    out[at..at + 2].copy_from_slice(&((ext_len + extra) as u16).to_be_bytes());
+    out
+}
+
+#[test]
+fn an_unfragmented_message_larger_than_the_reassembly_buffer_is_taken() {
+    let max = nanodtls::sizes::NANODTLS_MAX_HANDSHAKE_MSG;
+    let c = psk_client(&client_config());
+    let mut cenv = TestEnv::new(65);
+    let mut c = c;
+    c.connect(&mut cenv, 0).unwrap();
+    let mut buf = [0u8; 2048];
+    let n = c.poll_datagram(0, &mut buf).unwrap().unwrap();
+    let recs = records(&buf[..n]);
+    assert_eq!(recs[0][13], msg::CLIENT_HELLO);
+    let body = padded_client_hello(&recs[0][25..], max + 100 - (recs[0].len() - 25));
+    assert!(body.len() + 12 > max && body.len() < 1 << 14);
+    // Whole, in one record: read from the datagram, answered (HelloVerifyRequest).
+    let mut s = psk_server(&server_config());
+    let mut senv = TestEnv::new(66);
+    s.feed(&mut senv, 0, &hs_fragment(0, msg::CLIENT_HELLO, body.len(), 0, 0, &body)).unwrap();
+    assert_eq!(s.stats().dropped_oversize, 0);
+    let n = s.poll_datagram(0, &mut buf).unwrap().expect("answered");
+    assert_eq!(buf[13], msg::HELLO_VERIFY_REQUEST, "{:?}", &buf[..n]);
+    // The same message in two fragments must be reassembled, and does not
+    // fit: dropped as oversize, as before, and not answered.
+    let mut s = psk_server(&server_config());
+    let h = body.len() / 2;
+    for (seq, off, part) in [(0u64, 0, &body[..h]), (1, h, &body[h..])] {
+        s.feed(&mut senv, 0, &hs_fragment(seq, msg::CLIENT_HELLO, body.len(), 0, off, part)).unwrap();
+    }
+    assert_eq!(s.stats().dropped_oversize, 2);
+    assert_eq!(s.poll_datagram(0, &mut buf).unwrap(), None);
+}

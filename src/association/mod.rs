@@ -374,7 +374,15 @@ impl Association {
     /// Derive master secret and traffic keys from the premaster secret.
     /// The transcript must already include ClientKeyExchange.
     pub(crate) fn derive_keys(&mut self, pms: &[u8]) {
-        let session_hash = self.hs.ems.then(|| self.hs.transcript.digest());
+        // Two calls one after the other, not one inside the other: the
+        // session hash's frame is gone before the key block's PRF runs.
+        self.derive_master(pms);
+        self.install_keys();
+    }
+
+    #[inline(never)]
+    fn derive_master(&mut self, pms: &[u8]) {
+        let session_hash = self.hs.ems.then(|| self.transcript_hash());
         crate::keys::master_secret(
             pms,
             &self.hs.client_random,
@@ -382,7 +390,6 @@ impl Association {
             session_hash.as_ref(),
             &mut self.hs.master,
         );
-        self.install_keys();
     }
 
     /// Expand the master secret into the key block (a full handshake's
@@ -391,9 +398,13 @@ impl Association {
     pub(crate) fn install_keys(&mut self) {
         #[cfg(feature = "keylog")]
         crate::keylog::emit(self.keylog, &self.hs.client_random, &self.hs.master);
-        let (c, s) = crate::keys::key_block(&self.hs.master, &self.hs.client_random, &self.hs.server_random);
-        self.rl.client = c;
-        self.rl.server = s;
+        crate::keys::key_block_into(
+            &self.hs.master,
+            &self.hs.client_random,
+            &self.hs.server_random,
+            &mut self.rl.client,
+            &mut self.rl.server,
+        );
         self.rl.tag16 = crate::suite::info(self.hs.suite).is_some_and(|(_, t)| t == TagLen::Sixteen);
         self.rl.keys_ready = true;
     }
@@ -459,9 +470,17 @@ impl Association {
         Ok(())
     }
 
+    /// The transcript hash so far. Its own call (never inlined): the copy
+    /// of the hash state it finishes is off the stack before the PRF that
+    /// uses the hash runs.
+    #[inline(never)]
+    fn transcript_hash(&self) -> [u8; 32] {
+        self.hs.transcript.digest()
+    }
+
     /// Append our Finished (epoch 1) to the flight and the transcript.
     pub(crate) fn push_finished(&mut self, creds: &Credentials, env: &dyn Env, body: BodyFn) -> Result<(), Fatal> {
-        let hash = self.hs.transcript.digest();
+        let hash = self.transcript_hash();
         self.hs.own_verify_data = crate::keys::verify_data(&self.hs.master, self.cfg.role == Role::Client, &hash);
         self.push_message(creds, env, 1, msg::FINISHED, body)
     }
@@ -469,7 +488,7 @@ impl Association {
     /// Check the peer's Finished against the transcript so far, then add it.
     pub(crate) fn verify_peer_finished(&mut self, message: &[u8], body: &[u8]) -> Result<(), Fatal> {
         let got = crate::handshake::msg::finished::parse(body).map_err(|_| Fatal::decode())?;
-        let hash = self.hs.transcript.digest();
+        let hash = self.transcript_hash();
         let want = crate::keys::verify_data(&self.hs.master, self.cfg.role == Role::Server, &hash);
         if !crate::crypto::ct_eq(&got, &want) {
             nd_log!(self.log =>

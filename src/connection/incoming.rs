@@ -246,6 +246,7 @@ pub(super) fn dispatch(
         content::HANDSHAKE => {
             let mut r = Reader::new(data);
             while !r.is_empty() {
+                let at = r.position();
                 let Ok((h, frag)) = handshake::parse_fragment(&mut r) else {
                     nd_drop!(c, dropped_malformed, "malformed handshake fragment in record seq {}", rec.seq);
                     break;
@@ -257,7 +258,10 @@ pub(super) fn dispatch(
                     c.note_old_fragment(&h, true, now, resend);
                     continue;
                 }
-                c.on_fragment(reasm, creds, env, now, &origin, &h, frag, resend)?;
+                // The fragment as it came, header included: for an
+                // unfragmented message, the message itself.
+                let wire = data.get(at..r.position()).unwrap_or(&[]);
+                c.on_fragment(reasm, creds, env, now, &origin, &h, wire, frag, resend)?;
                 if c.state == State::Failed {
                     break;
                 }
@@ -367,6 +371,7 @@ impl Association {
         now: u64,
         origin: &MsgOrigin,
         h: &FragmentHeader,
+        wire: &[u8],
         data: &[u8],
         resend: &mut bool,
     ) -> Result<(), Fatal> {
@@ -414,6 +419,29 @@ impl Association {
                 expected
             );
             return Ok(());
+        }
+        if h.frag_off == 0 && h.frag_len == h.length {
+            // The whole message in one fragment: handled where it lies in
+            // the datagram. Its header is already the unfragmented header
+            // reassembly would have written, so the handler sees the same
+            // bytes (and the transcript the same message) as from the
+            // reassembly buffer, after the same epoch and message_seq checks
+            // above. A partial copy of it is dropped: reassembly lets the
+            // newest fragment win too (see Inconsistent below). The
+            // reassembly buffer then only has to hold fragmented messages:
+            // an unfragmented one up to the record limit is taken whatever
+            // NANODTLS_MAX_HANDSHAKE_MSG is.
+            if reasm.disagrees(h, data) {
+                nd_drop!(
+                    self,
+                    dropped_malformed,
+                    "{} seq {} disagrees with the partial message: the whole message replaces it",
+                    crate::handshake::msg::name(h.msg_type),
+                    h.seq
+                );
+            }
+            reasm.reset();
+            return self.on_complete(env, creds, now, origin, h, wire, data);
         }
         let outcome = match reasm.insert(h, data) {
             Insert::Inconsistent => {
@@ -472,42 +500,60 @@ impl Association {
                 Err(Fatal::internal(Error::TooLarge))
             }
             Insert::Complete => {
-                nd_log!(self.log =>
-                    Debug,
-                    "{}: rx {} seq {} len {}",
-                    crate::log::role(self.cfg.role),
-                    crate::handshake::msg::name(h.msg_type),
-                    h.seq,
-                    h.length
-                );
-                let prev = self.hs.recv_seq;
-                let r = match h.seq.checked_add(1) {
-                    Some(next) => {
-                        self.hs.recv_seq = next;
-                        self.on_message(env, creds, now, origin, h.msg_type, reasm.message(), reasm.body())
-                    }
-                    None => Err(Fatal::unexpected()),
-                };
+                let r = self.on_complete(env, creds, now, origin, h, reasm.message(), reasm.body());
                 reasm.reset();
-                // A ClientHello with a valid cookie came from the peer's
-                // address (RFC 6347 4.2.1): its refusal is answered at once.
-                let evidence = self.state == State::ServerWaitClientHello && self.hs.cookie_verified;
-                match r {
-                    Err(f) if origin.epoch == 0 && f.is_rejection() && !evidence => {
-                        self.hs.recv_seq = prev;
-                        self.reject(h, f.alert);
-                        Ok(())
-                    }
-                    Ok(()) => {
-                        self.hs.rejected = false;
-                        if origin.epoch == 0 {
-                            self.accepted = self.accepted.wrapping_add(1);
-                        }
-                        Ok(())
-                    }
-                    r => r,
-                }
+                r
             }
+        }
+    }
+
+    /// A complete handshake message of the expected message_seq, from the
+    /// reassembly buffer or straight from the datagram (`message`: with its
+    /// unfragmented header; `body`: without).
+    #[allow(clippy::too_many_arguments)]
+    fn on_complete(
+        &mut self,
+        env: &mut dyn Env,
+        creds: &Credentials,
+        now: u64,
+        origin: &MsgOrigin,
+        h: &FragmentHeader,
+        message: &[u8],
+        body: &[u8],
+    ) -> Result<(), Fatal> {
+        nd_log!(self.log =>
+            Debug,
+            "{}: rx {} seq {} len {}",
+            crate::log::role(self.cfg.role),
+            crate::handshake::msg::name(h.msg_type),
+            h.seq,
+            h.length
+        );
+        let prev = self.hs.recv_seq;
+        let r = match h.seq.checked_add(1) {
+            Some(next) => {
+                self.hs.recv_seq = next;
+                self.on_message(env, creds, now, origin, h.msg_type, message, body)
+            }
+            None => Err(Fatal::unexpected()),
+        };
+        // A ClientHello with a valid cookie came from the peer's
+        // address (RFC 6347 4.2.1): its refusal is answered at once.
+        let evidence = self.state == State::ServerWaitClientHello && self.hs.cookie_verified;
+        match r {
+            Err(f) if origin.epoch == 0 && f.is_rejection() && !evidence => {
+                self.hs.recv_seq = prev;
+                self.reject(h, f.alert);
+                Ok(())
+            }
+            Ok(()) => {
+                self.hs.rejected = false;
+                if origin.epoch == 0 {
+                    self.accepted = self.accepted.wrapping_add(1);
+                }
+                Ok(())
+            }
+            r => r,
         }
     }
 
@@ -575,14 +621,48 @@ impl Association {
         // A single-role build (feature `client` or `server` alone) has no
         // path to the other role's handshake code, so the linker drops it;
         // init() refuses that role, so the other arm is never taken.
+        // Each role's dispatcher is a call of its own (never inlined here),
+        // so that one role's locals are not in the other's stack frame.
         match self.cfg.role {
             #[cfg(nanodtls_client)]
-            Role::Client => self.client_message(env, creds, now, origin, msg_type, message, body),
+            Role::Client => self.client_message_outlined(env, creds, now, origin, msg_type, message, body),
             #[cfg(nanodtls_server)]
-            Role::Server => self.server_message(env, creds, now, origin, msg_type, message, body),
+            Role::Server => self.server_message_outlined(env, creds, now, origin, msg_type, message, body),
             #[allow(unreachable_patterns)]
             _ => Err(Fatal::internal(Error::Unsupported)),
         }
+    }
+
+    #[cfg(nanodtls_client)]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn client_message_outlined(
+        &mut self,
+        env: &mut dyn Env,
+        creds: &Credentials,
+        now: u64,
+        origin: &MsgOrigin,
+        msg_type: u8,
+        message: &[u8],
+        body: &[u8],
+    ) -> Result<(), Fatal> {
+        self.client_message(env, creds, now, origin, msg_type, message, body)
+    }
+
+    #[cfg(nanodtls_server)]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn server_message_outlined(
+        &mut self,
+        env: &mut dyn Env,
+        creds: &Credentials,
+        now: u64,
+        origin: &MsgOrigin,
+        msg_type: u8,
+        message: &[u8],
+        body: &[u8],
+    ) -> Result<(), Fatal> {
+        self.server_message(env, creds, now, origin, msg_type, message, body)
     }
 
     fn on_ccs(&mut self, data: &[u8], epoch: u16) -> Result<(), Fatal> {

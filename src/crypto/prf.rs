@@ -20,14 +20,22 @@ pub struct HmacSha256 {
     outer: [u32; 8],
 }
 
+/// `pad ^= SHA-256(key)`, for keys longer than a block. Its own call
+/// (never inlined): the hash state is on the stack only for such keys,
+/// not under every PRF.
+#[inline(never)]
+fn xor_hashed_key(pad: &mut [u8; BLOCK_LEN], key: &[u8]) {
+    let mut hashed = super::sha256::sha256(&[key]);
+    xor_into(pad, &hashed);
+    hashed.zeroize();
+}
+
 impl HmacSha256 {
     /// Key the MAC (keys longer than a block are hashed first, RFC 2104).
     pub fn new(key: &[u8]) -> Self {
         let mut pad = [0x36u8; BLOCK_LEN];
         if key.len() > BLOCK_LEN {
-            let mut hashed = super::sha256::sha256(&[key]);
-            xor_into(&mut pad, &hashed);
-            hashed.zeroize();
+            xor_hashed_key(&mut pad, key);
         } else {
             xor_into(&mut pad, key);
         }

@@ -110,6 +110,21 @@ impl Reassembly {
         }
     }
 
+    /// True when a partial message of `h.seq` is held that `data`, the
+    /// bytes of `h` at `h.frag_off`, disagrees with: another type or
+    /// length, or other bytes where both have them ([`Reassembly::insert`]
+    /// would say [`Insert::Inconsistent`]). Changes nothing.
+    pub fn disagrees(&self, h: &FragmentHeader, data: &[u8]) -> bool {
+        if !self.active || self.seq != h.seq {
+            return false;
+        }
+        if self.msg_type != h.msg_type || self.length != h.length {
+            return true;
+        }
+        let off = h.frag_off as usize;
+        data.iter().enumerate().any(|(i, &b)| self.is_set(off + i) && self.buf.get(HEADER_LEN + off + i) != Some(&b))
+    }
+
     fn is_set(&self, pos: usize) -> bool {
         self.bits.get(pos / 8).is_some_and(|b| b & (1 << (pos % 8)) != 0)
     }
@@ -163,6 +178,36 @@ mod tests {
         h.msg_type = 2;
         assert_eq!(r.insert(&h, &msg[20..]), Insert::Inconsistent);
         // The good remainder still completes it.
+        assert_eq!(r.insert(&hdr(40, 20, 20), &msg[20..]), Insert::Complete);
+        assert_eq!(r.body(), &msg[..]);
+    }
+
+    #[test]
+    fn disagrees_is_what_insert_calls_inconsistent() {
+        let msg: std::vec::Vec<u8> = (0..40u8).collect();
+        let mut r = fresh();
+        // Nothing held: nothing to disagree with.
+        assert!(!r.disagrees(&hdr(40, 0, 40), &msg));
+        assert_eq!(r.insert(&hdr(40, 10, 10), &msg[10..20]), Insert::Incomplete);
+        // The whole message with the same bytes agrees.
+        assert!(!r.disagrees(&hdr(40, 0, 40), &msg));
+        // Other bytes where the partial has some, another length, another type.
+        let mut other = msg.clone();
+        other[15] ^= 1;
+        assert!(r.disagrees(&hdr(40, 0, 40), &other));
+        other[15] ^= 1;
+        other[25] ^= 1; // outside what is held: no conflict
+        assert!(!r.disagrees(&hdr(40, 0, 40), &other));
+        assert!(r.disagrees(&hdr(41, 0, 41), &[0u8; 41]));
+        let mut h = hdr(40, 0, 40);
+        h.msg_type = 2;
+        assert!(r.disagrees(&h, &msg));
+        // Another message_seq: a new message, no conflict.
+        let mut h = hdr(40, 0, 40);
+        h.seq = 4;
+        assert!(!r.disagrees(&h, &other));
+        // It changed nothing: the rest still completes the message.
+        assert_eq!(r.insert(&hdr(40, 0, 10), &msg[..10]), Insert::Incomplete);
         assert_eq!(r.insert(&hdr(40, 20, 20), &msg[20..]), Insert::Complete);
         assert_eq!(r.body(), &msg[..]);
     }
