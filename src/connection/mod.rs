@@ -14,6 +14,11 @@
 //! The association's state and transitions are in `crate::association`;
 //! the handshake state machines in `crate::client` and `crate::server`,
 //! which `incoming.rs` calls for each complete handshake message.
+//!
+//! Why ~820 lines: the engine's public API (one documented method per
+//! operation the C API and the endpoint call) and ~100 lines of unit
+//! tests; the receive path, the send path, application data and CID
+//! handling are already in the child files.
 
 mod appdata;
 #[cfg(feature = "cid")]
